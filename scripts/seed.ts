@@ -1,0 +1,40 @@
+/** Creates the seeded admin and customer and a few products. Idempotent: re-running changes nothing. */
+import bcrypt from 'bcryptjs';
+import { randomUUID } from 'node:crypto';
+import { loadConfig, type Config } from '../src/config';
+import { createPrisma, type PrismaClient } from '../src/db';
+
+export const seedProducts = [
+  { sku: 'RICE-5KG', name: 'Basmati rice 5 kg', price: 1899, currency: 'USD', stock: 40, lowStockThreshold: 5 },
+  { sku: 'OIL-1L', name: 'Cold-pressed groundnut oil 1 l', price: 899, currency: 'USD', stock: 25, lowStockThreshold: 5 },
+  { sku: 'SAREE-SILK', name: 'Handwoven silk saree', price: 12900, currency: 'USD', stock: 4, lowStockThreshold: 2 },
+];
+
+export async function seed(prisma: PrismaClient, config: Config): Promise<void> {
+  const users = [
+    { email: config.SEED_ADMIN_EMAIL, password: config.SEED_ADMIN_PASSWORD, name: 'Shop admin', role: 'ADMIN' as const },
+    { email: config.SEED_CUSTOMER_EMAIL, password: config.SEED_CUSTOMER_PASSWORD, name: 'Demo customer', role: 'CUSTOMER' as const },
+  ];
+  for (const user of users) {
+    const existing = await prisma.user.findUnique({ where: { email: user.email } });
+    if (existing) continue;
+    await prisma.user.create({
+      data: { id: randomUUID(), email: user.email, name: user.name, role: user.role, passwordHash: await bcrypt.hash(user.password, 10) },
+    });
+  }
+  for (const product of seedProducts) {
+    await prisma.product.upsert({ where: { sku: product.sku }, update: {}, create: { id: randomUUID(), ...product } });
+  }
+}
+
+if (require.main === module) {
+  const config = loadConfig();
+  const prisma = createPrisma(config.DATABASE_URL, 2);
+  seed(prisma, config)
+    .then(() => console.log('seeded'))
+    .catch((error) => {
+      console.error(error);
+      process.exitCode = 1;
+    })
+    .finally(() => prisma.$disconnect());
+}

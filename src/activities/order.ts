@@ -1,0 +1,195 @@
+/**
+ * The order's records in PostgreSQL. Every activity here is one transaction and is safe to
+ * retry: writes are keyed by order id (and ledger keys), and status updates are guarded.
+ */
+import { ApplicationFailure } from '@temporalio/activity';
+import { randomUUID } from 'node:crypto';
+import type { PrismaClient } from '../db';
+import { ErrorCode, type Actor, type CancelReason, type OrderLine, type OrderWorkflowInput } from '../workflows/messages';
+import { moveStock } from './inventory';
+
+export interface PlacedOrderRecord {
+  totalAmount: number;
+  currency: string;
+  items: OrderLine[];
+}
+
+// Interactive transactions wait for a pooled connection under load (50 checkouts at once).
+const txOptions = { maxWait: 15_000, timeout: 20_000 };
+
+export function orderActivities(prisma: PrismaClient) {
+  return {
+    /**
+     * Records the order and reserves its stock atomically. Refuses with INSUFFICIENT_STOCK
+     * (naming every short product) and leaves nothing behind when any item is short.
+     */
+    async createOrderAndReserveStock(
+      input: OrderWorkflowInput & { reservationExpiresAt?: string; actor: Actor },
+    ): Promise<PlacedOrderRecord> {
+      return prisma.$transaction(async (tx) => {
+        const existing = await tx.order.findUnique({ where: { id: input.orderId }, include: { items: true } });
+        if (existing) return toRecord(existing);
+
+        const products = await tx.product.findMany({ where: { id: { in: input.items.map((i) => i.productId) } } });
+        const byId = new Map(products.map((p) => [p.id, p]));
+        const missing = input.items.filter((i) => !byId.has(i.productId)).map((i) => i.productId);
+        if (missing.length > 0) {
+          throw ApplicationFailure.create({
+            type: ErrorCode.PRODUCT_NOT_FOUND,
+            message: `Unknown products: ${missing.join(', ')}`,
+            details: [{ productIds: missing }],
+            nonRetryable: true,
+          });
+        }
+        const currency = input.currency ?? products[0].currency;
+        const foreign = products.filter((p) => p.currency !== currency);
+        if (foreign.length > 0) {
+          throw ApplicationFailure.create({
+            type: ErrorCode.CURRENCY_MISMATCH,
+            message: `Products priced in another currency than ${currency}: ${foreign.map((p) => p.sku).join(', ')}`,
+            details: [{ currency, skus: foreign.map((p) => p.sku) }],
+            nonRetryable: true,
+          });
+        }
+
+        const lines: OrderLine[] = input.items.map((item) => {
+          const product = byId.get(item.productId)!;
+          return { productId: product.id, sku: product.sku, name: product.name, quantity: item.quantity, unitPrice: product.price };
+        });
+        const totalAmount = lines.reduce((sum, line) => sum + line.unitPrice * line.quantity, 0);
+        await tx.order.create({
+          data: {
+            id: input.orderId,
+            customerId: input.customerId,
+            paymentMethod: input.paymentMethod,
+            currency,
+            totalAmount,
+            reservationExpiresAt: input.reservationExpiresAt ? new Date(input.reservationExpiresAt) : null,
+            items: { create: lines.map((line) => ({ id: randomUUID(), ...line })) },
+          },
+        });
+        const shortages = await moveStock(tx, 'RESERVE', input.orderId, input.items, input.actor, 'Reserved at checkout');
+        if (shortages.length > 0) {
+          // Throwing rolls the whole transaction back: no order row, no reservation, no ledger entry.
+          throw ApplicationFailure.create({
+            type: ErrorCode.INSUFFICIENT_STOCK,
+            message: `Insufficient stock for ${shortages.map((s) => `${s.sku} (requested ${s.requested}, available ${s.available})`).join(', ')}`,
+            details: [{ products: shortages }],
+            nonRetryable: true,
+          });
+        }
+        return { totalAmount, currency, items: lines };
+      }, txOptions);
+    },
+
+    /** Payment confirmed by the provider: the attempt SUCCEEDED and the order PAID. */
+    async recordPaymentSucceeded(input: {
+      orderId: string;
+      attempt: number;
+      providerPaymentId: string;
+      confirmedBy: string;
+    }): Promise<void> {
+      await prisma.$transaction(async (tx) => {
+        await tx.payment.update({
+          where: { orderId_attempt: { orderId: input.orderId, attempt: input.attempt } },
+          data: { status: 'SUCCEEDED', providerPaymentId: input.providerPaymentId, confirmedBy: input.confirmedBy, processedAt: new Date() },
+        });
+        await tx.order.updateMany({
+          where: { id: input.orderId, status: 'PENDING' },
+          data: { status: 'PAID', paymentStatus: 'PAID', paidAt: new Date() },
+        });
+      }, txOptions);
+    },
+
+    async recordPaymentFailed(input: { orderId: string; attempt: number; reason: string }): Promise<void> {
+      await prisma.$transaction(async (tx) => {
+        await tx.payment.update({
+          where: { orderId_attempt: { orderId: input.orderId, attempt: input.attempt } },
+          data: { status: 'FAILED', failureReason: input.reason, processedAt: new Date() },
+        });
+        await tx.order.updateMany({
+          where: { id: input.orderId, status: 'PENDING', paymentStatus: { not: 'PAID' } },
+          data: { paymentStatus: 'FAILED' },
+        });
+      }, txOptions);
+    },
+
+    /** CONFIRMED: for a paid order the reserved units become a SALE in the same transaction. */
+    async confirmOrder(input: { orderId: string; commitStock: boolean; actor: Actor }): Promise<void> {
+      await prisma.$transaction(async (tx) => {
+        if (input.commitStock) await moveStock(tx, 'SALE', input.orderId, await itemsOf(tx, input.orderId), input.actor, 'Sold: payment confirmed');
+        await tx.order.updateMany({
+          where: { id: input.orderId, status: { in: ['PENDING', 'PAID'] } },
+          data: { status: 'CONFIRMED', confirmedAt: new Date() },
+        });
+      }, txOptions);
+    },
+
+    /** CANCELLED: the reservation is released in the same transaction. */
+    async cancelOrder(input: { orderId: string; reason: CancelReason; note?: string; actor: Actor }): Promise<void> {
+      await prisma.$transaction(async (tx) => {
+        const detail = input.note ? `${input.reason}: ${input.note}` : input.reason;
+        await moveStock(tx, 'RELEASE', input.orderId, await itemsOf(tx, input.orderId), input.actor, `Released: ${detail}`);
+        await tx.order.updateMany({
+          where: { id: input.orderId, status: { in: ['PENDING', 'CONFIRMED'] } },
+          data: { status: 'CANCELLED', cancelReason: input.reason, cancelledAt: new Date() },
+        });
+        await tx.payment.updateMany({ where: { orderId: input.orderId, status: 'PENDING' }, data: { status: 'CANCELLED' } });
+      }, txOptions);
+    },
+
+    /** SHIPPED. Cash-on-delivery stock stays reserved until now, when it leaves as a SALE. */
+    async markShipped(input: { orderId: string; trackingNumber: string; carrier?: string; commitStock: boolean; actor: Actor }) {
+      await prisma.$transaction(async (tx) => {
+        if (input.commitStock) await moveStock(tx, 'SALE', input.orderId, await itemsOf(tx, input.orderId), input.actor, 'Sold: shipped cash on delivery');
+        await tx.order.updateMany({
+          where: { id: input.orderId, status: 'CONFIRMED' },
+          data: { status: 'SHIPPED', trackingNumber: input.trackingNumber, carrier: input.carrier, shippedAt: new Date() },
+        });
+      }, txOptions);
+    },
+
+    /** DELIVERED. For cash on delivery this is when the payment is collected and recorded. */
+    async markDelivered(input: { orderId: string; cashCollected?: { amount: number; currency: string }; actor: Actor }) {
+      await prisma.$transaction(async (tx) => {
+        if (input.cashCollected) {
+          await tx.payment.upsert({
+            where: { orderId_attempt: { orderId: input.orderId, attempt: 1 } },
+            update: {},
+            create: {
+              id: randomUUID(),
+              orderId: input.orderId,
+              attempt: 1,
+              provider: 'COD',
+              amount: input.cashCollected.amount,
+              currency: input.cashCollected.currency,
+              status: 'SUCCEEDED',
+              confirmedBy: input.actor.id,
+              processedAt: new Date(),
+            },
+          });
+        }
+        await tx.order.updateMany({
+          where: { id: input.orderId, status: 'SHIPPED' },
+          data: {
+            status: 'DELIVERED',
+            deliveredAt: new Date(),
+            ...(input.cashCollected ? { paymentStatus: 'PAID' as const, paidAt: new Date() } : {}),
+          },
+        });
+      }, txOptions);
+    },
+  };
+}
+
+async function itemsOf(tx: Pick<PrismaClient, 'orderItem'>, orderId: string) {
+  return tx.orderItem.findMany({ where: { orderId }, select: { productId: true, quantity: true } });
+}
+
+function toRecord(order: { totalAmount: number; currency: string; items: OrderLine[] }): PlacedOrderRecord {
+  return {
+    totalAmount: order.totalAmount,
+    currency: order.currency,
+    items: order.items.map(({ productId, sku, name, quantity, unitPrice }) => ({ productId, sku, name, quantity, unitPrice })),
+  };
+}

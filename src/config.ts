@@ -1,0 +1,48 @@
+import { msToNumber } from '@temporalio/common/lib/time';
+import { z } from 'zod';
+
+/** A duration such as `30m`, `5s` or `1500ms`, as milliseconds. */
+const duration = z.string().transform((value, ctx) => {
+  try {
+    const ms = msToNumber(value as Parameters<typeof msToNumber>[0]);
+    if (!Number.isFinite(ms) || ms <= 0) throw new Error('not positive');
+    return ms;
+  } catch {
+    ctx.addIssue({ code: 'custom', message: `not a duration: ${value} (try 30m, 5s)` });
+    return z.NEVER;
+  }
+});
+
+const envSchema = z.object({
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  DATABASE_URL: z.string().default('postgresql://postgres@127.0.0.1:5432/durable_commerce'),
+  TEMPORAL_ADDRESS: z.string().default('127.0.0.1:7233'),
+  TEMPORAL_NAMESPACE: z.string().default('default'),
+  TEMPORAL_TASK_QUEUE: z.string().default('durable-commerce'),
+  STRIPE_SECRET_KEY: z.string().default('sk_test_durable_commerce_local'),
+  STRIPE_API_BASE: z.string().url().default('http://127.0.0.1:12111'),
+  STRIPE_WEBHOOK_SECRET: z.string().default('whsec_durable_commerce_local'),
+  STRIPE_WEBHOOK_TOLERANCE: duration.prefault('5m'),
+  SMTP_URL: z.string().default('smtp://127.0.0.1:1025'),
+  MAIL_FROM: z.string().default('durable-commerce <orders@durable-commerce.local>'),
+  RESERVATION_TTL: duration.prefault('30m'),
+  JWT_SECRET: z.string().min(16).default('durable-commerce-local-development-secret'),
+  JWT_TTL: duration.prefault('1h'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  SEED_ADMIN_EMAIL: z.string().email().default('admin@durable-commerce.local'),
+  SEED_ADMIN_PASSWORD: z.string().min(8).default('Admin123!'),
+  SEED_CUSTOMER_EMAIL: z.string().email().default('customer@durable-commerce.local'),
+  SEED_CUSTOMER_PASSWORD: z.string().min(8).default('Customer123!'),
+});
+
+export type Config = z.infer<typeof envSchema>;
+
+/** Reads configuration from the environment; a bad value stops start-up with a clear message. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
+    throw new Error(`Invalid configuration: ${problems}`);
+  }
+  return parsed.data;
+}

@@ -1,0 +1,37 @@
+import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import nodemailer from 'nodemailer';
+import { createActivities } from '../activities';
+import type { Config } from '../config';
+import { createPrisma } from '../db';
+import { createStripe } from '../stripe';
+
+export interface OrderWorkerOptions {
+  config: Config;
+  connection: NativeConnection;
+  /** Defaults to the real activities; workflow tests pass stubs. */
+  activities?: object;
+  /** A prebuilt bundle (tests build one once); otherwise the workflows are bundled now. */
+  workflowBundle?: WorkerOptions['workflowBundle'];
+}
+
+/** The worker for the task queue every durable-commerce workflow and activity runs on. */
+export async function createOrderWorker(options: OrderWorkerOptions): Promise<{ worker: Worker; close: () => Promise<void> }> {
+  const { config } = options;
+  const prisma = options.activities ? undefined : createPrisma(config.DATABASE_URL);
+  const activities =
+    options.activities ??
+    createActivities({
+      prisma: prisma!,
+      stripe: createStripe(config),
+      mailer: nodemailer.createTransport(config.SMTP_URL),
+      mailFrom: config.MAIL_FROM,
+    });
+  const worker = await Worker.create({
+    connection: options.connection,
+    namespace: config.TEMPORAL_NAMESPACE,
+    taskQueue: config.TEMPORAL_TASK_QUEUE,
+    activities,
+    ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: require.resolve('../workflows') }),
+  });
+  return { worker, close: async () => prisma?.$disconnect() };
+}

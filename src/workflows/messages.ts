@@ -1,0 +1,174 @@
+/**
+ * Every signal, query and update of the workflows, with the types they carry. The API and the
+ * workflows both import this file, so the two sides cannot drift apart.
+ */
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+
+// ---------------------------------------------------------------------------------------------
+// Shared vocabulary
+// ---------------------------------------------------------------------------------------------
+
+export type OrderStatus =
+  | 'PENDING'
+  | 'PAID'
+  | 'CONFIRMED'
+  | 'SHIPPED'
+  | 'DELIVERED'
+  | 'CANCELLED'
+  | 'REFUNDED'
+  | 'PARTIALLY_REFUNDED';
+export type PaymentStatus = 'PENDING' | 'PAID' | 'FAILED' | 'REFUNDED' | 'PARTIALLY_REFUNDED';
+export type PaymentMethod = 'CARD' | 'COD';
+export type Role = 'CUSTOMER' | 'ADMIN';
+
+/** Who asked for something: recorded with every transition so the history says who did what. */
+export interface Actor {
+  id: string;
+  role: Role | 'SYSTEM';
+}
+
+/** Machine-readable codes of the business errors workflows raise (ApplicationFailure types). */
+export const ErrorCode = {
+  INSUFFICIENT_STOCK: 'INSUFFICIENT_STOCK',
+  PRODUCT_NOT_FOUND: 'PRODUCT_NOT_FOUND',
+  CURRENCY_MISMATCH: 'CURRENCY_MISMATCH',
+  INVALID_ORDER_STATE: 'INVALID_ORDER_STATE',
+  PAYMENT_PROVIDER_UNAVAILABLE: 'PAYMENT_PROVIDER_UNAVAILABLE',
+} as const;
+export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+// ---------------------------------------------------------------------------------------------
+// Order workflow (`order-<orderId>`)
+// ---------------------------------------------------------------------------------------------
+
+export interface OrderItemRequest {
+  productId: string;
+  quantity: number;
+}
+
+export interface OrderWorkflowInput {
+  orderId: string;
+  customerId: string;
+  items: OrderItemRequest[];
+  paymentMethod: PaymentMethod;
+  /** ISO currency the customer expects; every product must be priced in it. */
+  currency?: string;
+  /** How long stock stays reserved while waiting for payment (RESERVATION_TTL). */
+  reservationTtlMs: number;
+}
+
+export interface OrderLine {
+  productId: string;
+  sku: string;
+  name: string;
+  quantity: number;
+  unitPrice: number;
+}
+
+export type CancelReason =
+  | 'RESERVATION_EXPIRED'
+  | 'CANCELLED_BY_CUSTOMER'
+  | 'CANCELLED_BY_ADMIN'
+  | 'INSUFFICIENT_STOCK'
+  | 'PAYMENT_PROVIDER_UNAVAILABLE';
+
+/** One line of the order's own story, kept in workflow state for the query and the Web UI. */
+export interface OrderTimelineEntry {
+  at: string;
+  event: string;
+  actor: Actor;
+  detail?: string;
+}
+
+/** What `getOrder` answers: the live state of the order. */
+export interface OrderView {
+  orderId: string;
+  customerId: string;
+  status: OrderStatus;
+  paymentStatus: PaymentStatus;
+  paymentMethod: PaymentMethod;
+  currency: string;
+  totalAmount: number;
+  items: OrderLine[];
+  paymentAttempt: number;
+  paymentIntentId?: string;
+  reservationExpiresAt?: string;
+  cancelReason?: CancelReason;
+  cancelNote?: string;
+  trackingNumber?: string;
+  carrier?: string;
+  timeline: OrderTimelineEntry[];
+}
+
+/** Answer of `placeOrder`: returned once stock is reserved and the PaymentIntent exists. */
+export interface PlacedOrder {
+  orderId: string;
+  status: OrderStatus;
+  paymentStatus: PaymentStatus;
+  paymentMethod: PaymentMethod;
+  totalAmount: number;
+  currency: string;
+  items: OrderLine[];
+  reservationExpiresAt?: string;
+  clientSecret?: string;
+}
+
+/** A payment outcome reported by a provider webhook (or found by asking the provider). */
+export interface PaymentEvent {
+  provider: 'STRIPE' | 'RAZORPAY';
+  eventId: string;
+  outcome: 'SUCCEEDED' | 'FAILED';
+  providerPaymentId: string;
+  amount: number;
+  currency: string;
+  failureReason?: string;
+}
+
+export interface PaymentRetryRequest {
+  actor: Actor;
+}
+export interface PaymentRetryResult {
+  orderId: string;
+  paymentAttempt: number;
+  clientSecret: string;
+  reservationExpiresAt?: string;
+}
+
+export interface CancelOrderRequest {
+  actor: Actor;
+  reason?: string;
+}
+export interface ShipOrderRequest {
+  actor: Actor;
+  trackingNumber: string;
+  carrier?: string;
+}
+export interface DeliverOrderRequest {
+  actor: Actor;
+}
+
+export const placeOrderUpdate = defineUpdate<PlacedOrder>('placeOrder');
+export const getOrderQuery = defineQuery<OrderView>('getOrder');
+export const paymentEventSignal = defineSignal<[PaymentEvent]>('paymentEvent');
+export const retryPaymentUpdate = defineUpdate<PaymentRetryResult, [PaymentRetryRequest]>('retryPayment');
+export const cancelOrderUpdate = defineUpdate<OrderView, [CancelOrderRequest]>('cancelOrder');
+export const shipOrderUpdate = defineUpdate<OrderView, [ShipOrderRequest]>('shipOrder');
+export const deliverOrderUpdate = defineUpdate<OrderView, [DeliverOrderRequest]>('deliverOrder');
+
+// ---------------------------------------------------------------------------------------------
+// Webhook workflow (`webhook-<provider>-<eventId>`)
+// ---------------------------------------------------------------------------------------------
+
+export interface WebhookWorkflowInput {
+  provider: 'STRIPE' | 'RAZORPAY';
+  eventId: string;
+  eventType: string;
+  orderId?: string;
+  /** The payment outcome the event reports, when it reports one. */
+  payment?: PaymentEvent;
+}
+
+export interface WebhookOutcome {
+  status: 'PROCESSED' | 'FAILED';
+  detail: string;
+}

@@ -1,0 +1,511 @@
+/**
+ * One workflow per order (`order-<orderId>`). It replaces the runbook's "wait for the webhook",
+ * "a cron job releases stock after 30 minutes" and the "safe" status-update SQL:
+ *
+ *   reserve stock -> open a PaymentIntent -> wait for payment until the reservation expires
+ *   -> commit the sale and confirm -> wait for shipment -> wait for delivery.
+ *
+ * Handlers only record what was asked; the main flow below acts on it, one thing at a time, so
+ * concurrent requests can never interleave half-done transitions.
+ */
+import {
+  ActivityFailure,
+  allHandlersFinished,
+  ApplicationFailure,
+  condition,
+  log,
+  proxyActivities,
+  setCurrentDetails,
+  setHandler,
+  upsertSearchAttributes,
+} from '@temporalio/workflow';
+import type { Activities } from '../activities';
+import type { OrderEmailKind } from '../activities/email';
+import {
+  cancelOrderUpdate,
+  deliverOrderUpdate,
+  ErrorCode,
+  getOrderQuery,
+  paymentEventSignal,
+  placeOrderUpdate,
+  retryPaymentUpdate,
+  shipOrderUpdate,
+  type Actor,
+  type CancelOrderRequest,
+  type CancelReason,
+  type DeliverOrderRequest,
+  type OrderStatus,
+  type OrderView,
+  type OrderWorkflowInput,
+  type PaymentEvent,
+  type PaymentRetryRequest,
+  type PlacedOrder,
+  type ShipOrderRequest,
+} from './messages';
+import { searchAttributes } from './search-attributes';
+
+// Database writes: retried until they succeed (business refusals are non-retryable failures).
+const store = proxyActivities<Activities>({
+  startToCloseTimeout: '30s',
+  retry: { initialInterval: '1s', maximumInterval: '30s' },
+});
+// Opening a PaymentIntent happens while the customer waits at checkout: give up quickly.
+const checkoutPayments = proxyActivities<Activities>({
+  startToCloseTimeout: '10s',
+  retry: { initialInterval: '500ms', maximumAttempts: 3 },
+});
+// Cancelling and refunding must eventually happen, however long Stripe is unreachable.
+const payments = proxyActivities<Activities>({
+  startToCloseTimeout: '30s',
+  retry: { initialInterval: '2s', maximumInterval: '5m' },
+});
+const mail = proxyActivities<Activities>({
+  startToCloseTimeout: '30s',
+  retry: { initialInterval: '5s', maximumInterval: '10m' },
+});
+
+const SYSTEM: Actor = { id: 'system', role: 'SYSTEM' };
+
+export async function orderWorkflow(input: OrderWorkflowInput): Promise<OrderView> {
+  const order: OrderView = {
+    orderId: input.orderId,
+    customerId: input.customerId,
+    status: 'PENDING',
+    paymentStatus: 'PENDING',
+    paymentMethod: input.paymentMethod,
+    currency: input.currency ?? '',
+    totalAmount: 0,
+    items: [],
+    paymentAttempt: 0,
+    timeline: [],
+  };
+  let clientSecret: string | undefined;
+  let placement: { failure?: ApplicationFailure } | undefined;
+  const paymentInbox: PaymentEvent[] = [];
+  const seenPaymentEvents = new Set<string>();
+  let cancelRequest: CancelOrderRequest | undefined;
+  let retryRequest: PaymentRetryRequest | undefined;
+  let retryFailure: ApplicationFailure | undefined;
+  let shipRequest: ShipOrderRequest | undefined;
+  let deliverRequest: DeliverOrderRequest | undefined;
+  const emails: Promise<void>[] = [];
+
+  // ---- Handlers ------------------------------------------------------------------------------
+
+  setHandler(getOrderQuery, () => order, {
+    description: 'The live order: status, payment status, amounts, items and its timeline.',
+  });
+
+  setHandler(
+    placeOrderUpdate,
+    async (): Promise<PlacedOrder> => {
+      await condition(() => placement !== undefined);
+      if (placement?.failure) throw placement.failure;
+      return {
+        orderId: order.orderId,
+        status: order.status,
+        paymentStatus: order.paymentStatus,
+        paymentMethod: order.paymentMethod,
+        totalAmount: order.totalAmount,
+        currency: order.currency,
+        items: order.items,
+        reservationExpiresAt: order.reservationExpiresAt,
+        clientSecret,
+      };
+    },
+    { description: 'Checkout: answers once stock is reserved and payment can start (sent with update-with-start).' },
+  );
+
+  setHandler(
+    paymentEventSignal,
+    (event) => {
+      if (seenPaymentEvents.has(event.eventId)) return; // a redelivered webhook has no second effect
+      seenPaymentEvents.add(event.eventId);
+      paymentInbox.push(event);
+    },
+    {
+      description:
+        'A payment outcome from a provider: {provider, eventId, outcome: "SUCCEEDED"|"FAILED", providerPaymentId, amount, currency, failureReason?}.',
+    },
+  );
+
+  setHandler(
+    retryPaymentUpdate,
+    async (request) => {
+      const attempt = order.paymentAttempt + 1;
+      retryRequest = request;
+      retryFailure = undefined;
+      await condition(() => retryRequest === undefined || order.status !== 'PENDING');
+      if (order.paymentAttempt < attempt) throw retryFailure ?? invalidState(order, 'the order stopped waiting for payment');
+      return {
+        orderId: order.orderId,
+        paymentAttempt: order.paymentAttempt,
+        clientSecret: clientSecret ?? '',
+        reservationExpiresAt: order.reservationExpiresAt,
+      };
+    },
+    {
+      validator: (request) => {
+        assertActorMayAct(order, request.actor);
+        if (order.paymentMethod !== 'CARD' || order.status !== 'PENDING' || order.paymentStatus !== 'FAILED') {
+          throw invalidState(order, 'a new payment can only be started after a failed one, while the order is PENDING');
+        }
+        if (retryRequest || cancelRequest) throw invalidState(order, 'another request for this order is in progress');
+      },
+      description: 'Start a new payment attempt (new PaymentIntent) after a failed one: {actor: {id, role}}.',
+    },
+  );
+
+  setHandler(
+    cancelOrderUpdate,
+    async (request) => {
+      cancelRequest = request;
+      await condition(() => order.status === 'CANCELLED');
+      return order;
+    },
+    {
+      validator: (request) => {
+        assertActorMayAct(order, request.actor);
+        if (!isCancellable(order) || !placement || placement.failure) {
+          throw invalidState(order, 'only an unpaid order that has not shipped can be cancelled');
+        }
+        if (cancelRequest) throw invalidState(order, 'the order is already being cancelled');
+      },
+      description: 'Cancel an unpaid order and release its stock: {actor: {id, role}, reason?}.',
+    },
+  );
+
+  setHandler(
+    shipOrderUpdate,
+    async (request) => {
+      shipRequest = request;
+      await condition(() => order.status === 'SHIPPED');
+      return order;
+    },
+    {
+      validator: (request) => {
+        assertAdmin(request.actor);
+        if (order.status !== 'CONFIRMED' || shipRequest || cancelRequest) {
+          throw invalidState(order, 'only a CONFIRMED order can be shipped');
+        }
+        if (!request.trackingNumber?.trim()) {
+          throw ApplicationFailure.create({ type: 'VALIDATION', message: 'trackingNumber is required', nonRetryable: true });
+        }
+      },
+      description: 'Admin: mark a CONFIRMED order shipped: {actor: {id, role: "ADMIN"}, trackingNumber, carrier?}.',
+    },
+  );
+
+  setHandler(
+    deliverOrderUpdate,
+    async (request) => {
+      deliverRequest = request;
+      await condition(() => order.status === 'DELIVERED');
+      return order;
+    },
+    {
+      validator: (request) => {
+        assertAdmin(request.actor);
+        if (order.status !== 'SHIPPED' || deliverRequest) throw invalidState(order, 'only a SHIPPED order can be delivered');
+      },
+      description: 'Admin: mark a SHIPPED order delivered: {actor: {id, role: "ADMIN"}}.',
+    },
+  );
+
+  // ---- Helpers that keep state, search attributes, the timeline and the Web UI in step ---------
+
+  function record(event: string, actor: Actor, detail?: string): void {
+    order.timeline.push({ at: new Date().toISOString(), event, actor, detail });
+  }
+
+  function moveTo(status: OrderStatus, event: string, actor: Actor, detail?: string): void {
+    order.status = status;
+    upsertSearchAttributes([{ key: searchAttributes.orderStatus, value: status }]);
+    record(event, actor, detail);
+    setCurrentDetails(describe(order));
+  }
+
+  function sendEmail(kind: OrderEmailKind, key?: string): void {
+    // Emails are sent alongside the flow: a slow mail server never holds up the order.
+    emails.push(mail.sendOrderEmail({ orderId: order.orderId, kind, key }));
+  }
+
+  async function finish(): Promise<OrderView> {
+    await Promise.all(emails);
+    await condition(allHandlersFinished);
+    return order;
+  }
+
+  /** Opens the next payment attempt; the previous PaymentIntent is cancelled so it cannot also be paid. */
+  async function openPaymentAttempt(): Promise<void> {
+    const previous = order.paymentIntentId;
+    const attempt = order.paymentAttempt + 1;
+    const intent = await checkoutPayments.createPaymentIntent({
+      orderId: order.orderId,
+      attempt,
+      amount: order.totalAmount,
+      currency: order.currency,
+    });
+    order.paymentAttempt = attempt;
+    order.paymentIntentId = intent.paymentIntentId;
+    order.paymentStatus = 'PENDING';
+    clientSecret = intent.clientSecret;
+    record('PAYMENT_STARTED', SYSTEM, `attempt ${attempt}, PaymentIntent ${intent.paymentIntentId}`);
+    setCurrentDetails(describe(order));
+    if (previous) await payments.cancelPaymentIntent({ paymentIntentId: previous });
+  }
+
+  async function cancel(reason: CancelReason, actor: Actor, note?: string): Promise<void> {
+    await store.cancelOrder({ orderId: order.orderId, reason, note, actor });
+    order.cancelReason = reason;
+    order.cancelNote = note;
+    moveTo('CANCELLED', 'ORDER_CANCELLED', actor, note ? `${reason}: ${note}` : reason);
+    sendEmail('ORDER_CANCELLED');
+    if (order.paymentIntentId) {
+      // If the customer paid at the last moment, cancelling reveals it: refund, never keep it.
+      const { status } = await payments.cancelPaymentIntent({ paymentIntentId: order.paymentIntentId });
+      if (status === 'succeeded') {
+        await refund(
+          { provider: 'STRIPE', eventId: `cancel-${order.paymentIntentId}`, outcome: 'SUCCEEDED', providerPaymentId: order.paymentIntentId, amount: order.totalAmount, currency: order.currency },
+          'paid after the order was cancelled',
+        );
+      }
+    }
+  }
+
+  async function refund(event: PaymentEvent, why: string): Promise<void> {
+    const { refundId } = await payments.refundUnexpectedPayment({
+      orderId: order.orderId,
+      providerPaymentId: event.providerPaymentId,
+      amount: event.amount,
+      reason: why,
+    });
+    record('UNEXPECTED_PAYMENT_REFUNDED', SYSTEM, `${event.providerPaymentId}: ${why} (refund ${refundId})`);
+    sendEmail('PAYMENT_REFUNDED', event.providerPaymentId);
+  }
+
+  /** Handles a payment event while the order waits for payment; true once the order is PAID. */
+  async function applyPayment(event: PaymentEvent): Promise<boolean> {
+    if (event.outcome === 'FAILED') {
+      if (event.providerPaymentId !== order.paymentIntentId) {
+        record('STALE_PAYMENT_FAILURE_IGNORED', SYSTEM, event.providerPaymentId);
+        return false;
+      }
+      await store.recordPaymentFailed({ orderId: order.orderId, attempt: order.paymentAttempt, reason: event.failureReason ?? 'payment failed' });
+      order.paymentStatus = 'FAILED';
+      record('PAYMENT_FAILED', providerActor(event), event.failureReason);
+      setCurrentDetails(describe(order));
+      return false;
+    }
+    if (event.amount !== order.totalAmount || event.currency.toUpperCase() !== order.currency.toUpperCase()) {
+      await refund(event, `amount ${event.amount} ${event.currency} does not match the order total ${order.totalAmount} ${order.currency}`);
+      return false;
+    }
+    await store.recordPaymentSucceeded({
+      orderId: order.orderId,
+      attempt: order.paymentAttempt,
+      providerPaymentId: event.providerPaymentId,
+      confirmedBy: `${event.provider} event ${event.eventId}`,
+    });
+    order.paymentStatus = 'PAID';
+    moveTo('PAID', 'PAYMENT_SUCCEEDED', providerActor(event), `${event.providerPaymentId} via event ${event.eventId}`);
+    return true;
+  }
+
+  /** Waits for `ready`; any payment arriving meanwhile is for an order no longer awaiting one. */
+  async function waitFor(ready: () => boolean): Promise<void> {
+    for (;;) {
+      await condition(() => ready() || paymentInbox.length > 0);
+      for (let event = paymentInbox.shift(); event; event = paymentInbox.shift()) {
+        if (event.outcome === 'SUCCEEDED' && event.providerPaymentId !== paidWith(order)) {
+          await refund(event, `payment arrived while the order was ${order.status}`);
+        } else {
+          record('PAYMENT_EVENT_IGNORED', providerActor(event), `${event.outcome} ${event.providerPaymentId} while ${order.status}`);
+        }
+      }
+      if (ready()) return;
+    }
+  }
+
+  // ---- The order, as the runbook reads ---------------------------------------------------------
+
+  // 1. Reserve the stock. Nothing is charged if any item is short.
+  const reservationExpiresAt = new Date(Date.now() + input.reservationTtlMs).toISOString();
+  try {
+    const placed = await store.createOrderAndReserveStock({
+      ...input,
+      reservationExpiresAt: input.paymentMethod === 'CARD' ? reservationExpiresAt : undefined,
+      actor: { id: input.customerId, role: 'CUSTOMER' },
+    });
+    Object.assign(order, placed);
+    if (input.paymentMethod === 'CARD') order.reservationExpiresAt = reservationExpiresAt;
+    record('STOCK_RESERVED', { id: input.customerId, role: 'CUSTOMER' }, order.items.map((i) => `${i.quantity} x ${i.sku}`).join(', '));
+  } catch (error) {
+    const failure = businessFailure(error);
+    placement = { failure };
+    order.cancelReason = 'INSUFFICIENT_STOCK';
+    moveTo('CANCELLED', 'CHECKOUT_REFUSED', SYSTEM, failure.message);
+    return finish();
+  }
+
+  if (input.paymentMethod === 'COD') {
+    // 2a. Cash on delivery: confirmed at once, paid when delivered.
+    placement = {};
+    await store.confirmOrder({ orderId: order.orderId, commitStock: false, actor: SYSTEM });
+    moveTo('CONFIRMED', 'ORDER_CONFIRMED', SYSTEM, 'cash on delivery');
+    sendEmail('ORDER_CONFIRMED');
+  } else {
+    // 2b. Open the PaymentIntent; checkout answers with its client secret.
+    try {
+      await openPaymentAttempt();
+    } catch (error) {
+      const failure = providerUnavailable(error);
+      placement = { failure };
+      await store.cancelOrder({ orderId: order.orderId, reason: 'PAYMENT_PROVIDER_UNAVAILABLE', actor: SYSTEM });
+      order.cancelReason = 'PAYMENT_PROVIDER_UNAVAILABLE';
+      moveTo('CANCELLED', 'CHECKOUT_FAILED', SYSTEM, failure.message);
+      return finish();
+    }
+    placement = {};
+    setCurrentDetails(describe(order));
+
+    // 3. Wait for the payment until the reservation expires (the runbook's 30-minute cron job).
+    for (;;) {
+      const expiresIn = Date.parse(reservationExpiresAt) - Date.now();
+      const woke = await condition(
+        () => cancelRequest !== undefined || retryRequest !== undefined || paymentInbox.length > 0,
+        Math.max(expiresIn, 1),
+      );
+      if (!woke) {
+        await cancel('RESERVATION_EXPIRED', SYSTEM);
+        break;
+      }
+      if (cancelRequest) {
+        const actor = cancelRequest.actor;
+        await cancel(actor.role === 'ADMIN' ? 'CANCELLED_BY_ADMIN' : 'CANCELLED_BY_CUSTOMER', actor, cancelRequest.reason);
+        break;
+      }
+      const event = paymentInbox.shift();
+      if (event) {
+        if (await applyPayment(event)) break;
+        continue;
+      }
+      if (retryRequest) {
+        record('PAYMENT_RETRY_REQUESTED', retryRequest.actor);
+        try {
+          await openPaymentAttempt();
+        } catch (error) {
+          retryFailure = providerUnavailable(error);
+          record('PAYMENT_RETRY_FAILED', SYSTEM, retryFailure.message);
+        }
+        retryRequest = undefined;
+      }
+    }
+    if (order.status === 'CANCELLED') {
+      await waitFor(() => true); // refund anything that arrived with the cancellation
+      return finish();
+    }
+
+    // 4. Paid: the reserved units become a sale and the customer hears from us.
+    await store.confirmOrder({ orderId: order.orderId, commitStock: true, actor: SYSTEM });
+    moveTo('CONFIRMED', 'ORDER_CONFIRMED', SYSTEM);
+    sendEmail('ORDER_CONFIRMED');
+  }
+
+  // 5. Wait for the warehouse to ship. An unpaid (cash on delivery) order may be cancelled until then.
+  await waitFor(() => shipRequest !== undefined || cancelRequest !== undefined);
+  if (cancelRequest) {
+    await cancel(cancelRequest.actor.role === 'ADMIN' ? 'CANCELLED_BY_ADMIN' : 'CANCELLED_BY_CUSTOMER', cancelRequest.actor, cancelRequest.reason);
+    return finish();
+  }
+  const shipment = shipRequest!;
+  await store.markShipped({
+    orderId: order.orderId,
+    trackingNumber: shipment.trackingNumber,
+    carrier: shipment.carrier,
+    commitStock: order.paymentMethod === 'COD',
+    actor: shipment.actor,
+  });
+  order.trackingNumber = shipment.trackingNumber;
+  order.carrier = shipment.carrier;
+  moveTo('SHIPPED', 'ORDER_SHIPPED', shipment.actor, `tracking ${shipment.trackingNumber}${shipment.carrier ? ` (${shipment.carrier})` : ''}`);
+  sendEmail('ORDER_SHIPPED');
+
+  // 6. Wait for delivery; cash on delivery is collected and recorded now.
+  await waitFor(() => deliverRequest !== undefined);
+  const delivery = deliverRequest!;
+  const cashCollected = order.paymentMethod === 'COD' ? { amount: order.totalAmount, currency: order.currency } : undefined;
+  await store.markDelivered({ orderId: order.orderId, cashCollected, actor: delivery.actor });
+  if (cashCollected) order.paymentStatus = 'PAID';
+  moveTo('DELIVERED', 'ORDER_DELIVERED', delivery.actor, cashCollected ? 'cash collected' : undefined);
+  return finish();
+}
+
+// ---- Guards and small pure helpers ---------------------------------------------------------------
+
+function isCancellable(order: OrderView): boolean {
+  if (order.paymentStatus === 'PAID') return false;
+  return order.status === 'PENDING' || (order.paymentMethod === 'COD' && order.status === 'CONFIRMED');
+}
+
+function invalidState(order: OrderView, why: string): ApplicationFailure {
+  return ApplicationFailure.create({
+    type: ErrorCode.INVALID_ORDER_STATE,
+    message: `Order is ${order.status} (payment ${order.paymentStatus}): ${why}`,
+    details: [{ status: order.status, paymentStatus: order.paymentStatus }],
+    nonRetryable: true,
+  });
+}
+
+function assertAdmin(actor: Actor): void {
+  if (actor?.role !== 'ADMIN') {
+    throw ApplicationFailure.create({ type: 'FORBIDDEN', message: 'Only an admin may do this', nonRetryable: true });
+  }
+}
+
+function assertActorMayAct(order: OrderView, actor: Actor): void {
+  if (actor?.role === 'ADMIN' || actor?.role === 'SYSTEM') return;
+  if (actor?.role !== 'CUSTOMER' || actor.id !== order.customerId) {
+    throw ApplicationFailure.create({ type: 'FORBIDDEN', message: 'Only the customer who placed the order may do this', nonRetryable: true });
+  }
+}
+
+function providerActor(event: PaymentEvent): Actor {
+  return { id: `${event.provider.toLowerCase()}`, role: 'SYSTEM' };
+}
+
+function paidWith(order: OrderView): string | undefined {
+  return order.paymentStatus === 'PAID' ? order.paymentIntentId : undefined;
+}
+
+/** The business refusal inside an activity failure (e.g. INSUFFICIENT_STOCK), or a generic one. */
+function businessFailure(error: unknown): ApplicationFailure {
+  const cause = error instanceof ActivityFailure ? error.cause : error;
+  if (cause instanceof ApplicationFailure) return cause;
+  log.error('Unexpected failure placing order', { error: String(error) });
+  return ApplicationFailure.create({ message: String((cause as Error)?.message ?? error), nonRetryable: true });
+}
+
+function providerUnavailable(error: unknown): ApplicationFailure {
+  return ApplicationFailure.create({
+    type: ErrorCode.PAYMENT_PROVIDER_UNAVAILABLE,
+    message: `Payment could not be started: ${businessFailure(error).message}`,
+    nonRetryable: true,
+  });
+}
+
+function describe(order: OrderView): string {
+  switch (order.status) {
+    case 'PENDING':
+      return order.paymentMethod === 'CARD'
+        ? `Waiting for payment (attempt ${order.paymentAttempt}, ${order.paymentStatus}) until ${order.reservationExpiresAt}. ` +
+            'Send signal paymentEvent, or update cancelOrder.'
+        : 'Placing order.';
+    case 'CONFIRMED':
+      return 'Confirmed: waiting for an admin to ship it (update shipOrder with trackingNumber).';
+    case 'SHIPPED':
+      return `Shipped (tracking ${order.trackingNumber}): waiting for delivery (update deliverOrder).`;
+    default:
+      return `${order.status}${order.cancelReason ? ` (${order.cancelReason})` : ''}.`;
+  }
+}
