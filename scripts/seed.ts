@@ -2,6 +2,7 @@
 import bcrypt from 'bcryptjs';
 import { randomUUID } from 'node:crypto';
 import { loadConfig, type Config } from '../src/config';
+import { createProduct } from '../src/api/products';
 import { createPrisma, type PrismaClient } from '../src/db';
 
 export const seedProducts = [
@@ -22,8 +23,10 @@ export async function seed(prisma: PrismaClient, config: Config): Promise<void> 
       data: { id: randomUUID(), email: user.email, name: user.name, role: user.role, passwordHash: await bcrypt.hash(user.password, 10) },
     });
   }
+  const admin = await prisma.user.findUniqueOrThrow({ where: { email: config.SEED_ADMIN_EMAIL } });
   for (const product of seedProducts) {
-    await prisma.product.upsert({ where: { sku: product.sku }, update: {}, create: { id: randomUUID(), ...product } });
+    if (await prisma.product.findUnique({ where: { sku: product.sku } })) continue;
+    await createProduct(prisma, product, admin.id);
   }
 }
 

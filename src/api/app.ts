@@ -1,0 +1,28 @@
+import express, { type Express } from 'express';
+import helmet from 'helmet';
+import { pinoHttp } from 'pino-http';
+import { authRouter } from './auth';
+import type { ApiDeps } from './deps';
+import { errorHandler, notFound } from './errors';
+import { healthRouter } from './health';
+import { ordersRouter } from './orders';
+import { paymentsRouter } from './payments';
+import { productsRouter } from './products';
+
+export function createApp(deps: ApiDeps): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('query parser', 'simple');
+  app.use(helmet());
+  app.use(pinoHttp({ logger: deps.logger, autoLogging: { ignore: (req) => req.url === '/health' } }));
+  // Webhooks first: their signatures are checked on the raw body, before any JSON parsing.
+  app.use(paymentsRouter(deps));
+  app.use(express.json({ limit: '100kb' }));
+  app.use(healthRouter(deps));
+  app.use(authRouter(deps));
+  app.use(productsRouter(deps));
+  app.use(ordersRouter(deps));
+  app.use(notFound);
+  app.use(errorHandler(deps.logger));
+  return app;
+}

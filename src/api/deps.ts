@@ -1,0 +1,14 @@
+import type { Client } from '@temporalio/client';
+import type Stripe from 'stripe';
+import type { Config } from '../config';
+import type { PrismaClient } from '../db';
+import type { Logger } from '../logger';
+
+/** Everything the HTTP layer talks to. */
+export interface ApiDeps {
+  config: Config;
+  prisma: PrismaClient;
+  temporal: Client;
+  stripe: Stripe;
+  logger: Logger;
+}

@@ -1,0 +1,79 @@
+import { WorkflowUpdateFailedError, WorkflowNotFoundError, ServiceError, WorkflowFailedError } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
+import type { ErrorRequestHandler, RequestHandler } from 'express';
+import { z, ZodError } from 'zod';
+import type { Logger } from '../logger';
+import { ErrorCode } from '../workflows/messages';
+
+/** An error the client caused or must know about; rendered as `{ error: { code, message, details? } }`. */
+export class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly details?: unknown,
+  ) {
+    super(message);
+  }
+}
+
+/** Validates `data` against `schema`; a mismatch is a 400 naming every bad field. */
+export function parse<T extends z.ZodType>(schema: T, data: unknown): z.infer<T> {
+  const result = schema.safeParse(data);
+  if (!result.success) throw validationError(result.error);
+  return result.data;
+}
+
+function validationError(error: ZodError): HttpError {
+  return new HttpError(400, 'VALIDATION_ERROR', 'The request is invalid', {
+    fields: error.issues.map((issue) => ({ path: issue.path.join('.'), message: issue.message })),
+  });
+}
+
+// How workflow refusals (ApplicationFailure types) map onto HTTP.
+const failureStatus: Record<string, number> = {
+  [ErrorCode.INSUFFICIENT_STOCK]: 409,
+  [ErrorCode.INVALID_ORDER_STATE]: 409,
+  [ErrorCode.PRODUCT_NOT_FOUND]: 404,
+  [ErrorCode.CURRENCY_MISMATCH]: 400,
+  [ErrorCode.PAYMENT_PROVIDER_UNAVAILABLE]: 503,
+  FORBIDDEN: 403,
+  VALIDATION: 400,
+};
+
+function fromTemporal(error: unknown): HttpError | undefined {
+  if (error instanceof WorkflowUpdateFailedError || error instanceof WorkflowFailedError) {
+    const cause = error.cause;
+    if (cause instanceof ApplicationFailure && cause.type && failureStatus[cause.type]) {
+      const details = cause.details?.[0];
+      return new HttpError(failureStatus[cause.type], cause.type === 'VALIDATION' ? 'VALIDATION_ERROR' : cause.type, cause.message, details);
+    }
+  }
+  if (error instanceof WorkflowNotFoundError) return new HttpError(404, 'NOT_FOUND', 'No such workflow');
+  if (error instanceof ServiceError) {
+    return new HttpError(503, 'TEMPORAL_UNAVAILABLE', 'The workflow service is unavailable; try again shortly');
+  }
+  return undefined;
+}
+
+export const notFound: RequestHandler = (req, _res, next) => {
+  next(new HttpError(404, 'NOT_FOUND', `No route for ${req.method} ${req.path}`));
+};
+
+export function errorHandler(logger: Logger): ErrorRequestHandler {
+  return (error, req, res, _next) => {
+    let http: HttpError | undefined =
+      error instanceof HttpError ? error : error instanceof ZodError ? validationError(error) : fromTemporal(error);
+    // body-parser's own errors carry a status and a type.
+    if (!http && error?.type === 'entity.too.large') http = new HttpError(413, 'PAYLOAD_TOO_LARGE', 'The request body is too large');
+    if (!http && error?.type === 'entity.parse.failed') http = new HttpError(400, 'MALFORMED_JSON', 'The request body is not valid JSON');
+    if (!http && typeof error?.status === 'number' && error.status >= 400 && error.status < 500) {
+      http = new HttpError(error.status, 'BAD_REQUEST', error.expose ? error.message : 'Bad request');
+    }
+    if (!http) {
+      logger.error({ err: error, method: req.method, path: req.path }, 'unhandled error');
+      http = new HttpError(500, 'INTERNAL', 'Something went wrong on our side');
+    }
+    res.status(http.status).json({ error: { code: http.code, message: http.message, ...(http.details ? { details: http.details } : {}) } });
+  };
+}

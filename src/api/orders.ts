@@ -1,0 +1,211 @@
+import { WithStartWorkflowOperation, type WorkflowHandle } from '@temporalio/client';
+import { randomUUID } from 'node:crypto';
+import { Router, type Request } from 'express';
+import { z } from 'zod';
+import type { Order } from '../generated/prisma/client';
+import {
+  cancelOrderUpdate,
+  deliverOrderUpdate,
+  getOrderQuery,
+  placeOrderUpdate,
+  retryPaymentUpdate,
+  shipOrderUpdate,
+  type Actor,
+  type OrderView,
+  type OrderWorkflowInput,
+} from '../workflows/messages';
+import type { orderWorkflow } from '../workflows/order';
+import { searchAttributes } from '../workflows/search-attributes';
+import { authenticate, currentUser, requireRole, type AuthUser } from './auth';
+import type { ApiDeps } from './deps';
+import { HttpError, parse } from './errors';
+
+const checkoutBody = z.object({
+  items: z
+    .array(z.object({ productId: z.string().uuid(), quantity: z.number().int().min(1).max(1000) }))
+    .min(1)
+    .max(100),
+  paymentMethod: z.enum(['card', 'cod']),
+  currency: z.string().regex(/^[A-Za-z]{3}$/, 'an ISO 4217 code such as USD').transform((c) => c.toUpperCase()).optional(),
+});
+const orderParams = z.object({ id: z.string().uuid() });
+const cancelBody = z.object({ reason: z.string().trim().min(1).max(500).optional() }).default({});
+const adminCancelBody = z.object({ reason: z.string().trim().min(1).max(500) });
+const shipBody = z.object({ trackingNumber: z.string().trim().min(1).max(100), carrier: z.string().trim().min(1).max(100).optional() });
+const emptyBody = z.object({}).default({});
+const listQuery = z.object({
+  status: z.enum(['PENDING', 'PAID', 'CONFIRMED', 'SHIPPED', 'DELIVERED', 'CANCELLED', 'REFUNDED', 'PARTIALLY_REFUNDED']).optional(),
+  customerId: z.string().uuid().optional(),
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+});
+
+// The workflow of an order in one of these statuses has finished: the database is the truth.
+const closedStatuses = new Set(['CANCELLED', 'DELIVERED']);
+
+export const orderWorkflowId = (orderId: string) => `order-${orderId}`;
+
+function actorOf(user: AuthUser): Actor {
+  return { id: user.id, role: user.role };
+}
+
+export function ordersRouter(deps: ApiDeps): Router {
+  const { prisma, temporal, config } = deps;
+  const router = Router();
+  const auth = authenticate(deps);
+  const admin = [auth, requireRole('ADMIN')];
+
+  const handleOf = (orderId: string): WorkflowHandle<typeof orderWorkflow> => temporal.workflow.getHandle(orderWorkflowId(orderId));
+
+  /** Loads the order for `user`: 404 when unknown, 403 when it belongs to someone else. */
+  async function loadOrder(req: Request): Promise<Order> {
+    const { id } = parse(orderParams, req.params);
+    const user = currentUser(req);
+    const order = await prisma.order.findUnique({ where: { id } });
+    if (!order) throw new HttpError(404, 'ORDER_NOT_FOUND', `No order ${id}`);
+    if (user.role !== 'ADMIN' && order.customerId !== user.id) throw new HttpError(403, 'FORBIDDEN', 'This order belongs to another customer');
+    return order;
+  }
+
+  /** A transition on a finished order is refused here, with its status, without asking Temporal. */
+  function assertOpen(order: Order): void {
+    if (closedStatuses.has(order.status)) {
+      throw new HttpError(409, 'INVALID_ORDER_STATE', `Order is ${order.status}`, { status: order.status, paymentStatus: order.paymentStatus });
+    }
+  }
+
+  async function present(order: Order): Promise<unknown> {
+    const items = await prisma.orderItem.findMany({ where: { orderId: order.id }, select: { productId: true, sku: true, name: true, quantity: true, unitPrice: true } });
+    const stored = {
+      orderId: order.id,
+      customerId: order.customerId,
+      status: order.status,
+      paymentStatus: order.paymentStatus,
+      paymentMethod: order.paymentMethod,
+      currency: order.currency,
+      totalAmount: order.totalAmount,
+      items,
+      cancelReason: order.cancelReason ?? undefined,
+      trackingNumber: order.trackingNumber ?? undefined,
+      carrier: order.carrier ?? undefined,
+      reservationExpiresAt: order.reservationExpiresAt?.toISOString(),
+      createdAt: order.createdAt.toISOString(),
+      source: 'database' as const,
+    };
+    if (closedStatuses.has(order.status)) return stored;
+    try {
+      const live = await handleOf(order.id).query(getOrderQuery);
+      return { ...stored, ...live, createdAt: stored.createdAt, source: 'workflow' as const };
+    } catch (error) {
+      deps.logger.warn({ err: error, orderId: order.id }, 'order query failed; answering from the database');
+      return stored;
+    }
+  }
+
+  router.post('/api/checkout', auth, requireRole('CUSTOMER'), async (req, res) => {
+    const body = parse(checkoutBody, req.body);
+    const user = currentUser(req);
+    // The same product twice is one line with the summed quantity.
+    const quantities = new Map<string, number>();
+    for (const item of body.items) quantities.set(item.productId, (quantities.get(item.productId) ?? 0) + item.quantity);
+    const items = [...quantities].map(([productId, quantity]) => ({ productId, quantity }));
+
+    const products = await prisma.product.findMany({ where: { id: { in: items.map((i) => i.productId) } }, select: { id: true, sku: true, currency: true } });
+    const unknown = items.filter((i) => !products.some((p) => p.id === i.productId)).map((i) => i.productId);
+    if (unknown.length > 0) throw new HttpError(404, 'PRODUCT_NOT_FOUND', `Unknown products: ${unknown.join(', ')}`, { productIds: unknown });
+    const currency = body.currency ?? products[0].currency;
+    const foreign = products.filter((p) => p.currency !== currency);
+    if (foreign.length > 0) {
+      throw new HttpError(400, 'CURRENCY_MISMATCH', `Not priced in ${currency}: ${foreign.map((p) => p.sku).join(', ')}`, { currency, skus: foreign.map((p) => p.sku) });
+    }
+
+    const orderId = randomUUID();
+    const input: OrderWorkflowInput = {
+      orderId,
+      customerId: user.id,
+      items,
+      paymentMethod: body.paymentMethod === 'cod' ? 'COD' : 'CARD',
+      currency,
+      reservationTtlMs: config.RESERVATION_TTL,
+    };
+    const start = new WithStartWorkflowOperation<typeof orderWorkflow>('orderWorkflow', {
+      workflowId: orderWorkflowId(orderId),
+      taskQueue: config.TEMPORAL_TASK_QUEUE,
+      args: [input],
+      workflowIdConflictPolicy: 'FAIL',
+      typedSearchAttributes: [
+        { key: searchAttributes.orderId, value: orderId },
+        { key: searchAttributes.customerId, value: user.id },
+        { key: searchAttributes.orderStatus, value: 'PENDING' },
+      ],
+    });
+    // Returns once the workflow has reserved the stock and opened the PaymentIntent.
+    const placed = await temporal.workflow.executeUpdateWithStart(placeOrderUpdate, { startWorkflowOperation: start });
+    res.status(201).location(`/api/orders/${orderId}`).json(placed);
+  });
+
+  router.get('/api/orders/:id', auth, async (req, res) => {
+    res.json(await present(await loadOrder(req)));
+  });
+
+  router.post('/api/orders/:id/payments', auth, async (req, res) => {
+    parse(emptyBody, req.body);
+    const order = await loadOrder(req);
+    if (order.customerId !== currentUser(req).id) throw new HttpError(403, 'FORBIDDEN', 'Only the customer who placed the order may pay for it');
+    assertOpen(order);
+    const result = await handleOf(order.id).executeUpdate(retryPaymentUpdate, { args: [{ actor: actorOf(currentUser(req)) }] });
+    res.status(201).json(result);
+  });
+
+  router.post('/api/orders/:id/cancel', auth, async (req, res) => {
+    const user = currentUser(req);
+    const { reason } = parse(user.role === 'ADMIN' ? adminCancelBody : cancelBody, req.body);
+    const order = await loadOrder(req);
+    assertOpen(order);
+    const view: OrderView = await handleOf(order.id).executeUpdate(cancelOrderUpdate, { args: [{ actor: actorOf(user), reason }] });
+    res.json(view);
+  });
+
+  router.get('/admin/orders', ...admin, async (req, res) => {
+    const query = parse(listQuery, req.query);
+    const orders = await prisma.order.findMany({
+      where: { status: query.status, customerId: query.customerId },
+      orderBy: { createdAt: 'desc' },
+      take: query.limit,
+    });
+    res.json({
+      orders: orders.map((o) => ({
+        orderId: o.id,
+        customerId: o.customerId,
+        status: o.status,
+        paymentStatus: o.paymentStatus,
+        paymentMethod: o.paymentMethod,
+        totalAmount: o.totalAmount,
+        currency: o.currency,
+        createdAt: o.createdAt.toISOString(),
+      })),
+    });
+  });
+
+  router.post('/admin/orders/:id/ship', ...admin, async (req, res) => {
+    const body = parse(shipBody, req.body);
+    const order = await loadOrder(req);
+    assertOpen(order);
+    res.json(await handleOf(order.id).executeUpdate(shipOrderUpdate, { args: [{ actor: actorOf(currentUser(req)), ...body }] }));
+  });
+
+  router.post('/admin/orders/:id/deliver', ...admin, async (req, res) => {
+    parse(emptyBody, req.body);
+    const order = await loadOrder(req);
+    assertOpen(order);
+    res.json(await handleOf(order.id).executeUpdate(deliverOrderUpdate, { args: [{ actor: actorOf(currentUser(req)) }] }));
+  });
+
+  router.post('/admin/orders/:id/cancel', ...admin, async (req, res) => {
+    const { reason } = parse(adminCancelBody, req.body);
+    const order = await loadOrder(req);
+    assertOpen(order);
+    res.json(await handleOf(order.id).executeUpdate(cancelOrderUpdate, { args: [{ actor: actorOf(currentUser(req)), reason }] }));
+  });
+
+  return router;
+}
