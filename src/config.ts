@@ -19,7 +19,7 @@ const envSchema = z.object({
   TEMPORAL_ADDRESS: z.string().default('127.0.0.1:7233'),
   TEMPORAL_NAMESPACE: z.string().default('default'),
   TEMPORAL_TASK_QUEUE: z.string().default('durable-commerce'),
-  STRIPE_SECRET_KEY: z.string().default('sk_test_durable_commerce_local'),
+  STRIPE_SECRET_KEY: z.string().default('sk_test_DurableCommerceLocal'),
   STRIPE_API_BASE: z.string().url().default('http://127.0.0.1:12111'),
   STRIPE_WEBHOOK_SECRET: z.string().default('whsec_durable_commerce_local'),
   STRIPE_WEBHOOK_TOLERANCE: duration.prefault('5m'),

