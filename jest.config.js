@@ -6,6 +6,7 @@ module.exports = {
   transform: { '^.+\\.ts$': ['@swc/jest'] },
   globalSetup: '<rootDir>/test/setup/global-setup.ts',
   globalTeardown: '<rootDir>/test/setup/global-teardown.ts',
+  setupFiles: ['<rootDir>/test/setup/per-file.ts'],
   // Each file starts its own worker and API against the shared Temporal server; two at a time
   // keeps a two-core machine responsive.
   maxWorkers: 2,

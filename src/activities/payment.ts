@@ -47,7 +47,7 @@ export function paymentActivities(prisma: PrismaClient, stripe: Stripe) {
      * Cancels a PaymentIntent so it can no longer be paid. Answers the intent's final status:
      * `succeeded` means the customer paid after all and the caller must refund.
      */
-    async cancelPaymentIntent(input: { paymentIntentId: string }): Promise<{ status: string }> {
+    async cancelPaymentIntent(input: { orderId: string; paymentIntentId: string }): Promise<{ status: string }> {
       try {
         const intent = await stripe.paymentIntents.cancel(input.paymentIntentId);
         return { status: intent.status };

@@ -252,7 +252,7 @@ export async function orderWorkflow(input: OrderWorkflowInput): Promise<OrderVie
     clientSecret = intent.clientSecret;
     record('PAYMENT_STARTED', SYSTEM, `attempt ${attempt}, PaymentIntent ${intent.paymentIntentId}`);
     setCurrentDetails(describe(order));
-    if (previous) await payments.cancelPaymentIntent({ paymentIntentId: previous });
+    if (previous) await payments.cancelPaymentIntent({ orderId: order.orderId, paymentIntentId: previous });
   }
 
   async function cancel(reason: CancelReason, actor: Actor, note?: string): Promise<void> {
@@ -263,7 +263,7 @@ export async function orderWorkflow(input: OrderWorkflowInput): Promise<OrderVie
     sendEmail('ORDER_CANCELLED');
     if (order.paymentIntentId) {
       // If the customer paid at the last moment, cancelling reveals it: refund, never keep it.
-      const { status } = await payments.cancelPaymentIntent({ paymentIntentId: order.paymentIntentId });
+      const { status } = await payments.cancelPaymentIntent({ orderId: order.orderId, paymentIntentId: order.paymentIntentId });
       if (status === 'succeeded') {
         await refund(
           { provider: 'STRIPE', eventId: `cancel-${order.paymentIntentId}`, outcome: 'SUCCEEDED', providerPaymentId: order.paymentIntentId, amount: order.totalAmount, currency: order.currency },
@@ -350,9 +350,9 @@ export async function orderWorkflow(input: OrderWorkflowInput): Promise<OrderVie
 
   if (input.paymentMethod === 'COD') {
     // 2a. Cash on delivery: confirmed at once, paid when delivered.
-    placement = {};
     await store.confirmOrder({ orderId: order.orderId, commitStock: false, actor: SYSTEM });
     moveTo('CONFIRMED', 'ORDER_CONFIRMED', SYSTEM, 'cash on delivery');
+    placement = {};
     sendEmail('ORDER_CONFIRMED');
   } else {
     // 2b. Open the PaymentIntent; checkout answers with its client secret.

@@ -4,7 +4,7 @@
  * a task queue of their own against the shared Temporal server, stripe-mock and PostgreSQL.
  */
 import type { Client } from '@temporalio/client';
-import { DefaultLogger, NativeConnection, Runtime, type Worker } from '@temporalio/worker';
+import { NativeConnection, type Worker } from '@temporalio/worker';
 import bcrypt from 'bcryptjs';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
@@ -32,9 +32,6 @@ export interface Stack {
   stopWorker: () => Promise<void>;
   stop: () => Promise<void>;
 }
-
-// The SDK's own INFO lines (worker state changes) would drown the test output.
-Runtime.install({ logger: new DefaultLogger('WARN') });
 
 export async function startStack(options: { env?: Record<string, string>; worker?: boolean } = {}): Promise<Stack> {
   const smtp = await startSmtpListener();

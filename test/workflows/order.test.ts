@@ -1,0 +1,336 @@
+/**
+ * The order workflow's logic against the real Temporal dev server, with stubbed activities:
+ * every branch of the runbook (paid, failed then retried, expired, cancelled, cash on delivery,
+ * refused transitions, late and duplicate payments).
+ *
+ * With RECORD_HISTORIES=1 each scenario also writes its history to test/histories/, which
+ * replay.test.ts replays on every run to catch non-deterministic changes.
+ */
+import { WithStartWorkflowOperation, WorkflowUpdateFailedError, type Client, type WorkflowHandle } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
+import { NativeConnection, Worker } from '@temporalio/worker';
+import { randomUUID } from 'node:crypto';
+import { execFileSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import type { Activities } from '../../src/activities';
+import { loadConfig } from '../../src/config';
+import { connectClient } from '../../src/temporal';
+import {
+  cancelOrderUpdate,
+  deliverOrderUpdate,
+  getOrderQuery,
+  paymentEventSignal,
+  placeOrderUpdate,
+  retryPaymentUpdate,
+  shipOrderUpdate,
+  type Actor,
+  type OrderWorkflowInput,
+  type PaymentEvent,
+} from '../../src/workflows/messages';
+import type { orderWorkflow } from '../../src/workflows/order';
+import { ensureTool } from '../../scripts/lib/services';
+import { eventually } from '../helpers/stack';
+
+const UNIT_PRICE = 1250;
+const SHORT_PRODUCT = '00000000-0000-0000-0000-00000000dead'; // the stub reports it out of stock
+const LATE_PAYER = '00000000-0000-0000-0000-0000000000aa'; // its PaymentIntent turns out paid when cancelled
+
+type Call = { name: string; input: Record<string, unknown> };
+const calls = new Map<string, Call[]>();
+const callsOf = (orderId: string, name?: string) => (calls.get(orderId) ?? []).filter((c) => !name || c.name === name);
+
+/** Stand-ins for the database, Stripe and email, recording every call per order. */
+const stubs: Activities = {
+  async createOrderAndReserveStock(input) {
+    if (input.items.some((i) => i.productId === SHORT_PRODUCT)) {
+      throw ApplicationFailure.create({
+        type: 'INSUFFICIENT_STOCK',
+        message: 'Insufficient stock for SHORT-1 (requested 1, available 0)',
+        details: [{ products: [{ productId: SHORT_PRODUCT, sku: 'SHORT-1', requested: 1, available: 0 }] }],
+        nonRetryable: true,
+      });
+    }
+    const items = input.items.map((i) => ({ ...i, sku: `SKU-${i.productId.slice(-4)}`, name: 'Thing', unitPrice: UNIT_PRICE }));
+    return { totalAmount: items.reduce((sum, i) => sum + i.quantity * i.unitPrice, 0), currency: 'USD', items };
+  },
+  async recordPaymentSucceeded() {},
+  async recordPaymentFailed() {},
+  async confirmOrder() {},
+  async cancelOrder() {},
+  async markShipped() {},
+  async markDelivered() {},
+  async createPaymentIntent(input) {
+    return { paymentIntentId: `pi_${input.orderId.slice(0, 8)}_${input.attempt}`, clientSecret: `pi_${input.attempt}_secret_test` };
+  },
+  async cancelPaymentIntent(input) {
+    return { status: input.paymentIntentId.startsWith('pi_late') ? 'succeeded' : 'canceled' };
+  },
+  async refundUnexpectedPayment(input) {
+    return { refundId: `re_${input.providerPaymentId}` };
+  },
+  async sendOrderEmail() {},
+  async recordWebhookOutcome() {},
+};
+const recorded = Object.fromEntries(
+  Object.entries(stubs).map(([name, fn]) => [
+    name,
+    async (input: Record<string, unknown>) => {
+      const orderId = String(input.orderId ?? input.eventId);
+      calls.set(orderId, [...(calls.get(orderId) ?? []), { name, input }]);
+      return (fn as (i: unknown) => Promise<unknown>)(input);
+    },
+  ]),
+);
+
+const config = loadConfig();
+const taskQueue = `workflow-test-${randomUUID()}`;
+const customer: Actor = { id: randomUUID(), role: 'CUSTOMER' };
+const admin: Actor = { id: randomUUID(), role: 'ADMIN' };
+let client: Client;
+let worker: Worker;
+let running: Promise<void>;
+let connection: NativeConnection;
+
+beforeAll(async () => {
+  client = await connectClient(config);
+  connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
+  worker = await Worker.create({
+    connection,
+    taskQueue,
+    activities: recorded,
+    workflowBundle: { codePath: process.env.WORKFLOW_BUNDLE_PATH! },
+  });
+  running = worker.run();
+});
+
+afterAll(async () => {
+  worker.shutdown();
+  await running;
+  await connection.close();
+  await client.connection.close();
+});
+
+/** Checkout as the API does it: update-with-start, answering once stock is reserved. */
+async function placeOrder(overrides: Partial<OrderWorkflowInput> = {}) {
+  const orderId = overrides.orderId ?? (overrides.items?.[0]?.productId === LATE_PAYER ? `late${randomUUID().slice(4)}` : randomUUID());
+  const input: OrderWorkflowInput = {
+    orderId,
+    customerId: customer.id,
+    items: [{ productId: randomUUID(), quantity: 2 }],
+    paymentMethod: 'CARD',
+    currency: 'USD',
+    reservationTtlMs: 60_000,
+    ...overrides,
+  };
+  const start = new WithStartWorkflowOperation<typeof orderWorkflow>('orderWorkflow', {
+    workflowId: `order-${orderId}`,
+    taskQueue,
+    args: [input],
+    workflowIdConflictPolicy: 'FAIL',
+  });
+  const placed = client.workflow.executeUpdateWithStart(placeOrderUpdate, { startWorkflowOperation: start });
+  const handle: WorkflowHandle<typeof orderWorkflow> = await start.workflowHandle();
+  return { orderId, handle, placed };
+}
+
+function paid(orderId: string, paymentIntentId: string, extra: Partial<PaymentEvent> = {}): PaymentEvent {
+  return { provider: 'STRIPE', eventId: `evt_${randomUUID()}`, outcome: 'SUCCEEDED', providerPaymentId: paymentIntentId, amount: 2 * UNIT_PRICE, currency: 'USD', ...extra };
+}
+
+async function statusOf(handle: WorkflowHandle) {
+  return handle.query(getOrderQuery);
+}
+
+async function waitForStatus(handle: WorkflowHandle, predicate: (o: Awaited<ReturnType<typeof statusOf>>) => boolean, what: string) {
+  return eventually(async () => {
+    const order = await statusOf(handle);
+    return predicate(order) && order;
+  }, what);
+}
+
+/** The workflow's refusal carried by a rejected update. */
+async function refusal(promise: Promise<unknown>): Promise<{ type?: string | null; message: string; details?: unknown[] | null }> {
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(WorkflowUpdateFailedError);
+  const cause = (error as WorkflowUpdateFailedError).cause as ApplicationFailure;
+  return { type: cause.type, message: cause.message, details: cause.details };
+}
+
+async function keepHistory(name: string, handle: WorkflowHandle): Promise<void> {
+  if (!process.env.RECORD_HISTORIES) return;
+  // The CLI's JSON is the format Temporal documents for replay tests.
+  const json = execFileSync(ensureTool('temporal'), ['workflow', 'show', '--workflow-id', handle.workflowId, '--address', config.TEMPORAL_ADDRESS, '--output', 'json']);
+  writeFileSync(path.join(__dirname, '..', 'histories', `${name}.json`), json);
+}
+
+test('happy path: paid, confirmed, shipped, delivered', async () => {
+  const { orderId, handle, placed } = await placeOrder();
+  expect(await placed).toMatchObject({ orderId, status: 'PENDING', paymentStatus: 'PENDING', totalAmount: 2500, clientSecret: 'pi_1_secret_test' });
+
+  const pending = await statusOf(handle);
+  await handle.signal(paymentEventSignal, paid(orderId, pending.paymentIntentId!));
+  await waitForStatus(handle, (o) => o.status === 'CONFIRMED', 'CONFIRMED');
+
+  const shipped = await handle.executeUpdate(shipOrderUpdate, { args: [{ actor: admin, trackingNumber: 'TRK-1', carrier: 'UPS' }] });
+  expect(shipped).toMatchObject({ status: 'SHIPPED', trackingNumber: 'TRK-1', carrier: 'UPS' });
+  const delivered = await handle.executeUpdate(deliverOrderUpdate, { args: [{ actor: admin }] });
+  expect(delivered.status).toBe('DELIVERED');
+
+  const result = await handle.result();
+  expect(result).toMatchObject({ status: 'DELIVERED', paymentStatus: 'PAID' });
+  expect(callsOf(orderId).map((c) => c.name)).toEqual(
+    expect.arrayContaining(['createOrderAndReserveStock', 'createPaymentIntent', 'recordPaymentSucceeded', 'confirmOrder', 'markShipped', 'markDelivered']),
+  );
+  expect(callsOf(orderId, 'confirmOrder')[0].input).toMatchObject({ commitStock: true });
+  expect(callsOf(orderId, 'sendOrderEmail').map((c) => c.input.kind).sort()).toEqual(['ORDER_CONFIRMED', 'ORDER_SHIPPED']);
+  expect(callsOf(orderId, 'markShipped')[0].input).toMatchObject({ actor: admin, trackingNumber: 'TRK-1', commitStock: false });
+  await keepHistory('order-happy-path', handle);
+});
+
+test('payment failed, then retried with a new PaymentIntent and paid', async () => {
+  const { orderId, handle, placed } = await placeOrder();
+  await placed;
+  const first = await statusOf(handle);
+  await handle.signal(paymentEventSignal, { ...paid(orderId, first.paymentIntentId!), outcome: 'FAILED', failureReason: 'card_declined' });
+  await waitForStatus(handle, (o) => o.paymentStatus === 'FAILED', 'payment FAILED');
+  expect((await statusOf(handle)).status).toBe('PENDING');
+
+  const retry = await handle.executeUpdate(retryPaymentUpdate, { args: [{ actor: customer }] });
+  expect(retry).toMatchObject({ paymentAttempt: 2, clientSecret: 'pi_2_secret_test' });
+  // The first intent is cancelled so the customer cannot pay both.
+  expect(callsOf(orderId, 'cancelPaymentIntent').map((c) => c.input.paymentIntentId)).toEqual([first.paymentIntentId]);
+
+  const second = await statusOf(handle);
+  expect(second).toMatchObject({ paymentStatus: 'PENDING', paymentAttempt: 2 });
+  await handle.signal(paymentEventSignal, paid(orderId, second.paymentIntentId!));
+  await waitForStatus(handle, (o) => o.status === 'CONFIRMED', 'CONFIRMED');
+  expect(callsOf(orderId, 'recordPaymentFailed')).toHaveLength(1);
+  expect(callsOf(orderId, 'recordPaymentSucceeded')[0].input).toMatchObject({ attempt: 2, providerPaymentId: second.paymentIntentId });
+  await keepHistory('order-payment-retry', handle);
+  await handle.terminate('test finished');
+});
+
+test('reservation expiry releases stock, cancels the PaymentIntent and cancels the order', async () => {
+  const { orderId, handle, placed } = await placeOrder({ reservationTtlMs: 1500 });
+  await placed;
+  const result = await handle.result();
+  expect(result).toMatchObject({ status: 'CANCELLED', cancelReason: 'RESERVATION_EXPIRED' });
+  expect(callsOf(orderId, 'cancelOrder')[0].input).toMatchObject({ reason: 'RESERVATION_EXPIRED', actor: { id: 'system', role: 'SYSTEM' } });
+  expect(callsOf(orderId, 'cancelPaymentIntent')).toHaveLength(1);
+  expect(callsOf(orderId, 'sendOrderEmail').map((c) => c.input.kind)).toEqual(['ORDER_CANCELLED']);
+  expect(callsOf(orderId, 'refundUnexpectedPayment')).toHaveLength(0);
+  await keepHistory('order-reservation-expired', handle);
+});
+
+test('the customer cancels before paying; another customer may not', async () => {
+  const { orderId, handle, placed } = await placeOrder();
+  await placed;
+  const stranger: Actor = { id: randomUUID(), role: 'CUSTOMER' };
+  const refused = await refusal(handle.executeUpdate(cancelOrderUpdate, { args: [{ actor: stranger }] }));
+  expect(refused.type).toBe('FORBIDDEN');
+
+  const cancelled = await handle.executeUpdate(cancelOrderUpdate, { args: [{ actor: customer, reason: 'changed my mind' }] });
+  expect(cancelled).toMatchObject({ status: 'CANCELLED', cancelReason: 'CANCELLED_BY_CUSTOMER', cancelNote: 'changed my mind' });
+  expect(callsOf(orderId, 'cancelOrder')).toHaveLength(1);
+  expect((await handle.result()).status).toBe('CANCELLED');
+  await keepHistory('order-cancelled-by-customer', handle);
+});
+
+test('cash on delivery: confirmed at once, stock sold at shipment, paid on delivery', async () => {
+  const { orderId, handle, placed } = await placeOrder({ paymentMethod: 'COD' });
+  const order = await placed;
+  expect(order).toMatchObject({ status: 'CONFIRMED', paymentStatus: 'PENDING' });
+  expect(order.clientSecret).toBeUndefined();
+  expect(callsOf(orderId, 'createPaymentIntent')).toHaveLength(0);
+  expect(callsOf(orderId, 'confirmOrder')[0].input).toMatchObject({ commitStock: false });
+
+  await handle.executeUpdate(shipOrderUpdate, { args: [{ actor: admin, trackingNumber: 'COD-1' }] });
+  expect(callsOf(orderId, 'markShipped')[0].input).toMatchObject({ commitStock: true });
+  const delivered = await handle.executeUpdate(deliverOrderUpdate, { args: [{ actor: admin }] });
+  expect(delivered).toMatchObject({ status: 'DELIVERED', paymentStatus: 'PAID' });
+  expect(callsOf(orderId, 'markDelivered')[0].input).toMatchObject({ cashCollected: { amount: 2500, currency: 'USD' } });
+  await handle.result();
+  await keepHistory('order-cash-on-delivery', handle);
+});
+
+test('refused transitions say why and name the current status', async () => {
+  const { orderId, handle, placed } = await placeOrder();
+  await placed;
+
+  const shipPending = await refusal(handle.executeUpdate(shipOrderUpdate, { args: [{ actor: admin, trackingNumber: 'X' }] }));
+  expect(shipPending).toMatchObject({ type: 'INVALID_ORDER_STATE', details: [{ status: 'PENDING', paymentStatus: 'PENDING' }] });
+  const deliverPending = await refusal(handle.executeUpdate(deliverOrderUpdate, { args: [{ actor: admin }] }));
+  expect(deliverPending.type).toBe('INVALID_ORDER_STATE');
+  const retryUnfailed = await refusal(handle.executeUpdate(retryPaymentUpdate, { args: [{ actor: customer }] }));
+  expect(retryUnfailed.type).toBe('INVALID_ORDER_STATE');
+
+  await handle.signal(paymentEventSignal, paid(orderId, (await statusOf(handle)).paymentIntentId!));
+  await waitForStatus(handle, (o) => o.status === 'CONFIRMED', 'CONFIRMED');
+
+  const cancelPaid = await refusal(handle.executeUpdate(cancelOrderUpdate, { args: [{ actor: admin, reason: 'try' }] }));
+  expect(cancelPaid).toMatchObject({ type: 'INVALID_ORDER_STATE', details: [{ status: 'CONFIRMED', paymentStatus: 'PAID' }] });
+  const customerShips = await refusal(handle.executeUpdate(shipOrderUpdate, { args: [{ actor: customer, trackingNumber: 'X' }] }));
+  expect(customerShips.type).toBe('FORBIDDEN');
+  const deliverUnshipped = await refusal(handle.executeUpdate(deliverOrderUpdate, { args: [{ actor: admin }] }));
+  expect(deliverUnshipped.details).toEqual([{ status: 'CONFIRMED', paymentStatus: 'PAID' }]);
+
+  // None of the refusals changed anything.
+  expect(callsOf(orderId, 'markShipped')).toHaveLength(0);
+  expect(callsOf(orderId, 'cancelOrder')).toHaveLength(0);
+  await handle.terminate('test finished');
+});
+
+test('insufficient stock refuses checkout before any payment is attempted', async () => {
+  const { orderId, handle, placed } = await placeOrder({ items: [{ productId: SHORT_PRODUCT, quantity: 1 }] });
+  const refused = await refusal(placed);
+  expect(refused).toMatchObject({ type: 'INSUFFICIENT_STOCK', details: [{ products: [{ productId: SHORT_PRODUCT, sku: 'SHORT-1' }] }] });
+  expect((await handle.result()).status).toBe('CANCELLED');
+  expect(callsOf(orderId, 'createPaymentIntent')).toHaveLength(0);
+  await keepHistory('order-insufficient-stock', handle);
+});
+
+test('redelivered and duplicate payment events have no second effect', async () => {
+  const { orderId, handle, placed } = await placeOrder();
+  await placed;
+  const event = paid(orderId, (await statusOf(handle)).paymentIntentId!);
+  await Promise.all([handle.signal(paymentEventSignal, event), handle.signal(paymentEventSignal, event), handle.signal(paymentEventSignal, event)]);
+  // The same payment reported by a different event (Stripe sends several per payment).
+  await handle.signal(paymentEventSignal, { ...event, eventId: `evt_${randomUUID()}` });
+  await waitForStatus(handle, (o) => o.status === 'CONFIRMED' && o.timeline.some((t) => t.event === 'PAYMENT_EVENT_IGNORED'), 'CONFIRMED, duplicate ignored');
+  expect(callsOf(orderId, 'recordPaymentSucceeded')).toHaveLength(1);
+  expect(callsOf(orderId, 'confirmOrder')).toHaveLength(1);
+  expect(callsOf(orderId, 'refundUnexpectedPayment')).toHaveLength(0);
+  // Emails go out alongside the flow: wait for the one, then make sure it is the only one.
+  const confirmations = () => callsOf(orderId, 'sendOrderEmail').filter((c) => c.input.kind === 'ORDER_CONFIRMED');
+  await eventually(async () => confirmations().length > 0, 'confirmation email');
+  expect(confirmations()).toHaveLength(1);
+  await handle.terminate('test finished');
+});
+
+test('money is never silently kept: a wrong amount, a second payment and a payment at expiry are refunded', async () => {
+  const { orderId, handle, placed } = await placeOrder();
+  await placed;
+  const intent = (await statusOf(handle)).paymentIntentId!;
+  await handle.signal(paymentEventSignal, paid(orderId, intent, { amount: 1 }));
+  await waitForStatus(handle, (o) => o.timeline.some((t) => t.event === 'UNEXPECTED_PAYMENT_REFUNDED'), 'wrong amount refunded');
+  expect((await statusOf(handle)).status).toBe('PENDING');
+
+  await handle.signal(paymentEventSignal, paid(orderId, intent));
+  await waitForStatus(handle, (o) => o.status === 'CONFIRMED', 'CONFIRMED');
+  await handle.signal(paymentEventSignal, paid(orderId, 'pi_paid_twice'));
+  await waitForStatus(handle, (o) => o.timeline.filter((t) => t.event === 'UNEXPECTED_PAYMENT_REFUNDED').length === 2, 'second payment refunded');
+  expect(callsOf(orderId, 'refundUnexpectedPayment').map((c) => c.input.providerPaymentId)).toEqual([intent, 'pi_paid_twice']);
+  await handle.terminate('test finished');
+
+  // The customer pays in the very moment the reservation expires: cancelling the intent reveals it.
+  const late = await placeOrder({ items: [{ productId: LATE_PAYER, quantity: 2 }], reservationTtlMs: 1000 });
+  await late.placed;
+  expect(await late.handle.result()).toMatchObject({ status: 'CANCELLED', cancelReason: 'RESERVATION_EXPIRED' });
+  expect(callsOf(late.orderId, 'refundUnexpectedPayment')).toHaveLength(1);
+  expect(callsOf(late.orderId, 'sendOrderEmail').map((c) => c.input.kind).sort()).toEqual(['ORDER_CANCELLED', 'PAYMENT_REFUNDED']);
+  await keepHistory('order-paid-at-expiry', late.handle);
+});
