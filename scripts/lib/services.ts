@@ -146,17 +146,23 @@ export async function startSmtpListener(port = 0): Promise<{
   const messages: ReceivedMail[] = [];
   const listeners: ((mail: ReceivedMail) => void)[] = [];
   let held: { notifyStarted: () => void; released: Promise<void> } | undefined;
+  const closedSessions = new Set<string>();
   const server = new SMTPServer({
     authOptional: true,
     disabledCommands: ['STARTTLS'],
     logger: false,
-    onData(stream, _session, callback) {
+    onClose(session) {
+      closedSessions.add(session.id);
+    },
+    onData(stream, session, callback) {
       const gate = held;
       held = undefined;
       gate?.notifyStarted();
       simpleParser(stream)
         .then(async (parsed) => {
           if (gate) await gate.released;
+          // The sender went away before we accepted the message: it was never delivered.
+          if (closedSessions.has(session.id)) return callback(new Error('client disconnected'));
           const mail: ReceivedMail = {
             from: parsed.from?.text ?? '',
             to: (Array.isArray(parsed.to) ? parsed.to : parsed.to ? [parsed.to] : []).flatMap((a) => a.value.map((v) => v.address ?? '')),
@@ -171,6 +177,8 @@ export async function startSmtpListener(port = 0): Promise<{
         .catch((error: Error) => callback(error));
     },
   });
+  // A sender killed mid-conversation resets its connection; that is its problem, not ours.
+  server.on('error', () => undefined);
   await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
   const actualPort = (server.server.address() as { port: number }).port;
   return {

@@ -1,11 +1,26 @@
-import { NativeConnection } from '@temporalio/worker';
+import { DefaultLogger, NativeConnection, Runtime, type LogLevel } from '@temporalio/worker';
 import { loadConfig } from '../config';
 import { logger } from '../logger';
 import { connectClient, ensureSearchAttributes } from '../temporal';
 import { createOrderWorker } from './worker';
 
+// The SDK's own log lines go through the same pino logger as ours, at the configured level.
+const sdkLevels: Record<string, LogLevel> = { trace: 'TRACE', debug: 'DEBUG', info: 'INFO', warn: 'WARN' };
+const pinoLevels: Record<LogLevel, 'trace' | 'debug' | 'info' | 'warn' | 'error'> = {
+  TRACE: 'trace',
+  DEBUG: 'debug',
+  INFO: 'info',
+  WARN: 'warn',
+  ERROR: 'error',
+};
+
 async function main(): Promise<void> {
   const config = loadConfig();
+  Runtime.install({
+    logger: new DefaultLogger(sdkLevels[config.LOG_LEVEL] ?? 'ERROR', (entry) =>
+      logger[pinoLevels[entry.level]]({ ...entry.meta, component: 'temporal-sdk' }, entry.message),
+    ),
+  });
   const client = await connectClient(config);
   await ensureSearchAttributes(client, config.TEMPORAL_NAMESPACE);
   await client.connection.close();
