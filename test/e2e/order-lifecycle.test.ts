@@ -75,3 +75,53 @@ test('a card order goes from checkout to delivery, with a confirmation email', a
   const timeline = (await stack.temporal.workflow.getHandle(`order-${orderId}`).result()).timeline.map((t: { event: string }) => t.event);
   expect(timeline).toEqual(['STOCK_RESERVED', 'PAYMENT_STARTED', 'PAYMENT_SUCCEEDED', 'ORDER_CONFIRMED', 'ORDER_SHIPPED', 'ORDER_DELIVERED']);
 });
+
+test('orders are searchable by status in Temporal visibility (OrderId, CustomerId, OrderStatus)', async () => {
+  const customer = await createUser(stack);
+  const product = await createProduct(stack, admin, { stock: 2 });
+  const { body } = await stack.http.post('/api/checkout', { items: [{ productId: product.id, quantity: 1 }], paymentMethod: 'cod' }, customer.token);
+  // What `temporal workflow list --query 'OrderStatus="CONFIRMED"'` runs.
+  const query = `OrderStatus = "CONFIRMED" AND CustomerId = "${customer.id}"`;
+  const found = await eventually(async () => {
+    const ids: string[] = [];
+    for await (const execution of stack.temporal.workflow.list({ query })) ids.push(execution.workflowId);
+    return ids.length > 0 && ids;
+  }, 'order visible with OrderStatus CONFIRMED');
+  expect(found).toEqual([`order-${body.orderId}`]);
+});
+
+describe('with a short reservation', () => {
+  let shortStack: Stack;
+  beforeAll(async () => {
+    shortStack = await startStack({ env: { RESERVATION_TTL: '2s' } });
+  });
+  afterAll(() => shortStack.stop());
+
+  test('an unpaid order is cancelled when its reservation expires, and its stock comes back', async () => {
+    const shortAdmin = await createUser(shortStack, 'ADMIN');
+    const customer = await createUser(shortStack);
+    const product = await createProduct(shortStack, shortAdmin, { stock: 4 });
+    const checkout = await shortStack.http.post('/api/checkout', { items: [{ productId: product.id, quantity: 3 }], paymentMethod: 'card' }, customer.token);
+    expect(checkout.status).toBe(201);
+    const orderId: string = checkout.body.orderId;
+
+    const cancelled = await eventually(async () => {
+      const { body } = await shortStack.http.get(`/api/orders/${orderId}`, customer.token);
+      return body.status === 'CANCELLED' && body;
+    }, 'reservation expiry');
+    expect(cancelled).toMatchObject({ cancelReason: 'RESERVATION_EXPIRED', paymentStatus: 'PENDING' });
+    const { body: catalogue } = await shortStack.http.get('/api/products');
+    expect(catalogue.products.find((p: { id: string }) => p.id === product.id).available).toBe(4);
+    const ledger = await shortStack.prisma.inventoryLedger.findMany({ where: { reference: orderId }, orderBy: { createdAt: 'asc' } });
+    expect(ledger.map((l) => [l.type, l.quantity, l.actor])).toEqual([
+      ['RESERVE', 3, customer.id],
+      ['RELEASE', 3, 'system'],
+    ]);
+    const email = await eventually(async () => shortStack.smtp.messages.find((m) => m.to.includes(customer.email)), 'cancellation email');
+    expect(email.subject).toBe(`Order ${orderId} cancelled`);
+    // Paying for an expired order is refused, never silently accepted.
+    const retry = await shortStack.http.post(`/api/orders/${orderId}/payments`, {}, customer.token);
+    expect(retry.status).toBe(409);
+    expect(retry.body.error).toMatchObject({ code: 'INVALID_ORDER_STATE', details: { status: 'CANCELLED' } });
+  });
+});
