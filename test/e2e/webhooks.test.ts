@@ -1,0 +1,165 @@
+/**
+ * Stripe webhooks through the real endpoint: signed exactly as Stripe signs them, stored once,
+ * handed to Temporal, and never acted on twice. Forged, stale or malformed deliveries are 400s
+ * that change nothing.
+ */
+import { randomUUID } from 'node:crypto';
+import { createProduct, createUser, eventually, startStack, type Stack, type TestUser } from '../helpers/stack';
+import { deliverStripeEvent, paymentIntentEvent } from '../helpers/stripe-events';
+
+let stack: Stack;
+let admin: TestUser;
+
+beforeAll(async () => {
+  stack = await startStack();
+  admin = await createUser(stack, 'ADMIN');
+});
+afterAll(() => stack.stop());
+
+async function placeCardOrder(price = 3000) {
+  const customer = await createUser(stack);
+  const product = await createProduct(stack, admin, { stock: 5, price });
+  const checkout = await stack.http.post('/api/checkout', { items: [{ productId: product.id, quantity: 1 }], paymentMethod: 'card' }, customer.token);
+  expect(checkout.status).toBe(201);
+  const orderId: string = checkout.body.orderId;
+  const order = await orderOf(orderId, customer.token);
+  const intent = { id: order.paymentIntentId as string, orderId, amount: price, currency: 'usd' };
+  return { customer, product, orderId, intent };
+}
+
+async function orderOf(orderId: string, token: string) {
+  return (await stack.http.get(`/api/orders/${orderId}`, token)).body;
+}
+
+async function untilStatus(orderId: string, token: string, status: string) {
+  return eventually(async () => {
+    const order = await orderOf(orderId, token);
+    return order.status === status && order;
+  }, `order ${status}`);
+}
+
+const mailsTo = (email: string, suffix: string) => stack.smtp.messages.filter((m) => m.to.includes(email) && m.subject.endsWith(suffix));
+
+test('the same webhook delivered 3 times concurrently: one transition, one email', async () => {
+  const { customer, product, orderId, intent } = await placeCardOrder();
+  const event = paymentIntentEvent('payment_intent.succeeded', intent);
+
+  const answers = await Promise.all([1, 2, 3].map(() => deliverStripeEvent(stack, event)));
+  expect(answers.map((a) => a.status)).toEqual([200, 200, 200]);
+  await untilStatus(orderId, customer.token, 'CONFIRMED');
+
+  const stored = await eventually(async () => {
+    const rows = await stack.prisma.webhookEvent.findMany({ where: { provider: 'STRIPE', eventId: event.id as string } });
+    return rows.length === 1 && rows[0].status === 'PROCESSED' && rows;
+  }, 'event PROCESSED');
+  expect(stored[0].attemptCount).toBe(1);
+
+  // Shipping sends a later email; once it is here, a second confirmation can no longer be "late".
+  expect((await stack.http.post(`/admin/orders/${orderId}/ship`, { trackingNumber: 'T-3X' }, admin.token)).status).toBe(200);
+  await eventually(async () => mailsTo(customer.email, 'shipped').length > 0, 'shipped email');
+  expect(mailsTo(customer.email, 'confirmed')).toHaveLength(1);
+  const sales = await stack.prisma.inventoryLedger.findMany({ where: { reference: orderId, type: 'SALE' } });
+  expect(sales.map((s) => [s.productId, s.quantity])).toEqual([[product.id, 1]]);
+});
+
+test('a second event reporting the same payment changes nothing', async () => {
+  const { customer, orderId, intent } = await placeCardOrder();
+  expect((await deliverStripeEvent(stack, paymentIntentEvent('payment_intent.succeeded', intent))).status).toBe(200);
+  await untilStatus(orderId, customer.token, 'CONFIRMED');
+
+  const again = paymentIntentEvent('payment_intent.succeeded', intent);
+  expect((await deliverStripeEvent(stack, again)).status).toBe(200);
+  await eventually(async () => (await stack.prisma.webhookEvent.findFirst({ where: { eventId: again.id as string, status: 'PROCESSED' } })) !== null, 'second event processed');
+  const order = await eventually(async () => {
+    const o = await orderOf(orderId, customer.token);
+    return o.timeline.some((t: { event: string }) => t.event === 'PAYMENT_EVENT_IGNORED') && o;
+  }, 'duplicate payment noted');
+  expect(order).toMatchObject({ status: 'CONFIRMED', paymentStatus: 'PAID' });
+  await eventually(async () => mailsTo(customer.email, 'confirmed').length > 0, 'confirmation');
+  expect(mailsTo(customer.email, 'confirmed')).toHaveLength(1);
+  expect(await stack.prisma.payment.count({ where: { orderId, status: 'SUCCEEDED' } })).toBe(1);
+});
+
+describe('deliveries that are refused with 400 and change nothing', () => {
+  async function expectRefusedAndUnchanged(response: { status: number; body: { error: { code: string } } }, code: string, orderId: string, token: string, eventId?: string) {
+    expect(response.status).toBe(400);
+    expect(response.body.error.code).toBe(code);
+    const order = await orderOf(orderId, token);
+    expect(order).toMatchObject({ status: 'PENDING', paymentStatus: 'PENDING' });
+    if (eventId) expect(await stack.prisma.webhookEvent.count({ where: { eventId } })).toBe(0);
+  }
+
+  test('a forged signature', async () => {
+    const { customer, orderId, intent } = await placeCardOrder();
+    const event = paymentIntentEvent('payment_intent.succeeded', intent);
+    const response = await deliverStripeEvent(stack, event, { secret: 'whsec_wrong' });
+    await expectRefusedAndUnchanged(response, 'INVALID_SIGNATURE', orderId, customer.token, event.id as string);
+  });
+
+  test('a stale timestamp, correctly signed', async () => {
+    const { customer, orderId, intent } = await placeCardOrder();
+    const event = paymentIntentEvent('payment_intent.succeeded', intent);
+    const response = await deliverStripeEvent(stack, event, { timestamp: Math.floor(Date.now() / 1000) - 600 });
+    await expectRefusedAndUnchanged(response, 'INVALID_SIGNATURE', orderId, customer.token, event.id as string);
+  });
+
+  test('no signature, a signed body that is not JSON, a payment event without a PaymentIntent', async () => {
+    const { customer, orderId, intent } = await placeCardOrder();
+    const unsigned = await stack.http.request('POST', '/api/payments/stripe/webhook', { raw: JSON.stringify(paymentIntentEvent('payment_intent.succeeded', intent)) });
+    await expectRefusedAndUnchanged(unsigned, 'MISSING_SIGNATURE', orderId, customer.token);
+
+    const notJson = 'this is not json';
+    const signature = stack.stripe.webhooks.generateTestHeaderString({ payload: notJson, secret: stack.config.STRIPE_WEBHOOK_SECRET });
+    const garbage = await stack.http.request('POST', '/api/payments/stripe/webhook', { raw: notJson, headers: { 'stripe-signature': signature } });
+    expect(garbage.status).toBe(400);
+
+    const malformed = paymentIntentEvent('payment_intent.succeeded', intent);
+    (malformed.data as { object: Record<string, unknown> }).object = { object: 'payment_intent', metadata: { orderId } };
+    await expectRefusedAndUnchanged(await deliverStripeEvent(stack, malformed), 'MALFORMED_EVENT', orderId, customer.token, malformed.id as string);
+  });
+});
+
+test('an event type the shop does not act on is acknowledged and recorded as processed', async () => {
+  const event = { id: `evt_${randomUUID().replace(/-/g, '')}`, object: 'event', type: 'customer.created', created: Math.floor(Date.now() / 1000), data: { object: { id: 'cus_123', object: 'customer' } } };
+  expect((await deliverStripeEvent(stack, event)).status).toBe(200);
+  await eventually(async () => (await stack.prisma.webhookEvent.findFirst({ where: { eventId: event.id } }))?.status === 'PROCESSED', 'ignored event PROCESSED');
+});
+
+test('a payment for an unknown order is accepted, and recorded as FAILED with the reason', async () => {
+  const event = paymentIntentEvent('payment_intent.succeeded', { id: 'pi_unknown', orderId: randomUUID(), amount: 100, currency: 'usd' });
+  expect((await deliverStripeEvent(stack, event)).status).toBe(200);
+  const stored = await eventually(async () => {
+    const row = await stack.prisma.webhookEvent.findFirst({ where: { eventId: event.id as string } });
+    return row?.status === 'FAILED' && row;
+  }, 'event FAILED');
+  expect(stored.error).toMatch(/order-.* is not accepting payment events/);
+});
+
+test('a failed payment, a retry with a new PaymentIntent, and no step backwards afterwards', async () => {
+  const { customer, orderId, intent } = await placeCardOrder();
+  expect((await deliverStripeEvent(stack, paymentIntentEvent('payment_intent.payment_failed', intent))).status).toBe(200);
+  const failed = await eventually(async () => {
+    const o = await orderOf(orderId, customer.token);
+    return o.paymentStatus === 'FAILED' && o;
+  }, 'payment FAILED');
+  expect(failed.status).toBe('PENDING');
+
+  const retry = await stack.http.post(`/api/orders/${orderId}/payments`, {}, customer.token);
+  expect(retry.status).toBe(201);
+  expect(retry.body).toMatchObject({ orderId, paymentAttempt: 2 });
+  expect(retry.body.clientSecret).toMatch(/_secret_/);
+  const retried = await orderOf(orderId, customer.token);
+  expect(retried).toMatchObject({ paymentStatus: 'PENDING', paymentAttempt: 2 });
+
+  const secondIntent = { ...intent, id: retried.paymentIntentId };
+  expect((await deliverStripeEvent(stack, paymentIntentEvent('payment_intent.succeeded', secondIntent))).status).toBe(200);
+  await untilStatus(orderId, customer.token, 'CONFIRMED');
+
+  // A failure reported late, after the payment went through, never moves the order back.
+  const late = paymentIntentEvent('payment_intent.payment_failed', secondIntent);
+  expect((await deliverStripeEvent(stack, late)).status).toBe(200);
+  await eventually(async () => (await stack.prisma.webhookEvent.findFirst({ where: { eventId: late.id as string } }))?.status === 'PROCESSED', 'late failure processed');
+  expect(await orderOf(orderId, customer.token)).toMatchObject({ status: 'CONFIRMED', paymentStatus: 'PAID' });
+  const attempts = await stack.prisma.payment.findMany({ where: { orderId }, orderBy: { attempt: 'asc' } });
+  expect(attempts.map((a) => [a.attempt, a.status])).toEqual([[1, 'FAILED'], [2, 'SUCCEEDED']]);
+});
