@@ -8,6 +8,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { loadConfig } from '../src/config';
 import { createPrisma } from '../src/db';
+import { startRazorpaySandbox } from './lib/razorpay-sandbox';
 import { startSmtpListener, startStripeMock, startTemporalDevServer, stopProcess, waitForPort } from './lib/services';
 import { migrate } from './migrate';
 import { seed } from './seed';
@@ -31,6 +32,17 @@ async function main(): Promise<void> {
     const stripeMock = await startStripeMock({ port: 12111, logFile: path.join(dataDir, 'stripe-mock.log') });
     children.push(stripeMock.process);
     env.STRIPE_API_BASE = stripeMock.baseUrl;
+  }
+  let razorpaySandbox: Awaited<ReturnType<typeof startRazorpaySandbox>> | undefined;
+  if (!env.RAZORPAY_API_BASE) {
+    const defaults = loadConfig(env);
+    razorpaySandbox = await startRazorpaySandbox({
+      port: 12120,
+      keyId: defaults.RAZORPAY_KEY_ID,
+      keySecret: defaults.RAZORPAY_KEY_SECRET,
+      webhook: { url: `http://127.0.0.1:${defaults.PORT}/api/payments/razorpay/webhook`, secret: defaults.RAZORPAY_WEBHOOK_SECRET },
+    });
+    env.RAZORPAY_API_BASE = razorpaySandbox.baseUrl;
   }
   let mailbox: string | undefined;
   if (!env.SMTP_URL) {
@@ -62,6 +74,7 @@ durable-commerce is running
   Temporal Web UI  ${temporalUi ?? `(your cluster at ${env.TEMPORAL_ADDRESS})`}
   Temporal         ${env.TEMPORAL_ADDRESS}  namespace ${config.TEMPORAL_NAMESPACE}, task queue ${config.TEMPORAL_TASK_QUEUE}
   Stripe API       ${env.STRIPE_API_BASE}
+  Razorpay API     ${env.RAZORPAY_API_BASE}${razorpaySandbox ? ' (local sandbox; pay an order: curl -X POST ' + razorpaySandbox.baseUrl + '/sandbox/orders/<razorpayOrderId>/pay)' : ''}
   SMTP             ${mailbox ?? env.SMTP_URL}
   PostgreSQL       ${config.DATABASE_URL}
 Seeded accounts

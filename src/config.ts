@@ -23,6 +23,12 @@ const envSchema = z.object({
   STRIPE_API_BASE: z.string().url().default('http://127.0.0.1:12111'),
   STRIPE_WEBHOOK_SECRET: z.string().default('whsec_durable_commerce_local'),
   STRIPE_WEBHOOK_TOLERANCE: duration.prefault('5m'),
+  RAZORPAY_KEY_ID: z.string().default('rzp_test_DurableCommerce'),
+  RAZORPAY_KEY_SECRET: z.string().default('durable-commerce-local-razorpay-secret'),
+  RAZORPAY_WEBHOOK_SECRET: z.string().default('durable-commerce-local-razorpay-webhook-secret'),
+  RAZORPAY_API_BASE: z.string().url().default('http://127.0.0.1:12120'),
+  /** With no webhook this long after a payment attempt opened, ask the provider ourselves. */
+  PAYMENT_RECONCILE_AFTER: duration.prefault('10m'),
   SMTP_URL: z.string().default('smtp://127.0.0.1:1025'),
   MAIL_FROM: z.string().default('durable-commerce <orders@durable-commerce.local>'),
   RESERVATION_TTL: duration.prefault('30m'),

@@ -1,6 +1,7 @@
 import type { Transporter } from 'nodemailer';
 import type Stripe from 'stripe';
 import type { PrismaClient } from '../db';
+import type { RazorpayGateway } from '../razorpay';
 import { emailActivities } from './email';
 import { orderActivities } from './order';
 import { paymentActivities } from './payment';
@@ -9,6 +10,9 @@ import { webhookActivities } from './webhook';
 export interface ActivityDeps {
   prisma: PrismaClient;
   stripe: Stripe;
+  razorpay: RazorpayGateway;
+  /** Public key id the browser's Razorpay Checkout needs alongside the order id. */
+  razorpayKeyId: string;
   mailer: Transporter;
   mailFrom: string;
 }
@@ -17,7 +21,7 @@ export interface ActivityDeps {
 export function createActivities(deps: ActivityDeps) {
   return {
     ...orderActivities(deps.prisma),
-    ...paymentActivities(deps.prisma, deps.stripe),
+    ...paymentActivities(deps.prisma, deps.stripe, deps.razorpay, deps.razorpayKeyId),
     ...emailActivities(deps.prisma, deps.mailer, deps.mailFrom),
     ...webhookActivities(deps.prisma),
   };

@@ -62,6 +62,7 @@ export function orderActivities(prisma: PrismaClient) {
             id: input.orderId,
             customerId: input.customerId,
             paymentMethod: input.paymentMethod,
+            paymentProvider: input.paymentMethod === 'CARD' ? (input.provider ?? 'STRIPE') : null,
             currency,
             totalAmount,
             reservationExpiresAt: input.reservationExpiresAt ? new Date(input.reservationExpiresAt) : null,

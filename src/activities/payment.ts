@@ -6,8 +6,19 @@ import { ApplicationFailure } from '@temporalio/activity';
 import { randomUUID } from 'node:crypto';
 import Stripe from 'stripe';
 import type { PrismaClient } from '../db';
+import { isPermanentRazorpayError, type RazorpayGateway } from '../razorpay';
 
-export function paymentActivities(prisma: PrismaClient, stripe: Stripe) {
+/** What the provider itself says about a payment attempt (reconciliation when no webhook came). */
+export interface ProviderPaymentStatus {
+  outcome: 'SUCCEEDED' | 'FAILED' | 'PENDING';
+  amount: number;
+  currency: string;
+  /** Razorpay's payment id (pay_...), the thing a refund is made against. */
+  chargeId?: string;
+  failureReason?: string;
+}
+
+export function paymentActivities(prisma: PrismaClient, stripe: Stripe, razorpay: RazorpayGateway, razorpayKeyId: string) {
   return {
     /** Opens payment attempt `attempt` of an order: a PaymentIntent with the order id in its metadata. */
     async createPaymentIntent(input: {
@@ -43,6 +54,56 @@ export function paymentActivities(prisma: PrismaClient, stripe: Stripe) {
       return { paymentIntentId: intent.id, clientSecret: intent.client_secret ?? '' };
     },
 
+    /** Opens payment attempt `attempt` of an order as a Razorpay order (receipt and notes carry our ids). */
+    async createRazorpayOrder(input: {
+      orderId: string;
+      attempt: number;
+      amount: number;
+      currency: string;
+    }): Promise<{ razorpayOrderId: string; keyId: string }> {
+      const receipt = `${input.orderId.slice(0, 30)}-${input.attempt}`; // Razorpay caps receipts at 40 characters
+      // A retried activity must not open a second Razorpay order: reuse the one already recorded.
+      const existing = await prisma.payment.findUnique({ where: { orderId_attempt: { orderId: input.orderId, attempt: input.attempt } } });
+      const razorpayOrderId =
+        existing?.providerPaymentId ??
+        (await callRazorpay(() => razorpay.createOrder({ amount: input.amount, currency: input.currency, receipt, notes: { orderId: input.orderId, attempt: String(input.attempt) } }))).id;
+      await prisma.payment.upsert({
+        where: { orderId_attempt: { orderId: input.orderId, attempt: input.attempt } },
+        update: { providerPaymentId: razorpayOrderId },
+        create: {
+          id: randomUUID(),
+          orderId: input.orderId,
+          attempt: input.attempt,
+          provider: 'RAZORPAY',
+          providerPaymentId: razorpayOrderId,
+          amount: input.amount,
+          currency: input.currency,
+        },
+      });
+      return { razorpayOrderId, keyId: razorpayKeyId };
+    },
+
+    /** Asks the provider where a payment attempt stands (the runbook's manual dashboard check). */
+    async fetchPaymentStatus(input: { orderId: string; provider: 'STRIPE' | 'RAZORPAY'; providerPaymentId: string }): Promise<ProviderPaymentStatus> {
+      if (input.provider === 'STRIPE') {
+        const intent = await callStripe(() => stripe.paymentIntents.retrieve(input.providerPaymentId));
+        const currency = intent.currency.toUpperCase();
+        if (intent.status === 'succeeded') return { outcome: 'SUCCEEDED', amount: intent.amount_received, currency };
+        if (intent.status === 'canceled' || (intent.status === 'requires_payment_method' && intent.last_payment_error)) {
+          return { outcome: 'FAILED', amount: intent.amount, currency, failureReason: intent.last_payment_error?.message ?? intent.status };
+        }
+        return { outcome: 'PENDING', amount: intent.amount, currency };
+      }
+      const attempts = await callRazorpay(() => razorpay.orderPayments(input.providerPaymentId));
+      const captured = attempts.find((p) => p.status === 'captured' || p.status === 'refunded');
+      if (captured) return { outcome: 'SUCCEEDED', amount: captured.amount, currency: captured.currency.toUpperCase(), chargeId: captured.id };
+      const last = attempts.at(-1);
+      if (last && attempts.every((p) => p.status === 'failed')) {
+        return { outcome: 'FAILED', amount: last.amount, currency: last.currency.toUpperCase(), failureReason: last.error_description ?? 'failed' };
+      }
+      return { outcome: 'PENDING', amount: last?.amount ?? 0, currency: last?.currency.toUpperCase() ?? '' };
+    },
+
     /**
      * Cancels a PaymentIntent so it can no longer be paid. Answers the intent's final status:
      * `succeeded` means the customer paid after all and the caller must refund.
@@ -63,16 +124,24 @@ export function paymentActivities(prisma: PrismaClient, stripe: Stripe) {
     /** Refunds a payment the order should not keep (late, duplicate or wrong amount), in full, once. */
     async refundUnexpectedPayment(input: {
       orderId: string;
+      provider?: 'STRIPE' | 'RAZORPAY';
       providerPaymentId: string;
+      /** Razorpay's payment id; Stripe refunds the PaymentIntent itself. */
+      chargeId?: string;
       amount: number;
       reason: string;
     }): Promise<{ refundId: string }> {
-      const refund = await callStripe(() =>
-        stripe.refunds.create(
-          { payment_intent: input.providerPaymentId, amount: input.amount, metadata: { orderId: input.orderId, reason: input.reason } },
-          { idempotencyKey: `unexpected-payment-refund-${input.providerPaymentId}` },
-        ),
-      );
+      // One refund per payment, whoever asks and however often.
+      const key = `unexpected-payment-refund-${input.chargeId ?? input.providerPaymentId}`;
+      const refund =
+        input.provider === 'RAZORPAY'
+          ? await callRazorpay(() => razorpay.refundOnce(input.chargeId ?? '', input.amount, key))
+          : await callStripe(() =>
+              stripe.refunds.create(
+                { payment_intent: input.providerPaymentId, amount: input.amount, metadata: { orderId: input.orderId, reason: input.reason } },
+                { idempotencyKey: key },
+              ),
+            );
       await prisma.payment.updateMany({
         where: { orderId: input.orderId, providerPaymentId: input.providerPaymentId },
         data: { status: 'REFUNDED', failureReason: input.reason, processedAt: new Date() },
@@ -80,6 +149,19 @@ export function paymentActivities(prisma: PrismaClient, stripe: Stripe) {
       return { refundId: refund.id };
     },
   };
+}
+
+async function callRazorpay<T>(call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (error) {
+    if (!isPermanentRazorpayError(error)) throw error;
+    throw ApplicationFailure.create({
+      type: `RAZORPAY_${error.error?.code ?? error.statusCode}`,
+      message: error.error?.description ?? `Razorpay answered ${error.statusCode}`,
+      nonRetryable: true,
+    });
+  }
 }
 
 async function callStripe<T>(call: () => Promise<T>): Promise<T> {

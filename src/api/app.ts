@@ -5,6 +5,7 @@ import { authRouter } from './auth';
 import type { ApiDeps } from './deps';
 import { errorHandler, notFound } from './errors';
 import { healthRouter } from './health';
+import { operationsRouter } from './operations';
 import { ordersRouter } from './orders';
 import { paymentsRouter } from './payments';
 import { productsRouter } from './products';
@@ -22,6 +23,7 @@ export function createApp(deps: ApiDeps): Express {
   app.use(authRouter(deps));
   app.use(productsRouter(deps));
   app.use(ordersRouter(deps));
+  app.use(operationsRouter(deps));
   app.use(notFound);
   app.use(errorHandler(deps.logger));
   return app;

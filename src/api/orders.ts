@@ -16,6 +16,7 @@ import {
 } from '../workflows/messages';
 import type { orderWorkflow } from '../workflows/order';
 import { searchAttributes } from '../workflows/search-attributes';
+import { paymentsSwitch } from '../operations/payments';
 import { authenticate, currentUser, requireRole, type AuthUser } from './auth';
 import type { ApiDeps } from './deps';
 import { HttpError, parse } from './errors';
@@ -26,6 +27,7 @@ const checkoutBody = z.object({
     .min(1)
     .max(100),
   paymentMethod: z.enum(['card', 'cod']),
+  provider: z.enum(['stripe', 'razorpay']).default('stripe'),
   currency: z.string().regex(/^[A-Za-z]{3}$/, 'an ISO 4217 code such as USD').transform((c) => c.toUpperCase()).optional(),
 });
 const orderParams = z.object({ id: z.string().uuid() });
@@ -66,6 +68,14 @@ export function ordersRouter(deps: ApiDeps): Router {
     return order;
   }
 
+  /** While an operator has switched payments off, nothing new is charged. */
+  async function assertPaymentsEnabled(): Promise<void> {
+    const payments = await paymentsSwitch(prisma);
+    if (!payments.enabled) {
+      throw new HttpError(503, 'PAYMENTS_DISABLED', `Payments are switched off: ${payments.reason}`, { reason: payments.reason, since: payments.updatedAt });
+    }
+  }
+
   /** A transition on a finished order is refused here, with its status, without asking Temporal. */
   function assertOpen(order: Order): void {
     if (closedStatuses.has(order.status)) {
@@ -81,6 +91,7 @@ export function ordersRouter(deps: ApiDeps): Router {
       status: order.status,
       paymentStatus: order.paymentStatus,
       paymentMethod: order.paymentMethod,
+      paymentProvider: order.paymentProvider ?? undefined,
       currency: order.currency,
       totalAmount: order.totalAmount,
       items,
@@ -104,6 +115,7 @@ export function ordersRouter(deps: ApiDeps): Router {
   router.post('/api/checkout', auth, requireRole('CUSTOMER'), async (req, res) => {
     const body = parse(checkoutBody, req.body);
     const user = currentUser(req);
+    if (body.paymentMethod === 'card') await assertPaymentsEnabled();
     // The same product twice is one line with the summed quantity.
     const quantities = new Map<string, number>();
     for (const item of body.items) quantities.set(item.productId, (quantities.get(item.productId) ?? 0) + item.quantity);
@@ -126,6 +138,8 @@ export function ordersRouter(deps: ApiDeps): Router {
       paymentMethod: body.paymentMethod === 'cod' ? 'COD' : 'CARD',
       currency,
       reservationTtlMs: config.RESERVATION_TTL,
+      provider: body.provider === 'razorpay' ? 'RAZORPAY' : 'STRIPE',
+      reconcileAfterMs: config.PAYMENT_RECONCILE_AFTER,
     };
     const start = new WithStartWorkflowOperation<typeof orderWorkflow>('orderWorkflow', {
       workflowId: orderWorkflowId(orderId),
@@ -152,6 +166,7 @@ export function ordersRouter(deps: ApiDeps): Router {
     const order = await loadOrder(req);
     if (order.customerId !== currentUser(req).id) throw new HttpError(403, 'FORBIDDEN', 'Only the customer who placed the order may pay for it');
     assertOpen(order);
+    await assertPaymentsEnabled();
     const result = await handleOf(order.id).executeUpdate(retryPaymentUpdate, { args: [{ actor: actorOf(currentUser(req)) }] });
     res.status(201).json(result);
   });

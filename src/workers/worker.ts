@@ -3,6 +3,7 @@ import nodemailer from 'nodemailer';
 import { createActivities } from '../activities';
 import type { Config } from '../config';
 import { createPrisma } from '../db';
+import { createRazorpayGateway } from '../razorpay';
 import { createStripe } from '../stripe';
 
 export interface OrderWorkerOptions {
@@ -23,6 +24,8 @@ export async function createOrderWorker(options: OrderWorkerOptions): Promise<{ 
     createActivities({
       prisma: prisma!,
       stripe: createStripe(config),
+      razorpay: createRazorpayGateway(config),
+      razorpayKeyId: config.RAZORPAY_KEY_ID,
       mailer: nodemailer.createTransport(config.SMTP_URL),
       mailFrom: config.MAIL_FROM,
     });

@@ -20,6 +20,7 @@ export type OrderStatus =
 export type PaymentStatus = 'PENDING' | 'PAID' | 'FAILED' | 'REFUNDED' | 'PARTIALLY_REFUNDED';
 export type PaymentMethod = 'CARD' | 'COD';
 export type Role = 'CUSTOMER' | 'ADMIN';
+export type PaymentProvider = 'STRIPE' | 'RAZORPAY';
 
 /** Who asked for something: recorded with every transition so the history says who did what. */
 export interface Actor {
@@ -55,6 +56,10 @@ export interface OrderWorkflowInput {
   currency?: string;
   /** How long stock stays reserved while waiting for payment (RESERVATION_TTL). */
   reservationTtlMs: number;
+  /** Who takes a card payment; STRIPE when absent. */
+  provider?: PaymentProvider;
+  /** With no webhook this long into a payment attempt, ask the provider (PAYMENT_RECONCILE_AFTER). */
+  reconcileAfterMs?: number;
 }
 
 export interface OrderLine {
@@ -91,7 +96,10 @@ export interface OrderView {
   totalAmount: number;
   items: OrderLine[];
   paymentAttempt: number;
+  paymentProvider?: PaymentProvider;
+  /** The current attempt's Stripe PaymentIntent or Razorpay order. */
   paymentIntentId?: string;
+  razorpayOrderId?: string;
   reservationExpiresAt?: string;
   cancelReason?: CancelReason;
   cancelNote?: string;
@@ -110,15 +118,23 @@ export interface PlacedOrder {
   currency: string;
   items: OrderLine[];
   reservationExpiresAt?: string;
+  paymentProvider?: PaymentProvider;
+  /** Stripe: what Stripe.js confirms the payment with. */
   clientSecret?: string;
+  /** Razorpay: what Razorpay Checkout opens. */
+  razorpayOrderId?: string;
+  razorpayKeyId?: string;
 }
 
 /** A payment outcome reported by a provider webhook (or found by asking the provider). */
 export interface PaymentEvent {
-  provider: 'STRIPE' | 'RAZORPAY';
+  provider: PaymentProvider;
   eventId: string;
   outcome: 'SUCCEEDED' | 'FAILED';
+  /** The payment attempt: a Stripe PaymentIntent id or a Razorpay order id. */
   providerPaymentId: string;
+  /** Razorpay's payment id (pay_...), which refunds are made against. */
+  chargeId?: string;
   amount: number;
   currency: string;
   failureReason?: string;
@@ -130,7 +146,9 @@ export interface PaymentRetryRequest {
 export interface PaymentRetryResult {
   orderId: string;
   paymentAttempt: number;
-  clientSecret: string;
+  clientSecret?: string;
+  razorpayOrderId?: string;
+  razorpayKeyId?: string;
   reservationExpiresAt?: string;
 }
 
@@ -160,7 +178,7 @@ export const deliverOrderUpdate = defineUpdate<OrderView, [DeliverOrderRequest]>
 // ---------------------------------------------------------------------------------------------
 
 export interface WebhookWorkflowInput {
-  provider: 'STRIPE' | 'RAZORPAY';
+  provider: PaymentProvider;
   eventId: string;
   eventType: string;
   orderId?: string;

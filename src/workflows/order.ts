@@ -14,6 +14,7 @@ import {
   ApplicationFailure,
   condition,
   log,
+  patched,
   proxyActivities,
   setCurrentDetails,
   setHandler,
@@ -65,6 +66,7 @@ const mail = proxyActivities<Activities>({
 });
 
 const SYSTEM: Actor = { id: 'system', role: 'SYSTEM' };
+const DEFAULT_RECONCILE_AFTER_MS = 10 * 60_000;
 
 export async function orderWorkflow(input: OrderWorkflowInput): Promise<OrderView> {
   const order: OrderView = {
@@ -77,9 +79,12 @@ export async function orderWorkflow(input: OrderWorkflowInput): Promise<OrderVie
     totalAmount: 0,
     items: [],
     paymentAttempt: 0,
+    paymentProvider: input.paymentMethod === 'CARD' ? (input.provider ?? 'STRIPE') : undefined,
     timeline: [],
   };
+  const provider = input.provider ?? 'STRIPE';
   let clientSecret: string | undefined;
+  let razorpayKeyId: string | undefined;
   let placement: { failure?: ApplicationFailure } | undefined;
   const paymentInbox: PaymentEvent[] = [];
   const seenPaymentEvents = new Set<string>();
@@ -110,7 +115,10 @@ export async function orderWorkflow(input: OrderWorkflowInput): Promise<OrderVie
         currency: order.currency,
         items: order.items,
         reservationExpiresAt: order.reservationExpiresAt,
+        paymentProvider: order.paymentProvider,
         clientSecret,
+        razorpayOrderId: order.razorpayOrderId,
+        razorpayKeyId,
       };
     },
     { description: 'Checkout: answers once stock is reserved and payment can start (sent with update-with-start).' },
@@ -140,7 +148,9 @@ export async function orderWorkflow(input: OrderWorkflowInput): Promise<OrderVie
       return {
         orderId: order.orderId,
         paymentAttempt: order.paymentAttempt,
-        clientSecret: clientSecret ?? '',
+        clientSecret,
+        razorpayOrderId: order.razorpayOrderId,
+        razorpayKeyId,
         reservationExpiresAt: order.reservationExpiresAt,
       };
     },
@@ -233,26 +243,66 @@ export async function orderWorkflow(input: OrderWorkflowInput): Promise<OrderVie
   async function finish(): Promise<OrderView> {
     await Promise.all(emails);
     await condition(allHandlersFinished);
+    // A payment signalled while we were finishing is refunded, never dropped with the workflow.
+    await waitFor(() => true);
+    await Promise.all(emails);
     return order;
   }
 
-  /** Opens the next payment attempt; the previous PaymentIntent is cancelled so it cannot also be paid. */
+  /** The current payment attempt at the provider: a Stripe PaymentIntent or a Razorpay order. */
+  function currentPayment(): string | undefined {
+    return provider === 'RAZORPAY' ? order.razorpayOrderId : order.paymentIntentId;
+  }
+
+  /** Opens the next payment attempt; a previous PaymentIntent is cancelled so it cannot also be paid. */
   async function openPaymentAttempt(): Promise<void> {
-    const previous = order.paymentIntentId;
+    const previous = currentPayment();
     const attempt = order.paymentAttempt + 1;
-    const intent = await checkoutPayments.createPaymentIntent({
-      orderId: order.orderId,
-      attempt,
-      amount: order.totalAmount,
-      currency: order.currency,
-    });
+    const request = { orderId: order.orderId, attempt, amount: order.totalAmount, currency: order.currency };
+    if (provider === 'RAZORPAY') {
+      const opened = await checkoutPayments.createRazorpayOrder(request);
+      order.razorpayOrderId = opened.razorpayOrderId;
+      razorpayKeyId = opened.keyId;
+    } else {
+      const intent = await checkoutPayments.createPaymentIntent(request);
+      order.paymentIntentId = intent.paymentIntentId;
+      clientSecret = intent.clientSecret;
+    }
     order.paymentAttempt = attempt;
-    order.paymentIntentId = intent.paymentIntentId;
     order.paymentStatus = 'PENDING';
-    clientSecret = intent.clientSecret;
-    record('PAYMENT_STARTED', SYSTEM, `attempt ${attempt}, PaymentIntent ${intent.paymentIntentId}`);
+    record('PAYMENT_STARTED', SYSTEM, `attempt ${attempt}, ${provider === 'RAZORPAY' ? 'Razorpay order' : 'PaymentIntent'} ${currentPayment()}`);
     setCurrentDetails(describe(order));
-    if (previous) await payments.cancelPaymentIntent({ orderId: order.orderId, paymentIntentId: previous });
+    // A Razorpay order cannot be cancelled (it lapses unpaid); a PaymentIntent can, and must be.
+    if (previous && provider === 'STRIPE') await payments.cancelPaymentIntent({ orderId: order.orderId, paymentIntentId: previous });
+  }
+
+  /** Asks the provider about the current attempt; answers what it found as a payment event. */
+  async function askProvider(why: string): Promise<PaymentEvent | undefined> {
+    const reference = currentPayment()!;
+    const found = await payments.fetchPaymentStatus({ orderId: order.orderId, provider, providerPaymentId: reference });
+    record('PAYMENT_STATUS_CHECKED', SYSTEM, `${why}: ${provider} reports ${found.outcome} for ${reference}`);
+    if (found.outcome === 'PENDING') return undefined;
+    return {
+      provider,
+      eventId: `reconciliation-${reference}-${found.outcome}`,
+      outcome: found.outcome,
+      providerPaymentId: reference,
+      chargeId: found.chargeId,
+      amount: found.amount,
+      currency: found.currency,
+      failureReason: found.failureReason,
+    };
+  }
+
+  /** A payment made in the last moment before cancellation, which cancelling reveals. */
+  async function lastMinutePayment(): Promise<PaymentEvent | undefined> {
+    if (provider === 'RAZORPAY') {
+      const found = await askProvider('order cancelled');
+      return found?.outcome === 'SUCCEEDED' ? found : undefined;
+    }
+    const { status } = await payments.cancelPaymentIntent({ orderId: order.orderId, paymentIntentId: order.paymentIntentId! });
+    if (status !== 'succeeded') return undefined;
+    return { provider, eventId: `cancel-${order.paymentIntentId}`, outcome: 'SUCCEEDED', providerPaymentId: order.paymentIntentId!, amount: order.totalAmount, currency: order.currency };
   }
 
   async function cancel(reason: CancelReason, actor: Actor, note?: string): Promise<void> {
@@ -261,22 +311,19 @@ export async function orderWorkflow(input: OrderWorkflowInput): Promise<OrderVie
     order.cancelNote = note;
     moveTo('CANCELLED', 'ORDER_CANCELLED', actor, note ? `${reason}: ${note}` : reason);
     sendEmail('ORDER_CANCELLED');
-    if (order.paymentIntentId) {
+    if (currentPayment()) {
       // If the customer paid at the last moment, cancelling reveals it: refund, never keep it.
-      const { status } = await payments.cancelPaymentIntent({ orderId: order.orderId, paymentIntentId: order.paymentIntentId });
-      if (status === 'succeeded') {
-        await refund(
-          { provider: 'STRIPE', eventId: `cancel-${order.paymentIntentId}`, outcome: 'SUCCEEDED', providerPaymentId: order.paymentIntentId, amount: order.totalAmount, currency: order.currency },
-          'paid after the order was cancelled',
-        );
-      }
+      const paidAnyway = await lastMinutePayment();
+      if (paidAnyway) await refund(paidAnyway, 'paid after the order was cancelled');
     }
   }
 
   async function refund(event: PaymentEvent, why: string): Promise<void> {
     const { refundId } = await payments.refundUnexpectedPayment({
       orderId: order.orderId,
+      provider: event.provider,
       providerPaymentId: event.providerPaymentId,
+      chargeId: event.chargeId,
       amount: event.amount,
       reason: why,
     });
@@ -287,7 +334,7 @@ export async function orderWorkflow(input: OrderWorkflowInput): Promise<OrderVie
   /** Handles a payment event while the order waits for payment; true once the order is PAID. */
   async function applyPayment(event: PaymentEvent): Promise<boolean> {
     if (event.outcome === 'FAILED') {
-      if (event.providerPaymentId !== order.paymentIntentId) {
+      if (event.providerPaymentId !== currentPayment()) {
         record('STALE_PAYMENT_FAILURE_IGNORED', SYSTEM, event.providerPaymentId);
         return false;
       }
@@ -305,10 +352,10 @@ export async function orderWorkflow(input: OrderWorkflowInput): Promise<OrderVie
       orderId: order.orderId,
       attempt: order.paymentAttempt,
       providerPaymentId: event.providerPaymentId,
-      confirmedBy: `${event.provider} event ${event.eventId}`,
+      confirmedBy: confirmationPath(event),
     });
     order.paymentStatus = 'PAID';
-    moveTo('PAID', 'PAYMENT_SUCCEEDED', providerActor(event), `${event.providerPaymentId} via event ${event.eventId}`);
+    moveTo('PAID', 'PAYMENT_SUCCEEDED', providerActor(event), `${event.providerPaymentId}, confirmed by ${confirmationPath(event)}`);
     return true;
   }
 
@@ -370,12 +417,26 @@ export async function orderWorkflow(input: OrderWorkflowInput): Promise<OrderVie
     setCurrentDetails(describe(order));
 
     // 3. Wait for the payment until the reservation expires (the runbook's 30-minute cron job).
+    //    A webhook that is late gets chased: after a while we ask the provider ourselves.
+    const reconcile = patched('payment-reconciliation');
+    const reconcileAfterMs = input.reconcileAfterMs ?? DEFAULT_RECONCILE_AFTER_MS;
+    let nextCheckAt = Date.now() + reconcileAfterMs;
     for (;;) {
-      const expiresIn = Date.parse(reservationExpiresAt) - Date.now();
+      const expiresAt = Date.parse(reservationExpiresAt);
+      const wakeAt = reconcile ? Math.min(expiresAt, nextCheckAt) : expiresAt;
       const woke = await condition(
         () => cancelRequest !== undefined || retryRequest !== undefined || paymentInbox.length > 0,
-        Math.max(expiresIn, 1),
+        Math.max(wakeAt - Date.now(), 1),
       );
+      if (!woke && Date.now() < expiresAt) {
+        nextCheckAt = Date.now() + reconcileAfterMs;
+        const found = await askProvider('no webhook yet');
+        if (found && !seenPaymentEvents.has(found.eventId)) {
+          seenPaymentEvents.add(found.eventId);
+          paymentInbox.push(found);
+        }
+        continue;
+      }
       if (!woke) {
         await cancel('RESERVATION_EXPIRED', SYSTEM);
         break;
@@ -394,6 +455,7 @@ export async function orderWorkflow(input: OrderWorkflowInput): Promise<OrderVie
         record('PAYMENT_RETRY_REQUESTED', retryRequest.actor);
         try {
           await openPaymentAttempt();
+          nextCheckAt = Date.now() + reconcileAfterMs;
         } catch (error) {
           retryFailure = providerUnavailable(error);
           record('PAYMENT_RETRY_FAILED', SYSTEM, retryFailure.message);
@@ -470,12 +532,21 @@ function assertActorMayAct(order: OrderView, actor: Actor): void {
   }
 }
 
+function isReconciliation(event: PaymentEvent): boolean {
+  return event.eventId.startsWith('reconciliation-');
+}
+
 function providerActor(event: PaymentEvent): Actor {
-  return { id: `${event.provider.toLowerCase()}`, role: 'SYSTEM' };
+  return { id: `${event.provider.toLowerCase()}${isReconciliation(event) ? '-status-check' : ''}`, role: 'SYSTEM' };
+}
+
+/** Which path confirmed a payment: the provider's webhook, or our own status check when none came. */
+function confirmationPath(event: PaymentEvent): string {
+  return isReconciliation(event) ? `${event.provider} status check (no webhook had arrived)` : `${event.provider} webhook ${event.eventId}`;
 }
 
 function paidWith(order: OrderView): string | undefined {
-  return order.paymentStatus === 'PAID' ? order.paymentIntentId : undefined;
+  return order.paymentStatus === 'PAID' ? (order.paymentIntentId ?? order.razorpayOrderId) : undefined;
 }
 
 /** The business refusal inside an activity failure (e.g. INSUFFICIENT_STOCK), or a generic one. */

@@ -1,31 +1,73 @@
 /**
  * One workflow per provider event (`webhook-<provider>-<eventId>`): the id makes a second
- * processing of a redelivered event impossible by construction. It hands the payment outcome to
- * the order's workflow and records in the webhook inbox whether that worked.
+ * processing of a redelivered event impossible by construction. It finds the order the payment
+ * belongs to, hands the outcome to the order's workflow, and records in the webhook inbox whether
+ * that worked. A payment for an order whose workflow has closed (cancelled, expired) is refunded
+ * here: money is never silently kept.
+ *
+ * An event that could not be processed ends the workflow as failed, so that a replay (or the
+ * provider's redelivery) may run it again under the same id; a processed one never runs twice.
  */
-import { getExternalWorkflowHandle, proxyActivities } from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure, getExternalWorkflowHandle, proxyActivities } from '@temporalio/workflow';
 import type { Activities } from '../activities';
-import { paymentEventSignal, type WebhookOutcome, type WebhookWorkflowInput } from './messages';
+import { paymentEventSignal, type PaymentEvent, type WebhookOutcome, type WebhookWorkflowInput } from './messages';
 
 const store = proxyActivities<Activities>({
   startToCloseTimeout: '30s',
   retry: { initialInterval: '1s', maximumInterval: '30s' },
 });
+// Finding the order is a lookup: if it keeps failing, that is a bug to fix and replay, not to wait out.
+const routing = proxyActivities<Activities>({
+  startToCloseTimeout: '30s',
+  retry: { initialInterval: '1s', maximumAttempts: 3 },
+});
+const refunds = proxyActivities<Activities>({
+  startToCloseTimeout: '30s',
+  retry: { initialInterval: '2s', maximumInterval: '5m' },
+});
 
 export async function webhookWorkflow(input: WebhookWorkflowInput): Promise<WebhookOutcome> {
-  const outcome = await deliverToOrder(input);
+  let outcome: WebhookOutcome;
+  try {
+    outcome = await deliverToOrder(input);
+  } catch (error) {
+    outcome = { status: 'FAILED', detail: reasonOf(error) };
+  }
   await store.recordWebhookOutcome({ provider: input.provider, eventId: input.eventId, ...outcome });
+  if (outcome.status === 'FAILED') throw ApplicationFailure.create({ type: 'WEBHOOK_FAILED', message: outcome.detail, nonRetryable: true });
   return outcome;
 }
 
 async function deliverToOrder(input: WebhookWorkflowInput): Promise<WebhookOutcome> {
-  if (!input.payment) return { status: 'PROCESSED', detail: `${input.eventType}: nothing to do` };
-  if (!input.orderId) return { status: 'FAILED', detail: `${input.eventType}: the payment carries no orderId in its metadata` };
-  const orderWorkflowId = `order-${input.orderId}`;
+  const payment = input.payment;
+  if (!payment) return { status: 'PROCESSED', detail: `${input.eventType}: nothing to do` };
+  const { orderId } = await routing.resolvePaymentOrder({ provider: payment.provider, orderId: input.orderId, providerPaymentId: payment.providerPaymentId });
+  const orderWorkflowId = `order-${orderId}`;
   try {
-    await getExternalWorkflowHandle(orderWorkflowId).signal(paymentEventSignal, input.payment);
-    return { status: 'PROCESSED', detail: `${input.payment.outcome} delivered to ${orderWorkflowId}` };
-  } catch (error) {
-    return { status: 'FAILED', detail: `${orderWorkflowId} is not accepting payment events: ${(error as Error).message}` };
+    await getExternalWorkflowHandle(orderWorkflowId).signal(paymentEventSignal, payment);
+    return { status: 'PROCESSED', detail: `${payment.outcome} delivered to ${orderWorkflowId}` };
+  } catch {
+    // The order exists but its workflow has finished: nothing is waiting for this payment.
+    return payment.outcome === 'SUCCEEDED'
+      ? refundLatePayment(orderId, payment)
+      : { status: 'PROCESSED', detail: `${orderWorkflowId} has finished; a failed payment needs nothing` };
   }
+}
+
+async function refundLatePayment(orderId: string, payment: PaymentEvent): Promise<WebhookOutcome> {
+  const { refundId } = await refunds.refundUnexpectedPayment({
+    orderId,
+    provider: payment.provider,
+    providerPaymentId: payment.providerPaymentId,
+    chargeId: payment.chargeId,
+    amount: payment.amount,
+    reason: 'paid after the order had closed',
+  });
+  await refunds.sendOrderEmail({ orderId, kind: 'PAYMENT_REFUNDED', key: payment.chargeId ?? payment.providerPaymentId });
+  return { status: 'PROCESSED', detail: `order-${orderId} had closed: payment ${payment.providerPaymentId} refunded in full (${refundId})` };
+}
+
+function reasonOf(error: unknown): string {
+  const cause = error instanceof ActivityFailure ? error.cause : error;
+  return cause instanceof Error ? cause.message : String(cause);
 }

@@ -17,6 +17,7 @@ import { createPrisma, type PrismaClient } from '../../src/db';
 import { createStripe } from '../../src/stripe';
 import { connectClient } from '../../src/temporal';
 import { createOrderWorker } from '../../src/workers/worker';
+import { startRazorpaySandbox } from '../../scripts/lib/razorpay-sandbox';
 import { startSmtpListener } from '../../scripts/lib/services';
 import { HttpClient } from './http';
 
@@ -28,6 +29,7 @@ export interface Stack {
   stripe: Stripe;
   http: HttpClient;
   smtp: Awaited<ReturnType<typeof startSmtpListener>>;
+  razorpay: Awaited<ReturnType<typeof startRazorpaySandbox>>;
   startWorker: () => Promise<void>;
   stopWorker: () => Promise<void>;
   stop: () => Promise<void>;
@@ -35,10 +37,13 @@ export interface Stack {
 
 export async function startStack(options: { env?: Record<string, string>; worker?: boolean } = {}): Promise<Stack> {
   const smtp = await startSmtpListener();
+  const base = loadConfig({ ...process.env, ...options.env });
+  const razorpay = await startRazorpaySandbox({ keyId: base.RAZORPAY_KEY_ID, keySecret: base.RAZORPAY_KEY_SECRET });
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     TEMPORAL_TASK_QUEUE: `test-${randomUUID()}`,
     SMTP_URL: smtp.url,
+    RAZORPAY_API_BASE: razorpay.baseUrl,
     PORT: '0',
     ...options.env,
   };
@@ -76,6 +81,7 @@ export async function startStack(options: { env?: Record<string, string>; worker
     temporal,
     stripe,
     smtp,
+    razorpay,
     http: new HttpClient(baseUrl),
     startWorker,
     stopWorker,
@@ -85,6 +91,7 @@ export async function startStack(options: { env?: Record<string, string>; worker
       await temporal.connection.close();
       await prisma.$disconnect();
       await smtp.close();
+      await razorpay.close();
     },
   };
 }

@@ -37,6 +37,8 @@ const SHORT_PRODUCT = '00000000-0000-0000-0000-00000000dead'; // the stub report
 const LATE_PAYER = '00000000-0000-0000-0000-0000000000aa'; // its PaymentIntent turns out paid when cancelled
 
 type Call = { name: string; input: Record<string, unknown> };
+/** What the stubbed provider answers when the workflow asks it about a payment (reconciliation). */
+const providerSays = new Map<string, Awaited<ReturnType<Activities['fetchPaymentStatus']>>>();
 const calls = new Map<string, Call[]>();
 const callsOf = (orderId: string, name?: string) => (calls.get(orderId) ?? []).filter((c) => !name || c.name === name);
 
@@ -62,6 +64,15 @@ const stubs: Activities = {
   async markDelivered() {},
   async createPaymentIntent(input) {
     return { paymentIntentId: `pi_${input.orderId.slice(0, 8)}_${input.attempt}`, clientSecret: `pi_${input.attempt}_secret_test` };
+  },
+  async createRazorpayOrder(input) {
+    return { razorpayOrderId: `order_${input.orderId.slice(0, 8)}_${input.attempt}`, keyId: 'rzp_test_stub' };
+  },
+  async fetchPaymentStatus(input) {
+    return providerSays.get(input.providerPaymentId) ?? { outcome: 'PENDING', amount: 0, currency: 'USD' };
+  },
+  async resolvePaymentOrder(input) {
+    return { orderId: input.orderId ?? 'unknown' };
   },
   async cancelPaymentIntent(input) {
     return { status: input.paymentIntentId.startsWith('pi_late') ? 'succeeded' : 'canceled' };

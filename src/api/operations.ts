@@ -1,0 +1,50 @@
+import { Router } from 'express';
+import { z } from 'zod';
+import { paymentsSwitch, setPaymentsEnabled } from '../operations/payments';
+import { listWebhookEvents, replayWebhookEvents, webhookHealth } from '../operations/webhooks';
+import { authenticate, currentUser, requireRole } from './auth';
+import type { ApiDeps } from './deps';
+import { parse } from './errors';
+
+const provider = z.enum(['STRIPE', 'RAZORPAY']);
+const listQuery = z.object({
+  provider: provider.optional(),
+  status: z.enum(['PENDING', 'PROCESSED', 'FAILED']).optional(),
+  from: z.coerce.date().optional(),
+  to: z.coerce.date().optional(),
+  limit: z.coerce.number().int().min(1).max(500).default(100),
+});
+const replayBody = z
+  .object({ provider, from: z.coerce.date(), to: z.coerce.date(), dryRun: z.boolean().default(true), reason: z.string().trim().min(1).max(500).optional() })
+  .refine((r) => r.from <= r.to, { message: 'from must not be after to', path: ['from'] });
+const healthQuery = z.object({ hours: z.coerce.number().positive().max(24 * 90).default(24) });
+const paymentsBody = z.object({ enabled: z.boolean(), reason: z.string().trim().min(1).max(500) });
+
+/** Admin operations on the webhook inbox and the payments switch; every one is audited. */
+export function operationsRouter(deps: ApiDeps): Router {
+  const router = Router();
+  const admin = [authenticate(deps), requireRole('ADMIN')];
+
+  router.get('/admin/webhooks', ...admin, async (req, res) => {
+    res.json(await listWebhookEvents(deps, parse(listQuery, req.query), currentUser(req).id));
+  });
+
+  router.post('/admin/webhooks/replay', ...admin, async (req, res) => {
+    res.json(await replayWebhookEvents(deps, parse(replayBody, req.body), currentUser(req).id));
+  });
+
+  router.get('/admin/webhooks/health', ...admin, async (req, res) => {
+    res.json(await webhookHealth(deps, parse(healthQuery, req.query).hours, currentUser(req).id));
+  });
+
+  router.get('/admin/system/payments', ...admin, async (_req, res) => {
+    res.json(await paymentsSwitch(deps.prisma));
+  });
+
+  router.post('/admin/system/payments', ...admin, async (req, res) => {
+    const { enabled, reason } = parse(paymentsBody, req.body);
+    res.json(await setPaymentsEnabled(deps.prisma, enabled, reason, currentUser(req).id));
+  });
+
+  return router;
+}

@@ -1,0 +1,25 @@
+import { randomUUID } from 'node:crypto';
+import type { PrismaClient } from './db';
+import type { Prisma } from './generated/prisma/client';
+
+export interface AuditEntry {
+  actorId: string;
+  action: string;
+  targetType: string;
+  targetId?: string;
+  reason?: string;
+  before?: unknown;
+  after?: unknown;
+}
+
+/** Records who did what to what, why, and what it looked like before and after. */
+export async function audit(prisma: Pick<PrismaClient, 'auditLog'>, entry: AuditEntry): Promise<void> {
+  await prisma.auditLog.create({
+    data: {
+      id: randomUUID(),
+      ...entry,
+      before: entry.before === undefined ? undefined : (entry.before as Prisma.InputJsonValue),
+      after: entry.after === undefined ? undefined : (entry.after as Prisma.InputJsonValue),
+    },
+  });
+}

@@ -1,0 +1,133 @@
+/**
+ * The webhook inbox's operations (the runbook's "Replay Failed Webhooks" and "Webhook Health
+ * Monitoring"), shared by the admin API and the ops CLI. Each is audited with the admin's id.
+ */
+import { WorkflowExecutionAlreadyStartedError, WorkflowFailedError, type Client } from '@temporalio/client';
+import { audit } from '../audit';
+import type { Config } from '../config';
+import type { PrismaClient } from '../db';
+import type { Prisma } from '../generated/prisma/client';
+import { storedWebhookInput } from '../webhook-events';
+import type { PaymentProvider, WebhookOutcome, WebhookWorkflowInput } from '../workflows/messages';
+import type { webhookWorkflow } from '../workflows/webhook';
+
+export interface OperationsDeps {
+  prisma: PrismaClient;
+  temporal: Client;
+  config: Pick<Config, 'TEMPORAL_TASK_QUEUE'>;
+}
+
+export const webhookWorkflowId = (provider: PaymentProvider, eventId: string) => `webhook-${provider.toLowerCase()}-${eventId}`;
+
+/**
+ * Hands an event to Temporal. The id makes a second run impossible while one runs or after one
+ * succeeded; an event whose run failed may run again (a redelivery or a replay).
+ */
+export async function startWebhookWorkflow(deps: OperationsDeps, input: WebhookWorkflowInput) {
+  return deps.temporal.workflow.start<typeof webhookWorkflow>('webhookWorkflow', {
+    workflowId: webhookWorkflowId(input.provider, input.eventId),
+    taskQueue: deps.config.TEMPORAL_TASK_QUEUE,
+    args: [input],
+    workflowIdReusePolicy: 'ALLOW_DUPLICATE_FAILED_ONLY',
+  });
+}
+
+export interface WebhookFilter {
+  provider?: PaymentProvider;
+  status?: 'PENDING' | 'PROCESSED' | 'FAILED';
+  from?: Date;
+  to?: Date;
+  limit?: number;
+}
+
+function where(filter: WebhookFilter): Prisma.WebhookEventWhereInput {
+  return { provider: filter.provider, status: filter.status, receivedAt: { gte: filter.from, lte: filter.to } };
+}
+
+function summary(event: { id: string; provider: string; eventId: string; type: string; status: string; attemptCount: number; error: string | null; orderId: string | null; receivedAt: Date; processedAt: Date | null }) {
+  const { id, provider, eventId, type, status, attemptCount, error, orderId, receivedAt, processedAt } = event;
+  return { id, provider, eventId, type, status, attemptCount, error, orderId, receivedAt: receivedAt.toISOString(), processedAt: processedAt?.toISOString() ?? null };
+}
+
+export async function listWebhookEvents(deps: OperationsDeps, filter: WebhookFilter, actorId: string) {
+  const events = await deps.prisma.webhookEvent.findMany({ where: where(filter), orderBy: { receivedAt: 'desc' }, take: filter.limit ?? 100 });
+  await audit(deps.prisma, { actorId, action: 'WEBHOOKS_LISTED', targetType: 'webhook_events', after: { filter, count: events.length } });
+  return { events: events.map(summary) };
+}
+
+export interface ReplayResult {
+  dryRun: boolean;
+  count: number;
+  events: ReturnType<typeof summary>[];
+  success?: number;
+  failed?: number;
+  skipped?: number;
+  errors?: { eventId: string; error: string }[];
+}
+
+/**
+ * Replays the FAILED events of a provider received in [from, to]. A dry run lists them; a real
+ * run processes each once, in the order received, and counts what happened.
+ */
+export async function replayWebhookEvents(
+  deps: OperationsDeps,
+  request: { provider: PaymentProvider; from: Date; to: Date; dryRun: boolean; reason?: string },
+  actorId: string,
+): Promise<ReplayResult> {
+  const candidates = await deps.prisma.webhookEvent.findMany({
+    where: where({ provider: request.provider, status: 'FAILED', from: request.from, to: request.to }),
+    orderBy: { receivedAt: 'asc' },
+  });
+  const listed = { dryRun: request.dryRun, count: candidates.length, events: candidates.map(summary) };
+  const auditEntry = { actorId, targetType: 'webhook_events', reason: request.reason, before: { request, eventIds: candidates.map((c) => c.eventId) } };
+  if (request.dryRun) {
+    await audit(deps.prisma, { ...auditEntry, action: 'WEBHOOKS_REPLAY_DRY_RUN' });
+    return listed;
+  }
+
+  let success = 0;
+  let failed = 0;
+  let skipped = 0;
+  const errors: { eventId: string; error: string }[] = [];
+  for (const event of candidates) {
+    let outcome: WebhookOutcome;
+    try {
+      const input = storedWebhookInput(event.provider, event.eventId, event.payload);
+      const handle = await startWebhookWorkflow(deps, input);
+      outcome = await handle.result();
+    } catch (error) {
+      if (error instanceof WorkflowExecutionAlreadyStartedError) {
+        skipped += 1; // processed meanwhile (a redelivery, another replay): nothing left to do
+        continue;
+      }
+      failed += 1;
+      errors.push({ eventId: event.eventId, error: error instanceof WorkflowFailedError ? (error.cause?.message ?? error.message) : String(error) });
+      continue;
+    }
+    if (outcome.status === 'PROCESSED') success += 1;
+  }
+  const result = { ...listed, success, failed, skipped, errors };
+  await audit(deps.prisma, { ...auditEntry, action: 'WEBHOOKS_REPLAYED', after: { success, failed, skipped, errors } });
+  return result;
+}
+
+const ALERT_BELOW_PERCENT = 95;
+const ALERT_ABOVE_EVENTS = 10;
+
+/** Per provider over the last `hours`: totals by status and the success rate, flagged when low. */
+export async function webhookHealth(deps: OperationsDeps, hours: number, actorId: string) {
+  const since = new Date(Date.now() - hours * 3_600_000);
+  const groups = await deps.prisma.webhookEvent.groupBy({ by: ['provider', 'status'], where: { receivedAt: { gte: since } }, _count: { _all: true } });
+  const providers = Object.fromEntries(
+    (['STRIPE', 'RAZORPAY'] as const).map((provider) => {
+      const count = (status: string) => groups.find((g) => g.provider === provider && g.status === status)?._count._all ?? 0;
+      const [processed, failed, pending] = [count('PROCESSED'), count('FAILED'), count('PENDING')];
+      const total = processed + failed + pending;
+      const successRate = total > 0 ? Math.round((processed / total) * 10_000) / 100 : 100;
+      return [provider, { total, processed, failed, pending, successRate, alert: successRate < ALERT_BELOW_PERCENT && total > ALERT_ABOVE_EVENTS }];
+    }),
+  );
+  const report = { since: since.toISOString(), hours, providers };
+  await audit(deps.prisma, { actorId, action: 'WEBHOOKS_HEALTH_CHECKED', targetType: 'webhook_events', after: report });
+  return report;
+}

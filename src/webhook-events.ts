@@ -1,0 +1,98 @@
+/**
+ * From a provider's webhook payload to what the webhook workflow needs. Used when an event
+ * arrives and again when a stored event is replayed, so both read it the same way.
+ */
+import { z } from 'zod';
+import type { PaymentEvent, PaymentProvider, WebhookWorkflowInput } from './workflows/messages';
+
+/** The payload does not carry what its type promises. */
+export class MalformedEventError extends Error {}
+
+const stripePaymentIntent = z.object({
+  id: z.string().min(1),
+  amount: z.number().int().nonnegative(),
+  amount_received: z.number().int().nonnegative().optional(),
+  currency: z.string().min(3),
+  metadata: z.record(z.string(), z.string()).default({}),
+  last_payment_error: z.object({ message: z.string().optional(), code: z.string().optional() }).nullish(),
+});
+
+// Razorpay sends `notes: []` when there are none.
+const notes = z.union([z.record(z.string(), z.string()), z.array(z.unknown())]).optional().transform((n) => (Array.isArray(n) ? {} : (n ?? {})));
+const razorpayPayment = z.object({
+  id: z.string().min(1),
+  order_id: z.string().min(1),
+  amount: z.number().int().nonnegative(),
+  currency: z.string().min(3),
+  error_description: z.string().nullish(),
+  notes,
+});
+const razorpayEvent = z.object({
+  event: z.string(),
+  payload: z.object({
+    payment: z.object({ entity: razorpayPayment }).optional(),
+    order: z.object({ entity: z.object({ notes }) }).optional(),
+  }),
+});
+
+const stripeOutcomes: Record<string, PaymentEvent['outcome']> = {
+  'payment_intent.succeeded': 'SUCCEEDED',
+  'payment_intent.payment_failed': 'FAILED',
+};
+const razorpayOutcomes: Record<string, PaymentEvent['outcome']> = {
+  'payment.captured': 'SUCCEEDED',
+  'order.paid': 'SUCCEEDED',
+  'payment.failed': 'FAILED',
+};
+
+export function stripeWebhookInput(event: { id: string; type: string; data?: { object?: unknown } }): WebhookWorkflowInput {
+  const outcome = stripeOutcomes[event.type];
+  const base = { provider: 'STRIPE' as const, eventId: event.id, eventType: event.type };
+  if (!outcome) return base;
+  const parsed = stripePaymentIntent.safeParse(event.data?.object);
+  if (!parsed.success) throw new MalformedEventError(`${event.type} does not carry a valid PaymentIntent`);
+  const intent = parsed.data;
+  return {
+    ...base,
+    orderId: intent.metadata.orderId,
+    payment: {
+      provider: 'STRIPE',
+      eventId: event.id,
+      outcome,
+      providerPaymentId: intent.id,
+      amount: outcome === 'SUCCEEDED' ? (intent.amount_received ?? intent.amount) : intent.amount,
+      currency: intent.currency.toUpperCase(),
+      failureReason: intent.last_payment_error?.message ?? intent.last_payment_error?.code,
+    },
+  };
+}
+
+export function razorpayWebhookInput(eventId: string, body: unknown): WebhookWorkflowInput {
+  const parsed = razorpayEvent.safeParse(body);
+  if (!parsed.success) throw new MalformedEventError('not a Razorpay event');
+  const { event, payload } = parsed.data;
+  const base = { provider: 'RAZORPAY' as const, eventId, eventType: event };
+  const outcome = razorpayOutcomes[event];
+  if (!outcome) return base;
+  const payment = payload.payment?.entity;
+  if (!payment) throw new MalformedEventError(`${event} does not carry a payment`);
+  return {
+    ...base,
+    orderId: payment.notes.orderId ?? payload.order?.entity.notes.orderId,
+    payment: {
+      provider: 'RAZORPAY',
+      eventId,
+      outcome,
+      providerPaymentId: payment.order_id,
+      chargeId: payment.id,
+      amount: payment.amount,
+      currency: payment.currency.toUpperCase(),
+      failureReason: payment.error_description ?? undefined,
+    },
+  };
+}
+
+/** Reads a stored event again (replay). */
+export function storedWebhookInput(provider: PaymentProvider, eventId: string, payload: unknown): WebhookWorkflowInput {
+  return provider === 'STRIPE' ? stripeWebhookInput(payload as Parameters<typeof stripeWebhookInput>[0]) : razorpayWebhookInput(eventId, payload);
+}
