@@ -46,11 +46,22 @@ export function createRazorpayGateway(config: Pick<Config, 'RAZORPAY_KEY_ID' | '
       return items as unknown as RazorpayPayment[];
     },
     async refundOnce(paymentId, amount, key) {
-      const { items } = await client.payments.fetchMultipleRefund(paymentId, {});
-      const earlier = items.find((refund) => (refund.notes as Record<string, string> | undefined)?.idempotencyKey === key);
-      if (earlier) return { id: earlier.id };
-      const refund = await client.payments.refund(paymentId, { amount, notes: { idempotencyKey: key } });
-      return { id: refund.id };
+      // Razorpay takes no idempotency key, so the key travels in the refund's notes: look for it
+      // before refunding, and again if Razorpay refuses (a concurrent caller may just have refunded).
+      const earlier = async () => {
+        const { items } = await client.payments.fetchMultipleRefund(paymentId, {});
+        return items.find((refund) => (refund.notes as Record<string, string> | undefined)?.idempotencyKey === key);
+      };
+      const before = await earlier();
+      if (before) return { id: before.id };
+      try {
+        const refund = await client.payments.refund(paymentId, { amount, notes: { idempotencyKey: key } });
+        return { id: refund.id };
+      } catch (error) {
+        const after = isPermanentRazorpayError(error) ? await earlier() : undefined;
+        if (after) return { id: after.id };
+        throw error;
+      }
     },
   };
 }

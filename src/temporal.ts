@@ -4,8 +4,12 @@ import { temporal } from '@temporalio/proto';
 import type { Config } from './config';
 import { searchAttributes } from './workflows/search-attributes';
 
+/**
+ * A client that connects on first use: the API starts (and answers 503) while Temporal is
+ * down, and a CLI command that never talks to Temporal does not need it.
+ */
 export async function connectClient(config: Pick<Config, 'TEMPORAL_ADDRESS' | 'TEMPORAL_NAMESPACE'>): Promise<Client> {
-  const connection = await Connection.connect({ address: config.TEMPORAL_ADDRESS });
+  const connection = Connection.lazy({ address: config.TEMPORAL_ADDRESS });
   return new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
 }
 

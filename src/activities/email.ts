@@ -2,6 +2,7 @@
  * Customer emails over SMTP. Activities take ids, not addresses, so no personal data enters
  * Temporal history; each message is keyed by (kind, order) and sent at most once per key.
  */
+import { Context } from '@temporalio/activity';
 import type { Transporter } from 'nodemailer';
 import type { PrismaClient } from '../db';
 import { formatMoney } from '../money';
@@ -56,11 +57,15 @@ export function emailActivities(prisma: PrismaClient, mailer: Transporter, from:
       const { subject, text } = templates[input.kind](order);
       // A stable Message-ID lets mail systems drop the copy if a crash ever makes us send twice.
       const messageId = `<${idempotencyKey.replace(/[^A-Za-z0-9.-]/g, '.')}@durable-commerce>`;
-      await prisma.emailMessage.upsert({
-        where: { idempotencyKey },
-        update: {},
-        create: { idempotencyKey, to: order.customer.email, subject, messageId },
+      // Claim the message: when two activities want to send the same one at once, one sends it.
+      const { workflowExecution, activityId } = Context.current().info;
+      const claim = `${workflowExecution?.workflowId ?? 'standalone'}/${activityId}`;
+      await prisma.emailMessage.createMany({
+        data: [{ idempotencyKey, to: order.customer.email, subject, messageId, claimedBy: claim }],
+        skipDuplicates: true,
       });
+      const owner = await prisma.emailMessage.findUniqueOrThrow({ where: { idempotencyKey } });
+      if (owner.claimedBy !== claim || owner.sentAt) return;
       await mailer.sendMail({ from, to: order.customer.email, subject, text, messageId });
       await prisma.emailMessage.update({ where: { idempotencyKey }, data: { sentAt: new Date() } });
     },

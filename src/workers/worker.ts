@@ -1,6 +1,6 @@
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import nodemailer from 'nodemailer';
-import { createActivities } from '../activities';
+import { createActivities, type Activities } from '../activities';
 import type { Config } from '../config';
 import { createPrisma } from '../db';
 import { createRazorpayGateway } from '../razorpay';
@@ -11,6 +11,8 @@ export interface OrderWorkerOptions {
   connection: NativeConnection;
   /** Defaults to the real activities; workflow tests pass stubs. */
   activities?: object;
+  /** Changes some of the real activities (a test simulating a broken handler). */
+  wrapActivities?: (activities: Activities) => Activities;
   /** A prebuilt bundle (tests build one once); otherwise the workflows are bundled now. */
   workflowBundle?: WorkerOptions['workflowBundle'];
 }
@@ -19,8 +21,7 @@ export interface OrderWorkerOptions {
 export async function createOrderWorker(options: OrderWorkerOptions): Promise<{ worker: Worker; close: () => Promise<void> }> {
   const { config } = options;
   const prisma = options.activities ? undefined : createPrisma(config.DATABASE_URL);
-  const activities =
-    options.activities ??
+  const real = () =>
     createActivities({
       prisma: prisma!,
       stripe: createStripe(config),
@@ -29,6 +30,7 @@ export async function createOrderWorker(options: OrderWorkerOptions): Promise<{ 
       mailer: nodemailer.createTransport(config.SMTP_URL),
       mailFrom: config.MAIL_FROM,
     });
+  const activities = options.activities ?? (options.wrapActivities ?? ((a: Activities) => a))(real());
   const worker = await Worker.create({
     connection: options.connection,
     namespace: config.TEMPORAL_NAMESPACE,

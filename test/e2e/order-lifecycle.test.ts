@@ -4,7 +4,7 @@
  * cancellation, reservation expiry and cash on delivery.
  */
 import { createProduct, createUser, eventually, startStack, type Stack, type TestUser } from '../helpers/stack';
-import { deliverStripeEvent, paymentIntentEvent } from '../helpers/stripe-events';
+import { deliverStripeEvent, paymentIntentEvent } from '../helpers/webhooks';
 
 let stack: Stack;
 let admin: TestUser;

@@ -5,7 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { createProduct, createUser, eventually, startStack, type Stack, type TestUser } from '../helpers/stack';
-import { deliverStripeEvent, paymentIntentEvent } from '../helpers/stripe-events';
+import { deliverStripeEvent, paymentIntentEvent } from '../helpers/webhooks';
 
 let stack: Stack;
 let admin: TestUser;

@@ -8,7 +8,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { stopProcess } from '../../scripts/lib/services';
 import { createProduct, createUser, eventually, startStack, type Stack, type TestUser } from '../helpers/stack';
-import { deliverStripeEvent, paymentIntentEvent } from '../helpers/stripe-events';
+import { deliverStripeEvent, paymentIntentEvent } from '../helpers/webhooks';
 
 let stack: Stack;
 let admin: TestUser;

@@ -11,6 +11,7 @@ import type { Server } from 'node:http';
 import { randomUUID } from 'node:crypto';
 import pino from 'pino';
 import type Stripe from 'stripe';
+import type { Activities } from '../../src/activities';
 import { createApp } from '../../src/api/app';
 import { loadConfig, type Config } from '../../src/config';
 import { createPrisma, type PrismaClient } from '../../src/db';
@@ -30,7 +31,7 @@ export interface Stack {
   http: HttpClient;
   smtp: Awaited<ReturnType<typeof startSmtpListener>>;
   razorpay: Awaited<ReturnType<typeof startRazorpaySandbox>>;
-  startWorker: () => Promise<void>;
+  startWorker: (options?: { wrapActivities?: (activities: Activities) => Activities }) => Promise<void>;
   stopWorker: () => Promise<void>;
   stop: () => Promise<void>;
 }
@@ -58,9 +59,14 @@ export async function startStack(options: { env?: Record<string, string>; worker
   const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 
   let running: { worker: Worker; done: Promise<void>; connection: NativeConnection; close: () => Promise<void> } | undefined;
-  async function startWorker(): Promise<void> {
+  async function startWorker(workerOptions: { wrapActivities?: (activities: Activities) => Activities } = {}): Promise<void> {
     const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
-    const { worker, close } = await createOrderWorker({ config, connection, workflowBundle: { codePath: process.env.WORKFLOW_BUNDLE_PATH! } });
+    const { worker, close } = await createOrderWorker({
+      config,
+      connection,
+      workflowBundle: { codePath: process.env.WORKFLOW_BUNDLE_PATH! },
+      wrapActivities: workerOptions.wrapActivities,
+    });
     running = { worker, connection, close, done: worker.run() };
   }
   async function stopWorker(): Promise<void> {

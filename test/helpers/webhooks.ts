@@ -1,9 +1,10 @@
 /**
- * Stripe events built and signed exactly as Stripe does (stripe-mock sends no webhooks):
+ * Provider webhooks built and signed exactly as the providers do (stripe-mock sends none):
  * the event envelope Stripe posts, and a `Stripe-Signature` header from the SDK's own signer.
  */
 import { randomBytes } from 'node:crypto';
 import type Stripe from 'stripe';
+import { signRazorpayWebhook } from '../../scripts/lib/razorpay-sandbox';
 import type { Stack } from './stack';
 
 export interface IntentFields {
@@ -58,4 +59,13 @@ export async function deliverStripeEvent(
       timestamp: options.timestamp,
     });
   return stack.http.request('POST', '/api/payments/stripe/webhook', { raw: payload, headers: { 'stripe-signature': signature } });
+}
+
+/** Posts a Razorpay webhook (body as Razorpay sends it) with its event id and HMAC signature. */
+export async function deliverRazorpayWebhook(stack: Stack, hook: { eventId: string; body: string }, options: { secret?: string; signature?: string } = {}) {
+  const signature = options.signature ?? signRazorpayWebhook(hook.body, options.secret ?? stack.config.RAZORPAY_WEBHOOK_SECRET);
+  return stack.http.request('POST', '/api/payments/razorpay/webhook', {
+    raw: hook.body,
+    headers: { 'x-razorpay-event-id': hook.eventId, 'x-razorpay-signature': signature },
+  });
 }

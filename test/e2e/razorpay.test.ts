@@ -1,0 +1,192 @@
+/**
+ * Razorpay end to end: orders opened through the `razorpay` client against the local sandbox
+ * (Razorpay's documented API shapes), webhooks signed as Razorpay signs them (HMAC-SHA256 of the
+ * raw body), and the cases the runbooks fear: late, lost, duplicated and out-of-order webhooks,
+ * and money arriving for an order that has closed.
+ */
+import { randomUUID } from 'node:crypto';
+import { createProduct, createUser, eventually, startStack, type Stack, type TestUser } from '../helpers/stack';
+import { deliverRazorpayWebhook } from '../helpers/webhooks';
+
+const PRICE = 49_900; // ₹499.00 in paise
+
+async function placeRazorpayOrder(stack: Stack, admin: TestUser) {
+  const customer = await createUser(stack);
+  const product = await createProduct(stack, admin, { stock: 5, price: PRICE, currency: 'INR' });
+  const checkout = await stack.http.post('/api/checkout', { items: [{ productId: product.id, quantity: 1 }], paymentMethod: 'card', provider: 'razorpay' }, customer.token);
+  expect(checkout.status).toBe(201);
+  return { customer, product, orderId: checkout.body.orderId as string, razorpayOrderId: checkout.body.razorpayOrderId as string, checkout: checkout.body };
+}
+
+async function orderOf(stack: Stack, orderId: string, token: string) {
+  return (await stack.http.get(`/api/orders/${orderId}`, token)).body;
+}
+
+async function untilOrder(stack: Stack, orderId: string, token: string, ready: (order: Record<string, unknown>) => boolean, what: string) {
+  return eventually(async () => {
+    const order = await orderOf(stack, orderId, token);
+    return ready(order) && order;
+  }, what);
+}
+
+const mailsTo = (stack: Stack, email: string, suffix: string) => stack.smtp.messages.filter((m) => m.to.includes(email) && m.subject.endsWith(suffix));
+
+describe('with webhooks arriving', () => {
+  let stack: Stack;
+  let admin: TestUser;
+  beforeAll(async () => {
+    stack = await startStack();
+    admin = await createUser(stack, 'ADMIN');
+  });
+  afterAll(() => stack.stop());
+
+  test('checkout opens a Razorpay order; payment.captured confirms it; order.paid changes nothing more', async () => {
+    const { customer, orderId, razorpayOrderId, checkout } = await placeRazorpayOrder(stack, admin);
+    expect(checkout).toMatchObject({ status: 'PENDING', paymentProvider: 'RAZORPAY', totalAmount: PRICE, currency: 'INR', razorpayKeyId: stack.config.RAZORPAY_KEY_ID });
+    expect(razorpayOrderId).toMatch(/^order_/);
+    expect(checkout.clientSecret).toBeUndefined();
+
+    const { webhooks } = stack.razorpay.pay(razorpayOrderId);
+    expect((await deliverRazorpayWebhook(stack, webhooks['payment.captured'])).status).toBe(200);
+    await untilOrder(stack, orderId, customer.token, (o) => o.status === 'CONFIRMED', 'CONFIRMED');
+    expect((await deliverRazorpayWebhook(stack, webhooks['order.paid'])).status).toBe(200);
+    await eventually(async () => (await stack.prisma.webhookEvent.findFirst({ where: { eventId: webhooks['order.paid'].eventId } }))?.status === 'PROCESSED', 'order.paid processed');
+
+    await eventually(async () => mailsTo(stack, customer.email, 'confirmed').length > 0, 'confirmation email');
+    const payment = await stack.prisma.payment.findFirstOrThrow({ where: { orderId } });
+    expect(payment).toMatchObject({ provider: 'RAZORPAY', providerPaymentId: razorpayOrderId, status: 'SUCCEEDED', confirmedBy: `RAZORPAY webhook ${webhooks['payment.captured'].eventId}` });
+    expect(mailsTo(stack, customer.email, 'confirmed')).toHaveLength(1);
+  });
+
+  test('a failed payment, then a retry with a new Razorpay order', async () => {
+    const { customer, orderId, razorpayOrderId } = await placeRazorpayOrder(stack, admin);
+    const failed = stack.razorpay.pay(razorpayOrderId, 'failed');
+    expect((await deliverRazorpayWebhook(stack, failed.webhooks['payment.failed'])).status).toBe(200);
+    await untilOrder(stack, orderId, customer.token, (o) => o.paymentStatus === 'FAILED', 'payment FAILED');
+
+    const retry = await stack.http.post(`/api/orders/${orderId}/payments`, {}, customer.token);
+    expect(retry.status).toBe(201);
+    expect(retry.body).toMatchObject({ paymentAttempt: 2, razorpayKeyId: stack.config.RAZORPAY_KEY_ID });
+    expect(retry.body.razorpayOrderId).not.toBe(razorpayOrderId);
+
+    const paid = stack.razorpay.pay(retry.body.razorpayOrderId);
+    expect((await deliverRazorpayWebhook(stack, paid.webhooks['payment.captured'])).status).toBe(200);
+    await untilOrder(stack, orderId, customer.token, (o) => o.status === 'CONFIRMED', 'CONFIRMED');
+    const attempts = await stack.prisma.payment.findMany({ where: { orderId }, orderBy: { attempt: 'asc' } });
+    expect(attempts.map((a) => [a.attempt, a.status])).toEqual([[1, 'FAILED'], [2, 'SUCCEEDED']]);
+  });
+
+  test('forged, unsigned and malformed deliveries are 400 and change nothing', async () => {
+    const { customer, orderId, razorpayOrderId } = await placeRazorpayOrder(stack, admin);
+    const { webhooks } = stack.razorpay.pay(razorpayOrderId);
+    const captured = webhooks['payment.captured'];
+
+    const forged = await deliverRazorpayWebhook(stack, captured, { secret: 'not-the-webhook-secret' });
+    expect(forged.status).toBe(400);
+    expect(forged.body.error.code).toBe('INVALID_SIGNATURE');
+    const unsigned = await stack.http.request('POST', '/api/payments/razorpay/webhook', { raw: captured.body, headers: { 'x-razorpay-event-id': captured.eventId } });
+    expect(unsigned.body.error.code).toBe('MISSING_SIGNATURE');
+    for (const body of ['not json', JSON.stringify({ entity: 'event', event: 'payment.captured', payload: {} })]) {
+      const malformed = await deliverRazorpayWebhook(stack, { eventId: `evt_${randomUUID()}`, body });
+      expect({ status: malformed.status, code: malformed.body.error.code }).toEqual({ status: 400, code: 'MALFORMED_EVENT' });
+    }
+    const noEventId = await stack.http.request('POST', '/api/payments/razorpay/webhook', {
+      raw: captured.body,
+      headers: { 'x-razorpay-signature': (await import('../../scripts/lib/razorpay-sandbox')).signRazorpayWebhook(captured.body, stack.config.RAZORPAY_WEBHOOK_SECRET) },
+    });
+    expect(noEventId.body.error.code).toBe('MALFORMED_EVENT');
+
+    expect(await orderOf(stack, orderId, customer.token)).toMatchObject({ status: 'PENDING', paymentStatus: 'PENDING' });
+    expect(await stack.prisma.webhookEvent.count({ where: { provider: 'RAZORPAY', eventId: captured.eventId } })).toBe(0);
+  });
+
+  test('a payment for a Razorpay order we never opened is accepted and recorded FAILED with the reason', async () => {
+    const hook = {
+      eventId: `evt_${randomUUID().slice(0, 14)}`,
+      body: JSON.stringify({
+        entity: 'event',
+        event: 'payment.captured',
+        contains: ['payment'],
+        payload: { payment: { entity: { id: 'pay_stranger', entity: 'payment', order_id: 'order_stranger', amount: 100, currency: 'INR', status: 'captured', notes: [] } } },
+      }),
+    };
+    expect((await deliverRazorpayWebhook(stack, hook)).status).toBe(200);
+    const stored = await eventually(async () => {
+      const row = await stack.prisma.webhookEvent.findFirst({ where: { provider: 'RAZORPAY', eventId: hook.eventId } });
+      return row?.status === 'FAILED' && row;
+    }, 'event FAILED');
+    expect(stored.error).toBe('No order matches RAZORPAY payment order_stranger');
+    expect(stored.attemptCount).toBe(1);
+  });
+
+  test('out of order and three times over, all at once: one transition, one email', async () => {
+    const { customer, product, orderId, razorpayOrderId } = await placeRazorpayOrder(stack, admin);
+    const declined = stack.razorpay.pay(razorpayOrderId, 'failed').webhooks['payment.failed'];
+    const { webhooks } = stack.razorpay.pay(razorpayOrderId);
+    const captured = webhooks['payment.captured'];
+    const deliveries = [captured, webhooks['order.paid'], captured, declined, captured, webhooks['order.paid']];
+    const answers = await Promise.all(deliveries.map((hook) => deliverRazorpayWebhook(stack, hook)));
+    expect(answers.map((a) => a.status)).toEqual(deliveries.map(() => 200));
+
+    await untilOrder(stack, orderId, customer.token, (o) => o.status === 'CONFIRMED', 'CONFIRMED');
+    await eventually(async () => (await stack.prisma.webhookEvent.count({ where: { provider: 'RAZORPAY', eventId: { in: [captured.eventId, declined.eventId, webhooks['order.paid'].eventId] }, status: 'PROCESSED' } })) === 3, 'all three events processed');
+    // The failure, whenever it was handled, did not move the order backwards.
+    expect(await orderOf(stack, orderId, customer.token)).toMatchObject({ status: 'CONFIRMED', paymentStatus: 'PAID' });
+    expect((await stack.http.post(`/admin/orders/${orderId}/ship`, { trackingNumber: 'RZP-1' }, admin.token)).status).toBe(200);
+    await eventually(async () => mailsTo(stack, customer.email, 'shipped').length > 0, 'shipped email');
+    expect(mailsTo(stack, customer.email, 'confirmed')).toHaveLength(1);
+    const ledger = await stack.prisma.inventoryLedger.findMany({ where: { reference: orderId } });
+    expect(ledger.map((l) => [l.type, l.productId])).toEqual(expect.arrayContaining([['RESERVE', product.id], ['SALE', product.id]]));
+    expect(ledger).toHaveLength(2);
+    expect(await stack.prisma.payment.count({ where: { orderId, status: 'SUCCEEDED' } })).toBe(1);
+  });
+});
+
+describe('when webhooks are late or the order has closed', () => {
+  let stack: Stack;
+  let admin: TestUser;
+  beforeAll(async () => {
+    stack = await startStack({ env: { RESERVATION_TTL: '4s', PAYMENT_RECONCILE_AFTER: '1s' } });
+    admin = await createUser(stack, 'ADMIN');
+  });
+  afterAll(() => stack.stop());
+
+  test('no webhook: the order is confirmed from Razorpay\'s own status, once, even when the webhook then arrives', async () => {
+    const { customer, orderId, razorpayOrderId } = await placeRazorpayOrder(stack, admin);
+    const { webhooks } = stack.razorpay.pay(razorpayOrderId); // the customer pays; the webhook is delayed
+
+    const confirmed = await untilOrder(stack, orderId, customer.token, (o) => o.status === 'CONFIRMED', 'CONFIRMED without a webhook');
+    const events = confirmed.timeline as { event: string; actor: { id: string } }[];
+    expect(events.find((t) => t.event === 'PAYMENT_SUCCEEDED')?.actor.id).toBe('razorpay-status-check');
+    const payment = await stack.prisma.payment.findFirstOrThrow({ where: { orderId } });
+    expect(payment.confirmedBy).toBe('RAZORPAY status check (no webhook had arrived)');
+
+    for (const hook of Object.values(webhooks)) expect((await deliverRazorpayWebhook(stack, hook)).status).toBe(200);
+    await eventually(async () => (await stack.prisma.webhookEvent.count({ where: { eventId: { in: Object.values(webhooks).map((w) => w.eventId) }, status: 'PROCESSED' } })) === 2, 'late webhooks processed');
+    const after = await orderOf(stack, orderId, customer.token);
+    expect(after).toMatchObject({ status: 'CONFIRMED', paymentStatus: 'PAID' });
+    expect((after.timeline as { event: string }[]).filter((t) => t.event === 'PAYMENT_SUCCEEDED')).toHaveLength(1);
+    await eventually(async () => mailsTo(stack, customer.email, 'confirmed').length > 0, 'confirmation email');
+    expect(mailsTo(stack, customer.email, 'confirmed')).toHaveLength(1);
+    expect(await stack.prisma.inventoryLedger.count({ where: { reference: orderId, type: 'SALE' } })).toBe(1);
+  });
+
+  test('a payment after the reservation expired is refunded in full, exactly once, and the customer is told', async () => {
+    const { customer, orderId, razorpayOrderId } = await placeRazorpayOrder(stack, admin);
+    await untilOrder(stack, orderId, customer.token, (o) => o.status === 'CANCELLED', 'expired');
+    // The order's workflow has finished: only the webhook's own workflow can act on this payment.
+    await stack.temporal.workflow.getHandle(`order-${orderId}`).result();
+
+    const { paymentId, webhooks } = stack.razorpay.pay(razorpayOrderId);
+    const answers = await Promise.all([webhooks['payment.captured'], webhooks['order.paid'], webhooks['payment.captured']].map((hook) => deliverRazorpayWebhook(stack, hook)));
+    expect(answers.map((a) => a.status)).toEqual([200, 200, 200]);
+
+    await eventually(async () => mailsTo(stack, customer.email, 'refunded').length > 0, 'refund email');
+    await eventually(async () => (await stack.prisma.webhookEvent.count({ where: { eventId: { in: Object.values(webhooks).map((w) => w.eventId) }, status: 'PROCESSED' } })) === 2, 'both events processed');
+    expect(stack.razorpay.refunds.filter((r) => r.payment_id === paymentId).map((r) => r.amount)).toEqual([PRICE]);
+    expect(mailsTo(stack, customer.email, 'refunded')).toHaveLength(1);
+    const payment = await stack.prisma.payment.findFirstOrThrow({ where: { orderId } });
+    expect(payment).toMatchObject({ status: 'REFUNDED', failureReason: 'paid after the order had closed' });
+    expect(await orderOf(stack, orderId, customer.token)).toMatchObject({ status: 'CANCELLED', cancelReason: 'RESERVATION_EXPIRED' });
+  });
+});
