@@ -20,6 +20,8 @@ import { connectClient } from '../../src/temporal';
 import { createOrderWorker } from '../../src/workers/worker';
 import { startRazorpaySandbox } from '../../scripts/lib/razorpay-sandbox';
 import { startSmtpListener } from '../../scripts/lib/services';
+import { migrate } from '../../scripts/migrate';
+import { dropDatabase } from '../setup/databases';
 import { HttpClient } from './http';
 
 export interface Stack {
@@ -36,7 +38,16 @@ export interface Stack {
   stop: () => Promise<void>;
 }
 
-export async function startStack(options: { env?: Record<string, string>; worker?: boolean } = {}): Promise<Stack> {
+export async function startStack(options: { env?: Record<string, string>; worker?: boolean; isolatedDatabase?: boolean } = {}): Promise<Stack> {
+  // A database of its own, for tests that count across a whole table (webhook health).
+  let isolated: string | undefined;
+  if (options.isolatedDatabase) {
+    const url = new URL(process.env.DATABASE_URL!);
+    url.pathname = `/${url.pathname.slice(1)}_${randomUUID().slice(0, 8)}`;
+    isolated = url.toString();
+    await migrate(isolated);
+    options = { ...options, env: { ...options.env, DATABASE_URL: isolated } };
+  }
   const smtp = await startSmtpListener();
   const base = loadConfig({ ...process.env, ...options.env });
   const razorpay = await startRazorpaySandbox({ keyId: base.RAZORPAY_KEY_ID, keySecret: base.RAZORPAY_KEY_SECRET });
@@ -98,6 +109,7 @@ export async function startStack(options: { env?: Record<string, string>; worker
       await prisma.$disconnect();
       await smtp.close();
       await razorpay.close();
+      if (isolated) await dropDatabase(isolated);
     },
   };
 }

@@ -7,9 +7,9 @@ import { bundleWorkflowCode } from '@temporalio/worker';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Client } from 'pg';
 import { freePort, startStripeMock, startTemporalDevServer } from '../../scripts/lib/services';
 import { migrate } from '../../scripts/migrate';
+import { dropDatabase } from './databases';
 import type { ChildProcess } from 'node:child_process';
 
 declare global {
@@ -41,19 +41,6 @@ export default async function globalSetup(): Promise<void> {
   process.env.WORKFLOW_BUNDLE_PATH = bundlePath;
   process.env.TEST_WORK_DIR = workDir;
   process.env.LOG_LEVEL ??= 'silent';
-}
-
-async function dropDatabase(databaseUrl: string): Promise<void> {
-  const url = new URL(databaseUrl);
-  const name = decodeURIComponent(url.pathname.slice(1));
-  url.pathname = '/postgres';
-  const admin = new Client({ connectionString: url.toString() });
-  await admin.connect();
-  try {
-    await admin.query(`DROP DATABASE IF EXISTS "${name.replace(/"/g, '""')}" WITH (FORCE)`);
-  } finally {
-    await admin.end();
-  }
 }
 
 const noop = () => undefined;
