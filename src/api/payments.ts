@@ -9,6 +9,7 @@ import type { ApiDeps } from './deps';
 import { HttpError } from './errors';
 
 const rawBody = express.raw({ type: () => true, limit: '512kb' });
+const HANDOFF_DEADLINE_MS = 5_000;
 
 export function paymentsRouter(deps: ApiDeps): Router {
   const { prisma, stripe, config, logger } = deps;
@@ -38,7 +39,8 @@ export function paymentsRouter(deps: ApiDeps): Router {
       skipDuplicates: true,
     });
     try {
-      await startWebhookWorkflow(deps, input);
+      // Bounded: if Temporal is down the provider hears 503 promptly and redelivers later.
+      await deps.temporal.withDeadline(Date.now() + HANDOFF_DEADLINE_MS, () => startWebhookWorkflow(deps, input));
     } catch (error) {
       if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
       res.json({ received: true, duplicate: true }); // Temporal already has it: same answer, no second effect

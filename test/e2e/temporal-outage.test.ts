@@ -1,0 +1,59 @@
+/**
+ * Temporal down while a webhook arrives: the endpoint answers 503 (so the provider retries) and
+ * nothing is recorded as processed. After Temporal is back, the provider's redelivery is
+ * accepted and the order is confirmed. This file runs a Temporal dev server of its own, with its
+ * history on disk so a restart keeps it.
+ */
+import path from 'node:path';
+import { freePort, startTemporalDevServer, stopProcess, type TemporalDevServer } from '../../scripts/lib/services';
+import { createProduct, createUser, eventually, startStack, type Stack } from '../helpers/stack';
+import { deliverStripeEvent, paymentIntentEvent } from '../helpers/webhooks';
+
+let temporal: TemporalDevServer;
+let stack: Stack;
+const serverOptions = async () => {
+  const dir = process.env.TEST_WORK_DIR!;
+  return { port: await freePort(), dbFile: path.join(dir, `outage-${process.pid}.db`), logFile: path.join(dir, `outage-${process.pid}.log`) };
+};
+let options: Awaited<ReturnType<typeof serverOptions>>;
+
+beforeAll(async () => {
+  options = await serverOptions();
+  temporal = await startTemporalDevServer(options);
+  stack = await startStack({ env: { TEMPORAL_ADDRESS: temporal.address } });
+});
+afterAll(async () => {
+  await stack.stop();
+  await stopProcess(temporal.process);
+});
+
+test('a webhook during a Temporal outage gets 503, and its redelivery after recovery is processed', async () => {
+  const admin = await createUser(stack, 'ADMIN');
+  const customer = await createUser(stack);
+  const product = await createProduct(stack, admin, { stock: 2, price: 1234 });
+  const checkout = await stack.http.post('/api/checkout', { items: [{ productId: product.id, quantity: 1 }], paymentMethod: 'card' }, customer.token);
+  expect(checkout.status).toBe(201);
+  const orderId: string = checkout.body.orderId;
+  const { paymentIntentId } = (await stack.http.get(`/api/orders/${orderId}`, customer.token)).body;
+  const event = paymentIntentEvent('payment_intent.succeeded', { id: paymentIntentId, orderId, amount: 1234, currency: 'usd' });
+
+  await stopProcess(temporal.process);
+  const during = await deliverStripeEvent(stack, event);
+  expect(during.status).toBe(503);
+  expect(during.body.error.code).toBe('TEMPORAL_UNAVAILABLE');
+  const stored = await stack.prisma.webhookEvent.findMany({ where: { eventId: event.id as string } });
+  expect(stored.map((e) => e.status)).not.toContain('PROCESSED');
+  expect((await stack.prisma.order.findUniqueOrThrow({ where: { id: orderId } })).status).toBe('PENDING');
+
+  temporal = await startTemporalDevServer(options);
+  // Stripe redelivers the same event (same id, signed anew).
+  const after = await eventually(async () => {
+    const answer = await deliverStripeEvent(stack, event);
+    return answer.status === 200 && answer;
+  }, 'redelivery accepted', 60_000);
+  expect(after.body.received).toBe(true);
+  await eventually(async () => (await stack.http.get(`/api/orders/${orderId}`, customer.token)).body.status === 'CONFIRMED', 'CONFIRMED', 60_000);
+  await eventually(async () => (await stack.prisma.webhookEvent.findFirst({ where: { eventId: event.id as string } }))?.status === 'PROCESSED', 'PROCESSED');
+  expect(await stack.prisma.webhookEvent.count({ where: { eventId: event.id as string } })).toBe(1);
+  expect(await stack.prisma.payment.count({ where: { orderId, status: 'SUCCEEDED' } })).toBe(1);
+});
