@@ -345,3 +345,35 @@ test('money is never silently kept: a wrong amount, a second payment and a payme
   expect(callsOf(late.orderId, 'sendOrderEmail').map((c) => c.input.kind).sort()).toEqual(['ORDER_CANCELLED', 'PAYMENT_REFUNDED']);
   await keepHistory('order-paid-at-expiry', late.handle);
 });
+
+test('no webhook: the workflow asks Stripe, confirms once, and ignores the webhook when it comes', async () => {
+  const { orderId, handle, placed } = await placeOrder({ reconcileAfterMs: 300 });
+  await placed;
+  const intent = (await statusOf(handle)).paymentIntentId!;
+  const confirmed = await waitForStatus(handle, (o) => o.paymentStatus === 'PENDING' && o.timeline.some((t) => t.event === 'PAYMENT_STATUS_CHECKED'), 'a status check');
+  expect(confirmed.status).toBe('PENDING'); // Stripe said "still pending": keep waiting
+  providerSays.set(intent, { outcome: 'SUCCEEDED', amount: 2 * UNIT_PRICE, currency: 'USD' });
+  await waitForStatus(handle, (o) => o.status === 'CONFIRMED', 'CONFIRMED by the status check');
+  expect(callsOf(orderId, 'recordPaymentSucceeded').map((c) => c.input.confirmedBy)).toEqual(['STRIPE status check (no webhook had arrived)']);
+
+  await handle.signal(paymentEventSignal, paid(orderId, intent));
+  await waitForStatus(handle, (o) => o.timeline.some((t) => t.event === 'PAYMENT_EVENT_IGNORED'), 'late webhook ignored');
+  expect(callsOf(orderId, 'recordPaymentSucceeded')).toHaveLength(1);
+  expect(callsOf(orderId, 'refundUnexpectedPayment')).toHaveLength(0);
+  await keepHistory('order-reconciled-without-webhook', handle);
+  await handle.terminate('test finished');
+});
+
+test('a Razorpay order: opened at checkout, paid, and confirmed', async () => {
+  const { orderId, handle, placed } = await placeOrder({ provider: 'RAZORPAY' });
+  const order = await placed;
+  expect(order).toMatchObject({ paymentProvider: 'RAZORPAY', razorpayKeyId: 'rzp_test_stub' });
+  expect(order.razorpayOrderId).toMatch(/^order_/);
+  expect(callsOf(orderId, 'createPaymentIntent')).toHaveLength(0);
+  await handle.signal(paymentEventSignal, paid(orderId, order.razorpayOrderId!, { provider: 'RAZORPAY', chargeId: 'pay_1' }));
+  await waitForStatus(handle, (o) => o.status === 'CONFIRMED', 'CONFIRMED');
+  await handle.executeUpdate(shipOrderUpdate, { args: [{ actor: admin, trackingNumber: 'RZP' }] });
+  await handle.executeUpdate(deliverOrderUpdate, { args: [{ actor: admin }] });
+  expect((await handle.result()).status).toBe('DELIVERED');
+  await keepHistory('order-razorpay', handle);
+});
