@@ -6,7 +6,7 @@
  */
 import jwt from 'jsonwebtoken';
 import { randomUUID } from 'node:crypto';
-import { createProduct, createUser, eventually, startStack, type Stack, type TestUser } from '../helpers/stack';
+import { availableOf, createProduct, createUser, eventually, startStack, type Stack, type TestUser } from '../helpers/stack';
 
 let stack: Stack;
 let admin: TestUser;
@@ -25,11 +25,6 @@ async function checkout(customer: TestUser, body: unknown = cardOrder()) {
   const answer = await stack.http.post('/api/checkout', body, customer.token);
   expect(answer.status).toBe(201);
   return answer.body.orderId as string;
-}
-
-async function availableOf(productId: string): Promise<number> {
-  const { body } = await stack.http.get('/api/products');
-  return body.products.find((p: { id: string }) => p.id === productId).available;
 }
 
 function expectError(answer: { status: number; body: { error?: { code: string } } }, status: number, code: string) {
@@ -184,29 +179,29 @@ describe('refused transitions: 409 with the current status', () => {
 
   test('an admin cancels only with a reason, and the stock comes back', async () => {
     const customer = await createUser(stack);
-    const before = await availableOf(product.id);
+    const before = await availableOf(stack, product.id);
     const orderId = await checkout(customer, cardOrder(product.id, 2));
-    expect(await availableOf(product.id)).toBe(before - 2);
+    expect(await availableOf(stack, product.id)).toBe(before - 2);
     expectError(await stack.http.post(`/admin/orders/${orderId}/cancel`, {}, admin.token), 400, 'VALIDATION_ERROR');
     const cancelled = await stack.http.post(`/admin/orders/${orderId}/cancel`, { reason: 'fraud check' }, admin.token);
     expect(cancelled.status).toBe(200);
     expect(cancelled.body).toMatchObject({ status: 'CANCELLED', cancelReason: 'CANCELLED_BY_ADMIN', cancelNote: 'fraud check' });
     expect(cancelled.body.timeline.at(-1)).toMatchObject({ event: 'ORDER_CANCELLED', actor: { id: admin.id, role: 'ADMIN' } });
-    expect(await availableOf(product.id)).toBe(before);
+    expect(await availableOf(stack, product.id)).toBe(before);
   });
 });
 
 describe('cash on delivery', () => {
   test('confirmed at once and cancellable until shipped', async () => {
     const customer = await createUser(stack);
-    const before = await availableOf(product.id);
+    const before = await availableOf(stack, product.id);
     const answer = await stack.http.post('/api/checkout', { ...cardOrder(), paymentMethod: 'cod' }, customer.token);
     expect(answer.status).toBe(201);
     expect(answer.body).toMatchObject({ status: 'CONFIRMED', paymentStatus: 'PENDING', paymentMethod: 'COD' });
     expect(answer.body.clientSecret).toBeUndefined();
     const cancelled = await stack.http.post(`/api/orders/${answer.body.orderId}/cancel`, {}, customer.token);
     expect(cancelled.body.status).toBe('CANCELLED');
-    expect(await availableOf(product.id)).toBe(before);
+    expect(await availableOf(stack, product.id)).toBe(before);
   });
 
   test('shipped, then delivered and paid in cash', async () => {

@@ -3,7 +3,7 @@
  * the confirmation email received over SMTP -> ship -> deliver; plus payment failure and retry,
  * cancellation, reservation expiry and cash on delivery.
  */
-import { createProduct, createUser, eventually, startStack, type Stack, type TestUser } from '../helpers/stack';
+import { availableOf, createProduct, createUser, eventually, orderOf, startStack, type Stack, type TestUser } from '../helpers/stack';
 import { deliverStripeEvent, paymentIntentEvent } from '../helpers/webhooks';
 
 let stack: Stack;
@@ -15,17 +15,6 @@ beforeAll(async () => {
 });
 afterAll(() => stack.stop());
 
-async function availableOf(productId: string): Promise<number> {
-  const { body } = await stack.http.get('/api/products');
-  return body.products.find((p: { id: string }) => p.id === productId).available;
-}
-
-async function orderOf(orderId: string, token: string) {
-  const { status, body } = await stack.http.get(`/api/orders/${orderId}`, token);
-  expect(status).toBe(200);
-  return body;
-}
-
 test('a card order goes from checkout to delivery, with a confirmation email', async () => {
   const customer = await createUser(stack);
   const product = await createProduct(stack, admin, { stock: 7, price: 4599 });
@@ -35,9 +24,9 @@ test('a card order goes from checkout to delivery, with a confirmation email', a
   expect(checkout.body).toMatchObject({ status: 'PENDING', paymentStatus: 'PENDING', totalAmount: 9198, currency: 'USD' });
   expect(checkout.body.clientSecret).toMatch(/_secret_/);
   const orderId: string = checkout.body.orderId;
-  expect(await availableOf(product.id)).toBe(5);
+  expect(await availableOf(stack, product.id)).toBe(5);
 
-  const pending = await orderOf(orderId, customer.token);
+  const pending = await orderOf(stack, orderId, customer.token);
   expect(pending).toMatchObject({ status: 'PENDING', source: 'workflow' });
 
   const event = paymentIntentEvent('payment_intent.succeeded', { id: pending.paymentIntentId, orderId, amount: 9198, currency: 'usd' });
@@ -45,7 +34,7 @@ test('a card order goes from checkout to delivery, with a confirmation email', a
   expect(delivered.status).toBe(200);
 
   const confirmed = await eventually(async () => {
-    const order = await orderOf(orderId, customer.token);
+    const order = await orderOf(stack, orderId, customer.token);
     return order.status === 'CONFIRMED' && order;
   }, 'order CONFIRMED');
   expect(confirmed.paymentStatus).toBe('PAID');
@@ -68,7 +57,7 @@ test('a card order goes from checkout to delivery, with a confirmation email', a
   expect(done.body.status).toBe('DELIVERED');
 
   const finalOrder = await eventually(async () => {
-    const order = await orderOf(orderId, customer.token);
+    const order = await orderOf(stack, orderId, customer.token);
     return order.source === 'database' && order;
   }, 'order closed');
   expect(finalOrder).toMatchObject({ status: 'DELIVERED', paymentStatus: 'PAID', trackingNumber: 'TRACK-123' });

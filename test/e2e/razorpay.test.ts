@@ -5,7 +5,7 @@
  * and money arriving for an order that has closed.
  */
 import { randomUUID } from 'node:crypto';
-import { createProduct, createUser, eventually, startStack, type Stack, type TestUser } from '../helpers/stack';
+import { createProduct, createUser, eventually, mailsTo, orderOf, startStack, untilOrder, type Stack, type TestUser } from '../helpers/stack';
 import { deliverRazorpayWebhook } from '../helpers/webhooks';
 
 const PRICE = 49_900; // ₹499.00 in paise
@@ -18,18 +18,6 @@ async function placeRazorpayOrder(stack: Stack, admin: TestUser) {
   return { customer, product, orderId: checkout.body.orderId as string, razorpayOrderId: checkout.body.razorpayOrderId as string, checkout: checkout.body };
 }
 
-async function orderOf(stack: Stack, orderId: string, token: string) {
-  return (await stack.http.get(`/api/orders/${orderId}`, token)).body;
-}
-
-async function untilOrder(stack: Stack, orderId: string, token: string, ready: (order: Record<string, unknown>) => boolean, what: string) {
-  return eventually(async () => {
-    const order = await orderOf(stack, orderId, token);
-    return ready(order) && order;
-  }, what);
-}
-
-const mailsTo = (stack: Stack, email: string, suffix: string) => stack.smtp.messages.filter((m) => m.to.includes(email) && m.subject.endsWith(suffix));
 
 describe('with webhooks arriving', () => {
   let stack: Stack;

@@ -4,7 +4,7 @@
  * that change nothing.
  */
 import { randomUUID } from 'node:crypto';
-import { createProduct, createUser, eventually, startStack, type Stack, type TestUser } from '../helpers/stack';
+import { createProduct, createUser, eventually, mailsTo as mailsToIn, orderOf as orderIn, startStack, untilOrder, type Stack, type TestUser } from '../helpers/stack';
 import { deliverStripeEvent, paymentIntentEvent } from '../helpers/webhooks';
 
 let stack: Stack;
@@ -15,6 +15,10 @@ beforeAll(async () => {
   admin = await createUser(stack, 'ADMIN');
 });
 afterAll(() => stack.stop());
+
+const orderOf = (orderId: string, token: string) => orderIn(stack, orderId, token);
+const untilStatus = (orderId: string, token: string, status: string) => untilOrder(stack, orderId, token, (o) => o.status === status, `order ${status}`);
+const mailsTo = (email: string, suffix: string) => mailsToIn(stack, email, suffix);
 
 async function placeCardOrder(price = 3000) {
   const customer = await createUser(stack);
@@ -27,18 +31,6 @@ async function placeCardOrder(price = 3000) {
   return { customer, product, orderId, intent };
 }
 
-async function orderOf(orderId: string, token: string) {
-  return (await stack.http.get(`/api/orders/${orderId}`, token)).body;
-}
-
-async function untilStatus(orderId: string, token: string, status: string) {
-  return eventually(async () => {
-    const order = await orderOf(orderId, token);
-    return order.status === status && order;
-  }, `order ${status}`);
-}
-
-const mailsTo = (email: string, suffix: string) => stack.smtp.messages.filter((m) => m.to.includes(email) && m.subject.endsWith(suffix));
 
 test('the same webhook delivered 3 times concurrently: one transition, one email', async () => {
   const { customer, product, orderId, intent } = await placeCardOrder();

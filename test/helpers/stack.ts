@@ -163,3 +163,31 @@ export async function eventually<T>(probe: () => Promise<T | undefined | null | 
   }
   throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
 }
+
+/** The order as its owner (or an admin) sees it through the API. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export async function orderOf(stack: Stack, orderId: string, token: string): Promise<any> {
+  const { status, body } = await stack.http.get(`/api/orders/${orderId}`, token);
+  if (status !== 200) throw new Error(`GET /api/orders/${orderId}: ${status} ${JSON.stringify(body)}`);
+  return body;
+}
+
+/** Waits until the order, as the API shows it, satisfies `ready`; answers it. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export async function untilOrder(stack: Stack, orderId: string, token: string, ready: (order: any) => boolean, what: string) {
+  return eventually(async () => {
+    const order = await orderOf(stack, orderId, token);
+    return ready(order) && order;
+  }, what);
+}
+
+/** Units of a product the catalogue shows as available. */
+export async function availableOf(stack: Stack, productId: string): Promise<number> {
+  const { body } = await stack.http.get('/api/products');
+  return body.products.find((p: { id: string }) => p.id === productId).available;
+}
+
+/** Emails to `email` whose subject ends with `suffix` ("confirmed", "shipped", ...). */
+export function mailsTo(stack: Stack, email: string, suffix: string) {
+  return stack.smtp.messages.filter((m) => m.to.includes(email) && m.subject.endsWith(suffix));
+}
