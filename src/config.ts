@@ -29,6 +29,12 @@ const envSchema = z.object({
   RAZORPAY_API_BASE: z.string().url().default('http://127.0.0.1:12120'),
   /** With no webhook this long after a payment attempt opened, ask the provider ourselves. */
   PAYMENT_RECONCILE_AFTER: duration.prefault('10m'),
+  /** Remind admins of an undecided refund after this long, and again each interval. */
+  REFUND_REMINDER_AFTER: duration.prefault('24h'),
+  /** Ask the provider about a refund whose completion webhook has not come after this long. */
+  REFUND_SETTLE_CHECK_AFTER: duration.prefault('10m'),
+  /** Approve refunds of trusted customers (more than 10 delivered orders, no refund before) by policy. */
+  REFUND_AUTO_APPROVE_TRUSTED: z.enum(['true', 'false']).default('true').transform((v) => v === 'true'),
   SMTP_URL: z.string().default('smtp://127.0.0.1:1025'),
   MAIL_FROM: z.string().default('durable-commerce <orders@durable-commerce.local>'),
   RESERVATION_TTL: duration.prefault('30m'),

@@ -3,7 +3,7 @@
  * arrives and again when a stored event is replayed, so both read it the same way.
  */
 import { z } from 'zod';
-import type { PaymentEvent, PaymentProvider, WebhookWorkflowInput } from './workflows/messages';
+import type { PaymentEvent, PaymentProvider, RefundSettlement, WebhookWorkflowInput } from './workflows/messages';
 
 /** The payload does not carry what its type promises. */
 export class MalformedEventError extends Error {}
@@ -35,6 +35,30 @@ const razorpayEvent = z.object({
   }),
 });
 
+const stripeRefund = z.object({
+  id: z.string().min(1),
+  status: z.string().nullish(),
+  metadata: z.record(z.string(), z.string()).nullish(),
+  failure_reason: z.string().nullish(),
+});
+const stripeRefundEvents = new Set(['refund.created', 'refund.updated', 'charge.refund.updated']);
+
+/** Our refunds (metadata.refundId) whose state a Stripe refund or charge event reports. */
+function stripeRefundSettlements(event: { id: string; type: string; data?: { object?: unknown } }): RefundSettlement[] | undefined {
+  let objects: unknown[];
+  if (stripeRefundEvents.has(event.type)) objects = [event.data?.object];
+  else if (event.type === 'charge.refunded') objects = (event.data?.object as { refunds?: { data?: unknown[] } })?.refunds?.data ?? [];
+  else return undefined;
+  return objects.flatMap((object) => {
+    const parsed = stripeRefund.safeParse(object);
+    if (!parsed.success) throw new MalformedEventError(`${event.type} does not carry a valid refund`);
+    const refund = parsed.data;
+    if (!refund.metadata?.refundId) return [];
+    const outcome = refund.status === 'succeeded' ? 'SUCCEEDED' : refund.status === 'failed' || refund.status === 'canceled' ? 'FAILED' : 'PENDING';
+    return [{ refundId: refund.metadata.refundId, providerRefundId: refund.id, outcome, eventId: event.id, failureReason: refund.failure_reason ?? undefined } as RefundSettlement];
+  });
+}
+
 const stripeOutcomes: Record<string, PaymentEvent['outcome']> = {
   'payment_intent.succeeded': 'SUCCEEDED',
   'payment_intent.payment_failed': 'FAILED',
@@ -48,6 +72,8 @@ const razorpayOutcomes: Record<string, PaymentEvent['outcome']> = {
 export function stripeWebhookInput(event: { id: string; type: string; data?: { object?: unknown } }): WebhookWorkflowInput {
   const outcome = stripeOutcomes[event.type];
   const base = { provider: 'STRIPE' as const, eventId: event.id, eventType: event.type };
+  const refunds = stripeRefundSettlements(event);
+  if (refunds) return { ...base, refunds };
   if (!outcome) return base;
   const parsed = stripePaymentIntent.safeParse(event.data?.object);
   if (!parsed.success) throw new MalformedEventError(`${event.type} does not carry a valid PaymentIntent`);

@@ -5,6 +5,7 @@ import type { RazorpayGateway } from '../razorpay';
 import { emailActivities } from './email';
 import { orderActivities } from './order';
 import { paymentActivities } from './payment';
+import { refundActivities } from './refund';
 import { webhookActivities } from './webhook';
 
 export interface ActivityDeps {
@@ -22,6 +23,7 @@ export function createActivities(deps: ActivityDeps) {
   return {
     ...orderActivities(deps.prisma),
     ...paymentActivities(deps.prisma, deps.stripe, deps.razorpay, deps.razorpayKeyId),
+    ...refundActivities(deps.prisma, deps.stripe, deps.razorpay),
     ...emailActivities(deps.prisma, deps.mailer, deps.mailFrom),
     ...webhookActivities(deps.prisma),
   };

@@ -144,7 +144,7 @@ export function orderActivities(prisma: PrismaClient) {
       await prisma.$transaction(async (tx) => {
         if (input.commitStock) await moveStock(tx, 'SALE', input.orderId, await itemsOf(tx, input.orderId), input.actor, 'Sold: shipped cash on delivery');
         await tx.order.updateMany({
-          where: { id: input.orderId, status: 'CONFIRMED' },
+          where: { id: input.orderId, status: { in: ['CONFIRMED', 'PARTIALLY_REFUNDED'] } },
           data: { status: 'SHIPPED', trackingNumber: input.trackingNumber, carrier: input.carrier, shippedAt: new Date() },
         });
       }, txOptions);

@@ -9,6 +9,7 @@ import { operationsRouter } from './operations';
 import { ordersRouter } from './orders';
 import { paymentsRouter } from './payments';
 import { productsRouter } from './products';
+import { refundsRouter } from './refunds';
 
 export function createApp(deps: ApiDeps): Express {
   const app = express();
@@ -23,6 +24,7 @@ export function createApp(deps: ApiDeps): Express {
   app.use(authRouter(deps));
   app.use(productsRouter(deps));
   app.use(ordersRouter(deps));
+  app.use(refundsRouter(deps));
   app.use(operationsRouter(deps));
   app.use(notFound);
   app.use(errorHandler(deps.logger));

@@ -16,6 +16,7 @@ import {
 } from '../workflows/messages';
 import type { orderWorkflow } from '../workflows/order';
 import { searchAttributes } from '../workflows/search-attributes';
+import { audit } from '../audit';
 import { paymentsSwitch } from '../operations/payments';
 import { authenticate, currentUser, requireRole, type AuthUser } from './auth';
 import type { ApiDeps } from './deps';
@@ -42,7 +43,7 @@ const listQuery = z.object({
 });
 
 // The workflow of an order in one of these statuses has finished: the database is the truth.
-const closedStatuses = new Set(['CANCELLED', 'DELIVERED']);
+const closedStatuses = new Set(['CANCELLED', 'DELIVERED', 'REFUNDED']);
 
 export const orderWorkflowId = (orderId: string) => `order-${orderId}`;
 
@@ -102,7 +103,8 @@ export function ordersRouter(deps: ApiDeps): Router {
       createdAt: order.createdAt.toISOString(),
       source: 'database' as const,
     };
-    if (closedStatuses.has(order.status)) return stored;
+    // A delivered order refunded in part has a finished workflow too.
+    if (closedStatuses.has(order.status) || order.deliveredAt) return stored;
     try {
       const live = await handleOf(order.id).query(getOrderQuery);
       return { ...stored, ...live, createdAt: stored.createdAt, source: 'workflow' as const };
@@ -201,25 +203,42 @@ export function ordersRouter(deps: ApiDeps): Router {
     });
   });
 
+  /** Records an admin's transition of an order in the audit log, with the status before and after. */
+  async function audited(req: Request, order: Order, action: string, view: OrderView, reason?: string): Promise<OrderView> {
+    await audit(prisma, {
+      actorId: currentUser(req).id,
+      action,
+      targetType: 'order',
+      targetId: order.id,
+      reason,
+      before: { status: order.status, paymentStatus: order.paymentStatus },
+      after: { status: view.status, paymentStatus: view.paymentStatus },
+    });
+    return view;
+  }
+
   router.post('/admin/orders/:id/ship', ...admin, async (req, res) => {
     const body = parse(shipBody, req.body);
     const order = await loadOrder(req);
     assertOpen(order);
-    res.json(await handleOf(order.id).executeUpdate(shipOrderUpdate, { args: [{ actor: actorOf(currentUser(req)), ...body }] }));
+    const view = await handleOf(order.id).executeUpdate(shipOrderUpdate, { args: [{ actor: actorOf(currentUser(req)), ...body }] });
+    res.json(await audited(req, order, 'ORDER_SHIPPED', view, `tracking ${body.trackingNumber}`));
   });
 
   router.post('/admin/orders/:id/deliver', ...admin, async (req, res) => {
     parse(emptyBody, req.body);
     const order = await loadOrder(req);
     assertOpen(order);
-    res.json(await handleOf(order.id).executeUpdate(deliverOrderUpdate, { args: [{ actor: actorOf(currentUser(req)) }] }));
+    const view = await handleOf(order.id).executeUpdate(deliverOrderUpdate, { args: [{ actor: actorOf(currentUser(req)) }] });
+    res.json(await audited(req, order, 'ORDER_DELIVERED', view));
   });
 
   router.post('/admin/orders/:id/cancel', ...admin, async (req, res) => {
     const { reason } = parse(adminCancelBody, req.body);
     const order = await loadOrder(req);
     assertOpen(order);
-    res.json(await handleOf(order.id).executeUpdate(cancelOrderUpdate, { args: [{ actor: actorOf(currentUser(req)), reason }] }));
+    const view = await handleOf(order.id).executeUpdate(cancelOrderUpdate, { args: [{ actor: actorOf(currentUser(req)), reason }] });
+    res.json(await audited(req, order, 'ORDER_CANCELLED', view, reason));
   });
 
   return router;

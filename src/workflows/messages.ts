@@ -35,6 +35,16 @@ export const ErrorCode = {
   CURRENCY_MISMATCH: 'CURRENCY_MISMATCH',
   INVALID_ORDER_STATE: 'INVALID_ORDER_STATE',
   PAYMENT_PROVIDER_UNAVAILABLE: 'PAYMENT_PROVIDER_UNAVAILABLE',
+  ORDER_NOT_FOUND: 'ORDER_NOT_FOUND',
+  ORDER_NOT_PAID: 'ORDER_NOT_PAID',
+  ORDER_ALREADY_SHIPPED: 'ORDER_ALREADY_SHIPPED',
+  REFUND_PENDING: 'REFUND_PENDING',
+  REFUND_ALREADY_PROCESSED: 'REFUND_ALREADY_PROCESSED',
+  REFUND_AMOUNT_TOO_HIGH: 'REFUND_AMOUNT_TOO_HIGH',
+  REFUND_DESTINATION_NOT_ALLOWED: 'REFUND_DESTINATION_NOT_ALLOWED',
+  REFUND_ALREADY_DECIDED: 'REFUND_ALREADY_DECIDED',
+  SELF_APPROVAL: 'SELF_APPROVAL',
+  NOT_AN_ADMIN: 'NOT_AN_ADMIN',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
@@ -184,9 +194,86 @@ export interface WebhookWorkflowInput {
   orderId?: string;
   /** The payment outcome the event reports, when it reports one. */
   payment?: PaymentEvent;
+  /** Refunds whose outcome the event reports (Stripe `refund.updated`, `charge.refunded`). */
+  refunds?: RefundSettlement[];
 }
 
 export interface WebhookOutcome {
   status: 'PROCESSED' | 'FAILED';
   detail: string;
 }
+
+// ---------------------------------------------------------------------------------------------
+// Refund workflow (`refund-<refundId>`)
+// ---------------------------------------------------------------------------------------------
+
+export type RefundDestination = 'WALLET' | 'ORIGINAL_PAYMENT';
+export type RefundStatus = 'PENDING_APPROVAL' | 'APPROVED' | 'REJECTED' | 'COMPLETED' | 'FAILED';
+
+export interface RefundWorkflowInput {
+  refundId: string;
+  orderId: string;
+  /** Minor units; absent means everything still refundable. */
+  amount?: number;
+  destination?: RefundDestination;
+  reason: string;
+  requestedBy: Actor;
+  /** A manual refund by an admin is approved by that admin as it is made. */
+  approvedBy?: Actor;
+  /** Approve by policy for trusted customers (more than 10 delivered orders, no refund before). */
+  autoApproveTrusted: boolean;
+  /** Remind admins by email after this long without a decision, and again after each interval. */
+  reminderAfterMs: number;
+  /** Ask the provider about a refund whose webhook has not come after this long. */
+  settleCheckAfterMs: number;
+}
+
+/** What an admin sends to decide, from the API or the Temporal Web UI: `{"adminId": "...", "reason": "..."}`. */
+export interface RefundDecision {
+  adminId: string;
+  reason: string;
+}
+
+export interface RefundView {
+  refundId: string;
+  orderId: string;
+  customerId?: string;
+  amount?: number;
+  currency?: string;
+  destination?: RefundDestination;
+  status: RefundStatus | 'REFUSED';
+  reason: string;
+  requestedBy: Actor;
+  decidedBy?: string;
+  decisionReason?: string;
+  walletCredited?: number;
+  providerRefundId?: string;
+  failureReason?: string;
+  timeline: OrderTimelineEntry[];
+}
+
+/** A provider reporting how a refund ended (Stripe `refund.updated` / `charge.refunded`, or a status check). */
+export interface RefundSettlement {
+  refundId: string;
+  providerRefundId: string;
+  outcome: 'SUCCEEDED' | 'FAILED' | 'PENDING';
+  eventId: string;
+  failureReason?: string;
+}
+
+export const requestRefundUpdate = defineUpdate<RefundView>('requestRefund');
+export const getRefundQuery = defineQuery<RefundView>('getRefund');
+export const approveRefundSignal = defineSignal<[RefundDecision]>('approveRefund');
+export const rejectRefundSignal = defineSignal<[RefundDecision]>('rejectRefund');
+export const approveRefundUpdate = defineUpdate<RefundView, [RefundDecision]>('approveRefund');
+export const rejectRefundUpdate = defineUpdate<RefundView, [RefundDecision]>('rejectRefund');
+export const refundSettledSignal = defineSignal<[RefundSettlement]>('refundSettled');
+
+/** Sent by a refund to its order: the money moved back, so the order's payment status follows. */
+export interface OrderRefunded {
+  refundId: string;
+  amount: number;
+  orderStatus: OrderStatus;
+  paymentStatus: PaymentStatus;
+}
+export const orderRefundedSignal = defineSignal<[OrderRefunded]>('orderRefunded');

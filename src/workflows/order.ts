@@ -27,6 +27,7 @@ import {
   deliverOrderUpdate,
   ErrorCode,
   getOrderQuery,
+  orderRefundedSignal,
   paymentEventSignal,
   placeOrderUpdate,
   retryPaymentUpdate,
@@ -138,6 +139,18 @@ export async function orderWorkflow(input: OrderWorkflowInput): Promise<OrderVie
   );
 
   setHandler(
+    orderRefundedSignal,
+    (refunded) => {
+      order.paymentStatus = refunded.paymentStatus;
+      const detail = `refund ${refunded.refundId}: ${refunded.amount} ${order.currency}, payment ${refunded.paymentStatus}`;
+      // An order on its way keeps its fulfilment status; the payment status says what was refunded.
+      if (order.status === 'SHIPPED') record('ORDER_REFUNDED', SYSTEM, detail);
+      else moveTo(refunded.orderStatus, 'ORDER_REFUNDED', SYSTEM, detail);
+    },
+    { description: 'Sent by a completed refund: {refundId, amount, orderStatus, paymentStatus}.' },
+  );
+
+  setHandler(
     retryPaymentUpdate,
     async (request) => {
       const attempt = order.paymentAttempt + 1;
@@ -195,8 +208,8 @@ export async function orderWorkflow(input: OrderWorkflowInput): Promise<OrderVie
     {
       validator: (request) => {
         assertAdmin(request.actor);
-        if (order.status !== 'CONFIRMED' || shipRequest || cancelRequest) {
-          throw invalidState(order, 'only a CONFIRMED order can be shipped');
+        if (!(order.status === 'CONFIRMED' || order.status === 'PARTIALLY_REFUNDED') || shipRequest || cancelRequest) {
+          throw invalidState(order, 'only a CONFIRMED (or partially refunded) order can be shipped');
         }
         if (!request.trackingNumber?.trim()) {
           throw ApplicationFailure.create({ type: 'VALIDATION', message: 'trackingNumber is required', nonRetryable: true });
@@ -474,8 +487,10 @@ export async function orderWorkflow(input: OrderWorkflowInput): Promise<OrderVie
     sendEmail('ORDER_CONFIRMED');
   }
 
-  // 5. Wait for the warehouse to ship. An unpaid (cash on delivery) order may be cancelled until then.
-  await waitFor(() => shipRequest !== undefined || cancelRequest !== undefined);
+  // 5. Wait for the warehouse to ship. An unpaid (cash on delivery) order may be cancelled until
+  //    then; an order refunded in full has nothing left to ship.
+  await waitFor(() => shipRequest !== undefined || cancelRequest !== undefined || order.status === 'REFUNDED');
+  if (order.status === 'REFUNDED') return finish();
   if (cancelRequest) {
     await cancel(cancelRequest.actor.role === 'ADMIN' ? 'CANCELLED_BY_ADMIN' : 'CANCELLED_BY_CUSTOMER', cancelRequest.actor, cancelRequest.reason);
     return finish();

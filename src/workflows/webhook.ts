@@ -10,7 +10,7 @@
  */
 import { ActivityFailure, ApplicationFailure, getExternalWorkflowHandle, proxyActivities } from '@temporalio/workflow';
 import type { Activities } from '../activities';
-import { paymentEventSignal, type PaymentEvent, type WebhookOutcome, type WebhookWorkflowInput } from './messages';
+import { paymentEventSignal, refundSettledSignal, type PaymentEvent, type WebhookOutcome, type WebhookWorkflowInput } from './messages';
 
 const store = proxyActivities<Activities>({
   startToCloseTimeout: '30s',
@@ -39,6 +39,7 @@ export async function webhookWorkflow(input: WebhookWorkflowInput): Promise<Webh
 }
 
 async function deliverToOrder(input: WebhookWorkflowInput): Promise<WebhookOutcome> {
+  if (input.refunds) return deliverToRefunds(input);
   const payment = input.payment;
   if (!payment) return { status: 'PROCESSED', detail: `${input.eventType}: nothing to do` };
   const { orderId } = await routing.resolvePaymentOrder({ provider: payment.provider, orderId: input.orderId, providerPaymentId: payment.providerPaymentId });
@@ -52,6 +53,20 @@ async function deliverToOrder(input: WebhookWorkflowInput): Promise<WebhookOutco
       ? refundLatePayment(orderId, payment)
       : { status: 'PROCESSED', detail: `${orderWorkflowId} has finished; a failed payment needs nothing` };
   }
+}
+
+/** Refund events go to the refund's own workflow; one that has finished needs nothing more. */
+async function deliverToRefunds(input: WebhookWorkflowInput): Promise<WebhookOutcome> {
+  const delivered: string[] = [];
+  for (const settlement of input.refunds ?? []) {
+    try {
+      await getExternalWorkflowHandle(`refund-${settlement.refundId}`).signal(refundSettledSignal, settlement);
+      delivered.push(settlement.refundId);
+    } catch {
+      // refund-<id> has already finished
+    }
+  }
+  return { status: 'PROCESSED', detail: `${input.eventType}: delivered to ${delivered.length ? delivered.map((id) => `refund-${id}`).join(', ') : 'no running refund'}` };
 }
 
 async function refundLatePayment(orderId: string, payment: PaymentEvent): Promise<WebhookOutcome> {

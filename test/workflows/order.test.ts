@@ -43,7 +43,7 @@ const calls = new Map<string, Call[]>();
 const callsOf = (orderId: string, name?: string) => (calls.get(orderId) ?? []).filter((c) => !name || c.name === name);
 
 /** Stand-ins for the database, Stripe and email, recording every call per order. */
-const stubs: Activities = {
+const stubs: Partial<Activities> = {
   async createOrderAndReserveStock(input) {
     if (input.items.some((i) => i.productId === SHORT_PRODUCT)) {
       throw ApplicationFailure.create({

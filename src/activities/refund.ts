@@ -1,0 +1,196 @@
+/**
+ * Refunds' records and money movements. Each is safe to retry: refund rows are keyed by the
+ * refund id, wallet credits and provider refunds carry `refund-<refundId>` as idempotency key.
+ */
+import { ApplicationFailure } from '@temporalio/activity';
+import { randomUUID } from 'node:crypto';
+import Stripe from 'stripe';
+import type { PrismaClient } from '../db';
+import type { RazorpayGateway } from '../razorpay';
+import { creditWallet } from '../wallet';
+import { ErrorCode, type Actor, type OrderStatus, type PaymentStatus, type RefundDestination, type RefundSettlement } from '../workflows/messages';
+
+const refused = (type: string, message: string, details?: unknown) =>
+  ApplicationFailure.create({ type, message, details: details === undefined ? undefined : [details], nonRetryable: true });
+
+const txOptions = { maxWait: 15_000, timeout: 20_000 };
+
+export interface OpenedRefund {
+  customerId: string;
+  amount: number;
+  currency: string;
+  destination: RefundDestination;
+}
+
+export function refundActivities(prisma: PrismaClient, stripe: Stripe, razorpay: RazorpayGateway) {
+  return {
+    /**
+     * Records a refund request after checking, with the order locked, everything the runbook
+     * checks by hand: paid, not shipped (for customers), one pending request at a time, never
+     * more than what is still refundable, cash on delivery only to the wallet.
+     */
+    async openRefund(input: { refundId: string; orderId: string; amount?: number; destination?: RefundDestination; reason: string; requestedBy: Actor }): Promise<OpenedRefund> {
+      return prisma.$transaction(async (tx) => {
+        const existing = await tx.refund.findUnique({ where: { id: input.refundId } });
+        const [order] = await tx.$queryRaw<{ id: string }[]>`SELECT id FROM orders WHERE id = ${input.orderId}::uuid FOR UPDATE`;
+        if (!order) throw refused(ErrorCode.ORDER_NOT_FOUND, `No order ${input.orderId}`);
+        const details = await tx.order.findUniqueOrThrow({ where: { id: input.orderId } });
+        if (existing) return { customerId: details.customerId, amount: existing.amount, currency: existing.currency, destination: existing.destination };
+
+        const state = { status: details.status, paymentStatus: details.paymentStatus };
+        if (details.paymentStatus === 'REFUNDED') throw refused(ErrorCode.REFUND_ALREADY_PROCESSED, 'Refund already processed for this order', state);
+        if (details.paymentStatus !== 'PAID' && details.paymentStatus !== 'PARTIALLY_REFUNDED') {
+          throw refused(ErrorCode.ORDER_NOT_PAID, `Order is not paid (payment ${details.paymentStatus})`, state);
+        }
+        if (input.requestedBy.role === 'CUSTOMER' && (details.shippedAt || details.status === 'SHIPPED' || details.status === 'DELIVERED')) {
+          throw refused(ErrorCode.ORDER_ALREADY_SHIPPED, 'The order has shipped; contact support for a refund', state);
+        }
+        const destination = input.destination ?? (details.paymentMethod === 'COD' ? 'WALLET' : 'ORIGINAL_PAYMENT');
+        if (destination === 'ORIGINAL_PAYMENT' && details.paymentMethod === 'COD') {
+          throw refused(ErrorCode.REFUND_DESTINATION_NOT_ALLOWED, 'A cash-on-delivery order can only be refunded to the wallet', { destination });
+        }
+        const earlier = await tx.refund.findMany({ where: { orderId: input.orderId, status: { in: ['PENDING_APPROVAL', 'APPROVED', 'COMPLETED'] } } });
+        if (earlier.some((r) => r.status === 'PENDING_APPROVAL')) throw refused(ErrorCode.REFUND_PENDING, 'A refund for this order is already waiting for a decision');
+        const refundable = details.totalAmount - earlier.reduce((sum, r) => sum + r.amount, 0);
+        if (refundable <= 0) throw refused(ErrorCode.REFUND_ALREADY_PROCESSED, 'Refund already processed for this order', state);
+        const amount = input.amount ?? refundable;
+        if (amount > refundable) throw refused(ErrorCode.REFUND_AMOUNT_TOO_HIGH, `At most ${refundable} can still be refunded`, { refundable, currency: details.currency });
+
+        await tx.refund.create({
+          data: {
+            id: input.refundId,
+            orderId: input.orderId,
+            amount,
+            currency: details.currency,
+            destination,
+            reason: input.reason,
+            requestedBy: input.requestedBy.id,
+          },
+        });
+        return { customerId: details.customerId, amount, currency: details.currency, destination };
+      }, txOptions);
+    },
+
+    /** The runbook's "future consideration": trusted customers have more than 10 delivered orders and no refund before. */
+    async isTrustedCustomer(input: { customerId: string; refundId: string }): Promise<boolean> {
+      const delivered = await prisma.order.count({ where: { customerId: input.customerId, deliveredAt: { not: null } } });
+      const previousRefunds = await prisma.refund.count({ where: { id: { not: input.refundId }, status: { not: 'REJECTED' }, orderId: { in: (await prisma.order.findMany({ where: { customerId: input.customerId }, select: { id: true } })).map((o) => o.id) } } });
+      return delivered > 10 && previousRefunds === 0;
+    },
+
+    /** Whether `userId` is an admin (decisions sent from the Web UI name their admin by id). */
+    async isAdmin(input: { userId: string }): Promise<boolean> {
+      if (!isUuid(input.userId)) return false; // the Web UI lets anyone type anything
+      return (await prisma.user.count({ where: { id: input.userId, role: 'ADMIN' } })) > 0;
+    },
+
+    async recordRefundDecision(input: { refundId: string; approved: boolean; decidedBy: string; reason: string }): Promise<void> {
+      await prisma.refund.updateMany({
+        where: { id: input.refundId, status: 'PENDING_APPROVAL' },
+        data: { status: input.approved ? 'APPROVED' : 'REJECTED', decidedBy: input.decidedBy, decisionReason: input.reason, decidedAt: new Date() },
+      });
+    },
+
+    /** WALLET: instant store credit. */
+    async creditRefundToWallet(input: { refundId: string; orderId: string; customerId: string; amount: number; currency: string; actor: string }) {
+      return creditWallet(prisma, {
+        userId: input.customerId,
+        amount: input.amount,
+        currency: input.currency,
+        reason: `Refund ${input.refundId} for order ${input.orderId}`,
+        actor: input.actor,
+        reference: input.refundId,
+        idempotencyKey: `refund-${input.refundId}`,
+      });
+    },
+
+    /** ORIGINAL_PAYMENT: a refund with the provider, at most once per refund id. */
+    async createProviderRefund(input: { refundId: string; orderId: string; amount: number }): Promise<{ providerRefundId: string; outcome: RefundSettlement['outcome'] }> {
+      const payment = await prisma.payment.findFirst({ where: { orderId: input.orderId, status: { in: ['SUCCEEDED'] }, provider: { in: ['STRIPE', 'RAZORPAY'] } } });
+      if (!payment?.providerPaymentId) throw refused('NO_PROVIDER_PAYMENT', `Order ${input.orderId} has no provider payment to refund`);
+      const key = `refund-${input.refundId}`;
+      let result: { providerRefundId: string; outcome: RefundSettlement['outcome'] };
+      if (payment.provider === 'RAZORPAY') {
+        const captured = (await razorpay.orderPayments(payment.providerPaymentId)).find((p) => p.status === 'captured' || p.status === 'refunded');
+        if (!captured) throw refused('NO_PROVIDER_PAYMENT', `Razorpay order ${payment.providerPaymentId} has no captured payment`);
+        const refund = await razorpay.refundOnce(captured.id, input.amount, key);
+        result = { providerRefundId: refund.id, outcome: 'SUCCEEDED' }; // Razorpay answers refunds as processed
+      } else {
+        try {
+          const refund = await stripe.refunds.create(
+            { payment_intent: payment.providerPaymentId, amount: input.amount, metadata: { refundId: input.refundId, orderId: input.orderId } },
+            { idempotencyKey: key },
+          );
+          // Stripe settles card refunds asynchronously: completion comes by webhook (or a status check).
+          result = { providerRefundId: refund.id, outcome: refund.status === 'failed' || refund.status === 'canceled' ? 'FAILED' : 'PENDING' };
+        } catch (error) {
+          if (error instanceof Stripe.errors.StripeInvalidRequestError) throw refused(`STRIPE_${(error.code ?? 'invalid_request').toUpperCase()}`, error.message);
+          throw error;
+        }
+      }
+      await prisma.refund.update({ where: { id: input.refundId }, data: { providerRefundId: result.providerRefundId } });
+      return result;
+    },
+
+    async fetchProviderRefundStatus(input: { refundId: string; providerRefundId: string }): Promise<RefundSettlement> {
+      const refund = await stripe.refunds.retrieve(input.providerRefundId);
+      const outcome = refund.status === 'succeeded' ? 'SUCCEEDED' : refund.status === 'failed' || refund.status === 'canceled' ? 'FAILED' : 'PENDING';
+      return { refundId: input.refundId, providerRefundId: refund.id, outcome, eventId: `status-check-${refund.id}`, failureReason: refund.failure_reason ?? undefined };
+    },
+
+    /**
+     * COMPLETED, and the order's payment (and, before shipment or after delivery, the order
+     * itself) becomes REFUNDED or PARTIALLY_REFUNDED. A full refund before shipment puts the
+     * units back in stock.
+     */
+    async completeRefund(input: { refundId: string; orderId: string; actor: Actor }): Promise<{ orderStatus: OrderStatus; paymentStatus: PaymentStatus }> {
+      return prisma.$transaction(async (tx) => {
+        await tx.refund.updateMany({ where: { id: input.refundId, status: { in: ['APPROVED'] } }, data: { status: 'COMPLETED', completedAt: new Date() } });
+        const order = await tx.order.findUniqueOrThrow({ where: { id: input.orderId }, include: { items: true } });
+        const refunded = (await tx.refund.findMany({ where: { orderId: input.orderId, status: 'COMPLETED' } })).reduce((sum, r) => sum + r.amount, 0);
+        const paymentStatus: PaymentStatus = refunded >= order.totalAmount ? 'REFUNDED' : 'PARTIALLY_REFUNDED';
+        // An order on its way keeps its fulfilment status; the money's status says what was refunded.
+        const inTransit = order.status === 'SHIPPED';
+        const orderStatus: OrderStatus = inTransit ? 'SHIPPED' : paymentStatus;
+        if (paymentStatus === 'REFUNDED' && !order.shippedAt && (order.status === 'CONFIRMED' || order.status === 'PAID' || order.status === 'PARTIALLY_REFUNDED')) {
+          await restock(tx, input.orderId, order.items, input.actor);
+        }
+        await tx.order.update({ where: { id: input.orderId }, data: { paymentStatus, status: orderStatus } });
+        return { orderStatus, paymentStatus };
+      }, txOptions);
+    },
+
+    async failRefund(input: { refundId: string; reason: string }): Promise<void> {
+      await prisma.refund.updateMany({ where: { id: input.refundId, status: 'APPROVED' }, data: { status: 'FAILED', failureReason: input.reason } });
+    },
+  };
+}
+
+/** Units of a fully refunded, never shipped order go back on the shelf (RESTOCK in the ledger). */
+async function restock(tx: Parameters<Parameters<PrismaClient['$transaction']>[0]>[0], orderId: string, items: { productId: string; quantity: number }[], actor: Actor) {
+  for (const item of items) {
+    const key = `restock:${orderId}:${item.productId}`;
+    if (await tx.inventoryLedger.findUnique({ where: { idempotencyKey: key } })) continue;
+    const product = await tx.product.update({ where: { id: item.productId }, data: { stock: { increment: item.quantity } } });
+    await tx.inventoryLedger.create({
+      data: {
+        id: randomUUID(),
+        productId: item.productId,
+        type: 'RESTOCK',
+        quantity: item.quantity,
+        previousStock: product.stock - item.quantity,
+        newStock: product.stock,
+        previousReserved: product.reservedStock,
+        newReserved: product.reservedStock,
+        reason: 'Restocked: order refunded in full before shipment',
+        actor: actor.id,
+        reference: orderId,
+        idempotencyKey: key,
+      },
+    });
+  }
+}
+
+function isUuid(value: string): boolean {
+  return /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(value);
+}

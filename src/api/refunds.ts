@@ -1,0 +1,155 @@
+import { WithStartWorkflowOperation } from '@temporalio/client';
+import { randomUUID } from 'node:crypto';
+import { Router, type Request } from 'express';
+import { z } from 'zod';
+import { audit } from '../audit';
+import { creditWallet, WalletCurrencyError } from '../wallet';
+import {
+  approveRefundUpdate,
+  rejectRefundUpdate,
+  requestRefundUpdate,
+  type Actor,
+  type RefundView,
+  type RefundWorkflowInput,
+} from '../workflows/messages';
+import type { refundWorkflow } from '../workflows/refund';
+import { authenticate, currentUser, requireRole } from './auth';
+import type { ApiDeps } from './deps';
+import { HttpError, parse } from './errors';
+
+const amount = z.number().int().positive().max(100_000_000);
+const reason = z.string().trim().min(1).max(500);
+const destination = z.enum(['WALLET', 'ORIGINAL_PAYMENT']);
+const customerRequest = z.object({ amount: amount.optional(), reason, destination: destination.optional() });
+const adminRequest = z.object({ amount, reason, destination: destination.optional() });
+const decisionBody = z.object({ reason });
+const idParams = z.object({ id: z.string().uuid() });
+const userParams = z.object({ userId: z.string().uuid() });
+const creditBody = z.object({ amount, reason, currency: z.string().regex(/^[A-Za-z]{3}$/).transform((c) => c.toUpperCase()).optional() });
+const listQuery = z.object({
+  status: z.enum(['PENDING_APPROVAL', 'APPROVED', 'REJECTED', 'COMPLETED', 'FAILED']).optional(),
+  orderId: z.string().uuid().optional(),
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+});
+
+export function refundsRouter(deps: ApiDeps): Router {
+  const { prisma, temporal, config } = deps;
+  const router = Router();
+  const auth = authenticate(deps);
+  const admin = [auth, requireRole('ADMIN')];
+
+  /** Starts `refund-<refundId>` and answers once the request is recorded (or refused). */
+  async function startRefund(orderId: string, request: Omit<RefundWorkflowInput, 'refundId' | 'orderId' | 'autoApproveTrusted' | 'reminderAfterMs' | 'settleCheckAfterMs'>): Promise<RefundView> {
+    const refundId = randomUUID();
+    const input: RefundWorkflowInput = {
+      refundId,
+      orderId,
+      ...request,
+      autoApproveTrusted: config.REFUND_AUTO_APPROVE_TRUSTED,
+      reminderAfterMs: config.REFUND_REMINDER_AFTER,
+      settleCheckAfterMs: config.REFUND_SETTLE_CHECK_AFTER,
+    };
+    const start = new WithStartWorkflowOperation<typeof refundWorkflow>('refundWorkflow', {
+      workflowId: `refund-${refundId}`,
+      taskQueue: config.TEMPORAL_TASK_QUEUE,
+      args: [input],
+      workflowIdConflictPolicy: 'FAIL',
+    });
+    return temporal.workflow.executeUpdateWithStart(requestRefundUpdate, { startWorkflowOperation: start });
+  }
+
+  async function orderFor(req: Request) {
+    const { id } = parse(idParams, req.params);
+    const order = await prisma.order.findUnique({ where: { id } });
+    if (!order) throw new HttpError(404, 'ORDER_NOT_FOUND', `No order ${id}`);
+    return order;
+  }
+
+  const summary = (refund: RefundView) => ({
+    refundId: refund.refundId,
+    orderId: refund.orderId,
+    status: refund.status,
+    amount: refund.amount,
+    currency: refund.currency,
+    destination: refund.destination,
+    decidedBy: refund.decidedBy,
+    walletCredited: refund.walletCredited ?? 0,
+    stripeRefundId: refund.providerRefundId ?? null,
+  });
+
+  router.post('/api/orders/:id/refunds', auth, requireRole('CUSTOMER'), async (req, res) => {
+    const body = parse(customerRequest, req.body);
+    const order = await orderFor(req);
+    const user = currentUser(req);
+    if (order.customerId !== user.id) throw new HttpError(403, 'FORBIDDEN', 'This order belongs to another customer');
+    const refund = await startRefund(order.id, { ...body, requestedBy: { id: user.id, role: 'CUSTOMER' } });
+    res.status(202).location(`/admin/refunds/${refund.refundId}`).json(summary(refund));
+  });
+
+  router.post('/admin/orders/:id/refunds', ...admin, async (req, res) => {
+    const body = parse(adminRequest, req.body);
+    const order = await orderFor(req);
+    const actor: Actor = { id: currentUser(req).id, role: 'ADMIN' };
+    const refund = await startRefund(order.id, { ...body, requestedBy: actor, approvedBy: actor });
+    await audit(prisma, { actorId: actor.id, action: 'REFUND_ISSUED', targetType: 'order', targetId: order.id, reason: body.reason, after: summary(refund) });
+    res.status(201).json(summary(refund));
+  });
+
+  router.get('/admin/refunds', ...admin, async (req, res) => {
+    const query = parse(listQuery, req.query);
+    const refunds = await prisma.refund.findMany({ where: { status: query.status, orderId: query.orderId }, orderBy: { createdAt: 'asc' }, take: query.limit });
+    res.json({ refunds });
+  });
+
+  for (const [action, update, audited] of [
+    ['approve', approveRefundUpdate, 'REFUND_APPROVED'],
+    ['reject', rejectRefundUpdate, 'REFUND_REJECTED'],
+  ] as const) {
+    router.post(`/admin/refunds/:id/${action}`, ...admin, async (req, res) => {
+      const { reason: why } = parse(decisionBody, req.body);
+      const { id } = parse(idParams, req.params);
+      const stored = await prisma.refund.findUnique({ where: { id } });
+      if (!stored) throw new HttpError(404, 'REFUND_NOT_FOUND', `No refund ${id}`);
+      if (stored.status !== 'PENDING_APPROVAL') {
+        throw new HttpError(409, 'REFUND_ALREADY_DECIDED', `The refund is already ${stored.status}`, { status: stored.status });
+      }
+      const adminId = currentUser(req).id;
+      const refund = await temporal.workflow.getHandle(`refund-${id}`).executeUpdate(update, { args: [{ adminId, reason: why }] });
+      await audit(prisma, { actorId: adminId, action: audited, targetType: 'refund', targetId: id, reason: why, before: { status: stored.status }, after: summary(refund) });
+      res.json(summary(refund));
+    });
+  }
+
+  router.post('/admin/wallets/:userId/credit', ...admin, async (req, res) => {
+    const { userId } = parse(userParams, req.params);
+    const body = parse(creditBody, req.body);
+    const user = await prisma.user.findUnique({ where: { id: userId }, include: { wallet: true } });
+    if (!user) throw new HttpError(404, 'USER_NOT_FOUND', `No user ${userId}`);
+    const adminId = currentUser(req).id;
+    // A client retrying the same credit sends the same Idempotency-Key and is credited once.
+    const key = req.header('idempotency-key');
+    try {
+      const credited = await creditWallet(prisma, {
+        userId,
+        amount: body.amount,
+        currency: body.currency ?? user.wallet?.currency ?? 'USD',
+        reason: body.reason,
+        actor: adminId,
+        reference: 'goodwill',
+        idempotencyKey: `goodwill-${key ? `${adminId}-${key}` : randomUUID()}`,
+      });
+      await audit(prisma, { actorId: adminId, action: 'WALLET_CREDITED', targetType: 'user', targetId: userId, reason: body.reason, before: { balance: user.wallet?.balance ?? 0 }, after: credited });
+      res.status(201).json(credited);
+    } catch (error) {
+      if (error instanceof WalletCurrencyError) throw new HttpError(409, 'WALLET_CURRENCY_MISMATCH', error.message);
+      throw error;
+    }
+  });
+
+  router.get('/api/wallet', auth, async (req, res) => {
+    const wallet = await prisma.wallet.findUnique({ where: { userId: currentUser(req).id }, include: { entries: { orderBy: { createdAt: 'desc' }, take: 50 } } });
+    res.json({ balance: wallet?.balance ?? 0, currency: wallet?.currency ?? null, entries: wallet?.entries ?? [] });
+  });
+
+  return router;
+}

@@ -1,0 +1,306 @@
+/**
+ * One workflow per refund request (`refund-<refundId>`). It replaces the runbook's "admin
+ * reviews the request in the dashboard, approves or rejects, then credits and refunds":
+ *
+ *   record the request -> a decision (the admin making a manual refund, the trusted-customer
+ *   policy, or an admin in the API or the Temporal Web UI, with reminders while none comes)
+ *   -> pay it back to ONE destination (wallet, or the original payment) -> the order follows.
+ *
+ * Decisions may arrive twice, at once, from two admins, or as signals typed into the Web UI:
+ * the first valid one wins, every other is refused and recorded, and each effect happens once.
+ */
+import {
+  ActivityFailure,
+  allHandlersFinished,
+  ApplicationFailure,
+  condition,
+  getExternalWorkflowHandle,
+  proxyActivities,
+  setCurrentDetails,
+  setHandler,
+} from '@temporalio/workflow';
+import type { Activities } from '../activities';
+import {
+  approveRefundSignal,
+  approveRefundUpdate,
+  ErrorCode,
+  getRefundQuery,
+  orderRefundedSignal,
+  refundSettledSignal,
+  rejectRefundSignal,
+  rejectRefundUpdate,
+  requestRefundUpdate,
+  type Actor,
+  type RefundDecision,
+  type RefundSettlement,
+  type RefundView,
+  type RefundWorkflowInput,
+} from './messages';
+
+const store = proxyActivities<Activities>({ startToCloseTimeout: '30s', retry: { initialInterval: '1s', maximumInterval: '30s' } });
+// Money goes back eventually, however long the provider is unreachable; refusals are not retried.
+const money = proxyActivities<Activities>({ startToCloseTimeout: '30s', retry: { initialInterval: '2s', maximumInterval: '5m' } });
+const mail = proxyActivities<Activities>({ startToCloseTimeout: '30s', retry: { initialInterval: '5s', maximumInterval: '10m' } });
+
+const SYSTEM: Actor = { id: 'system', role: 'SYSTEM' };
+const TRUSTED_CUSTOMER_POLICY = 'policy:trusted-customer';
+
+interface PendingDecision {
+  id: number;
+  approve: boolean;
+  decision: RefundDecision;
+  via: 'signal' | 'update';
+}
+
+export async function refundWorkflow(input: RefundWorkflowInput): Promise<RefundView> {
+  const refund: RefundView = {
+    refundId: input.refundId,
+    orderId: input.orderId,
+    status: 'PENDING_APPROVAL',
+    reason: input.reason,
+    requestedBy: input.requestedBy,
+    destination: input.destination,
+    timeline: [],
+  };
+  let opened: { failure?: ApplicationFailure } | undefined;
+  let decided = false;
+  const decisions: PendingDecision[] = [];
+  const verdicts = new Map<number, ApplicationFailure | 'ACCEPTED'>();
+  let nextDecisionId = 0;
+  const settlements: RefundSettlement[] = [];
+
+  // ---- Handlers ------------------------------------------------------------------------------
+
+  setHandler(getRefundQuery, () => refund, { description: 'The refund: amount, destination, status, who decided, and its timeline.' });
+
+  setHandler(
+    requestRefundUpdate,
+    async () => {
+      await condition(() => opened !== undefined && (opened.failure !== undefined || !input.approvedBy || effectsStarted()));
+      if (opened?.failure) throw opened.failure;
+      return refund;
+    },
+    { description: 'Records the request (sent with update-with-start); a manual refund answers once the money has moved.' },
+  );
+
+  function decide(approve: boolean, via: PendingDecision['via'], decision: RefundDecision): number {
+    const id = nextDecisionId++;
+    decisions.push({ id, approve, decision, via });
+    return id;
+  }
+  function decideBySignal(approve: boolean) {
+    return (decision: RefundDecision) => {
+      if (decided) record(approve ? 'APPROVAL_IGNORED' : 'REJECTION_IGNORED', adminActor(decision), 'the refund was already decided');
+      else decide(approve, 'signal', decision);
+    };
+  }
+  function decideByUpdate(approve: boolean) {
+    return async (decision: RefundDecision): Promise<RefundView> => {
+      const id = decide(approve, 'update', decision);
+      await condition(() => verdicts.has(id) && (verdicts.get(id) !== 'ACCEPTED' || effectsStarted() || refund.status === 'REJECTED'));
+      const verdict = verdicts.get(id);
+      if (verdict !== 'ACCEPTED') throw verdict;
+      return refund;
+    };
+  }
+  const decisionHelp = 'Send {"adminId": "<admin user id>", "reason": "<why>"}. The admin who asked for the refund cannot decide it.';
+  setHandler(approveRefundSignal, decideBySignal(true), { description: `Approve the refund. ${decisionHelp}` });
+  setHandler(rejectRefundSignal, decideBySignal(false), { description: `Reject the refund. ${decisionHelp}` });
+  setHandler(approveRefundUpdate, decideByUpdate(true), { validator: validateDecision, description: `Approve the refund and answer the outcome. ${decisionHelp}` });
+  setHandler(rejectRefundUpdate, decideByUpdate(false), { validator: validateDecision, description: `Reject the refund and answer the outcome. ${decisionHelp}` });
+
+  setHandler(
+    refundSettledSignal,
+    (settlement) => {
+      if (settlement.providerRefundId === refund.providerRefundId || !refund.providerRefundId) settlements.push(settlement);
+    },
+    { description: 'The provider reports how the refund ended: {refundId, providerRefundId, outcome: "SUCCEEDED"|"FAILED", eventId}.' },
+  );
+
+  function validateDecision(decision: RefundDecision): void {
+    if (!decision?.adminId || !decision.reason?.trim()) {
+      throw ApplicationFailure.create({ type: 'VALIDATION', message: 'adminId and reason are required', nonRetryable: true });
+    }
+    if (decided || !opened || opened.failure) throw alreadyDecided(refund);
+    if (decision.adminId === input.requestedBy.id) throw selfApproval();
+  }
+
+  // ---- Helpers -------------------------------------------------------------------------------
+
+  function record(event: string, actor: Actor, detail?: string): void {
+    refund.timeline.push({ at: new Date().toISOString(), event, actor, detail });
+    setCurrentDetails(describe(refund));
+  }
+
+  function effectsStarted(): boolean {
+    return refund.status === 'COMPLETED' || refund.status === 'FAILED' || (refund.status === 'APPROVED' && refund.providerRefundId !== undefined);
+  }
+
+  /** Waits for the first acceptable decision; answers every queued one, refusing the rest. */
+  async function awaitDecision(): Promise<PendingDecision> {
+    let reminders = 0;
+    for (;;) {
+      const arrived = await condition(() => decisions.length > 0, input.reminderAfterMs);
+      if (!arrived) {
+        reminders += 1;
+        await mail.sendRefundReminder({ refundId: input.refundId, reminder: reminders });
+        record('ADMINS_REMINDED', SYSTEM, `reminder ${reminders}: no decision yet`);
+        continue;
+      }
+      const candidate = decisions.shift()!;
+      const refusal = await checkDecision(candidate);
+      verdicts.set(candidate.id, refusal ?? 'ACCEPTED');
+      if (!refusal) return candidate;
+      record('DECISION_REFUSED', adminActor(candidate.decision), `${candidate.approve ? 'approval' : 'rejection'} via ${candidate.via}: ${refusal.message}`);
+    }
+  }
+
+  async function checkDecision(candidate: PendingDecision): Promise<ApplicationFailure | undefined> {
+    if (candidate.decision.adminId === input.requestedBy.id) return selfApproval();
+    if (!(await store.isAdmin({ userId: candidate.decision.adminId }))) {
+      return ApplicationFailure.create({ type: ErrorCode.NOT_AN_ADMIN, message: `${candidate.decision.adminId} is not an admin`, nonRetryable: true });
+    }
+    return undefined;
+  }
+
+  function refuseRemainingDecisions(): void {
+    for (let late = decisions.shift(); late; late = decisions.shift()) {
+      verdicts.set(late.id, alreadyDecided(refund));
+      record('DECISION_REFUSED', adminActor(late.decision), 'the refund was already decided');
+    }
+  }
+
+  /** Waits for the provider to settle the refund; asks it when no webhook comes. */
+  async function awaitSettlement(providerRefundId: string): Promise<RefundSettlement> {
+    for (;;) {
+      const arrived = await condition(() => settlements.some((s) => s.outcome !== 'PENDING'), input.settleCheckAfterMs);
+      if (arrived) return settlements.find((s) => s.outcome !== 'PENDING')!;
+      const checked = await money.fetchProviderRefundStatus({ refundId: input.refundId, providerRefundId });
+      record('REFUND_STATUS_CHECKED', SYSTEM, `provider reports ${checked.outcome} (no webhook yet)`);
+      if (checked.outcome !== 'PENDING') return checked;
+    }
+  }
+
+  async function finish(): Promise<RefundView> {
+    refuseRemainingDecisions();
+    await condition(allHandlersFinished);
+    return refund;
+  }
+
+  // ---- The refund, as the runbook reads --------------------------------------------------------
+
+  // 1. Record the request: refused with the reason when the order cannot be refunded.
+  try {
+    const request = await store.openRefund({
+      refundId: input.refundId,
+      orderId: input.orderId,
+      amount: input.amount,
+      destination: input.destination,
+      reason: input.reason,
+      requestedBy: input.requestedBy,
+    });
+    Object.assign(refund, request);
+    record('REFUND_REQUESTED', input.requestedBy, `${request.amount} ${request.currency} to ${request.destination}: ${input.reason}`);
+    opened = {};
+  } catch (error) {
+    const failure = businessFailure(error);
+    opened = { failure };
+    refund.status = 'REFUSED';
+    refund.failureReason = failure.message;
+    record('REFUND_REFUSED', SYSTEM, failure.message);
+    return finish();
+  }
+
+  // 2. The decision: the admin making a manual refund, the trusted-customer policy, or an admin.
+  let approved: boolean;
+  let decidedBy: string;
+  let decisionReason: string;
+  if (input.approvedBy) {
+    [approved, decidedBy, decisionReason] = [true, input.approvedBy.id, input.reason];
+  } else if (input.autoApproveTrusted && (await store.isTrustedCustomer({ customerId: refund.customerId!, refundId: input.refundId }))) {
+    [approved, decidedBy, decisionReason] = [true, TRUSTED_CUSTOMER_POLICY, 'more than 10 delivered orders and no refund before'];
+  } else {
+    setCurrentDetails(describe(refund));
+    const chosen = await awaitDecision();
+    [approved, decidedBy, decisionReason] = [chosen.approve, chosen.decision.adminId, chosen.decision.reason];
+  }
+  decided = true;
+  await store.recordRefundDecision({ refundId: input.refundId, approved, decidedBy, reason: decisionReason });
+  refund.decidedBy = decidedBy;
+  refund.decisionReason = decisionReason;
+  refund.status = approved ? 'APPROVED' : 'REJECTED';
+  record(approved ? 'REFUND_APPROVED' : 'REFUND_REJECTED', decidedBy === TRUSTED_CUSTOMER_POLICY ? SYSTEM : { id: decidedBy, role: 'ADMIN' }, decisionReason);
+  refuseRemainingDecisions();
+
+  if (!approved) {
+    await mail.sendRefundEmail({ refundId: input.refundId, kind: 'REFUND_REJECTED' });
+    return finish();
+  }
+
+  // 3. Pay it back to its one destination.
+  const actorId = decidedBy;
+  if (refund.destination === 'WALLET') {
+    await money.creditRefundToWallet({ refundId: input.refundId, orderId: input.orderId, customerId: refund.customerId!, amount: refund.amount!, currency: refund.currency!, actor: actorId });
+    refund.walletCredited = refund.amount;
+    record('WALLET_CREDITED', SYSTEM, `${refund.amount} ${refund.currency}`);
+  } else {
+    const created = await money.createProviderRefund({ refundId: input.refundId, orderId: input.orderId, amount: refund.amount! });
+    refund.providerRefundId = created.providerRefundId;
+    record('PROVIDER_REFUND_CREATED', SYSTEM, created.providerRefundId);
+    const settled = created.outcome === 'PENDING' ? await awaitSettlement(created.providerRefundId) : { ...created, refundId: input.refundId, eventId: 'immediate' };
+    if (settled.outcome === 'FAILED') {
+      await money.failRefund({ refundId: input.refundId, reason: settled.failureReason ?? 'the provider failed the refund' });
+      refund.status = 'FAILED';
+      refund.failureReason = settled.failureReason;
+      record('REFUND_FAILED', SYSTEM, settled.failureReason);
+      await mail.sendRefundEmail({ refundId: input.refundId, kind: 'REFUND_FAILED' });
+      return finish();
+    }
+    record('PROVIDER_REFUND_SUCCEEDED', SYSTEM, `${settled.providerRefundId} (${settled.eventId})`);
+  }
+
+  // 4. Done: the order's payment follows, the order's workflow hears it, the customer is told.
+  const order = await store.completeRefund({ refundId: input.refundId, orderId: input.orderId, actor: { id: actorId, role: 'ADMIN' } });
+  refund.status = 'COMPLETED';
+  record('REFUND_COMPLETED', SYSTEM, `order ${order.orderStatus}, payment ${order.paymentStatus}`);
+  try {
+    await getExternalWorkflowHandle(`order-${input.orderId}`).signal(orderRefundedSignal, { refundId: input.refundId, amount: refund.amount!, ...order });
+  } catch {
+    // The order's workflow has finished (delivered): the database already says what happened.
+  }
+  await mail.sendRefundEmail({ refundId: input.refundId, kind: 'REFUND_COMPLETED' });
+  return finish();
+}
+
+function adminActor(decision: RefundDecision): Actor {
+  return { id: decision?.adminId ?? 'unknown', role: 'ADMIN' };
+}
+
+function alreadyDecided(refund: RefundView): ApplicationFailure {
+  return ApplicationFailure.create({
+    type: ErrorCode.REFUND_ALREADY_DECIDED,
+    message: `The refund is already ${refund.status}`,
+    details: [{ status: refund.status }],
+    nonRetryable: true,
+  });
+}
+
+function selfApproval(): ApplicationFailure {
+  return ApplicationFailure.create({ type: ErrorCode.SELF_APPROVAL, message: 'The admin who requested a refund cannot decide it', nonRetryable: true });
+}
+
+function businessFailure(error: unknown): ApplicationFailure {
+  const cause = error instanceof ActivityFailure ? error.cause : error;
+  if (cause instanceof ApplicationFailure) return cause;
+  return ApplicationFailure.create({ message: String((cause as Error)?.message ?? error), nonRetryable: true });
+}
+
+function describe(refund: RefundView): string {
+  if (refund.status === 'PENDING_APPROVAL') {
+    return (
+      `Waiting for an admin: refund ${refund.amount} ${refund.currency} to ${refund.destination} (${refund.reason}). ` +
+      'Send signal approveRefund or rejectRefund with {"adminId": "<admin user id>", "reason": "<why>"}.'
+    );
+  }
+  return `${refund.status}${refund.decidedBy ? ` (decided by ${refund.decidedBy})` : ''}.`;
+}
