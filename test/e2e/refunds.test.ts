@@ -1,0 +1,314 @@
+/**
+ * Refunds end to end (DESIGN.md "Refunds"): one destination per refund, admin decisions through
+ * the API or as the Temporal Web UI sends them, every effect once, partial refunds bounded by
+ * what was paid, and the runbook's refusals with clear codes.
+ */
+import { randomUUID } from 'node:crypto';
+import { createProduct, createUser, eventually, orderOf, startStack, untilOrder, type Stack, type TestUser } from '../helpers/stack';
+import { deliverStripeEvent, paymentIntentEvent } from '../helpers/webhooks';
+
+let stack: Stack;
+let admin: TestUser;
+let otherAdmin: TestUser;
+
+beforeAll(async () => {
+  stack = await startStack({ env: { REFUND_SETTLE_CHECK_AFTER: '10m' } });
+  [admin, otherAdmin] = [await createUser(stack, 'ADMIN'), await createUser(stack, 'ADMIN')];
+});
+afterAll(() => stack.stop());
+
+/** A card order paid through a signed webhook and CONFIRMED. */
+async function paidOrder(price = 3000, customer?: TestUser) {
+  customer ??= await createUser(stack);
+  const product = await createProduct(stack, admin, { stock: 5, price });
+  const checkout = await stack.http.post('/api/checkout', { items: [{ productId: product.id, quantity: 1 }], paymentMethod: 'card' }, customer.token);
+  expect(checkout.status).toBe(201);
+  const orderId: string = checkout.body.orderId;
+  const { paymentIntentId } = await orderOf(stack, orderId, customer.token);
+  await deliverStripeEvent(stack, paymentIntentEvent('payment_intent.succeeded', { id: paymentIntentId, orderId, amount: price, currency: 'usd' }));
+  await untilOrder(stack, orderId, customer.token, (o) => o.status === 'CONFIRMED', 'CONFIRMED');
+  return { customer, product, orderId, paymentIntentId: paymentIntentId as string };
+}
+
+/** A cash-on-delivery order shipped, delivered and so paid. */
+async function deliveredCodOrder(customer: TestUser, price = 1500) {
+  const product = await createProduct(stack, admin, { stock: 5, price });
+  const { body } = await stack.http.post('/api/checkout', { items: [{ productId: product.id, quantity: 1 }], paymentMethod: 'cod' }, customer.token);
+  await stack.http.post(`/admin/orders/${body.orderId}/ship`, { trackingNumber: 'COD' }, admin.token);
+  expect((await stack.http.post(`/admin/orders/${body.orderId}/deliver`, {}, admin.token)).body.paymentStatus).toBe('PAID');
+  return body.orderId as string;
+}
+
+async function requestRefund(customer: TestUser, orderId: string, body: Record<string, unknown>) {
+  return stack.http.post(`/api/orders/${orderId}/refunds`, body, customer.token);
+}
+
+async function refundRow(refundId: string) {
+  return stack.prisma.refund.findUniqueOrThrow({ where: { id: refundId } });
+}
+
+async function walletOf(userId: string) {
+  const wallet = await stack.prisma.wallet.findUnique({ where: { userId }, include: { entries: true } });
+  return { balance: wallet?.balance ?? 0, entries: wallet?.entries ?? [] };
+}
+
+function refundEvent(type: string, refund: Record<string, unknown>) {
+  return { id: `evt_${randomUUID().replace(/-/g, '')}`, object: 'event', type, created: Math.floor(Date.now() / 1000), data: { object: refund } };
+}
+
+test('request, approve through the API: wallet credited, ledger balanced, email received, order refunded', async () => {
+  const { customer, product, orderId } = await paidOrder(3000);
+  const requested = await requestRefund(customer, orderId, { reason: 'arrived too late for the party', destination: 'WALLET' });
+  expect(requested.status).toBe(202);
+  expect(requested.body).toMatchObject({ status: 'PENDING_APPROVAL', amount: 3000, currency: 'USD', destination: 'WALLET' });
+  const refundId: string = requested.body.refundId;
+
+  const queue = await stack.http.get('/admin/refunds?status=PENDING_APPROVAL', admin.token);
+  expect(queue.body.refunds.map((r: { id: string }) => r.id)).toContain(refundId);
+
+  const approved = await stack.http.post(`/admin/refunds/${refundId}/approve`, { reason: 'goodwill' }, admin.token);
+  expect(approved.status).toBe(200);
+  expect(approved.body).toMatchObject({ status: 'COMPLETED', walletCredited: 3000, decidedBy: admin.id, stripeRefundId: null });
+
+  const wallet = await walletOf(customer.id);
+  expect(wallet.balance).toBe(3000);
+  expect(wallet.entries.map((e) => [e.type, e.amount, e.actor, e.reference])).toEqual([['CREDIT', 3000, admin.id, refundId]]);
+  expect(wallet.entries.reduce((sum, e) => sum + e.amount, 0)).toBe(wallet.balance);
+  expect((await stack.http.get('/api/wallet', customer.token)).body).toMatchObject({ balance: 3000, currency: 'USD' });
+
+  const email = await eventually(async () => stack.smtp.messages.find((m) => m.to.includes(customer.email) && m.subject === `Refund for order ${orderId}`), 'refund email');
+  expect(email.text).toContain('$30.00 for order');
+  expect(email.text).toContain('your store wallet');
+  expect(await refundRow(refundId)).toMatchObject({ status: 'COMPLETED', decidedBy: admin.id, decisionReason: 'goodwill' });
+  // Refunded in full before shipping: nothing to ship, and the unit is back on the shelf.
+  expect(await stack.temporal.workflow.getHandle(`order-${orderId}`).result()).toMatchObject({ status: 'REFUNDED', paymentStatus: 'REFUNDED' });
+  expect(await orderOf(stack, orderId, customer.token)).toMatchObject({ status: 'REFUNDED', paymentStatus: 'REFUNDED' });
+  expect(await stack.prisma.product.findUniqueOrThrow({ where: { id: product.id } })).toMatchObject({ stock: 5, reservedStock: 0 });
+  const audit = await stack.prisma.auditLog.findFirstOrThrow({ where: { action: 'REFUND_APPROVED', targetId: refundId } });
+  expect(audit).toMatchObject({ actorId: admin.id, reason: 'goodwill' });
+});
+
+test('approve by signal, as the Web UI sends it: a Stripe refund, completed by its webhook', async () => {
+  const { customer, orderId, paymentIntentId } = await paidOrder(4200);
+  const { body } = await requestRefund(customer, orderId, { reason: 'wrong size' });
+  expect(body).toMatchObject({ destination: 'ORIGINAL_PAYMENT', status: 'PENDING_APPROVAL' });
+  const refundId: string = body.refundId;
+
+  // What the Web UI does: signal approveRefund with a JSON payload.
+  await stack.temporal.workflow.getHandle(`refund-${refundId}`).signal('approveRefund', { adminId: admin.id, reason: 'confirmed with the warehouse' });
+  const approved = await eventually(async () => {
+    const row = await refundRow(refundId);
+    return row.providerRefundId ? row : undefined;
+  }, 'Stripe refund created');
+  expect(approved).toMatchObject({ status: 'APPROVED', decidedBy: admin.id });
+  expect(approved.providerRefundId).toMatch(/^re_/);
+
+  const settled = refundEvent('refund.updated', { id: approved.providerRefundId, object: 'refund', amount: 4200, payment_intent: paymentIntentId, status: 'succeeded', metadata: { refundId, orderId } });
+  expect((await deliverStripeEvent(stack, settled)).status).toBe(200);
+  await eventually(async () => (await refundRow(refundId)).status === 'COMPLETED', 'refund COMPLETED');
+  await untilOrder(stack, orderId, customer.token, (o) => o.status === 'REFUNDED' && o.paymentStatus === 'REFUNDED', 'order REFUNDED');
+  expect((await walletOf(customer.id)).balance).toBe(0); // one destination: never paid twice
+  await eventually(async () => stack.smtp.messages.some((m) => m.to.includes(customer.email) && m.subject === `Refund for order ${orderId}`), 'refund email');
+});
+
+test('two admins approving at the same moment: one decision, one Stripe call, one ledger entry', async () => {
+  const card = await paidOrder(2500);
+  const cardRefund = (await requestRefund(card.customer, card.orderId, { reason: 'damaged' })).body.refundId as string;
+  const answers = await Promise.all([admin, otherAdmin].map((a) => stack.http.post(`/admin/refunds/${cardRefund}/approve`, { reason: `approved by ${a.id}` }, a.token)));
+  expect(answers.map((a) => a.status).sort()).toEqual([200, 409]);
+  expect(answers.find((a) => a.status === 409)!.body.error.code).toBe('REFUND_ALREADY_DECIDED');
+  const history = await stack.temporal.workflow.getHandle(`refund-${cardRefund}`).fetchHistory();
+  const stripeCalls = history.events!.filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'createProviderRefund');
+  expect(stripeCalls).toHaveLength(1);
+
+  const wallet = await paidOrder(1800);
+  const walletRefund = (await requestRefund(wallet.customer, wallet.orderId, { reason: 'late', destination: 'WALLET' })).body.refundId as string;
+  // One admin through the API, the other from the Web UI, at once.
+  await Promise.all([
+    stack.http.post(`/admin/refunds/${walletRefund}/approve`, { reason: 'api' }, admin.token),
+    stack.temporal.workflow.getHandle(`refund-${walletRefund}`).signal('approveRefund', { adminId: otherAdmin.id, reason: 'ui' }),
+  ]);
+  await eventually(async () => (await refundRow(walletRefund)).status === 'COMPLETED', 'COMPLETED');
+  expect((await walletOf(wallet.customer.id)).entries).toHaveLength(1);
+  expect((await walletOf(wallet.customer.id)).balance).toBe(1800);
+});
+
+test('reject: status REJECTED, an email with the reason, nothing paid', async () => {
+  const { customer, orderId } = await paidOrder(900);
+  const refundId = (await requestRefund(customer, orderId, { reason: 'changed my mind', destination: 'WALLET' })).body.refundId;
+  const rejected = await stack.http.post(`/admin/refunds/${refundId}/reject`, { reason: 'outside the return window' }, admin.token);
+  expect(rejected.body).toMatchObject({ status: 'REJECTED', decidedBy: admin.id });
+  const email = await eventually(async () => stack.smtp.messages.find((m) => m.to.includes(customer.email) && m.subject.includes('declined')), 'rejection email');
+  expect(email.text).toContain('outside the return window');
+  expect((await walletOf(customer.id)).balance).toBe(0);
+  expect(await orderOf(stack, orderId, customer.token)).toMatchObject({ status: 'CONFIRMED', paymentStatus: 'PAID' });
+  // A later approval is refused: decided is decided.
+  const late = await stack.http.post(`/admin/refunds/${refundId}/approve`, { reason: 'second thoughts' }, otherAdmin.token);
+  expect(late.status).toBe(409);
+  expect(late.body.error).toMatchObject({ code: 'REFUND_ALREADY_DECIDED', details: { status: 'REJECTED' } });
+});
+
+test('who may decide: not a customer, not the admin who asked for the refund', async () => {
+  const { customer, orderId } = await paidOrder(1200);
+  const refundId = (await requestRefund(customer, orderId, { reason: 'not as described', destination: 'WALLET' })).body.refundId;
+
+  expect((await stack.http.post(`/admin/refunds/${refundId}/approve`, { reason: 'me' }, customer.token)).status).toBe(403);
+  // From the Web UI anyone can type a customer's id: the workflow refuses it and says so.
+  const handle = stack.temporal.workflow.getHandle(`refund-${refundId}`);
+  const bystander = await createUser(stack);
+  await handle.signal('approveRefund', { adminId: bystander.id, reason: 'looks fine to me' });
+  const refused = await eventually(async () => {
+    const view = await handle.query('getRefund');
+    return (view as { timeline: { event: string; detail?: string }[] }).timeline.find((t) => t.event === 'DECISION_REFUSED');
+  }, 'decision refused');
+  expect(refused.detail).toContain('is not an admin');
+  expect((await refundRow(refundId)).status).toBe('PENDING_APPROVAL');
+
+  // The customer is made an admin: they still may not decide their own refund.
+  await stack.prisma.user.update({ where: { id: customer.id }, data: { role: 'ADMIN' } });
+  const promoted = (await stack.http.post('/api/auth/login', { email: customer.email, password: 'correct horse battery staple' })).body.token;
+  const self = await stack.http.post(`/admin/refunds/${refundId}/approve`, { reason: 'mine' }, promoted);
+  expect(self.status).toBe(403);
+  expect(self.body.error.code).toBe('SELF_APPROVAL');
+  expect((await refundRow(refundId)).status).toBe('PENDING_APPROVAL');
+  expect((await stack.http.post(`/admin/refunds/${refundId}/approve`, { reason: 'ok' }, admin.token)).body.status).toBe('COMPLETED');
+});
+
+test('partial refunds add up to what was paid and no further', async () => {
+  const { customer, orderId } = await paidOrder(3000);
+  const approve = async (refundId: string) => (await stack.http.post(`/admin/refunds/${refundId}/approve`, { reason: 'ok' }, admin.token)).body;
+
+  const first = await requestRefund(customer, orderId, { amount: 1000, reason: 'one item broken', destination: 'WALLET' });
+  expect(first.body.amount).toBe(1000);
+  expect(await approve(first.body.refundId)).toMatchObject({ status: 'COMPLETED', walletCredited: 1000 });
+  await untilOrder(stack, orderId, customer.token, (o) => o.status === 'PARTIALLY_REFUNDED' && o.paymentStatus === 'PARTIALLY_REFUNDED', 'PARTIALLY_REFUNDED');
+
+  const tooMuch = await requestRefund(customer, orderId, { amount: 2500, reason: 'more', destination: 'WALLET' });
+  expect(tooMuch.status).toBe(409);
+  expect(tooMuch.body.error).toMatchObject({ code: 'REFUND_AMOUNT_TOO_HIGH', details: { refundable: 2000, currency: 'USD' } });
+
+  const rest = await requestRefund(customer, orderId, { reason: 'the rest', destination: 'WALLET' });
+  expect(rest.body.amount).toBe(2000);
+  expect(await approve(rest.body.refundId)).toMatchObject({ status: 'COMPLETED', walletCredited: 2000 });
+  await untilOrder(stack, orderId, customer.token, (o) => o.status === 'REFUNDED', 'REFUNDED');
+
+  const again = await requestRefund(customer, orderId, { reason: 'again', destination: 'WALLET' });
+  expect(again.status).toBe(409);
+  expect(again.body.error).toMatchObject({ code: 'REFUND_ALREADY_PROCESSED', message: 'Refund already processed for this order' });
+  expect((await walletOf(customer.id)).balance).toBe(3000);
+});
+
+test('refused requests: duplicate, unpaid, shipped, another customer\'s order, cash on delivery to the card', async () => {
+  const { customer, orderId } = await paidOrder(1100);
+  expect((await requestRefund(customer, orderId, { reason: 'first' })).status).toBe(202);
+  const duplicate = await requestRefund(customer, orderId, { reason: 'second' });
+  expect(duplicate.status).toBe(409);
+  expect(duplicate.body.error.code).toBe('REFUND_PENDING');
+  expect(await stack.prisma.refund.count({ where: { orderId } })).toBe(1);
+
+  const stranger = await createUser(stack);
+  expect((await requestRefund(stranger, orderId, { reason: 'mine?' })).status).toBe(403);
+
+  const unpaidProduct = await createProduct(stack, admin, { stock: 2 });
+  const unpaid = (await stack.http.post('/api/checkout', { items: [{ productId: unpaidProduct.id, quantity: 1 }], paymentMethod: 'card' }, stranger.token)).body.orderId;
+  const notPaid = await requestRefund(stranger, unpaid, { reason: 'never paid' });
+  expect(notPaid.body.error.code).toBe('ORDER_NOT_PAID');
+
+  const shipped = await paidOrder(1300);
+  await stack.http.post(`/admin/orders/${shipped.orderId}/ship`, { trackingNumber: 'SHIPPED-1' }, admin.token);
+  const afterShipping = await requestRefund(shipped.customer, shipped.orderId, { reason: 'too late?' });
+  expect({ status: afterShipping.status, code: afterShipping.body.error.code }).toEqual({ status: 409, code: 'ORDER_ALREADY_SHIPPED' });
+
+  const codOrder = await deliveredCodOrder(stranger);
+  const toCard = await stack.http.post(`/admin/orders/${codOrder}/refunds`, { amount: 500, reason: 'damaged', destination: 'ORIGINAL_PAYMENT' }, admin.token);
+  expect({ status: toCard.status, code: toCard.body.error.code }).toEqual({ status: 409, code: 'REFUND_DESTINATION_NOT_ALLOWED' });
+  const toWallet = await stack.http.post(`/admin/orders/${codOrder}/refunds`, { amount: 500, reason: 'damaged' }, admin.token);
+  expect(toWallet.status).toBe(201);
+  expect(toWallet.body).toMatchObject({ status: 'COMPLETED', walletCredited: 500, stripeRefundId: null, destination: 'WALLET' });
+  expect(await stack.prisma.order.findUniqueOrThrow({ where: { id: codOrder } })).toMatchObject({ status: 'PARTIALLY_REFUNDED', paymentStatus: 'PARTIALLY_REFUNDED' });
+});
+
+test('an admin refunds a delivered card order to the card: approved by that admin, completed by webhook', async () => {
+  const { customer, orderId, paymentIntentId } = await paidOrder(5000);
+  await stack.http.post(`/admin/orders/${orderId}/ship`, { trackingNumber: 'T' }, admin.token);
+  await stack.http.post(`/admin/orders/${orderId}/deliver`, {}, admin.token);
+  const manual = await stack.http.post(`/admin/orders/${orderId}/refunds`, { amount: 2000, reason: 'Customer dissatisfaction' }, admin.token);
+  expect(manual.status).toBe(201);
+  expect(manual.body).toMatchObject({ status: 'APPROVED', walletCredited: 0, destination: 'ORIGINAL_PAYMENT', decidedBy: admin.id });
+  expect(manual.body.stripeRefundId).toMatch(/^re_/);
+  const charge = { id: 'ch_1', object: 'charge', payment_intent: paymentIntentId, refunds: { object: 'list', data: [{ id: manual.body.stripeRefundId, object: 'refund', status: 'succeeded', metadata: { refundId: manual.body.refundId } }] } };
+  expect((await deliverStripeEvent(stack, refundEvent('charge.refunded', charge))).status).toBe(200);
+  await eventually(async () => (await refundRow(manual.body.refundId)).status === 'COMPLETED', 'COMPLETED');
+  expect(await orderOf(stack, orderId, customer.token)).toMatchObject({ status: 'PARTIALLY_REFUNDED', paymentStatus: 'PARTIALLY_REFUNDED' });
+  expect(await stack.prisma.auditLog.count({ where: { action: 'REFUND_ISSUED', actorId: admin.id, targetId: orderId } })).toBe(1);
+});
+
+test('goodwill credit: transactional, in the ledger with the admin, once per idempotency key', async () => {
+  const customer = await createUser(stack);
+  const credit = () =>
+    stack.http.request('POST', `/admin/wallets/${customer.id}/credit`, { body: { amount: 1000, reason: 'Compensation for delayed shipment' }, token: admin.token, headers: { 'idempotency-key': 'ticket-981' } });
+  const [first, retried] = [await credit(), await credit()];
+  expect([first.status, retried.status]).toEqual([201, 201]);
+  expect(retried.body.entryId).toBe(first.body.entryId);
+  const wallet = await walletOf(customer.id);
+  expect(wallet.balance).toBe(1000);
+  expect(wallet.entries.map((e) => [e.type, e.amount, e.actor, e.reason])).toEqual([['CREDIT', 1000, admin.id, 'Compensation for delayed shipment']]);
+  expect(await stack.prisma.auditLog.count({ where: { action: 'WALLET_CREDITED', targetId: customer.id, actorId: admin.id } })).toBe(2);
+  expect((await stack.http.post(`/admin/wallets/${customer.id}/credit`, { amount: 1000, reason: 'x' }, customer.token)).status).toBe(403);
+  expect((await stack.http.post(`/admin/wallets/${customer.id}/credit`, { amount: -5, reason: 'x' }, admin.token)).status).toBe(400);
+  expect((await stack.http.post(`/admin/wallets/${randomUUID()}/credit`, { amount: 5, reason: 'x' }, admin.token)).status).toBe(404);
+});
+
+describe('policies and reminders', () => {
+  let quick: Stack;
+  let quickAdmin: TestUser;
+  beforeAll(async () => {
+    quick = await startStack({ env: { REFUND_REMINDER_AFTER: '1s' } });
+    quickAdmin = await createUser(quick, 'ADMIN');
+  });
+  afterAll(() => quick.stop());
+
+  test('admins are reminded by email while a request waits; it never lapses', async () => {
+    const customer = await createUser(quick);
+    const product = await createProduct(quick, quickAdmin, { stock: 2, price: 700 });
+    const { body } = await quick.http.post('/api/checkout', { items: [{ productId: product.id, quantity: 1 }], paymentMethod: 'card' }, customer.token);
+    const { paymentIntentId } = await orderOf(quick, body.orderId, customer.token);
+    await deliverStripeEvent(quick, paymentIntentEvent('payment_intent.succeeded', { id: paymentIntentId, orderId: body.orderId, amount: 700, currency: 'usd' }));
+    await untilOrder(quick, body.orderId, customer.token, (o) => o.status === 'CONFIRMED', 'CONFIRMED');
+    const refundId = (await quick.http.post(`/api/orders/${body.orderId}/refunds`, { reason: 'late', destination: 'WALLET' }, customer.token)).body.refundId;
+
+    const reminders = () => quick.smtp.messages.filter((m) => m.to.includes(quickAdmin.email) && m.subject === `Refund ${refundId} is waiting for a decision`);
+    await eventually(async () => reminders().length >= 2, 'two reminders');
+    expect(reminders()[0].text).toContain(`refund-${refundId}`);
+    expect((await quick.prisma.refund.findUniqueOrThrow({ where: { id: refundId } })).status).toBe('PENDING_APPROVAL');
+    expect((await quick.http.post(`/admin/refunds/${refundId}/approve`, { reason: 'ok' }, quickAdmin.token)).body.status).toBe('COMPLETED');
+  });
+
+  test('a trusted customer (more than 10 delivered orders, no refund before) is approved by policy, once', async () => {
+    const customer = await createUser(quick);
+    const product = await createProduct(quick, quickAdmin, { stock: 20, price: 300 });
+    for (let i = 0; i < 11; i += 1) {
+      const { body } = await quick.http.post('/api/checkout', { items: [{ productId: product.id, quantity: 1 }], paymentMethod: 'cod' }, customer.token);
+      await quick.http.post(`/admin/orders/${body.orderId}/ship`, { trackingNumber: `T${i}` }, quickAdmin.token);
+      await quick.http.post(`/admin/orders/${body.orderId}/deliver`, {}, quickAdmin.token);
+    }
+    // A twelfth order, paid by card and not yet shipped, is the one refunded.
+    const { body: placed } = await quick.http.post('/api/checkout', { items: [{ productId: product.id, quantity: 1 }], paymentMethod: 'card' }, customer.token);
+    const lastOrder: string = placed.orderId;
+    const { paymentIntentId } = await orderOf(quick, lastOrder, customer.token);
+    await deliverStripeEvent(quick, paymentIntentEvent('payment_intent.succeeded', { id: paymentIntentId, orderId: lastOrder, amount: 300, currency: 'usd' }));
+    await untilOrder(quick, lastOrder, customer.token, (o) => o.status === 'CONFIRMED', 'CONFIRMED');
+    const first = (await quick.http.post(`/api/orders/${lastOrder}/refunds`, { amount: 100, reason: 'scratched', destination: 'WALLET' }, customer.token)).body.refundId;
+    const completed = await eventually(async () => {
+      const row = await quick.prisma.refund.findUniqueOrThrow({ where: { id: first } });
+      return row.status === 'COMPLETED' && row;
+    }, 'approved by policy');
+    expect(completed.decidedBy).toBe('policy:trusted-customer');
+
+    // Having had a refund, the customer's next request waits for a person.
+    const second = (await quick.http.post(`/api/orders/${lastOrder}/refunds`, { amount: 100, reason: 'another scratch', destination: 'WALLET' }, customer.token)).body;
+    expect(second.status).toBe('PENDING_APPROVAL');
+    const view = await quick.temporal.workflow.getHandle(`refund-${second.refundId}`).query('getRefund');
+    expect((view as { status: string }).status).toBe('PENDING_APPROVAL');
+  });
+});
