@@ -4,10 +4,9 @@
  * in the middle of sending the confirmation email. The order completes and nothing is
  * duplicated: one reservation, one sale, one payment, one email.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import path from 'node:path';
+import type { ChildProcess } from 'node:child_process';
 import { stopProcess } from '../../scripts/lib/services';
-import { createProduct, createUser, eventually, startStack, type Stack, type TestUser } from '../helpers/stack';
+import { createProduct, createUser, eventually, startStack, startWorkerProcess, type Stack, type TestUser } from '../helpers/stack';
 import { deliverStripeEvent, paymentIntentEvent } from '../helpers/webhooks';
 
 let stack: Stack;
@@ -23,25 +22,10 @@ afterAll(async () => {
   await stack.stop();
 });
 
-/** Starts the production worker entrypoint as its own process; resolves once it polls. */
-async function startWorkerProcess(): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, '..', '..', 'src', 'workers', 'main.ts')], {
-    env: { ...stack.env, LOG_LEVEL: 'info' }, // 'worker started' is logged at info
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  await new Promise<void>((resolve, reject) => {
-    child.once('exit', (code) => reject(new Error(`worker exited with ${code}`)));
-    child.stdout!.on('data', (chunk: Buffer) => {
-      if (chunk.toString().includes('worker started')) resolve();
-    });
-  });
-  return child;
-}
-
 test('an order survives its worker being killed twice, with no duplicated effect', async () => {
   const customer = await createUser(stack);
   const product = await createProduct(stack, admin, { stock: 3, price: 1999 });
-  worker = await startWorkerProcess();
+  worker = await startWorkerProcess(stack);
 
   const checkout = await stack.http.post('/api/checkout', { items: [{ productId: product.id, quantity: 1 }], paymentMethod: 'card' }, customer.token);
   expect(checkout.status).toBe(201);
@@ -55,13 +39,13 @@ test('an order survives its worker being killed twice, with no duplicated effect
 
   // 2. A new worker picks the order up and dies again while the confirmation email is in flight.
   const inFlight = stack.smtp.hold();
-  worker = await startWorkerProcess();
+  worker = await startWorkerProcess(stack);
   await inFlight.started;
   await stopProcess(worker, 'SIGKILL');
   inFlight.release();
 
   // 3. A third worker finishes the job; the email activity is retried once its attempt times out.
-  worker = await startWorkerProcess();
+  worker = await startWorkerProcess(stack);
   const confirmations = () => stack.smtp.messages.filter((m) => m.to.includes(customer.email) && m.subject.endsWith('confirmed'));
   await eventually(async () => confirmations().length > 0, 'confirmation email after restart', 90_000);
 

@@ -6,7 +6,9 @@
 import type { Client } from '@temporalio/client';
 import { NativeConnection, type Worker } from '@temporalio/worker';
 import bcrypt from 'bcryptjs';
+import { spawn, type ChildProcess } from 'node:child_process';
 import type { AddressInfo } from 'node:net';
+import path from 'node:path';
 import type { Server } from 'node:http';
 import { randomUUID } from 'node:crypto';
 import pino from 'pino';
@@ -190,4 +192,19 @@ export async function availableOf(stack: Stack, productId: string): Promise<numb
 /** Emails to `email` whose subject ends with `suffix` ("confirmed", "shipped", ...). */
 export function mailsTo(stack: Stack, email: string, suffix: string) {
   return stack.smtp.messages.filter((m) => m.to.includes(email) && m.subject.endsWith(suffix));
+}
+
+/** Starts the production worker entrypoint as a process of its own; resolves once it polls. */
+export async function startWorkerProcess(stack: Stack): Promise<ChildProcess> {
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, '..', '..', 'src', 'workers', 'main.ts')], {
+    env: { ...stack.env, LOG_LEVEL: 'info' }, // 'worker started' is logged at info
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  await new Promise<void>((resolve, reject) => {
+    child.once('exit', (code) => reject(new Error(`worker exited with ${code}`)));
+    child.stdout!.on('data', (chunk: Buffer) => {
+      if (chunk.toString().includes('worker started')) resolve();
+    });
+  });
+  return child;
 }
