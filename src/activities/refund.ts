@@ -79,7 +79,7 @@ export function refundActivities(prisma: PrismaClient, stripe: Stripe, razorpay:
     },
 
     /** Whether `userId` is an admin (decisions sent from the Web UI name their admin by id). */
-    async isAdmin(input: { userId: string }): Promise<boolean> {
+    async isAdmin(input: { refundId: string; userId: string }): Promise<boolean> {
       if (!isUuid(input.userId)) return false; // the Web UI lets anyone type anything
       return (await prisma.user.count({ where: { id: input.userId, role: 'ADMIN' } })) > 0;
     },

@@ -8,14 +8,8 @@
  */
 import { WithStartWorkflowOperation, WorkflowUpdateFailedError, type Client, type WorkflowHandle } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
-import { NativeConnection, Worker } from '@temporalio/worker';
 import { randomUUID } from 'node:crypto';
-import { execFileSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
-import path from 'node:path';
 import type { Activities } from '../../src/activities';
-import { loadConfig } from '../../src/config';
-import { connectClient } from '../../src/temporal';
 import {
   cancelOrderUpdate,
   deliverOrderUpdate,
@@ -29,18 +23,15 @@ import {
   type PaymentEvent,
 } from '../../src/workflows/messages';
 import type { orderWorkflow } from '../../src/workflows/order';
-import { ensureTool } from '../../scripts/lib/services';
 import { eventually } from '../helpers/stack';
+import { keepHistory, recording, startStubWorker } from '../helpers/workflow-worker';
 
 const UNIT_PRICE = 1250;
 const SHORT_PRODUCT = '00000000-0000-0000-0000-00000000dead'; // the stub reports it out of stock
 const LATE_PAYER = '00000000-0000-0000-0000-0000000000aa'; // its PaymentIntent turns out paid when cancelled
 
-type Call = { name: string; input: Record<string, unknown> };
 /** What the stubbed provider answers when the workflow asks it about a payment (reconciliation). */
 const providerSays = new Map<string, Awaited<ReturnType<Activities['fetchPaymentStatus']>>>();
-const calls = new Map<string, Call[]>();
-const callsOf = (orderId: string, name?: string) => (calls.get(orderId) ?? []).filter((c) => !name || c.name === name);
 
 /** Stand-ins for the database, Stripe and email, recording every call per order. */
 const stubs: Partial<Activities> = {
@@ -83,44 +74,17 @@ const stubs: Partial<Activities> = {
   async sendOrderEmail() {},
   async recordWebhookOutcome() {},
 };
-const recorded = Object.fromEntries(
-  Object.entries(stubs).map(([name, fn]) => [
-    name,
-    async (input: Record<string, unknown>) => {
-      const orderId = String(input.orderId ?? input.eventId);
-      calls.set(orderId, [...(calls.get(orderId) ?? []), { name, input }]);
-      return (fn as (i: unknown) => Promise<unknown>)(input);
-    },
-  ]),
-);
-
-const config = loadConfig();
-const taskQueue = `workflow-test-${randomUUID()}`;
+const { wrapped, callsOf } = recording(stubs, (input) => String(input.orderId ?? input.eventId));
 const customer: Actor = { id: randomUUID(), role: 'CUSTOMER' };
 const admin: Actor = { id: randomUUID(), role: 'ADMIN' };
 let client: Client;
-let worker: Worker;
-let running: Promise<void>;
-let connection: NativeConnection;
+let taskQueue: string;
+let stop: () => Promise<void>;
 
 beforeAll(async () => {
-  client = await connectClient(config);
-  connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
-  worker = await Worker.create({
-    connection,
-    taskQueue,
-    activities: recorded,
-    workflowBundle: { codePath: process.env.WORKFLOW_BUNDLE_PATH! },
-  });
-  running = worker.run();
+  ({ client, taskQueue, stop } = await startStubWorker(wrapped));
 });
-
-afterAll(async () => {
-  worker.shutdown();
-  await running;
-  await connection.close();
-  await client.connection.close();
-});
+afterAll(() => stop());
 
 /** Checkout as the API does it: update-with-start, answering once stock is reserved. */
 async function placeOrder(overrides: Partial<OrderWorkflowInput> = {}) {
@@ -169,13 +133,6 @@ async function refusal(promise: Promise<unknown>): Promise<{ type?: string | nul
   expect(error).toBeInstanceOf(WorkflowUpdateFailedError);
   const cause = (error as WorkflowUpdateFailedError).cause as ApplicationFailure;
   return { type: cause.type, message: cause.message, details: cause.details };
-}
-
-async function keepHistory(name: string, handle: WorkflowHandle): Promise<void> {
-  if (!process.env.RECORD_HISTORIES) return;
-  // The CLI's JSON is the format Temporal documents for replay tests.
-  const json = execFileSync(ensureTool('temporal'), ['workflow', 'show', '--workflow-id', handle.workflowId, '--address', config.TEMPORAL_ADDRESS, '--output', 'json']);
-  writeFileSync(path.join(__dirname, '..', 'histories', `${name}.json`), json);
 }
 
 test('happy path: paid, confirmed, shipped, delivered', async () => {

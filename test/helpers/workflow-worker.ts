@@ -1,0 +1,58 @@
+/**
+ * Workflow tests: a worker with stubbed activities on a task queue of its own, against the real
+ * Temporal dev server, and the recording of histories for replay.test.ts.
+ */
+import type { Client, WorkflowHandle } from '@temporalio/client';
+import { NativeConnection, Worker } from '@temporalio/worker';
+import { execFileSync } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { loadConfig } from '../../src/config';
+import { connectClient } from '../../src/temporal';
+import { ensureTool } from '../../scripts/lib/services';
+
+export const config = loadConfig();
+
+export async function startStubWorker(activities: object): Promise<{ client: Client; taskQueue: string; stop: () => Promise<void> }> {
+  const taskQueue = `workflow-test-${randomUUID()}`;
+  const client = await connectClient(config);
+  const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
+  const worker = await Worker.create({ connection, taskQueue, activities, workflowBundle: { codePath: process.env.WORKFLOW_BUNDLE_PATH! } });
+  const running = worker.run();
+  return {
+    client,
+    taskQueue,
+    async stop() {
+      worker.shutdown();
+      await running;
+      await connection.close();
+      await client.connection.close();
+    },
+  };
+}
+
+/** With RECORD_HISTORIES=1, saves the workflow's history to test/histories/<name>.json. */
+export async function keepHistory(name: string, handle: WorkflowHandle): Promise<void> {
+  if (!process.env.RECORD_HISTORIES) return;
+  // The CLI's JSON is the format Temporal documents for replay tests.
+  const json = execFileSync(ensureTool('temporal'), ['workflow', 'show', '--workflow-id', handle.workflowId, '--address', config.TEMPORAL_ADDRESS, '--output', 'json']);
+  writeFileSync(path.join(__dirname, '..', 'histories', `${name}.json`), json);
+}
+
+/** Wraps each activity so every call is recorded under the id `keyOf` picks from its input. */
+export function recording(activities: object, keyOf: (input: Record<string, unknown>) => string) {
+  const calls = new Map<string, { name: string; input: Record<string, unknown> }[]>();
+  const wrapped = Object.fromEntries(
+    Object.entries(activities).map(([name, fn]) => [
+      name,
+      async (input: Record<string, unknown>) => {
+        const key = keyOf(input);
+        calls.set(key, [...(calls.get(key) ?? []), { name, input }]);
+        return (fn as (i: unknown) => Promise<unknown>)(input);
+      },
+    ]),
+  );
+  const callsOf = (key: string, name?: string) => (calls.get(key) ?? []).filter((c) => !name || c.name === name);
+  return { wrapped, callsOf };
+}

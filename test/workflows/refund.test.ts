@@ -1,0 +1,225 @@
+/**
+ * The refund workflow's logic against the real Temporal dev server, with stubbed activities:
+ * decisions by update and by signal, who may decide, concurrent decisions, reminders, the
+ * trusted-customer policy, manual refunds, and settlement by webhook, status check or failure.
+ * With RECORD_HISTORIES=1 scenarios write their histories for replay.test.ts.
+ */
+import { WithStartWorkflowOperation, WorkflowUpdateFailedError, type Client, type WorkflowHandle } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
+import { randomUUID } from 'node:crypto';
+import type { Activities } from '../../src/activities';
+import {
+  approveRefundSignal,
+  approveRefundUpdate,
+  getRefundQuery,
+  refundSettledSignal,
+  rejectRefundUpdate,
+  requestRefundUpdate,
+  type Actor,
+  type RefundSettlement,
+  type RefundView,
+  type RefundWorkflowInput,
+} from '../../src/workflows/messages';
+import type { refundWorkflow } from '../../src/workflows/refund';
+import { eventually } from '../helpers/stack';
+import { keepHistory, recording, startStubWorker } from '../helpers/workflow-worker';
+
+const admin: Actor = { id: randomUUID(), role: 'ADMIN' };
+const otherAdmin: Actor = { id: randomUUID(), role: 'ADMIN' };
+const customer: Actor = { id: randomUUID(), role: 'CUSTOMER' };
+const TRUSTED = randomUUID();
+const FULLY_REFUNDED_ORDER = randomUUID();
+const admins = new Set([admin.id, otherAdmin.id]);
+/** What the stubbed provider answers about a refund when the workflow asks (status check). */
+const providerSays = new Map<string, RefundSettlement['outcome'][]>();
+
+const stubs: Partial<Activities> = {
+  async openRefund(input) {
+    if (input.orderId === FULLY_REFUNDED_ORDER) {
+      throw ApplicationFailure.create({ type: 'REFUND_ALREADY_PROCESSED', message: 'Refund already processed for this order', nonRetryable: true });
+    }
+    return { customerId: input.requestedBy.role === 'CUSTOMER' ? input.requestedBy.id : customer.id, amount: input.amount ?? 5000, currency: 'USD', destination: input.destination ?? 'ORIGINAL_PAYMENT' };
+  },
+  async isTrustedCustomer(input) {
+    return input.customerId === TRUSTED;
+  },
+  async isAdmin(input) {
+    return admins.has(input.userId);
+  },
+  async recordRefundDecision() {},
+  async creditRefundToWallet() {
+    return { entryId: randomUUID(), balance: 5000 };
+  },
+  async createProviderRefund(input) {
+    return { providerRefundId: `re_${input.refundId.slice(0, 8)}`, outcome: 'PENDING' };
+  },
+  async fetchProviderRefundStatus(input) {
+    const outcome = providerSays.get(input.refundId)?.shift() ?? 'PENDING';
+    return { refundId: input.refundId, providerRefundId: input.providerRefundId, outcome, eventId: 'status-check', failureReason: outcome === 'FAILED' ? 'charge_for_pending_refund_disputed' : undefined };
+  },
+  async completeRefund() {
+    return { orderStatus: 'REFUNDED', paymentStatus: 'REFUNDED' };
+  },
+  async failRefund() {},
+  async sendRefundEmail() {},
+  async sendRefundReminder() {},
+};
+const { wrapped, callsOf } = recording(stubs, (input) => String(input.refundId));
+
+let client: Client;
+let taskQueue: string;
+let stop: () => Promise<void>;
+beforeAll(async () => {
+  ({ client, taskQueue, stop } = await startStubWorker(wrapped));
+});
+afterAll(() => stop());
+
+/** A refund request as the API makes it: update-with-start, answering once it is recorded. */
+async function requestRefund(overrides: Partial<RefundWorkflowInput> = {}) {
+  const refundId = randomUUID();
+  const input: RefundWorkflowInput = {
+    refundId,
+    orderId: randomUUID(),
+    reason: 'arrived damaged',
+    requestedBy: customer,
+    autoApproveTrusted: true,
+    reminderAfterMs: 60_000,
+    settleCheckAfterMs: 60_000,
+    ...overrides,
+  };
+  const start = new WithStartWorkflowOperation<typeof refundWorkflow>('refundWorkflow', { workflowId: `refund-${refundId}`, taskQueue, args: [input], workflowIdConflictPolicy: 'FAIL' });
+  const requested = client.workflow.executeUpdateWithStart(requestRefundUpdate, { startWorkflowOperation: start });
+  const handle: WorkflowHandle<typeof refundWorkflow> = await start.workflowHandle();
+  return { refundId, handle, requested };
+}
+
+async function refusal(promise: Promise<unknown>) {
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(WorkflowUpdateFailedError);
+  return (error as WorkflowUpdateFailedError).cause as ApplicationFailure;
+}
+
+async function until(handle: WorkflowHandle, ready: (refund: RefundView) => boolean, what: string) {
+  return eventually(async () => {
+    const refund = await handle.query(getRefundQuery);
+    return ready(refund) && refund;
+  }, what);
+}
+
+test('wallet refund approved through the update: credited once, customer told', async () => {
+  const { refundId, handle, requested } = await requestRefund({ destination: 'WALLET' });
+  expect(await requested).toMatchObject({ status: 'PENDING_APPROVAL', amount: 5000, destination: 'WALLET' });
+  const approved = await handle.executeUpdate(approveRefundUpdate, { args: [{ adminId: admin.id, reason: 'damaged in transit' }] });
+  expect(approved).toMatchObject({ status: 'COMPLETED', walletCredited: 5000, decidedBy: admin.id, decisionReason: 'damaged in transit' });
+  expect((await handle.result()).status).toBe('COMPLETED'); // the email goes out after the answer
+  expect(callsOf(refundId).map((c) => c.name)).toEqual(['openRefund', 'isTrustedCustomer', 'isAdmin', 'recordRefundDecision', 'creditRefundToWallet', 'completeRefund', 'sendRefundEmail']);
+  expect(callsOf(refundId, 'sendRefundEmail')[0].input.kind).toBe('REFUND_COMPLETED');
+  await keepHistory('refund-wallet-approved', handle);
+});
+
+test('card refund approved by signal, settled by the provider\'s webhook', async () => {
+  const { refundId, handle, requested } = await requestRefund();
+  await requested;
+  await handle.signal(approveRefundSignal, { adminId: admin.id, reason: 'ok' });
+  const waiting = await until(handle, (r) => r.providerRefundId !== undefined, 'provider refund created');
+  expect(waiting.status).toBe('APPROVED');
+  await handle.signal(refundSettledSignal, { refundId, providerRefundId: waiting.providerRefundId!, outcome: 'SUCCEEDED', eventId: 'evt_1' });
+  expect((await handle.result()).status).toBe('COMPLETED');
+  expect(callsOf(refundId, 'createProviderRefund')).toHaveLength(1);
+  expect(callsOf(refundId, 'creditRefundToWallet')).toHaveLength(0);
+  await keepHistory('refund-card-settled-by-webhook', handle);
+});
+
+test('no webhook: the provider is asked, until it settles; a failed refund is reported', async () => {
+  const settled = await requestRefund({ settleCheckAfterMs: 200 });
+  await settled.requested;
+  providerSays.set(settled.refundId, ['PENDING', 'SUCCEEDED']);
+  await settled.handle.executeUpdate(approveRefundUpdate, { args: [{ adminId: admin.id, reason: 'ok' }] });
+  expect((await settled.handle.result()).status).toBe('COMPLETED');
+  expect(callsOf(settled.refundId, 'fetchProviderRefundStatus')).toHaveLength(2);
+
+  const failed = await requestRefund({ settleCheckAfterMs: 200 });
+  await failed.requested;
+  providerSays.set(failed.refundId, ['FAILED']);
+  await failed.handle.executeUpdate(approveRefundUpdate, { args: [{ adminId: admin.id, reason: 'ok' }] });
+  expect(await failed.handle.result()).toMatchObject({ status: 'FAILED', failureReason: 'charge_for_pending_refund_disputed' });
+  expect(callsOf(failed.refundId, 'failRefund')).toHaveLength(1);
+  expect(callsOf(failed.refundId, 'completeRefund')).toHaveLength(0);
+  expect(callsOf(failed.refundId, 'sendRefundEmail')[0].input.kind).toBe('REFUND_FAILED');
+});
+
+test('reject: REJECTED, the customer told, no money moves', async () => {
+  const { refundId, handle, requested } = await requestRefund();
+  await requested;
+  expect(await handle.executeUpdate(rejectRefundUpdate, { args: [{ adminId: admin.id, reason: 'used item' }] })).toMatchObject({ status: 'REJECTED', decisionReason: 'used item' });
+  await handle.result();
+  expect(callsOf(refundId, 'sendRefundEmail')[0].input.kind).toBe('REFUND_REJECTED');
+  expect(callsOf(refundId).some((c) => ['createProviderRefund', 'creditRefundToWallet', 'completeRefund'].includes(c.name))).toBe(false);
+  await keepHistory('refund-rejected', handle);
+});
+
+test('decisions at once from two admins and the Web UI: the first wins, each effect once', async () => {
+  const { refundId, handle, requested } = await requestRefund({ destination: 'WALLET' });
+  await requested;
+  const results = await Promise.allSettled([
+    handle.executeUpdate(approveRefundUpdate, { args: [{ adminId: admin.id, reason: 'a' }] }),
+    handle.executeUpdate(rejectRefundUpdate, { args: [{ adminId: otherAdmin.id, reason: 'b' }] }),
+    handle.signal(approveRefundSignal, { adminId: otherAdmin.id, reason: 'c' }),
+  ]);
+  // Whichever came first won (the Web UI's signal may); every other decision was refused.
+  const updates = results.slice(0, 2);
+  expect(updates.filter((r) => r.status === 'fulfilled').length).toBeLessThanOrEqual(1);
+  for (const refused of updates.filter((r): r is PromiseRejectedResult => r.status === 'rejected')) {
+    expect(((refused.reason as WorkflowUpdateFailedError).cause as ApplicationFailure).type).toBe('REFUND_ALREADY_DECIDED');
+  }
+  const final = await handle.result();
+  expect([admin.id, otherAdmin.id]).toContain(final.decidedBy);
+  expect(callsOf(refundId, 'recordRefundDecision')).toHaveLength(1);
+  expect(callsOf(refundId, 'creditRefundToWallet').length + callsOf(refundId, 'sendRefundEmail').filter((c) => c.input.kind === 'REFUND_REJECTED').length).toBe(1);
+});
+
+test('who may decide: not the admin who asked, not a non-admin from the Web UI', async () => {
+  const { refundId, handle, requested } = await requestRefund({ requestedBy: admin, destination: 'WALLET' });
+  await requested;
+  expect((await refusal(handle.executeUpdate(approveRefundUpdate, { args: [{ adminId: admin.id, reason: 'mine' }] }))).type).toBe('SELF_APPROVAL');
+  expect((await refusal(handle.executeUpdate(approveRefundUpdate, { args: [{ adminId: otherAdmin.id, reason: ' ' }] }))).type).toBe('VALIDATION');
+  await handle.signal(approveRefundSignal, { adminId: customer.id, reason: 'typed into the UI' });
+  const view = await until(handle, (r) => r.timeline.some((t) => t.event === 'DECISION_REFUSED'), 'refused');
+  expect(view.status).toBe('PENDING_APPROVAL');
+  expect(await handle.executeUpdate(approveRefundUpdate, { args: [{ adminId: otherAdmin.id, reason: 'checked' }] })).toMatchObject({ decidedBy: otherAdmin.id });
+  await handle.result();
+  expect(callsOf(refundId, 'recordRefundDecision')).toHaveLength(1);
+});
+
+test('admins are reminded while no one decides; the request never lapses', async () => {
+  const { refundId, handle, requested } = await requestRefund({ reminderAfterMs: 200 });
+  await requested;
+  await eventually(async () => callsOf(refundId, 'sendRefundReminder').length >= 2, 'two reminders');
+  expect(callsOf(refundId, 'sendRefundReminder').slice(0, 2).map((c) => c.input.reminder)).toEqual([1, 2]);
+  expect((await handle.query(getRefundQuery)).status).toBe('PENDING_APPROVAL');
+  await handle.executeUpdate(rejectRefundUpdate, { args: [{ adminId: admin.id, reason: 'finally' }] });
+  await handle.result();
+});
+
+test('trusted customers are approved by policy; manual refunds by the admin making them', async () => {
+  const trusted = await requestRefund({ requestedBy: { id: TRUSTED, role: 'CUSTOMER' }, destination: 'WALLET' });
+  await trusted.requested;
+  expect(await trusted.handle.result()).toMatchObject({ status: 'COMPLETED', decidedBy: 'policy:trusted-customer' });
+  expect(callsOf(trusted.refundId, 'isAdmin')).toHaveLength(0);
+  await keepHistory('refund-trusted-customer', trusted.handle);
+
+  const manual = await requestRefund({ requestedBy: admin, approvedBy: admin, destination: 'WALLET', amount: 1200 });
+  expect(await manual.requested).toMatchObject({ status: 'COMPLETED', walletCredited: 1200, decidedBy: admin.id });
+  expect(callsOf(manual.refundId, 'isTrustedCustomer')).toHaveLength(0);
+});
+
+test('a request the order cannot take is refused with the reason, and nothing else happens', async () => {
+  const { refundId, handle, requested } = await requestRefund({ orderId: FULLY_REFUNDED_ORDER });
+  const refused = await refusal(requested);
+  expect(refused).toMatchObject({ type: 'REFUND_ALREADY_PROCESSED', message: 'Refund already processed for this order' });
+  expect((await handle.result()).status).toBe('REFUSED');
+  expect(callsOf(refundId).map((c) => c.name)).toEqual(['openRefund']);
+});
