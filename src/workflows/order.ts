@@ -9,11 +9,9 @@
  * concurrent requests can never interleave half-done transitions.
  */
 import {
-  ActivityFailure,
   allHandlersFinished,
   ApplicationFailure,
   condition,
-  log,
   patched,
   proxyActivities,
   setCurrentDetails,
@@ -44,6 +42,7 @@ import {
   type PlacedOrder,
   type ShipOrderRequest,
 } from './messages';
+import { businessFailure } from './failures';
 import { searchAttributes } from './search-attributes';
 
 // Database writes: retried until they succeed (business refusals are non-retryable failures).
@@ -562,14 +561,6 @@ function confirmationPath(event: PaymentEvent): string {
 
 function paidWith(order: OrderView): string | undefined {
   return order.paymentStatus === 'PAID' ? (order.paymentIntentId ?? order.razorpayOrderId) : undefined;
-}
-
-/** The business refusal inside an activity failure (e.g. INSUFFICIENT_STOCK), or a generic one. */
-function businessFailure(error: unknown): ApplicationFailure {
-  const cause = error instanceof ActivityFailure ? error.cause : error;
-  if (cause instanceof ApplicationFailure) return cause;
-  log.error('Unexpected failure placing order', { error: String(error) });
-  return ApplicationFailure.create({ message: String((cause as Error)?.message ?? error), nonRetryable: true });
 }
 
 function providerUnavailable(error: unknown): ApplicationFailure {

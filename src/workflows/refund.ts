@@ -10,7 +10,6 @@
  * the first valid one wins, every other is refused and recorded, and each effect happens once.
  */
 import {
-  ActivityFailure,
   allHandlersFinished,
   ApplicationFailure,
   condition,
@@ -36,6 +35,7 @@ import {
   type RefundView,
   type RefundWorkflowInput,
 } from './messages';
+import { businessFailure } from './failures';
 
 const store = proxyActivities<Activities>({ startToCloseTimeout: '30s', retry: { initialInterval: '1s', maximumInterval: '30s' } });
 // Money goes back eventually, however long the provider is unreachable; refusals are not retried.
@@ -287,12 +287,6 @@ function alreadyDecided(refund: RefundView): ApplicationFailure {
 
 function selfApproval(): ApplicationFailure {
   return ApplicationFailure.create({ type: ErrorCode.SELF_APPROVAL, message: 'The admin who requested a refund cannot decide it', nonRetryable: true });
-}
-
-function businessFailure(error: unknown): ApplicationFailure {
-  const cause = error instanceof ActivityFailure ? error.cause : error;
-  if (cause instanceof ApplicationFailure) return cause;
-  return ApplicationFailure.create({ message: String((cause as Error)?.message ?? error), nonRetryable: true });
 }
 
 function describe(refund: RefundView): string {

@@ -8,7 +8,8 @@
  * An event that could not be processed ends the workflow as failed, so that a replay (or the
  * provider's redelivery) may run it again under the same id; a processed one never runs twice.
  */
-import { ActivityFailure, ApplicationFailure, getExternalWorkflowHandle, proxyActivities } from '@temporalio/workflow';
+import { ApplicationFailure, getExternalWorkflowHandle, proxyActivities } from '@temporalio/workflow';
+import { businessFailure } from './failures';
 import type { Activities } from '../activities';
 import { paymentEventSignal, refundSettledSignal, type PaymentEvent, type WebhookOutcome, type WebhookWorkflowInput } from './messages';
 
@@ -31,7 +32,7 @@ export async function webhookWorkflow(input: WebhookWorkflowInput): Promise<Webh
   try {
     outcome = await deliverToOrder(input);
   } catch (error) {
-    outcome = { status: 'FAILED', detail: reasonOf(error) };
+    outcome = { status: 'FAILED', detail: businessFailure(error).message };
   }
   await store.recordWebhookOutcome({ provider: input.provider, eventId: input.eventId, ...outcome });
   if (outcome.status === 'FAILED') throw ApplicationFailure.create({ type: 'WEBHOOK_FAILED', message: outcome.detail, nonRetryable: true });
@@ -80,9 +81,4 @@ async function refundLatePayment(orderId: string, payment: PaymentEvent): Promis
   });
   await refunds.sendOrderEmail({ orderId, kind: 'PAYMENT_REFUNDED', key: payment.chargeId ?? payment.providerPaymentId });
   return { status: 'PROCESSED', detail: `order-${orderId} had closed: payment ${payment.providerPaymentId} refunded in full (${refundId})` };
-}
-
-function reasonOf(error: unknown): string {
-  const cause = error instanceof ActivityFailure ? error.cause : error;
-  return cause instanceof Error ? cause.message : String(cause);
 }
