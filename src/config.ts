@@ -40,6 +40,12 @@ const envSchema = z.object({
   RESERVATION_TTL: duration.prefault('30m'),
   JWT_SECRET: z.string().min(16).default('durable-commerce-local-development-secret'),
   JWT_TTL: duration.prefault('1h'),
+  /** The `kid` tokens are signed under (until keys are rotated through the keyring). */
+  JWT_KEY_ID: z.string().min(1).default('jwt-1'),
+  /** Failed sign-ins allowed per account, and per address, within LOGIN_WINDOW. */
+  LOGIN_MAX_FAILURES_PER_ACCOUNT: z.coerce.number().int().positive().default(5),
+  LOGIN_MAX_FAILURES_PER_ADDRESS: z.coerce.number().int().positive().default(50),
+  LOGIN_WINDOW: duration.prefault('15m'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   SEED_ADMIN_EMAIL: z.string().email().default('admin@durable-commerce.local'),
   SEED_ADMIN_PASSWORD: z.string().min(8).default('Admin123!'),

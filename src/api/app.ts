@@ -10,6 +10,7 @@ import { ordersRouter } from './orders';
 import { paymentsRouter } from './payments';
 import { productsRouter } from './products';
 import { refundsRouter } from './refunds';
+import { usersRouter } from './users';
 
 export function createApp(deps: ApiDeps): Express {
   const app = express();
@@ -26,6 +27,7 @@ export function createApp(deps: ApiDeps): Express {
   app.use(ordersRouter(deps));
   app.use(refundsRouter(deps));
   app.use(operationsRouter(deps));
+  app.use(usersRouter(deps));
   app.use(notFound);
   app.use(errorHandler(deps.logger));
   return app;

@@ -1,5 +1,11 @@
+/**
+ * Sign-in and sessions. A token is a JWT (HS256 only, `kid` required) whose `jti` names a
+ * server-side session: logging out, suspending a user or revoking sessions ends it at once.
+ * The role comes from the database on every request, so a role change applies immediately.
+ */
 import bcrypt from 'bcryptjs';
-import { Router, type RequestHandler } from 'express';
+import { randomUUID } from 'node:crypto';
+import { Router, type Request, type RequestHandler } from 'express';
 import jwt from 'jsonwebtoken';
 import { z } from 'zod';
 import type { Role } from '../workflows/messages';
@@ -9,6 +15,7 @@ import { HttpError, parse } from './errors';
 export interface AuthUser {
   id: string;
   role: Role;
+  sessionId: string;
 }
 
 declare module 'express-serve-static-core' {
@@ -18,39 +25,79 @@ declare module 'express-serve-static-core' {
 }
 
 const loginBody = z.object({ email: z.string().email().max(320), password: z.string().min(1).max(200) });
-const tokenClaims = z.object({ sub: z.string(), role: z.enum(['CUSTOMER', 'ADMIN']) });
+const tokenClaims = z.object({ sub: z.string().uuid(), jti: z.string().uuid() });
 // Compared against when the email is unknown, so a wrong email costs as long as a wrong password.
 const DUMMY_HASH = bcrypt.hashSync('durable-commerce-no-such-user', 10);
 
-export function authRouter({ prisma, config }: ApiDeps): Router {
+function addressOf(req: Request): string {
+  return req.ip ?? req.socket.remoteAddress ?? 'unknown';
+}
+
+export function authRouter(deps: ApiDeps): Router {
+  const { prisma, config } = deps;
   const router = Router();
+
   router.post('/api/auth/login', async (req, res) => {
-    const { email, password } = parse(loginBody, req.body);
-    const user = await prisma.user.findUnique({ where: { email: email.toLowerCase() } });
+    const { email: given, password } = parse(loginBody, req.body);
+    const email = given.toLowerCase();
+    const ip = addressOf(req);
+    const since = new Date(Date.now() - config.LOGIN_WINDOW);
+    const [byAccount, byAddress] = await Promise.all([
+      prisma.loginFailure.count({ where: { email, createdAt: { gte: since } } }),
+      prisma.loginFailure.count({ where: { ip, createdAt: { gte: since } } }),
+    ]);
+    if (byAccount >= config.LOGIN_MAX_FAILURES_PER_ACCOUNT || byAddress >= config.LOGIN_MAX_FAILURES_PER_ADDRESS) {
+      res.setHeader('Retry-After', String(Math.ceil(config.LOGIN_WINDOW / 1000)));
+      throw new HttpError(429, 'TOO_MANY_ATTEMPTS', 'Too many failed sign-ins; try again later');
+    }
+    const user = await prisma.user.findUnique({ where: { email } });
     const valid = await bcrypt.compare(password, user?.passwordHash ?? DUMMY_HASH);
-    if (!user || !valid) throw new HttpError(401, 'INVALID_CREDENTIALS', 'Email or password is wrong');
+    if (!user || !valid) {
+      await prisma.loginFailure.create({ data: { id: randomUUID(), email, ip } });
+      throw new HttpError(401, 'INVALID_CREDENTIALS', 'Email or password is wrong');
+    }
+    if (user.status === 'SUSPENDED') throw new HttpError(403, 'ACCOUNT_SUSPENDED', 'This account is suspended');
+
+    const session = await prisma.session.create({
+      data: { id: randomUUID(), userId: user.id, expiresAt: new Date(Date.now() + config.JWT_TTL), ip },
+    });
     const token = jwt.sign({ role: user.role }, config.JWT_SECRET, {
       algorithm: 'HS256',
+      keyid: config.JWT_KEY_ID,
       subject: user.id,
+      jwtid: session.id,
       expiresIn: Math.floor(config.JWT_TTL / 1000),
     });
     res.json({ token, user: { id: user.id, email: user.email, name: user.name, role: user.role } });
   });
+
+  router.post('/api/auth/logout', authenticate(deps), async (req, res) => {
+    await prisma.session.updateMany({ where: { id: currentUser(req).sessionId, revokedAt: null }, data: { revokedAt: new Date(), revokeReason: 'logout' } });
+    res.status(204).end();
+  });
+
   return router;
 }
 
-/** Requires a valid bearer token; sets `req.user`. */
-export function authenticate({ config }: Pick<ApiDeps, 'config'>): RequestHandler {
-  return (req, _res, next) => {
-    const header = req.header('authorization') ?? '';
-    const [scheme, token] = header.split(' ');
+/** Requires a valid bearer token of a live session of an active user; sets `req.user`. */
+export function authenticate({ config, prisma }: Pick<ApiDeps, 'config' | 'prisma'>): RequestHandler {
+  return async (req, _res, next) => {
+    const [scheme, token] = (req.header('authorization') ?? '').split(' ');
     if (scheme !== 'Bearer' || !token) throw new HttpError(401, 'UNAUTHENTICATED', 'A bearer token is required');
+    const invalid = new HttpError(401, 'UNAUTHENTICATED', 'The token is invalid, expired or revoked');
+    let claims: z.infer<typeof tokenClaims>;
     try {
-      const claims = tokenClaims.parse(jwt.verify(token, config.JWT_SECRET, { algorithms: ['HS256'] }));
-      req.user = { id: claims.sub, role: claims.role };
+      const decoded = jwt.decode(token, { complete: true });
+      if (!decoded || decoded.header.kid !== config.JWT_KEY_ID) throw invalid;
+      claims = tokenClaims.parse(jwt.verify(token, config.JWT_SECRET, { algorithms: ['HS256'] }));
     } catch {
-      throw new HttpError(401, 'UNAUTHENTICATED', 'The token is invalid or expired');
+      throw invalid;
     }
+    const session = await prisma.session.findUnique({ where: { id: claims.jti }, include: { user: true } });
+    if (!session || session.userId !== claims.sub || session.revokedAt || session.expiresAt <= new Date() || session.user.status !== 'ACTIVE') {
+      throw invalid;
+    }
+    req.user = { id: session.user.id, role: session.user.role, sessionId: session.id };
     next();
   };
 }

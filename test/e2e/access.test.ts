@@ -1,0 +1,109 @@
+/**
+ * Access management and sign-in hardening (the runbook's "User Access Management"): sessions
+ * behind every token, logout, suspend / restore / change role with a reason and an audit entry,
+ * tokens pinned to HS256 with a `kid`, and failed sign-ins limited per account and per address.
+ * This file has a database of its own, so the per-address count is exact.
+ */
+import jwt from 'jsonwebtoken';
+import { randomUUID } from 'node:crypto';
+import { createUser, startStack, type Stack, type TestUser } from '../helpers/stack';
+
+const PASSWORD = 'correct horse battery staple';
+let stack: Stack;
+let admin: TestUser;
+
+beforeAll(async () => {
+  stack = await startStack({ isolatedDatabase: true, env: { LOGIN_MAX_FAILURES_PER_ACCOUNT: '5', LOGIN_MAX_FAILURES_PER_ADDRESS: '12' } });
+  admin = await createUser(stack, 'ADMIN');
+});
+afterAll(() => stack.stop());
+
+const login = (email: string, password = PASSWORD) => stack.http.post('/api/auth/login', { email, password });
+const whoCanSee = (token: string) => stack.http.get('/api/wallet', token).then((r) => r.status);
+
+test('tokens are HS256 with a kid and name a live session; anything else is refused', async () => {
+  const customer = await createUser(stack);
+  const header = jwt.decode(customer.token, { complete: true })!.header;
+  expect(header).toMatchObject({ alg: 'HS256', kid: stack.config.JWT_KEY_ID });
+  expect(await whoCanSee(customer.token)).toBe(200);
+
+  const claims = jwt.decode(customer.token) as { sub: string; jti: string; role: string };
+  const secret = stack.config.JWT_SECRET;
+  const forged = [
+    jwt.sign({ role: 'ADMIN' }, secret, { subject: claims.sub, jwtid: claims.jti }), // no kid
+    jwt.sign({ role: 'ADMIN' }, secret, { subject: claims.sub, jwtid: claims.jti, keyid: 'some-other-key' }),
+    jwt.sign({ role: 'ADMIN' }, secret, { subject: claims.sub, jwtid: randomUUID(), keyid: stack.config.JWT_KEY_ID }), // no such session
+    jwt.sign({ role: 'ADMIN' }, secret, { subject: admin.id, jwtid: claims.jti, keyid: stack.config.JWT_KEY_ID }), // someone else's session
+    jwt.sign({ role: 'ADMIN' }, secret, { subject: claims.sub, jwtid: claims.jti, keyid: stack.config.JWT_KEY_ID, algorithm: 'HS512' }),
+  ];
+  for (const token of forged) expect(await whoCanSee(token)).toBe(401);
+});
+
+test('logout ends that session only', async () => {
+  const customer = await createUser(stack);
+  const second = (await login(customer.email)).body.token;
+  expect((await stack.http.post('/api/auth/logout', undefined, customer.token)).status).toBe(204);
+  expect(await whoCanSee(customer.token)).toBe(401);
+  expect(await whoCanSee(second)).toBe(200);
+});
+
+test('a suspended user is refused at once, everywhere; a restored one signs in again; all audited', async () => {
+  const customer = await createUser(stack);
+  const phone = (await login(customer.email)).body.token;
+
+  expect((await stack.http.post(`/admin/users/${customer.id}/suspend`, {}, admin.token)).status).toBe(400); // a reason is required
+  expect((await stack.http.post(`/admin/users/${customer.id}/suspend`, { reason: 'x' }, customer.token)).status).toBe(403);
+  expect((await stack.http.post(`/admin/users/${admin.id}/suspend`, { reason: 'oops' }, admin.token)).body.error.code).toBe('SELF_ACTION');
+
+  const suspended = await stack.http.post(`/admin/users/${customer.id}/suspend`, { reason: 'chargeback fraud investigation' }, admin.token);
+  expect(suspended.body).toMatchObject({ status: 'SUSPENDED', sessionsRevoked: 2, suspensionReason: 'chargeback fraud investigation' });
+  expect([await whoCanSee(customer.token), await whoCanSee(phone)]).toEqual([401, 401]);
+  const refused = await login(customer.email);
+  expect({ status: refused.status, code: refused.body.error.code }).toEqual({ status: 403, code: 'ACCOUNT_SUSPENDED' });
+
+  const restored = await stack.http.post(`/admin/users/${customer.id}/restore`, { reason: 'investigation cleared' }, admin.token);
+  expect(restored.body).toMatchObject({ status: 'ACTIVE', suspensionReason: null });
+  const again = await login(customer.email);
+  expect(again.status).toBe(200);
+  expect(await whoCanSee(again.body.token)).toBe(200);
+  expect(await whoCanSee(customer.token)).toBe(401); // old sessions stay ended
+
+  const trail = await stack.http.get(`/admin/audit?targetId=${customer.id}`, admin.token);
+  expect(trail.body.entries.map((e: { action: string; actorId: string; reason: string }) => [e.action, e.actorId, e.reason])).toEqual([
+    ['USER_RESTORED', admin.id, 'investigation cleared'],
+    ['USER_SUSPENDED', admin.id, 'chargeback fraud investigation'],
+  ]);
+  expect(trail.body.entries[1]).toMatchObject({ before: { status: 'ACTIVE' }, after: { status: 'SUSPENDED', sessionsRevoked: 2 } });
+});
+
+test('a role change applies at once and is audited with before and after', async () => {
+  const user = await createUser(stack);
+  expect((await stack.http.get('/admin/orders', user.token)).status).toBe(403);
+  const changed = await stack.http.post(`/admin/users/${user.id}/role`, { role: 'ADMIN', reason: 'joined the support team' }, admin.token);
+  expect(changed.body).toMatchObject({ role: 'ADMIN' });
+  expect((await stack.http.get('/admin/orders', user.token)).status).toBe(200);
+  const entries = (await stack.http.get(`/admin/audit?actor=${admin.id}&action=USER_ROLE_CHANGED`, admin.token)).body.entries;
+  expect(entries).toEqual([expect.objectContaining({ targetId: user.id, reason: 'joined the support team', before: expect.objectContaining({ role: 'CUSTOMER' }), after: expect.objectContaining({ role: 'ADMIN' }) })]);
+  expect((await stack.http.get('/admin/audit?from=not-a-date', admin.token)).status).toBe(400);
+});
+
+test('failed sign-ins are limited per account, then per address', async () => {
+  const target = await createUser(stack);
+  for (let i = 0; i < 5; i += 1) expect((await login(target.email, 'guess')).status).toBe(401);
+  const locked = await login(target.email); // even the right password, for now
+  expect({ status: locked.status, code: locked.body.error.code }).toEqual({ status: 429, code: 'TOO_MANY_ATTEMPTS' });
+  expect(Number(locked.headers.get('retry-after'))).toBeGreaterThan(0);
+
+  // Another account from the same address still signs in, until the address has failed too often.
+  const other = await createUser(stack);
+  expect((await login(other.email)).status).toBe(200);
+  for (let i = 0; i < 7; i += 1) await login(`nobody-${i}@example.test`, 'guess');
+  expect((await login(other.email)).status).toBe(429);
+});
+
+test('responses carry security headers', async () => {
+  const { headers } = await stack.http.get('/api/products');
+  expect(headers.get('x-content-type-options')).toBe('nosniff');
+  expect(headers.get('x-frame-options')).toBe('SAMEORIGIN');
+  expect(headers.get('x-powered-by')).toBeNull();
+});
