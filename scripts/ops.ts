@@ -8,6 +8,7 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { loadConfig } from '../src/config';
 import { createPrisma } from '../src/db';
+import { orderHistory } from '../src/operations/history';
 import { setPaymentsEnabled } from '../src/operations/payments';
 import { listWebhookEvents, replayWebhookEvents, webhookHealth, type OperationsDeps } from '../src/operations/webhooks';
 import { connectClient } from '../src/temporal';
@@ -102,6 +103,22 @@ for (const [name, enabled] of [['disable', false], ['enable', true]] as const) {
     .requiredOption('--reason <text>', 'why (recorded in the audit log)')
     .action(async (options) => print(await withOperations(actor(), (deps, actorId) => setPaymentsEnabled(deps.prisma, enabled, options.reason, actorId))));
 }
+
+program
+  .command('audit')
+  .description('audit trails')
+  .command('order <orderId>')
+  .description("an order's timeline from its workflow history: who did what, and when")
+  .option('--page <n>', 'page', positive, 1)
+  .option('--page-size <n>', 'entries per page', positive, 500)
+  .option('--json', 'print JSON instead of lines', false)
+  .action(async (orderId: string, options) => {
+    const history = await withOperations(actor(), (deps, actorId) => orderHistory(deps, orderId, { page: options.page, pageSize: options.pageSize }, actorId));
+    if (options.json) return print(history);
+    for (const e of history.entries) {
+      console.log([e.at, e.workflowId, e.kind, e.name, e.actor && `by ${e.actor}`, e.detail].filter(Boolean).join('  '));
+    }
+  });
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   if (error instanceof CommanderError) {

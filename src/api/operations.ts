@@ -1,10 +1,11 @@
 import { Router } from 'express';
 import { z } from 'zod';
+import { orderHistory } from '../operations/history';
 import { paymentsSwitch, setPaymentsEnabled } from '../operations/payments';
 import { listWebhookEvents, replayWebhookEvents, webhookHealth } from '../operations/webhooks';
 import { authenticate, currentUser, requireRole } from './auth';
 import type { ApiDeps } from './deps';
-import { parse } from './errors';
+import { HttpError, parse } from './errors';
 
 const provider = z.enum(['STRIPE', 'RAZORPAY']);
 const listQuery = z.object({
@@ -18,6 +19,8 @@ const replayBody = z
   .object({ provider, from: z.coerce.date(), to: z.coerce.date(), dryRun: z.boolean().default(true), reason: z.string().trim().min(1).max(500).optional() })
   .refine((r) => r.from <= r.to, { message: 'from must not be after to', path: ['from'] });
 const healthQuery = z.object({ hours: z.coerce.number().positive().max(24 * 90).default(24) });
+const historyParams = z.object({ id: z.string().uuid() });
+const pageQuery = z.object({ page: z.coerce.number().int().min(1).default(1), pageSize: z.coerce.number().int().min(1).max(500).default(100) });
 const paymentsBody = z.object({ enabled: z.boolean(), reason: z.string().trim().min(1).max(500) });
 
 /** Admin operations on the webhook inbox and the payments switch; every one is audited. */
@@ -35,6 +38,12 @@ export function operationsRouter(deps: ApiDeps): Router {
 
   router.get('/admin/webhooks/health', ...admin, async (req, res) => {
     res.json(await webhookHealth(deps, parse(healthQuery, req.query).hours, currentUser(req).id));
+  });
+
+  router.get('/admin/orders/:id/history', ...admin, async (req, res) => {
+    const { id } = parse(historyParams, req.params);
+    if (!(await deps.prisma.order.findUnique({ where: { id }, select: { id: true } }))) throw new HttpError(404, 'ORDER_NOT_FOUND', `No order ${id}`);
+    res.json(await orderHistory(deps, id, parse(pageQuery, req.query), currentUser(req).id));
   });
 
   router.get('/admin/system/payments', ...admin, async (_req, res) => {

@@ -4,7 +4,7 @@
  * what was paid, and the runbook's refusals with clear codes.
  */
 import { randomUUID } from 'node:crypto';
-import { createProduct, createUser, eventually, orderOf, startStack, untilOrder, type Stack, type TestUser } from '../helpers/stack';
+import { createProduct, createUser, eventually, orderOf, runOps, startStack, untilOrder, type Stack, type TestUser } from '../helpers/stack';
 import { deliverStripeEvent, paymentIntentEvent } from '../helpers/webhooks';
 
 let stack: Stack;
@@ -311,4 +311,43 @@ describe('policies and reminders', () => {
     const view = await quick.temporal.workflow.getHandle(`refund-${second.refundId}`).query('getRefund');
     expect((view as { status: string }).status).toBe('PENDING_APPROVAL');
   });
+});
+
+test('the history of an order paid, partly refunded and shipped says who did what, and when', async () => {
+  const { customer, orderId } = await paidOrder(4000);
+  const refundId = (await requestRefund(customer, orderId, { amount: 1000, reason: 'one jar cracked', destination: 'WALLET' })).body.refundId;
+  await stack.http.post(`/admin/refunds/${refundId}/approve`, { reason: 'photo checked' }, admin.token);
+  await untilOrder(stack, orderId, customer.token, (o) => o.status === 'PARTIALLY_REFUNDED', 'PARTIALLY_REFUNDED');
+  expect((await stack.http.post(`/admin/orders/${orderId}/ship`, { trackingNumber: 'HIST-7', carrier: 'DHL' }, admin.token)).body.status).toBe('SHIPPED');
+
+  const history = await stack.http.get(`/admin/orders/${orderId}/history?pageSize=500`, admin.token);
+  expect(history.status).toBe(200);
+  const entries = history.body.entries as { at: string; workflowId: string; kind: string; name?: string; actor?: string; detail?: string }[];
+  expect(entries.map((e) => e.at)).toEqual([...entries.map((e) => e.at)].sort());
+  const find = (kind: string, name: string) => entries.find((e) => e.kind === kind && e.name === name);
+  expect(find('STARTED', 'orderWorkflow')).toMatchObject({ workflowId: `order-${orderId}`, actor: `CUSTOMER:${customer.id}` });
+  expect(find('SIGNAL', 'paymentEvent')).toMatchObject({ actor: 'PROVIDER:STRIPE' });
+  expect(find('STARTED', 'webhookWorkflow')?.workflowId).toMatch(/^webhook-stripe-evt_/);
+  expect(find('STARTED', 'refundWorkflow')).toMatchObject({ workflowId: `refund-${refundId}`, actor: `CUSTOMER:${customer.id}` });
+  expect(find('UPDATE', 'approveRefund')).toMatchObject({ actor: `ADMIN:${admin.id}`, detail: 'reason=photo checked' });
+  expect(find('ACTIVITY_COMPLETED', 'creditRefundToWallet')).toBeDefined();
+  expect(find('SIGNAL', 'orderRefunded')?.detail).toContain('amount=1000');
+  expect(find('UPDATE', 'shipOrder')).toMatchObject({ actor: `ADMIN:${admin.id}`, detail: 'trackingNumber=HIST-7 carrier=DHL' });
+  expect(find('UPDATE_RESULT', 'shipOrder')?.detail).toBe('done');
+  // Who paid, refunded and shipped, in that order.
+  const order = ['paymentEvent', 'approveRefund', 'shipOrder'].map((name) => entries.findIndex((e) => e.name === name));
+  expect(order).toEqual([...order].sort((a, b) => a - b));
+  expect(JSON.stringify(history.body)).not.toContain(customer.email);
+
+  const firstPage = await stack.http.get(`/admin/orders/${orderId}/history?page=1&pageSize=3`, admin.token);
+  // The shipped email may still be completing: the timeline only grows at its end.
+  expect(firstPage.body).toMatchObject({ page: 1, pageSize: 3 });
+  expect(firstPage.body.total).toBeGreaterThanOrEqual(entries.length);
+  expect(firstPage.body.entries).toEqual(entries.slice(0, 3));
+  expect((await stack.http.get(`/admin/orders/${orderId}/history`, customer.token)).status).toBe(403);
+  expect((await stack.http.get(`/admin/orders/${randomUUID()}/history`, admin.token)).status).toBe(404);
+
+  const cli = await runOps(stack, admin.email, 'audit', 'order', orderId);
+  expect(cli.code).toBe(0);
+  expect(cli.stdout).toMatch(new RegExp(`order-${orderId}\\s+UPDATE\\s+shipOrder\\s+by ADMIN:${admin.id}\\s+trackingNumber=HIST-7`));
 });

@@ -8,7 +8,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { createProduct, createUser, eventually, startStack, type Stack, type TestUser } from '../helpers/stack';
+import { createProduct, createUser, eventually, runOps, startStack, type Stack, type TestUser } from '../helpers/stack';
 import { deliverRazorpayWebhook, deliverStripeEvent, paymentIntentEvent } from '../helpers/webhooks';
 
 let stack: Stack;
@@ -30,11 +30,7 @@ async function placeCardOrder() {
   return { customer, orderId: order.orderId as string, intent: { id: order.paymentIntentId as string, orderId: order.orderId as string, amount: 2000, currency: 'usd' } };
 }
 
-const runOps = (...args: string[]) =>
-  promisify(execFile)(process.execPath, ['--import', 'tsx', path.join(__dirname, '..', '..', 'scripts', 'ops.ts'), '--actor', admin.email, ...args], { env: { ...stack.env, LOG_LEVEL: 'silent' } }).then(
-    ({ stdout, stderr }) => ({ code: 0, stdout, stderr }),
-    (error: { code: number; stdout: string; stderr: string }) => ({ code: error.code, stdout: error.stdout, stderr: error.stderr }),
-  );
+const ops = (...args: string[]) => runOps(stack, admin.email, ...args);
 
 test('events failed by a broken handler are listed by a dry run, then replayed once each after the fix', async () => {
   // A release with a bug in the webhook handler: it cannot find any order.
@@ -61,7 +57,7 @@ test('events failed by a broken handler are listed by a dry run, then replayed o
   expect(dryRun.status).toBe(200);
   expect(dryRun.body).toMatchObject({ dryRun: true, count: 2 });
   expect(dryRun.body.events.map((e: { eventId: string; error: string }) => [e.eventId, e.error])).toEqual(eventIds.map((id) => [id, 'handler bug: order lookup broken']));
-  const cli = await runOps('webhooks', 'replay', '--provider', 'STRIPE', '--from', window.from, '--to', window.to, '--dry-run');
+  const cli = await ops('webhooks', 'replay', '--provider', 'STRIPE', '--from', window.from, '--to', window.to, '--dry-run');
   expect(cli.code).toBe(0);
   expect(JSON.parse(cli.stdout)).toMatchObject({ dryRun: true, count: 2 });
   for (const { customer, orderId } of orders) {
@@ -110,7 +106,7 @@ test('the health report counts per provider and flags a success rate under 95% o
     STRIPE: { total: 2, processed: 2, failed: 0, pending: 0, successRate: 100, alert: false },
     RAZORPAY: { total: 11, processed: 0, failed: 11, pending: 0, successRate: 0, alert: true },
   });
-  const cli = await runOps('webhooks', 'health', '--hours', '24');
+  const cli = await ops('webhooks', 'health', '--hours', '24');
   expect(cli.code).toBe(0);
   expect(JSON.parse(cli.stdout).providers.RAZORPAY.alert).toBe(true);
 
@@ -144,7 +140,7 @@ test('switching payments off refuses new card payments with 503, while payments 
   expect((await deliverStripeEvent(stack, paymentIntentEvent('payment_intent.succeeded', paidDuringOutage.intent))).status).toBe(200);
   await eventually(async () => (await stack.http.get(`/api/orders/${paidDuringOutage.orderId}`, paidDuringOutage.customer.token)).body.status === 'CONFIRMED', 'paid order CONFIRMED');
 
-  const on = await runOps('payments', 'enable', '--reason', 'incident over');
+  const on = await ops('payments', 'enable', '--reason', 'incident over');
   expect(on.code).toBe(0);
   expect(JSON.parse(on.stdout)).toMatchObject({ enabled: true, reason: 'incident over', updatedBy: admin.id });
   expect((await stack.http.post('/api/checkout', { items: [{ productId: product.id, quantity: 1 }], paymentMethod: 'card' }, customer.token)).status).toBe(201);
@@ -162,7 +158,7 @@ test('the ops CLI refuses without an admin actor and explains its usage errors',
   const noActor = await promisify(execFile)(process.execPath, ['--import', 'tsx', path.join(__dirname, '..', '..', 'scripts', 'ops.ts'), 'webhooks', 'health'], { env: { ...stack.env, OPS_ACTOR: '' } }).catch((e) => e);
   expect(noActor.code).toBe(2);
   expect(noActor.stderr).toContain('--actor');
-  const badDate = await runOps('webhooks', 'replay', '--provider', 'STRIPE', '--from', 'yesterday', '--to', 'now', '--dry-run');
+  const badDate = await ops('webhooks', 'replay', '--provider', 'STRIPE', '--from', 'yesterday', '--to', 'now', '--dry-run');
   expect(badDate.code).toBe(2);
   expect(badDate.stderr).toContain('not a date: yesterday');
 });

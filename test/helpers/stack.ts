@@ -6,7 +6,7 @@
 import type { Client } from '@temporalio/client';
 import { NativeConnection, type Worker } from '@temporalio/worker';
 import bcrypt from 'bcryptjs';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import type { Server } from 'node:http';
@@ -207,4 +207,13 @@ export async function startWorkerProcess(stack: Stack): Promise<ChildProcess> {
     });
   });
   return child;
+}
+
+/** Runs the ops CLI (scripts/ops.ts) against the stack as `actorEmail`; answers its exit code and output. */
+export async function runOps(stack: Stack, actorEmail: string, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, ['--import', 'tsx', path.join(__dirname, '..', '..', 'scripts', 'ops.ts'), '--actor', actorEmail, ...args], { env: { ...stack.env, LOG_LEVEL: 'silent' } }, (error, stdout, stderr) =>
+      resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }),
+    );
+  });
 }

@@ -1,0 +1,126 @@
+/**
+ * An order's audit trail, read from Temporal: the order workflow's history and the workflows
+ * that acted on it (its refunds, the webhook events about its payments), as one timeline in time
+ * order: what arrived, who asked for what, which steps ran or failed, which timers fired.
+ * Only chosen fields are shown, never whole payloads (no card data, no addresses, no secrets).
+ */
+import { WorkflowNotFoundError } from '@temporalio/client';
+import { defaultPayloadConverter, type Payload } from '@temporalio/common';
+import { tsToDate } from '@temporalio/common/lib/time';
+import type { temporal } from '@temporalio/proto';
+import { audit } from '../audit';
+import type { OperationsDeps } from './webhooks';
+import { webhookWorkflowId } from './webhooks';
+
+export interface TimelineEntry {
+  at: string;
+  workflowId: string;
+  kind: 'STARTED' | 'SIGNAL' | 'UPDATE' | 'UPDATE_RESULT' | 'ACTIVITY_COMPLETED' | 'ACTIVITY_FAILED' | 'TIMER_FIRED' | 'COMPLETED' | 'FAILED' | 'TERMINATED';
+  name?: string;
+  actor?: string;
+  detail?: string;
+}
+
+type HistoryEvent = temporal.api.history.v1.IHistoryEvent;
+
+function decode(payloads: { payloads?: Payload[] | null } | null | undefined): unknown[] {
+  return (payloads?.payloads ?? []).map((p) => {
+    try {
+      return defaultPayloadConverter.fromPayload(p);
+    } catch {
+      return undefined; // encrypted or foreign: not shown
+    }
+  });
+}
+
+// The fields of a message worth showing in an audit trail, and nothing else.
+const SHOWN = ['provider', 'eventId', 'outcome', 'providerPaymentId', 'amount', 'currency', 'trackingNumber', 'carrier', 'reason', 'refundId', 'paymentStatus', 'orderStatus', 'status'];
+function describe(value: unknown): string | undefined {
+  if (!value || typeof value !== 'object') return undefined;
+  const shown = SHOWN.filter((key) => (value as Record<string, unknown>)[key] !== undefined).map((key) => `${key}=${String((value as Record<string, unknown>)[key])}`);
+  return shown.length ? shown.join(' ') : undefined;
+}
+function actorOf(value: unknown): string | undefined {
+  const v = value as { actor?: { id?: string; role?: string }; adminId?: string; provider?: string } | undefined;
+  if (v?.actor?.id) return `${v.actor.role ?? 'USER'}:${v.actor.id}`;
+  if (v?.adminId) return `ADMIN:${v.adminId}`;
+  if (v?.provider) return `PROVIDER:${v.provider}`;
+  return undefined;
+}
+
+/** Who started a workflow, read from its input the way each workflow type names it. */
+function startedBy(workflowType: string | undefined, input: unknown): string | undefined {
+  const v = input as { customerId?: string; requestedBy?: { id: string; role: string }; provider?: string } | undefined;
+  if (workflowType === 'orderWorkflow' && v?.customerId) return `CUSTOMER:${v.customerId}`;
+  if (workflowType === 'refundWorkflow' && v?.requestedBy) return `${v.requestedBy.role}:${v.requestedBy.id}`;
+  if (workflowType === 'webhookWorkflow' && v?.provider) return `PROVIDER:${v.provider}`;
+  return undefined;
+}
+
+function timelineOf(workflowId: string, events: HistoryEvent[]): TimelineEntry[] {
+  const activities = new Map<string, string>();
+  const updates = new Map<string, string>();
+  const entries: TimelineEntry[] = [];
+  for (const event of events) {
+    const at = tsToDate(event.eventTime!).toISOString();
+    const entry = (fields: Omit<TimelineEntry, 'at' | 'workflowId'>) => entries.push({ at, workflowId, ...fields });
+    if (event.workflowExecutionStartedEventAttributes) {
+      const [input] = decode(event.workflowExecutionStartedEventAttributes.input);
+      const workflowType = event.workflowExecutionStartedEventAttributes.workflowType?.name ?? undefined;
+      entry({ kind: 'STARTED', name: workflowType, actor: startedBy(workflowType, input) });
+    } else if (event.workflowExecutionSignaledEventAttributes) {
+      const [input] = decode(event.workflowExecutionSignaledEventAttributes.input);
+      entry({ kind: 'SIGNAL', name: event.workflowExecutionSignaledEventAttributes.signalName ?? undefined, actor: actorOf(input), detail: describe(input) });
+    } else if (event.workflowExecutionUpdateAcceptedEventAttributes) {
+      const request = event.workflowExecutionUpdateAcceptedEventAttributes.acceptedRequest;
+      const [input] = decode(request?.input?.args);
+      const name = request?.input?.name ?? undefined;
+      updates.set(String(event.eventId), name ?? '');
+      entry({ kind: 'UPDATE', name, actor: actorOf(input), detail: describe(input) });
+    } else if (event.workflowExecutionUpdateCompletedEventAttributes) {
+      const attributes = event.workflowExecutionUpdateCompletedEventAttributes;
+      const failure = attributes.outcome?.failure;
+      entry({ kind: 'UPDATE_RESULT', name: updates.get(String(attributes.acceptedEventId)), detail: failure ? `refused: ${failure.message}` : 'done' });
+    } else if (event.activityTaskScheduledEventAttributes) {
+      activities.set(String(event.eventId), event.activityTaskScheduledEventAttributes.activityType?.name ?? '');
+    } else if (event.activityTaskCompletedEventAttributes) {
+      entry({ kind: 'ACTIVITY_COMPLETED', name: activities.get(String(event.activityTaskCompletedEventAttributes.scheduledEventId)) });
+    } else if (event.activityTaskFailedEventAttributes) {
+      const attributes = event.activityTaskFailedEventAttributes;
+      entry({ kind: 'ACTIVITY_FAILED', name: activities.get(String(attributes.scheduledEventId)), detail: attributes.failure?.message ?? undefined });
+    } else if (event.timerFiredEventAttributes) {
+      entry({ kind: 'TIMER_FIRED', name: 'timer' });
+    } else if (event.workflowExecutionCompletedEventAttributes) {
+      const [result] = decode(event.workflowExecutionCompletedEventAttributes.result);
+      entry({ kind: 'COMPLETED', detail: describe(result) });
+    } else if (event.workflowExecutionFailedEventAttributes) {
+      entry({ kind: 'FAILED', detail: event.workflowExecutionFailedEventAttributes.failure?.message ?? undefined });
+    } else if (event.workflowExecutionTerminatedEventAttributes) {
+      entry({ kind: 'TERMINATED', detail: event.workflowExecutionTerminatedEventAttributes.reason ?? undefined });
+    }
+  }
+  return entries;
+}
+
+async function historyOf(deps: OperationsDeps, workflowId: string): Promise<TimelineEntry[]> {
+  try {
+    const history = await deps.temporal.workflow.getHandle(workflowId).fetchHistory();
+    return timelineOf(workflowId, history.events ?? []);
+  } catch (error) {
+    if (error instanceof WorkflowNotFoundError) return [];
+    throw error;
+  }
+}
+
+/** The timeline of an order and of what acted on it, oldest first, one page at a time. */
+export async function orderHistory(deps: OperationsDeps, orderId: string, page: { page: number; pageSize: number }, actorId: string) {
+  const [refunds, webhooks] = await Promise.all([
+    deps.prisma.refund.findMany({ where: { orderId }, select: { id: true } }),
+    deps.prisma.webhookEvent.findMany({ where: { orderId }, select: { provider: true, eventId: true } }),
+  ]);
+  const workflowIds = [`order-${orderId}`, ...refunds.map((r) => `refund-${r.id}`), ...webhooks.map((w) => webhookWorkflowId(w.provider, w.eventId))];
+  const all = (await Promise.all(workflowIds.map((id) => historyOf(deps, id)))).flat().sort((a, b) => a.at.localeCompare(b.at));
+  const start = (page.page - 1) * page.pageSize;
+  await audit(deps.prisma, { actorId, action: 'ORDER_HISTORY_READ', targetType: 'order', targetId: orderId });
+  return { orderId, workflows: workflowIds, total: all.length, page: page.page, pageSize: page.pageSize, entries: all.slice(start, start + page.pageSize) };
+}
