@@ -90,25 +90,38 @@ export async function replayWebhookEvents(
   let skipped = 0;
   const errors: { eventId: string; error: string }[] = [];
   for (const event of candidates) {
-    let outcome: WebhookOutcome;
+    let outcome: WebhookOutcome | 'SKIPPED';
     try {
-      const input = storedWebhookInput(event.provider, event.eventId, event.payload);
-      const handle = await startWebhookWorkflow(deps, input);
-      outcome = await handle.result();
+      outcome = await processOnce(deps, storedWebhookInput(event.provider, event.eventId, event.payload));
     } catch (error) {
-      if (error instanceof WorkflowExecutionAlreadyStartedError) {
-        skipped += 1; // processed meanwhile (a redelivery, another replay): nothing left to do
-        continue;
-      }
       failed += 1;
       errors.push({ eventId: event.eventId, error: error instanceof WorkflowFailedError ? (error.cause?.message ?? error.message) : String(error) });
       continue;
     }
-    if (outcome.status === 'PROCESSED') success += 1;
+    if (outcome === 'SKIPPED') skipped += 1; // processed meanwhile (a redelivery, another replay)
+    else if (outcome.status === 'PROCESSED') success += 1;
   }
   const result = { ...listed, success, failed, skipped, errors };
   await audit(deps.prisma, { ...auditEntry, action: 'WEBHOOKS_REPLAYED', after: { success, failed, skipped, errors } });
   return result;
+}
+
+/**
+ * Runs an event's workflow again and answers its outcome. A run still in flight (its failure
+ * recorded, its workflow not yet closed) is waited for first; one that succeeded is not repeated.
+ */
+async function processOnce(deps: OperationsDeps, input: WebhookWorkflowInput): Promise<WebhookOutcome | 'SKIPPED'> {
+  for (let attempt = 0; attempt < 2; attempt += 1) {
+    try {
+      return await (await startWebhookWorkflow(deps, input)).result();
+    } catch (error) {
+      if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
+      const earlier = deps.temporal.workflow.getHandle(webhookWorkflowId(input.provider, input.eventId));
+      if ((await earlier.describe()).status.name !== 'RUNNING') return 'SKIPPED';
+      await earlier.result().catch(() => undefined);
+    }
+  }
+  return 'SKIPPED';
 }
 
 const ALERT_BELOW_PERCENT = 95;
