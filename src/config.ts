@@ -40,8 +40,15 @@ const envSchema = z.object({
   RESERVATION_TTL: duration.prefault('30m'),
   JWT_SECRET: z.string().min(16).default('durable-commerce-local-development-secret'),
   JWT_TTL: duration.prefault('1h'),
-  /** The `kid` tokens are signed under (until keys are rotated through the keyring). */
+  /** The `kid` of the first JWT key, taken into the keyring from JWT_SECRET on first start. */
   JWT_KEY_ID: z.string().min(1).default('jwt-1'),
+  /** How long a rotated-out JWT key is still accepted; never shorter than JWT_TTL. */
+  JWT_ROTATION_GRACE: duration.prefault('1h'),
+  /** How often the Temporal Schedule rotates the JWT key. */
+  JWT_ROTATION_INTERVAL: duration.prefault('90d'),
+  /** Master keys encrypting the keyring: `id:base64-32-bytes` pairs, comma-separated; MASTER_KEY_ID encrypts new secrets. */
+  MASTER_KEYS: z.string().default('local-1:ZHVyYWJsZS1jb21tZXJjZS1sb2NhbC1tYXN0ZXItayE='),
+  MASTER_KEY_ID: z.string().default('local-1'),
   /** Failed sign-ins allowed per account, and per address, within LOGIN_WINDOW. */
   LOGIN_MAX_FAILURES_PER_ACCOUNT: z.coerce.number().int().positive().default(5),
   LOGIN_MAX_FAILURES_PER_ADDRESS: z.coerce.number().int().positive().default(50),

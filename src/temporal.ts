@@ -1,7 +1,8 @@
-import { Client, Connection } from '@temporalio/client';
+import { Client, Connection, ScheduleAlreadyRunning } from '@temporalio/client';
 import { SearchAttributeType } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
 import type { Config } from './config';
+import type { keyRotationWorkflow } from './workflows/key-rotation';
 import { searchAttributes } from './workflows/search-attributes';
 
 /**
@@ -35,4 +36,38 @@ export async function ensureSearchAttributes(client: Client, namespace: string):
     namespace,
     searchAttributes: Object.fromEntries(missing.map((key) => [key.name, indexedType[key.type]])),
   });
+}
+
+/**
+ * The Temporal Schedule that rotates the JWT signing key every JWT_ROTATION_INTERVAL (90 days by
+ * default), visible in `temporal schedule list`. Created once, updated to the current interval.
+ */
+export async function ensureKeyRotationSchedule(
+  client: Client,
+  config: Pick<Config, 'TEMPORAL_TASK_QUEUE' | 'JWT_ROTATION_INTERVAL' | 'JWT_ROTATION_GRACE' | 'JWT_TTL'>,
+): Promise<string> {
+  const scheduleId = `${config.TEMPORAL_TASK_QUEUE}-jwt-key-rotation`;
+  const action = {
+    type: 'startWorkflow' as const,
+    workflowType: 'keyRotationWorkflow',
+    workflowId: `key-rotation-JWT_SIGNING-scheduled`,
+    taskQueue: config.TEMPORAL_TASK_QUEUE,
+    args: [
+      {
+        purpose: 'JWT_SIGNING' as const,
+        requestedBy: { id: 'schedule', role: 'SYSTEM' as const },
+        reason: 'scheduled rotation',
+        revokeSessions: false,
+        graceMs: Math.max(config.JWT_ROTATION_GRACE, config.JWT_TTL),
+      },
+    ] as Parameters<typeof keyRotationWorkflow>,
+  };
+  const spec = { intervals: [{ every: config.JWT_ROTATION_INTERVAL }] };
+  try {
+    await client.schedule.create({ scheduleId, spec, action });
+  } catch (error) {
+    if (!(error instanceof ScheduleAlreadyRunning)) throw error;
+    await client.schedule.getHandle(scheduleId).update((previous) => ({ ...previous, spec, action }));
+  }
+  return scheduleId;
 }

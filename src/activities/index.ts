@@ -1,8 +1,10 @@
 import type { Transporter } from 'nodemailer';
 import type Stripe from 'stripe';
 import type { PrismaClient } from '../db';
+import type { Keyring } from '../keyring';
 import type { RazorpayGateway } from '../razorpay';
 import { emailActivities } from './email';
+import { keyActivities } from './keys';
 import { orderActivities } from './order';
 import { paymentActivities } from './payment';
 import { refundActivities } from './refund';
@@ -16,6 +18,7 @@ export interface ActivityDeps {
   razorpayKeyId: string;
   mailer: Transporter;
   mailFrom: string;
+  keyring: Keyring;
 }
 
 /** Every activity, bound to its dependencies; the worker registers the result. */
@@ -26,6 +29,7 @@ export function createActivities(deps: ActivityDeps) {
     ...refundActivities(deps.prisma, deps.stripe, deps.razorpay),
     ...emailActivities(deps.prisma, deps.mailer, deps.mailFrom),
     ...webhookActivities(deps.prisma),
+    ...keyActivities(deps.prisma, deps.keyring),
   };
 }
 

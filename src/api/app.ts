@@ -5,6 +5,7 @@ import { authRouter } from './auth';
 import type { ApiDeps } from './deps';
 import { errorHandler, notFound } from './errors';
 import { healthRouter } from './health';
+import { keysRouter } from './keys';
 import { operationsRouter } from './operations';
 import { ordersRouter } from './orders';
 import { paymentsRouter } from './payments';
@@ -28,6 +29,7 @@ export function createApp(deps: ApiDeps): Express {
   app.use(refundsRouter(deps));
   app.use(operationsRouter(deps));
   app.use(usersRouter(deps));
+  app.use(keysRouter(deps));
   app.use(notFound);
   app.use(errorHandler(deps.logger));
   return app;

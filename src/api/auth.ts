@@ -8,6 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { Router, type Request, type RequestHandler } from 'express';
 import jwt from 'jsonwebtoken';
 import { z } from 'zod';
+import { JWT_SIGNING } from '../keyring';
 import type { Role } from '../workflows/messages';
 import type { ApiDeps } from './deps';
 import { HttpError, parse } from './errors';
@@ -61,9 +62,10 @@ export function authRouter(deps: ApiDeps): Router {
     const session = await prisma.session.create({
       data: { id: randomUUID(), userId: user.id, expiresAt: new Date(Date.now() + config.JWT_TTL), ip },
     });
-    const token = jwt.sign({ role: user.role }, config.JWT_SECRET, {
+    const key = await deps.keyring.active(JWT_SIGNING);
+    const token = jwt.sign({ role: user.role }, key.secret, {
       algorithm: 'HS256',
-      keyid: config.JWT_KEY_ID,
+      keyid: key.kid,
       subject: user.id,
       jwtid: session.id,
       expiresIn: Math.floor(config.JWT_TTL / 1000),
@@ -80,16 +82,18 @@ export function authRouter(deps: ApiDeps): Router {
 }
 
 /** Requires a valid bearer token of a live session of an active user; sets `req.user`. */
-export function authenticate({ config, prisma }: Pick<ApiDeps, 'config' | 'prisma'>): RequestHandler {
+export function authenticate({ prisma, keyring }: Pick<ApiDeps, 'prisma' | 'keyring'>): RequestHandler {
   return async (req, _res, next) => {
     const [scheme, token] = (req.header('authorization') ?? '').split(' ');
     if (scheme !== 'Bearer' || !token) throw new HttpError(401, 'UNAUTHENTICATED', 'A bearer token is required');
     const invalid = new HttpError(401, 'UNAUTHENTICATED', 'The token is invalid, expired or revoked');
     let claims: z.infer<typeof tokenClaims>;
     try {
-      const decoded = jwt.decode(token, { complete: true });
-      if (!decoded || decoded.header.kid !== config.JWT_KEY_ID) throw invalid;
-      claims = tokenClaims.parse(jwt.verify(token, config.JWT_SECRET, { algorithms: ['HS256'] }));
+      // The key comes from the kid: the active key, or a rotated-out one still within its grace.
+      const kid = jwt.decode(token, { complete: true })?.header.kid;
+      const secret = kid ? await keyring.accepted(JWT_SIGNING, kid) : undefined;
+      if (!secret) throw invalid;
+      claims = tokenClaims.parse(jwt.verify(token, secret, { algorithms: ['HS256'] }));
     } catch {
       throw invalid;
     }

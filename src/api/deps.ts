@@ -2,6 +2,7 @@ import type { Client } from '@temporalio/client';
 import type Stripe from 'stripe';
 import type { Config } from '../config';
 import type { PrismaClient } from '../db';
+import type { Keyring } from '../keyring';
 import type { Logger } from '../logger';
 
 /** Everything the HTTP layer talks to. */
@@ -11,4 +12,5 @@ export interface ApiDeps {
   temporal: Client;
   stripe: Stripe;
   logger: Logger;
+  keyring: Keyring;
 }

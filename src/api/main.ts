@@ -1,6 +1,7 @@
 import { loadConfig } from '../config';
 import { createPrisma } from '../db';
 import { logger } from '../logger';
+import { Keyring } from '../keyring';
 import { createStripe } from '../stripe';
 import { connectClient } from '../temporal';
 import { createApp } from './app';
@@ -9,7 +10,7 @@ async function main(): Promise<void> {
   const config = loadConfig();
   const prisma = createPrisma(config.DATABASE_URL);
   const temporal = await connectClient(config);
-  const app = createApp({ config, prisma, temporal, stripe: createStripe(config), logger });
+  const app = createApp({ config, prisma, temporal, stripe: createStripe(config), logger, keyring: new Keyring(prisma, config) });
   const server = app.listen(config.PORT, () => logger.info({ port: config.PORT }, 'API listening'));
   const shutdown = () => {
     server.close(async () => {

@@ -1,7 +1,7 @@
 import { DefaultLogger, NativeConnection, Runtime, type LogLevel } from '@temporalio/worker';
 import { loadConfig } from '../config';
 import { logger } from '../logger';
-import { connectClient, ensureSearchAttributes } from '../temporal';
+import { connectClient, ensureKeyRotationSchedule, ensureSearchAttributes } from '../temporal';
 import { createOrderWorker } from './worker';
 
 // The SDK's own log lines go through the same pino logger as ours, at the configured level.
@@ -23,6 +23,7 @@ async function main(): Promise<void> {
   });
   const client = await connectClient(config);
   await ensureSearchAttributes(client, config.TEMPORAL_NAMESPACE);
+  await ensureKeyRotationSchedule(client, config);
   await client.connection.close();
 
   const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });

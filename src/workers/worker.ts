@@ -3,6 +3,7 @@ import nodemailer from 'nodemailer';
 import { createActivities, type Activities } from '../activities';
 import type { Config } from '../config';
 import { createPrisma } from '../db';
+import { Keyring } from '../keyring';
 import { createRazorpayGateway } from '../razorpay';
 import { createStripe } from '../stripe';
 
@@ -29,6 +30,7 @@ export async function createOrderWorker(options: OrderWorkerOptions): Promise<{ 
       razorpayKeyId: config.RAZORPAY_KEY_ID,
       mailer: nodemailer.createTransport(config.SMTP_URL),
       mailFrom: config.MAIL_FROM,
+      keyring: new Keyring(prisma!, config),
     });
   const activities = options.activities ?? (options.wrapActivities ?? ((a: Activities) => a))(real());
   const worker = await Worker.create({

@@ -2,3 +2,4 @@
 export { orderWorkflow } from './order';
 export { refundWorkflow } from './refund';
 export { webhookWorkflow } from './webhook';
+export { keyRotationWorkflow } from './key-rotation';

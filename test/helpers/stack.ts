@@ -17,6 +17,7 @@ import type { Activities } from '../../src/activities';
 import { createApp } from '../../src/api/app';
 import { loadConfig, type Config } from '../../src/config';
 import { createPrisma, type PrismaClient } from '../../src/db';
+import { Keyring } from '../../src/keyring';
 import { createStripe } from '../../src/stripe';
 import { connectClient } from '../../src/temporal';
 import { createOrderWorker } from '../../src/workers/worker';
@@ -65,7 +66,7 @@ export async function startStack(options: { env?: Record<string, string>; worker
   const prisma = createPrisma(config.DATABASE_URL, 20);
   const temporal = await connectClient(config);
   const stripe = createStripe(config);
-  const app = createApp({ config, prisma, temporal, stripe, logger: pino({ level: 'silent' }) });
+  const app = createApp({ config, prisma, temporal, stripe, logger: pino({ level: 'silent' }), keyring: new Keyring(prisma, config) });
   const server: Server = await new Promise((resolve) => {
     const listening = app.listen(0, '127.0.0.1', () => resolve(listening));
   });

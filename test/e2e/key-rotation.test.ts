@@ -1,0 +1,118 @@
+/**
+ * JWT signing key rotation as a workflow, while tokens are in use: old tokens are accepted until
+ * the grace ends, new tokens carry the new kid, `revokeSessions` ends every session at once, each
+ * step is audited, and no key material appears in the workflow's history. The keyring is
+ * database-wide, so this file has a database of its own.
+ */
+import { execFileSync } from 'node:child_process';
+import jwt from 'jsonwebtoken';
+import { ensureTool } from '../../scripts/lib/services';
+import { Keyring } from '../../src/keyring';
+import { ensureKeyRotationSchedule } from '../../src/temporal';
+import type { KeyRotationView } from '../../src/workflows/key-rotation';
+import { createUser, eventually, startStack, type Stack, type TestUser } from '../helpers/stack';
+
+let stack: Stack;
+let admin: TestUser;
+
+beforeAll(async () => {
+  stack = await startStack({ isolatedDatabase: true, env: { JWT_TTL: '4s', JWT_ROTATION_GRACE: '4s' } });
+  admin = await createUser(stack, 'ADMIN');
+});
+afterAll(() => stack.stop());
+
+// Tokens here live 4 seconds (and keys get retired): every admin call signs in afresh.
+const adminToken = async () => (await stack.http.post('/api/auth/login', { email: admin.email, password: 'correct horse battery staple' })).body.token as string;
+const kidOf = (token: string) => jwt.decode(token, { complete: true })!.header.kid;
+const canUse = async (token: string) => (await stack.http.get('/api/wallet', token)).status;
+
+async function rotate(body: Record<string, unknown>, token: string) {
+  const answer = await stack.http.post('/admin/keys/rotate', body, token);
+  expect(answer.status).toBe(202);
+  return stack.temporal.workflow.getHandle(answer.body.workflowId as string);
+}
+
+test('old tokens work until the grace ends, new ones carry the new kid, and no secret is in the history', async () => {
+  const customer = await createUser(stack);
+  const oldKid = kidOf(customer.token);
+  const handle = await rotate({ purpose: 'JWT_SIGNING', reason: 'quarterly rotation' }, await adminToken());
+
+  const promoted = await eventually(async () => {
+    const view = await handle.query<KeyRotationView>('getKeyRotation');
+    return view.step === 'GRACE' && view;
+  }, 'new key promoted');
+  expect(promoted.oldKid).toBe(oldKid);
+  const keys = (await stack.http.get('/admin/keys', await adminToken())).body.keys as { kid: string; status: string }[];
+  expect(keys.map((k) => [k.kid, k.status])).toEqual([
+    [oldKid, 'RETIRING'],
+    [promoted.newKid, 'ACTIVE'],
+  ]);
+  expect(JSON.stringify(keys)).not.toMatch(/ciphertext|secret/i);
+
+  expect(await canUse(customer.token)).toBe(200); // still within its grace
+  const fresh = (await stack.http.post('/api/auth/login', { email: customer.email, password: 'correct horse battery staple' })).body.token;
+  expect(kidOf(fresh)).toBe(promoted.newKid);
+  expect(await canUse(fresh)).toBe(200);
+
+  const done = await handle.result();
+  expect(done.step).toBe('DONE');
+  expect(await canUse(customer.token)).toBe(401);
+  // Not merely expired: anything signed with the retired key is refused now.
+  const keyring = new Keyring(stack.prisma, stack.config);
+  const retiredSecret = stack.config.JWT_SECRET;
+  const claims = jwt.decode(fresh) as { sub: string; jti: string };
+  expect(await canUse(jwt.sign({}, retiredSecret, { algorithm: 'HS256', keyid: oldKid, subject: claims.sub, jwtid: claims.jti, expiresIn: 60 }))).toBe(401);
+
+  const history = JSON.stringify(await handle.fetchHistory());
+  expect(history).not.toContain(await keyring.staged(promoted.newKid!));
+  expect(history).not.toContain(retiredSecret);
+
+  const steps = (await stack.http.get(`/admin/audit?targetId=${handle.workflowId}`, await adminToken())).body.entries.map((e: { action: string; actorId: string }) => [e.action, e.actorId]);
+  expect(steps.reverse()).toEqual([
+    ['KEY_ROTATION_STARTED', admin.id],
+    ['KEY_STAGED', admin.id],
+    ['KEY_PROMOTED', admin.id],
+    ['KEY_RETIRED', admin.id],
+  ]);
+});
+
+test('with revokeSessions every session ends at once, and everyone signs in again', async () => {
+  const customer = await createUser(stack);
+  const otherAdmin = await createUser(stack, 'ADMIN');
+  admin = { ...admin, token: await adminToken() };
+  expect(await canUse(customer.token)).toBe(200);
+  const handle = await rotate({ purpose: 'JWT_SIGNING', reason: 'suspected key leak', revokeSessions: true }, otherAdmin.token);
+  const revoked = await eventually(async () => {
+    const view = await handle.query<KeyRotationView>('getKeyRotation');
+    return view.sessionsRevoked !== undefined && view;
+  }, 'sessions revoked');
+  expect(revoked.sessionsRevoked).toBeGreaterThanOrEqual(3);
+  expect([await canUse(customer.token), await canUse(admin.token), await canUse(otherAdmin.token)]).toEqual([401, 401, 401]);
+  const again = await stack.http.post('/api/auth/login', { email: customer.email, password: 'correct horse battery staple' });
+  expect(kidOf(again.body.token)).toBe(revoked.newKid);
+  expect(await canUse(again.body.token)).toBe(200);
+  await handle.result();
+});
+
+test('only an admin with a reason may rotate; purposes without a rotation workflow say so', async () => {
+  const customer = await createUser(stack);
+  expect((await stack.http.post('/admin/keys/rotate', { purpose: 'JWT_SIGNING', reason: 'x' }, customer.token)).status).toBe(403);
+  const token = await adminToken();
+  expect((await stack.http.post('/admin/keys/rotate', { purpose: 'JWT_SIGNING' }, token)).status).toBe(400);
+  const stripe = await stack.http.post('/admin/keys/rotate', { purpose: 'STRIPE_WEBHOOK_SECRET', reason: 'x' }, token);
+  expect({ status: stripe.status, code: stripe.body.error.code }).toEqual({ status: 400, code: 'ROTATION_NOT_AVAILABLE' });
+});
+
+test('a Temporal Schedule rotates the JWT key every 90 days, visible in `temporal schedule list`', async () => {
+  const scheduleId = await ensureKeyRotationSchedule(stack.temporal, { ...stack.config, JWT_ROTATION_INTERVAL: 90 * 24 * 3_600_000 });
+  await ensureKeyRotationSchedule(stack.temporal, { ...stack.config, JWT_ROTATION_INTERVAL: 90 * 24 * 3_600_000 }); // idempotent
+  const description = await stack.temporal.schedule.getHandle(scheduleId).describe();
+  expect(description.spec.intervals?.[0].every).toBe(90 * 24 * 3_600_000);
+  expect(description.action).toMatchObject({ type: 'startWorkflow', workflowType: 'keyRotationWorkflow' });
+  const listed = await eventually(async () => {
+    const out = execFileSync(ensureTool('temporal'), ['schedule', 'list', '--address', stack.config.TEMPORAL_ADDRESS]).toString();
+    return out.includes(scheduleId) && out;
+  }, 'schedule listed');
+  expect(listed).toContain(scheduleId);
+  await stack.temporal.schedule.getHandle(scheduleId).delete();
+});
