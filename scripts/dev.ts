@@ -23,7 +23,13 @@ async function main(): Promise<void> {
 
   if (!env.TEMPORAL_ADDRESS) {
     console.log('starting Temporal dev server...');
-    const server = await startTemporalDevServer({ port: 7233, uiPort: 8233, dbFile: path.join(dataDir, 'temporal.db'), logFile: path.join(dataDir, 'temporal.log') });
+    const server = await startTemporalDevServer({
+      port: 7233,
+      uiPort: 8233,
+      dbFile: path.join(dataDir, 'temporal.db'),
+      logFile: path.join(dataDir, 'temporal.log'),
+      codecEndpoint: `http://127.0.0.1:${loadConfig(env).PORT}/codec`,
+    });
     children.push(server.process);
     env.TEMPORAL_ADDRESS = server.address;
     temporalUi = server.uiUrl;

@@ -49,6 +49,8 @@ const envSchema = z.object({
   /** Master keys encrypting the keyring: `id:base64-32-bytes` pairs, comma-separated; MASTER_KEY_ID encrypts new secrets. */
   MASTER_KEYS: z.string().default('local-1:ZHVyYWJsZS1jb21tZXJjZS1sb2NhbC1tYXN0ZXItayE='),
   MASTER_KEY_ID: z.string().default('local-1'),
+  /** Origins of the Temporal Web UI allowed to call the codec endpoint. */
+  TEMPORAL_UI_ORIGINS: z.string().default('http://127.0.0.1:8233,http://localhost:8233'),
   /** Failed sign-ins allowed per account, and per address, within LOGIN_WINDOW. */
   LOGIN_MAX_FAILURES_PER_ACCOUNT: z.coerce.number().int().positive().default(5),
   LOGIN_MAX_FAILURES_PER_ADDRESS: z.coerce.number().int().positive().default(50),

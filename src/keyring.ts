@@ -5,6 +5,7 @@
  * only to the code that uses them; never into logs or Temporal history.
  */
 import { createCipheriv, createDecipheriv, randomBytes, randomUUID } from 'node:crypto';
+import { parseMasterKeys } from './codec';
 import type { Config } from './config';
 import { isUniqueViolation, type PrismaClient } from './db';
 import type { SecretVersion } from './generated/prisma/client';
@@ -19,15 +20,7 @@ export class Keyring {
     private readonly prisma: PrismaClient,
     private readonly config: Pick<Config, 'MASTER_KEYS' | 'MASTER_KEY_ID' | 'JWT_SECRET' | 'JWT_KEY_ID'>,
   ) {
-    this.masterKeys = new Map(
-      config.MASTER_KEYS.split(',').map((pair) => {
-        const [id, key] = pair.trim().split(':');
-        const bytes = Buffer.from(key ?? '', 'base64');
-        if (!id || bytes.length !== 32) throw new Error(`MASTER_KEYS: ${id || '(no id)'} must be id:base64 of 32 bytes`);
-        return [id, bytes];
-      }),
-    );
-    if (!this.masterKeys.has(config.MASTER_KEY_ID)) throw new Error(`MASTER_KEY_ID ${config.MASTER_KEY_ID} is not in MASTER_KEYS`);
+    this.masterKeys = parseMasterKeys(config);
   }
 
   private encrypt(secret: string) {

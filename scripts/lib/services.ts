@@ -92,11 +92,14 @@ export async function startTemporalDevServer(options: {
   uiPort?: number;
   dbFile?: string;
   logFile: string;
+  /** Where the Web UI decodes encrypted payloads (our API's /codec). */
+  codecEndpoint?: string;
 }): Promise<TemporalDevServer> {
   const temporal = ensureTool('temporal');
   const args = ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(options.port), '--log-level', 'warn'];
   args.push('--http-port', String(await freePort()), '--metrics-port', String(await freePort()));
   if (options.uiPort) args.push('--ui-port', String(options.uiPort));
+  if (options.uiPort && options.codecEndpoint) args.push('--ui-codec-endpoint', options.codecEndpoint);
   else args.push('--headless');
   if (options.dbFile) {
     mkdirSync(path.dirname(options.dbFile), { recursive: true });

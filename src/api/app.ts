@@ -3,6 +3,7 @@ import helmet from 'helmet';
 import { pinoHttp } from 'pino-http';
 import { authRouter } from './auth';
 import type { ApiDeps } from './deps';
+import { codecRouter } from './codec';
 import { errorHandler, notFound } from './errors';
 import { healthRouter } from './health';
 import { keysRouter } from './keys';
@@ -21,6 +22,7 @@ export function createApp(deps: ApiDeps): Express {
   app.use(pinoHttp({ logger: deps.logger, autoLogging: { ignore: (req) => req.url === '/health' } }));
   // Webhooks first: their signatures are checked on the raw body, before any JSON parsing.
   app.use(paymentsRouter(deps));
+  app.use(codecRouter(deps)); // Temporal payload batches are larger than API bodies
   app.use(express.json({ limit: '100kb' }));
   app.use(healthRouter(deps));
   app.use(authRouter(deps));

@@ -23,8 +23,27 @@ export interface TimelineEntry {
 
 type HistoryEvent = temporal.api.history.v1.IHistoryEvent;
 
-function decode(payloads: { payloads?: Payload[] | null } | null | undefined): unknown[] {
-  return (payloads?.payloads ?? []).map((p) => {
+type Decode = (payloads: { payloads?: Payload[] | null } | null | undefined) => unknown[];
+
+/** Decrypts every payload of a history up front (the codec is async), then reads them as values. */
+async function decrypted(deps: OperationsDeps, events: HistoryEvent[]): Promise<Decode> {
+  const codecs = [...deps.temporal.options.loadedDataConverter.payloadCodecs].reverse();
+  const plain = new Map<Payload, Payload>();
+  const all: Payload[] = [];
+  const collect = (value: unknown): void => {
+    if (!value || typeof value !== 'object') return;
+    if (Array.isArray((value as { payloads?: unknown }).payloads)) all.push(...((value as { payloads: Payload[] }).payloads));
+    for (const child of Object.values(value)) collect(child);
+  };
+  events.forEach(collect);
+  let decoded = all;
+  for (const codec of codecs) decoded = await codec.decode(decoded);
+  all.forEach((payload, i) => plain.set(payload, decoded[i]));
+  return (payloads) => decode((payloads?.payloads ?? []).map((p) => plain.get(p) ?? p));
+}
+
+function decode(payloads: Payload[]): unknown[] {
+  return payloads.map((p) => {
     try {
       return defaultPayloadConverter.fromPayload(p);
     } catch {
@@ -57,7 +76,7 @@ function startedBy(workflowType: string | undefined, input: unknown): string | u
   return undefined;
 }
 
-function timelineOf(workflowId: string, events: HistoryEvent[]): TimelineEntry[] {
+function timelineOf(workflowId: string, events: HistoryEvent[], decode: Decode): TimelineEntry[] {
   const activities = new Map<string, string>();
   const updates = new Map<string, string>();
   const entries: TimelineEntry[] = [];
@@ -105,7 +124,8 @@ function timelineOf(workflowId: string, events: HistoryEvent[]): TimelineEntry[]
 async function historyOf(deps: OperationsDeps, workflowId: string): Promise<TimelineEntry[]> {
   try {
     const history = await deps.temporal.workflow.getHandle(workflowId).fetchHistory();
-    return timelineOf(workflowId, history.events ?? []);
+    const events = history.events ?? [];
+    return timelineOf(workflowId, events, await decrypted(deps, events));
   } catch (error) {
     if (error instanceof WorkflowNotFoundError) return [];
     throw error;

@@ -1,6 +1,7 @@
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import nodemailer from 'nodemailer';
 import { createActivities, type Activities } from '../activities';
+import { dataConverterFor } from '../codec';
 import type { Config } from '../config';
 import { createPrisma } from '../db';
 import { Keyring } from '../keyring';
@@ -38,6 +39,7 @@ export async function createOrderWorker(options: OrderWorkerOptions): Promise<{ 
     namespace: config.TEMPORAL_NAMESPACE,
     taskQueue: config.TEMPORAL_TASK_QUEUE,
     activities,
+    dataConverter: dataConverterFor(config),
     ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: require.resolve('../workflows') }),
   });
   return { worker, close: async () => prisma?.$disconnect() };

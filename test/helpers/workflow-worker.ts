@@ -8,6 +8,7 @@ import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { dataConverterFor } from '../../src/codec';
 import { loadConfig } from '../../src/config';
 import { connectClient } from '../../src/temporal';
 import { ensureTool } from '../../scripts/lib/services';
@@ -18,7 +19,7 @@ export async function startStubWorker(activities: object): Promise<{ client: Cli
   const taskQueue = `workflow-test-${randomUUID()}`;
   const client = await connectClient(config);
   const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
-  const worker = await Worker.create({ connection, taskQueue, activities, workflowBundle: { codePath: process.env.WORKFLOW_BUNDLE_PATH! } });
+  const worker = await Worker.create({ connection, taskQueue, activities, workflowBundle: { codePath: process.env.WORKFLOW_BUNDLE_PATH! }, dataConverter: dataConverterFor(config) });
   const running = worker.run();
   return {
     client,

@@ -6,6 +6,8 @@
 import { Worker } from '@temporalio/worker';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import { dataConverterFor } from '../../src/codec';
+import { loadConfig } from '../../src/config';
 
 const historiesDir = path.join(__dirname, '..', 'histories');
 const files = readdirSync(historiesDir).filter((f) => f.endsWith('.json')).sort();
@@ -17,7 +19,7 @@ test('there are recorded histories to replay', () => {
 test('every recorded history replays without non-determinism', async () => {
   const histories = files.map((file) => ({ workflowId: file.replace(/\.json$/, ''), history: JSON.parse(readFileSync(path.join(historiesDir, file), 'utf8')) }));
   const failures: string[] = [];
-  for await (const result of Worker.runReplayHistories({ workflowBundle: { codePath: process.env.WORKFLOW_BUNDLE_PATH! } }, histories)) {
+  for await (const result of Worker.runReplayHistories({ workflowBundle: { codePath: process.env.WORKFLOW_BUNDLE_PATH! }, dataConverter: dataConverterFor(loadConfig()) }, histories)) {
     if (result.error) failures.push(`${result.workflowId}: ${result.error.message}`);
   }
   expect(failures).toEqual([]);

@@ -1,0 +1,69 @@
+/**
+ * Every payload Temporal stores (workflow inputs, signals, updates, results, activity
+ * arguments) is encrypted with AES-256-GCM before it leaves our processes, so history holds no
+ * secret or personal data in clear text. The key id travels in the payload's metadata, so old
+ * histories stay readable after the master key rotates. Admins read history in the Web UI
+ * through the codec endpoint (src/api/codec.ts).
+ */
+import type { Payload, PayloadCodec } from '@temporalio/common';
+import { decode as decodeText, encode as encodeText } from '@temporalio/common/lib/encoding';
+import { temporal } from '@temporalio/proto';
+import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import type { Config } from './config';
+
+export const ENCRYPTED = 'binary/encrypted';
+const KEY_ID = 'encryption-key-id';
+
+/** `id:base64(32 bytes)` pairs, comma-separated, as MASTER_KEYS holds them. */
+export function parseMasterKeys(config: Pick<Config, 'MASTER_KEYS' | 'MASTER_KEY_ID'>): Map<string, Buffer> {
+  const keys = new Map(
+    config.MASTER_KEYS.split(',').map((pair) => {
+      const [id, key] = pair.trim().split(':');
+      const bytes = Buffer.from(key ?? '', 'base64');
+      if (!id || bytes.length !== 32) throw new Error(`MASTER_KEYS: ${id || '(no id)'} must be id:base64 of 32 bytes`);
+      return [id, bytes] as const;
+    }),
+  );
+  if (!keys.has(config.MASTER_KEY_ID)) throw new Error(`MASTER_KEY_ID ${config.MASTER_KEY_ID} is not in MASTER_KEYS`);
+  return keys;
+}
+
+export class EncryptionCodec implements PayloadCodec {
+  constructor(
+    private readonly keys: Map<string, Buffer>,
+    private readonly currentKeyId: string,
+  ) {}
+
+  static fromConfig(config: Pick<Config, 'MASTER_KEYS' | 'MASTER_KEY_ID'>): EncryptionCodec {
+    return new EncryptionCodec(parseMasterKeys(config), config.MASTER_KEY_ID);
+  }
+
+  async encode(payloads: Payload[]): Promise<Payload[]> {
+    return payloads.map((payload) => {
+      const iv = randomBytes(12);
+      const cipher = createCipheriv('aes-256-gcm', this.keys.get(this.currentKeyId)!, iv);
+      const plain = temporal.api.common.v1.Payload.encode(payload).finish();
+      const sealed = Buffer.concat([iv, cipher.update(plain), cipher.final(), cipher.getAuthTag()]);
+      return { metadata: { encoding: encodeText(ENCRYPTED), [KEY_ID]: encodeText(this.currentKeyId) }, data: sealed };
+    });
+  }
+
+  async decode(payloads: Payload[]): Promise<Payload[]> {
+    return payloads.map((payload) => {
+      if (!payload.metadata?.encoding || decodeText(payload.metadata.encoding) !== ENCRYPTED) return payload; // written before encryption
+      const keyId = decodeText(payload.metadata[KEY_ID]!);
+      const key = this.keys.get(keyId);
+      if (!key) throw new Error(`payload encrypted under unknown key ${keyId}`);
+      const sealed = Buffer.from(payload.data!);
+      const decipher = createDecipheriv('aes-256-gcm', key, sealed.subarray(0, 12));
+      decipher.setAuthTag(sealed.subarray(sealed.length - 16));
+      const plain = Buffer.concat([decipher.update(sealed.subarray(12, sealed.length - 16)), decipher.final()]);
+      return temporal.api.common.v1.Payload.decode(plain) as Payload;
+    });
+  }
+}
+
+/** The data converter every client and worker of ours uses. */
+export function dataConverterFor(config: Pick<Config, 'MASTER_KEYS' | 'MASTER_KEY_ID'>) {
+  return { payloadCodecs: [EncryptionCodec.fromConfig(config)] };
+}
