@@ -15,6 +15,7 @@ export const JWT_SIGNING: SecretPurpose = 'JWT_SIGNING';
 
 export class Keyring {
   private readonly masterKeys: Map<string, Buffer>;
+  private bootstrapped?: Promise<void>;
 
   constructor(
     private readonly prisma: PrismaClient,
@@ -38,8 +39,16 @@ export class Keyring {
     return Buffer.concat([decipher.update(Buffer.from(row.ciphertext, 'base64')), decipher.final()]).toString('utf8');
   }
 
-  /** The first JWT key is JWT_SECRET under JWT_KEY_ID, taken in on first use. */
-  private async bootstrapJwtKey(): Promise<void> {
+  /** The first JWT key is JWT_SECRET under JWT_KEY_ID, taken in on first use (once per process). */
+  private bootstrapJwtKey(): Promise<void> {
+    this.bootstrapped ??= this.takeInFirstJwtKey().catch((error: unknown) => {
+      this.bootstrapped = undefined; // try again next time
+      throw error;
+    });
+    return this.bootstrapped;
+  }
+
+  private async takeInFirstJwtKey(): Promise<void> {
     if (await this.prisma.secretVersion.count({ where: { purpose: JWT_SIGNING } })) return;
     try {
       await this.prisma.secretVersion.create({
