@@ -1,62 +1,112 @@
 // @ts-check
+// ESLint 9 flat config. `npm run lint` (and `npm test`, before Jest) runs `eslint .`.
 import js from '@eslint/js';
+import { defineConfig } from 'eslint/config';
 import globals from 'globals';
 import { builtinModules } from 'node:module';
 import tseslint from 'typescript-eslint';
 
-// Workflow code is replayed deterministically inside Temporal's sandbox: no Node built-ins,
-// no timers of its own, no I/O. Every built-in is refused under both of its names.
-const nodeBuiltins = builtinModules.filter((name) => !name.startsWith('_')).flatMap((name) => [name, `node:${name}`]);
+/** The TypeScript files tsconfig.json covers; linted with type information. */
+const typedFiles = ['src/**/*.ts', 'test/**/*.ts', 'scripts/**/*.ts', 'prisma.config.ts', 'jest.config.ts'];
 
-export default tseslint.config(
-  { ignores: ['node_modules/', 'src/generated/', 'coverage/', '.data/', 'test/histories/'] },
-  js.configs.recommended,
-  ...tseslint.configs.recommended,
+// Every Node built-in under both of its names (`fs` and `node:fs`). Newer Node versions list
+// prefix-only modules (`node:test`, `node:sqlite`) with their prefix already; keep those as they are.
+const nodeBuiltins = [
+  ...new Set(builtinModules.flatMap((name) => (name.startsWith('node:') ? [name] : [name, `node:${name}`]))),
+];
+
+const workflowBuiltinMessage =
+  'Workflow code must be deterministic: Temporal bundles it into an isolated sandbox and replays it, ' +
+  'so Node built-ins are not available there. Do I/O and anything non-deterministic in an activity.';
+const workflowTimerMessage =
+  'Workflow code must be deterministic and replay-safe: use sleep() or condition() from @temporalio/workflow ' +
+  'instead of timers of its own.';
+
+export default defineConfig(
   {
-    files: ['**/*.ts'],
+    ignores: ['node_modules/', 'src/generated/**', 'coverage/', '.data/', 'test/histories/**'],
+  },
+
+  js.configs.recommended,
+  tseslint.configs.recommended,
+
+  // Every linted file.
+  {
+    rules: {
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrorsIgnorePattern: '^_' },
+      ],
+      '@typescript-eslint/no-non-null-assertion': 'off',
+    },
+  },
+
+  // TypeScript: type-aware rules for promises.
+  {
+    files: typedFiles,
     languageOptions: {
       globals: { ...globals.node },
-      parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
+      parserOptions: {
+        projectService: true,
+        tsconfigRootDir: import.meta.dirname,
+      },
     },
     rules: {
       '@typescript-eslint/no-floating-promises': 'error',
-      '@typescript-eslint/no-misused-promises': ['error', { checksVoidReturn: { arguments: false, attributes: false } }],
-      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
-      '@typescript-eslint/no-require-imports': 'off',
+      // Express handlers and event callbacks may be async functions; a promise where a value is
+      // expected (conditions, spreads, returns) is still an error.
+      '@typescript-eslint/no-misused-promises': [
+        'error',
+        { checksVoidReturn: { arguments: false, attributes: false } },
+      ],
     },
   },
+
+  // Workflow code: deterministic, bundled by Temporal, no Node, no activities' implementations.
   {
     files: ['src/workflows/**/*.ts'],
     rules: {
+      'no-restricted-imports': [
+        'error',
+        { paths: nodeBuiltins.map((name) => ({ name, message: workflowBuiltinMessage })) },
+      ],
       '@typescript-eslint/no-restricted-imports': [
         'error',
         {
-          paths: nodeBuiltins.map((name) => ({
-            name,
-            message: 'Workflow code must be deterministic: no Node built-ins. Do I/O in an activity.',
-          })),
           patterns: [
             {
               group: ['../activities', '../activities/*'],
               allowTypeImports: true,
-              message: 'Workflows call activities through proxyActivities; import their types only.',
+              message:
+                'Workflows reach activities through proxyActivities(); import their types only (`import type`), ' +
+                'never the implementations, which would pull Node and I/O into the workflow bundle.',
             },
           ],
         },
       ],
       'no-restricted-globals': [
         'error',
-        ...['setTimeout', 'setInterval', 'setImmediate'].map((name) => ({
-          name,
-          message: 'Use sleep() or condition() from @temporalio/workflow: they are durable and replay-safe.',
-        })),
-        { name: 'process', message: 'Workflow code cannot read the environment; pass configuration as workflow input.' },
+        { name: 'setTimeout', message: workflowTimerMessage },
+        { name: 'setInterval', message: workflowTimerMessage },
+        { name: 'setImmediate', message: workflowTimerMessage },
+        {
+          name: 'process',
+          message:
+            'Workflow code cannot read the environment or the process: pass configuration as workflow input ' +
+            'or read it in an activity.',
+        },
+        {
+          name: 'require',
+          message: 'Workflow code is bundled by Temporal: use `import` (and `import type` for activities).',
+        },
       ],
     },
   },
+
+  // Plain JavaScript (this file, jest.config.js): no type information.
   {
-    files: ['**/*.js', '**/*.mjs'],
-    ...tseslint.configs.disableTypeChecked,
+    files: ['**/*.js', '**/*.cjs', '**/*.mjs'],
+    extends: [tseslint.configs.disableTypeChecked],
     languageOptions: { globals: { ...globals.node } },
   },
 );
