@@ -19,6 +19,8 @@ const envSchema = z.object({
   TEMPORAL_ADDRESS: z.string().default('127.0.0.1:7233'),
   TEMPORAL_NAMESPACE: z.string().default('default'),
   TEMPORAL_TASK_QUEUE: z.string().default('durable-commerce'),
+  // The Stripe and Razorpay keys and webhook secrets below are each one's first version in the
+  // keyring, taken in on first start; after that they rotate through the keyring and these are ignored.
   STRIPE_SECRET_KEY: z.string().default('sk_test_DurableCommerceLocal'),
   STRIPE_API_BASE: z.string().url().default('http://127.0.0.1:12111'),
   STRIPE_WEBHOOK_SECRET: z.string().default('whsec_durable_commerce_local'),
@@ -46,6 +48,18 @@ const envSchema = z.object({
   JWT_ROTATION_GRACE: duration.prefault('1h'),
   /** How often the Temporal Schedule rotates the JWT key. */
   JWT_ROTATION_INTERVAL: duration.prefault('90d'),
+  /** How long a rotated-out Stripe or Razorpay key or webhook secret is still accepted. */
+  KEY_ROTATION_GRACE: duration.prefault('24h'),
+  /** How long a rotation waits for an admin (the new secret, a manual step) before it rolls back. */
+  KEY_ROTATION_STEP_TIMEOUT: duration.prefault('7d'),
+  /** Used by the worker to create the two alternating login roles and set their passwords; defaults to DATABASE_URL. */
+  DATABASE_ADMIN_URL: z.string().optional(),
+  /** The alternating login roles are `<prefix>_blue` and `<prefix>_green`, members of the role `<prefix>`. */
+  DATABASE_ROLE_PREFIX: z.string().regex(/^[a-z_][a-z0-9_]{0,40}$/, 'lower-case letters, digits and _').default('durable_commerce_app'),
+  /** How often each process looks for a rotated database login. */
+  DATABASE_LOGIN_REFRESH: duration.prefault('15s'),
+  /** How long the previous database login keeps its password after a rotation; at least 2 × DATABASE_LOGIN_REFRESH. */
+  DATABASE_PASSWORD_GRACE: duration.prefault('10m'),
   /** Master keys encrypting the keyring: `id:base64-32-bytes` pairs, comma-separated; MASTER_KEY_ID encrypts new secrets. */
   MASTER_KEYS: z.string().default('local-1:ZHVyYWJsZS1jb21tZXJjZS1sb2NhbC1tYXN0ZXItayE='),
   MASTER_KEY_ID: z.string().default('local-1'),

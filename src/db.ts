@@ -1,11 +1,69 @@
 import { PrismaPg } from '@prisma/adapter-pg';
+import pg from 'pg';
 import { PrismaClient } from './generated/prisma/client';
 
 export type { PrismaClient };
 
+/**
+ * A pg pool whose login can change while it runs (database password rotation): new connections
+ * use the new login, while connections already in use finish their work on the old one and are
+ * closed when released. Prisma sees one pool throughout.
+ */
+export class SwitchablePool extends pg.Pool {
+  private current: pg.Pool;
+  /** The keyring version of the login in use; undefined means DATABASE_URL's own credentials. */
+  loginKid?: string;
+
+  constructor(private readonly baseConfig: pg.PoolConfig & { connectionString: string }) {
+    super(baseConfig);
+    this.current = this.open(baseConfig.connectionString);
+  }
+
+  private open(connectionString: string): pg.Pool {
+    const pool = new pg.Pool({ ...this.baseConfig, connectionString });
+    pool.on('error', (error) => this.emit('error', error)); // an idle connection lost: Prisma listens here
+    return pool;
+  }
+
+  /** From now on, connect as `login`; the previous pool drains and closes. */
+  use(login: { user: string; password: string }, kid: string): void {
+    if (kid === this.loginKid) return;
+    const previous = this.current;
+    this.current = this.open(withLogin(this.baseConfig.connectionString, login));
+    this.loginKid = kid;
+    previous.end().catch((error: unknown) => this.emit('error', error));
+  }
+
+  // Prisma's adapter uses only connect(), query() and end() of its pool.
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  override connect(...args: any[]): any {
+    return (this.current.connect as (...a: unknown[]) => unknown)(...args);
+  }
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  override query(...args: any[]): any {
+    return (this.current.query as (...a: unknown[]) => unknown)(...args);
+  }
+  override async end(): Promise<void> {
+    await this.current.end();
+  }
+}
+
+/** `connectionString` with its user and password replaced. */
+export function withLogin(connectionString: string, login: { user: string; password: string }): string {
+  const url = new URL(connectionString);
+  url.username = encodeURIComponent(login.user);
+  url.password = encodeURIComponent(login.password);
+  return url.toString();
+}
+
 export function createPrisma(databaseUrl: string, maxConnections = 10): PrismaClient {
-  const adapter = new PrismaPg({ connectionString: databaseUrl, max: maxConnections });
-  return new PrismaClient({ adapter });
+  return createDatabase(databaseUrl, maxConnections).prisma;
+}
+
+/** A Prisma client and its pool (whose login can rotate); $disconnect() ends the pool. */
+export function createDatabase(databaseUrl: string, maxConnections = 10): { prisma: PrismaClient; pool: SwitchablePool } {
+  const pool = new SwitchablePool({ connectionString: databaseUrl, max: maxConnections });
+  return { prisma: new PrismaClient({ adapter: new PrismaPg(pool, { disposeExternalPool: true }) }), pool };
 }
 
 /** True when `error` is a unique-constraint violation, whether raised by Prisma or by raw SQL. */

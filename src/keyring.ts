@@ -3,6 +3,11 @@
  * until its grace ends) or RETIRED, encrypted at rest with AES-256-GCM under a master key whose
  * id is stored with every ciphertext, so master keys can rotate too. Secrets leave this module
  * only to the code that uses them; never into logs or Temporal history.
+ *
+ * The first version of each provider secret (and of the JWT key) is the value configured in the
+ * environment, taken in on first use; from then on the keyring is the source of truth and the
+ * environment value is ignored. The database password has no first version: until its first
+ * rotation the processes use DATABASE_URL's credentials.
  */
 import { createCipheriv, createDecipheriv, randomBytes, randomUUID } from 'node:crypto';
 import { parseMasterKeys } from './codec';
@@ -10,16 +15,48 @@ import type { Config } from './config';
 import { isUniqueViolation, type PrismaClient } from './db';
 import type { SecretVersion } from './generated/prisma/client';
 
-export type SecretPurpose = 'JWT_SIGNING';
+export const secretPurposes = ['JWT_SIGNING', 'STRIPE_API_KEY', 'STRIPE_WEBHOOK_SECRET', 'RAZORPAY_KEY', 'RAZORPAY_WEBHOOK_SECRET', 'DATABASE_PASSWORD'] as const;
+export type SecretPurpose = (typeof secretPurposes)[number];
 export const JWT_SIGNING: SecretPurpose = 'JWT_SIGNING';
+
+/** Key ids read `<prefix>-<version>`, so an operator can tell what a kid is for at a glance. */
+const kidPrefix: Record<SecretPurpose, string> = {
+  JWT_SIGNING: 'jwt',
+  STRIPE_API_KEY: 'stripe-api-key',
+  STRIPE_WEBHOOK_SECRET: 'stripe-webhook-secret',
+  RAZORPAY_KEY: 'razorpay-key',
+  RAZORPAY_WEBHOOK_SECRET: 'razorpay-webhook-secret',
+  DATABASE_PASSWORD: 'database-password',
+};
+
+/** A Razorpay key is a pair; the keyring stores it as JSON. */
+export interface RazorpayKey {
+  keyId: string;
+  keySecret: string;
+}
+/** The database login in use: one of the two alternating roles and its password, stored as JSON. */
+export interface DatabaseLogin {
+  user: string;
+  password: string;
+}
+
+export type KeyringConfig = Pick<
+  Config,
+  'MASTER_KEYS' | 'MASTER_KEY_ID' | 'JWT_SECRET' | 'JWT_KEY_ID' | 'STRIPE_SECRET_KEY' | 'STRIPE_WEBHOOK_SECRET' | 'RAZORPAY_KEY_ID' | 'RAZORPAY_KEY_SECRET' | 'RAZORPAY_WEBHOOK_SECRET'
+>;
+
+export interface Secret {
+  kid: string;
+  secret: string;
+}
 
 export class Keyring {
   private readonly masterKeys: Map<string, Buffer>;
-  private bootstrapped?: Promise<void>;
+  private readonly bootstrapped = new Map<SecretPurpose, Promise<void>>();
 
   constructor(
     private readonly prisma: PrismaClient,
-    private readonly config: Pick<Config, 'MASTER_KEYS' | 'MASTER_KEY_ID' | 'JWT_SECRET' | 'JWT_KEY_ID'>,
+    private readonly config: KeyringConfig,
   ) {
     this.masterKeys = parseMasterKeys(config);
   }
@@ -39,74 +76,144 @@ export class Keyring {
     return Buffer.concat([decipher.update(Buffer.from(row.ciphertext, 'base64')), decipher.final()]).toString('utf8');
   }
 
-  /** The first JWT key is JWT_SECRET under JWT_KEY_ID, taken in on first use (once per process). */
-  private bootstrapJwtKey(): Promise<void> {
-    this.bootstrapped ??= this.takeInFirstJwtKey().catch((error: unknown) => {
-      this.bootstrapped = undefined; // try again next time
-      throw error;
-    });
-    return this.bootstrapped;
+  /** The configured first version of `purpose`, if it has one. */
+  private firstVersion(purpose: SecretPurpose): Secret | undefined {
+    const c = this.config;
+    const first: Record<SecretPurpose, string | undefined> = {
+      JWT_SIGNING: c.JWT_SECRET,
+      STRIPE_API_KEY: c.STRIPE_SECRET_KEY,
+      STRIPE_WEBHOOK_SECRET: c.STRIPE_WEBHOOK_SECRET,
+      RAZORPAY_KEY: JSON.stringify({ keyId: c.RAZORPAY_KEY_ID, keySecret: c.RAZORPAY_KEY_SECRET } satisfies RazorpayKey),
+      RAZORPAY_WEBHOOK_SECRET: c.RAZORPAY_WEBHOOK_SECRET,
+      DATABASE_PASSWORD: undefined,
+    };
+    const secret = first[purpose];
+    if (secret === undefined) return undefined;
+    return { kid: purpose === JWT_SIGNING ? c.JWT_KEY_ID : `${kidPrefix[purpose]}-1`, secret };
   }
 
-  private async takeInFirstJwtKey(): Promise<void> {
-    if (await this.prisma.secretVersion.count({ where: { purpose: JWT_SIGNING } })) return;
+  /** Takes in the configured first version of `purpose` when the keyring has none (once per process). */
+  private bootstrap(purpose: SecretPurpose): Promise<void> {
+    let done = this.bootstrapped.get(purpose);
+    if (!done) {
+      done = this.takeInFirstVersion(purpose).catch((error: unknown) => {
+        this.bootstrapped.delete(purpose); // try again next time
+        throw error;
+      });
+      this.bootstrapped.set(purpose, done);
+    }
+    return done;
+  }
+
+  private async takeInFirstVersion(purpose: SecretPurpose): Promise<void> {
+    const first = this.firstVersion(purpose);
+    if (!first || (await this.prisma.secretVersion.count({ where: { purpose } }))) return;
     try {
       await this.prisma.secretVersion.create({
-        data: { id: randomUUID(), purpose: JWT_SIGNING, version: 1, kid: this.config.JWT_KEY_ID, status: 'ACTIVE', activatedAt: new Date(), ...this.encrypt(this.config.JWT_SECRET) },
+        data: { id: randomUUID(), purpose, version: 1, kid: first.kid, status: 'ACTIVE', activatedAt: new Date(), ...this.encrypt(first.secret) },
       });
     } catch (error) {
       if (!isUniqueViolation(error)) throw error; // another process took it in first
     }
   }
 
-  async active(purpose: SecretPurpose): Promise<{ kid: string; secret: string }> {
-    if (purpose === JWT_SIGNING) await this.bootstrapJwtKey();
-    const row = await this.prisma.secretVersion.findFirstOrThrow({ where: { purpose, status: 'ACTIVE' } });
+  /** The ACTIVE version: what signs, calls and connects from now on. */
+  async active(purpose: SecretPurpose): Promise<Secret> {
+    const row = await this.activeRow(purpose);
+    if (!row) throw new Error(`the keyring has no active ${purpose}`);
     return { kid: row.kid, secret: this.decrypt(row) };
+  }
+
+  /** Like active(), for a purpose that may have no version yet (the database password). */
+  async activeIfAny(purpose: SecretPurpose): Promise<Secret | undefined> {
+    const row = await this.activeRow(purpose);
+    return row ? { kid: row.kid, secret: this.decrypt(row) } : undefined;
+  }
+
+  private async activeRow(purpose: SecretPurpose): Promise<SecretVersion | null> {
+    await this.bootstrap(purpose);
+    return this.prisma.secretVersion.findFirst({ where: { purpose, status: 'ACTIVE' } });
   }
 
   /** The secret for `kid` if it may still be used to verify: ACTIVE, or RETIRING within its grace. */
   async accepted(purpose: SecretPurpose, kid: string): Promise<string | undefined> {
-    if (purpose === JWT_SIGNING) await this.bootstrapJwtKey();
+    await this.bootstrap(purpose);
     const row = await this.prisma.secretVersion.findUnique({ where: { kid } });
-    if (!row || row.purpose !== purpose) return undefined;
-    const usable = row.status === 'ACTIVE' || (row.status === 'RETIRING' && row.retiringUntil !== null && row.retiringUntil > new Date());
-    return usable ? this.decrypt(row) : undefined;
+    return row && row.purpose === purpose && isAccepted(row) ? this.decrypt(row) : undefined;
   }
 
-  /** Stages a new version (generated when no value is given); answers its kid, never the secret. */
+  /** Every version that may still be used to verify (webhook signatures): the ACTIVE one first. */
+  async acceptedAll(purpose: SecretPurpose): Promise<Secret[]> {
+    await this.bootstrap(purpose);
+    const rows = await this.prisma.secretVersion.findMany({ where: { purpose, status: { in: ['ACTIVE', 'RETIRING'] } }, orderBy: { version: 'desc' } });
+    return rows
+      .filter(isAccepted)
+      .sort((a, b) => Number(b.status === 'ACTIVE') - Number(a.status === 'ACTIVE'))
+      .map((row) => ({ kid: row.kid, secret: this.decrypt(row) }));
+  }
+
+  /**
+   * Stages a new version (a random one when no value is given) and answers its kid, never the
+   * secret. The caller chooses the version's id, so a retried stage finds its own version.
+   */
   async stage(purpose: SecretPurpose, versionId: string, value?: string): Promise<{ kid: string; version: number }> {
-    // The rotation chooses the version's id, so a retried stage finds its own version instead of adding one.
     const existing = await this.prisma.secretVersion.findUnique({ where: { id: versionId } });
     if (existing) return { kid: existing.kid, version: existing.version };
-    await this.bootstrapJwtKey();
-    const latest = await this.prisma.secretVersion.findFirst({ where: { purpose }, orderBy: { version: 'desc' } });
-    const version = (latest?.version ?? 0) + 1;
-    const kid = `jwt-${version}`;
-    await this.prisma.secretVersion.create({
-      data: { id: versionId, purpose, version, kid, status: 'STAGED', ...this.encrypt(value ?? randomBytes(64).toString('base64url')) },
-    });
-    return { kid, version };
+    await this.bootstrap(purpose);
+    for (;;) {
+      const latest = await this.prisma.secretVersion.findFirst({ where: { purpose }, orderBy: { version: 'desc' } });
+      const version = (latest?.version ?? 0) + 1;
+      const kid = `${kidPrefix[purpose]}-${version}`;
+      try {
+        await this.prisma.secretVersion.create({
+          data: { id: versionId, purpose, version, kid, status: 'STAGED', ...this.encrypt(value ?? randomBytes(64).toString('base64url')) },
+        });
+        return { kid, version };
+      } catch (error) {
+        if (!isUniqueViolation(error)) throw error; // a concurrent stage took this version number: take the next
+        const mine = await this.prisma.secretVersion.findUnique({ where: { id: versionId } });
+        if (mine) return { kid: mine.kid, version: mine.version };
+      }
+    }
   }
 
-  async staged(kid: string): Promise<string> {
+  /** Any version's secret, by kid (verification of a STAGED version). */
+  async secretOf(kid: string): Promise<string> {
     return this.decrypt(await this.prisma.secretVersion.findUniqueOrThrow({ where: { kid } }));
   }
 
-  /** Makes `kid` ACTIVE; the previous ACTIVE version is RETIRING until `graceMs` from now. */
-  async promote(purpose: SecretPurpose, kid: string, graceMs: number): Promise<{ retiringKid?: string; retiringUntil?: string }> {
+  /** Status and purpose of a version, no secret. */
+  async describe(kid: string): Promise<{ purpose: string; status: SecretVersion['status'] } | undefined> {
+    const row = await this.prisma.secretVersion.findUnique({ where: { kid }, select: { purpose: true, status: true } });
+    return row ?? undefined;
+  }
+
+  /**
+   * Makes `kid` ACTIVE; the previous ACTIVE version becomes RETIRING, accepted until `graceMs`
+   * from now, or until startGrace() when `graceMs` is null (the provider still uses it).
+   */
+  async promote(purpose: SecretPurpose, kid: string, graceMs: number | null): Promise<{ retiringKid?: string; retiringUntil?: string }> {
     return this.prisma.$transaction(async (tx) => {
       const target = await tx.secretVersion.findUniqueOrThrow({ where: { kid } });
       if (target.status === 'ACTIVE') {
+        // Promoted already (a retried activity): answer what the first promotion did.
         const retiring = await tx.secretVersion.findFirst({ where: { purpose, status: 'RETIRING' }, orderBy: { version: 'desc' } });
         return { retiringKid: retiring?.kid, retiringUntil: retiring?.retiringUntil?.toISOString() };
       }
-      const retiringUntil = new Date(Date.now() + graceMs);
+      if (target.status !== 'STAGED') throw new Error(`${kid} is ${target.status}; only a STAGED version can be promoted`);
+      const retiringUntil = graceMs === null ? null : new Date(Date.now() + graceMs);
       const previous = await tx.secretVersion.findFirst({ where: { purpose, status: 'ACTIVE' } });
       if (previous) await tx.secretVersion.update({ where: { id: previous.id }, data: { status: 'RETIRING', retiringUntil } });
       await tx.secretVersion.update({ where: { kid }, data: { status: 'ACTIVE', activatedAt: new Date() } });
-      return { retiringKid: previous?.kid, retiringUntil: previous ? retiringUntil.toISOString() : undefined };
+      return { retiringKid: previous?.kid, retiringUntil: retiringUntil?.toISOString() };
     });
+  }
+
+  /** Starts the grace of a RETIRING version held open by promote(…, null); answers its end. */
+  async startGrace(kid: string, graceMs: number): Promise<{ retiringUntil: string }> {
+    await this.prisma.secretVersion.updateMany({ where: { kid, status: 'RETIRING', retiringUntil: null }, data: { retiringUntil: new Date(Date.now() + graceMs) } });
+    const row = await this.prisma.secretVersion.findUniqueOrThrow({ where: { kid } });
+    return { retiringUntil: (row.retiringUntil ?? new Date()).toISOString() };
   }
 
   /** RETIRING (or a STAGED version rolled back) becomes RETIRED. */
@@ -114,8 +221,15 @@ export class Keyring {
     await this.prisma.secretVersion.updateMany({ where: { kid, status: { in: ['RETIRING', 'STAGED'] } }, data: { status: 'RETIRED', retiredAt: new Date() } });
   }
 
+  /** Every version of every purpose, without secrets. */
   async list() {
+    for (const purpose of secretPurposes) await this.bootstrap(purpose);
     const rows = await this.prisma.secretVersion.findMany({ orderBy: [{ purpose: 'asc' }, { version: 'asc' }] });
     return rows.map(({ purpose, version, kid, status, masterKeyId, createdAt, activatedAt, retiringUntil, retiredAt }) => ({ purpose, version, kid, status, masterKeyId, createdAt, activatedAt, retiringUntil, retiredAt }));
   }
+}
+
+/** ACTIVE, or RETIRING with its grace still running (or not yet started). */
+function isAccepted(row: SecretVersion): boolean {
+  return row.status === 'ACTIVE' || (row.status === 'RETIRING' && (row.retiringUntil === null || row.retiringUntil > new Date()));
 }

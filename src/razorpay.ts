@@ -6,6 +6,7 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import Razorpay from 'razorpay';
 import type { Config } from './config';
+import type { Keyring, RazorpayKey } from './keyring';
 
 export interface RazorpayPayment {
   id: string;
@@ -19,8 +20,12 @@ export interface RazorpayPayment {
 }
 
 export interface RazorpayGateway {
+  /** The public key id the browser's Razorpay Checkout needs alongside the order id. */
+  keyId(): Promise<string>;
   createOrder(input: { amount: number; currency: string; receipt: string; notes: Record<string, string> }): Promise<{ id: string }>;
   orderPayments(razorpayOrderId: string): Promise<RazorpayPayment[]>;
+  /** Proves the key works: an authenticated read that changes nothing. */
+  verifyCredentials(): Promise<void>;
   /** Refunds `paymentId` once per `key`: an earlier refund carrying the same key is returned instead. */
   refundOnce(paymentId: string, amount: number, key: string): Promise<{ id: string }>;
 }
@@ -31,15 +36,23 @@ export function isPermanentRazorpayError(error: unknown): error is { statusCode:
   return typeof status === 'number' && status >= 400 && status < 500;
 }
 
-export function createRazorpayGateway(config: Pick<Config, 'RAZORPAY_KEY_ID' | 'RAZORPAY_KEY_SECRET' | 'RAZORPAY_API_BASE'>): RazorpayGateway {
-  const client = new Razorpay({ key_id: config.RAZORPAY_KEY_ID, key_secret: config.RAZORPAY_KEY_SECRET });
+/** The Razorpay API with one fixed key (key verification, tests). */
+export function createRazorpayGateway(config: Pick<Config, 'RAZORPAY_API_BASE'>, key: RazorpayKey): RazorpayGateway {
+  const client = new Razorpay({ key_id: key.keyId, key_secret: key.keySecret });
   // The client has no option for its host; its axios instance does.
-  (client as unknown as { api: { rq: { defaults: { baseURL: string; timeout: number } } } }).api.rq.defaults.baseURL = config.RAZORPAY_API_BASE;
-  (client as unknown as { api: { rq: { defaults: { timeout: number } } } }).api.rq.defaults.timeout = 10_000;
+  const { defaults } = (client as unknown as { api: { rq: { defaults: { baseURL: string; timeout: number } } } }).api.rq;
+  defaults.baseURL = config.RAZORPAY_API_BASE;
+  defaults.timeout = 10_000;
   return {
+    async keyId() {
+      return key.keyId;
+    },
     async createOrder(input) {
       const order = await client.orders.create({ amount: input.amount, currency: input.currency, receipt: input.receipt, notes: input.notes });
       return { id: order.id };
+    },
+    async verifyCredentials() {
+      await client.orders.all({ count: 1 });
     },
     async orderPayments(razorpayOrderId) {
       const { items } = await client.orders.fetchPayments(razorpayOrderId);
@@ -63,6 +76,27 @@ export function createRazorpayGateway(config: Pick<Config, 'RAZORPAY_KEY_ID' | '
         throw error;
       }
     },
+  };
+}
+
+/**
+ * The Razorpay API with the keyring's ACTIVE `RAZORPAY_KEY`, read on every call, so a rotated
+ * key is used from the next call on (one client per key version).
+ */
+export function keyringRazorpayGateway(config: Pick<Config, 'RAZORPAY_API_BASE'>, keyring: Keyring): RazorpayGateway {
+  const gateways = new Map<string, RazorpayGateway>();
+  const current = async () => {
+    const { kid, secret } = await keyring.active('RAZORPAY_KEY');
+    let gateway = gateways.get(kid);
+    if (!gateway) gateways.set(kid, (gateway = createRazorpayGateway(config, JSON.parse(secret) as RazorpayKey)));
+    return gateway;
+  };
+  return {
+    keyId: async () => (await current()).keyId(),
+    createOrder: async (input) => (await current()).createOrder(input),
+    orderPayments: async (id) => (await current()).orderPayments(id),
+    verifyCredentials: async () => (await current()).verifyCredentials(),
+    refundOnce: async (paymentId, amount, key) => (await current()).refundOnce(paymentId, amount, key),
   };
 }
 

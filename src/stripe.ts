@@ -1,16 +1,28 @@
 import Stripe from 'stripe';
 import type { Config } from './config';
+import type { Keyring } from './keyring';
 
-/** The Stripe client, pointed at STRIPE_API_BASE (stripe-mock locally, api.stripe.com in production). */
-export function createStripe(config: Pick<Config, 'STRIPE_SECRET_KEY' | 'STRIPE_API_BASE'>): Stripe {
+/**
+ * The Stripe client, pointed at STRIPE_API_BASE (stripe-mock locally, api.stripe.com in
+ * production). Given the keyring, every request is signed with the ACTIVE `STRIPE_API_KEY`
+ * read as it is sent, so a rotated key is used from the next call on, in every process.
+ */
+export function createStripe(config: Pick<Config, 'STRIPE_API_BASE'>, key: Keyring | string): Stripe {
   const base = new URL(config.STRIPE_API_BASE);
   const protocol = base.protocol === 'http:' ? 'http' : 'https';
-  return new Stripe(config.STRIPE_SECRET_KEY, {
+  const options: Stripe.StripeConfig = {
     host: base.hostname,
     port: base.port ? Number(base.port) : protocol === 'http' ? 80 : 443,
     protocol,
     // Temporal retries activities; one retry here covers a dropped connection cheaply.
     maxNetworkRetries: 1,
     timeout: 10_000,
+  };
+  if (typeof key === 'string') return new Stripe(key, options);
+  return new Stripe('', {
+    ...options,
+    authenticator: async (request) => {
+      request.headers.Authorization = `Bearer ${(await key.active('STRIPE_API_KEY')).secret}`;
+    },
   });
 }

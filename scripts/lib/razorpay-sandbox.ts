@@ -104,7 +104,19 @@ export async function startRazorpaySandbox(options: {
         }
         return send(res, 200, { paymentId, delivered: Object.keys(webhooks) });
       }
+      // Sandbox control: generating a key pair in the dashboard (a key rotation in local development).
+      if (req.method === 'POST' && url.pathname === '/sandbox/keys') {
+        const input = await body(req);
+        if (typeof input.keyId !== 'string' || typeof input.keySecret !== 'string') return fail(res, 400, 'BAD_REQUEST_ERROR', 'keyId and keySecret are required');
+        sandbox.addKey(input.keyId, input.keySecret);
+        return send(res, 200, { keyId: input.keyId });
+      }
       if (!authorised(req)) return fail(res, 401, 'BAD_REQUEST_ERROR', 'Authentication failed');
+      if (req.method === 'GET' && url.pathname === '/v1/orders') {
+        const count = Number(url.searchParams.get('count') ?? 10);
+        const items = [...orders.values()].reverse().slice(0, count);
+        return send(res, 200, { entity: 'collection', count: items.length, items });
+      }
       if (req.method === 'POST' && url.pathname === '/v1/orders') {
         const input = await body(req);
         if (!Number.isInteger(input.amount) || (input.amount as number) < 100) {

@@ -4,7 +4,7 @@ import type { PrismaClient } from '../db';
 import type { Keyring } from '../keyring';
 import type { RazorpayGateway } from '../razorpay';
 import { emailActivities } from './email';
-import { keyActivities } from './keys';
+import { keyActivities, type KeyConfig } from './keys';
 import { orderActivities } from './order';
 import { paymentActivities } from './payment';
 import { refundActivities } from './refund';
@@ -14,22 +14,22 @@ export interface ActivityDeps {
   prisma: PrismaClient;
   stripe: Stripe;
   razorpay: RazorpayGateway;
-  /** Public key id the browser's Razorpay Checkout needs alongside the order id. */
-  razorpayKeyId: string;
   mailer: Transporter;
   mailFrom: string;
   keyring: Keyring;
+  /** Where keys are verified (provider APIs) and the database logins are administered. */
+  keyConfig: KeyConfig;
 }
 
 /** Every activity, bound to its dependencies; the worker registers the result. */
 export function createActivities(deps: ActivityDeps) {
   return {
     ...orderActivities(deps.prisma),
-    ...paymentActivities(deps.prisma, deps.stripe, deps.razorpay, deps.razorpayKeyId),
+    ...paymentActivities(deps.prisma, deps.stripe, deps.razorpay),
     ...refundActivities(deps.prisma, deps.stripe, deps.razorpay),
     ...emailActivities(deps.prisma, deps.mailer, deps.mailFrom),
     ...webhookActivities(deps.prisma),
-    ...keyActivities(deps.prisma, deps.keyring),
+    ...keyActivities(deps.prisma, deps.keyring, deps.keyConfig),
   };
 }
 

@@ -18,7 +18,7 @@ export interface ProviderPaymentStatus {
   failureReason?: string;
 }
 
-export function paymentActivities(prisma: PrismaClient, stripe: Stripe, razorpay: RazorpayGateway, razorpayKeyId: string) {
+export function paymentActivities(prisma: PrismaClient, stripe: Stripe, razorpay: RazorpayGateway) {
   return {
     /** Opens payment attempt `attempt` of an order: a PaymentIntent with the order id in its metadata. */
     async createPaymentIntent(input: {
@@ -80,7 +80,7 @@ export function paymentActivities(prisma: PrismaClient, stripe: Stripe, razorpay
           currency: input.currency,
         },
       });
-      return { razorpayOrderId, keyId: razorpayKeyId };
+      return { razorpayOrderId, keyId: await razorpay.keyId() };
     },
 
     /** Asks the provider where a payment attempt stands (the runbook's manual dashboard check). */

@@ -47,6 +47,8 @@ const failureStatus: Record<string, number> = {
   [ErrorCode.REFUND_ALREADY_DECIDED]: 409,
   [ErrorCode.SELF_APPROVAL]: 403,
   [ErrorCode.NOT_AN_ADMIN]: 403,
+  [ErrorCode.INVALID_ROTATION_STATE]: 409,
+  [ErrorCode.UNKNOWN_MANUAL_STEP]: 404,
   FORBIDDEN: 403,
   VALIDATION: 400,
 };

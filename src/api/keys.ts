@@ -1,44 +1,49 @@
-import { randomUUID } from 'node:crypto';
 import { Router } from 'express';
 import { z } from 'zod';
-import { audit } from '../audit';
-import type { KeyRotationInput, keyRotationWorkflow } from '../workflows/key-rotation';
+import { secretPurposes } from '../keyring';
+import { confirmRotationStep, keyRotationView, startKeyRotation, supplyRotationSecret } from '../operations/keys';
 import { authenticate, currentUser, requireRole } from './auth';
 import type { ApiDeps } from './deps';
-import { HttpError, parse } from './errors';
+import { parse } from './errors';
 
-// Purposes the keyring knows; only JWT signing keys rotate through a workflow so far.
-const purposes = ['JWT_SIGNING', 'STRIPE_API_KEY', 'STRIPE_WEBHOOK_SECRET', 'RAZORPAY_KEY', 'RAZORPAY_WEBHOOK_SECRET', 'DATABASE_PASSWORD'] as const;
-const rotateBody = z.object({ purpose: z.enum(purposes), revokeSessions: z.boolean().default(false), reason: z.string().trim().min(1).max(500) });
+const reason = z.string().trim().min(1).max(500);
+const rotateBody = z.object({ purpose: z.enum(secretPurposes), revokeSessions: z.boolean().default(false), reason });
+const rotationParams = z.object({ workflowId: z.string().min(1).max(200) });
+const stepParams = rotationParams.extend({ stepId: z.string().min(1).max(100) });
+// A secret as copied from a dashboard: one line, no spaces.
+const secretValue = z.string().regex(/^\S+$/, 'one line without spaces').max(500);
+const secretBody = z.union([z.object({ secret: secretValue }).strict(), z.object({ keyId: secretValue, keySecret: secretValue }).strict()]);
+const confirmBody = z.object({ note: z.string().trim().max(500).optional() });
+const keysQuery = z.object({ purpose: z.enum(secretPurposes).optional() });
 
+/** The keyring and its rotations, admins only; every action is audited. */
 export function keysRouter(deps: ApiDeps): Router {
-  const { config, temporal, keyring, prisma } = deps;
+  const { keyring } = deps;
   const router = Router();
   const admin = [authenticate(deps), requireRole('ADMIN')];
 
   router.post('/admin/keys/rotate', ...admin, async (req, res) => {
-    const body = parse(rotateBody, req.body);
-    if (body.purpose !== 'JWT_SIGNING') {
-      throw new HttpError(400, 'ROTATION_NOT_AVAILABLE', `Rotating ${body.purpose} through a workflow is not available yet; only JWT_SIGNING is`);
-    }
-    const actorId = currentUser(req).id;
-    const rotationId = randomUUID();
-    const workflowId = `key-rotation-${body.purpose}-${rotationId}`;
-    const input: KeyRotationInput = {
-      purpose: body.purpose,
-      requestedBy: { id: actorId, role: 'ADMIN' },
-      reason: body.reason,
-      revokeSessions: body.revokeSessions,
-      // Never shorter than a token's lifetime, so no token in use is cut off by the rotation.
-      graceMs: Math.max(config.JWT_ROTATION_GRACE, config.JWT_TTL),
-    };
-    await temporal.workflow.start<typeof keyRotationWorkflow>('keyRotationWorkflow', { workflowId, taskQueue: config.TEMPORAL_TASK_QUEUE, args: [input] });
-    await audit(prisma, { actorId, action: 'KEY_ROTATION_STARTED', targetType: 'key_rotation', targetId: workflowId, reason: body.reason, after: { purpose: body.purpose, revokeSessions: body.revokeSessions } });
-    res.status(202).json({ rotationId, workflowId, purpose: body.purpose });
+    const started = await startKeyRotation(deps, parse(rotateBody, req.body), currentUser(req).id);
+    res.status(202).json({ ...started, view: await keyRotationView(deps, started.workflowId).catch(() => undefined) });
   });
 
-  router.get('/admin/keys', ...admin, async (_req, res) => {
-    res.json({ keys: await keyring.list() });
+  router.get('/admin/keys/rotations/:workflowId', ...admin, async (req, res) => {
+    res.json(await keyRotationView(deps, parse(rotationParams, req.params).workflowId));
+  });
+
+  router.post('/admin/keys/rotations/:workflowId/secret', ...admin, async (req, res) => {
+    const { workflowId } = parse(rotationParams, req.params);
+    res.json(await supplyRotationSecret(deps, workflowId, parse(secretBody, req.body), currentUser(req).id));
+  });
+
+  router.post('/admin/keys/rotations/:workflowId/steps/:stepId/confirm', ...admin, async (req, res) => {
+    const { workflowId, stepId } = parse(stepParams, req.params);
+    res.json(await confirmRotationStep(deps, workflowId, stepId, parse(confirmBody, req.body ?? {}).note, currentUser(req).id));
+  });
+
+  router.get('/admin/keys', ...admin, async (req, res) => {
+    const { purpose } = parse(keysQuery, req.query);
+    res.json({ keys: (await keyring.list()).filter((key) => !purpose || key.purpose === purpose) });
   });
 
   return router;

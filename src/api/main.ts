@@ -1,5 +1,6 @@
 import { loadConfig } from '../config';
-import { createPrisma } from '../db';
+import { followDatabaseLogin } from '../database-login';
+import { createDatabase } from '../db';
 import { logger } from '../logger';
 import { Keyring } from '../keyring';
 import { createStripe } from '../stripe';
@@ -8,12 +9,15 @@ import { createApp } from './app';
 
 async function main(): Promise<void> {
   const config = loadConfig();
-  const prisma = createPrisma(config.DATABASE_URL);
+  const { prisma, pool } = createDatabase(config.DATABASE_URL);
+  const keyring = new Keyring(prisma, config);
+  const stopFollowing = await followDatabaseLogin(pool, keyring, config.DATABASE_LOGIN_REFRESH, logger);
   const temporal = await connectClient(config);
-  const app = createApp({ config, prisma, temporal, stripe: createStripe(config), logger, keyring: new Keyring(prisma, config) });
+  const app = createApp({ config, prisma, temporal, stripe: createStripe(config, keyring), logger, keyring });
   const server = app.listen(config.PORT, () => logger.info({ port: config.PORT }, 'API listening'));
   const shutdown = () => {
     server.close(async () => {
+      stopFollowing();
       await prisma.$disconnect();
       await temporal.connection.close();
       process.exit(0);

@@ -12,7 +12,7 @@ const rawBody = express.raw({ type: () => true, limit: '512kb' });
 const HANDOFF_DEADLINE_MS = 5_000;
 
 export function paymentsRouter(deps: ApiDeps): Router {
-  const { prisma, stripe, config, logger } = deps;
+  const { prisma, stripe, config, logger, keyring } = deps;
   const router = Router();
 
   function rejectSignature(provider: string, reason: string, code = 'INVALID_SIGNATURE'): never {
@@ -52,12 +52,18 @@ export function paymentsRouter(deps: ApiDeps): Router {
   router.post('/api/payments/stripe/webhook', rawBody, async (req, res) => {
     const signature = req.header('stripe-signature');
     if (!signature) rejectSignature('STRIPE', 'no Stripe-Signature header', 'MISSING_SIGNATURE');
-    let event: Stripe.Event;
-    try {
-      event = stripe.webhooks.constructEvent(req.body as Buffer, signature, config.STRIPE_WEBHOOK_SECRET, config.STRIPE_WEBHOOK_TOLERANCE / 1000);
-    } catch (error) {
-      rejectSignature('STRIPE', (error as Error).message);
+    // Every secret still accepted (the active one, and one rotated out within its grace) may have signed it.
+    let event: Stripe.Event | undefined;
+    let failure = 'no webhook secret is active';
+    for (const { secret } of await keyring.acceptedAll('STRIPE_WEBHOOK_SECRET')) {
+      try {
+        event = stripe.webhooks.constructEvent(req.body as Buffer, signature, secret, config.STRIPE_WEBHOOK_TOLERANCE / 1000);
+        break;
+      } catch (error) {
+        failure = (error as Error).message;
+      }
     }
+    if (!event) rejectSignature('STRIPE', failure);
     await accept(res, read(() => stripeWebhookInput(event)), event);
   });
 
@@ -65,7 +71,8 @@ export function paymentsRouter(deps: ApiDeps): Router {
     const signature = req.header('x-razorpay-signature');
     if (!signature) rejectSignature('RAZORPAY', 'no X-Razorpay-Signature header', 'MISSING_SIGNATURE');
     const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
-    if (!verifyRazorpaySignature(body, signature, config.RAZORPAY_WEBHOOK_SECRET)) rejectSignature('RAZORPAY', 'HMAC mismatch');
+    const secrets = await keyring.acceptedAll('RAZORPAY_WEBHOOK_SECRET');
+    if (!secrets.some(({ secret }) => verifyRazorpaySignature(body, signature, secret))) rejectSignature('RAZORPAY', 'HMAC mismatch');
     const eventId = req.header('x-razorpay-event-id');
     if (!eventId) throw new HttpError(400, 'MALFORMED_EVENT', 'The X-Razorpay-Event-Id header is missing');
     const payload = read(() => {

@@ -3,9 +3,11 @@ import nodemailer from 'nodemailer';
 import { createActivities, type Activities } from '../activities';
 import { dataConverterFor } from '../codec';
 import type { Config } from '../config';
-import { createPrisma } from '../db';
+import { followDatabaseLogin } from '../database-login';
+import { createDatabase, type PrismaClient } from '../db';
 import { Keyring } from '../keyring';
-import { createRazorpayGateway } from '../razorpay';
+import { logger } from '../logger';
+import { keyringRazorpayGateway } from '../razorpay';
 import { createStripe } from '../stripe';
 
 export interface OrderWorkerOptions {
@@ -22,18 +24,25 @@ export interface OrderWorkerOptions {
 /** The worker for the task queue every durable-commerce workflow and activity runs on. */
 export async function createOrderWorker(options: OrderWorkerOptions): Promise<{ worker: Worker; close: () => Promise<void> }> {
   const { config } = options;
-  const prisma = options.activities ? undefined : createPrisma(config.DATABASE_URL);
-  const real = () =>
+  const database = options.activities ? undefined : createDatabase(config.DATABASE_URL);
+  const real = (prisma: PrismaClient, keyring: Keyring) =>
     createActivities({
-      prisma: prisma!,
-      stripe: createStripe(config),
-      razorpay: createRazorpayGateway(config),
-      razorpayKeyId: config.RAZORPAY_KEY_ID,
+      prisma,
+      // Provider keys come from the keyring on every call, so a rotation takes effect at once.
+      stripe: createStripe(config, keyring),
+      razorpay: keyringRazorpayGateway(config, keyring),
       mailer: nodemailer.createTransport(config.SMTP_URL),
       mailFrom: config.MAIL_FROM,
-      keyring: new Keyring(prisma!, config),
+      keyring,
+      keyConfig: config,
     });
-  const activities = options.activities ?? (options.wrapActivities ?? ((a: Activities) => a))(real());
+  let stopFollowing = () => {};
+  let activities = options.activities;
+  if (database) {
+    const keyring = new Keyring(database.prisma, config);
+    stopFollowing = await followDatabaseLogin(database.pool, keyring, config.DATABASE_LOGIN_REFRESH, logger);
+    activities = (options.wrapActivities ?? ((a: Activities) => a))(real(database.prisma, keyring));
+  }
   const worker = await Worker.create({
     connection: options.connection,
     namespace: config.TEMPORAL_NAMESPACE,
@@ -42,5 +51,11 @@ export async function createOrderWorker(options: OrderWorkerOptions): Promise<{ 
     dataConverter: dataConverterFor(config),
     ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: require.resolve('../workflows') }),
   });
-  return { worker, close: async () => prisma?.$disconnect() };
+  return {
+    worker,
+    close: async () => {
+      stopFollowing();
+      await database?.prisma.$disconnect();
+    },
+  };
 }

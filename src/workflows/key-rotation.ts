@@ -1,88 +1,270 @@
 /**
  * One workflow per key rotation (`key-rotation-<purpose>-<rotationId>`), replacing the runbook's
- * rotate-keys script: stage a new key, verify it, promote it (new tokens carry its kid), keep
- * accepting the old key for a grace period no shorter than a token's lifetime, then retire it.
- * With `revokeSessions`, every session ends at once and everyone signs in again.
+ * "Rotate API Keys" script:
+ *
+ *   1. get the new key: generated (JWT signing key, database password) or supplied by an admin
+ *      from the provider's dashboard (Stripe and Razorpay keys and webhook secrets);
+ *   2. wait for the admin to confirm the manual steps at the provider;
+ *   3. verify the new key against what will use it; a key that fails is rolled back and the
+ *      old key stays active;
+ *   4. promote it, keep accepting the old key for a grace period, then retire it.
+ *
  * Every step is audited; only key ids, never key material, pass through this workflow.
  */
-import { ActivityFailure, defineQuery, proxyActivities, setCurrentDetails, setHandler, sleep, uuid4, workflowInfo } from '@temporalio/workflow';
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  allHandlersFinished,
+  condition,
+  log,
+  patched,
+  proxyActivities,
+  setCurrentDetails,
+  setHandler,
+  sleep,
+  uuid4,
+  workflowInfo,
+} from '@temporalio/workflow';
 import type { Activities } from '../activities';
-import type { Actor } from './messages';
+import {
+  ErrorCode,
+  confirmManualStepSignal,
+  confirmManualStepUpdate,
+  getKeyRotationQuery,
+  supplyNewSecretUpdate,
+  type KeyPurpose,
+  type KeyRotationInput,
+  type KeyRotationView,
+  type ManualStep,
+  type ManualStepConfirmation,
+} from './messages';
+
+export type { KeyRotationInput, KeyRotationView } from './messages';
 
 const steps = proxyActivities<Activities>({ startToCloseTimeout: '30s', retry: { initialInterval: '1s', maximumInterval: '30s' } });
 // A key that fails verification is rolled back after a few tries, not retried for ever.
 const verification = proxyActivities<Activities>({ startToCloseTimeout: '30s', retry: { initialInterval: '1s', maximumAttempts: 3 } });
 
-export interface KeyRotationInput {
-  purpose: 'JWT_SIGNING';
-  requestedBy: Actor;
-  reason: string;
-  revokeSessions: boolean;
-  /** How long the old key is still accepted; the caller makes it at least the token lifetime. */
-  graceMs: number;
+const DEFAULT_STEP_TIMEOUT_MS = 7 * 24 * 3_600_000;
+
+/** Secrets the provider issues: an admin copies them from its dashboard into the rotation. */
+const suppliedPurposes: KeyPurpose[] = ['STRIPE_API_KEY', 'STRIPE_WEBHOOK_SECRET', 'RAZORPAY_KEY', 'RAZORPAY_WEBHOOK_SECRET'];
+
+/** What a person does at the provider, per purpose (`grace` reads like "24 hours"). */
+function manualStepsFor(purpose: KeyPurpose, grace: string): ManualStep[] {
+  switch (purpose) {
+    case 'STRIPE_API_KEY':
+      return [
+        {
+          id: 'old-key-expiry',
+          phase: 'BEFORE_VERIFY',
+          instruction: `In the Stripe Dashboard (Developers → API keys), roll the secret key with the old key expiring in no less than ${grace}, so calls in flight finish under it.`,
+        },
+      ];
+    case 'STRIPE_WEBHOOK_SECRET':
+      return [
+        {
+          id: 'old-secret-expiry',
+          phase: 'BEFORE_VERIFY',
+          instruction: `In the Stripe Dashboard (Developers → Webhooks → this endpoint), roll the signing secret with the old one expiring in no less than ${grace}: Stripe signs each event with both until then.`,
+        },
+      ];
+    case 'RAZORPAY_KEY':
+      return [
+        {
+          id: 'old-key-kept',
+          phase: 'BEFORE_VERIFY',
+          instruction: 'In the Razorpay Dashboard (Account & Settings → API Keys), the new key is generated and the old key is kept until this rotation is DONE.',
+        },
+      ];
+    case 'RAZORPAY_WEBHOOK_SECRET':
+      return [
+        {
+          id: 'dashboard-secret-updated',
+          phase: 'AFTER_PROMOTE',
+          instruction: `In the Razorpay Dashboard (Account & Settings → Webhooks → this endpoint), set the secret to the new value. Both secrets are accepted until you confirm, then for ${grace}.`,
+        },
+      ];
+    default:
+      return [];
+  }
 }
 
-export interface KeyRotationView {
-  rotationId: string;
-  purpose: string;
-  step: 'STAGING' | 'VERIFYING' | 'PROMOTED' | 'GRACE' | 'DONE' | 'ROLLED_BACK';
-  newKid?: string;
-  oldKid?: string;
-  oldKeyAcceptedUntil?: string;
-  sessionsRevoked?: number;
-  failure?: string;
+function readable(ms: number): string {
+  const units: [number, string][] = [[86_400_000, 'day'], [3_600_000, 'hour'], [60_000, 'minute'], [1_000, 'second']];
+  const [size, name] = units.find(([size]) => ms >= size && ms % size === 0) ?? [1, 'millisecond'];
+  const count = ms / size;
+  return `${count} ${name}${count === 1 ? '' : 's'}`;
 }
-
-export const getKeyRotationQuery = defineQuery<KeyRotationView>('getKeyRotation');
 
 export async function keyRotationWorkflow(input: KeyRotationInput): Promise<KeyRotationView> {
   const rotationId = workflowInfo().workflowId;
-  const view: KeyRotationView = { rotationId, purpose: input.purpose, step: 'STAGING' };
-  setHandler(getKeyRotationQuery, () => view, { description: 'Where the rotation stands: step, new and old key ids, grace end.' });
+  const supplied = suppliedPurposes.includes(input.purpose);
+  const stepTimeoutMs = input.stepTimeoutMs ?? DEFAULT_STEP_TIMEOUT_MS;
+  const view: KeyRotationView = {
+    rotationId,
+    purpose: input.purpose,
+    step: supplied ? 'AWAITING_SECRET' : 'STAGING',
+    manualSteps: manualStepsFor(input.purpose, readable(input.graceMs)),
+  };
+  let suppliedBy: string | undefined;
   const show = (details: string) => setCurrentDetails(`${input.purpose}: ${details}`);
-  const auditStep = (action: string, after?: Record<string, unknown>) =>
-    steps.auditKeyStep({ actorId: input.requestedBy.id, action, rotationId, reason: input.reason, after });
+  const auditStep = (action: string, after?: Record<string, unknown>, actorId = input.requestedBy.id) =>
+    steps.auditKeyStep({ actorId, action, rotationId, reason: input.reason, after });
 
-  // 1. Stage a new key.
-  const staged = await steps.stageKey({ purpose: input.purpose, versionId: uuid4() });
-  view.newKid = staged.kid;
-  await auditStep('KEY_STAGED', { kid: staged.kid });
+  // ---- Handlers -----------------------------------------------------------------------------
+  setHandler(getKeyRotationQuery, () => view, { description: 'Where the rotation stands: step, manual steps, new and old key ids, grace end.' });
 
-  // 2. Verify it before anyone depends on it; a key that fails is never used.
-  view.step = 'VERIFYING';
-  show(`verifying ${staged.kid}`);
-  try {
-    await verification.verifyKey({ purpose: input.purpose, kid: staged.kid });
-  } catch (error) {
-    view.step = 'ROLLED_BACK';
-    view.failure = (error instanceof ActivityFailure ? error.cause?.message : undefined) ?? String(error);
-    await steps.retireKey({ kid: staged.kid });
-    await auditStep('KEY_ROTATION_ROLLED_BACK', { kid: staged.kid, failure: view.failure });
-    show(`rolled back: ${view.failure}; the old key stays active`);
+  setHandler(
+    supplyNewSecretUpdate,
+    (secret) => {
+      view.newKid = secret.kid;
+      suppliedBy = secret.actor.id;
+      return view;
+    },
+    {
+      validator: (secret) => {
+        if (!secret?.kid) throw refused('VALIDATION', 'kid is required');
+        if (view.step !== 'AWAITING_SECRET') throw refused(ErrorCode.INVALID_ROTATION_STATE, `the rotation is ${view.step}; it does not take a new secret now`);
+      },
+      description: 'The new secret, staged in the keyring by the API (POST /admin/keys/rotations/:id/secret); carries its kid only.',
+    },
+  );
+
+  const pendingStep = (stepId: string): ManualStep => {
+    const step = view.manualSteps.find((s) => s.id === stepId);
+    if (!step) throw refused(ErrorCode.UNKNOWN_MANUAL_STEP, `no manual step ${stepId}; the steps are ${view.manualSteps.map((s) => s.id).join(', ') || 'none'}`);
+    if (step.confirmedBy) throw refused(ErrorCode.INVALID_ROTATION_STATE, `step ${stepId} was confirmed by ${step.confirmedBy}`);
+    const open = step.phase === 'BEFORE_VERIFY' ? ['AWAITING_SECRET', 'AWAITING_MANUAL_STEPS'].includes(view.step) : view.step === 'AWAITING_PROVIDER_SWITCH';
+    if (!open) throw refused(ErrorCode.INVALID_ROTATION_STATE, `the rotation is ${view.step}; step ${stepId} cannot be confirmed now`);
+    return step;
+  };
+  const confirm = (confirmation: ManualStepConfirmation) => {
+    const step = pendingStep(confirmation.stepId);
+    Object.assign(step, { confirmedBy: confirmation.adminId, confirmedAt: new Date().toISOString(), note: confirmation.note });
     return view;
+  };
+  const confirmHelp = 'Send {"stepId": "<id from the query>", "adminId": "<admin user id>", "note": "<optional>"}.';
+  setHandler(confirmManualStepUpdate, confirm, {
+    validator: (confirmation) => void pendingStep(confirmation?.stepId),
+    description: `Confirm a manual step is done at the provider (the API's admin). ${confirmHelp}`,
+  });
+  setHandler(
+    confirmManualStepSignal,
+    async (confirmation) => {
+      // From the Web UI nobody has signed in: the admin named must be an active admin.
+      if (!confirmation?.stepId || !confirmation.adminId || !(await steps.isActiveAdmin({ userId: confirmation.adminId }))) {
+        log.warn('Manual step confirmation ignored: stepId and an active admin\'s adminId are required', { stepId: confirmation?.stepId });
+        return;
+      }
+      try {
+        confirm(confirmation);
+        await auditStep('KEY_MANUAL_STEP_CONFIRMED', { stepId: confirmation.stepId, note: confirmation.note }, confirmation.adminId);
+      } catch (error) {
+        log.warn('Manual step confirmation ignored', { error: String(error) });
+      }
+    },
+    { description: `Confirm a manual step from the Temporal Web UI. ${confirmHelp}` },
+  );
+
+  /** Waits until every manual step of `phase` is confirmed; false when `timeoutMs` passed first. */
+  const waitForManualSteps = async (phase: ManualStep['phase'], timeoutMs?: number): Promise<boolean> => {
+    const pending = () => view.manualSteps.filter((s) => s.phase === phase && !s.confirmedBy);
+    if (pending().length) show(`waiting for an admin to confirm: ${pending().map((s) => `[${s.id}] ${s.instruction}`).join(' ')}`);
+    if (timeoutMs !== undefined) return condition(() => pending().length === 0, timeoutMs);
+    await condition(() => pending().length === 0);
+    return true;
+  };
+  const rollBack = async (failure: string): Promise<KeyRotationView> => {
+    view.step = 'ROLLED_BACK';
+    view.failure = failure;
+    if (view.newKid) {
+      await steps.retireKey({ kid: view.newKid });
+      if (input.purpose === 'DATABASE_PASSWORD') await steps.lockDatabaseLogin({ kid: view.newKid });
+    }
+    await auditStep('KEY_ROTATION_ROLLED_BACK', { kid: view.newKid, failure });
+    show(`rolled back: ${failure}; the old key stays active`);
+    return view;
+  };
+
+  // ---- The runbook --------------------------------------------------------------------------
+
+  // 1. The new key: supplied by an admin from the provider's dashboard, or made here.
+  if (supplied) {
+    show(`waiting for the new secret from the provider's dashboard (POST /admin/keys/rotations/${rotationId}/secret)`);
+    if (!(await condition(() => view.newKid !== undefined, stepTimeoutMs))) return rollBack(`no new secret within ${readable(stepTimeoutMs)}`);
+    await auditStep('KEY_SUPPLIED', { kid: view.newKid }, suppliedBy);
+  } else if (input.purpose === 'DATABASE_PASSWORD') {
+    await steps.prepareDatabaseLogins();
+    try {
+      const staged = await steps.stageDatabasePassword({ versionId: uuid4() });
+      [view.newKid, view.databaseUser] = [staged.kid, staged.user];
+    } catch (error) {
+      return rollBack(failureMessage(error));
+    }
+    await auditStep('KEY_STAGED', { kid: view.newKid, user: view.databaseUser });
+  } else {
+    view.newKid = (await steps.stageKey({ purpose: input.purpose, versionId: uuid4() })).kid;
+    await auditStep('KEY_STAGED', { kid: view.newKid });
+  }
+  const newKid = view.newKid!;
+
+  // 2. The manual steps at the provider.
+  if (view.manualSteps.some((s) => s.phase === 'BEFORE_VERIFY')) {
+    view.step = 'AWAITING_MANUAL_STEPS';
+    if (!(await waitForManualSteps('BEFORE_VERIFY', stepTimeoutMs))) return rollBack(`manual steps not confirmed within ${readable(stepTimeoutMs)}`);
   }
 
-  // 3. Promote it: new tokens carry its kid; the old key is still accepted during the grace.
-  const promoted = await steps.promoteKey({ purpose: input.purpose, kid: staged.kid, graceMs: input.graceMs });
+  // 3. Verify it before anyone depends on it; a key that fails is never used.
+  view.step = 'VERIFYING';
+  show(`verifying ${newKid}`);
+  try {
+    await verification.verifyKey({ purpose: input.purpose, kid: newKid });
+  } catch (error) {
+    return rollBack(failureMessage(error));
+  }
+  // Rotations running before this audit step existed replay without it.
+  if (patched('key-rotation-verified-audit')) await auditStep('KEY_VERIFIED', { kid: newKid });
+
+  // 4. Promote it: it signs, calls and connects from now on; the old key is still accepted.
+  // While the provider still uses the old key (a manual switch follows), its grace waits for that.
+  const switchFollows = view.manualSteps.some((s) => s.phase === 'AFTER_PROMOTE');
+  const promoted = await steps.promoteKey({ purpose: input.purpose, kid: newKid, graceMs: switchFollows ? null : input.graceMs });
   view.step = 'PROMOTED';
   view.oldKid = promoted.retiringKid;
   view.oldKeyAcceptedUntil = promoted.retiringUntil;
-  await auditStep('KEY_PROMOTED', { kid: staged.kid, retiringKid: promoted.retiringKid, retiringUntil: promoted.retiringUntil });
+  await auditStep('KEY_PROMOTED', { kid: newKid, retiringKid: promoted.retiringKid, retiringUntil: promoted.retiringUntil });
   if (input.revokeSessions) {
     const { revoked } = await steps.revokeAllSessions({ reason: `key rotation ${rotationId}` });
     view.sessionsRevoked = revoked;
     await auditStep('SESSIONS_REVOKED', { revoked });
   }
+  if (switchFollows) {
+    // Accepting both keys is safe, so this waits as long as it takes (no rollback after promotion).
+    view.step = 'AWAITING_PROVIDER_SWITCH';
+    await waitForManualSteps('AFTER_PROMOTE');
+    if (promoted.retiringKid) view.oldKeyAcceptedUntil = (await steps.startKeyGrace({ kid: promoted.retiringKid, graceMs: input.graceMs })).retiringUntil;
+  }
 
-  // 4. Wait out the grace, then retire the old key.
+  // 5. Wait out the grace, then retire the old key.
   if (promoted.retiringKid) {
     view.step = 'GRACE';
-    show(`${staged.kid} active; ${promoted.retiringKid} accepted until ${promoted.retiringUntil}`);
+    show(`${newKid} active; ${promoted.retiringKid} accepted until ${view.oldKeyAcceptedUntil}`);
     await sleep(input.graceMs);
     await steps.retireKey({ kid: promoted.retiringKid });
+    if (input.purpose === 'DATABASE_PASSWORD') await steps.lockDatabaseLogin({ kid: promoted.retiringKid });
     await auditStep('KEY_RETIRED', { kid: promoted.retiringKid });
   }
   view.step = 'DONE';
-  show(`${staged.kid} active`);
+  show(`${newKid} active`);
+  await condition(allHandlersFinished);
   return view;
+}
+
+function refused(type: string, message: string): ApplicationFailure {
+  return ApplicationFailure.create({ type, message, nonRetryable: true });
+}
+
+function failureMessage(error: unknown): string {
+  return (error instanceof ActivityFailure ? error.cause?.message : undefined) ?? String(error);
 }

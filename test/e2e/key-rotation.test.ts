@@ -42,7 +42,7 @@ test('old tokens work until the grace ends, new ones carry the new kid, and no s
     return view.step === 'GRACE' && view;
   }, 'new key promoted');
   expect(promoted.oldKid).toBe(oldKid);
-  const keys = (await stack.http.get('/admin/keys', await adminToken())).body.keys as { kid: string; status: string }[];
+  const keys = (await stack.http.get('/admin/keys?purpose=JWT_SIGNING', await adminToken())).body.keys as { kid: string; status: string }[];
   expect(keys.map((k) => [k.kid, k.status])).toEqual([
     [oldKid, 'RETIRING'],
     [promoted.newKid, 'ACTIVE'],
@@ -64,13 +64,14 @@ test('old tokens work until the grace ends, new ones carry the new kid, and no s
   expect(await canUse(jwt.sign({}, retiredSecret, { algorithm: 'HS256', keyid: oldKid, subject: claims.sub, jwtid: claims.jti, expiresIn: 60 }))).toBe(401);
 
   const history = JSON.stringify(await handle.fetchHistory());
-  expect(history).not.toContain(await keyring.staged(promoted.newKid!));
+  expect(history).not.toContain(await keyring.secretOf(promoted.newKid!));
   expect(history).not.toContain(retiredSecret);
 
   const steps = (await stack.http.get(`/admin/audit?targetId=${handle.workflowId}`, await adminToken())).body.entries.map((e: { action: string; actorId: string }) => [e.action, e.actorId]);
   expect(steps.reverse()).toEqual([
     ['KEY_ROTATION_STARTED', admin.id],
     ['KEY_STAGED', admin.id],
+    ['KEY_VERIFIED', admin.id],
     ['KEY_PROMOTED', admin.id],
     ['KEY_RETIRED', admin.id],
   ]);
@@ -94,13 +95,15 @@ test('with revokeSessions every session ends at once, and everyone signs in agai
   await handle.result();
 });
 
-test('only an admin with a reason may rotate; purposes without a rotation workflow say so', async () => {
+test('only an admin with a reason may rotate a known purpose; revokeSessions is for JWT keys only', async () => {
   const customer = await createUser(stack);
   expect((await stack.http.post('/admin/keys/rotate', { purpose: 'JWT_SIGNING', reason: 'x' }, customer.token)).status).toBe(403);
   const token = await adminToken();
   expect((await stack.http.post('/admin/keys/rotate', { purpose: 'JWT_SIGNING' }, token)).status).toBe(400);
-  const stripe = await stack.http.post('/admin/keys/rotate', { purpose: 'STRIPE_WEBHOOK_SECRET', reason: 'x' }, token);
-  expect({ status: stripe.status, code: stripe.body.error.code }).toEqual({ status: 400, code: 'ROTATION_NOT_AVAILABLE' });
+  expect((await stack.http.post('/admin/keys/rotate', { purpose: 'SSH_KEY', reason: 'x' }, token)).body.error.code).toBe('VALIDATION_ERROR');
+  const revoking = await stack.http.post('/admin/keys/rotate', { purpose: 'STRIPE_WEBHOOK_SECRET', revokeSessions: true, reason: 'x' }, token);
+  expect({ status: revoking.status, code: revoking.body.error.code }).toEqual({ status: 400, code: 'VALIDATION_ERROR' });
+  expect((await stack.http.get('/admin/keys/rotations/key-rotation-SSH_KEY-1', token)).body.error.code).toBe('ROTATION_NOT_FOUND');
 });
 
 test('a Temporal Schedule rotates the JWT key every 90 days, visible in `temporal schedule list`', async () => {

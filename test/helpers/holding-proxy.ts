@@ -1,7 +1,8 @@
 /**
  * An HTTP hop between the worker and stripe-mock that can hold one kind of request in flight:
  * the request has left the worker but has not reached Stripe. A test uses it to kill the worker
- * in exactly that moment. Everything else is passed through unchanged; answers come from stripe-mock.
+ * in exactly that moment. Everything else is passed through unchanged (and noted, with the API key it
+ * carried); answers come from stripe-mock.
  */
 import { createServer, request, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -9,6 +10,7 @@ import type { AddressInfo } from 'node:net';
 export async function startHoldingProxy(target: string) {
   const upstream = new URL(target);
   const forwarded: string[] = [];
+  const apiKeys: string[] = [];
   let hold: { method: string; path: string; notify: () => void } | undefined;
   const held: ServerResponse[] = [];
 
@@ -21,6 +23,7 @@ export async function startHoldingProxy(target: string) {
       return;
     }
     forwarded.push(key);
+    apiKeys.push((req.headers.authorization ?? '').replace(/^Bearer /, ''));
     const outbound = request({ host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: req.headers }, (answer) => {
       res.writeHead(answer.statusCode ?? 502, answer.headers);
       answer.pipe(res);
@@ -34,6 +37,8 @@ export async function startHoldingProxy(target: string) {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     /** Requests that reached stripe-mock, as "METHOD /path". */
     forwarded,
+    /** The API key each forwarded request carried, in the same order. */
+    apiKeys,
     /** Holds the next `method path` request; resolves once it has arrived. */
     holdNext(method: string, path: string): Promise<void> {
       return new Promise((resolve) => (hold = { method, path, notify: resolve }));

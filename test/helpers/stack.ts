@@ -16,7 +16,8 @@ import type Stripe from 'stripe';
 import type { Activities } from '../../src/activities';
 import { createApp } from '../../src/api/app';
 import { loadConfig, type Config } from '../../src/config';
-import { createPrisma, type PrismaClient } from '../../src/db';
+import { followDatabaseLogin } from '../../src/database-login';
+import { createDatabase, createPrisma, type PrismaClient } from '../../src/db';
 import { Keyring } from '../../src/keyring';
 import { createStripe } from '../../src/stripe';
 import { connectClient } from '../../src/temporal';
@@ -63,10 +64,14 @@ export async function startStack(options: { env?: Record<string, string>; worker
     ...options.env,
   };
   const config = loadConfig(env);
-  const prisma = createPrisma(config.DATABASE_URL, 20);
+  // The test's own view of the database, apart from the API's (whose login may rotate).
+  const prisma = createPrisma(config.DATABASE_URL, 10);
+  const api = createDatabase(config.DATABASE_URL, 20);
+  const keyring = new Keyring(api.prisma, config);
+  const stopFollowing = await followDatabaseLogin(api.pool, keyring, config.DATABASE_LOGIN_REFRESH, pino({ level: 'silent' }));
   const temporal = await connectClient(config);
-  const stripe = createStripe(config);
-  const app = createApp({ config, prisma, temporal, stripe, logger: pino({ level: 'silent' }), keyring: new Keyring(prisma, config) });
+  const stripe = createStripe(config, keyring);
+  const app = createApp({ config, prisma: api.prisma, temporal, stripe, logger: pino({ level: 'silent' }), keyring });
   const server: Server = await new Promise((resolve) => {
     const listening = app.listen(0, '127.0.0.1', () => resolve(listening));
   });
@@ -109,6 +114,8 @@ export async function startStack(options: { env?: Record<string, string>; worker
       await stopWorker();
       await new Promise((resolve) => server.close(resolve));
       await temporal.connection.close();
+      stopFollowing();
+      await api.prisma.$disconnect();
       await prisma.$disconnect();
       await smtp.close();
       await razorpay.close();

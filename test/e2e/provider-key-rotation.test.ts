@@ -1,0 +1,226 @@
+/**
+ * Rotating what Stripe and Razorpay issue (webhook signing secrets, API keys) through the key
+ * rotation workflow and the admin API: the admin pastes the new value from the provider's
+ * dashboard, confirms the manual steps, the workflow verifies the key against the provider
+ * (stripe-mock, the Razorpay sandbox), promotes it, accepts the old one for the grace period,
+ * then retires it. A key the provider refuses is rolled back and the old one stays active.
+ * The keyring is database-wide, so this file has a database of its own.
+ */
+import { randomBytes } from 'node:crypto';
+import { signRazorpayWebhook } from '../../scripts/lib/razorpay-sandbox';
+import type { KeyRotationView } from '../../src/workflows/messages';
+import { startHoldingProxy } from '../helpers/holding-proxy';
+import { createProduct, createUser, eventually, orderOf, startStack, untilOrder, type Stack, type TestUser } from '../helpers/stack';
+import { deliverRazorpayWebhook, deliverStripeEvent, paymentIntentEvent } from '../helpers/webhooks';
+
+const GRACE = '4s';
+let stack: Stack;
+let stripeProxy: Awaited<ReturnType<typeof startHoldingProxy>>;
+let admin: TestUser;
+
+beforeAll(async () => {
+  // Between the app and stripe-mock: shows which API key each Stripe call carried.
+  stripeProxy = await startHoldingProxy(process.env.STRIPE_API_BASE!);
+  stack = await startStack({ isolatedDatabase: true, env: { KEY_ROTATION_GRACE: GRACE, STRIPE_API_BASE: stripeProxy.url, JWT_TTL: '1h' } });
+  admin = await createUser(stack, 'ADMIN');
+});
+afterAll(async () => {
+  await stack.stop();
+  await stripeProxy.close();
+});
+
+async function startRotation(purpose: string): Promise<string> {
+  const started = await stack.http.post('/admin/keys/rotate', { purpose, reason: `rotating ${purpose} after a staff change` }, admin.token);
+  expect(started.status).toBe(202);
+  return started.body.workflowId;
+}
+const viewOf = async (workflowId: string): Promise<KeyRotationView> => (await stack.http.get(`/admin/keys/rotations/${workflowId}`, admin.token)).body;
+const untilStep = (workflowId: string, step: KeyRotationView['step']) =>
+  eventually(async () => {
+    const view = await viewOf(workflowId);
+    return view.step === step && view;
+  }, `rotation ${step}`);
+const keysOf = async (purpose: string) =>
+  ((await stack.http.get(`/admin/keys?purpose=${purpose}`, admin.token)).body.keys as { kid: string; status: string }[]).map((k) => [k.kid, k.status]);
+const auditTrail = async (workflowId: string) =>
+  ((await stack.http.get(`/admin/audit?targetId=${workflowId}`, admin.token)).body.entries as { action: string; actorId: string; after?: Record<string, unknown> }[]).reverse();
+
+async function placeCardOrder(customer: TestUser, provider: 'stripe' | 'razorpay' = 'stripe') {
+  const product = await createProduct(stack, admin, { stock: 5, price: 2500, currency: provider === 'razorpay' ? 'INR' : 'USD' });
+  const checkout = await stack.http.post('/api/checkout', { items: [{ productId: product.id, quantity: 1 }], paymentMethod: 'card', provider }, customer.token);
+  expect(checkout.status).toBe(201);
+  return checkout.body as { orderId: string; razorpayKeyId?: string; razorpayOrderId?: string };
+}
+
+/** A Stripe `payment_intent.succeeded` for a new order, signed with `secret`. */
+async function payWithSignature(customer: TestUser, secret: string) {
+  const { orderId } = await placeCardOrder(customer);
+  const order = await orderOf(stack, orderId, customer.token);
+  const answer = await deliverStripeEvent(stack, paymentIntentEvent('payment_intent.succeeded', { id: order.paymentIntentId, orderId, amount: 2500, currency: 'usd' }), { secret });
+  return { orderId, answer };
+}
+
+test('Stripe webhook secret: old and new signatures accepted during the grace, only the new one after', async () => {
+  const customer = await createUser(stack);
+  const oldSecret = stack.config.STRIPE_WEBHOOK_SECRET;
+  const newSecret = `whsec_${randomBytes(24).toString('hex')}`;
+  expect((await payWithSignature(customer, oldSecret)).answer.status).toBe(200); // the keyring starts from the configured secret
+
+  const workflowId = await startRotation('STRIPE_WEBHOOK_SECRET');
+  const waiting = await untilStep(workflowId, 'AWAITING_SECRET');
+  expect(waiting.manualSteps).toEqual([expect.objectContaining({ id: 'old-secret-expiry', phase: 'BEFORE_VERIFY', instruction: expect.stringContaining('roll the signing secret') })]);
+
+  const supplied = await stack.http.post(`/admin/keys/rotations/${workflowId}/secret`, { secret: newSecret }, admin.token);
+  expect(supplied.status).toBe(200);
+  expect(supplied.body.newKid).toBe('stripe-webhook-secret-2');
+  await untilStep(workflowId, 'AWAITING_MANUAL_STEPS');
+  // Staged is not trusted: until it is verified and promoted, the new secret signs nothing we accept.
+  expect((await payWithSignature(customer, newSecret)).answer.status).toBe(400);
+  // A second value for the same rotation is refused and changes nothing.
+  const again = await stack.http.post(`/admin/keys/rotations/${workflowId}/secret`, { secret: `whsec_${randomBytes(8).toString('hex')}` }, admin.token);
+  expect({ status: again.status, code: again.body.error.code }).toEqual({ status: 409, code: 'INVALID_ROTATION_STATE' });
+
+  const confirmed = await stack.http.post(`/admin/keys/rotations/${workflowId}/steps/old-secret-expiry/confirm`, { note: 'rolled in the dashboard, old expires in 24h' }, admin.token);
+  expect(confirmed.status).toBe(200);
+  expect(confirmed.body.manualSteps[0]).toMatchObject({ confirmedBy: admin.id });
+  const grace = await untilStep(workflowId, 'GRACE');
+  expect(grace).toMatchObject({ newKid: 'stripe-webhook-secret-2', oldKid: 'stripe-webhook-secret-1' });
+  expect(await keysOf('STRIPE_WEBHOOK_SECRET')).toEqual([
+    ['stripe-webhook-secret-1', 'RETIRING'],
+    ['stripe-webhook-secret-2', 'ACTIVE'],
+  ]);
+
+  // During the grace: Stripe signs with both secrets; either alone is enough.
+  const byOld = await payWithSignature(customer, oldSecret);
+  const byNew = await payWithSignature(customer, newSecret);
+  expect([byOld.answer.status, byNew.answer.status]).toEqual([200, 200]);
+  await untilOrder(stack, byOld.orderId, customer.token, (o) => o.status === 'CONFIRMED', 'paid under the old secret');
+  await untilOrder(stack, byNew.orderId, customer.token, (o) => o.status === 'CONFIRMED', 'paid under the new secret');
+
+  // After the grace: only the new secret.
+  const done = await stack.temporal.workflow.getHandle(workflowId).result();
+  expect(done.step).toBe('DONE');
+  const late = await payWithSignature(customer, oldSecret);
+  expect({ status: late.answer.status, code: late.answer.body.error.code }).toEqual({ status: 400, code: 'INVALID_SIGNATURE' });
+  expect((await orderOf(stack, late.orderId, customer.token)).status).toBe('PENDING');
+  expect((await payWithSignature(customer, newSecret)).answer.status).toBe(200);
+  expect(await keysOf('STRIPE_WEBHOOK_SECRET')).toEqual([
+    ['stripe-webhook-secret-1', 'RETIRED'],
+    ['stripe-webhook-secret-2', 'ACTIVE'],
+  ]);
+
+  const trail = await auditTrail(workflowId);
+  expect(trail.map((e) => [e.action, e.actorId])).toEqual([
+    ['KEY_ROTATION_STARTED', admin.id],
+    ['KEY_SUPPLIED', admin.id],
+    ['KEY_MANUAL_STEP_CONFIRMED', admin.id],
+    ['KEY_VERIFIED', admin.id],
+    ['KEY_PROMOTED', admin.id],
+    ['KEY_RETIRED', admin.id],
+  ]);
+  expect(JSON.stringify(trail)).not.toContain(newSecret);
+});
+
+test('Razorpay webhook secret: both accepted until the admin confirms the dashboard switch, then for the grace', async () => {
+  const oldSecret = stack.config.RAZORPAY_WEBHOOK_SECRET;
+  const newSecret = randomBytes(24).toString('hex');
+  const workflowId = await startRotation('RAZORPAY_WEBHOOK_SECRET');
+  expect((await stack.http.post(`/admin/keys/rotations/${workflowId}/secret`, { secret: newSecret }, admin.token)).status).toBe(200);
+
+  // Razorpay signs with one secret at a time, so the new one is accepted before the dashboard changes.
+  const switching = await untilStep(workflowId, 'AWAITING_PROVIDER_SWITCH');
+  expect(switching.manualSteps).toEqual([expect.objectContaining({ id: 'dashboard-secret-updated', phase: 'AFTER_PROMOTE' })]);
+  expect(switching.oldKeyAcceptedUntil).toBeUndefined(); // held open until the switch
+  const hook = (secret: string) => {
+    const body = JSON.stringify({ entity: 'event', event: 'account.updated', payload: {}, created_at: Math.floor(Date.now() / 1000) });
+    return deliverRazorpayWebhook(stack, { eventId: `evt_${randomBytes(8).toString('hex')}`, body }, { signature: signRazorpayWebhook(body, secret) });
+  };
+  // An event about no payment: accepted (signature and all) and stored, nothing more.
+  expect((await hook(oldSecret)).status).toBe(200);
+  expect((await hook(newSecret)).status).toBe(200);
+
+  expect((await stack.http.post(`/admin/keys/rotations/${workflowId}/steps/dashboard-secret-updated/confirm`, {}, admin.token)).status).toBe(200);
+  const grace = await untilStep(workflowId, 'GRACE');
+  expect(new Date(grace.oldKeyAcceptedUntil!).getTime()).toBeGreaterThan(Date.now());
+  expect((await hook(oldSecret)).status).toBe(200);
+
+  expect((await stack.temporal.workflow.getHandle(workflowId).result()).step).toBe('DONE');
+  expect((await hook(oldSecret)).body.error.code).toBe('INVALID_SIGNATURE');
+  expect((await hook(newSecret)).status).toBe(200);
+});
+
+test('Stripe API key refused by Stripe: rolled back, the old key stays active, audited', async () => {
+  const customer = await createUser(stack);
+  const workflowId = await startRotation('STRIPE_API_KEY');
+  // Well-formed, but stripe-mock (like Stripe in test mode) refuses live keys.
+  const refusedKey = `sk_live_${randomBytes(12).toString('hex')}`;
+  expect((await stack.http.post(`/admin/keys/rotations/${workflowId}/secret`, { secret: refusedKey }, admin.token)).status).toBe(200);
+  expect((await stack.http.post(`/admin/keys/rotations/${workflowId}/steps/old-key-expiry/confirm`, { note: 'rolled' }, admin.token)).status).toBe(200);
+
+  const result = await stack.temporal.workflow.getHandle(workflowId).result();
+  expect(result).toMatchObject({ step: 'ROLLED_BACK', newKid: 'stripe-api-key-2', failure: expect.stringContaining('refused') });
+  expect(await keysOf('STRIPE_API_KEY')).toEqual([
+    ['stripe-api-key-1', 'ACTIVE'],
+    ['stripe-api-key-2', 'RETIRED'],
+  ]);
+  // Payments go on under the old key.
+  const before = stripeProxy.apiKeys.length;
+  await placeCardOrder(customer);
+  expect(stripeProxy.apiKeys.slice(before)).toContain(stack.config.STRIPE_SECRET_KEY);
+  expect(stripeProxy.apiKeys.slice(before)).not.toContain(refusedKey);
+
+  const trail = await auditTrail(workflowId);
+  expect(trail.map((e) => e.action)).toEqual(['KEY_ROTATION_STARTED', 'KEY_SUPPLIED', 'KEY_MANUAL_STEP_CONFIRMED', 'KEY_ROTATION_ROLLED_BACK']);
+  expect(trail.at(-1)).toMatchObject({ actorId: admin.id, after: { kid: 'stripe-api-key-2', failure: expect.stringContaining('refused') } });
+  expect(JSON.stringify(trail)).not.toContain(refusedKey);
+});
+
+test('Stripe API key accepted: new calls carry the new key from its promotion on', async () => {
+  const customer = await createUser(stack);
+  const newKey = `sk_test_${randomBytes(12).toString('hex')}`;
+  const workflowId = await startRotation('STRIPE_API_KEY');
+  await stack.http.post(`/admin/keys/rotations/${workflowId}/secret`, { secret: newKey }, admin.token);
+  await stack.http.post(`/admin/keys/rotations/${workflowId}/steps/old-key-expiry/confirm`, {}, admin.token);
+  await untilStep(workflowId, 'GRACE');
+
+  const before = stripeProxy.apiKeys.length;
+  await placeCardOrder(customer);
+  expect(stripeProxy.forwarded.slice(before)).toContain('POST /v1/payment_intents');
+  expect(new Set(stripeProxy.apiKeys.slice(before))).toEqual(new Set([newKey]));
+  expect((await stack.temporal.workflow.getHandle(workflowId).result()).step).toBe('DONE');
+});
+
+test('Razorpay key: verified against Razorpay, then checkouts hand out the new key id; an unknown key is rolled back', async () => {
+  const customer = await createUser(stack);
+  // A key Razorpay never issued is refused.
+  const unknown = await startRotation('RAZORPAY_KEY');
+  await stack.http.post(`/admin/keys/rotations/${unknown}/secret`, { keyId: 'rzp_test_Unknown', keySecret: 'not-issued' }, admin.token);
+  await stack.http.post(`/admin/keys/rotations/${unknown}/steps/old-key-kept/confirm`, {}, admin.token);
+  expect((await stack.temporal.workflow.getHandle(unknown).result()).step).toBe('ROLLED_BACK');
+  expect((await placeCardOrder(customer, 'razorpay')).razorpayKeyId).toBe(stack.config.RAZORPAY_KEY_ID);
+
+  // The admin generates a key pair in the dashboard (the sandbox's equivalent) and pastes it.
+  stack.razorpay.addKey('rzp_test_Rotated', 'rotated-secret');
+  const workflowId = await startRotation('RAZORPAY_KEY');
+  const wrongShape = await stack.http.post(`/admin/keys/rotations/${workflowId}/secret`, { secret: 'only-one-part' }, admin.token);
+  expect({ status: wrongShape.status, code: wrongShape.body.error.code }).toEqual({ status: 400, code: 'VALIDATION_ERROR' });
+  await stack.http.post(`/admin/keys/rotations/${workflowId}/secret`, { keyId: 'rzp_test_Rotated', keySecret: 'rotated-secret' }, admin.token);
+  await stack.http.post(`/admin/keys/rotations/${workflowId}/steps/old-key-kept/confirm`, {}, admin.token);
+  await untilStep(workflowId, 'GRACE');
+  const order = await placeCardOrder(customer, 'razorpay');
+  expect(order).toMatchObject({ razorpayKeyId: 'rzp_test_Rotated', razorpayOrderId: expect.stringMatching(/^order_/) });
+});
+
+test('bad requests are 4xx and change nothing', async () => {
+  const workflowId = await startRotation('STRIPE_WEBHOOK_SECRET');
+  const cases = [
+    [await stack.http.post(`/admin/keys/rotations/${workflowId}/secret`, { secret: 'has spaces in it' }, admin.token), 400, 'VALIDATION_ERROR'],
+    [await stack.http.post(`/admin/keys/rotations/${workflowId}/steps/no-such-step/confirm`, {}, admin.token), 404, 'UNKNOWN_MANUAL_STEP'],
+    [await stack.http.post(`/admin/keys/rotations/key-rotation-STRIPE_API_KEY-nope/secret`, { secret: 'sk_test_x' }, admin.token), 404, 'ROTATION_NOT_FOUND'],
+    [await stack.http.post(`/admin/keys/rotations/${(await startRotation('JWT_SIGNING'))}/secret`, { secret: 'x' }, admin.token), 409, 'SECRET_NOT_SUPPLIED'],
+    [await stack.http.post(`/admin/keys/rotations/${workflowId}/secret`, { secret: 'whsec_x' }, (await createUser(stack)).token), 403, 'FORBIDDEN'],
+  ] as const;
+  expect(cases.map(([answer]) => [answer.status, answer.body.error?.code])).toEqual(cases.map(([, status, code]) => [status, code]));
+  expect((await viewOf(workflowId)).step).toBe('AWAITING_SECRET');
+  expect(await keysOf('STRIPE_WEBHOOK_SECRET')).not.toContainEqual(expect.arrayContaining(['STAGED']));
+});
