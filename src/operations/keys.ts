@@ -102,7 +102,7 @@ export async function supplyRotationSecret(
     throw new HttpError(400, 'VALIDATION_ERROR', `${purpose} takes ${fields.join(' and ')}`, { fields: fields.map((path) => ({ path, message: 'Required' })) });
   }
   const view = await keyRotationView(deps, workflowId);
-  if (view.step !== 'AWAITING_SECRET') throw new HttpError(409, 'INVALID_ROTATION_STATE', `The rotation is ${view.step}; it does not take a new secret now`);
+  if (view.step !== 'AWAITING_SECRET' || view.newKid) throw new HttpError(409, 'INVALID_ROTATION_STATE', `The rotation is ${view.step}${view.newKid ? ` with its new secret ${view.newKid}` : ''}; it does not take a new secret now`);
 
   const keyring = new Keyring(deps.prisma, deps.config);
   const { kid } = await keyring.stage(purpose, randomUUID(), 'secret' in value ? value.secret : JSON.stringify({ keyId: value.keyId, keySecret: value.keySecret }));

@@ -125,7 +125,9 @@ export async function keyRotationWorkflow(input: KeyRotationInput): Promise<KeyR
     {
       validator: (secret) => {
         if (!secret?.kid) throw refused('VALIDATION', 'kid is required');
-        if (view.step !== 'AWAITING_SECRET') throw refused(ErrorCode.INVALID_ROTATION_STATE, `the rotation is ${view.step}; it does not take a new secret now`);
+        if (view.step !== 'AWAITING_SECRET' || view.newKid) {
+          throw refused(ErrorCode.INVALID_ROTATION_STATE, view.newKid ? `the rotation has its new secret (${view.newKid})` : `the rotation is ${view.step}; it does not take a new secret now`);
+        }
       },
       description: 'The new secret, staged in the keyring by the API (POST /admin/keys/rotations/:id/secret); carries its kid only.',
     },

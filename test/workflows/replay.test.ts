@@ -1,5 +1,6 @@
 /**
- * Replays recorded order histories (test/histories/*.json, written by order.test.ts with
+ * Replays recorded workflow histories (test/histories/*.json: orders, refunds, key rotations,
+ * written by the workflow tests with
  * RECORD_HISTORIES=1) against today's workflow code. A failure means a change would break
  * orders already running in production: guard it with patched() instead.
  */

@@ -1,0 +1,166 @@
+/**
+ * The key rotation workflow's logic against the real Temporal dev server, with stubbed
+ * activities (an in-memory keyring): generated and supplied keys, manual steps confirmed by
+ * update or by a Web UI signal, verification failure and abandonment rolling back, the provider
+ * switch after promotion, and the database login's lock after its grace.
+ * With RECORD_HISTORIES=1 scenarios write their histories for replay.test.ts.
+ */
+import type { Client, WorkflowHandle } from '@temporalio/client';
+import { WorkflowUpdateFailedError } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
+import { randomUUID } from 'node:crypto';
+import type { Activities } from '../../src/activities';
+import type { keyRotationWorkflow } from '../../src/workflows/key-rotation';
+import {
+  confirmManualStepSignal,
+  confirmManualStepUpdate,
+  getKeyRotationQuery,
+  supplyNewSecretUpdate,
+  type Actor,
+  type KeyRotationInput,
+  type KeyRotationView,
+} from '../../src/workflows/messages';
+import { eventually } from '../helpers/stack';
+import { keepHistory, recording, startStubWorker } from '../helpers/workflow-worker';
+
+const admin: Actor = { id: randomUUID(), role: 'ADMIN' };
+const webUiAdmin = randomUUID();
+const REFUSED = 'refused-kid';
+/** kid → status, per rotation: the stubbed keyring. */
+const keyring = new Map<string, string>();
+
+const stubs: Partial<Activities> = {
+  async stageKey(input) {
+    keyring.set(input.versionId, 'STAGED');
+    return { kid: input.versionId, version: 2 };
+  },
+  async verifyKey(input) {
+    if (input.kid === REFUSED) throw ApplicationFailure.create({ type: 'KEY_VERIFICATION_FAILED', message: `${input.kid} was refused: Invalid API Key provided`, nonRetryable: true });
+  },
+  async promoteKey(input) {
+    keyring.set(input.kid, 'ACTIVE');
+    keyring.set(`old-of-${input.kid}`, 'RETIRING');
+    return { retiringKid: `old-of-${input.kid}`, retiringUntil: input.graceMs === null ? undefined : new Date(Date.now() + input.graceMs).toISOString() };
+  },
+  async startKeyGrace(input) {
+    return { retiringUntil: new Date(Date.now() + input.graceMs).toISOString() };
+  },
+  async retireKey(input) {
+    keyring.set(input.kid, 'RETIRED');
+  },
+  async revokeAllSessions() {
+    return { revoked: 3 };
+  },
+  async auditKeyStep() {},
+  async isActiveAdmin(input) {
+    return input.userId === webUiAdmin;
+  },
+  async prepareDatabaseLogins() {
+    return { logins: ['app_blue', 'app_green'] };
+  },
+  async stageDatabasePassword(input) {
+    keyring.set(input.versionId, 'STAGED');
+    return { kid: input.versionId, user: 'app_green' };
+  },
+  async lockDatabaseLogin() {
+    return { user: 'app_blue' };
+  },
+};
+const { wrapped, callsOf } = recording(stubs, () => 'all');
+
+let client: Client;
+let taskQueue: string;
+let stop: () => Promise<void>;
+beforeAll(async () => {
+  ({ client, taskQueue, stop } = await startStubWorker(wrapped));
+});
+afterAll(() => stop());
+
+async function startRotation(overrides: Partial<KeyRotationInput>): Promise<WorkflowHandle<typeof keyRotationWorkflow>> {
+  const input: KeyRotationInput = { purpose: 'JWT_SIGNING', requestedBy: admin, reason: 'test rotation', revokeSessions: false, graceMs: 500, stepTimeoutMs: 60_000, ...overrides };
+  return client.workflow.start<typeof keyRotationWorkflow>('keyRotationWorkflow', { workflowId: `key-rotation-${input.purpose}-${randomUUID()}`, taskQueue, args: [input] });
+}
+const untilStep = (handle: WorkflowHandle, step: KeyRotationView['step']) =>
+  eventually(async () => {
+    const view = await handle.query(getKeyRotationQuery);
+    return view.step === step && view;
+  }, `rotation ${step}`);
+/** The activities a rotation called, in order, with the kids they touched. */
+const callsFor = (kid: string) => callsOf('all').filter((c) => JSON.stringify(c.input ?? {}).includes(kid)).map((c) => c.name);
+
+async function refusal(promise: Promise<unknown>) {
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(WorkflowUpdateFailedError);
+  return (error as WorkflowUpdateFailedError).cause as ApplicationFailure;
+}
+
+test('JWT: stage, verify, promote, revoke sessions, wait out the grace, retire the old key', async () => {
+  const handle = await startRotation({ revokeSessions: true });
+  const result = await handle.result();
+  expect(result).toMatchObject({ step: 'DONE', sessionsRevoked: 3, manualSteps: [] });
+  expect(callsFor(result.newKid!)).toEqual(['stageKey', 'auditKeyStep', 'verifyKey', 'auditKeyStep', 'promoteKey', 'auditKeyStep', 'retireKey', 'auditKeyStep']);
+  expect(keyring.get(result.oldKid!)).toBe('RETIRED');
+  await keepHistory('key-rotation-jwt', handle);
+});
+
+test('Stripe webhook secret: waits for the secret and the manual step (confirmed from the Web UI), then rotates', async () => {
+  const handle = await startRotation({ purpose: 'STRIPE_WEBHOOK_SECRET' });
+  const waiting = await untilStep(handle, 'AWAITING_SECRET');
+  expect(waiting.manualSteps.map((s) => s.id)).toEqual(['old-secret-expiry']);
+
+  const kid = `whsec-${randomUUID()}`;
+  expect((await handle.executeUpdate(supplyNewSecretUpdate, { args: [{ kid, actor: admin }] })).newKid).toBe(kid);
+  expect((await refusal(handle.executeUpdate(supplyNewSecretUpdate, { args: [{ kid: 'another', actor: admin }] }))).type).toBe('INVALID_ROTATION_STATE');
+  await untilStep(handle, 'AWAITING_MANUAL_STEPS');
+
+  // From the Web UI: someone who is not an active admin is ignored; an admin is taken.
+  await handle.signal(confirmManualStepSignal, { stepId: 'old-secret-expiry', adminId: randomUUID() });
+  await handle.signal(confirmManualStepSignal, { stepId: 'old-secret-expiry', adminId: webUiAdmin, note: 'rolled' });
+  const result = await handle.result();
+  expect(result).toMatchObject({ step: 'DONE', newKid: kid, manualSteps: [{ id: 'old-secret-expiry', confirmedBy: webUiAdmin, note: 'rolled' }] });
+  expect(callsFor(kid)).toEqual(['auditKeyStep', 'verifyKey', 'auditKeyStep', 'promoteKey', 'auditKeyStep', 'retireKey', 'auditKeyStep']);
+  await keepHistory('key-rotation-stripe-webhook-secret', handle);
+});
+
+test('a key the provider refuses is rolled back: retired, never promoted', async () => {
+  const handle = await startRotation({ purpose: 'STRIPE_API_KEY' });
+  await handle.executeUpdate(supplyNewSecretUpdate, { args: [{ kid: REFUSED, actor: admin }] });
+  expect((await refusal(handle.executeUpdate(confirmManualStepUpdate, { args: [{ stepId: 'nope', adminId: admin.id }] }))).type).toBe('UNKNOWN_MANUAL_STEP');
+  await handle.executeUpdate(confirmManualStepUpdate, { args: [{ stepId: 'old-key-expiry', adminId: admin.id }] });
+  const result = await handle.result();
+  expect(result).toMatchObject({ step: 'ROLLED_BACK', newKid: REFUSED, failure: expect.stringContaining('refused') });
+  expect(keyring.get(REFUSED)).toBe('RETIRED');
+  expect(callsOf('all', 'promoteKey').some((c) => c.input.kid === REFUSED)).toBe(false);
+  await keepHistory('key-rotation-stripe-key-rolled-back', handle);
+});
+
+test('Razorpay webhook secret: both accepted until the dashboard switch is confirmed, then the grace starts', async () => {
+  const handle = await startRotation({ purpose: 'RAZORPAY_WEBHOOK_SECRET' });
+  const kid = `rzp-whsec-${randomUUID()}`;
+  await handle.executeUpdate(supplyNewSecretUpdate, { args: [{ kid, actor: admin }] });
+  const switching = await untilStep(handle, 'AWAITING_PROVIDER_SWITCH');
+  expect(switching.oldKeyAcceptedUntil).toBeUndefined();
+  expect(callsOf('all', 'promoteKey').find((c) => c.input.kid === kid)?.input.graceMs).toBeNull();
+  await handle.executeUpdate(confirmManualStepUpdate, { args: [{ stepId: 'dashboard-secret-updated', adminId: admin.id }] });
+  const result = await handle.result();
+  expect(result.step).toBe('DONE');
+  expect(result.oldKeyAcceptedUntil).toBeDefined();
+  expect(callsOf('all', 'startKeyGrace').map((c) => c.input.kid)).toContain(`old-of-${kid}`);
+  await keepHistory('key-rotation-razorpay-webhook-secret', handle);
+});
+
+test('nobody supplies the secret in time: rolled back', async () => {
+  const handle = await startRotation({ purpose: 'RAZORPAY_KEY', stepTimeoutMs: 300 });
+  expect(await handle.result()).toMatchObject({ step: 'ROLLED_BACK', failure: expect.stringContaining('no new secret') });
+});
+
+test('database password: the standby login gets a new password, and the old one is locked after the grace', async () => {
+  const handle = await startRotation({ purpose: 'DATABASE_PASSWORD' });
+  const result = await handle.result();
+  expect(result).toMatchObject({ step: 'DONE', databaseUser: 'app_green' });
+  expect(callsFor(result.newKid!)).toEqual(['stageDatabasePassword', 'auditKeyStep', 'verifyKey', 'auditKeyStep', 'promoteKey', 'auditKeyStep', 'retireKey', 'lockDatabaseLogin', 'auditKeyStep']);
+  await keepHistory('key-rotation-database-password', handle);
+});
