@@ -5,10 +5,14 @@
  *
  * Exit codes: 0 done, 1 the operation ran but reported failures, 2 bad usage or refused.
  */
+import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { loadConfig } from '../src/config';
+import { loadConfig, type Config } from '../src/config';
 import { createPrisma } from '../src/db';
+import { HttpError } from '../src/api/errors';
+import { Keyring, secretPurposes } from '../src/keyring';
 import { orderHistory } from '../src/operations/history';
+import { confirmRotationStep, keyRotationView, startKeyRotation, supplyRotationSecret } from '../src/operations/keys';
 import { setPaymentsEnabled } from '../src/operations/payments';
 import { listWebhookEvents, replayWebhookEvents, webhookHealth, type OperationsDeps } from '../src/operations/webhooks';
 import { connectClient } from '../src/temporal';
@@ -28,7 +32,7 @@ function positive(value: string): number {
 const providerOption = () => new Option('--provider <provider>', 'payment provider').choices(['STRIPE', 'RAZORPAY']);
 
 /** Connects, resolves the acting admin, runs `work`, and always disconnects. */
-async function withOperations<T>(actorEmail: string | undefined, work: (deps: OperationsDeps, actorId: string) => Promise<T>): Promise<T> {
+async function withOperations<T>(actorEmail: string | undefined, work: (deps: OperationsDeps & { config: Config }, actorId: string) => Promise<T>): Promise<T> {
   if (!actorEmail) throw new UsageError('name the acting admin with --actor <email> (or OPS_ACTOR)');
   const config = loadConfig();
   const prisma = createPrisma(config.DATABASE_URL, 2);
@@ -104,6 +108,62 @@ for (const [name, enabled] of [['disable', false], ['enable', true]] as const) {
     .action(async (options) => print(await withOperations(actor(), (deps, actorId) => setPaymentsEnabled(deps.prisma, enabled, options.reason, actorId))));
 }
 
+const keys = program.command('keys').description('the keyring and key rotations (the runbook\'s "Rotate API Keys")');
+
+keys
+  .command('list')
+  .description('every key version: purpose, kid, status, grace (never the secret)')
+  .addOption(new Option('--purpose <purpose>').choices(secretPurposes))
+  .action(async (options) =>
+    print(await withOperations(actor(), async (deps) => (await new Keyring(deps.prisma, deps.config).list()).filter((k) => !options.purpose || k.purpose === options.purpose))),
+  );
+
+keys
+  .command('rotate')
+  .description('start a rotation; print its id and the manual steps it will wait for')
+  .addOption(new Option('--purpose <purpose>').choices(secretPurposes).makeOptionMandatory())
+  .requiredOption('--reason <text>', 'why (recorded in the audit log)')
+  .option('--revoke-sessions', 'JWT_SIGNING: end every session at once', false)
+  .action(async (options) =>
+    print(
+      await withOperations(actor(), async (deps, actorId) => {
+        const started = await startKeyRotation(deps, { purpose: options.purpose, reason: options.reason, revokeSessions: options.revokeSessions }, actorId);
+        return { ...started, view: await keyRotationView(deps, started.workflowId) };
+      }),
+    ),
+  );
+
+keys
+  .command('show <workflowId>')
+  .description('where a rotation stands')
+  .action(async (workflowId: string) => print(await withOperations(actor(), (deps) => keyRotationView(deps, workflowId))));
+
+keys
+  .command('supply <workflowId>')
+  .description('hand a rotation the new secret from the provider\'s dashboard, read from standard input (never an argument: it would stay in shell history)')
+  .option('--key-id <keyId>', 'RAZORPAY_KEY: the key id; the key secret comes from standard input')
+  .action(async (workflowId: string, options) => {
+    const secret = (await readStdin()).trim();
+    if (!secret) throw new UsageError('pipe the secret into standard input');
+    const value = options.keyId ? { keyId: options.keyId as string, keySecret: secret } : { secret };
+    print(await withOperations(actor(), (deps, actorId) => supplyRotationSecret(deps, workflowId, value, actorId)));
+  });
+
+keys
+  .command('confirm <workflowId> <stepId>')
+  .description('confirm a manual step of a rotation is done at the provider')
+  .option('--note <text>', 'what was done (recorded in the audit log)')
+  .action(async (workflowId: string, stepId: string, options) =>
+    print(await withOperations(actor(), (deps, actorId) => confirmRotationStep(deps, workflowId, stepId, options.note, actorId))),
+  );
+
+async function readStdin(): Promise<string> {
+  if (process.stdin.isTTY) return '';
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
 program
   .command('audit')
   .description('audit trails')
@@ -125,6 +185,10 @@ program.parseAsync(process.argv).catch((error: unknown) => {
     process.exitCode = error.exitCode === 0 ? 0 : 2; // help and version exit 0; usage errors 2
     return;
   }
-  console.error(`error: ${error instanceof Error ? error.message : String(error)}`);
-  process.exitCode = error instanceof UsageError ? 2 : 1;
+  // A refusal by the workflow (an update's validator) reads as its own message.
+  const cause = (error as { cause?: unknown })?.cause;
+  const message = error instanceof WorkflowUpdateFailedError && cause instanceof Error ? cause.message : error instanceof Error ? error.message : String(error);
+  console.error(`error: ${message}`);
+  const refused = error instanceof UsageError || error instanceof WorkflowUpdateFailedError || (error instanceof HttpError && error.status < 500);
+  process.exitCode = refused ? 2 : 1;
 });

@@ -10,7 +10,7 @@ import { randomBytes } from 'node:crypto';
 import { signRazorpayWebhook } from '../../scripts/lib/razorpay-sandbox';
 import type { KeyRotationView } from '../../src/workflows/messages';
 import { startHoldingProxy } from '../helpers/holding-proxy';
-import { createProduct, createUser, eventually, orderOf, startStack, untilOrder, type Stack, type TestUser } from '../helpers/stack';
+import { createProduct, createUser, eventually, orderOf, runOps, runOpsWithInput, startStack, untilOrder, type Stack, type TestUser } from '../helpers/stack';
 import { deliverRazorpayWebhook, deliverStripeEvent, paymentIntentEvent } from '../helpers/webhooks';
 
 const GRACE = '4s';
@@ -43,7 +43,7 @@ const untilStep = (workflowId: string, step: KeyRotationView['step']) =>
 const keysOf = async (purpose: string) =>
   ((await stack.http.get(`/admin/keys?purpose=${purpose}`, admin.token)).body.keys as { kid: string; status: string }[]).map((k) => [k.kid, k.status]);
 const auditTrail = async (workflowId: string) =>
-  ((await stack.http.get(`/admin/audit?targetId=${workflowId}`, admin.token)).body.entries as { action: string; actorId: string; after?: Record<string, unknown> }[]).reverse();
+  ((await stack.http.get(`/admin/audit?targetId=${workflowId}`, admin.token)).body.entries as { action: string; actorId: string; reason?: string; after?: Record<string, unknown> }[]).reverse();
 
 async function placeCardOrder(customer: TestUser, provider: 'stripe' | 'razorpay' = 'stripe') {
   const product = await createProduct(stack, admin, { stock: 5, price: 2500, currency: provider === 'razorpay' ? 'INR' : 'USD' });
@@ -223,4 +223,26 @@ test('bad requests are 4xx and change nothing', async () => {
   expect(cases.map(([answer]) => [answer.status, answer.body.error?.code])).toEqual(cases.map(([, status, code]) => [status, code]));
   expect((await viewOf(workflowId)).step).toBe('AWAITING_SECRET');
   expect(await keysOf('STRIPE_WEBHOOK_SECRET')).not.toContainEqual(expect.arrayContaining(['STAGED']));
+});
+
+test('the ops CLI runs the same rotation: rotate, supply from standard input, confirm, list', async () => {
+  const newKey = `sk_test_${randomBytes(12).toString('hex')}`;
+  const started = await runOps(stack, admin.email, 'keys', 'rotate', '--purpose', 'STRIPE_API_KEY', '--reason', 'key leaked in a screenshot');
+  expect(started.code).toBe(0);
+  const { workflowId, view } = JSON.parse(started.stdout);
+  expect(view.manualSteps.map((step: { id: string }) => step.id)).toEqual(['old-key-expiry']);
+
+  const supplied = await runOpsWithInput(stack, admin.email, `${newKey}\n`, 'keys', 'supply', workflowId);
+  expect(supplied.code).toBe(0);
+  expect(supplied.stdout).not.toContain(newKey);
+  const unknownStep = await runOps(stack, admin.email, 'keys', 'confirm', workflowId, 'no-such-step');
+  expect({ code: unknownStep.code, stderr: unknownStep.stderr }).toEqual({ code: 2, stderr: expect.stringContaining('no manual step no-such-step') });
+  expect((await runOps(stack, admin.email, 'keys', 'confirm', workflowId, 'old-key-expiry', '--note', 'rolled, old expires tomorrow')).code).toBe(0);
+
+  expect((await stack.temporal.workflow.getHandle(workflowId).result()).step).toBe('DONE');
+  const listed = await runOps(stack, admin.email, 'keys', 'list', '--purpose', 'STRIPE_API_KEY');
+  expect(JSON.parse(listed.stdout).at(-1)).toMatchObject({ purpose: 'STRIPE_API_KEY', status: 'ACTIVE' });
+  expect(listed.stdout).not.toContain(newKey);
+  const trail = await auditTrail(workflowId);
+  expect(trail.find((e) => e.action === 'KEY_MANUAL_STEP_CONFIRMED')).toMatchObject({ actorId: admin.id, reason: 'rolled, old expires tomorrow' });
 });

@@ -219,9 +219,15 @@ export async function startWorkerProcess(stack: Stack): Promise<ChildProcess> {
 
 /** Runs the ops CLI (scripts/ops.ts) against the stack as `actorEmail`; answers its exit code and output. */
 export async function runOps(stack: Stack, actorEmail: string, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return runOpsWithInput(stack, actorEmail, '', ...args);
+}
+
+/** runOps() with `input` on the CLI's standard input (a secret pasted in). */
+export async function runOpsWithInput(stack: Stack, actorEmail: string, input: string, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, ['--import', 'tsx', path.join(__dirname, '..', '..', 'scripts', 'ops.ts'), '--actor', actorEmail, ...args], { env: { ...stack.env, LOG_LEVEL: 'silent' } }, (error, stdout, stderr) =>
+    const child = execFile(process.execPath, ['--import', 'tsx', path.join(__dirname, '..', '..', 'scripts', 'ops.ts'), '--actor', actorEmail, ...args], { env: { ...stack.env, LOG_LEVEL: 'silent' } }, (error, stdout, stderr) =>
       resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }),
     );
+    child.stdin?.end(input);
   });
 }
