@@ -9,7 +9,7 @@ import pg from 'pg';
 import { matchesVerifier } from '../../src/database-login';
 import { Keyring, type DatabaseLogin } from '../../src/keyring';
 import type { KeyRotationView } from '../../src/workflows/messages';
-import { createProduct, createUser, eventually, startStack, type Stack, type TestUser } from '../helpers/stack';
+import { createProduct, createUser, eventually, startStack, storedHistoryText, type Stack, type TestUser } from '../helpers/stack';
 
 const prefix = `dc_test_${randomBytes(4).toString('hex')}`;
 const [blue, green] = [`${prefix}_blue`, `${prefix}_green`];
@@ -128,5 +128,7 @@ test('two rotations under continuous order traffic: every request succeeds, the 
     ['KEY_PROMOTED', admin.id],
     ['KEY_RETIRED', admin.id],
   ]);
-  expect(JSON.stringify(trail)).not.toContain((await activeLogin()).password);
+  const { password } = await activeLogin();
+  expect(JSON.stringify(trail)).not.toContain(password);
+  expect(await storedHistoryText(stack, second.workflowId)).not.toContain(password);
 });

@@ -10,7 +10,7 @@ import { randomBytes } from 'node:crypto';
 import { signRazorpayWebhook } from '../../scripts/lib/razorpay-sandbox';
 import type { KeyRotationView } from '../../src/workflows/messages';
 import { startHoldingProxy } from '../helpers/holding-proxy';
-import { createProduct, createUser, eventually, orderOf, runOps, runOpsWithInput, startStack, untilOrder, type Stack, type TestUser } from '../helpers/stack';
+import { createProduct, createUser, eventually, orderOf, runOps, runOpsWithInput, startStack, storedHistoryText, untilOrder, type Stack, type TestUser } from '../helpers/stack';
 import { deliverRazorpayWebhook, deliverStripeEvent, paymentIntentEvent } from '../helpers/webhooks';
 
 const GRACE = '4s';
@@ -119,6 +119,9 @@ test('Stripe webhook secret: old and new signatures accepted during the grace, o
     ['KEY_RETIRED', admin.id],
   ]);
   expect(JSON.stringify(trail)).not.toContain(newSecret);
+  const history = await storedHistoryText(stack, workflowId);
+  expect(history).toContain(workflowId);
+  expect(history).not.toContain(newSecret);
 });
 
 test('Razorpay webhook secret: both accepted until the admin confirms the dashboard switch, then for the grace', async () => {

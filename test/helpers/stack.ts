@@ -231,3 +231,13 @@ export async function runOpsWithInput(stack: Stack, actorEmail: string, input: s
     child.stdin?.end(input);
   });
 }
+
+/**
+ * A workflow's history as Temporal stores it, as text with every payload's bytes read as UTF-8:
+ * whatever a payload holds in clear text is in here verbatim (encrypted payloads are not).
+ */
+export async function storedHistoryText(stack: Stack, workflowId: string): Promise<string> {
+  const { history } = await stack.temporal.workflowService.getWorkflowExecutionHistory({ namespace: stack.config.TEMPORAL_NAMESPACE, execution: { workflowId } });
+  // The protobuf messages render bytes as base64 strings; payload bytes are under `data`.
+  return JSON.stringify(history, (key, value: unknown) => (key === 'data' && typeof value === 'string' ? Buffer.from(value, 'base64').toString('utf8') : value));
+}
