@@ -12,7 +12,7 @@ import { createPrisma } from '../src/db';
 import { HttpError } from '../src/api/errors';
 import { Keyring, secretPurposes } from '../src/keyring';
 import { orderHistory } from '../src/operations/history';
-import { confirmRotationStep, keyRotationView, startKeyRotation, supplyRotationSecret } from '../src/operations/keys';
+import { cancelKeyRotation, confirmRotationStep, keyRotationView, startKeyRotation, supplyRotationSecret } from '../src/operations/keys';
 import { setPaymentsEnabled } from '../src/operations/payments';
 import { listWebhookEvents, replayWebhookEvents, webhookHealth, type OperationsDeps } from '../src/operations/webhooks';
 import { connectClient } from '../src/temporal';
@@ -156,6 +156,12 @@ keys
   .action(async (workflowId: string, stepId: string, options) =>
     print(await withOperations(actor(), (deps, actorId) => confirmRotationStep(deps, workflowId, stepId, options.note, actorId))),
   );
+
+keys
+  .command('cancel <workflowId>')
+  .description('cancel a rotation: rolled back if its new key is not promoted yet; a promoted key finishes its rotation')
+  .requiredOption('--reason <text>', 'why (recorded in the audit log)')
+  .action(async (workflowId: string, options) => print(await withOperations(actor(), (deps, actorId) => cancelKeyRotation(deps, workflowId, options.reason, actorId))));
 
 async function readStdin(): Promise<string> {
   if (process.stdin.isTTY) return '';

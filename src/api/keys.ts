@@ -1,7 +1,7 @@
 import { Router } from 'express';
 import { z } from 'zod';
 import { secretPurposes } from '../keyring';
-import { confirmRotationStep, keyRotationView, startKeyRotation, supplyRotationSecret } from '../operations/keys';
+import { cancelKeyRotation, confirmRotationStep, keyRotationView, startKeyRotation, supplyRotationSecret } from '../operations/keys';
 import { authenticate, currentUser, requireRole } from './auth';
 import type { ApiDeps } from './deps';
 import { parse } from './errors';
@@ -39,6 +39,12 @@ export function keysRouter(deps: ApiDeps): Router {
   router.post('/admin/keys/rotations/:workflowId/steps/:stepId/confirm', ...admin, async (req, res) => {
     const { workflowId, stepId } = parse(stepParams, req.params);
     res.json(await confirmRotationStep(deps, workflowId, stepId, parse(confirmBody, req.body ?? {}).note, currentUser(req).id));
+  });
+
+  router.post('/admin/keys/rotations/:workflowId/cancel', ...admin, async (req, res) => {
+    const { workflowId } = parse(rotationParams, req.params);
+    const body = parse(z.object({ reason }), req.body);
+    res.status(202).json(await cancelKeyRotation(deps, workflowId, body.reason, currentUser(req).id));
   });
 
   router.get('/admin/keys', ...admin, async (req, res) => {

@@ -43,6 +43,7 @@ export async function startKeyRotation(
   if (request.revokeSessions && request.purpose !== 'JWT_SIGNING') {
     throw new HttpError(400, 'VALIDATION_ERROR', 'revokeSessions applies to JWT_SIGNING only', { fields: [{ path: 'revokeSessions', message: 'JWT_SIGNING only' }] });
   }
+  await refuseWhileRotating(deps, request.purpose);
   const rotationId = randomUUID();
   const workflowId = `key-rotation-${request.purpose}-${rotationId}`;
   const input: KeyRotationInput = {
@@ -63,6 +64,20 @@ export async function startKeyRotation(
     after: { purpose: request.purpose, revokeSessions: request.revokeSessions, graceMs: input.graceMs },
   });
   return { rotationId, workflowId, purpose: request.purpose, graceMs: input.graceMs };
+}
+
+/**
+ * One rotation per purpose at a time: two would promote over each other and retire a key the
+ * provider still signs with. JWT keys are exempt: each rotation retires only the key it replaced,
+ * and the Schedule starts them regardless.
+ */
+async function refuseWhileRotating(deps: KeyOperationsDeps, purpose: SecretPurpose): Promise<void> {
+  if (purpose === 'JWT_SIGNING') return;
+  // This deployment's rotations: its task queue (another shop may share the namespace).
+  const query = `WorkflowType = 'keyRotationWorkflow' AND ExecutionStatus = 'Running' AND TaskQueue = '${deps.config.TEMPORAL_TASK_QUEUE}' AND WorkflowId STARTS_WITH 'key-rotation-${purpose}-'`;
+  for await (const running of deps.temporal.workflow.list({ query, pageSize: 1 })) {
+    throw new HttpError(409, 'ROTATION_IN_PROGRESS', `${purpose} is being rotated by ${running.workflowId}; finish or cancel it first`, { workflowId: running.workflowId });
+  }
 }
 
 /** The purpose a rotation's workflow id names, or 404. */
@@ -121,4 +136,13 @@ export async function confirmRotationStep(deps: OperationsDeps, workflowId: stri
   const view = await deps.temporal.workflow.getHandle(workflowId).executeUpdate(confirmManualStepUpdate, { args: [{ stepId, adminId: actorId, note }] });
   await audit(deps.prisma, { actorId, action: 'KEY_MANUAL_STEP_CONFIRMED', targetType: 'key_rotation', targetId: workflowId, reason: note, after: { stepId } });
   return view;
+}
+
+/** Cancels a rotation: before its new key is promoted it rolls back; after, it finishes regardless. */
+export async function cancelKeyRotation(deps: OperationsDeps, workflowId: string, reason: string, actorId: string): Promise<KeyRotationView> {
+  const before = await keyRotationView(deps, workflowId);
+  if (before.step === 'DONE' || before.step === 'ROLLED_BACK') throw new HttpError(409, 'INVALID_ROTATION_STATE', `The rotation is ${before.step}`);
+  await deps.temporal.workflow.getHandle(workflowId).cancel();
+  await audit(deps.prisma, { actorId, action: 'KEY_ROTATION_CANCEL_REQUESTED', targetType: 'key_rotation', targetId: workflowId, reason, before: { step: before.step } });
+  return before;
 }

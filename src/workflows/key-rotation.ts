@@ -14,8 +14,10 @@
 import {
   ActivityFailure,
   ApplicationFailure,
+  CancellationScope,
   allHandlersFinished,
   condition,
+  isCancellation,
   log,
   patched,
   proxyActivities,
@@ -191,76 +193,99 @@ export async function keyRotationWorkflow(input: KeyRotationInput): Promise<KeyR
 
   // ---- The runbook --------------------------------------------------------------------------
 
-  // 1. The new key: supplied by an admin from the provider's dashboard, or made here.
-  if (supplied) {
-    show(`waiting for the new secret from the provider's dashboard (POST /admin/keys/rotations/${rotationId}/secret)`);
-    if (!(await condition(() => view.newKid !== undefined, stepTimeoutMs))) return rollBack(`no new secret within ${readable(stepTimeoutMs)}`);
-    await auditStep('KEY_SUPPLIED', { kid: view.newKid }, suppliedBy);
-  } else if (input.purpose === 'DATABASE_PASSWORD') {
-    await steps.prepareDatabaseLogins();
+  /** Steps 1 to 3: a new key, staged and verified. Answers the view when the rotation rolled back. */
+  const prepareNewKey = async (): Promise<KeyRotationView | undefined> => {
+    // 1. The new key: supplied by an admin from the provider's dashboard, or made here.
+    if (supplied) {
+      show(`waiting for the new secret from the provider's dashboard (POST /admin/keys/rotations/${rotationId}/secret)`);
+      if (!(await condition(() => view.newKid !== undefined, stepTimeoutMs))) return rollBack(`no new secret within ${readable(stepTimeoutMs)}`);
+      await auditStep('KEY_SUPPLIED', { kid: view.newKid }, suppliedBy);
+    } else if (input.purpose === 'DATABASE_PASSWORD') {
+      await steps.prepareDatabaseLogins();
+      try {
+        const staged = await steps.stageDatabasePassword({ versionId: uuid4() });
+        [view.newKid, view.databaseUser] = [staged.kid, staged.user];
+      } catch (error) {
+        if (isCancellation(error)) throw error;
+        return rollBack(failureMessage(error));
+      }
+      await auditStep('KEY_STAGED', { kid: view.newKid, user: view.databaseUser });
+    } else {
+      view.newKid = (await steps.stageKey({ purpose: input.purpose, versionId: uuid4() })).kid;
+      await auditStep('KEY_STAGED', { kid: view.newKid });
+    }
+    const newKid = view.newKid!;
+
+    // 2. The manual steps at the provider.
+    if (view.manualSteps.some((s) => s.phase === 'BEFORE_VERIFY')) {
+      view.step = 'AWAITING_MANUAL_STEPS';
+      if (!(await waitForManualSteps('BEFORE_VERIFY', stepTimeoutMs))) return rollBack(`manual steps not confirmed within ${readable(stepTimeoutMs)}`);
+    }
+
+    // 3. Verify it before anyone depends on it; a key that fails is never used.
+    view.step = 'VERIFYING';
+    show(`verifying ${newKid}`);
     try {
-      const staged = await steps.stageDatabasePassword({ versionId: uuid4() });
-      [view.newKid, view.databaseUser] = [staged.kid, staged.user];
+      await verification.verifyKey({ purpose: input.purpose, kid: newKid });
     } catch (error) {
+      if (isCancellation(error)) throw error;
       return rollBack(failureMessage(error));
     }
-    await auditStep('KEY_STAGED', { kid: view.newKid, user: view.databaseUser });
-  } else {
-    view.newKid = (await steps.stageKey({ purpose: input.purpose, versionId: uuid4() })).kid;
-    await auditStep('KEY_STAGED', { kid: view.newKid });
-  }
-  const newKid = view.newKid!;
+    // Rotations running before this audit step existed replay without it.
+    if (patched('key-rotation-verified-audit')) await auditStep('KEY_VERIFIED', { kid: newKid });
+    return undefined;
+  };
 
-  // 2. The manual steps at the provider.
-  if (view.manualSteps.some((s) => s.phase === 'BEFORE_VERIFY')) {
-    view.step = 'AWAITING_MANUAL_STEPS';
-    if (!(await waitForManualSteps('BEFORE_VERIFY', stepTimeoutMs))) return rollBack(`manual steps not confirmed within ${readable(stepTimeoutMs)}`);
-  }
+  /** Steps 4 and 5: the verified key takes over; the old one is retired after its grace. */
+  const switchOver = async (newKid: string): Promise<KeyRotationView> => {
+    // 4. Promote it: it signs, calls and connects from now on; the old key is still accepted.
+    // While the provider still uses the old key (a manual switch follows), its grace waits for that.
+    const switchFollows = view.manualSteps.some((s) => s.phase === 'AFTER_PROMOTE');
+    const promoted = await steps.promoteKey({ purpose: input.purpose, kid: newKid, graceMs: switchFollows ? null : input.graceMs });
+    view.step = 'PROMOTED';
+    view.oldKid = promoted.retiringKid;
+    view.oldKeyAcceptedUntil = promoted.retiringUntil;
+    await auditStep('KEY_PROMOTED', { kid: newKid, retiringKid: promoted.retiringKid, retiringUntil: promoted.retiringUntil });
+    if (input.revokeSessions) {
+      const { revoked } = await steps.revokeAllSessions({ reason: `key rotation ${rotationId}` });
+      view.sessionsRevoked = revoked;
+      await auditStep('SESSIONS_REVOKED', { revoked });
+    }
+    if (switchFollows) {
+      // Accepting both keys is safe, so this waits as long as it takes (no rollback after promotion).
+      view.step = 'AWAITING_PROVIDER_SWITCH';
+      await waitForManualSteps('AFTER_PROMOTE');
+      if (promoted.retiringKid) view.oldKeyAcceptedUntil = (await steps.startKeyGrace({ kid: promoted.retiringKid, graceMs: input.graceMs })).retiringUntil;
+    }
 
-  // 3. Verify it before anyone depends on it; a key that fails is never used.
-  view.step = 'VERIFYING';
-  show(`verifying ${newKid}`);
+    // 5. Wait out the grace, then retire the old key.
+    if (promoted.retiringKid) {
+      view.step = 'GRACE';
+      show(`${newKid} active; ${promoted.retiringKid} accepted until ${view.oldKeyAcceptedUntil}`);
+      await sleep(input.graceMs);
+      await steps.retireKey({ kid: promoted.retiringKid });
+      if (input.purpose === 'DATABASE_PASSWORD') await steps.lockDatabaseLogin({ kid: promoted.retiringKid });
+      await auditStep('KEY_RETIRED', { kid: promoted.retiringKid });
+    }
+    view.step = 'DONE';
+    show(`${newKid} active`);
+    return view;
+  };
+
+  // Until the new key is promoted, cancelling the rotation (Web UI, API) rolls it back.
   try {
-    await verification.verifyKey({ purpose: input.purpose, kid: newKid });
+    const rolledBack = await prepareNewKey();
+    if (rolledBack) return rolledBack;
   } catch (error) {
-    return rollBack(failureMessage(error));
+    if (!isCancellation(error)) throw error;
+    return CancellationScope.nonCancellable(() => rollBack('cancelled before the new key was promoted'));
   }
-  // Rotations running before this audit step existed replay without it.
-  if (patched('key-rotation-verified-audit')) await auditStep('KEY_VERIFIED', { kid: newKid });
-
-  // 4. Promote it: it signs, calls and connects from now on; the old key is still accepted.
-  // While the provider still uses the old key (a manual switch follows), its grace waits for that.
-  const switchFollows = view.manualSteps.some((s) => s.phase === 'AFTER_PROMOTE');
-  const promoted = await steps.promoteKey({ purpose: input.purpose, kid: newKid, graceMs: switchFollows ? null : input.graceMs });
-  view.step = 'PROMOTED';
-  view.oldKid = promoted.retiringKid;
-  view.oldKeyAcceptedUntil = promoted.retiringUntil;
-  await auditStep('KEY_PROMOTED', { kid: newKid, retiringKid: promoted.retiringKid, retiringUntil: promoted.retiringUntil });
-  if (input.revokeSessions) {
-    const { revoked } = await steps.revokeAllSessions({ reason: `key rotation ${rotationId}` });
-    view.sessionsRevoked = revoked;
-    await auditStep('SESSIONS_REVOKED', { revoked });
-  }
-  if (switchFollows) {
-    // Accepting both keys is safe, so this waits as long as it takes (no rollback after promotion).
-    view.step = 'AWAITING_PROVIDER_SWITCH';
-    await waitForManualSteps('AFTER_PROMOTE');
-    if (promoted.retiringKid) view.oldKeyAcceptedUntil = (await steps.startKeyGrace({ kid: promoted.retiringKid, graceMs: input.graceMs })).retiringUntil;
-  }
-
-  // 5. Wait out the grace, then retire the old key.
-  if (promoted.retiringKid) {
-    view.step = 'GRACE';
-    show(`${newKid} active; ${promoted.retiringKid} accepted until ${view.oldKeyAcceptedUntil}`);
-    await sleep(input.graceMs);
-    await steps.retireKey({ kid: promoted.retiringKid });
-    if (input.purpose === 'DATABASE_PASSWORD') await steps.lockDatabaseLogin({ kid: promoted.retiringKid });
-    await auditStep('KEY_RETIRED', { kid: promoted.retiringKid });
-  }
-  view.step = 'DONE';
-  show(`${newKid} active`);
-  await condition(allHandlersFinished);
-  return view;
+  // A promoted key cannot be taken back: from here a cancellation no longer stops the rotation.
+  return CancellationScope.nonCancellable(async () => {
+    const done = await switchOver(view.newKid!);
+    await condition(allHandlersFinished);
+    return done;
+  });
 }
 
 function refused(type: string, message: string): ApplicationFailure {

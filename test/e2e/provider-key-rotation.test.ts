@@ -226,6 +226,8 @@ test('bad requests are 4xx and change nothing', async () => {
   expect(cases.map(([answer]) => [answer.status, answer.body.error?.code])).toEqual(cases.map(([, status, code]) => [status, code]));
   expect((await viewOf(workflowId)).step).toBe('AWAITING_SECRET');
   expect(await keysOf('STRIPE_WEBHOOK_SECRET')).not.toContainEqual(expect.arrayContaining(['STAGED']));
+  await stack.http.post(`/admin/keys/rotations/${workflowId}/cancel`, { reason: 'test over' }, admin.token);
+  expect((await stack.temporal.workflow.getHandle(workflowId).result()).step).toBe('ROLLED_BACK');
 });
 
 test('the ops CLI runs the same rotation: rotate, supply from standard input, confirm, list', async () => {
@@ -248,4 +250,37 @@ test('the ops CLI runs the same rotation: rotate, supply from standard input, co
   expect(listed.stdout).not.toContain(newKey);
   const trail = await auditTrail(workflowId);
   expect(trail.find((e) => e.action === 'KEY_MANUAL_STEP_CONFIRMED')).toMatchObject({ actorId: admin.id, reason: 'rolled, old expires tomorrow' });
+});
+
+test('one rotation per provider secret at a time; a cancel rolls back before promotion and is too late after', async () => {
+  const razorpay = await startRotation('RAZORPAY_WEBHOOK_SECRET');
+  const second = await stack.http.post('/admin/keys/rotate', { purpose: 'RAZORPAY_WEBHOOK_SECRET', reason: 'again' }, admin.token);
+  expect({ status: second.status, code: second.body.error.code, running: second.body.error.details.workflowId }).toEqual({ status: 409, code: 'ROTATION_IN_PROGRESS', running: razorpay });
+
+  // Promoted (Razorpay's new secret is accepted before the dashboard switch): a cancel cannot take it back.
+  await stack.http.post(`/admin/keys/rotations/${razorpay}/secret`, { secret: randomBytes(16).toString('hex') }, admin.token);
+  await untilStep(razorpay, 'AWAITING_PROVIDER_SWITCH');
+  expect((await stack.http.post(`/admin/keys/rotations/${razorpay}/cancel`, { reason: 'changed my mind' }, admin.token)).status).toBe(202);
+  expect((await viewOf(razorpay)).step).toBe('AWAITING_PROVIDER_SWITCH');
+  await stack.http.post(`/admin/keys/rotations/${razorpay}/steps/dashboard-secret-updated/confirm`, {}, admin.token);
+  expect((await stack.temporal.workflow.getHandle(razorpay).result()).step).toBe('DONE');
+
+  // Not yet promoted: the cancel rolls it back and the staged secret is never used.
+  const stripeRotation = await startRotation('STRIPE_WEBHOOK_SECRET');
+  await stack.http.post(`/admin/keys/rotations/${stripeRotation}/secret`, { secret: `whsec_${randomBytes(16).toString('hex')}` }, admin.token);
+  expect((await stack.http.post(`/admin/keys/rotations/${stripeRotation}/cancel`, {}, admin.token)).body.error.code).toBe('VALIDATION_ERROR'); // a reason is required
+  expect((await stack.http.post(`/admin/keys/rotations/${stripeRotation}/cancel`, { reason: "pasted the wrong endpoint's secret" }, admin.token)).status).toBe(202);
+  const result = await stack.temporal.workflow.getHandle(stripeRotation).result();
+  expect(result).toMatchObject({ step: 'ROLLED_BACK', failure: expect.stringContaining('cancelled') });
+  const versions = await keysOf('STRIPE_WEBHOOK_SECRET');
+  expect(versions.filter(([, status]) => status === 'STAGED')).toEqual([]);
+  expect(versions.filter(([, status]) => status === 'ACTIVE')).toHaveLength(1);
+  expect((await auditTrail(stripeRotation)).map((e) => e.action)).toEqual(['KEY_ROTATION_STARTED', 'KEY_SUPPLIED', 'KEY_ROTATION_CANCEL_REQUESTED', 'KEY_ROTATION_ROLLED_BACK']);
+  const cancelledAgain = await stack.http.post(`/admin/keys/rotations/${stripeRotation}/cancel`, { reason: 'twice' }, admin.token);
+  expect({ status: cancelledAgain.status, code: cancelledAgain.body.error.code }).toEqual({ status: 409, code: 'INVALID_ROTATION_STATE' });
+
+  // Finished means the next rotation of that secret may start.
+  const next = await startRotation('STRIPE_WEBHOOK_SECRET');
+  await stack.http.post(`/admin/keys/rotations/${next}/cancel`, { reason: 'test over' }, admin.token);
+  expect((await stack.temporal.workflow.getHandle(next).result()).step).toBe('ROLLED_BACK');
 });
