@@ -14,9 +14,10 @@ import { parseMasterKeys } from './codec';
 import type { Config } from './config';
 import { isUniqueViolation, type PrismaClient } from './db';
 import type { SecretVersion } from './generated/prisma/client';
+import { keyPurposes, type KeyPurpose } from './workflows/messages';
 
-export const secretPurposes = ['JWT_SIGNING', 'STRIPE_API_KEY', 'STRIPE_WEBHOOK_SECRET', 'RAZORPAY_KEY', 'RAZORPAY_WEBHOOK_SECRET', 'DATABASE_PASSWORD'] as const;
-export type SecretPurpose = (typeof secretPurposes)[number];
+export const secretPurposes = keyPurposes;
+export type SecretPurpose = KeyPurpose;
 export const JWT_SIGNING: SecretPurpose = 'JWT_SIGNING';
 
 /** Key ids read `<prefix>-<version>`, so an operator can tell what a kid is for at a glance. */

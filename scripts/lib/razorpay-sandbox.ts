@@ -111,6 +111,13 @@ export async function startRazorpaySandbox(options: {
         sandbox.addKey(input.keyId, input.keySecret);
         return send(res, 200, { keyId: input.keyId });
       }
+      // Sandbox control: the webhook secret set in the dashboard (a webhook secret rotation in local development).
+      if (req.method === 'POST' && url.pathname === '/sandbox/webhook-secret' && options.webhook) {
+        const input = await body(req);
+        if (typeof input.secret !== 'string' || !input.secret) return fail(res, 400, 'BAD_REQUEST_ERROR', 'secret is required');
+        options.webhook.secret = input.secret;
+        return send(res, 200, { updated: true });
+      }
       if (!authorised(req)) return fail(res, 401, 'BAD_REQUEST_ERROR', 'Authentication failed');
       if (req.method === 'GET' && url.pathname === '/v1/orders') {
         const count = Number(url.searchParams.get('count') ?? 10);

@@ -33,6 +33,7 @@ import {
   confirmManualStepSignal,
   confirmManualStepUpdate,
   getKeyRotationQuery,
+  suppliedKeyPurposes,
   supplyNewSecretUpdate,
   type KeyPurpose,
   type KeyRotationInput,
@@ -48,9 +49,6 @@ const steps = proxyActivities<Activities>({ startToCloseTimeout: '30s', retry: {
 const verification = proxyActivities<Activities>({ startToCloseTimeout: '30s', retry: { initialInterval: '1s', maximumAttempts: 3 } });
 
 const DEFAULT_STEP_TIMEOUT_MS = 7 * 24 * 3_600_000;
-
-/** Secrets the provider issues: an admin copies them from its dashboard into the rotation. */
-const suppliedPurposes: KeyPurpose[] = ['STRIPE_API_KEY', 'STRIPE_WEBHOOK_SECRET', 'RAZORPAY_KEY', 'RAZORPAY_WEBHOOK_SECRET'];
 
 /** What a person does at the provider, per purpose (`grace` reads like "24 hours"). */
 function manualStepsFor(purpose: KeyPurpose, grace: string): ManualStep[] {
@@ -101,7 +99,7 @@ function readable(ms: number): string {
 
 export async function keyRotationWorkflow(input: KeyRotationInput): Promise<KeyRotationView> {
   const rotationId = workflowInfo().workflowId;
-  const supplied = suppliedPurposes.includes(input.purpose);
+  const supplied = suppliedKeyPurposes.includes(input.purpose);
   const stepTimeoutMs = input.stepTimeoutMs ?? DEFAULT_STEP_TIMEOUT_MS;
   const view: KeyRotationView = {
     rotationId,

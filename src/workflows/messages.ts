@@ -284,7 +284,11 @@ export const orderRefundedSignal = defineSignal<[OrderRefunded]>('orderRefunded'
 // Key rotation workflow (`key-rotation-<purpose>-<rotationId>`)
 // ---------------------------------------------------------------------------------------------
 
-export type KeyPurpose = 'JWT_SIGNING' | 'STRIPE_API_KEY' | 'STRIPE_WEBHOOK_SECRET' | 'RAZORPAY_KEY' | 'RAZORPAY_WEBHOOK_SECRET' | 'DATABASE_PASSWORD';
+/** What the keyring holds, one versioned secret per purpose. */
+export const keyPurposes = ['JWT_SIGNING', 'STRIPE_API_KEY', 'STRIPE_WEBHOOK_SECRET', 'RAZORPAY_KEY', 'RAZORPAY_WEBHOOK_SECRET', 'DATABASE_PASSWORD'] as const;
+export type KeyPurpose = (typeof keyPurposes)[number];
+/** Secrets a provider issues: an admin copies them from its dashboard; the others are generated. */
+export const suppliedKeyPurposes: readonly KeyPurpose[] = ['STRIPE_API_KEY', 'STRIPE_WEBHOOK_SECRET', 'RAZORPAY_KEY', 'RAZORPAY_WEBHOOK_SECRET'];
 
 export interface KeyRotationInput {
   purpose: KeyPurpose;
