@@ -2,7 +2,8 @@
  * Workflow tests: a worker with stubbed activities on a task queue of its own, against the real
  * Temporal dev server, and the recording of histories for replay.test.ts.
  */
-import type { Client, WorkflowHandle } from '@temporalio/client';
+import { WorkflowUpdateFailedError, type Client, type WorkflowHandle } from '@temporalio/client';
+import type { ApplicationFailure } from '@temporalio/common';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -56,4 +57,15 @@ export function recording(activities: object, keyOf: (input: Record<string, unkn
   );
   const callsOf = (key: string, name?: string) => (calls.get(key) ?? []).filter((c) => !name || c.name === name);
   return { wrapped, callsOf };
+}
+
+/** The workflow's refusal of an update (its validator's or handler's ApplicationFailure); fails the test if it was taken. */
+export async function updateRefusal(update: Promise<unknown>): Promise<{ type?: string | null; message: string; details?: unknown[] | null }> {
+  const error = await update.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(WorkflowUpdateFailedError);
+  const cause = (error as WorkflowUpdateFailedError).cause as ApplicationFailure;
+  return { type: cause.type, message: cause.message, details: cause.details };
 }

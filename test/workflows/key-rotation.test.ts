@@ -6,7 +6,6 @@
  * With RECORD_HISTORIES=1 scenarios write their histories for replay.test.ts.
  */
 import type { Client, WorkflowHandle } from '@temporalio/client';
-import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { randomUUID } from 'node:crypto';
 import type { Activities } from '../../src/activities';
@@ -21,7 +20,7 @@ import {
   type KeyRotationView,
 } from '../../src/workflows/messages';
 import { eventually } from '../helpers/stack';
-import { keepHistory, recording, startStubWorker } from '../helpers/workflow-worker';
+import { keepHistory, recording, startStubWorker, updateRefusal } from '../helpers/workflow-worker';
 
 const admin: Actor = { id: randomUUID(), role: 'ADMIN' };
 const webUiAdmin = randomUUID();
@@ -88,14 +87,6 @@ const untilStep = (handle: WorkflowHandle, step: KeyRotationView['step']) =>
 /** The activities a rotation called, in order, with the kids they touched. */
 const callsFor = (kid: string) => callsOf('all').filter((c) => JSON.stringify(c.input ?? {}).includes(kid)).map((c) => c.name);
 
-async function refusal(promise: Promise<unknown>) {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(WorkflowUpdateFailedError);
-  return (error as WorkflowUpdateFailedError).cause as ApplicationFailure;
-}
 
 test('JWT: stage, verify, promote, revoke sessions, wait out the grace, retire the old key', async () => {
   const handle = await startRotation({ revokeSessions: true });
@@ -113,7 +104,7 @@ test('Stripe webhook secret: waits for the secret and the manual step (confirmed
 
   const kid = `whsec-${randomUUID()}`;
   expect((await handle.executeUpdate(supplyNewSecretUpdate, { args: [{ kid, actor: admin }] })).newKid).toBe(kid);
-  expect((await refusal(handle.executeUpdate(supplyNewSecretUpdate, { args: [{ kid: 'another', actor: admin }] }))).type).toBe('INVALID_ROTATION_STATE');
+  expect((await updateRefusal(handle.executeUpdate(supplyNewSecretUpdate, { args: [{ kid: 'another', actor: admin }] }))).type).toBe('INVALID_ROTATION_STATE');
   await untilStep(handle, 'AWAITING_MANUAL_STEPS');
 
   // From the Web UI: someone who is not an active admin is ignored; an admin is taken.
@@ -128,7 +119,7 @@ test('Stripe webhook secret: waits for the secret and the manual step (confirmed
 test('a key the provider refuses is rolled back: retired, never promoted', async () => {
   const handle = await startRotation({ purpose: 'STRIPE_API_KEY' });
   await handle.executeUpdate(supplyNewSecretUpdate, { args: [{ kid: REFUSED, actor: admin }] });
-  expect((await refusal(handle.executeUpdate(confirmManualStepUpdate, { args: [{ stepId: 'nope', adminId: admin.id }] }))).type).toBe('UNKNOWN_MANUAL_STEP');
+  expect((await updateRefusal(handle.executeUpdate(confirmManualStepUpdate, { args: [{ stepId: 'nope', adminId: admin.id }] }))).type).toBe('UNKNOWN_MANUAL_STEP');
   await handle.executeUpdate(confirmManualStepUpdate, { args: [{ stepId: 'old-key-expiry', adminId: admin.id }] });
   const result = await handle.result();
   expect(result).toMatchObject({ step: 'ROLLED_BACK', newKid: REFUSED, failure: expect.stringContaining('refused') });

@@ -22,7 +22,7 @@ import {
 } from '../../src/workflows/messages';
 import type { refundWorkflow } from '../../src/workflows/refund';
 import { eventually } from '../helpers/stack';
-import { keepHistory, recording, startStubWorker } from '../helpers/workflow-worker';
+import { keepHistory, recording, startStubWorker, updateRefusal } from '../helpers/workflow-worker';
 
 const admin: Actor = { id: randomUUID(), role: 'ADMIN' };
 const otherAdmin: Actor = { id: randomUUID(), role: 'ADMIN' };
@@ -93,14 +93,6 @@ async function requestRefund(overrides: Partial<RefundWorkflowInput> = {}) {
   return { refundId, handle, requested };
 }
 
-async function refusal(promise: Promise<unknown>) {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(WorkflowUpdateFailedError);
-  return (error as WorkflowUpdateFailedError).cause as ApplicationFailure;
-}
 
 async function until(handle: WorkflowHandle, ready: (refund: RefundView) => boolean, what: string) {
   return eventually(async () => {
@@ -184,8 +176,8 @@ test('decisions at once from two admins and the Web UI: the first wins, each eff
 test('who may decide: not the admin who asked, not a non-admin from the Web UI', async () => {
   const { refundId, handle, requested } = await requestRefund({ requestedBy: admin, destination: 'WALLET' });
   await requested;
-  expect((await refusal(handle.executeUpdate(approveRefundUpdate, { args: [{ adminId: admin.id, reason: 'mine' }] }))).type).toBe('SELF_APPROVAL');
-  expect((await refusal(handle.executeUpdate(approveRefundUpdate, { args: [{ adminId: otherAdmin.id, reason: ' ' }] }))).type).toBe('VALIDATION');
+  expect((await updateRefusal(handle.executeUpdate(approveRefundUpdate, { args: [{ adminId: admin.id, reason: 'mine' }] }))).type).toBe('SELF_APPROVAL');
+  expect((await updateRefusal(handle.executeUpdate(approveRefundUpdate, { args: [{ adminId: otherAdmin.id, reason: ' ' }] }))).type).toBe('VALIDATION');
   await handle.signal(approveRefundSignal, { adminId: customer.id, reason: 'typed into the UI' });
   const view = await until(handle, (r) => r.timeline.some((t) => t.event === 'DECISION_REFUSED'), 'refused');
   expect(view.status).toBe('PENDING_APPROVAL');
@@ -218,7 +210,7 @@ test('trusted customers are approved by policy; manual refunds by the admin maki
 
 test('a request the order cannot take is refused with the reason, and nothing else happens', async () => {
   const { refundId, handle, requested } = await requestRefund({ orderId: FULLY_REFUNDED_ORDER });
-  const refused = await refusal(requested);
+  const refused = await updateRefusal(requested);
   expect(refused).toMatchObject({ type: 'REFUND_ALREADY_PROCESSED', message: 'Refund already processed for this order' });
   expect((await handle.result()).status).toBe('REFUSED');
   expect(callsOf(refundId).map((c) => c.name)).toEqual(['openRefund']);
