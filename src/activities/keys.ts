@@ -43,6 +43,18 @@ function withoutSecret(message: string, secret: string): string {
   return parts.filter((part) => part.length > 0).reduce((text, part) => text.split(part).join('[redacted]'), message);
 }
 
+/** The database refusing the admin login what a rotation needs (42501) will not change on retry. */
+async function asDatabaseAdmin<T>(work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    if ((error as { code?: string }).code === '42501') {
+      throw ApplicationFailure.create({ type: 'DATABASE_ADMIN_REFUSED', message: `DATABASE_ADMIN_URL may not manage the login roles: ${(error as Error).message}`, nonRetryable: true });
+    }
+    throw error;
+  }
+}
+
 export function keyActivities(prisma: PrismaClient, keyring: Keyring, config: KeyConfig) {
   const databaseLogins = new DatabaseLogins(config);
 
@@ -133,7 +145,7 @@ export function keyActivities(prisma: PrismaClient, keyring: Keyring, config: Ke
 
     /** The two alternating logins exist and may use the app's tables. */
     async prepareDatabaseLogins(): Promise<{ logins: string[] }> {
-      await databaseLogins.prepare();
+      await asDatabaseAdmin(() => databaseLogins.prepare());
       return { logins: databaseLogins.logins };
     },
 
@@ -153,7 +165,8 @@ export function keyActivities(prisma: PrismaClient, keyring: Keyring, config: Ke
       }
       const staged = await keyring.stage('DATABASE_PASSWORD', input.versionId, JSON.stringify({ user, password: randomBytes(32).toString('base64url') } satisfies DatabaseLogin));
       // A retried activity stages nothing new and sets the same password again.
-      await databaseLogins.setPassword(JSON.parse(await keyring.secretOf(staged.kid)) as DatabaseLogin);
+      const login = JSON.parse(await keyring.secretOf(staged.kid)) as DatabaseLogin;
+      await asDatabaseAdmin(() => databaseLogins.setPassword(login));
       return { kid: staged.kid, user };
     },
 

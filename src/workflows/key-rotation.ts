@@ -199,8 +199,8 @@ export async function keyRotationWorkflow(input: KeyRotationInput): Promise<KeyR
       if (!(await condition(() => view.newKid !== undefined, stepTimeoutMs))) return rollBack(`no new secret within ${readable(stepTimeoutMs)}`);
       await auditStep('KEY_SUPPLIED', { kid: view.newKid }, suppliedBy);
     } else if (input.purpose === 'DATABASE_PASSWORD') {
-      await steps.prepareDatabaseLogins();
       try {
+        await steps.prepareDatabaseLogins();
         const staged = await steps.stageDatabasePassword({ versionId: uuid4() });
         [view.newKid, view.databaseUser] = [staged.kid, staged.user];
       } catch (error) {

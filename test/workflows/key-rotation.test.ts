@@ -27,6 +27,8 @@ const webUiAdmin = randomUUID();
 const REFUSED = 'refused-kid';
 /** kid → status, per rotation: the stubbed keyring. */
 const keyring = new Map<string, string>();
+/** Set while a test plays a DATABASE_ADMIN_URL without the privileges a rotation needs. */
+let databaseAdminRefuses = false;
 
 const stubs: Partial<Activities> = {
   async stageKey(input) {
@@ -55,6 +57,7 @@ const stubs: Partial<Activities> = {
     return input.userId === webUiAdmin;
   },
   async prepareDatabaseLogins() {
+    if (databaseAdminRefuses) throw ApplicationFailure.create({ type: 'DATABASE_ADMIN_REFUSED', message: 'DATABASE_ADMIN_URL may not manage the login roles: permission denied to create role', nonRetryable: true });
     return { logins: ['app_blue', 'app_green'] };
   },
   async stageDatabasePassword(input) {
@@ -154,4 +157,18 @@ test('database password: the standby login gets a new password, and the old one 
   expect(result).toMatchObject({ step: 'DONE', databaseUser: 'app_green' });
   expect(callsFor(result.newKid!)).toEqual(['stageDatabasePassword', 'auditKeyStep', 'verifyKey', 'auditKeyStep', 'promoteKey', 'auditKeyStep', 'retireKey', 'lockDatabaseLogin', 'auditKeyStep']);
   await keepHistory('key-rotation-database-password', handle);
+});
+
+test('database password: an admin login without the privileges rolls back at once, nothing staged', async () => {
+  databaseAdminRefuses = true;
+  const stagedBefore = callsOf('all', 'stageDatabasePassword').length;
+  try {
+    const handle = await startRotation({ purpose: 'DATABASE_PASSWORD' });
+    const result = await handle.result();
+    expect(result).toMatchObject({ step: 'ROLLED_BACK', failure: expect.stringContaining('may not manage the login roles') });
+    expect(result.newKid).toBeUndefined();
+    expect(callsOf('all', 'stageDatabasePassword')).toHaveLength(stagedBefore);
+  } finally {
+    databaseAdminRefuses = false;
+  }
 });
