@@ -126,7 +126,8 @@ export function ordersRouter(deps: ApiDeps): Router {
     const products = await prisma.product.findMany({ where: { id: { in: items.map((i) => i.productId) } }, select: { id: true, sku: true, currency: true } });
     const unknown = items.filter((i) => !products.some((p) => p.id === i.productId)).map((i) => i.productId);
     if (unknown.length > 0) throw new HttpError(404, 'PRODUCT_NOT_FOUND', `Unknown products: ${unknown.join(', ')}`, { productIds: unknown });
-    const currency = body.currency ?? products[0].currency;
+    // The order is priced in the currency asked for, else in that of the first item listed.
+    const currency = body.currency ?? products.find((p) => p.id === items[0].productId)!.currency;
     const foreign = products.filter((p) => p.currency !== currency);
     if (foreign.length > 0) {
       throw new HttpError(400, 'CURRENCY_MISMATCH', `Not priced in ${currency}: ${foreign.map((p) => p.sku).join(', ')}`, { currency, skus: foreign.map((p) => p.sku) });

@@ -207,9 +207,11 @@ export async function orderWorkflow(input: OrderWorkflowInput): Promise<OrderVie
     {
       validator: (request) => {
         assertAdmin(request.actor);
-        if (!(order.status === 'CONFIRMED' || order.status === 'PARTIALLY_REFUNDED') || shipRequest || cancelRequest) {
+        if (!(order.status === 'CONFIRMED' || order.status === 'PARTIALLY_REFUNDED')) {
           throw invalidState(order, 'only a CONFIRMED (or partially refunded) order can be shipped');
         }
+        if (shipRequest) throw invalidState(order, 'a shipment is already in progress');
+        if (cancelRequest) throw invalidState(order, 'the order is being cancelled');
         if (!request.trackingNumber?.trim()) {
           throw ApplicationFailure.create({ type: 'VALIDATION', message: 'trackingNumber is required', nonRetryable: true });
         }
@@ -228,7 +230,8 @@ export async function orderWorkflow(input: OrderWorkflowInput): Promise<OrderVie
     {
       validator: (request) => {
         assertAdmin(request.actor);
-        if (order.status !== 'SHIPPED' || deliverRequest) throw invalidState(order, 'only a SHIPPED order can be delivered');
+        if (order.status !== 'SHIPPED') throw invalidState(order, 'only a SHIPPED order can be delivered');
+        if (deliverRequest) throw invalidState(order, 'a delivery is already in progress');
       },
       description: 'Admin: mark a SHIPPED order delivered: {actor: {id, role: "ADMIN"}}.',
     },

@@ -301,6 +301,14 @@ describe('conflicts', () => {
       customer.token,
     );
     expectError(mixed, 400, 'CURRENCY_MISMATCH');
+    // Unstated, the currency is that of the first item listed: the other one is named.
+    expect(mixed.body.error.details).toEqual({ currency: 'USD', skus: [rupees.sku] });
+    const rupeesFirst = await stack.http.post(
+      '/api/checkout',
+      { items: [{ productId: rupees.id, quantity: 1 }, { productId: product.id, quantity: 1 }], paymentMethod: 'card' },
+      customer.token,
+    );
+    expect(rupeesFirst.body.error.details).toEqual({ currency: 'INR', skus: [product.sku] });
 
     // With the currency stated, the error names exactly the product not priced in it.
     const statedUsd = await stack.http.post(

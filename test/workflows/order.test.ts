@@ -6,7 +6,7 @@
  * With RECORD_HISTORIES=1 each scenario also writes its history to test/histories/, which
  * replay.test.ts replays on every run to catch non-deterministic changes.
  */
-import { WithStartWorkflowOperation, WorkflowUpdateFailedError, type Client, type WorkflowHandle } from '@temporalio/client';
+import { WithStartWorkflowOperation, type Client, type WorkflowHandle } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { randomUUID } from 'node:crypto';
 import type { Activities } from '../../src/activities';
@@ -24,7 +24,7 @@ import {
 } from '../../src/workflows/messages';
 import type { orderWorkflow } from '../../src/workflows/order';
 import { eventually } from '../helpers/stack';
-import { keepHistory, recording, startStubWorker } from '../helpers/workflow-worker';
+import { keepHistory, recording, startStubWorker, updateRefusal } from '../helpers/workflow-worker';
 
 const UNIT_PRICE = 1250;
 const SHORT_PRODUCT = '00000000-0000-0000-0000-00000000dead'; // the stub reports it out of stock
@@ -125,15 +125,6 @@ async function waitForStatus(handle: WorkflowHandle, predicate: (o: Awaited<Retu
 }
 
 /** The workflow's refusal carried by a rejected update. */
-async function refusal(promise: Promise<unknown>): Promise<{ type?: string | null; message: string; details?: unknown[] | null }> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(WorkflowUpdateFailedError);
-  const cause = (error as WorkflowUpdateFailedError).cause as ApplicationFailure;
-  return { type: cause.type, message: cause.message, details: cause.details };
-}
 
 test('happy path: paid, confirmed, shipped, delivered', async () => {
   const { orderId, handle, placed } = await placeOrder();
@@ -198,7 +189,7 @@ test('the customer cancels before paying; another customer may not', async () =>
   const { orderId, handle, placed } = await placeOrder();
   await placed;
   const stranger: Actor = { id: randomUUID(), role: 'CUSTOMER' };
-  const refused = await refusal(handle.executeUpdate(cancelOrderUpdate, { args: [{ actor: stranger }] }));
+  const refused = await updateRefusal(handle.executeUpdate(cancelOrderUpdate, { args: [{ actor: stranger }] }));
   expect(refused.type).toBe('FORBIDDEN');
 
   const cancelled = await handle.executeUpdate(cancelOrderUpdate, { args: [{ actor: customer, reason: 'changed my mind' }] });
@@ -229,21 +220,21 @@ test('refused transitions say why and name the current status', async () => {
   const { orderId, handle, placed } = await placeOrder();
   await placed;
 
-  const shipPending = await refusal(handle.executeUpdate(shipOrderUpdate, { args: [{ actor: admin, trackingNumber: 'X' }] }));
+  const shipPending = await updateRefusal(handle.executeUpdate(shipOrderUpdate, { args: [{ actor: admin, trackingNumber: 'X' }] }));
   expect(shipPending).toMatchObject({ type: 'INVALID_ORDER_STATE', details: [{ status: 'PENDING', paymentStatus: 'PENDING' }] });
-  const deliverPending = await refusal(handle.executeUpdate(deliverOrderUpdate, { args: [{ actor: admin }] }));
+  const deliverPending = await updateRefusal(handle.executeUpdate(deliverOrderUpdate, { args: [{ actor: admin }] }));
   expect(deliverPending.type).toBe('INVALID_ORDER_STATE');
-  const retryUnfailed = await refusal(handle.executeUpdate(retryPaymentUpdate, { args: [{ actor: customer }] }));
+  const retryUnfailed = await updateRefusal(handle.executeUpdate(retryPaymentUpdate, { args: [{ actor: customer }] }));
   expect(retryUnfailed.type).toBe('INVALID_ORDER_STATE');
 
   await handle.signal(paymentEventSignal, paid(orderId, (await statusOf(handle)).paymentIntentId!));
   await waitForStatus(handle, (o) => o.status === 'CONFIRMED', 'CONFIRMED');
 
-  const cancelPaid = await refusal(handle.executeUpdate(cancelOrderUpdate, { args: [{ actor: admin, reason: 'try' }] }));
+  const cancelPaid = await updateRefusal(handle.executeUpdate(cancelOrderUpdate, { args: [{ actor: admin, reason: 'try' }] }));
   expect(cancelPaid).toMatchObject({ type: 'INVALID_ORDER_STATE', details: [{ status: 'CONFIRMED', paymentStatus: 'PAID' }] });
-  const customerShips = await refusal(handle.executeUpdate(shipOrderUpdate, { args: [{ actor: customer, trackingNumber: 'X' }] }));
+  const customerShips = await updateRefusal(handle.executeUpdate(shipOrderUpdate, { args: [{ actor: customer, trackingNumber: 'X' }] }));
   expect(customerShips.type).toBe('FORBIDDEN');
-  const deliverUnshipped = await refusal(handle.executeUpdate(deliverOrderUpdate, { args: [{ actor: admin }] }));
+  const deliverUnshipped = await updateRefusal(handle.executeUpdate(deliverOrderUpdate, { args: [{ actor: admin }] }));
   expect(deliverUnshipped.details).toEqual([{ status: 'CONFIRMED', paymentStatus: 'PAID' }]);
 
   // None of the refusals changed anything.
@@ -254,7 +245,7 @@ test('refused transitions say why and name the current status', async () => {
 
 test('insufficient stock refuses checkout before any payment is attempted', async () => {
   const { orderId, handle, placed } = await placeOrder({ items: [{ productId: SHORT_PRODUCT, quantity: 1 }] });
-  const refused = await refusal(placed);
+  const refused = await updateRefusal(placed);
   expect(refused).toMatchObject({ type: 'INSUFFICIENT_STOCK', details: [{ products: [{ productId: SHORT_PRODUCT, sku: 'SHORT-1' }] }] });
   expect((await handle.result()).status).toBe('CANCELLED');
   expect(callsOf(orderId, 'createPaymentIntent')).toHaveLength(0);
