@@ -25,7 +25,7 @@ import { createOrderWorker } from '../../src/workers/worker';
 import { startRazorpaySandbox } from '../../scripts/lib/razorpay-sandbox';
 import { startSmtpListener } from '../../scripts/lib/services';
 import { migrate } from '../../scripts/migrate';
-import { dropDatabase } from '../setup/databases';
+import { dropDatabase } from '../../scripts/lib/databases';
 import { HttpClient } from './http';
 
 export interface Stack {

@@ -1,3 +1,4 @@
+/** PostgreSQL databases for tests and benchmarks. */
 import { Client } from 'pg';
 
 /** Drops the database `databaseUrl` names, closing whatever is still connected to it. */
