@@ -129,8 +129,9 @@ export async function followDatabaseLogin(pool: SwitchablePool, keyring: Keyring
     pool.use(login, active.kid);
     logger.info({ kid: active.kid, user: login.user }, 'database login switched');
   };
-  await follow();
-  const timer = setInterval(() => follow().catch((error: unknown) => logger.warn({ err: error }, 'could not check the database login')), refreshMs);
+  const followLogged = () => follow().catch((error: unknown) => logger.warn({ err: error }, 'could not check the database login'));
+  await followLogged(); // a database down at start is the health check's to report, not a reason not to start
+  const timer = setInterval(followLogged, refreshMs);
   timer.unref();
   return () => clearInterval(timer);
 }
