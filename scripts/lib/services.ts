@@ -97,6 +97,9 @@ export async function startTemporalDevServer(options: {
 }): Promise<TemporalDevServer> {
   const temporal = ensureTool('temporal');
   const args = ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(options.port), '--log-level', 'warn'];
+  // An activity the workflow schedules on its own task queue starts on the worker at once, without
+  // a round trip through matching (as on Temporal Cloud): about 100 ms off every checkout here.
+  args.push('--dynamic-config-value', 'system.enableActivityEagerExecution=true');
   args.push('--http-port', String(await freePort()), '--metrics-port', String(await freePort()));
   if (options.uiPort) args.push('--ui-port', String(options.uiPort));
   if (options.uiPort && options.codecEndpoint) args.push('--ui-codec-endpoint', options.codecEndpoint);
