@@ -6,6 +6,7 @@ import { ApplicationFailure } from '@temporalio/activity';
 import jwt from 'jsonwebtoken';
 import { createHmac, randomBytes } from 'node:crypto';
 import Stripe from 'stripe';
+import { isActiveAdmin } from '../admins';
 import { audit } from '../audit';
 import type { Config } from '../config';
 import { DatabaseLogins } from '../database-login';
@@ -139,8 +140,7 @@ export function keyActivities(prisma: PrismaClient, keyring: Keyring, config: Ke
 
     /** A manual step confirmed from the Temporal Web UI names its admin; they must be an active admin. */
     async isActiveAdmin(input: { userId: string }): Promise<boolean> {
-      const user = await prisma.user.findUnique({ where: { id: input.userId } }).catch(() => null); // not a uuid: no such user
-      return user?.role === 'ADMIN' && user.status === 'ACTIVE';
+      return isActiveAdmin(prisma, input.userId);
     },
 
     /** The two alternating logins exist and may use the app's tables. */

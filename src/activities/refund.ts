@@ -5,6 +5,7 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import { randomUUID } from 'node:crypto';
 import Stripe from 'stripe';
+import { isActiveAdmin } from '../admins';
 import type { PrismaClient } from '../db';
 import type { RazorpayGateway } from '../razorpay';
 import { creditWallet } from '../wallet';
@@ -78,10 +79,9 @@ export function refundActivities(prisma: PrismaClient, stripe: Stripe, razorpay:
       return delivered > 10 && previousRefunds === 0;
     },
 
-    /** Whether `userId` is an admin (decisions sent from the Web UI name their admin by id). */
+    /** Whether `userId` is an active admin (decisions sent from the Web UI name their admin by id). */
     async isAdmin(input: { refundId: string; userId: string }): Promise<boolean> {
-      if (!isUuid(input.userId)) return false; // the Web UI lets anyone type anything
-      return (await prisma.user.count({ where: { id: input.userId, role: 'ADMIN' } })) > 0;
+      return isActiveAdmin(prisma, input.userId);
     },
 
     async recordRefundDecision(input: { refundId: string; approved: boolean; decidedBy: string; reason: string }): Promise<void> {
@@ -189,8 +189,4 @@ async function restock(tx: Parameters<Parameters<PrismaClient['$transaction']>[0
       },
     });
   }
-}
-
-function isUuid(value: string): boolean {
-  return /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(value);
 }

@@ -164,6 +164,17 @@ test('who may decide: not a customer, not the admin who asked for the refund', a
   expect(refused.detail).toContain('is not an admin');
   expect((await refundRow(refundId)).status).toBe('PENDING_APPROVAL');
 
+  // Nor can an admin who has been suspended.
+  const suspended = await createUser(stack, 'ADMIN');
+  expect((await stack.http.post(`/admin/users/${suspended.id}/suspend`, { reason: 'left the company' }, admin.token)).status).toBe(200);
+  await handle.signal('approveRefund', { adminId: suspended.id, reason: 'approving on my way out' });
+  const refusedAgain = await eventually(async () => {
+    const view = (await handle.query('getRefund')) as { timeline: { event: string; detail?: string }[] };
+    return view.timeline.find((t) => t.event === 'DECISION_REFUSED' && t.detail?.includes(suspended.id));
+  }, 'suspended admin refused');
+  expect(refusedAgain.detail).toContain('is not an admin');
+  expect((await refundRow(refundId)).status).toBe('PENDING_APPROVAL');
+
   // The customer is made an admin: they still may not decide their own refund.
   await stack.prisma.user.update({ where: { id: customer.id }, data: { role: 'ADMIN' } });
   const promoted = (await stack.http.post('/api/auth/login', { email: customer.email, password: 'correct horse battery staple' })).body.token;
