@@ -158,7 +158,7 @@ export async function refundWorkflow(input: RefundWorkflowInput): Promise<Refund
   async function checkDecision(candidate: PendingDecision): Promise<ApplicationFailure | undefined> {
     if (candidate.decision.adminId === input.requestedBy.id) return selfApproval();
     if (!(await store.isAdmin({ refundId: input.refundId, userId: candidate.decision.adminId }))) {
-      return ApplicationFailure.create({ type: ErrorCode.NOT_AN_ADMIN, message: `${candidate.decision.adminId} is not an admin`, nonRetryable: true });
+      return ApplicationFailure.create({ type: ErrorCode.NOT_AN_ADMIN, message: `${candidate.decision.adminId} is not an active admin`, nonRetryable: true });
     }
     return undefined;
   }

@@ -161,7 +161,7 @@ test('who may decide: not a customer, not the admin who asked for the refund', a
     const view = await handle.query('getRefund');
     return (view as { timeline: { event: string; detail?: string }[] }).timeline.find((t) => t.event === 'DECISION_REFUSED');
   }, 'decision refused');
-  expect(refused.detail).toContain('is not an admin');
+  expect(refused.detail).toContain('is not an active admin');
   expect((await refundRow(refundId)).status).toBe('PENDING_APPROVAL');
 
   // Nor can an admin who has been suspended.
@@ -172,7 +172,7 @@ test('who may decide: not a customer, not the admin who asked for the refund', a
     const view = (await handle.query('getRefund')) as { timeline: { event: string; detail?: string }[] };
     return view.timeline.find((t) => t.event === 'DECISION_REFUSED' && t.detail?.includes(suspended.id));
   }, 'suspended admin refused');
-  expect(refusedAgain.detail).toContain('is not an admin');
+  expect(refusedAgain.detail).toContain('is not an active admin');
   expect((await refundRow(refundId)).status).toBe('PENDING_APPROVAL');
 
   // The customer is made an admin: they still may not decide their own refund.
