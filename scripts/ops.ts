@@ -12,7 +12,7 @@ import { createPrisma } from '../src/db';
 import { HttpError } from '../src/api/errors';
 import { Keyring, secretPurposes } from '../src/keyring';
 import { orderHistory } from '../src/operations/history';
-import { cancelKeyRotation, confirmRotationStep, keyRotationView, startKeyRotation, supplyRotationSecret } from '../src/operations/keys';
+import { cancelKeyRotation, confirmRotationStep, keyRotationView, listKeyRotations, rewrapKeyring, startKeyRotation, supplyRotationSecret } from '../src/operations/keys';
 import { setPaymentsEnabled } from '../src/operations/payments';
 import { listWebhookEvents, replayWebhookEvents, webhookHealth, type OperationsDeps } from '../src/operations/webhooks';
 import { connectClient } from '../src/temporal';
@@ -162,6 +162,19 @@ keys
   .description('cancel a rotation: rolled back if its new key is not promoted yet; a promoted key finishes its rotation')
   .requiredOption('--reason <text>', 'why (recorded in the audit log)')
   .action(async (workflowId: string, options) => print(await withOperations(actor(), (deps, actorId) => cancelKeyRotation(deps, workflowId, options.reason, actorId))));
+
+keys
+  .command('rotations')
+  .description("this deployment's key rotations, newest first")
+  .addOption(new Option('--purpose <purpose>').choices(secretPurposes))
+  .option('--limit <n>', 'at most this many', positive, 50)
+  .action(async (options) => print(await withOperations(actor(), (deps) => listKeyRotations(deps, { purpose: options.purpose, limit: options.limit }))));
+
+keys
+  .command('rewrap')
+  .description('re-encrypt every keyring secret under MASTER_KEY_ID (after adding a new master key), so the old one can go')
+  .requiredOption('--reason <text>', 'why (recorded in the audit log)')
+  .action(async (options) => print(await withOperations(actor(), (deps, actorId) => rewrapKeyring(deps, options.reason, actorId))));
 
 async function readStdin(): Promise<string> {
   if (process.stdin.isTTY) return '';

@@ -222,6 +222,21 @@ export class Keyring {
     await this.prisma.secretVersion.updateMany({ where: { kid, status: { in: ['RETIRING', 'STAGED'] } }, data: { status: 'RETIRED', retiredAt: new Date() } });
   }
 
+  /**
+   * Re-encrypts every secret held under another master key with MASTER_KEY_ID, so an old master
+   * key can leave MASTER_KEYS (once no Temporal history still needs it). Answers what moved.
+   */
+  async rewrap(): Promise<{ rewrapped: { kid: string; from: string }[] }> {
+    const stale = await this.prisma.secretVersion.findMany({ where: { masterKeyId: { not: this.config.MASTER_KEY_ID } }, orderBy: [{ purpose: 'asc' }, { version: 'asc' }] });
+    const rewrapped: { kid: string; from: string }[] = [];
+    for (const row of stale) {
+      // Conditional on the old master key id: a concurrent rewrap of the same row changes nothing twice.
+      const { count } = await this.prisma.secretVersion.updateMany({ where: { id: row.id, masterKeyId: row.masterKeyId }, data: this.encrypt(this.decrypt(row)) });
+      if (count) rewrapped.push({ kid: row.kid, from: row.masterKeyId });
+    }
+    return { rewrapped };
+  }
+
   /** Every version of every purpose, without secrets. */
   async list() {
     for (const purpose of secretPurposes) await this.bootstrap(purpose);

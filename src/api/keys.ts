@@ -1,7 +1,7 @@
 import { Router } from 'express';
 import { z } from 'zod';
 import { secretPurposes } from '../keyring';
-import { cancelKeyRotation, confirmRotationStep, keyRotationView, startKeyRotation, supplyRotationSecret } from '../operations/keys';
+import { cancelKeyRotation, confirmRotationStep, keyRotationView, listKeyRotations, rewrapKeyring, startKeyRotation, supplyRotationSecret } from '../operations/keys';
 import { authenticate, currentUser, requireRole } from './auth';
 import type { ApiDeps } from './deps';
 import { parse } from './errors';
@@ -15,6 +15,7 @@ const secretValue = z.string().regex(/^\S+$/, 'one line without spaces').max(500
 const secretBody = z.union([z.object({ secret: secretValue }).strict(), z.object({ keyId: secretValue, keySecret: secretValue }).strict()]);
 const confirmBody = z.object({ note: z.string().trim().max(500).optional() });
 const keysQuery = z.object({ purpose: z.enum(secretPurposes).optional() });
+const rotationsQuery = keysQuery.extend({ limit: z.coerce.number().int().min(1).max(200).default(50) });
 
 /** The keyring and its rotations, admins only; every action is audited. */
 export function keysRouter(deps: ApiDeps): Router {
@@ -25,6 +26,14 @@ export function keysRouter(deps: ApiDeps): Router {
   router.post('/admin/keys/rotate', ...admin, async (req, res) => {
     const started = await startKeyRotation(deps, parse(rotateBody, req.body), currentUser(req).id);
     res.status(202).json({ ...started, view: await keyRotationView(deps, started.workflowId).catch(() => undefined) });
+  });
+
+  router.get('/admin/keys/rotations', ...admin, async (req, res) => {
+    res.json({ rotations: await listKeyRotations(deps, parse(rotationsQuery, req.query)) });
+  });
+
+  router.post('/admin/keys/rewrap', ...admin, async (req, res) => {
+    res.json(await rewrapKeyring(deps, parse(z.object({ reason }), req.body).reason, currentUser(req).id));
   });
 
   router.get('/admin/keys/rotations/:workflowId', ...admin, async (req, res) => {

@@ -144,3 +144,30 @@ export async function cancelKeyRotation(deps: OperationsDeps, workflowId: string
   await audit(deps.prisma, { actorId, action: 'KEY_ROTATION_CANCEL_REQUESTED', targetType: 'key_rotation', targetId: workflowId, reason, before: { step: before.step } });
   return before;
 }
+
+/** Re-encrypts the keyring under MASTER_KEY_ID (master key rotation), audited. */
+export async function rewrapKeyring(deps: KeyOperationsDeps, reason: string, actorId: string): Promise<{ masterKeyId: string; rewrapped: { kid: string; from: string }[] }> {
+  const { rewrapped } = await new Keyring(deps.prisma, deps.config).rewrap();
+  await audit(deps.prisma, { actorId, action: 'KEYRING_REWRAPPED', targetType: 'keyring', targetId: deps.config.MASTER_KEY_ID, reason, after: { rewrapped } });
+  return { masterKeyId: deps.config.MASTER_KEY_ID, rewrapped };
+}
+
+export interface RotationSummary {
+  workflowId: string;
+  purpose: SecretPurpose;
+  status: string;
+  startedAt: string;
+  closedAt?: string;
+}
+
+/** This deployment's rotations, newest first, from Temporal's visibility. */
+export async function listKeyRotations(deps: KeyOperationsDeps, filter: { purpose?: SecretPurpose; limit: number }): Promise<RotationSummary[]> {
+  const clauses = [`WorkflowType = 'keyRotationWorkflow'`, `TaskQueue = '${deps.config.TEMPORAL_TASK_QUEUE}'`];
+  if (filter.purpose) clauses.push(`WorkflowId STARTS_WITH 'key-rotation-${filter.purpose}-'`);
+  const rotations: RotationSummary[] = [];
+  for await (const run of deps.temporal.workflow.list({ query: clauses.join(' AND '), pageSize: filter.limit })) {
+    rotations.push({ workflowId: run.workflowId, purpose: rotationPurpose(run.workflowId), status: run.status.name, startedAt: run.startTime.toISOString(), closedAt: run.closeTime?.toISOString() });
+    if (rotations.length >= filter.limit) break;
+  }
+  return rotations;
+}

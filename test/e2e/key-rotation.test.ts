@@ -5,9 +5,11 @@
  * database-wide, so this file has a database of its own.
  */
 import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import jwt from 'jsonwebtoken';
 import { ensureTool } from '../../scripts/lib/services';
 import { Keyring } from '../../src/keyring';
+import { rewrapKeyring } from '../../src/operations/keys';
 import { ensureKeyRotationSchedule } from '../../src/temporal';
 import type { KeyRotationView } from '../../src/workflows/key-rotation';
 import { createUser, eventually, startStack, type Stack, type TestUser } from '../helpers/stack';
@@ -118,4 +120,30 @@ test('a Temporal Schedule rotates the JWT key every 90 days, visible in `tempora
   }, 'schedule listed');
   expect(listed).toContain(scheduleId);
   await stack.temporal.schedule.getHandle(scheduleId).delete();
+});
+
+// Last in this file: afterwards the keyring is under a master key this stack's API does not have.
+test('master key rotation: every secret re-encrypted under the new master key, readable without the old one, audited', async () => {
+  const token = await adminToken();
+  const before = new Keyring(stack.prisma, stack.config);
+  const secrets = async (keyring: Keyring) => Promise.all((await keyring.list()).map(async (k) => [k.kid, await keyring.secretOf(k.kid)]));
+  const clear = await secrets(before);
+  expect(clear.length).toBeGreaterThan(3);
+
+  // Under the master key the API already uses, there is nothing to move.
+  const noop = await stack.http.post('/admin/keys/rewrap', { reason: 'check' }, token);
+  expect(noop.body).toEqual({ masterKeyId: stack.config.MASTER_KEY_ID, rewrapped: [] });
+  expect((await stack.http.post('/admin/keys/rewrap', {}, token)).status).toBe(400);
+
+  // The new master key is deployed beside the old one and made current; the keyring moves to it.
+  const newMaster = `local-2:${randomBytes(32).toString('base64')}`;
+  const rotated = { ...stack.config, MASTER_KEYS: `${stack.config.MASTER_KEYS},${newMaster}`, MASTER_KEY_ID: 'local-2' };
+  const moved = await rewrapKeyring({ prisma: stack.prisma, temporal: stack.temporal, config: rotated }, 'yearly master key rotation', admin.id);
+  expect(moved.rewrapped.map((r) => r.kid).sort()).toEqual(clear.map(([kid]) => kid).sort());
+  expect(new Set((await stack.prisma.secretVersion.findMany()).map((row) => row.masterKeyId))).toEqual(new Set(['local-2']));
+
+  // The old master key can go: the new one alone reads every secret, unchanged.
+  const newOnly = new Keyring(stack.prisma, { ...rotated, MASTER_KEYS: newMaster });
+  expect(await secrets(newOnly)).toEqual(clear);
+  expect(await stack.prisma.auditLog.findFirst({ where: { action: 'KEYRING_REWRAPPED', targetId: 'local-2' } })).toMatchObject({ actorId: admin.id, reason: 'yearly master key rotation' });
 });

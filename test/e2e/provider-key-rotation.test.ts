@@ -289,3 +289,14 @@ test('one rotation per provider secret at a time; a cancel rolls back before pro
   await stack.http.post(`/admin/keys/rotations/${next}/cancel`, { reason: 'test over' }, admin.token);
   expect((await stack.temporal.workflow.getHandle(next).result()).step).toBe('ROLLED_BACK');
 });
+
+test("the rotations so far are listed, newest first, with their outcome", async () => {
+  const listed = await eventually(async () => {
+    const { rotations } = (await stack.http.get('/admin/keys/rotations?purpose=STRIPE_API_KEY', admin.token)).body as { rotations: { workflowId: string; purpose: string; status: string; startedAt: string }[] };
+    return rotations.length >= 3 && rotations.every((r) => r.status === 'COMPLETED') && rotations;
+  }, 'rotations listed');
+  expect(new Set(listed.map((r) => r.purpose))).toEqual(new Set(['STRIPE_API_KEY']));
+  const started = listed.map((r) => r.startedAt);
+  expect(started).toEqual([...started].sort().reverse());
+  expect((await stack.http.get('/admin/keys/rotations?limit=0', admin.token)).status).toBe(400);
+});
