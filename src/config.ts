@@ -87,3 +87,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
   return parsed.data;
 }
+
+/** How long a rotated-out JWT key is still accepted: never shorter than a token's lifetime, so no token in use is cut off. */
+export function jwtRotationGrace(config: Pick<Config, 'JWT_ROTATION_GRACE' | 'JWT_TTL'>): number {
+  return Math.max(config.JWT_ROTATION_GRACE, config.JWT_TTL);
+}

@@ -2,7 +2,7 @@ import { Client, Connection, ScheduleAlreadyRunning } from '@temporalio/client';
 import { SearchAttributeType } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
 import { dataConverterFor } from './codec';
-import type { Config } from './config';
+import { jwtRotationGrace, type Config } from './config';
 import type { keyRotationWorkflow } from './workflows/key-rotation';
 import { searchAttributes } from './workflows/search-attributes';
 
@@ -59,7 +59,7 @@ export async function ensureKeyRotationSchedule(
         requestedBy: { id: 'schedule', role: 'SYSTEM' as const },
         reason: 'scheduled rotation',
         revokeSessions: false,
-        graceMs: Math.max(config.JWT_ROTATION_GRACE, config.JWT_TTL),
+        graceMs: jwtRotationGrace(config),
       },
     ] as Parameters<typeof keyRotationWorkflow>,
   };

@@ -7,7 +7,7 @@ import { WorkflowNotFoundError } from '@temporalio/client';
 import { randomUUID } from 'node:crypto';
 import { HttpError } from '../api/errors';
 import { audit } from '../audit';
-import type { Config } from '../config';
+import { jwtRotationGrace, type Config } from '../config';
 import { Keyring, secretPurposes, type RazorpayKey, type SecretPurpose } from '../keyring';
 import {
   confirmManualStepUpdate,
@@ -27,7 +27,7 @@ export type KeyOperationsDeps = Omit<OperationsDeps, 'config'> & {
 
 /** How long each purpose's old key is still accepted once the new one is active. */
 function graceFor(purpose: SecretPurpose, config: KeyOperationsDeps['config']): number {
-  if (purpose === 'JWT_SIGNING') return Math.max(config.JWT_ROTATION_GRACE, config.JWT_TTL); // no token in use is cut off
+  if (purpose === 'JWT_SIGNING') return jwtRotationGrace(config);
   // Every process must have moved to the new login before the old one's password goes.
   if (purpose === 'DATABASE_PASSWORD') return Math.max(config.DATABASE_PASSWORD_GRACE, 2 * config.DATABASE_LOGIN_REFRESH);
   return config.KEY_ROTATION_GRACE;
