@@ -56,8 +56,15 @@ async function placeCardOrder(customer: TestUser, provider: 'stripe' | 'razorpay
 async function unpaidOrder(customer: TestUser) {
   const { orderId } = await placeCardOrder(customer);
   const { paymentIntentId } = await orderOf(stack, orderId, customer.token);
-  const pay = (secret: string) => deliverStripeEvent(stack, paymentIntentEvent('payment_intent.succeeded', { id: paymentIntentId, orderId, amount: 2500, currency: 'usd' }), { secret });
-  return { orderId, pay };
+  const event = paymentIntentEvent('payment_intent.succeeded', { id: paymentIntentId, orderId, amount: 2500, currency: 'usd' });
+  const pay = (secret: string) => deliverStripeEvent(stack, event, { secret });
+  /** As Stripe delivers while a rolled secret has not expired: one `v1` signature per secret. */
+  const payWithBoth = (secrets: string[]) => {
+    const timestamp = Math.floor(Date.now() / 1000);
+    const headers = secrets.map((secret) => stack.stripe.webhooks.generateTestHeaderString({ payload: JSON.stringify(event), secret, timestamp }));
+    return deliverStripeEvent(stack, event, { signature: [headers[0], ...headers.slice(1).map((h) => h.split(',')[1])].join(',') });
+  };
+  return { orderId, pay, payWithBoth };
 }
 async function payWithSignature(customer: TestUser, secret: string) {
   const { orderId, pay } = await unpaidOrder(customer);
@@ -85,7 +92,7 @@ test('Stripe webhook secret: old and new signatures accepted during the grace, o
   expect({ status: again.status, code: again.body.error.code }).toEqual({ status: 409, code: 'INVALID_ROTATION_STATE' });
 
   // Orders placed now, paid during the grace (which is short here): only the deliveries are timed.
-  const [byOld, byNew] = await Promise.all([unpaidOrder(customer), unpaidOrder(customer)]);
+  const [byOld, byNew, byBoth] = await Promise.all([unpaidOrder(customer), unpaidOrder(customer), unpaidOrder(customer)]);
   const confirmed = await stack.http.post(`/admin/keys/rotations/${workflowId}/steps/old-secret-expiry/confirm`, { note: 'rolled in the dashboard, old expires in 24h' }, admin.token);
   expect(confirmed.status).toBe(200);
   expect(confirmed.body.manualSteps[0]).toMatchObject({ confirmedBy: admin.id });
@@ -97,14 +104,18 @@ test('Stripe webhook secret: old and new signatures accepted during the grace, o
   ]);
 
   // During the grace: Stripe signs with both secrets; either alone is enough.
-  const answers = await Promise.all([byOld.pay(oldSecret), byNew.pay(newSecret)]);
-  expect(answers.map((a) => a.status)).toEqual([200, 200]);
+  const answers = await Promise.all([byOld.pay(oldSecret), byNew.pay(newSecret), byBoth.payWithBoth([oldSecret, newSecret])]);
+  expect(answers.map((a) => a.status)).toEqual([200, 200, 200]);
   await untilOrder(stack, byOld.orderId, customer.token, (o) => o.status === 'CONFIRMED', 'paid under the old secret');
   await untilOrder(stack, byNew.orderId, customer.token, (o) => o.status === 'CONFIRMED', 'paid under the new secret');
+  await untilOrder(stack, byBoth.orderId, customer.token, (o) => o.status === 'CONFIRMED', 'paid under both secrets');
 
   // After the grace: only the new secret.
   const done = await stack.temporal.workflow.getHandle(workflowId).result();
   expect(done.step).toBe('DONE');
+  // Stripe's header still carries the expired secret's signature beside the new one: the new one counts.
+  const both = await unpaidOrder(customer);
+  expect((await both.payWithBoth([oldSecret, newSecret])).status).toBe(200);
   const late = await payWithSignature(customer, oldSecret);
   expect({ status: late.answer.status, code: late.answer.body.error.code }).toEqual({ status: 400, code: 'INVALID_SIGNATURE' });
   expect((await orderOf(stack, late.orderId, customer.token)).status).toBe('PENDING');
