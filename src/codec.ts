@@ -28,6 +28,9 @@ export function parseMasterKeys(config: Pick<Config, 'MASTER_KEYS' | 'MASTER_KEY
   return keys;
 }
 
+/** A payload this codec cannot open: no or an unknown key id, or data that fails authentication. */
+export class UndecodablePayloadError extends Error {}
+
 export class EncryptionCodec implements PayloadCodec {
   constructor(
     private readonly keys: Map<string, Buffer>,
@@ -51,14 +54,20 @@ export class EncryptionCodec implements PayloadCodec {
   async decode(payloads: Payload[]): Promise<Payload[]> {
     return payloads.map((payload) => {
       if (!payload.metadata?.encoding || decodeText(payload.metadata.encoding) !== ENCRYPTED) return payload; // written before encryption
-      const keyId = decodeText(payload.metadata[KEY_ID]!);
+      const keyId = payload.metadata[KEY_ID] ? decodeText(payload.metadata[KEY_ID]) : undefined;
+      if (!keyId) throw new UndecodablePayloadError('an encrypted payload carries no key id');
       const key = this.keys.get(keyId);
-      if (!key) throw new Error(`payload encrypted under unknown key ${keyId}`);
-      const sealed = Buffer.from(payload.data!);
-      const decipher = createDecipheriv('aes-256-gcm', key, sealed.subarray(0, 12));
-      decipher.setAuthTag(sealed.subarray(sealed.length - 16));
-      const plain = Buffer.concat([decipher.update(sealed.subarray(12, sealed.length - 16)), decipher.final()]);
-      return temporal.api.common.v1.Payload.decode(plain) as Payload;
+      if (!key) throw new UndecodablePayloadError(`payload encrypted under unknown key ${keyId}`);
+      const sealed = Buffer.from(payload.data ?? new Uint8Array());
+      if (sealed.length < 12 + 16) throw new UndecodablePayloadError('an encrypted payload is too short');
+      try {
+        const decipher = createDecipheriv('aes-256-gcm', key, sealed.subarray(0, 12));
+        decipher.setAuthTag(sealed.subarray(sealed.length - 16));
+        const plain = Buffer.concat([decipher.update(sealed.subarray(12, sealed.length - 16)), decipher.final()]);
+        return temporal.api.common.v1.Payload.decode(plain) as Payload;
+      } catch {
+        throw new UndecodablePayloadError(`a payload under key ${keyId} fails authentication (altered, or sealed under another key)`);
+      }
     });
   }
 }

@@ -19,6 +19,8 @@ const envSchema = z.object({
   TEMPORAL_ADDRESS: z.string().default('127.0.0.1:7233'),
   TEMPORAL_NAMESPACE: z.string().default('default'),
   TEMPORAL_TASK_QUEUE: z.string().default('durable-commerce'),
+  /** How long an API request waits on Temporal (say, for an update's outcome) before answering 503. */
+  API_TEMPORAL_DEADLINE: duration.prefault('30s'),
   // The Stripe and Razorpay keys and webhook secrets below are each one's first version in the
   // keyring, taken in on first start; after that they rotate through the keyring and these are ignored.
   STRIPE_SECRET_KEY: z.string().default('sk_test_DurableCommerceLocal'),
@@ -69,6 +71,8 @@ const envSchema = z.object({
   LOGIN_MAX_FAILURES_PER_ACCOUNT: z.coerce.number().int().positive().default(5),
   LOGIN_MAX_FAILURES_PER_ADDRESS: z.coerce.number().int().positive().default(50),
   LOGIN_WINDOW: duration.prefault('15m'),
+  /** Express's `trust proxy` (`loopback`, a hop count, addresses): set it behind a reverse proxy so limits see the client's address. */
+  TRUST_PROXY: z.string().optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   SEED_ADMIN_EMAIL: z.string().email().default('admin@durable-commerce.local'),
   SEED_ADMIN_PASSWORD: z.string().min(8).default('Admin123!'),

@@ -8,6 +8,10 @@ import type { PaymentEvent, PaymentProvider, RefundSettlement, WebhookWorkflowIn
 /** The payload does not carry what its type promises. */
 export class MalformedEventError extends Error {}
 
+// Event ids name a workflow (`webhook-<provider>-<eventId>`) and a database row: keep them sane.
+const eventIdFormat = z.string().regex(/^[A-Za-z0-9_.:-]{1,200}$/);
+const stripeEnvelope = z.object({ id: eventIdFormat, type: z.string().min(1).max(200) });
+
 const stripePaymentIntent = z.object({
   id: z.string().min(1),
   amount: z.number().int().nonnegative(),
@@ -70,6 +74,7 @@ const razorpayOutcomes: Record<string, PaymentEvent['outcome']> = {
 };
 
 export function stripeWebhookInput(event: { id: string; type: string; data?: { object?: unknown } }): WebhookWorkflowInput {
+  if (!stripeEnvelope.safeParse(event).success) throw new MalformedEventError('The event has no valid id or type');
   const outcome = stripeOutcomes[event.type];
   const base = { provider: 'STRIPE' as const, eventId: event.id, eventType: event.type };
   const refunds = stripeRefundSettlements(event);
@@ -94,6 +99,7 @@ export function stripeWebhookInput(event: { id: string; type: string; data?: { o
 }
 
 export function razorpayWebhookInput(eventId: string, body: unknown): WebhookWorkflowInput {
+  if (!eventIdFormat.safeParse(eventId).success) throw new MalformedEventError('The X-Razorpay-Event-Id header is not a valid event id');
   const parsed = razorpayEvent.safeParse(body);
   if (!parsed.success) throw new MalformedEventError('not a Razorpay event');
   const { event, payload } = parsed.data;

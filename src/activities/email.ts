@@ -80,7 +80,7 @@ export function emailActivities(prisma: PrismaClient, mailer: Transporter, from:
       const message = {
         REFUND_COMPLETED: { subject: `Refund for order ${order.id}`, text: `Hello ${order.customer.name},\n\nWe refunded ${amount} for order ${order.id} to ${where}.\n` },
         REFUND_REJECTED: { subject: `Refund request for order ${order.id} declined`, text: `Hello ${order.customer.name},\n\nYour refund request of ${amount} for order ${order.id} was declined: ${refund.decisionReason}.\n` },
-        REFUND_FAILED: { subject: `Refund for order ${order.id} did not go through`, text: `Hello ${order.customer.name},\n\nThe refund of ${amount} for order ${order.id} failed at the payment provider. We are looking into it.\n` },
+        REFUND_FAILED: { subject: `Refund for order ${order.id} did not go through`, text: `Hello ${order.customer.name},\n\nThe refund of ${amount} for order ${order.id} could not be completed. We are looking into it and will be in touch.\n` },
       }[input.kind];
       await sendOnce(`${input.kind}:${input.refundId}`, { to: order.customer.email, ...message });
     },

@@ -5,6 +5,7 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import { randomUUID } from 'node:crypto';
 import type { PrismaClient } from '../db';
+import { MAX_ORDER_TOTAL } from '../money';
 import { ErrorCode, type Actor, type CancelReason, type OrderLine, type OrderWorkflowInput } from '../workflows/messages';
 import { moveStock } from './inventory';
 
@@ -57,6 +58,10 @@ export function orderActivities(prisma: PrismaClient) {
           return { productId: product.id, sku: product.sku, name: product.name, quantity: item.quantity, unitPrice: product.price };
         });
         const totalAmount = lines.reduce((sum, line) => sum + line.unitPrice * line.quantity, 0);
+        if (totalAmount > MAX_ORDER_TOTAL) {
+          // The API checks this too; a price raised meanwhile must refuse, not retry forever.
+          throw ApplicationFailure.create({ type: ErrorCode.ORDER_TOTAL_TOO_LARGE, message: `The order total ${totalAmount} is above the largest charge, ${MAX_ORDER_TOTAL}`, nonRetryable: true });
+        }
         await tx.order.create({
           data: {
             id: input.orderId,

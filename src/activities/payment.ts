@@ -151,7 +151,8 @@ export function paymentActivities(prisma: PrismaClient, stripe: Stripe, razorpay
   };
 }
 
-async function callRazorpay<T>(call: () => Promise<T>): Promise<T> {
+/** Razorpay's refusals (4xx) become non-retryable failures; outages are retried. */
+export async function callRazorpay<T>(call: () => Promise<T>): Promise<T> {
   try {
     return await call();
   } catch (error) {
@@ -164,7 +165,8 @@ async function callRazorpay<T>(call: () => Promise<T>): Promise<T> {
   }
 }
 
-async function callStripe<T>(call: () => Promise<T>): Promise<T> {
+/** Stripe's refusals (4xx) become non-retryable failures; outages are retried. */
+export async function callStripe<T>(call: () => Promise<T>): Promise<T> {
   try {
     return await call();
   } catch (error) {

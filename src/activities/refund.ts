@@ -8,7 +8,8 @@ import Stripe from 'stripe';
 import { isActiveAdmin } from '../admins';
 import type { PrismaClient } from '../db';
 import type { RazorpayGateway } from '../razorpay';
-import { creditWallet } from '../wallet';
+import { creditWallet, WalletCurrencyError } from '../wallet';
+import { callRazorpay, callStripe } from './payment';
 import { ErrorCode, type Actor, type OrderStatus, type PaymentStatus, type RefundDestination, type RefundSettlement } from '../workflows/messages';
 
 const refused = (type: string, message: string, details?: unknown) =>
@@ -49,6 +50,10 @@ export function refundActivities(prisma: PrismaClient, stripe: Stripe, razorpay:
         const destination = input.destination ?? (details.paymentMethod === 'COD' ? 'WALLET' : 'ORIGINAL_PAYMENT');
         if (destination === 'ORIGINAL_PAYMENT' && details.paymentMethod === 'COD') {
           throw refused(ErrorCode.REFUND_DESTINATION_NOT_ALLOWED, 'A cash-on-delivery order can only be refunded to the wallet', { destination });
+        }
+        const wallet = destination === 'WALLET' ? await tx.wallet.findUnique({ where: { userId: details.customerId } }) : null;
+        if (wallet && wallet.currency !== details.currency) {
+          throw refused(ErrorCode.WALLET_CURRENCY_MISMATCH, `The customer's wallet holds ${wallet.currency}; a ${details.currency} order cannot be refunded to it`, { walletCurrency: wallet.currency, currency: details.currency });
         }
         const earlier = await tx.refund.findMany({ where: { orderId: input.orderId, status: { in: ['PENDING_APPROVAL', 'APPROVED', 'COMPLETED'] } } });
         if (earlier.some((r) => r.status === 'PENDING_APPROVAL')) throw refused(ErrorCode.REFUND_PENDING, 'A refund for this order is already waiting for a decision');
@@ -93,15 +98,21 @@ export function refundActivities(prisma: PrismaClient, stripe: Stripe, razorpay:
 
     /** WALLET: instant store credit. */
     async creditRefundToWallet(input: { refundId: string; orderId: string; customerId: string; amount: number; currency: string; actor: string }) {
-      return creditWallet(prisma, {
-        userId: input.customerId,
-        amount: input.amount,
-        currency: input.currency,
-        reason: `Refund ${input.refundId} for order ${input.orderId}`,
-        actor: input.actor,
-        reference: input.refundId,
-        idempotencyKey: `refund-${input.refundId}`,
-      });
+      try {
+        return await creditWallet(prisma, {
+          userId: input.customerId,
+          amount: input.amount,
+          currency: input.currency,
+          reason: `Refund ${input.refundId} for order ${input.orderId}`,
+          actor: input.actor,
+          reference: input.refundId,
+          idempotencyKey: `refund-${input.refundId}`,
+        });
+      } catch (error) {
+        // The wallet was opened in another currency after the request: retrying cannot help.
+        if (error instanceof WalletCurrencyError) throw refused(ErrorCode.WALLET_CURRENCY_MISMATCH, error.message);
+        throw error;
+      }
     },
 
     /** ORIGINAL_PAYMENT: a refund with the provider, at most once per refund id. */
@@ -113,27 +124,24 @@ export function refundActivities(prisma: PrismaClient, stripe: Stripe, razorpay:
       if (payment.provider === 'RAZORPAY') {
         const captured = (await razorpay.orderPayments(payment.providerPaymentId)).find((p) => p.status === 'captured' || p.status === 'refunded');
         if (!captured) throw refused('NO_PROVIDER_PAYMENT', `Razorpay order ${payment.providerPaymentId} has no captured payment`);
-        const refund = await razorpay.refundOnce(captured.id, input.amount, key);
+        const refund = await callRazorpay(() => razorpay.refundOnce(captured.id, input.amount, key));
         result = { providerRefundId: refund.id, outcome: 'SUCCEEDED' }; // Razorpay answers refunds as processed
       } else {
-        try {
-          const refund = await stripe.refunds.create(
-            { payment_intent: payment.providerPaymentId, amount: input.amount, metadata: { refundId: input.refundId, orderId: input.orderId } },
+        const refund = await callStripe(() =>
+          stripe.refunds.create(
+            { payment_intent: payment.providerPaymentId!, amount: input.amount, metadata: { refundId: input.refundId, orderId: input.orderId } },
             { idempotencyKey: key },
-          );
-          // Stripe settles card refunds asynchronously: completion comes by webhook (or a status check).
-          result = { providerRefundId: refund.id, outcome: refund.status === 'failed' || refund.status === 'canceled' ? 'FAILED' : 'PENDING' };
-        } catch (error) {
-          if (error instanceof Stripe.errors.StripeInvalidRequestError) throw refused(`STRIPE_${(error.code ?? 'invalid_request').toUpperCase()}`, error.message);
-          throw error;
-        }
+          ),
+        );
+        // Stripe settles card refunds asynchronously: completion comes by webhook (or a status check).
+        result = { providerRefundId: refund.id, outcome: refund.status === 'failed' || refund.status === 'canceled' ? 'FAILED' : 'PENDING' };
       }
       await prisma.refund.update({ where: { id: input.refundId }, data: { providerRefundId: result.providerRefundId } });
       return result;
     },
 
     async fetchProviderRefundStatus(input: { refundId: string; providerRefundId: string }): Promise<RefundSettlement> {
-      const refund = await stripe.refunds.retrieve(input.providerRefundId);
+      const refund = await callStripe(() => stripe.refunds.retrieve(input.providerRefundId));
       const outcome = refund.status === 'succeeded' ? 'SUCCEEDED' : refund.status === 'failed' || refund.status === 'canceled' ? 'FAILED' : 'PENDING';
       return { refundId: input.refundId, providerRefundId: refund.id, outcome, eventId: `status-check-${refund.id}`, failureReason: refund.failure_reason ?? undefined };
     },

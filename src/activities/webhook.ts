@@ -1,4 +1,5 @@
 import { ApplicationFailure } from '@temporalio/activity';
+import { z } from 'zod';
 import type { PrismaClient } from '../db';
 import type { WebhookOutcome, WebhookWorkflowInput } from '../workflows/messages';
 
@@ -9,11 +10,13 @@ export function webhookActivities(prisma: PrismaClient) {
      * the PaymentIntent's metadata; Razorpay events name the Razorpay order we opened for it.
      */
     async resolvePaymentOrder(input: { provider: 'STRIPE' | 'RAZORPAY'; orderId?: string; providerPaymentId: string }): Promise<{ orderId: string }> {
+      // metadata.orderId comes from whoever created the PaymentIntent: only a UUID can be one of ours.
+      const ownOrderId = input.orderId && z.uuid().safeParse(input.orderId).success ? input.orderId : undefined;
       const attempt = await prisma.payment.findFirst({
-        where: { provider: input.provider, providerPaymentId: input.providerPaymentId, ...(input.orderId ? { orderId: input.orderId } : {}) },
+        where: { provider: input.provider, providerPaymentId: input.providerPaymentId, ...(ownOrderId ? { orderId: ownOrderId } : {}) },
         select: { orderId: true },
       });
-      const orderId = attempt?.orderId ?? (input.orderId && (await prisma.order.findUnique({ where: { id: input.orderId }, select: { id: true } }))?.id);
+      const orderId = attempt?.orderId ?? (ownOrderId && (await prisma.order.findUnique({ where: { id: ownOrderId }, select: { id: true } }))?.id);
       if (!orderId) {
         throw ApplicationFailure.create({
           type: 'ORDER_NOT_FOUND',
@@ -22,6 +25,17 @@ export function webhookActivities(prisma: PrismaClient) {
         });
       }
       return { orderId };
+    },
+
+    /**
+     * Whether this payment is the one that paid the order: a late or replayed success event for
+     * it (say Razorpay's `order.paid` after delivery) is news of money we kept on purpose.
+     */
+    async isOrderPaidBy(input: { orderId: string; provider: 'STRIPE' | 'RAZORPAY'; providerPaymentId: string }): Promise<boolean> {
+      const paid = await prisma.payment.count({
+        where: { orderId: input.orderId, provider: input.provider, providerPaymentId: input.providerPaymentId, confirmedBy: { not: null } },
+      });
+      return paid > 0;
     },
 
     /** Records how processing a stored webhook event ended (PROCESSED or FAILED with the error). */

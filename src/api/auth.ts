@@ -42,21 +42,24 @@ export function authRouter(deps: ApiDeps): Router {
     const { email: given, password } = parse(loginBody, req.body);
     const email = given.toLowerCase();
     const ip = addressOf(req);
+    // The attempt is counted before the password is checked and forgotten only if it succeeds:
+    // a burst of parallel guesses cannot all slip under the limit.
+    const attempt = await prisma.loginFailure.create({ data: { id: randomUUID(), email, ip } });
+    const forget = () => prisma.loginFailure.delete({ where: { id: attempt.id } });
     const since = new Date(Date.now() - config.LOGIN_WINDOW);
     const [byAccount, byAddress] = await Promise.all([
       prisma.loginFailure.count({ where: { email, createdAt: { gte: since } } }),
       prisma.loginFailure.count({ where: { ip, createdAt: { gte: since } } }),
     ]);
-    if (byAccount >= config.LOGIN_MAX_FAILURES_PER_ACCOUNT || byAddress >= config.LOGIN_MAX_FAILURES_PER_ADDRESS) {
+    if (byAccount > config.LOGIN_MAX_FAILURES_PER_ACCOUNT || byAddress > config.LOGIN_MAX_FAILURES_PER_ADDRESS) {
+      await forget(); // refused unchecked: not a guess
       res.setHeader('Retry-After', String(Math.ceil(config.LOGIN_WINDOW / 1000)));
       throw new HttpError(429, 'TOO_MANY_ATTEMPTS', 'Too many failed sign-ins; try again later');
     }
     const user = await prisma.user.findUnique({ where: { email } });
     const valid = await bcrypt.compare(password, user?.passwordHash ?? DUMMY_HASH);
-    if (!user || !valid) {
-      await prisma.loginFailure.create({ data: { id: randomUUID(), email, ip } });
-      throw new HttpError(401, 'INVALID_CREDENTIALS', 'Email or password is wrong');
-    }
+    if (!user || !valid) throw new HttpError(401, 'INVALID_CREDENTIALS', 'Email or password is wrong');
+    await forget();
     if (user.status === 'SUSPENDED') throw new HttpError(403, 'ACCOUNT_SUSPENDED', 'This account is suspended');
 
     const session = await prisma.session.create({

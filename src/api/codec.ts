@@ -6,9 +6,10 @@
 import type { Payload, PayloadCodec } from '@temporalio/common';
 import express, { Router, type RequestHandler } from 'express';
 import { z } from 'zod';
+import { UndecodablePayloadError } from '../codec';
 import { authenticate, requireRole } from './auth';
 import type { ApiDeps } from './deps';
-import { parse } from './errors';
+import { HttpError, parse } from './errors';
 
 const jsonPayloads = z.object({
   payloads: z.array(z.object({ metadata: z.record(z.string(), z.string()).default({}), data: z.string().default('') })).max(1000),
@@ -50,7 +51,12 @@ export function codecRouter(deps: ApiDeps): Router {
     router.options(path, cors);
     router.post(path, cors, express.json({ limit: '4mb' }), authenticate(deps), requireRole('ADMIN'), async (req, res) => {
       const { payloads } = parse(jsonPayloads, req.body);
-      res.json({ payloads: (await run(payloads.map(fromJson))).map(toJson) });
+      try {
+        res.json({ payloads: (await run(payloads.map(fromJson))).map(toJson) });
+      } catch (error) {
+        if (error instanceof UndecodablePayloadError) throw new HttpError(400, 'UNDECODABLE_PAYLOAD', error.message);
+        throw error;
+      }
     });
   }
   return router;

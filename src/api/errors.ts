@@ -1,4 +1,4 @@
-import { WorkflowUpdateFailedError, WorkflowNotFoundError, ServiceError, WorkflowFailedError } from '@temporalio/client';
+import { ServiceError, WorkflowFailedError, WorkflowNotFoundError, WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import { z, ZodError } from 'zod';
@@ -49,6 +49,8 @@ const failureStatus: Record<string, number> = {
   [ErrorCode.NOT_AN_ADMIN]: 403,
   [ErrorCode.INVALID_ROTATION_STATE]: 409,
   [ErrorCode.UNKNOWN_MANUAL_STEP]: 404,
+  [ErrorCode.WALLET_CURRENCY_MISMATCH]: 409,
+  [ErrorCode.ORDER_TOTAL_TOO_LARGE]: 400,
   FORBIDDEN: 403,
   VALIDATION: 400,
 };
@@ -62,6 +64,9 @@ function fromTemporal(error: unknown): HttpError | undefined {
     }
   }
   if (error instanceof WorkflowNotFoundError) return new HttpError(404, 'NOT_FOUND', 'No such workflow');
+  if (error instanceof WorkflowUpdateRPCTimeoutOrCancelledError) {
+    return new HttpError(503, 'TEMPORAL_UNAVAILABLE', 'The workflow did not answer in time; check its state before trying again');
+  }
   if (error instanceof ServiceError) {
     return new HttpError(503, 'TEMPORAL_UNAVAILABLE', 'The workflow service is unavailable; try again shortly');
   }

@@ -21,6 +21,7 @@ const replayBody = z
 const healthQuery = z.object({ hours: z.coerce.number().positive().max(24 * 90).default(24) });
 const historyParams = z.object({ id: z.string().uuid() });
 const pageQuery = z.object({ page: z.coerce.number().int().min(1).default(1), pageSize: z.coerce.number().int().min(1).max(500).default(100) });
+const REPLAY_DEADLINE_MS = 10 * 60_000;
 const paymentsBody = z.object({ enabled: z.boolean(), reason: z.string().trim().min(1).max(500) });
 
 /** Admin operations on the webhook inbox and the payments switch; every one is audited. */
@@ -33,7 +34,9 @@ export function operationsRouter(deps: ApiDeps): Router {
   });
 
   router.post('/admin/webhooks/replay', ...admin, async (req, res) => {
-    res.json(await replayWebhookEvents(deps, parse(replayBody, req.body), currentUser(req).id));
+    const request = parse(replayBody, req.body);
+    // Replay waits for each event's workflow in turn: longer than an ordinary request may.
+    res.json(await deps.temporal.withDeadline(Date.now() + REPLAY_DEADLINE_MS, () => replayWebhookEvents(deps, request, currentUser(req).id)));
   });
 
   router.get('/admin/webhooks/health', ...admin, async (req, res) => {

@@ -6,6 +6,7 @@ import type { Order } from '../generated/prisma/client';
 import {
   cancelOrderUpdate,
   deliverOrderUpdate,
+  ErrorCode,
   getOrderQuery,
   placeOrderUpdate,
   retryPaymentUpdate,
@@ -17,6 +18,7 @@ import {
 import type { orderWorkflow } from '../workflows/order';
 import { searchAttributes } from '../workflows/search-attributes';
 import { audit } from '../audit';
+import { MAX_ORDER_TOTAL } from '../money';
 import { paymentsSwitch } from '../operations/payments';
 import { authenticate, currentUser, requireRole, type AuthUser } from './auth';
 import type { ApiDeps } from './deps';
@@ -123,7 +125,7 @@ export function ordersRouter(deps: ApiDeps): Router {
     for (const item of body.items) quantities.set(item.productId, (quantities.get(item.productId) ?? 0) + item.quantity);
     const items = [...quantities].map(([productId, quantity]) => ({ productId, quantity }));
 
-    const products = await prisma.product.findMany({ where: { id: { in: items.map((i) => i.productId) } }, select: { id: true, sku: true, currency: true } });
+    const products = await prisma.product.findMany({ where: { id: { in: items.map((i) => i.productId) } }, select: { id: true, sku: true, currency: true, price: true } });
     const unknown = items.filter((i) => !products.some((p) => p.id === i.productId)).map((i) => i.productId);
     if (unknown.length > 0) throw new HttpError(404, 'PRODUCT_NOT_FOUND', `Unknown products: ${unknown.join(', ')}`, { productIds: unknown });
     // The order is priced in the currency asked for, else in that of the first item listed.
@@ -131,6 +133,11 @@ export function ordersRouter(deps: ApiDeps): Router {
     const foreign = products.filter((p) => p.currency !== currency);
     if (foreign.length > 0) {
       throw new HttpError(400, 'CURRENCY_MISMATCH', `Not priced in ${currency}: ${foreign.map((p) => p.sku).join(', ')}`, { currency, skus: foreign.map((p) => p.sku) });
+    }
+
+    const total = items.reduce((sum, item) => sum + products.find((p) => p.id === item.productId)!.price * item.quantity, 0);
+    if (total > MAX_ORDER_TOTAL) {
+      throw new HttpError(400, ErrorCode.ORDER_TOTAL_TOO_LARGE, `The order total ${total} is above the largest charge, ${MAX_ORDER_TOTAL}`, { total, max: MAX_ORDER_TOTAL });
     }
 
     const orderId = randomUUID();

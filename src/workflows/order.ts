@@ -67,6 +67,8 @@ const mail = proxyActivities<Activities>({
 
 const SYSTEM: Actor = { id: 'system', role: 'SYSTEM' };
 const DEFAULT_RECONCILE_AFTER_MS = 10 * 60_000;
+// Patch: the late-payment email is keyed by the refunded charge, as the webhook workflow keys it.
+const REFUND_EMAIL_KEYED_BY_CHARGE = 'refund-email-keyed-by-charge';
 
 export async function orderWorkflow(input: OrderWorkflowInput): Promise<OrderView> {
   const order: OrderView = {
@@ -343,7 +345,8 @@ export async function orderWorkflow(input: OrderWorkflowInput): Promise<OrderVie
       reason: why,
     });
     record('UNEXPECTED_PAYMENT_REFUNDED', SYSTEM, `${event.providerPaymentId}: ${why} (refund ${refundId})`);
-    sendEmail('PAYMENT_REFUNDED', event.providerPaymentId);
+    // One email per refunded payment, keyed as the webhook workflow keys it (Razorpay: the pay_ id).
+    sendEmail('PAYMENT_REFUNDED', patched(REFUND_EMAIL_KEYED_BY_CHARGE) ? (event.chargeId ?? event.providerPaymentId) : event.providerPaymentId);
   }
 
   /** Handles a payment event while the order waits for payment; true once the order is PAID. */

@@ -14,6 +14,7 @@ import {
   ApplicationFailure,
   condition,
   getExternalWorkflowHandle,
+  patched,
   proxyActivities,
   setCurrentDetails,
   setHandler,
@@ -44,6 +45,8 @@ const mail = proxyActivities<Activities>({ startToCloseTimeout: '30s', retry: { 
 
 const SYSTEM: Actor = { id: 'system', role: 'SYSTEM' };
 const TRUSTED_CUSTOMER_POLICY = 'policy:trusted-customer';
+// Patch: a refused payout (provider refusal, wallet currency) fails the refund instead of the workflow.
+const REFUSAL_FAILS_THE_REFUND = 'refusal-fails-the-refund';
 
 interface PendingDecision {
   id: number;
@@ -181,6 +184,23 @@ export async function refundWorkflow(input: RefundWorkflowInput): Promise<Refund
     }
   }
 
+  /** Moves the money to the refund's destination; answers why the provider failed it, if it did. */
+  async function payBack(actorId: string): Promise<string | undefined> {
+    if (refund.destination === 'WALLET') {
+      await money.creditRefundToWallet({ refundId: input.refundId, orderId: input.orderId, customerId: refund.customerId!, amount: refund.amount!, currency: refund.currency!, actor: actorId });
+      refund.walletCredited = refund.amount;
+      record('WALLET_CREDITED', SYSTEM, `${refund.amount} ${refund.currency}`);
+      return undefined;
+    }
+    const created = await money.createProviderRefund({ refundId: input.refundId, orderId: input.orderId, amount: refund.amount! });
+    refund.providerRefundId = created.providerRefundId;
+    record('PROVIDER_REFUND_CREATED', SYSTEM, created.providerRefundId);
+    const settled = created.outcome === 'PENDING' ? await awaitSettlement(created.providerRefundId) : { ...created, refundId: input.refundId, eventId: 'immediate' };
+    if (settled.outcome === 'FAILED') return settled.failureReason ?? 'the provider failed the refund';
+    record('PROVIDER_REFUND_SUCCEEDED', SYSTEM, `${settled.providerRefundId} (${settled.eventId})`);
+    return undefined;
+  }
+
   async function finish(): Promise<RefundView> {
     refuseRemainingDecisions();
     await condition(allHandlersFinished);
@@ -237,30 +257,26 @@ export async function refundWorkflow(input: RefundWorkflowInput): Promise<Refund
     return finish();
   }
 
-  // 3. Pay it back to its one destination.
-  const actorId = decidedBy;
-  if (refund.destination === 'WALLET') {
-    await money.creditRefundToWallet({ refundId: input.refundId, orderId: input.orderId, customerId: refund.customerId!, amount: refund.amount!, currency: refund.currency!, actor: actorId });
-    refund.walletCredited = refund.amount;
-    record('WALLET_CREDITED', SYSTEM, `${refund.amount} ${refund.currency}`);
-  } else {
-    const created = await money.createProviderRefund({ refundId: input.refundId, orderId: input.orderId, amount: refund.amount! });
-    refund.providerRefundId = created.providerRefundId;
-    record('PROVIDER_REFUND_CREATED', SYSTEM, created.providerRefundId);
-    const settled = created.outcome === 'PENDING' ? await awaitSettlement(created.providerRefundId) : { ...created, refundId: input.refundId, eventId: 'immediate' };
-    if (settled.outcome === 'FAILED') {
-      await money.failRefund({ refundId: input.refundId, reason: settled.failureReason ?? 'the provider failed the refund' });
-      refund.status = 'FAILED';
-      refund.failureReason = settled.failureReason;
-      record('REFUND_FAILED', SYSTEM, settled.failureReason);
-      await mail.sendRefundEmail({ refundId: input.refundId, kind: 'REFUND_FAILED' });
-      return finish();
-    }
-    record('PROVIDER_REFUND_SUCCEEDED', SYSTEM, `${settled.providerRefundId} (${settled.eventId})`);
+  // 3. Pay it back to its one destination. A refusal (the provider declines the refund, the
+  //    wallet holds another currency) fails the refund with its reason; it never hangs APPROVED.
+  let failureReason: string | undefined;
+  try {
+    failureReason = await payBack(decidedBy);
+  } catch (error) {
+    if (!patched(REFUSAL_FAILS_THE_REFUND)) throw error;
+    failureReason = businessFailure(error).message;
+  }
+  if (failureReason !== undefined) {
+    await money.failRefund({ refundId: input.refundId, reason: failureReason });
+    refund.status = 'FAILED';
+    refund.failureReason = failureReason;
+    record('REFUND_FAILED', SYSTEM, failureReason);
+    await mail.sendRefundEmail({ refundId: input.refundId, kind: 'REFUND_FAILED' });
+    return finish();
   }
 
   // 4. Done: the order's payment follows, the order's workflow hears it, the customer is told.
-  const order = await store.completeRefund({ refundId: input.refundId, orderId: input.orderId, actor: { id: actorId, role: 'ADMIN' } });
+  const order = await store.completeRefund({ refundId: input.refundId, orderId: input.orderId, actor: { id: decidedBy, role: 'ADMIN' } });
   refund.status = 'COMPLETED';
   record('REFUND_COMPLETED', SYSTEM, `order ${order.orderStatus}, payment ${order.paymentStatus}`);
   try {

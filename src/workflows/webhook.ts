@@ -8,7 +8,7 @@
  * An event that could not be processed ends the workflow as failed, so that a replay (or the
  * provider's redelivery) may run it again under the same id; a processed one never runs twice.
  */
-import { ApplicationFailure, getExternalWorkflowHandle, proxyActivities } from '@temporalio/workflow';
+import { ApplicationFailure, getExternalWorkflowHandle, patched, proxyActivities } from '@temporalio/workflow';
 import { businessFailure } from './failures';
 import type { Activities } from '../activities';
 import { paymentEventSignal, refundSettledSignal, type PaymentEvent, type WebhookOutcome, type WebhookWorkflowInput } from './messages';
@@ -22,6 +22,8 @@ const routing = proxyActivities<Activities>({
   startToCloseTimeout: '30s',
   retry: { initialInterval: '1s', maximumAttempts: 3 },
 });
+// Patch: a success event for the payment that paid a finished order is not refunded.
+const PAID_ORDER_KEEPS_ITS_PAYMENT = 'paid-order-keeps-its-payment';
 const refunds = proxyActivities<Activities>({
   startToCloseTimeout: '30s',
   retry: { initialInterval: '2s', maximumInterval: '5m' },
@@ -50,9 +52,12 @@ async function deliverToOrder(input: WebhookWorkflowInput): Promise<WebhookOutco
     return { status: 'PROCESSED', detail: `${payment.outcome} delivered to ${orderWorkflowId}` };
   } catch {
     // The order exists but its workflow has finished: nothing is waiting for this payment.
-    return payment.outcome === 'SUCCEEDED'
-      ? refundLatePayment(orderId, payment)
-      : { status: 'PROCESSED', detail: `${orderWorkflowId} has finished; a failed payment needs nothing` };
+    if (payment.outcome !== 'SUCCEEDED') return { status: 'PROCESSED', detail: `${orderWorkflowId} has finished; a failed payment needs nothing` };
+    // Unless this very payment paid the order (a late `order.paid`, a replay): that money is the order's.
+    if (patched(PAID_ORDER_KEEPS_ITS_PAYMENT) && (await routing.isOrderPaidBy({ orderId, provider: payment.provider, providerPaymentId: payment.providerPaymentId }))) {
+      return { status: 'PROCESSED', detail: `${payment.providerPaymentId} already paid order ${orderId}: nothing to do` };
+    }
+    return refundLatePayment(orderId, payment);
   }
 }
 
