@@ -6,6 +6,7 @@
 import bcrypt from 'bcryptjs';
 import { randomUUID } from 'node:crypto';
 import { Router, type Request, type RequestHandler } from 'express';
+import { parse as parseCookie } from 'cookie';
 import jwt from 'jsonwebtoken';
 import { z } from 'zod';
 import { JWT_SIGNING } from '../keyring';
@@ -30,50 +31,63 @@ const tokenClaims = z.object({ sub: z.string().uuid(), jti: z.string().uuid() })
 // Compared against when the email is unknown, so a wrong email costs as long as a wrong password.
 const DUMMY_HASH = bcrypt.hashSync('durable-commerce-no-such-user', 10);
 
-function addressOf(req: Request): string {
+export function addressOf(req: Request): string {
   return req.ip ?? req.socket.remoteAddress ?? 'unknown';
 }
 
-export function authRouter(deps: ApiDeps): Router {
+/**
+ * Checks a password and opens a session: the token is a JWT naming it. Attempts are limited
+ * per account and per address; a suspended account is refused.
+ */
+export async function signIn(deps: Pick<ApiDeps, 'prisma' | 'config' | 'keyring'>, given: string, password: string, ip: string, role?: Role) {
   const { prisma, config } = deps;
+  const email = given.toLowerCase();
+  // The attempt is counted before the password is checked and forgotten only if it succeeds:
+  // a burst of parallel guesses cannot all slip under the limit.
+  const attempt = await prisma.loginFailure.create({ data: { id: randomUUID(), email, ip } });
+  const forget = () => prisma.loginFailure.delete({ where: { id: attempt.id } });
+  const since = new Date(Date.now() - config.LOGIN_WINDOW);
+  const [byAccount, byAddress] = await Promise.all([
+    prisma.loginFailure.count({ where: { email, createdAt: { gte: since } } }),
+    prisma.loginFailure.count({ where: { ip, createdAt: { gte: since } } }),
+  ]);
+  if (byAccount > config.LOGIN_MAX_FAILURES_PER_ACCOUNT || byAddress > config.LOGIN_MAX_FAILURES_PER_ADDRESS) {
+    await forget(); // refused unchecked: not a guess
+    throw new HttpError(429, 'TOO_MANY_ATTEMPTS', 'Too many failed sign-ins; try again later', { retryAfterSeconds: Math.ceil(config.LOGIN_WINDOW / 1000) });
+  }
+  const user = await prisma.user.findUnique({ where: { email } });
+  const valid = await bcrypt.compare(password, user?.passwordHash ?? DUMMY_HASH);
+  if (!user || !valid) throw new HttpError(401, 'INVALID_CREDENTIALS', 'Email or password is wrong');
+  await forget();
+  if (user.status === 'SUSPENDED') throw new HttpError(403, 'ACCOUNT_SUSPENDED', 'This account is suspended');
+  if (role && user.role !== role) throw new HttpError(403, 'FORBIDDEN', `Only ${role.toLowerCase()}s may sign in here`);
+
+  const session = await prisma.session.create({
+    data: { id: randomUUID(), userId: user.id, expiresAt: new Date(Date.now() + config.JWT_TTL), ip },
+  });
+  const key = await deps.keyring.active(JWT_SIGNING);
+  const token = jwt.sign({ role: user.role }, key.secret, {
+    algorithm: 'HS256',
+    keyid: key.kid,
+    subject: user.id,
+    jwtid: session.id,
+    expiresIn: Math.floor(config.JWT_TTL / 1000),
+  });
+  return { token, user: { id: user.id, email: user.email, name: user.name, role: user.role } };
+}
+
+export function authRouter(deps: ApiDeps): Router {
+  const { prisma } = deps;
   const router = Router();
 
   router.post('/api/auth/login', async (req, res) => {
-    const { email: given, password } = parse(loginBody, req.body);
-    const email = given.toLowerCase();
-    const ip = addressOf(req);
-    // The attempt is counted before the password is checked and forgotten only if it succeeds:
-    // a burst of parallel guesses cannot all slip under the limit.
-    const attempt = await prisma.loginFailure.create({ data: { id: randomUUID(), email, ip } });
-    const forget = () => prisma.loginFailure.delete({ where: { id: attempt.id } });
-    const since = new Date(Date.now() - config.LOGIN_WINDOW);
-    const [byAccount, byAddress] = await Promise.all([
-      prisma.loginFailure.count({ where: { email, createdAt: { gte: since } } }),
-      prisma.loginFailure.count({ where: { ip, createdAt: { gte: since } } }),
-    ]);
-    if (byAccount > config.LOGIN_MAX_FAILURES_PER_ACCOUNT || byAddress > config.LOGIN_MAX_FAILURES_PER_ADDRESS) {
-      await forget(); // refused unchecked: not a guess
-      res.setHeader('Retry-After', String(Math.ceil(config.LOGIN_WINDOW / 1000)));
-      throw new HttpError(429, 'TOO_MANY_ATTEMPTS', 'Too many failed sign-ins; try again later');
+    const { email, password } = parse(loginBody, req.body);
+    try {
+      res.json(await signIn(deps, email, password, addressOf(req)));
+    } catch (error) {
+      if (error instanceof HttpError && error.status === 429) res.setHeader('Retry-After', String((error.details as { retryAfterSeconds: number }).retryAfterSeconds));
+      throw error;
     }
-    const user = await prisma.user.findUnique({ where: { email } });
-    const valid = await bcrypt.compare(password, user?.passwordHash ?? DUMMY_HASH);
-    if (!user || !valid) throw new HttpError(401, 'INVALID_CREDENTIALS', 'Email or password is wrong');
-    await forget();
-    if (user.status === 'SUSPENDED') throw new HttpError(403, 'ACCOUNT_SUSPENDED', 'This account is suspended');
-
-    const session = await prisma.session.create({
-      data: { id: randomUUID(), userId: user.id, expiresAt: new Date(Date.now() + config.JWT_TTL), ip },
-    });
-    const key = await deps.keyring.active(JWT_SIGNING);
-    const token = jwt.sign({ role: user.role }, key.secret, {
-      algorithm: 'HS256',
-      keyid: key.kid,
-      subject: user.id,
-      jwtid: session.id,
-      expiresIn: Math.floor(config.JWT_TTL / 1000),
-    });
-    res.json({ token, user: { id: user.id, email: user.email, name: user.name, role: user.role } });
   });
 
   router.post('/api/auth/logout', authenticate(deps), async (req, res) => {
@@ -85,10 +99,12 @@ export function authRouter(deps: ApiDeps): Router {
 }
 
 /** Requires a valid bearer token of a live session of an active user; sets `req.user`. */
-export function authenticate({ prisma, keyring }: Pick<ApiDeps, 'prisma' | 'keyring'>): RequestHandler {
+export function authenticate({ prisma, keyring }: Pick<ApiDeps, 'prisma' | 'keyring'>, options: { cookie?: string } = {}): RequestHandler {
   return async (req, _res, next) => {
-    const [scheme, token] = (req.header('authorization') ?? '').split(' ');
-    if (scheme !== 'Bearer' || !token) throw new HttpError(401, 'UNAUTHENTICATED', 'A bearer token is required');
+    const [scheme, bearer] = (req.header('authorization') ?? '').split(' ');
+    // A cookie, where allowed (the codec endpoint, called by the Web UI with the browser's cookies).
+    const token = scheme === 'Bearer' && bearer ? bearer : options.cookie ? cookieOf(req, options.cookie) : undefined;
+    if (!token) throw new HttpError(401, 'UNAUTHENTICATED', 'A bearer token is required');
     const invalid = new HttpError(401, 'UNAUTHENTICATED', 'The token is invalid, expired or revoked');
     let claims: z.infer<typeof tokenClaims>;
     try {
@@ -107,6 +123,10 @@ export function authenticate({ prisma, keyring }: Pick<ApiDeps, 'prisma' | 'keyr
     req.user = { id: session.user.id, role: session.user.role, sessionId: session.id };
     next();
   };
+}
+
+function cookieOf(req: Request, name: string): string | undefined {
+  return parseCookie(req.header('cookie') ?? '')[name];
 }
 
 export function requireRole(role: Role): RequestHandler {

@@ -1,15 +1,29 @@
 /**
  * The remote codec endpoint the Temporal Web UI calls to show encrypted payloads in clear
- * (`temporal server start-dev --ui-codec-endpoint <api>/codec`). Admins only: the UI forwards the
- * admin's bearer token. Payloads travel as Temporal's JSON form: base64 metadata values and data.
+ * (`temporal server start-dev --ui-codec-endpoint <api>/codec`). Admins only. The Web UI forwards
+ * no token of ours, only the browser's cookies (its "Include cross-origin credentials" setting):
+ * an admin signs in once at `/codec/login`, which sets an HttpOnly session cookie scoped to
+ * `/codec`. A bearer token works too (scripts, tests). Payloads travel as Temporal's JSON form:
+ * base64 metadata values and data.
  */
 import type { Payload, PayloadCodec } from '@temporalio/common';
 import express, { Router, type RequestHandler } from 'express';
 import { z } from 'zod';
 import { UndecodablePayloadError } from '../codec';
-import { authenticate, requireRole } from './auth';
+import { serialize } from 'cookie';
+import { addressOf, authenticate, requireRole, signIn } from './auth';
 import type { ApiDeps } from './deps';
 import { HttpError, parse } from './errors';
+
+export const CODEC_COOKIE = 'durable_commerce_codec';
+const loginForm = z.object({ email: z.string().email().max(320), password: z.string().min(1).max(200) });
+const loginPage = `<!doctype html><meta charset="utf-8"><title>durable-commerce: codec sign-in</title>
+<h1>Decode payloads in the Temporal Web UI</h1>
+<p>Sign in as an admin. Then, in the Web UI's codec settings, turn on <em>Include cross-origin credentials</em>.</p>
+<form method="post" action="/codec/login">
+<label>Email <input name="email" type="email" required autocomplete="username"></label>
+<label>Password <input name="password" type="password" required autocomplete="current-password"></label>
+<button>Sign in</button></form>`;
 
 const jsonPayloads = z.object({
   payloads: z.array(z.object({ metadata: z.record(z.string(), z.string()).default({}), data: z.string().default('') })).max(1000),
@@ -44,12 +58,30 @@ export function codecRouter(deps: ApiDeps): Router {
     else next();
   };
 
+  router.get('/codec/login', (_req, res) => {
+    res.type('html').send(loginPage);
+  });
+
+  // The form posts here; the session lives in a cookie only the browser holds and only /codec reads.
+  router.post('/codec/login', express.urlencoded({ extended: false, limit: '10kb' }), express.json({ limit: '10kb' }), async (req, res) => {
+    const { email, password } = parse(loginForm, req.body);
+    const { token, user } = await signIn(deps, email, password, addressOf(req), 'ADMIN');
+    res.setHeader(
+      'Set-Cookie',
+      serialize(CODEC_COOKIE, token, { httpOnly: true, sameSite: 'strict', secure: req.secure, path: '/codec', maxAge: Math.floor(deps.config.JWT_TTL / 1000) }),
+    );
+    res.format({
+      html: () => void res.send('<!doctype html><meta charset="utf-8"><title>Signed in</title><p>Signed in. The Temporal Web UI can now decode payloads; you may close this tab.</p>'),
+      default: () => void res.json({ signedIn: true, user }),
+    });
+  });
+
   for (const [path, run] of [
     ['/codec/decode', async (ps: Payload[]) => codecs.reduceRight(async (acc, codec) => codec.decode(await acc), Promise.resolve(ps))],
     ['/codec/encode', async (ps: Payload[]) => codecs.reduce(async (acc, codec) => codec.encode(await acc), Promise.resolve(ps))],
   ] as const) {
     router.options(path, cors);
-    router.post(path, cors, express.json({ limit: '4mb' }), authenticate(deps), requireRole('ADMIN'), async (req, res) => {
+    router.post(path, cors, express.json({ limit: '4mb' }), authenticate(deps, { cookie: CODEC_COOKIE }), requireRole('ADMIN'), async (req, res) => {
       const { payloads } = parse(jsonPayloads, req.body);
       try {
         res.json({ payloads: (await run(payloads.map(fromJson))).map(toJson) });

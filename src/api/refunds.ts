@@ -75,6 +75,7 @@ export function refundsRouter(deps: ApiDeps): Router {
     decidedBy: refund.decidedBy,
     walletCredited: refund.walletCredited ?? 0,
     stripeRefundId: refund.providerRefundId ?? null,
+    ...(refund.failureReason ? { failureReason: refund.failureReason } : {}),
   });
 
   router.post('/api/orders/:id/refunds', auth, requireRole('CUSTOMER'), async (req, res) => {

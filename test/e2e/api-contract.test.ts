@@ -323,6 +323,16 @@ describe('conflicts', () => {
     expect(await availableOf(stack, product.id)).toBe(before);
     expect(await availableOf(stack, rupees.id)).toBe(5);
   });
+
+  test('a total above the largest charge (99,999,999 minor units) is 400 ORDER_TOTAL_TOO_LARGE, nothing reserved', async () => {
+    const pricey = await createProduct(stack, admin, { stock: 2000, price: 100_000_000 });
+    const customer = await createUser(stack);
+    const tooLarge = await stack.http.post('/api/checkout', { items: [{ productId: pricey.id, quantity: 1000 }], paymentMethod: 'card' }, customer.token);
+    expectError(tooLarge, 400, 'ORDER_TOTAL_TOO_LARGE');
+    expect(tooLarge.body.error.details).toEqual({ total: 100_000_000_000, max: 99_999_999 });
+    expect(await ordersOf(customer.id)).toBe(0);
+    expect(await availableOf(stack, pricey.id)).toBe(2000);
+  });
 });
 
 describe('refused transitions: 409 INVALID_ORDER_STATE with the current status', () => {

@@ -55,4 +55,46 @@ test('an order\'s history holds only encrypted payloads, which the codec endpoin
   const preflight = await stack.http.request('OPTIONS', '/codec/decode', { headers: { origin: 'http://127.0.0.1:8233', 'access-control-request-method': 'POST' } });
   expect(preflight.status).toBe(204);
   expect(preflight.headers.get('access-control-allow-headers')).toContain('Authorization');
+
+  // What the Web UI really sends: no token, only the browser's cookies, from the admin's sign-in at /codec/login.
+  expect((await stack.http.get('/codec/login')).status).toBe(200);
+  const signIn = (email: string) =>
+    stack.http.request('POST', '/codec/login', {
+      raw: new URLSearchParams({ email, password: 'correct horse battery staple' }).toString(),
+      headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'text/html' },
+    });
+  const signedIn = await signIn(admin.email);
+  expect(signedIn.status).toBe(200);
+  const cookie = signedIn.headers.get('set-cookie')!;
+  expect(cookie).toMatch(/^durable_commerce_codec=[^;]+;/);
+  expect(cookie).toMatch(/HttpOnly/);
+  expect(cookie).toMatch(/Path=\/codec/);
+  expect(cookie).toMatch(/SameSite=Strict/);
+  const byCookie = await stack.http.request('POST', '/codec/decode', { body: { payloads }, headers: { cookie: cookie.split(';')[0], origin: 'http://127.0.0.1:8233' } });
+  expect(byCookie.status).toBe(200);
+  expect(JSON.parse(Buffer.from(byCookie.body.payloads[0].data, 'base64').toString())).toMatchObject({ trackingNumber: 'PRIVATE-TRACK-9' });
+  const customerSignIn = await signIn(customer.email);
+  expect({ status: customerSignIn.status, cookie: customerSignIn.headers.get('set-cookie') }).toEqual({ status: 403, cookie: null });
+});
+
+test('payloads the codec cannot open are a 400 UNDECODABLE_PAYLOAD, never a 500', async () => {
+  const [sealed] = await stack.temporal.options.loadedDataConverter.payloadCodecs[0].encode([{ metadata: { encoding: Buffer.from('json/plain') }, data: Buffer.from('{"secret":true}') }]);
+  const asJson = (metadata: Record<string, Uint8Array | null | undefined>, data: Uint8Array) => ({
+    metadata: Object.fromEntries(Object.entries(metadata).map(([k, v]) => [k, Buffer.from(v!).toString('base64')])),
+    data: Buffer.from(data).toString('base64'),
+  });
+  const tampered = Buffer.from(sealed.data!);
+  tampered[tampered.length - 1] ^= 0xff;
+  const { 'encryption-key-id': _keyId, ...withoutKeyId } = sealed.metadata!;
+  for (const payload of [
+    asJson(sealed.metadata!, tampered),
+    asJson({ ...sealed.metadata, 'encryption-key-id': Buffer.from('retired-long-ago') }, sealed.data!),
+    asJson(withoutKeyId, sealed.data!),
+    asJson(sealed.metadata!, Buffer.from('short')),
+  ]) {
+    const answer = await stack.http.request('POST', '/codec/decode', { body: { payloads: [payload] }, token: admin.token });
+    expect({ status: answer.status, code: answer.body.error?.code }).toEqual({ status: 400, code: 'UNDECODABLE_PAYLOAD' });
+  }
+  const intact = await stack.http.request('POST', '/codec/decode', { body: { payloads: [asJson(sealed.metadata!, sealed.data!)] }, token: admin.token });
+  expect(Buffer.from(intact.body.payloads[0].data, 'base64').toString()).toBe('{"secret":true}');
 });

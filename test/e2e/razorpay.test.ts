@@ -46,6 +46,23 @@ describe('with webhooks arriving', () => {
     expect(mailsTo(stack, customer.email, 'confirmed')).toHaveLength(1);
   });
 
+  test('order.paid arriving after the order was delivered and its workflow closed: processed, nothing refunded', async () => {
+    const { customer, orderId, razorpayOrderId } = await placeRazorpayOrder(stack, admin);
+    const { paymentId, webhooks } = stack.razorpay.pay(razorpayOrderId);
+    expect((await deliverRazorpayWebhook(stack, webhooks['payment.captured'])).status).toBe(200);
+    await untilOrder(stack, orderId, customer.token, (o) => o.status === 'CONFIRMED', 'CONFIRMED');
+    await stack.http.post(`/admin/orders/${orderId}/ship`, { trackingNumber: 'RZP-LATE' }, admin.token);
+    await stack.http.post(`/admin/orders/${orderId}/deliver`, {}, admin.token);
+    await stack.temporal.workflow.getHandle(`order-${orderId}`).result();
+
+    expect((await deliverRazorpayWebhook(stack, webhooks['order.paid'])).status).toBe(200);
+    await eventually(async () => (await stack.prisma.webhookEvent.findFirst({ where: { eventId: webhooks['order.paid'].eventId } }))?.status === 'PROCESSED', 'order.paid processed');
+    expect(stack.razorpay.refunds.filter((r) => r.payment_id === paymentId)).toEqual([]);
+    expect(await stack.prisma.payment.findFirstOrThrow({ where: { orderId } })).toMatchObject({ status: 'SUCCEEDED' });
+    expect(await orderOf(stack, orderId, customer.token)).toMatchObject({ status: 'DELIVERED', paymentStatus: 'PAID' });
+    expect(mailsTo(stack, customer.email, 'refunded')).toHaveLength(0);
+  });
+
   test('a failed payment, then a retry with a new Razorpay order', async () => {
     const { customer, orderId, razorpayOrderId } = await placeRazorpayOrder(stack, admin);
     const failed = stack.razorpay.pay(razorpayOrderId, 'failed');

@@ -111,16 +111,8 @@ test('approve by signal, as the Web UI sends it: a Stripe refund, completed by i
   await eventually(async () => stack.smtp.messages.some((m) => m.to.includes(customer.email) && m.subject === `Refund for order ${orderId}`), 'refund email');
 });
 
-test('two admins approving at the same moment: one decision, one Stripe call, one ledger entry', async () => {
-  const card = await paidOrder(2500);
-  const cardRefund = (await requestRefund(card.customer, card.orderId, { reason: 'damaged' })).body.refundId as string;
-  const answers = await Promise.all([admin, otherAdmin].map((a) => stack.http.post(`/admin/refunds/${cardRefund}/approve`, { reason: `approved by ${a.id}` }, a.token)));
-  expect(answers.map((a) => a.status).sort()).toEqual([200, 409]);
-  expect(answers.find((a) => a.status === 409)!.body.error.code).toBe('REFUND_ALREADY_DECIDED');
-  const history = await stack.temporal.workflow.getHandle(`refund-${cardRefund}`).fetchHistory();
-  const stripeCalls = history.events!.filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'createProviderRefund');
-  expect(stripeCalls).toHaveLength(1);
-
+// Two admins on a card refund, counted at the wire: refunds-at-stripe.test.ts.
+test('two admins approving at the same moment: one decision, one ledger entry', async () => {
   const wallet = await paidOrder(1800);
   const walletRefund = (await requestRefund(wallet.customer, wallet.orderId, { reason: 'late', destination: 'WALLET' })).body.refundId as string;
   // One admin through the API, the other from the Web UI, at once.
@@ -268,6 +260,33 @@ test('goodwill credit: transactional, in the ledger with the admin, once per ide
   expect((await stack.http.post(`/admin/wallets/${customer.id}/credit`, { amount: 1000, reason: 'x' }, customer.token)).status).toBe(403);
   expect((await stack.http.post(`/admin/wallets/${customer.id}/credit`, { amount: -5, reason: 'x' }, admin.token)).status).toBe(400);
   expect((await stack.http.post(`/admin/wallets/${randomUUID()}/credit`, { amount: 5, reason: 'x' }, admin.token)).status).toBe(404);
+});
+
+test('a wallet in another currency: refused at request, or FAILED with the reason when it appears before approval', async () => {
+  const goodwill = (customer: TestUser) => stack.http.post(`/admin/wallets/${customer.id}/credit`, { amount: 500, reason: 'sorry for the wait', currency: 'EUR' }, admin.token);
+
+  // The customer already holds euros: a dollar refund to the wallet is refused, nothing recorded.
+  const holder = await createUser(stack);
+  expect((await goodwill(holder)).status).toBe(201);
+  const paid = await paidOrder(2000, holder);
+  const refused = await requestRefund(holder, paid.orderId, { reason: 'broken', destination: 'WALLET' });
+  expect(refused.status).toBe(409);
+  expect(refused.body.error).toMatchObject({ code: 'WALLET_CURRENCY_MISMATCH', details: { walletCurrency: 'EUR', currency: 'USD' } });
+  expect(await stack.prisma.refund.count({ where: { orderId: paid.orderId } })).toBe(0);
+  // To the card it goes through.
+  expect((await requestRefund(holder, paid.orderId, { reason: 'broken' })).status).toBe(202);
+
+  // The euro wallet is opened between the request and the approval: the refund fails, it does not hang.
+  const { customer, orderId } = await paidOrder(2100);
+  const refundId: string = (await requestRefund(customer, orderId, { reason: 'broken', destination: 'WALLET' })).body.refundId;
+  expect((await goodwill(customer)).status).toBe(201);
+  const approved = await stack.http.post(`/admin/refunds/${refundId}/approve`, { reason: 'ok' }, admin.token);
+  expect(approved.status).toBe(200);
+  expect(approved.body).toMatchObject({ status: 'FAILED', walletCredited: 0, failureReason: 'The wallet holds EUR; it cannot be credited in USD' });
+  expect(await refundRow(refundId)).toMatchObject({ status: 'FAILED', failureReason: 'The wallet holds EUR; it cannot be credited in USD' });
+  expect(await walletOf(customer.id)).toMatchObject({ balance: 500 });
+  await eventually(async () => stack.smtp.messages.find((m) => m.to.includes(customer.email) && m.subject === `Refund for order ${orderId} did not go through`), 'failure email');
+  expect(await orderOf(stack, orderId, customer.token)).toMatchObject({ status: 'CONFIRMED', paymentStatus: 'PAID' });
 });
 
 describe('policies and reminders', () => {

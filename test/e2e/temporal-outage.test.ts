@@ -57,3 +57,25 @@ test('a webhook during a Temporal outage gets 503, and its redelivery after reco
   expect(await stack.prisma.webhookEvent.count({ where: { eventId: event.id as string } })).toBe(1);
   expect(await stack.prisma.payment.count({ where: { orderId, status: 'SUCCEEDED' } })).toBe(1);
 });
+
+describe('no worker answering', () => {
+  let quiet: Stack;
+  beforeAll(async () => {
+    quiet = await startStack({ env: { API_TEMPORAL_DEADLINE: '5s' } });
+  });
+  afterAll(() => quiet.stop());
+
+  test('an update nobody answers is 503 TEMPORAL_UNAVAILABLE after API_TEMPORAL_DEADLINE, not a hung request', async () => {
+    const admin = await createUser(quiet, 'ADMIN');
+    const customer = await createUser(quiet);
+    const product = await createProduct(quiet, admin, { stock: 2, price: 800 });
+    const checkout = await quiet.http.post('/api/checkout', { items: [{ productId: product.id, quantity: 1 }], paymentMethod: 'cod' }, customer.token);
+    expect(checkout.body.status).toBe('CONFIRMED');
+
+    await quiet.stopWorker();
+    const shipped = await quiet.http.post(`/admin/orders/${checkout.body.orderId}/ship`, { trackingNumber: 'NOBODY-HOME' }, admin.token);
+    expect({ status: shipped.status, code: shipped.body.error.code }).toEqual({ status: 503, code: 'TEMPORAL_UNAVAILABLE' });
+    expect((await quiet.prisma.order.findUniqueOrThrow({ where: { id: checkout.body.orderId } })).status).toBe('CONFIRMED');
+    await quiet.startWorker();
+  });
+});

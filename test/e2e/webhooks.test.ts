@@ -111,6 +111,51 @@ describe('deliveries that are refused with 400 and change nothing', () => {
   });
 });
 
+test('a signed event without a usable id or type is 400 MALFORMED_EVENT and stores nothing', async () => {
+  const { customer, orderId, intent } = await placeCardOrder();
+  const noId = paymentIntentEvent('payment_intent.succeeded', intent);
+  delete noId.id;
+  const noType = paymentIntentEvent('payment_intent.succeeded', intent);
+  delete noType.type;
+  const longId = paymentIntentEvent('payment_intent.succeeded', intent, `evt_${'x'.repeat(400)}`);
+  for (const event of [noId, noType, longId]) {
+    const answer = await deliverStripeEvent(stack, event);
+    expect({ status: answer.status, code: answer.body.error.code }).toEqual({ status: 400, code: 'MALFORMED_EVENT' });
+  }
+  expect(await stack.prisma.webhookEvent.count({ where: { orderId } })).toBe(0);
+  expect(await orderOf(orderId, customer.token)).toMatchObject({ status: 'PENDING', paymentStatus: 'PENDING' });
+});
+
+test('a payment whose metadata.orderId is not one of our order ids is accepted and recorded FAILED with the reason', async () => {
+  const event = paymentIntentEvent('payment_intent.succeeded', { id: 'pi_foreign', orderId: 'shop-42', amount: 100, currency: 'usd' });
+  expect((await deliverStripeEvent(stack, event)).status).toBe(200);
+  const stored = await eventually(async () => {
+    const row = await stack.prisma.webhookEvent.findFirst({ where: { eventId: event.id as string } });
+    return row?.status === 'FAILED' && row;
+  }, 'event FAILED');
+  expect(stored.error).toBe('No order matches STRIPE payment pi_foreign (order shop-42)');
+});
+
+test('news of the payment that paid a delivered order, after its workflow closed, refunds nothing', async () => {
+  const { customer, orderId, intent } = await placeCardOrder(2700);
+  await deliverStripeEvent(stack, paymentIntentEvent('payment_intent.succeeded', intent));
+  await untilStatus(orderId, customer.token, 'CONFIRMED');
+  await stack.http.post(`/admin/orders/${orderId}/ship`, { trackingNumber: 'LATE-NEWS' }, admin.token);
+  expect((await stack.http.post(`/admin/orders/${orderId}/deliver`, {}, admin.token)).body.status).toBe('DELIVERED');
+  await stack.temporal.workflow.getHandle(`order-${orderId}`).result();
+
+  // Stripe sends the success again under another event id (a replay would do the same).
+  const late = paymentIntentEvent('payment_intent.succeeded', intent);
+  expect((await deliverStripeEvent(stack, late)).status).toBe(200);
+  await eventually(async () => (await stack.prisma.webhookEvent.findFirst({ where: { eventId: late.id as string } }))?.status === 'PROCESSED', 'late event PROCESSED');
+  expect(await stack.prisma.payment.findFirstOrThrow({ where: { orderId } })).toMatchObject({ status: 'SUCCEEDED', providerPaymentId: intent.id });
+  expect(await orderOf(orderId, customer.token)).toMatchObject({ status: 'DELIVERED', paymentStatus: 'PAID' });
+  expect(mailsTo(customer.email, 'refunded')).toHaveLength(0);
+  const history = await stack.temporal.workflow.getHandle(`webhook-STRIPE-${late.id as string}`).fetchHistory();
+  const activities = history.events!.map((e) => e.activityTaskScheduledEventAttributes?.activityType?.name).filter(Boolean);
+  expect(activities).not.toContain('refundUnexpectedPayment');
+});
+
 test('an event type the shop does not act on is acknowledged and recorded as processed', async () => {
   const event = { id: `evt_${randomUUID().replace(/-/g, '')}`, object: 'event', type: 'customer.created', created: Math.floor(Date.now() / 1000), data: { object: { id: 'cus_123', object: 'customer' } } };
   expect((await deliverStripeEvent(stack, event)).status).toBe(200);

@@ -1,0 +1,141 @@
+/**
+ * Refunds at Stripe's edge, seen from the wire (an HTTP hop between the worker and stripe-mock):
+ * every refund request carries `refund-<refundId>` as its Idempotency-Key, so Stripe makes one
+ * refund however often we ask; a worker killed while the request is in flight, or an answer lost
+ * on its way back, still ends in one refund; two admins approving at once make one request; and
+ * a refund Stripe refuses ends FAILED with the reason and an email, never stuck APPROVED.
+ */
+import type { ChildProcess } from 'node:child_process';
+import { stopProcess } from '../../scripts/lib/services';
+import { startHoldingProxy } from '../helpers/holding-proxy';
+import { createProduct, createUser, eventually, orderOf, startStack, startWorkerProcess, untilOrder, type Stack, type TestUser } from '../helpers/stack';
+import { deliverStripeEvent, paymentIntentEvent } from '../helpers/webhooks';
+
+let proxy: Awaited<ReturnType<typeof startHoldingProxy>>;
+let stack: Stack;
+let admin: TestUser;
+let otherAdmin: TestUser;
+let worker: ChildProcess | undefined;
+
+beforeAll(async () => {
+  proxy = await startHoldingProxy(process.env.STRIPE_API_BASE!);
+  stack = await startStack({ worker: false, env: { STRIPE_API_BASE: proxy.url, REFUND_SETTLE_CHECK_AFTER: '10m' } });
+  [admin, otherAdmin] = [await createUser(stack, 'ADMIN'), await createUser(stack, 'ADMIN')];
+  worker = await startWorkerProcess(stack);
+});
+afterAll(async () => {
+  await stopProcess(worker, 'SIGKILL');
+  await stack.stop();
+  await proxy.close();
+});
+
+/** A card order paid through a signed webhook, CONFIRMED, with a refund requested to the card. */
+async function refundRequested(price: number) {
+  const customer = await createUser(stack);
+  const product = await createProduct(stack, admin, { stock: 2, price });
+  const { body } = await stack.http.post('/api/checkout', { items: [{ productId: product.id, quantity: 1 }], paymentMethod: 'card' }, customer.token);
+  const orderId: string = body.orderId;
+  const { paymentIntentId } = await orderOf(stack, orderId, customer.token);
+  // The PaymentIntent carries our order id, by which Stripe's events find their way back.
+  const created = proxy.requests.filter((r) => r.route === 'POST /v1/payment_intents' && r.params.get('metadata[orderId]') === orderId);
+  expect(created.map((r) => [r.idempotencyKey, r.params.get('amount'), r.params.get('currency')])).toEqual([[`order-${orderId}-payment-1`, String(price), 'usd']]);
+  await deliverStripeEvent(stack, paymentIntentEvent('payment_intent.succeeded', { id: paymentIntentId, orderId, amount: price, currency: 'usd' }));
+  await untilOrder(stack, orderId, customer.token, (o) => o.status === 'CONFIRMED', 'CONFIRMED');
+  const requested = await stack.http.post(`/api/orders/${orderId}/refunds`, { reason: 'never arrived' }, customer.token);
+  expect(requested.status).toBe(202);
+  return { customer, orderId, refundId: requested.body.refundId as string };
+}
+
+const refundRow = (refundId: string) => stack.prisma.refund.findUniqueOrThrow({ where: { id: refundId } });
+const refundRequestsFor = (refundId: string) => proxy.requests.filter((r) => r.route === 'POST /v1/refunds' && r.idempotencyKey === `refund-${refundId}`);
+const refundEmails = (customer: TestUser, orderId: string) => stack.smtp.messages.filter((m) => m.to.includes(customer.email) && m.subject === `Refund for order ${orderId}`);
+
+/** Stripe reports the refund succeeded; the refund completes. */
+async function settle(refundId: string, providerRefundId: string, eventId: string) {
+  const settled = { id: eventId, object: 'event', type: 'refund.updated', created: Math.floor(Date.now() / 1000), data: { object: { id: providerRefundId, object: 'refund', status: 'succeeded', metadata: { refundId } } } };
+  expect((await deliverStripeEvent(stack, settled)).status).toBe(200);
+  await eventually(async () => (await refundRow(refundId)).status === 'COMPLETED', 'COMPLETED');
+}
+
+test('a refund whose worker dies between the decision and the Stripe call happens exactly once', async () => {
+  const { customer, orderId, refundId } = await refundRequested(6400);
+
+  const inFlight = proxy.holdNext('POST', '/v1/refunds');
+  await stack.temporal.workflow.getHandle(`refund-${refundId}`).signal('approveRefund', { adminId: admin.id, reason: 'lost parcel' });
+  await inFlight;
+  expect(await refundRow(refundId)).toMatchObject({ status: 'APPROVED', decidedBy: admin.id, providerRefundId: null });
+  await stopProcess(worker, 'SIGKILL');
+
+  // A new worker retries the Stripe call once the lost attempt times out.
+  worker = await startWorkerProcess(stack);
+  const approved = await eventually(async () => {
+    const row = await refundRow(refundId);
+    return row.providerRefundId ? row : undefined;
+  }, 'Stripe refund created after restart', 90_000);
+  await settle(refundId, approved.providerRefundId!, 'evt_refund_restart');
+  await eventually(async () => refundEmails(customer, orderId).length > 0, 'refund email');
+
+  expect(refundRequestsFor(refundId).map((r) => [r.params.get('amount'), r.params.get('metadata[refundId]'), r.params.get('metadata[orderId]')])).toEqual([['6400', refundId, orderId]]);
+  const history = await stack.temporal.workflow.getHandle(`refund-${refundId}`).fetchHistory();
+  const scheduled = (name: string) =>
+    history.events!.filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === name).length;
+  expect([scheduled('recordRefundDecision'), scheduled('createProviderRefund'), scheduled('completeRefund')]).toEqual([1, 1, 1]);
+  expect(refundEmails(customer, orderId)).toHaveLength(1);
+  expect(await stack.prisma.refund.count({ where: { orderId } })).toBe(1);
+  expect(await orderOf(stack, orderId, customer.token)).toMatchObject({ status: 'REFUNDED', paymentStatus: 'REFUNDED' });
+});
+
+test('Stripe made the refund but its answer was lost: the retry asks again under the same Idempotency-Key', async () => {
+  const { customer, orderId, refundId } = await refundRequested(5100);
+
+  const answered = proxy.dropAnswerNext('POST', '/v1/refunds');
+  await stack.temporal.workflow.getHandle(`refund-${refundId}`).signal('approveRefund', { adminId: admin.id, reason: 'lost parcel' });
+  await answered;
+  const approved = await eventually(async () => {
+    const row = await refundRow(refundId);
+    return row.providerRefundId ? row : undefined;
+  }, 'Stripe refund recorded after the retry', 90_000);
+  await settle(refundId, approved.providerRefundId!, `evt_lost_answer_${refundId.slice(0, 8)}`);
+
+  // Stripe saw the request twice, both times as the same refund: it refunds once.
+  const sent = refundRequestsFor(refundId);
+  expect(sent.length).toBeGreaterThanOrEqual(2);
+  expect(proxy.requests.filter((r) => r.route === 'POST /v1/refunds' && r.idempotencyKey?.includes(refundId))).toEqual(sent);
+  await eventually(async () => refundEmails(customer, orderId).length > 0, 'refund email');
+  expect(refundEmails(customer, orderId)).toHaveLength(1);
+  expect(await orderOf(stack, orderId, customer.token)).toMatchObject({ status: 'REFUNDED', paymentStatus: 'REFUNDED' });
+});
+
+test('two admins approving at the same moment: one decision and one request to Stripe', async () => {
+  const { orderId, refundId } = await refundRequested(2500);
+  const answers = await Promise.all([admin, otherAdmin].map((a) => stack.http.post(`/admin/refunds/${refundId}/approve`, { reason: `approved by ${a.id}` }, a.token)));
+  expect(answers.map((a) => a.status).sort()).toEqual([200, 409]);
+  expect(answers.find((a) => a.status === 409)!.body.error.code).toBe('REFUND_ALREADY_DECIDED');
+  const winner = answers.find((a) => a.status === 200)!.body;
+  expect(winner).toMatchObject({ status: 'APPROVED', stripeRefundId: expect.stringMatching(/^re_/) });
+  expect(refundRequestsFor(refundId)).toHaveLength(1);
+  expect(await stack.prisma.refund.count({ where: { orderId } })).toBe(1);
+});
+
+test('a refund Stripe refuses ends FAILED with its reason and an email; the order keeps its payment', async () => {
+  const { customer, orderId, refundId } = await refundRequested(3300);
+  proxy.refuseNext('POST', '/v1/refunds', 400, {
+    type: 'invalid_request_error',
+    code: 'charge_already_refunded',
+    message: 'Charge ch_1 has already been refunded.',
+  });
+
+  const approved = await stack.http.post(`/admin/refunds/${refundId}/approve`, { reason: 'damaged in transit' }, admin.token);
+  expect(approved.status).toBe(200);
+  expect(approved.body).toMatchObject({ status: 'FAILED', failureReason: 'Charge ch_1 has already been refunded.', decidedBy: admin.id, stripeRefundId: null });
+  expect(await refundRow(refundId)).toMatchObject({ status: 'FAILED', failureReason: 'Charge ch_1 has already been refunded.', decidedBy: admin.id });
+  const email = await eventually(async () => stack.smtp.messages.find((m) => m.to.includes(customer.email) && m.subject === `Refund for order ${orderId} did not go through`), 'failure email');
+  expect(email.text).toContain('$33.00');
+  expect(await stack.temporal.workflow.getHandle(`refund-${refundId}`).result()).toMatchObject({ status: 'FAILED' });
+  expect(await orderOf(stack, orderId, customer.token)).toMatchObject({ status: 'CONFIRMED', paymentStatus: 'PAID' });
+
+  // The failed refund does not block the customer from asking again.
+  const again = await stack.http.post(`/api/orders/${orderId}/refunds`, { reason: 'still never arrived' }, customer.token);
+  expect(again.status).toBe(202);
+  expect(again.body).toMatchObject({ status: 'PENDING_APPROVAL', amount: 3300 });
+});
