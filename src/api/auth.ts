@@ -42,23 +42,23 @@ export function addressOf(req: Request): string {
 export async function signIn(deps: Pick<ApiDeps, 'prisma' | 'config' | 'keyring'>, given: string, password: string, ip: string, role?: Role) {
   const { prisma, config } = deps;
   const email = given.toLowerCase();
-  // The attempt is counted before the password is checked and forgotten only if it succeeds:
-  // a burst of parallel guesses cannot all slip under the limit.
-  const attempt = await prisma.loginFailure.create({ data: { id: randomUUID(), email, ip } });
-  const forget = () => prisma.loginFailure.delete({ where: { id: attempt.id } });
+  // The attempt is counted before the password is checked (one account at a time), and forgotten
+  // only if it succeeds: a burst of parallel guesses gets exactly as many tries as a sequence.
   const since = new Date(Date.now() - config.LOGIN_WINDOW);
-  const [byAccount, byAddress] = await Promise.all([
-    prisma.loginFailure.count({ where: { email, createdAt: { gte: since } } }),
-    prisma.loginFailure.count({ where: { ip, createdAt: { gte: since } } }),
-  ]);
-  if (byAccount > config.LOGIN_MAX_FAILURES_PER_ACCOUNT || byAddress > config.LOGIN_MAX_FAILURES_PER_ADDRESS) {
-    await forget(); // refused unchecked: not a guess
-    throw new HttpError(429, 'TOO_MANY_ATTEMPTS', 'Too many failed sign-ins; try again later', { retryAfterSeconds: Math.ceil(config.LOGIN_WINDOW / 1000) });
-  }
+  const attempt = await prisma.$transaction(async (tx) => {
+    await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext(${`login:${email}`}))`;
+    const [byAccount, byAddress] = await Promise.all([
+      tx.loginFailure.count({ where: { email, createdAt: { gte: since } } }),
+      tx.loginFailure.count({ where: { ip, createdAt: { gte: since } } }),
+    ]);
+    if (byAccount >= config.LOGIN_MAX_FAILURES_PER_ACCOUNT || byAddress >= config.LOGIN_MAX_FAILURES_PER_ADDRESS) return undefined;
+    return tx.loginFailure.create({ data: { id: randomUUID(), email, ip } });
+  });
+  if (!attempt) throw new HttpError(429, 'TOO_MANY_ATTEMPTS', 'Too many failed sign-ins; try again later', { retryAfterSeconds: Math.ceil(config.LOGIN_WINDOW / 1000) });
   const user = await prisma.user.findUnique({ where: { email } });
   const valid = await bcrypt.compare(password, user?.passwordHash ?? DUMMY_HASH);
   if (!user || !valid) throw new HttpError(401, 'INVALID_CREDENTIALS', 'Email or password is wrong');
-  await forget();
+  await prisma.loginFailure.delete({ where: { id: attempt.id } });
   if (user.status === 'SUSPENDED') throw new HttpError(403, 'ACCOUNT_SUSPENDED', 'This account is suspended');
   if (role && user.role !== role) throw new HttpError(403, 'FORBIDDEN', `Only ${role.toLowerCase()}s may sign in here`);
 

@@ -151,7 +151,7 @@ test('news of the payment that paid a delivered order, after its workflow closed
   expect(await stack.prisma.payment.findFirstOrThrow({ where: { orderId } })).toMatchObject({ status: 'SUCCEEDED', providerPaymentId: intent.id });
   expect(await orderOf(orderId, customer.token)).toMatchObject({ status: 'DELIVERED', paymentStatus: 'PAID' });
   expect(mailsTo(customer.email, 'refunded')).toHaveLength(0);
-  const history = await stack.temporal.workflow.getHandle(`webhook-STRIPE-${late.id as string}`).fetchHistory();
+  const history = await stack.temporal.workflow.getHandle(`webhook-stripe-${late.id as string}`).fetchHistory();
   const activities = history.events!.map((e) => e.activityTaskScheduledEventAttributes?.activityType?.name).filter(Boolean);
   expect(activities).not.toContain('refundUnexpectedPayment');
 });
