@@ -12,7 +12,7 @@ import { Keyring } from '../../src/keyring';
 import { rewrapKeyring } from '../../src/operations/keys';
 import { ensureKeyRotationSchedule } from '../../src/temporal';
 import type { KeyRotationView } from '../../src/workflows/key-rotation';
-import { createUser, eventually, startStack, type Stack, type TestUser } from '../helpers/stack';
+import { createUser, decodedHistoryText, eventually, startStack, storedHistoryText, type Stack, type TestUser } from '../helpers/stack';
 
 let stack: Stack;
 let admin: TestUser;
@@ -59,15 +59,23 @@ test('old tokens work until the grace ends, new ones carry the new kid, and no s
   const done = await handle.result();
   expect(done.step).toBe('DONE');
   expect(await canUse(customer.token)).toBe(401);
-  // Not merely expired: anything signed with the retired key is refused now.
+  // Not merely expired: for a session alive right now, a token signed with the retired key is
+  // refused, while the same session's genuine token (new key) is accepted.
   const keyring = new Keyring(stack.prisma, stack.config);
   const retiredSecret = stack.config.JWT_SECRET;
-  const claims = jwt.decode(fresh) as { sub: string; jti: string };
+  const live = (await stack.http.post('/api/auth/login', { email: customer.email, password: 'correct horse battery staple' })).body.token as string;
+  const claims = jwt.decode(live) as { sub: string; jti: string };
+  expect(await canUse(live)).toBe(200);
   expect(await canUse(jwt.sign({}, retiredSecret, { algorithm: 'HS256', keyid: oldKid, subject: claims.sub, jwtid: claims.jti, expiresIn: 60 }))).toBe(401);
 
-  const history = JSON.stringify(await handle.fetchHistory());
-  expect(history).not.toContain(await keyring.secretOf(promoted.newKid!));
-  expect(history).not.toContain(retiredSecret);
+  const newSecret = await keyring.secretOf(promoted.newKid!);
+  const [stored, decoded] = [await storedHistoryText(stack, handle.workflowId), await decodedHistoryText(stack, handle.workflowId)];
+  expect(stored).not.toContain('quarterly rotation'); // payloads are stored encrypted...
+  expect(decoded).toContain('quarterly rotation'); // ...and decoded, the text is really there to search
+  for (const history of [stored, decoded]) {
+    expect(history).not.toContain(newSecret);
+    expect(history).not.toContain(retiredSecret);
+  }
 
   const steps = (await stack.http.get(`/admin/audit?targetId=${handle.workflowId}`, await adminToken())).body.entries.map((e: { action: string; actorId: string }) => [e.action, e.actorId]);
   expect(steps.reverse()).toEqual([

@@ -3,6 +3,8 @@
  * the confirmation email received over SMTP -> ship -> deliver; plus payment failure and retry,
  * cancellation, reservation expiry and cash on delivery.
  */
+import { execFileSync } from 'node:child_process';
+import { ensureTool } from '../../scripts/lib/services';
 import { availableOf, createProduct, createUser, eventually, orderOf, startStack, type Stack, type TestUser } from '../helpers/stack';
 import { deliverStripeEvent, paymentIntentEvent } from '../helpers/webhooks';
 
@@ -113,4 +115,31 @@ describe('with a short reservation', () => {
     expect(retry.status).toBe(409);
     expect(retry.body.error).toMatchObject({ code: 'INVALID_ORDER_STATE', details: { status: 'CANCELLED' } });
   });
+});
+
+test('search attributes follow the order (temporal workflow list --query works), and its handlers describe themselves', async () => {
+  const customer = await createUser(stack);
+  const product = await createProduct(stack, admin, { stock: 2, price: 1200 });
+  const { body } = await stack.http.post('/api/checkout', { items: [{ productId: product.id, quantity: 1 }], paymentMethod: 'card' }, customer.token);
+  const orderId: string = body.orderId;
+
+  // What an engineer types: the CLI against the same cluster.
+  const listed = (status: string) =>
+    JSON.parse(
+      execFileSync(ensureTool('temporal'), ['workflow', 'list', '--address', stack.config.TEMPORAL_ADDRESS, '--output', 'json', '--query', `OrderStatus="${status}" AND OrderId="${orderId}" AND CustomerId="${customer.id}"`]).toString() || '[]',
+    ) as { execution: { workflowId: string } }[];
+  await eventually(async () => listed('PENDING').length === 1, 'listed as PENDING');
+  expect(listed('PENDING').map((w) => w.execution.workflowId)).toEqual([`order-${orderId}`]);
+
+  const { paymentIntentId } = await orderOf(stack, orderId, customer.token);
+  await deliverStripeEvent(stack, paymentIntentEvent('payment_intent.succeeded', { id: paymentIntentId, orderId, amount: 1200, currency: 'usd' }));
+  await eventually(async () => listed('CONFIRMED').length === 1, 'listed as CONFIRMED');
+  expect(listed('PENDING')).toEqual([]);
+
+  // What the Web UI reads to offer signals, queries and updates with their help text.
+  const { definition } = await stack.temporal.workflow.getHandle(`order-${orderId}`).query<{ definition: Record<string, { name: string; description?: string }[]> }>('__temporal_workflow_metadata');
+  const described = (kind: string) => Object.fromEntries(definition[kind].map((d) => [d.name, d.description ?? '']));
+  expect(described('signalDefinitions').paymentEvent).toMatch(/payment outcome/i);
+  expect(described('queryDefinitions').getOrder).toMatch(/status/);
+  for (const update of ['placeOrder', 'retryPayment', 'cancelOrder', 'shipOrder', 'deliverOrder']) expect(described('updateDefinitions')[update]).not.toBe('');
 });

@@ -4,6 +4,7 @@
  * a task queue of their own against the shared Temporal server, stripe-mock and PostgreSQL.
  */
 import type { Client } from '@temporalio/client';
+import type { Payload } from '@temporalio/common';
 import { NativeConnection, type Worker } from '@temporalio/worker';
 import bcrypt from 'bcryptjs';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
@@ -239,5 +240,26 @@ export async function runOpsWithInput(stack: Stack, actorEmail: string, input: s
 export async function storedHistoryText(stack: Stack, workflowId: string): Promise<string> {
   const { history } = await stack.temporal.workflowService.getWorkflowExecutionHistory({ namespace: stack.config.TEMPORAL_NAMESPACE, execution: { workflowId } });
   // The protobuf messages render bytes as base64 strings; payload bytes are under `data`.
+  return JSON.stringify(history, (key, value: unknown) => (key === 'data' && typeof value === 'string' ? Buffer.from(value, 'base64').toString('utf8') : value));
+}
+
+/**
+ * A workflow's history with every payload decoded by our codec, as text: what an admin sees in
+ * the Web UI. A secret absent from this was never handed to Temporal at all.
+ */
+export async function decodedHistoryText(stack: Stack, workflowId: string): Promise<string> {
+  const history = await stack.temporal.workflow.getHandle(workflowId).fetchHistory();
+  const codecs = stack.temporal.options.loadedDataConverter.payloadCodecs;
+  const payloads: Payload[] = [];
+  const collect = (value: unknown): void => {
+    if (!value || typeof value !== 'object' || ArrayBuffer.isView(value)) return;
+    if ('data' in value && 'metadata' in value) payloads.push(value as Payload);
+    else Object.values(value).forEach(collect);
+  };
+  collect(history);
+  for (const payload of payloads) {
+    const [decoded] = await codecs.reduceRight(async (acc, codec) => codec.decode(await acc), Promise.resolve([payload]));
+    Object.assign(payload, decoded);
+  }
   return JSON.stringify(history, (key, value: unknown) => (key === 'data' && typeof value === 'string' ? Buffer.from(value, 'base64').toString('utf8') : value));
 }
