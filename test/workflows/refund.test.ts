@@ -29,6 +29,9 @@ const otherAdmin: Actor = { id: randomUUID(), role: 'ADMIN' };
 const customer: Actor = { id: randomUUID(), role: 'CUSTOMER' };
 const TRUSTED = randomUUID();
 const FULLY_REFUNDED_ORDER = randomUUID();
+/** Orders whose payout is refused: the provider declines the refund, or the wallet holds another currency. */
+const DECLINED_BY_PROVIDER = randomUUID();
+const WALLET_IN_EUROS = randomUUID();
 const admins = new Set([admin.id, otherAdmin.id]);
 /** What the stubbed provider answers about a refund when the workflow asks (status check). */
 const providerSays = new Map<string, RefundSettlement['outcome'][]>();
@@ -47,10 +50,16 @@ const stubs: Partial<Activities> = {
     return admins.has(input.userId);
   },
   async recordRefundDecision() {},
-  async creditRefundToWallet() {
+  async creditRefundToWallet(input) {
+    if (input.orderId === WALLET_IN_EUROS) {
+      throw ApplicationFailure.create({ type: 'WALLET_CURRENCY_MISMATCH', message: 'The wallet holds EUR; it cannot be credited in USD', nonRetryable: true });
+    }
     return { entryId: randomUUID(), balance: 5000 };
   },
   async createProviderRefund(input) {
+    if (input.orderId === DECLINED_BY_PROVIDER) {
+      throw ApplicationFailure.create({ type: 'STRIPE_CHARGE_ALREADY_REFUNDED', message: 'Charge ch_1 has already been refunded.', nonRetryable: true });
+    }
     return { providerRefundId: `re_${input.refundId.slice(0, 8)}`, outcome: 'PENDING' };
   },
   async fetchProviderRefundStatus(input) {
@@ -141,6 +150,23 @@ test('no webhook: the provider is asked, until it settles; a failed refund is re
   expect(callsOf(failed.refundId, 'failRefund')).toHaveLength(1);
   expect(callsOf(failed.refundId, 'completeRefund')).toHaveLength(0);
   expect(callsOf(failed.refundId, 'sendRefundEmail')[0].input.kind).toBe('REFUND_FAILED');
+});
+
+test('a payout refused by the provider or the wallet fails the refund with the reason; the workflow itself completes', async () => {
+  for (const [orderId, destination, reason, history] of [
+    [DECLINED_BY_PROVIDER, 'ORIGINAL_PAYMENT', 'Charge ch_1 has already been refunded.', 'refund-refused-by-provider'],
+    [WALLET_IN_EUROS, 'WALLET', 'The wallet holds EUR; it cannot be credited in USD', undefined],
+  ] as const) {
+    const { refundId, handle, requested } = await requestRefund({ orderId, destination });
+    await requested;
+    const answered = await handle.executeUpdate(approveRefundUpdate, { args: [{ adminId: admin.id, reason: 'ok' }] });
+    expect(answered).toMatchObject({ status: 'FAILED', failureReason: reason });
+    expect(await handle.result()).toMatchObject({ status: 'FAILED', failureReason: reason });
+    expect(callsOf(refundId, 'failRefund').map((c) => c.input.reason)).toEqual([reason]);
+    expect(callsOf(refundId, 'completeRefund')).toHaveLength(0);
+    expect(callsOf(refundId, 'sendRefundEmail').map((c) => c.input.kind)).toEqual(['REFUND_FAILED']);
+    if (history) await keepHistory(history, handle);
+  }
 });
 
 test('reject: REJECTED, the customer told, no money moves', async () => {
