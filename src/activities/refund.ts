@@ -6,6 +6,7 @@ import { ApplicationFailure } from '@temporalio/activity';
 import { randomUUID } from 'node:crypto';
 import Stripe from 'stripe';
 import { isActiveAdmin } from '../admins';
+import { audit } from '../audit';
 import type { PrismaClient } from '../db';
 import type { RazorpayGateway } from '../razorpay';
 import { creditWallet, WalletCurrencyError } from '../wallet';
@@ -89,11 +90,28 @@ export function refundActivities(prisma: PrismaClient, stripe: Stripe, razorpay:
       return isActiveAdmin(prisma, input.userId);
     },
 
+    /**
+     * The decision, and its audit entry, once: whether it came through the API, from the Web UI as
+     * a signal, from the admin making a manual refund, or from the trusted-customer policy.
+     */
     async recordRefundDecision(input: { refundId: string; approved: boolean; decidedBy: string; reason: string }): Promise<void> {
-      await prisma.refund.updateMany({
-        where: { id: input.refundId, status: 'PENDING_APPROVAL' },
-        data: { status: input.approved ? 'APPROVED' : 'REJECTED', decidedBy: input.decidedBy, decisionReason: input.reason, decidedAt: new Date() },
-      });
+      const status = input.approved ? 'APPROVED' : 'REJECTED';
+      await prisma.$transaction(async (tx) => {
+        const decided = await tx.refund.updateMany({
+          where: { id: input.refundId, status: 'PENDING_APPROVAL' },
+          data: { status, decidedBy: input.decidedBy, decisionReason: input.reason, decidedAt: new Date() },
+        });
+        if (decided.count === 0) return; // recorded by an earlier attempt
+        await audit(tx, {
+          actorId: input.decidedBy,
+          action: input.approved ? 'REFUND_APPROVED' : 'REFUND_REJECTED',
+          targetType: 'refund',
+          targetId: input.refundId,
+          reason: input.reason,
+          before: { status: 'PENDING_APPROVAL' },
+          after: { status, decidedBy: input.decidedBy },
+        });
+      }, txOptions);
     },
 
     /** WALLET: instant store credit. */

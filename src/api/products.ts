@@ -5,6 +5,7 @@ import { isUniqueViolation, type PrismaClient } from '../db';
 import { authenticate, currentUser, requireRole } from './auth';
 import type { ApiDeps } from './deps';
 import { HttpError, parse } from './errors';
+import { audit } from '../audit';
 
 /** Below this many available units the catalogue says "Only N left". */
 const FEW_LEFT = 5;
@@ -41,6 +42,8 @@ export async function createProduct(prisma: PrismaClient, input: NewProduct, act
         },
       });
     }
+    // Seeding stocks the shop as the seed admin; every product creation is an admin action.
+    await audit(tx, { actorId, action: 'PRODUCT_CREATED', targetType: 'product', targetId: product.id, after: { sku: product.sku, price: product.price, currency: product.currency, stock: product.stock } });
     return product;
   });
 }

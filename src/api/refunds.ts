@@ -102,9 +102,10 @@ export function refundsRouter(deps: ApiDeps): Router {
     res.json({ refunds });
   });
 
-  for (const [action, update, audited] of [
-    ['approve', approveRefundUpdate, 'REFUND_APPROVED'],
-    ['reject', rejectRefundUpdate, 'REFUND_REJECTED'],
+  // The decision's audit entry is written by the workflow's recordRefundDecision, however it was sent.
+  for (const [action, update] of [
+    ['approve', approveRefundUpdate],
+    ['reject', rejectRefundUpdate],
   ] as const) {
     router.post(`/admin/refunds/:id/${action}`, ...admin, async (req, res) => {
       const { reason: why } = parse(decisionBody, req.body);
@@ -116,7 +117,6 @@ export function refundsRouter(deps: ApiDeps): Router {
       }
       const adminId = currentUser(req).id;
       const refund = await temporal.workflow.getHandle(`refund-${id}`).executeUpdate(update, { args: [{ adminId, reason: why }] });
-      await audit(prisma, { actorId: adminId, action: audited, targetType: 'refund', targetId: id, reason: why, before: { status: stored.status }, after: summary(refund) });
       res.json(summary(refund));
     });
   }

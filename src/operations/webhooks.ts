@@ -2,7 +2,7 @@
  * The webhook inbox's operations (the runbook's "Replay Failed Webhooks" and "Webhook Health
  * Monitoring"), shared by the admin API and the ops CLI. Each is audited with the admin's id.
  */
-import { WorkflowExecutionAlreadyStartedError, WorkflowFailedError, type Client } from '@temporalio/client';
+import { WorkflowExecutionAlreadyStartedError, WorkflowFailedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { audit } from '../audit';
 import type { Config } from '../config';
 import type { PrismaClient } from '../db';
@@ -66,18 +66,24 @@ export interface ReplayResult {
 }
 
 /**
- * Replays the FAILED events of a provider received in [from, to]. A dry run lists them; a real
- * run processes each once, in the order received, and counts what happened.
+ * Replays the events of a provider received in [from, to] that need it: FAILED ones, and PENDING
+ * ones Temporal never got (stored while it was down, and the provider gave up redelivering).
+ * A dry run lists them; a real run processes each once, in the order received, and counts what
+ * happened.
  */
 export async function replayWebhookEvents(
   deps: OperationsDeps,
   request: { provider: PaymentProvider; from: Date; to: Date; dryRun: boolean; reason?: string },
   actorId: string,
 ): Promise<ReplayResult> {
-  const candidates = await deps.prisma.webhookEvent.findMany({
-    where: where({ provider: request.provider, status: 'FAILED', from: request.from, to: request.to }),
+  const stored = await deps.prisma.webhookEvent.findMany({
+    where: { ...where({ provider: request.provider, from: request.from, to: request.to }), status: { in: ['FAILED', 'PENDING'] } },
     orderBy: { receivedAt: 'asc' },
   });
+  const candidates = [];
+  for (const event of stored) {
+    if (event.status === 'FAILED' || !(await handedToTemporal(deps, event.provider, event.eventId))) candidates.push(event);
+  }
   const listed = { dryRun: request.dryRun, count: candidates.length, events: candidates.map(summary) };
   const auditEntry = { actorId, targetType: 'webhook_events', reason: request.reason, before: { request, eventIds: candidates.map((c) => c.eventId) } };
   if (request.dryRun) {
@@ -104,6 +110,17 @@ export async function replayWebhookEvents(
   const result = { ...listed, success, failed, skipped, errors };
   await audit(deps.prisma, { ...auditEntry, action: 'WEBHOOKS_REPLAYED', after: { success, failed, skipped, errors } });
   return result;
+}
+
+/** Whether the event's workflow exists (a PENDING event with one is being processed right now). */
+async function handedToTemporal(deps: OperationsDeps, provider: PaymentProvider, eventId: string): Promise<boolean> {
+  try {
+    await deps.temporal.workflow.getHandle(webhookWorkflowId(provider, eventId)).describe();
+    return true;
+  } catch (error) {
+    if (error instanceof WorkflowNotFoundError) return false;
+    throw error;
+  }
 }
 
 /**

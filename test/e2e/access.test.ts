@@ -85,6 +85,21 @@ test('a role change applies at once and is audited with before and after', async
   const entries = (await stack.http.get(`/admin/audit?actor=${admin.id}&action=USER_ROLE_CHANGED`, admin.token)).body.entries;
   expect(entries).toEqual([expect.objectContaining({ targetId: user.id, reason: 'joined the support team', before: expect.objectContaining({ role: 'CUSTOMER' }), after: expect.objectContaining({ role: 'ADMIN' }) })]);
   expect((await stack.http.get('/admin/audit?from=not-a-date', admin.token)).status).toBe(400);
+
+  // A time window: the role change is inside the last minute, and nothing is inside a window in the past.
+  const since = new Date(Date.now() - 60_000).toISOString();
+  const inWindow = (await stack.http.get(`/admin/audit?action=USER_ROLE_CHANGED&targetId=${user.id}&from=${since}&to=${new Date(Date.now() + 1000).toISOString()}`, admin.token)).body.entries;
+  expect(inWindow).toHaveLength(1);
+  const before = (await stack.http.get(`/admin/audit?action=USER_ROLE_CHANGED&targetId=${user.id}&to=${since}`, admin.token)).body.entries;
+  expect(before).toEqual([]);
+});
+
+test('creating a product is an audited admin action', async () => {
+  const sku = `AUDIT-${randomUUID().slice(0, 8)}`;
+  const created = await stack.http.post('/admin/products', { sku, name: 'Audited lamp', price: 1999, currency: 'USD', stock: 4 }, admin.token);
+  expect(created.status).toBe(201);
+  const entries = (await stack.http.get(`/admin/audit?action=PRODUCT_CREATED&targetId=${created.body.id}`, admin.token)).body.entries;
+  expect(entries).toEqual([expect.objectContaining({ actorId: admin.id, targetType: 'product', after: { sku, price: 1999, currency: 'USD', stock: 4 } })]);
 });
 
 test('failed sign-ins are limited per account, even in a parallel burst, then per address', async () => {

@@ -109,6 +109,9 @@ test('approve by signal, as the Web UI sends it: a Stripe refund, completed by i
   await untilOrder(stack, orderId, customer.token, (o) => o.status === 'REFUNDED' && o.paymentStatus === 'REFUNDED', 'order REFUNDED');
   expect((await walletOf(customer.id)).balance).toBe(0); // one destination: never paid twice
   await eventually(async () => stack.smtp.messages.some((m) => m.to.includes(customer.email) && m.subject === `Refund for order ${orderId}`), 'refund email');
+  // A decision typed into the Web UI is in the audit log like one made through the API.
+  const trail = (await stack.http.get(`/admin/audit?targetId=${refundId}`, admin.token)).body.entries as { action: string; actorId: string; reason: string }[];
+  expect(trail.map((e) => [e.action, e.actorId, e.reason])).toEqual([['REFUND_APPROVED', admin.id, 'confirmed with the warehouse']]);
 });
 
 // Two admins on a card refund, counted at the wire: refunds-at-stripe.test.ts.

@@ -1,8 +1,9 @@
 /**
  * Temporal down while a webhook arrives: the endpoint answers 503 (so the provider retries) and
  * nothing is recorded as processed. After Temporal is back, the provider's redelivery is
- * accepted and the order is confirmed. This file runs a Temporal dev server of its own, with its
- * history on disk so a restart keeps it.
+ * accepted and the order is confirmed; an event the provider never redelivers is found and
+ * processed by replay. This file runs a Temporal dev server of its own, with its history on disk
+ * so a restart keeps it.
  */
 import path from 'node:path';
 import { freePort, startTemporalDevServer, stopProcess, type TemporalDevServer } from '../../scripts/lib/services';
@@ -20,7 +21,8 @@ let options: Awaited<ReturnType<typeof serverOptions>>;
 beforeAll(async () => {
   options = await serverOptions();
   temporal = await startTemporalDevServer(options);
-  stack = await startStack({ env: { TEMPORAL_ADDRESS: temporal.address } });
+  // A database of its own too: replay looks at every stored event of the window.
+  stack = await startStack({ isolatedDatabase: true, env: { TEMPORAL_ADDRESS: temporal.address } });
 });
 afterAll(async () => {
   await stack.stop();
@@ -41,6 +43,9 @@ test('a webhook during a Temporal outage gets 503, and its redelivery after reco
   const during = await deliverStripeEvent(stack, event);
   expect(during.status).toBe(503);
   expect(during.body.error.code).toBe('TEMPORAL_UNAVAILABLE');
+  // Another event in the outage, one the provider will never deliver again.
+  const abandoned = { id: `evt_abandoned_${orderId.slice(0, 8)}`, object: 'event', type: 'customer.created', created: Math.floor(Date.now() / 1000), data: { object: { id: 'cus_1', object: 'customer' } } };
+  expect((await deliverStripeEvent(stack, abandoned)).status).toBe(503);
   const stored = await stack.prisma.webhookEvent.findMany({ where: { eventId: event.id as string } });
   expect(stored.map((e) => e.status)).not.toContain('PROCESSED');
   expect((await stack.prisma.order.findUniqueOrThrow({ where: { id: orderId } })).status).toBe('PENDING');
@@ -56,6 +61,15 @@ test('a webhook during a Temporal outage gets 503, and its redelivery after reco
   await eventually(async () => (await stack.prisma.webhookEvent.findFirst({ where: { eventId: event.id as string } }))?.status === 'PROCESSED', 'PROCESSED');
   expect(await stack.prisma.webhookEvent.count({ where: { eventId: event.id as string } })).toBe(1);
   expect(await stack.prisma.payment.count({ where: { orderId, status: 'SUCCEEDED' } })).toBe(1);
+
+  // The abandoned one sits PENDING; replay finds it (and not the redelivered one) and processes it.
+  expect((await stack.prisma.webhookEvent.findFirstOrThrow({ where: { eventId: abandoned.id } })).status).toBe('PENDING');
+  const window = { provider: 'STRIPE', from: new Date(Date.now() - 600_000).toISOString(), to: new Date().toISOString() };
+  const dryRun = await stack.http.post('/admin/webhooks/replay', { ...window, dryRun: true }, admin.token);
+  expect(dryRun.body.events.map((e: { eventId: string }) => e.eventId)).toEqual([abandoned.id]);
+  const replayed = await stack.http.post('/admin/webhooks/replay', { ...window, dryRun: false, reason: 'lost in the outage' }, admin.token);
+  expect(replayed.body).toMatchObject({ count: 1, success: 1, failed: 0 });
+  expect((await stack.prisma.webhookEvent.findFirstOrThrow({ where: { eventId: abandoned.id } })).status).toBe('PROCESSED');
 });
 
 describe('no worker answering', () => {
