@@ -1,8 +1,9 @@
 /**
  * An HTTP hop between the worker and stripe-mock, for the moments stripe-mock cannot stage:
  * a request held in flight (it has left the worker but not reached Stripe), an answer lost on
- * the way back (Stripe acted, the worker never heard), or a refusal of the kind Stripe gives for
- * requests that are valid in form (a charge already refunded). Everything else is passed through
+ * the way back (Stripe acted, the worker never heard), a refusal of the kind Stripe gives for
+ * requests that are valid in form (a charge already refunded), or stripe-mock's stateless answer
+ * moved on to the state a real Stripe would hold (a PaymentIntent the customer has since paid). Everything else is passed through
  * unchanged and noted, with the API key and Idempotency-Key it carried; answers come from stripe-mock.
  */
 import { createServer, request, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -11,7 +12,8 @@ import type { AddressInfo } from 'node:net';
 type Trap =
   | { kind: 'hold'; notify: () => void }
   | { kind: 'drop-answer'; notify: () => void }
-  | { kind: 'refuse'; status: number; error: Record<string, unknown> };
+  | { kind: 'refuse'; status: number; error: Record<string, unknown> }
+  | { kind: 'rewrite'; rewrite: (answer: Record<string, unknown>) => Record<string, unknown> };
 
 export interface ForwardedRequest {
   /** "METHOD /path" */
@@ -53,6 +55,16 @@ export async function startHoldingProxy(target: string) {
         trap.notify();
         return;
       }
+      if (trap?.kind === 'rewrite') {
+        const chunks: Buffer[] = [];
+        answer.on('data', (chunk: Buffer) => chunks.push(chunk));
+        answer.on('end', () => {
+          const body = JSON.stringify(trap.rewrite(JSON.parse(Buffer.concat(chunks).toString())));
+          const { 'content-length': _length, ...headers } = answer.headers;
+          res.writeHead(answer.statusCode ?? 502, headers).end(body);
+        });
+        return;
+      }
       res.writeHead(answer.statusCode ?? 502, answer.headers);
       answer.pipe(res);
     });
@@ -82,6 +94,10 @@ export async function startHoldingProxy(target: string) {
     /** Answers the next `method path` request with a Stripe error instead of passing it on. */
     refuseNext(method: string, path: string, status: number, error: Record<string, unknown>): void {
       traps.set(`${method} ${path}`, { kind: 'refuse', status, error });
+    },
+    /** Passes the next `method path` request to stripe-mock and answers what `rewrite` makes of its answer. */
+    rewriteNext(method: string, path: string, rewrite: (answer: Record<string, unknown>) => Record<string, unknown>): void {
+      traps.set(`${method} ${path}`, { kind: 'rewrite', rewrite });
     },
     close: () =>
       new Promise<void>((resolve) => {

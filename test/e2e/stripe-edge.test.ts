@@ -1,9 +1,11 @@
 /**
- * Refunds at Stripe's edge, seen from the wire (an HTTP hop between the worker and stripe-mock):
- * every refund request carries `refund-<refundId>` as its Idempotency-Key, so Stripe makes one
- * refund however often we ask; a worker killed while the request is in flight, or an answer lost
- * on its way back, still ends in one refund; two admins approving at once make one request; and
- * a refund Stripe refuses ends FAILED with the reason and an email, never stuck APPROVED.
+ * Stripe's edge, seen from the wire (an HTTP hop between the worker and stripe-mock): every
+ * PaymentIntent carries our order id and an idempotency key; every refund request carries
+ * `refund-<refundId>` as its Idempotency-Key, so Stripe makes one refund however often we ask; a
+ * worker killed while the request is in flight, or an answer lost on its way back, still ends in
+ * one refund; two admins approving at once make one request; a refund Stripe refuses ends FAILED
+ * with the reason and an email, never stuck APPROVED; and an order whose webhook never comes is
+ * confirmed from the PaymentIntent's own status.
  */
 import type { ChildProcess } from 'node:child_process';
 import { stopProcess } from '../../scripts/lib/services';
@@ -138,4 +140,35 @@ test('a refund Stripe refuses ends FAILED with its reason and an email; the orde
   const again = await stack.http.post(`/api/orders/${orderId}/refunds`, { reason: 'still never arrived' }, customer.token);
   expect(again.status).toBe(202);
   expect(again.body).toMatchObject({ status: 'PENDING_APPROVAL', amount: 3300 });
+});
+
+describe('when the webhook is late', () => {
+  let late: Stack;
+  beforeAll(async () => {
+    late = await startStack({ env: { STRIPE_API_BASE: proxy.url, PAYMENT_RECONCILE_AFTER: '2s' } });
+  });
+  afterAll(() => late.stop());
+
+  test('no webhook: the order is confirmed from the PaymentIntent\'s own status, once, even when the webhook then arrives', async () => {
+    const customer = await createUser(late);
+    const product = await createProduct(late, admin, { stock: 2, price: 4100 });
+    const { body } = await late.http.post('/api/checkout', { items: [{ productId: product.id, quantity: 1 }], paymentMethod: 'card' }, customer.token);
+    const orderId: string = body.orderId;
+    const { paymentIntentId } = await orderOf(late, orderId, customer.token);
+    // The customer paid; Stripe knows, its webhook is delayed. (stripe-mock answers a fixture: move it on.)
+    proxy.rewriteNext('GET', `/v1/payment_intents/${paymentIntentId}`, (intent) => ({ ...intent, id: paymentIntentId, status: 'succeeded', amount: 4100, amount_received: 4100, currency: 'usd', last_payment_error: null }));
+
+    const confirmed = await untilOrder(late, orderId, customer.token, (o) => o.status === 'CONFIRMED', 'CONFIRMED without a webhook');
+    expect((confirmed.timeline as { event: string; actor: { id: string } }[]).find((t) => t.event === 'PAYMENT_SUCCEEDED')?.actor.id).toBe('stripe-status-check');
+    expect(await late.prisma.payment.findFirstOrThrow({ where: { orderId } })).toMatchObject({ status: 'SUCCEEDED', confirmedBy: 'STRIPE status check (no webhook had arrived)' });
+
+    const webhook = paymentIntentEvent('payment_intent.succeeded', { id: paymentIntentId, orderId, amount: 4100, currency: 'usd' });
+    expect((await deliverStripeEvent(late, webhook)).status).toBe(200);
+    await eventually(async () => (await late.prisma.webhookEvent.findFirst({ where: { eventId: webhook.id as string } }))?.status === 'PROCESSED', 'late webhook processed');
+    const after = await orderOf(late, orderId, customer.token);
+    expect((after.timeline as { event: string }[]).filter((t) => t.event === 'PAYMENT_SUCCEEDED')).toHaveLength(1);
+    expect(await late.prisma.inventoryLedger.count({ where: { reference: orderId, type: 'SALE' } })).toBe(1);
+    await eventually(async () => late.smtp.messages.some((m) => m.to.includes(customer.email) && m.subject.endsWith('confirmed')), 'confirmation email');
+    expect(late.smtp.messages.filter((m) => m.to.includes(customer.email) && m.subject.endsWith('confirmed'))).toHaveLength(1);
+  });
 });
