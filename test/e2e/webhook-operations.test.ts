@@ -8,6 +8,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import type { Activities } from '../../src/activities';
 import { createProduct, createUser, eventually, runOps, startStack, type Stack, type TestUser } from '../helpers/stack';
 import { deliverRazorpayWebhook, deliverStripeEvent, paymentIntentEvent } from '../helpers/webhooks';
 
@@ -161,4 +162,41 @@ test('the ops CLI refuses without an admin actor and explains its usage errors',
   const badDate = await ops('webhooks', 'replay', '--provider', 'STRIPE', '--from', 'yesterday', '--to', 'now', '--dry-run');
   expect(badDate.code).toBe(2);
   expect(badDate.stderr).toContain('not a date: yesterday');
+});
+
+test('a replay while the cause is not fixed: counted as failed with the error, the event stays FAILED, the CLI exits 1', async () => {
+  const broken = {
+    wrapActivities: (activities: Activities) => ({
+      ...activities,
+      resolvePaymentOrder: async () => {
+        throw ApplicationFailure.create({ type: 'BUG', message: 'still broken', nonRetryable: true });
+      },
+    }),
+  };
+  await stack.stopWorker();
+  await stack.startWorker(broken);
+  const from = new Date().toISOString();
+  const { customer, orderId, intent } = await placeCardOrder();
+  const event = paymentIntentEvent('payment_intent.succeeded', intent);
+  expect((await deliverStripeEvent(stack, event)).status).toBe(200);
+  await eventually(async () => (await stack.prisma.webhookEvent.findFirst({ where: { eventId: event.id as string } }))?.status === 'FAILED', 'event FAILED');
+  const window = { provider: 'STRIPE', from, to: new Date().toISOString() };
+
+  const replay = await stack.http.post('/admin/webhooks/replay', { ...window, dryRun: false, reason: 'try again' }, admin.token);
+  expect(replay.body).toMatchObject({ count: 1, success: 0, failed: 1, errors: [{ eventId: event.id, error: 'still broken' }] });
+  expect(await stack.prisma.webhookEvent.findFirstOrThrow({ where: { eventId: event.id as string } })).toMatchObject({ status: 'FAILED', attemptCount: 2, error: 'still broken' });
+  const cli = await ops('webhooks', 'replay', '--provider', 'STRIPE', '--from', window.from, '--to', window.to);
+  expect(cli.code).toBe(1);
+  expect(JSON.parse(cli.stdout)).toMatchObject({ failed: 1 });
+  expect((await stack.http.get(`/api/orders/${orderId}`, customer.token)).body.status).toBe('PENDING');
+
+  // Customers may neither list nor replay the inbox, nor act through the CLI.
+  expect((await stack.http.get('/admin/webhooks', customer.token)).status).toBe(403);
+  expect((await stack.http.post('/admin/webhooks/replay', { ...window, dryRun: true }, customer.token)).status).toBe(403);
+  const asCustomer = await runOps(stack, customer.email, 'webhooks', 'health');
+  expect(asCustomer.code).toBe(2);
+  expect(asCustomer.stderr).toMatch(/admin/i);
+
+  await stack.stopWorker();
+  await stack.startWorker();
 });
