@@ -86,7 +86,8 @@ async function createDatabaseIfMissing(databaseUrl: string): Promise<void> {
   try {
     const { rowCount } = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
     if (!rowCount) await admin.query(`CREATE DATABASE "${name.replace(/"/g, '""')}"`).catch((error: { code?: string }) => {
-      if (error.code !== '42P04') throw error; // created concurrently by another runner
+      // Created concurrently by another runner: 42P04, or 23505 when both passed the catalogue check at once.
+      if (error.code !== '42P04' && error.code !== '23505') throw error;
     });
   } finally {
     await admin.end();
