@@ -9,7 +9,8 @@
 import jwt from 'jsonwebtoken';
 import { randomUUID } from 'node:crypto';
 import type { HttpResponse } from '../helpers/http';
-import { availableOf, createProduct, createUser, eventually, orderOf, startStack, type Stack, type TestUser } from '../helpers/stack';
+import { availableOf, createProduct, createUser, eventually, orderOf, startStack, untilOrder, type Stack, type TestUser } from '../helpers/stack';
+import { deliverStripeEvent, paymentIntentEvent } from '../helpers/webhooks';
 
 let stack: Stack;
 let admin: TestUser;
@@ -359,6 +360,24 @@ describe('refused transitions: 409 INVALID_ORDER_STATE with the current status',
     expect(await storedOrder(orderId)).toMatchObject({ status: 'PENDING', trackingNumber: null, shippedAt: null, deliveredAt: null });
     expect(await stack.prisma.payment.count({ where: { orderId } })).toBe(1);
     expect(await stack.prisma.auditLog.count({ where: { targetId: orderId } })).toBe(0);
+  });
+
+  test('cancelling a paid order, and shipping an order twice', async () => {
+    const customer = await createUser(stack);
+    const orderId = await checkout(customer);
+    const { paymentIntentId } = await orderOf(stack, orderId, customer.token);
+    await deliverStripeEvent(stack, paymentIntentEvent('payment_intent.succeeded', { id: paymentIntentId, orderId, amount: product.price, currency: 'usd' }));
+    await untilOrder(stack, orderId, customer.token, (o) => o.status === 'CONFIRMED', 'CONFIRMED');
+
+    const cancel = await stack.http.post(`/api/orders/${orderId}/cancel`, {}, customer.token);
+    expectError(cancel, 409, 'INVALID_ORDER_STATE');
+    expect(cancel.body.error.details).toMatchObject({ status: 'CONFIRMED', paymentStatus: 'PAID' });
+
+    expect((await stack.http.post(`/admin/orders/${orderId}/ship`, { trackingNumber: 'ONCE' }, admin.token)).status).toBe(200);
+    const again = await stack.http.post(`/admin/orders/${orderId}/ship`, { trackingNumber: 'TWICE' }, admin.token);
+    expectError(again, 409, 'INVALID_ORDER_STATE');
+    expect(again.body.error.details).toMatchObject({ status: 'SHIPPED' });
+    expect(await storedOrder(orderId)).toMatchObject({ status: 'SHIPPED', paymentStatus: 'PAID', trackingNumber: 'ONCE' });
   });
 
   test('delivering a CONFIRMED (cash on delivery) order that has not shipped', async () => {

@@ -201,7 +201,12 @@ test('partial refunds add up to what was paid and no further', async () => {
   const again = await requestRefund(customer, orderId, { reason: 'again', destination: 'WALLET' });
   expect(again.status).toBe(409);
   expect(again.body.error).toMatchObject({ code: 'REFUND_ALREADY_PROCESSED', message: 'Refund already processed for this order' });
-  expect((await walletOf(customer.id)).balance).toBe(3000);
+  // Two credits in the ledger, summing to the balance, each with its running balance.
+  const wallet = await walletOf(customer.id);
+  expect(wallet.balance).toBe(3000);
+  const entries = [...wallet.entries].sort((a, b) => a.balanceAfter - b.balanceAfter);
+  expect(entries.map((e) => [e.type, e.amount, e.balanceAfter])).toEqual([['CREDIT', 1000, 1000], ['CREDIT', 2000, 3000]]);
+  expect(entries.reduce((sum, e) => sum + e.amount, 0)).toBe(wallet.balance);
 });
 
 test('refused requests: duplicate, unpaid, shipped, another customer\'s order, cash on delivery to the card', async () => {

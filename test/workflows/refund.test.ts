@@ -13,6 +13,7 @@ import {
   approveRefundUpdate,
   getRefundQuery,
   refundSettledSignal,
+  rejectRefundSignal,
   rejectRefundUpdate,
   requestRefundUpdate,
   type Actor,
@@ -127,6 +128,10 @@ test('card refund approved by signal, settled by the provider\'s webhook', async
   await handle.signal(approveRefundSignal, { adminId: admin.id, reason: 'ok' });
   const waiting = await until(handle, (r) => r.providerRefundId !== undefined, 'provider refund created');
   expect(waiting.status).toBe('APPROVED');
+  // A rejection typed into the Web UI after the approval changes nothing, and says so.
+  await handle.signal(rejectRefundSignal, { adminId: otherAdmin.id, reason: 'too late' });
+  const ignored = await until(handle, (r) => r.timeline.some((t) => t.event === 'REJECTION_IGNORED'), 'late rejection ignored');
+  expect(ignored).toMatchObject({ status: 'APPROVED', decidedBy: admin.id });
   await handle.signal(refundSettledSignal, { refundId, providerRefundId: waiting.providerRefundId!, outcome: 'SUCCEEDED', eventId: 'evt_1' });
   expect((await handle.result()).status).toBe('COMPLETED');
   expect(callsOf(refundId, 'createProviderRefund')).toHaveLength(1);
@@ -207,6 +212,11 @@ test('who may decide: not the admin who asked, not a non-admin from the Web UI',
   await handle.signal(approveRefundSignal, { adminId: customer.id, reason: 'typed into the UI' });
   const view = await until(handle, (r) => r.timeline.some((t) => t.event === 'DECISION_REFUSED'), 'refused');
   expect(view.status).toBe('PENDING_APPROVAL');
+  // The requesting admin typing their own id into the Web UI is refused the same way.
+  await handle.signal(approveRefundSignal, { adminId: admin.id, reason: 'my own, from the UI' });
+  const selfRefused = await until(handle, (r) => r.timeline.filter((t) => t.event === 'DECISION_REFUSED').length === 2, 'self-approval refused');
+  expect(selfRefused.timeline.at(-1)).toMatchObject({ actor: { id: admin.id }, detail: expect.stringContaining('cannot decide it') });
+  expect(selfRefused.status).toBe('PENDING_APPROVAL');
   expect(await handle.executeUpdate(approveRefundUpdate, { args: [{ adminId: otherAdmin.id, reason: 'checked' }] })).toMatchObject({ decidedBy: otherAdmin.id });
   await handle.result();
   expect(callsOf(refundId, 'recordRefundDecision')).toHaveLength(1);
@@ -228,6 +238,14 @@ test('trusted customers are approved by policy; manual refunds by the admin maki
   expect(await trusted.handle.result()).toMatchObject({ status: 'COMPLETED', decidedBy: 'policy:trusted-customer' });
   expect(callsOf(trusted.refundId, 'isAdmin')).toHaveLength(0);
   await keepHistory('refund-trusted-customer', trusted.handle);
+
+  // With the policy switched off (REFUND_AUTO_APPROVE_TRUSTED=false) the same customer waits for a person.
+  const unpoliced = await requestRefund({ requestedBy: { id: TRUSTED, role: 'CUSTOMER' }, destination: 'WALLET', autoApproveTrusted: false });
+  await unpoliced.requested;
+  expect(await unpoliced.handle.query(getRefundQuery)).toMatchObject({ status: 'PENDING_APPROVAL' });
+  expect(callsOf(unpoliced.refundId, 'isTrustedCustomer')).toHaveLength(0);
+  await unpoliced.handle.executeUpdate(approveRefundUpdate, { args: [{ adminId: admin.id, reason: 'checked by hand' }] });
+  expect(await unpoliced.handle.result()).toMatchObject({ status: 'COMPLETED', decidedBy: admin.id });
 
   const manual = await requestRefund({ requestedBy: admin, approvedBy: admin, destination: 'WALLET', amount: 1200 });
   expect(await manual.requested).toMatchObject({ status: 'COMPLETED', walletCredited: 1200, decidedBy: admin.id });
