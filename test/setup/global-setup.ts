@@ -30,7 +30,10 @@ export default async function globalSetup(): Promise<void> {
   services.push(stripeMock.process);
   process.env.STRIPE_API_BASE = stripeMock.baseUrl;
 
-  const databaseUrl = process.env.TEST_DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/durable_commerce_test';
+  // The server DATABASE_URL names (127.0.0.1:5432 when unset), but never its database: tests drop and recreate theirs.
+  const server = new URL(process.env.DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/durable_commerce');
+  server.pathname = '/durable_commerce_test';
+  const databaseUrl = process.env.TEST_DATABASE_URL ?? server.toString();
   await dropDatabase(databaseUrl);
   await migrate(databaseUrl);
   process.env.DATABASE_URL = databaseUrl;
