@@ -79,6 +79,7 @@ function startedBy(workflowType: string | undefined, input: unknown): string | u
 function timelineOf(workflowId: string, events: HistoryEvent[], decode: Decode): TimelineEntry[] {
   const activities = new Map<string, string>();
   const updates = new Map<string, string>();
+  const timers = new Map<string, string>();
   const entries: TimelineEntry[] = [];
   for (const event of events) {
     const at = tsToDate(event.eventTime!).toISOString();
@@ -107,8 +108,13 @@ function timelineOf(workflowId: string, events: HistoryEvent[], decode: Decode):
     } else if (event.activityTaskFailedEventAttributes) {
       const attributes = event.activityTaskFailedEventAttributes;
       entry({ kind: 'ACTIVITY_FAILED', name: activities.get(String(attributes.scheduledEventId)), detail: attributes.failure?.message ?? undefined });
+    } else if (event.timerStartedEventAttributes) {
+      const timeout = event.timerStartedEventAttributes.startToFireTimeout;
+      const seconds = Number(timeout?.seconds ?? 0) + (timeout?.nanos ?? 0) / 1e9;
+      timers.set(String(event.eventId), `set for ${Number(seconds.toFixed(1))}s`);
     } else if (event.timerFiredEventAttributes) {
-      entry({ kind: 'TIMER_FIRED', name: 'timer' });
+      // The workflow's timers are its deadlines: the reservation, the reminder, the status check.
+      entry({ kind: 'TIMER_FIRED', name: 'timer', detail: timers.get(String(event.timerFiredEventAttributes.startedEventId)) });
     } else if (event.workflowExecutionCompletedEventAttributes) {
       const [result] = decode(event.workflowExecutionCompletedEventAttributes.result);
       entry({ kind: 'COMPLETED', detail: describe(result) });

@@ -193,5 +193,18 @@ describe('when webhooks are late or the order has closed', () => {
     const payment = await stack.prisma.payment.findFirstOrThrow({ where: { orderId } });
     expect(payment).toMatchObject({ status: 'REFUNDED', failureReason: 'paid after the order had closed' });
     expect(await orderOf(stack, orderId, customer.token)).toMatchObject({ status: 'CANCELLED', cancelReason: 'RESERVATION_EXPIRED' });
+
+    // The audit timeline shows the reservation's deadline firing, then the release and the refund.
+    const entries = (await stack.http.get(`/admin/orders/${orderId}/history?pageSize=500`, admin.token)).body.entries as { at: string; workflowId: string; kind: string; name?: string; detail?: string }[];
+    const released = entries.findIndex((e) => e.kind === 'ACTIVITY_COMPLETED' && e.name === 'cancelOrder');
+    const refunded = entries.findIndex((e) => e.kind === 'ACTIVITY_COMPLETED' && e.name === 'refundUnexpectedPayment');
+    // The waits before the release (status checks every PAYMENT_RECONCILE_AFTER, then the rest of
+    // RESERVATION_TTL) each say how long they were set for; the last one fired at the deadline.
+    const fired = entries.slice(0, released).filter((e) => e.kind === 'TIMER_FIRED' && e.workflowId === `order-${orderId}`);
+    expect(fired.length).toBeGreaterThan(0);
+    for (const timer of fired) expect(timer.detail).toMatch(/^set for \d+(\.\d)?s$/);
+    const { reservationExpiresAt } = await stack.prisma.order.findUniqueOrThrow({ where: { id: orderId } });
+    expect(new Date(fired.at(-1)!.at).getTime()).toBeGreaterThanOrEqual(reservationExpiresAt!.getTime());
+    expect(released).toBeLessThan(refunded);
   });
 });
