@@ -1,10 +1,10 @@
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import express, { Router, type Response } from 'express';
 import type Stripe from 'stripe';
-import { startWebhookWorkflow } from '../operations/webhooks';
+import { countRejection, startWebhookWorkflow } from '../operations/webhooks';
 import { verifyRazorpaySignature } from '../razorpay';
 import { MalformedEventError, razorpayWebhookInput, stripeWebhookInput } from '../webhook-events';
-import type { WebhookWorkflowInput } from '../workflows/messages';
+import type { PaymentProvider, WebhookWorkflowInput } from '../workflows/messages';
 import type { ApiDeps } from './deps';
 import { HttpError } from './errors';
 
@@ -15,16 +15,20 @@ export function paymentsRouter(deps: ApiDeps): Router {
   const { prisma, stripe, config, logger, keyring } = deps;
   const router = Router();
 
-  function rejectSignature(provider: string, reason: string, code = 'INVALID_SIGNATURE'): never {
-    logger.warn({ provider, reason }, 'webhook signature rejected');
-    throw new HttpError(400, code, code === 'MISSING_SIGNATURE' ? 'The signature header is missing' : 'The webhook signature is invalid or too old');
+  /** A delivery refused with 400: logged, counted for the health report, nothing stored. */
+  async function refuse(provider: PaymentProvider, code: 'INVALID_SIGNATURE' | 'MISSING_SIGNATURE' | 'MALFORMED_EVENT', message: string, detail?: string): Promise<never> {
+    logger.warn({ provider, code, detail }, 'webhook delivery refused');
+    await countRejection(prisma, provider, code).catch((error: unknown) => logger.error({ err: error }, 'could not count a refused webhook'));
+    throw new HttpError(400, code, message);
   }
+  const rejectSignature = (provider: PaymentProvider, detail: string, code: 'INVALID_SIGNATURE' | 'MISSING_SIGNATURE' = 'INVALID_SIGNATURE') =>
+    refuse(provider, code, code === 'MISSING_SIGNATURE' ? 'The signature header is missing' : 'The webhook signature is invalid or too old', detail);
 
-  function read<T>(parse: () => T): T {
+  async function read<T>(provider: PaymentProvider, parse: () => T): Promise<T> {
     try {
       return parse();
     } catch (error) {
-      if (error instanceof MalformedEventError) throw new HttpError(400, 'MALFORMED_EVENT', error.message);
+      if (error instanceof MalformedEventError) return refuse(provider, 'MALFORMED_EVENT', error.message);
       throw error;
     }
   }
@@ -51,7 +55,7 @@ export function paymentsRouter(deps: ApiDeps): Router {
 
   router.post('/api/payments/stripe/webhook', rawBody, async (req, res) => {
     const signature = req.header('stripe-signature');
-    if (!signature) rejectSignature('STRIPE', 'no Stripe-Signature header', 'MISSING_SIGNATURE');
+    if (!signature) return rejectSignature('STRIPE', 'no Stripe-Signature header', 'MISSING_SIGNATURE');
     // Every secret still accepted (the active one, and one rotated out within its grace) may have signed it.
     let event: Stripe.Event | undefined;
     let failure = 'no webhook secret is active';
@@ -63,26 +67,26 @@ export function paymentsRouter(deps: ApiDeps): Router {
         failure = (error as Error).message;
       }
     }
-    if (!event) rejectSignature('STRIPE', failure);
-    await accept(res, read(() => stripeWebhookInput(event)), event);
+    if (!event) return rejectSignature('STRIPE', failure);
+    await accept(res, await read('STRIPE', () => stripeWebhookInput(event)), event);
   });
 
   router.post('/api/payments/razorpay/webhook', rawBody, async (req, res) => {
     const signature = req.header('x-razorpay-signature');
-    if (!signature) rejectSignature('RAZORPAY', 'no X-Razorpay-Signature header', 'MISSING_SIGNATURE');
+    if (!signature) return rejectSignature('RAZORPAY', 'no X-Razorpay-Signature header', 'MISSING_SIGNATURE');
     const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
     const secrets = await keyring.acceptedAll('RAZORPAY_WEBHOOK_SECRET');
-    if (!secrets.some(({ secret }) => verifyRazorpaySignature(body, signature, secret))) rejectSignature('RAZORPAY', 'HMAC mismatch');
+    if (!secrets.some(({ secret }) => verifyRazorpaySignature(body, signature, secret))) return rejectSignature('RAZORPAY', 'HMAC mismatch');
     const eventId = req.header('x-razorpay-event-id');
-    if (!eventId) throw new HttpError(400, 'MALFORMED_EVENT', 'The X-Razorpay-Event-Id header is missing');
-    const payload = read(() => {
+    if (!eventId) return refuse('RAZORPAY', 'MALFORMED_EVENT', 'The X-Razorpay-Event-Id header is missing');
+    const payload = await read('RAZORPAY', () => {
       try {
         return JSON.parse(body.toString('utf8')) as object;
       } catch {
         throw new MalformedEventError('The body is not JSON');
       }
     });
-    await accept(res, read(() => razorpayWebhookInput(eventId, payload)), payload);
+    await accept(res, await read('RAZORPAY', () => razorpayWebhookInput(eventId, payload)), payload);
   });
 
   return router;

@@ -141,20 +141,39 @@ async function processOnce(deps: OperationsDeps, input: WebhookWorkflowInput): P
   return 'SKIPPED';
 }
 
+/**
+ * Counts a delivery refused before it was stored (INVALID_SIGNATURE, MISSING_SIGNATURE,
+ * MALFORMED_EVENT): one row per provider, hour and reason, however many arrive.
+ */
+export async function countRejection(prisma: PrismaClient, provider: PaymentProvider, reason: string): Promise<void> {
+  await prisma.$executeRaw`
+    INSERT INTO webhook_rejections (provider, hour, reason, count, last_at)
+    VALUES (${provider}::"WebhookProvider", date_trunc('hour', now() AT TIME ZONE 'UTC'), ${reason}, 1, now() AT TIME ZONE 'UTC')
+    ON CONFLICT (provider, hour, reason) DO UPDATE SET count = webhook_rejections.count + 1, last_at = EXCLUDED.last_at`;
+}
+
 const ALERT_BELOW_PERCENT = 95;
 const ALERT_ABOVE_EVENTS = 10;
 
-/** Per provider over the last `hours`: totals by status and the success rate, flagged when low. */
+/**
+ * Per provider over the last `hours`: stored events by status and the success rate, flagged when
+ * low, and the deliveries refused before storage by reason (a run of INVALID_SIGNATURE means the
+ * webhook secret here and in the provider's dashboard differ).
+ */
 export async function webhookHealth(deps: OperationsDeps, hours: number, actorId: string) {
   const since = new Date(Date.now() - hours * 3_600_000);
   const groups = await deps.prisma.webhookEvent.groupBy({ by: ['provider', 'status'], where: { receivedAt: { gte: since } }, _count: { _all: true } });
+  const sinceHour = new Date(Math.floor(since.getTime() / 3_600_000) * 3_600_000);
+  const rejections = await deps.prisma.webhookRejection.groupBy({ by: ['provider', 'reason'], where: { hour: { gte: sinceHour } }, _sum: { count: true } });
   const providers = Object.fromEntries(
     (['STRIPE', 'RAZORPAY'] as const).map((provider) => {
       const count = (status: string) => groups.find((g) => g.provider === provider && g.status === status)?._count._all ?? 0;
       const [processed, failed, pending] = [count('PROCESSED'), count('FAILED'), count('PENDING')];
       const total = processed + failed + pending;
       const successRate = total > 0 ? Math.round((processed / total) * 10_000) / 100 : 100;
-      return [provider, { total, processed, failed, pending, successRate, alert: successRate < ALERT_BELOW_PERCENT && total > ALERT_ABOVE_EVENTS }];
+      const byReason = Object.fromEntries(rejections.filter((r) => r.provider === provider).map((r) => [r.reason, r._sum.count ?? 0]));
+      const rejected = { total: Object.values(byReason).reduce((sum, n) => sum + n, 0), byReason };
+      return [provider, { total, processed, failed, pending, successRate, alert: successRate < ALERT_BELOW_PERCENT && total > ALERT_ABOVE_EVENTS, rejected }];
     }),
   );
   const report = { since: since.toISOString(), hours, providers };

@@ -100,12 +100,17 @@ test('the health report counts per provider and flags a success rate under 95% o
     expect((await deliverRazorpayWebhook(stack, { eventId: `evt_health_${i}`, body })).status).toBe(200);
   }
   await eventually(async () => (await stack.prisma.webhookEvent.count({ where: { provider: 'RAZORPAY', status: 'FAILED' } })) === 11, '11 FAILED');
+  // Deliveries refused at the door (the runbook's "signature verification fails"): counted, not stored.
+  const { intent } = await placeCardOrder();
+  for (let i = 0; i < 3; i += 1) expect((await deliverStripeEvent(stack, paymentIntentEvent('payment_intent.succeeded', intent), { secret: 'whsec_from_the_wrong_dashboard' })).status).toBe(400);
+  expect((await stack.http.request('POST', '/api/payments/stripe/webhook', { raw: '{}' })).status).toBe(400);
+  expect((await deliverRazorpayWebhook(stack, { eventId: 'evt_garbled', body: 'not json' })).status).toBe(400);
 
   const health = await stack.http.get('/admin/webhooks/health?hours=24', admin.token);
   expect(health.status).toBe(200);
   expect(health.body.providers).toEqual({
-    STRIPE: { total: 2, processed: 2, failed: 0, pending: 0, successRate: 100, alert: false },
-    RAZORPAY: { total: 11, processed: 0, failed: 11, pending: 0, successRate: 0, alert: true },
+    STRIPE: { total: 2, processed: 2, failed: 0, pending: 0, successRate: 100, alert: false, rejected: { total: 4, byReason: { INVALID_SIGNATURE: 3, MISSING_SIGNATURE: 1 } } },
+    RAZORPAY: { total: 11, processed: 0, failed: 11, pending: 0, successRate: 0, alert: true, rejected: { total: 1, byReason: { MALFORMED_EVENT: 1 } } },
   });
   const cli = await ops('webhooks', 'health', '--hours', '24');
   expect(cli.code).toBe(0);
