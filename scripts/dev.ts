@@ -77,7 +77,9 @@ async function main(): Promise<void> {
   console.log(`
 durable-commerce is running
   API              http://127.0.0.1:${config.PORT}   (GET /health, GET /api/products)
-  Temporal Web UI  ${temporalUi ?? `(your cluster at ${env.TEMPORAL_ADDRESS})`}
+  Temporal Web UI  ${temporalUi ?? `(your cluster at ${env.TEMPORAL_ADDRESS})`}${temporalUi ? `
+                   to see payloads in clear: sign in as an admin at http://127.0.0.1:${config.PORT}/codec/login,
+                   then turn on "Include cross-origin credentials" in the UI's codec settings` : ''}
   Temporal         ${env.TEMPORAL_ADDRESS}  namespace ${config.TEMPORAL_NAMESPACE}, task queue ${config.TEMPORAL_TASK_QUEUE}
   Stripe API       ${env.STRIPE_API_BASE}
   Razorpay API     ${env.RAZORPAY_API_BASE}${razorpaySandbox ? ' (local sandbox; pay an order: curl -X POST ' + razorpaySandbox.baseUrl + '/sandbox/orders/<razorpayOrderId>/pay)' : ''}

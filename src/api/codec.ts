@@ -58,7 +58,10 @@ export function codecRouter(deps: ApiDeps): Router {
     else next();
   };
 
+  // The API's default policy asks browsers to upgrade to https, which would send this form nowhere on a plain-http dev setup.
+  const pagePolicy = "default-src 'none'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
   router.get('/codec/login', (_req, res) => {
+    res.setHeader('Content-Security-Policy', pagePolicy);
     res.type('html').send(loginPage);
   });
 
@@ -70,6 +73,7 @@ export function codecRouter(deps: ApiDeps): Router {
       'Set-Cookie',
       serialize(CODEC_COOKIE, token, { httpOnly: true, sameSite: 'strict', secure: req.secure, path: '/codec', maxAge: Math.floor(deps.config.JWT_TTL / 1000) }),
     );
+    res.setHeader('Content-Security-Policy', pagePolicy);
     res.format({
       html: () => void res.send('<!doctype html><meta charset="utf-8"><title>Signed in</title><p>Signed in. The Temporal Web UI can now decode payloads; you may close this tab.</p>'),
       default: () => void res.json({ signedIn: true, user }),

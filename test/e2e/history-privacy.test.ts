@@ -57,7 +57,9 @@ test('an order\'s history holds only encrypted payloads, which the codec endpoin
   expect(preflight.headers.get('access-control-allow-headers')).toContain('Authorization');
 
   // What the Web UI really sends: no token, only the browser's cookies, from the admin's sign-in at /codec/login.
-  expect((await stack.http.get('/codec/login')).status).toBe(200);
+  const page = await stack.http.get('/codec/login');
+  expect(page.status).toBe(200);
+  expect(page.headers.get('content-security-policy')).not.toContain('upgrade-insecure-requests'); // the form must post over plain http in dev
   const signIn = (email: string) =>
     stack.http.request('POST', '/codec/login', {
       raw: new URLSearchParams({ email, password: 'correct horse battery staple' }).toString(),
