@@ -18,6 +18,7 @@ import {
   type KeyRotationView,
 } from '../workflows/messages';
 import type { keyRotationWorkflow } from '../workflows/key-rotation';
+import type { PrismaClient } from '../db';
 import type { OperationsDeps } from './webhooks';
 
 export type KeyOperationsDeps = Omit<OperationsDeps, 'config'> & {
@@ -41,7 +42,6 @@ export async function startKeyRotation(
   if (request.revokeSessions && request.purpose !== 'JWT_SIGNING') {
     throw new HttpError(400, 'VALIDATION_ERROR', 'revokeSessions applies to JWT_SIGNING only', { fields: [{ path: 'revokeSessions', message: 'JWT_SIGNING only' }] });
   }
-  await refuseWhileRotating(deps, request.purpose);
   const rotationId = randomUUID();
   const workflowId = `key-rotation-${request.purpose}-${rotationId}`;
   const input: KeyRotationInput = {
@@ -52,15 +52,24 @@ export async function startKeyRotation(
     graceMs: graceFor(request.purpose, deps.config),
     stepTimeoutMs: deps.config.KEY_ROTATION_STEP_TIMEOUT,
   };
-  await deps.temporal.workflow.start<typeof keyRotationWorkflow>('keyRotationWorkflow', { workflowId, taskQueue: deps.config.TEMPORAL_TASK_QUEUE, args: [input] });
-  await audit(deps.prisma, {
-    actorId,
-    action: 'KEY_ROTATION_STARTED',
-    targetType: 'key_rotation',
-    targetId: workflowId,
-    reason: request.reason,
-    after: { purpose: request.purpose, revokeSessions: request.revokeSessions, graceMs: input.graceMs },
-  });
+  // One start per purpose at a time (a lock held until the start is audited), so a second admin
+  // pressing the button a moment later sees the first rotation and is refused.
+  await deps.prisma.$transaction(
+    async (tx) => {
+      await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext(${`key-rotation:${request.purpose}`}))`;
+      await refuseWhileRotating(deps, tx, request.purpose);
+      await deps.temporal.workflow.start<typeof keyRotationWorkflow>('keyRotationWorkflow', { workflowId, taskQueue: deps.config.TEMPORAL_TASK_QUEUE, args: [input] });
+      await audit(tx, {
+        actorId,
+        action: 'KEY_ROTATION_STARTED',
+        targetType: 'key_rotation',
+        targetId: workflowId,
+        reason: request.reason,
+        after: { purpose: request.purpose, revokeSessions: request.revokeSessions, graceMs: input.graceMs },
+      });
+    },
+    { maxWait: 15_000, timeout: 20_000 },
+  );
   return { rotationId, workflowId, purpose: request.purpose, graceMs: input.graceMs };
 }
 
@@ -69,13 +78,27 @@ export async function startKeyRotation(
  * provider still signs with. JWT keys are exempt: each rotation retires only the key it replaced,
  * and the Schedule starts them regardless.
  */
-async function refuseWhileRotating(deps: KeyOperationsDeps, purpose: SecretPurpose): Promise<void> {
+async function refuseWhileRotating(deps: KeyOperationsDeps, tx: Pick<PrismaClient, 'auditLog'>, purpose: SecretPurpose): Promise<void> {
   if (purpose === 'JWT_SIGNING') return;
+  const refuse = (workflowId: string) => new HttpError(409, 'ROTATION_IN_PROGRESS', `${purpose} is being rotated by ${workflowId}; finish or cancel it first`, { workflowId });
+  // The latest starts, from the audit log (written under the lock) and described directly:
+  // visibility can lag a rotation started a moment ago.
+  const recent = await tx.auditLog.findMany({
+    where: { action: 'KEY_ROTATION_STARTED', targetId: { startsWith: `key-rotation-${purpose}-` } },
+    orderBy: { createdAt: 'desc' },
+    take: 5,
+  });
+  for (const { targetId } of recent) {
+    const running = await deps.temporal.workflow
+      .getHandle(targetId!)
+      .describe()
+      .then((d) => d.status.name === 'RUNNING' && d.taskQueue === deps.config.TEMPORAL_TASK_QUEUE)
+      .catch((error: unknown) => (error instanceof WorkflowNotFoundError ? false : Promise.reject(error)));
+    if (running) throw refuse(targetId!);
+  }
   // This deployment's rotations: its task queue (another shop may share the namespace).
   const query = `WorkflowType = 'keyRotationWorkflow' AND ExecutionStatus = 'Running' AND TaskQueue = '${deps.config.TEMPORAL_TASK_QUEUE}' AND WorkflowId STARTS_WITH 'key-rotation-${purpose}-'`;
-  for await (const running of deps.temporal.workflow.list({ query, pageSize: 1 })) {
-    throw new HttpError(409, 'ROTATION_IN_PROGRESS', `${purpose} is being rotated by ${running.workflowId}; finish or cancel it first`, { workflowId: running.workflowId });
-  }
+  for await (const running of deps.temporal.workflow.list({ query, pageSize: 1 })) throw refuse(running.workflowId);
 }
 
 /** The purpose a rotation's workflow id names, or 404. */

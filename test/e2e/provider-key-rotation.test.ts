@@ -269,7 +269,11 @@ test('the ops CLI runs the same rotation: rotate, supply from standard input, co
 });
 
 test('one rotation per provider secret at a time; a cancel rolls back before promotion and is too late after', async () => {
-  const razorpay = await startRotation('RAZORPAY_WEBHOOK_SECRET');
+  // Two admins press the button at the same moment: one rotation starts, the other is told which.
+  const both = await Promise.all(['first', 'second'].map((who) => stack.http.post('/admin/keys/rotate', { purpose: 'RAZORPAY_WEBHOOK_SECRET', reason: `${who} admin` }, admin.token)));
+  expect(both.map((r) => r.status).sort()).toEqual([202, 409]);
+  const razorpay: string = both.find((r) => r.status === 202)!.body.workflowId;
+  expect(both.find((r) => r.status === 409)!.body.error).toMatchObject({ code: 'ROTATION_IN_PROGRESS', details: { workflowId: razorpay } });
   const second = await stack.http.post('/admin/keys/rotate', { purpose: 'RAZORPAY_WEBHOOK_SECRET', reason: 'again' }, admin.token);
   expect({ status: second.status, code: second.body.error.code, running: second.body.error.details.workflowId }).toEqual({ status: 409, code: 'ROTATION_IN_PROGRESS', running: razorpay });
 
