@@ -6,6 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import type { PrismaClient } from './db';
 import { isUniqueViolation } from './db';
+import { audit, type AuditEntry } from './audit';
 
 export class WalletCurrencyError extends Error {}
 
@@ -19,7 +20,11 @@ export interface WalletCredit {
   idempotencyKey: string;
 }
 
-export async function creditWallet(prisma: PrismaClient, credit: WalletCredit): Promise<{ entryId: string; balance: number }> {
+/**
+ * Credits the wallet once per idempotency key; `audited`, when given, is written in the same
+ * transaction as the credit (an admin's goodwill credit is never on the books without its entry).
+ */
+export async function creditWallet(prisma: PrismaClient, credit: WalletCredit, audited?: (after: { entryId: string; balance: number }) => AuditEntry): Promise<{ entryId: string; balance: number }> {
   try {
     return await prisma.$transaction(async (tx) => {
       const earlier = await tx.walletEntry.findUnique({ where: { idempotencyKey: credit.idempotencyKey }, include: { wallet: true } });
@@ -42,7 +47,9 @@ export async function creditWallet(prisma: PrismaClient, credit: WalletCredit): 
           idempotencyKey: credit.idempotencyKey,
         },
       });
-      return { entryId: entry.id, balance: wallet.balance };
+      const credited = { entryId: entry.id, balance: wallet.balance };
+      if (audited) await audit(tx, audited(credited));
+      return credited;
     });
   } catch (error) {
     // Two credits with the same key at once: the other one committed it.

@@ -130,16 +130,20 @@ export function refundsRouter(deps: ApiDeps): Router {
     // A client retrying the same credit sends the same Idempotency-Key and is credited once.
     const key = req.header('idempotency-key');
     try {
-      const credited = await creditWallet(prisma, {
-        userId,
-        amount: body.amount,
-        currency: body.currency ?? user.wallet?.currency ?? 'USD',
-        reason: body.reason,
-        actor: adminId,
-        reference: 'goodwill',
-        idempotencyKey: `goodwill-${key ? `${adminId}-${key}` : randomUUID()}`,
-      });
-      await audit(prisma, { actorId: adminId, action: 'WALLET_CREDITED', targetType: 'user', targetId: userId, reason: body.reason, before: { balance: user.wallet?.balance ?? 0 }, after: credited });
+      // A retried request (same Idempotency-Key) answers the same entry: one credit, one audit entry.
+      const credited = await creditWallet(
+        prisma,
+        {
+          userId,
+          amount: body.amount,
+          currency: body.currency ?? user.wallet?.currency ?? 'USD',
+          reason: body.reason,
+          actor: adminId,
+          reference: 'goodwill',
+          idempotencyKey: `goodwill-${key ? `${adminId}-${key}` : randomUUID()}`,
+        },
+        (after) => ({ actorId: adminId, action: 'WALLET_CREDITED', targetType: 'user', targetId: userId, reason: body.reason, before: { balance: after.balance - body.amount }, after }),
+      );
       res.status(201).json(credited);
     } catch (error) {
       if (error instanceof WalletCurrencyError) throw new HttpError(409, 'WALLET_CURRENCY_MISMATCH', error.message);

@@ -264,7 +264,8 @@ test('goodwill credit: transactional, in the ledger with the admin, once per ide
   const wallet = await walletOf(customer.id);
   expect(wallet.balance).toBe(1000);
   expect(wallet.entries.map((e) => [e.type, e.amount, e.actor, e.reason])).toEqual([['CREDIT', 1000, admin.id, 'Compensation for delayed shipment']]);
-  expect(await stack.prisma.auditLog.count({ where: { action: 'WALLET_CREDITED', targetId: customer.id, actorId: admin.id } })).toBe(2);
+  const audited = await stack.prisma.auditLog.findMany({ where: { action: 'WALLET_CREDITED', targetId: customer.id } });
+  expect(audited.map((a) => [a.actorId, a.reason, a.before, a.after])).toEqual([[admin.id, 'Compensation for delayed shipment', { balance: 0 }, { entryId: first.body.entryId, balance: 1000 }]]);
   expect((await stack.http.post(`/admin/wallets/${customer.id}/credit`, { amount: 1000, reason: 'x' }, customer.token)).status).toBe(403);
   expect((await stack.http.post(`/admin/wallets/${customer.id}/credit`, { amount: -5, reason: 'x' }, admin.token)).status).toBe(400);
   expect((await stack.http.post(`/admin/wallets/${randomUUID()}/credit`, { amount: 5, reason: 'x' }, admin.token)).status).toBe(404);
