@@ -159,7 +159,8 @@ export function refundActivities(prisma: PrismaClient, stripe: Stripe, razorpay:
     },
 
     async fetchProviderRefundStatus(input: { refundId: string; providerRefundId: string }): Promise<RefundSettlement> {
-      const refund = await callStripe(() => stripe.refunds.retrieve(input.providerRefundId));
+      // Retried whatever Stripe answers: the refund exists, and a failed check must not fail it.
+      const refund = await stripe.refunds.retrieve(input.providerRefundId);
       const outcome = refund.status === 'succeeded' ? 'SUCCEEDED' : refund.status === 'failed' || refund.status === 'canceled' ? 'FAILED' : 'PENDING';
       return { refundId: input.refundId, providerRefundId: refund.id, outcome, eventId: `status-check-${refund.id}`, failureReason: refund.failure_reason ?? undefined };
     },
