@@ -85,11 +85,17 @@ export function emailActivities(prisma: PrismaClient, mailer: Transporter, from:
       await sendOnce(`${input.kind}:${input.refundId}`, { to: order.customer.email, ...message });
     },
 
+    /** Tells every active admin about something only a person can settle, once per `key`. */
+    async alertAdmins(input: { key: string; subject: string; text: string }): Promise<void> {
+      const admins = await prisma.user.findMany({ where: { role: 'ADMIN', status: 'ACTIVE' }, select: { email: true } });
+      for (const admin of admins) await sendOnce(`ADMIN_ALERT:${input.key}:${admin.email}`, { to: admin.email, subject: input.subject, text: input.text });
+    },
+
     /** Reminds every admin of a refund still waiting for a decision (`reminder` counts them). */
     async sendRefundReminder(input: { refundId: string; reminder: number }): Promise<void> {
       const refund = await prisma.refund.findUniqueOrThrow({ where: { id: input.refundId } });
       if (refund.status !== 'PENDING_APPROVAL') return;
-      const admins = await prisma.user.findMany({ where: { role: 'ADMIN' }, select: { email: true } });
+      const admins = await prisma.user.findMany({ where: { role: 'ADMIN', status: 'ACTIVE' }, select: { email: true } });
       for (const admin of admins) {
         await sendOnce(`REFUND_REMINDER:${input.refundId}:${input.reminder}:${admin.email}`, {
           to: admin.email,

@@ -69,6 +69,8 @@ const SYSTEM: Actor = { id: 'system', role: 'SYSTEM' };
 const DEFAULT_RECONCILE_AFTER_MS = 10 * 60_000;
 // Patch: the late-payment email is keyed by the refunded charge, as the webhook workflow keys it.
 const REFUND_EMAIL_KEYED_BY_CHARGE = 'refund-email-keyed-by-charge';
+// Patch: a refund the provider refuses is reported to admins instead of failing the order.
+const REFUND_REFUSAL_ALERTS_ADMINS = 'refund-refusal-alerts-admins';
 
 export async function orderWorkflow(input: OrderWorkflowInput): Promise<OrderView> {
   const order: OrderView = {
@@ -336,14 +338,30 @@ export async function orderWorkflow(input: OrderWorkflowInput): Promise<OrderVie
   }
 
   async function refund(event: PaymentEvent, why: string): Promise<void> {
-    const { refundId } = await payments.refundUnexpectedPayment({
-      orderId: order.orderId,
-      provider: event.provider,
-      providerPaymentId: event.providerPaymentId,
-      chargeId: event.chargeId,
-      amount: event.amount,
-      reason: why,
-    });
+    let refundId: string;
+    try {
+      ({ refundId } = await payments.refundUnexpectedPayment({
+        orderId: order.orderId,
+        provider: event.provider,
+        providerPaymentId: event.providerPaymentId,
+        chargeId: event.chargeId,
+        amount: event.amount,
+        reason: why,
+      }));
+    } catch (error) {
+      if (!patched(REFUND_REFUSAL_ALERTS_ADMINS)) throw error;
+      // The provider refused the refund: the money is still with us, so a person must know.
+      const refusal = businessFailure(error).message;
+      record('UNEXPECTED_PAYMENT_REFUND_REFUSED', SYSTEM, `${event.providerPaymentId}: ${refusal}`);
+      await mail.alertAdmins({
+        key: `refund-refused-${event.chargeId ?? event.providerPaymentId}`,
+        subject: `Order ${order.orderId}: a payment to give back was not refunded`,
+        text:
+          `${event.provider} payment ${event.chargeId ?? event.providerPaymentId} of ${event.amount} ${event.currency} (minor units) for order ${order.orderId} ` +
+          `should be refunded (${why}), but the provider refused: ${refusal}.\nRefund it from the provider's dashboard; the order's history (workflow order-${order.orderId}) has the details.\n`,
+      });
+      return;
+    }
     record('UNEXPECTED_PAYMENT_REFUNDED', SYSTEM, `${event.providerPaymentId}: ${why} (refund ${refundId})`);
     // One email per refunded payment, keyed as the webhook workflow keys it (Razorpay: the pay_ id).
     sendEmail('PAYMENT_REFUNDED', patched(REFUND_EMAIL_KEYED_BY_CHARGE) ? (event.chargeId ?? event.providerPaymentId) : event.providerPaymentId);

@@ -142,6 +142,28 @@ test('a refund Stripe refuses ends FAILED with its reason and an email; the orde
   expect(again.body).toMatchObject({ status: 'PENDING_APPROVAL', amount: 3300 });
 });
 
+test('a second payment Stripe will not refund is reported to every admin by email; the order carries on', async () => {
+  const customer = await createUser(stack);
+  const product = await createProduct(stack, admin, { stock: 2, price: 2300 });
+  const { body } = await stack.http.post('/api/checkout', { items: [{ productId: product.id, quantity: 1 }], paymentMethod: 'card' }, customer.token);
+  const orderId: string = body.orderId;
+  const { paymentIntentId } = await orderOf(stack, orderId, customer.token);
+  await deliverStripeEvent(stack, paymentIntentEvent('payment_intent.succeeded', { id: paymentIntentId, orderId, amount: 2300, currency: 'usd' }));
+  await untilOrder(stack, orderId, customer.token, (o) => o.status === 'CONFIRMED', 'CONFIRMED');
+
+  // The customer somehow pays a second time; Stripe refuses the refund we then ask for.
+  proxy.refuseNext('POST', '/v1/refunds', 400, { type: 'invalid_request_error', code: 'charge_disputed', message: 'Charge ch_2 has been disputed.' });
+  const second = `pi_second_${orderId.slice(0, 8)}`;
+  await deliverStripeEvent(stack, paymentIntentEvent('payment_intent.succeeded', { id: second, orderId, amount: 2300, currency: 'usd' }));
+  const subject = `Order ${orderId}: a payment to give back was not refunded`;
+  await eventually(async () => [admin, otherAdmin].every((a) => stack.smtp.messages.some((m) => m.to.includes(a.email) && m.subject === subject)), 'admins alerted');
+  expect(stack.smtp.messages.find((m) => m.subject === subject)!.text).toContain('Charge ch_2 has been disputed.');
+  const order = await orderOf(stack, orderId, customer.token);
+  expect(order).toMatchObject({ status: 'CONFIRMED', paymentStatus: 'PAID' });
+  expect((order.timeline as { event: string }[]).map((t) => t.event)).toContain('UNEXPECTED_PAYMENT_REFUND_REFUSED');
+  expect((await stack.http.post(`/admin/orders/${orderId}/ship`, { trackingNumber: 'CARRY-ON' }, admin.token)).body.status).toBe('SHIPPED');
+});
+
 describe('when the webhook is late', () => {
   let late: Stack;
   beforeAll(async () => {

@@ -69,12 +69,16 @@ const stubs: Partial<Activities> = {
     return { status: input.paymentIntentId.startsWith('pi_late') ? 'succeeded' : 'canceled' };
   },
   async refundUnexpectedPayment(input) {
+    if (input.providerPaymentId === 'pi_refund_refused') {
+      throw ApplicationFailure.create({ type: 'STRIPE_CHARGE_DISPUTED', message: 'Charge ch_9 has been disputed.', nonRetryable: true });
+    }
     return { refundId: `re_${input.providerPaymentId}` };
   },
   async sendOrderEmail() {},
+  async alertAdmins() {},
   async recordWebhookOutcome() {},
 };
-const { wrapped, callsOf } = recording(stubs, (input) => String(input.orderId ?? input.eventId));
+const { wrapped, callsOf } = recording(stubs, (input) => String(input.orderId ?? input.eventId ?? input.key));
 const customer: Actor = { id: randomUUID(), role: 'CUSTOMER' };
 const admin: Actor = { id: randomUUID(), role: 'ADMIN' };
 let client: Client;
@@ -292,6 +296,25 @@ test('money is never silently kept: a wrong amount, a second payment and a payme
   expect(callsOf(late.orderId, 'refundUnexpectedPayment')).toHaveLength(1);
   expect(callsOf(late.orderId, 'sendOrderEmail').map((c) => c.input.kind).sort()).toEqual(['ORDER_CANCELLED', 'PAYMENT_REFUNDED']);
   await keepHistory('order-paid-at-expiry', late.handle);
+});
+
+test('a refund the provider refuses is reported to the admins; the order carries on', async () => {
+  const { orderId, handle, placed } = await placeOrder();
+  await placed;
+  const intent = (await statusOf(handle)).paymentIntentId!;
+  await handle.signal(paymentEventSignal, paid(orderId, intent));
+  await waitForStatus(handle, (o) => o.status === 'CONFIRMED', 'CONFIRMED');
+  await handle.signal(paymentEventSignal, paid(orderId, 'pi_refund_refused'));
+  const reported = await waitForStatus(handle, (o) => o.timeline.some((t) => t.event === 'UNEXPECTED_PAYMENT_REFUND_REFUSED'), 'refusal reported');
+  expect(reported.timeline.at(-1)?.detail).toBe('pi_refund_refused: Charge ch_9 has been disputed.');
+  const alerts = () => callsOf('refund-refused-pi_refund_refused', 'alertAdmins');
+  await eventually(async () => alerts().length === 1, 'admins alerted');
+  expect(alerts()[0].input).toMatchObject({ subject: `Order ${orderId}: a payment to give back was not refunded`, text: expect.stringContaining('Charge ch_9 has been disputed.') });
+
+  expect(await handle.executeUpdate(shipOrderUpdate, { args: [{ actor: admin, trackingNumber: 'STILL-GOING' }] })).toMatchObject({ status: 'SHIPPED' });
+  expect(callsOf(orderId, 'sendOrderEmail').map((c) => c.input.kind)).not.toContain('PAYMENT_REFUNDED');
+  await keepHistory('order-refund-refused', handle);
+  await handle.terminate('test finished');
 });
 
 test('no webhook: the workflow asks Stripe, confirms once, and ignores the webhook when it comes', async () => {
