@@ -82,12 +82,7 @@ export function authRouter(deps: ApiDeps): Router {
 
   router.post('/api/auth/login', async (req, res) => {
     const { email, password } = parse(loginBody, req.body);
-    try {
-      res.json(await signIn(deps, email, password, addressOf(req)));
-    } catch (error) {
-      if (error instanceof HttpError && error.status === 429) res.setHeader('Retry-After', String((error.details as { retryAfterSeconds: number }).retryAfterSeconds));
-      throw error;
-    }
+    res.json(await signIn(deps, email, password, addressOf(req)));
   });
 
   router.post('/api/auth/logout', authenticate(deps), async (req, res) => {
