@@ -4,6 +4,7 @@ import type { Config } from '../config';
 import type { PrismaClient } from '../db';
 import type { Keyring } from '../keyring';
 import type { Logger } from '../logger';
+import type { RazorpayGateway } from '../razorpay';
 
 /** Everything the HTTP layer talks to. */
 export interface ApiDeps {
@@ -11,6 +12,7 @@ export interface ApiDeps {
   prisma: PrismaClient;
   temporal: Client;
   stripe: Stripe;
+  razorpay: RazorpayGateway;
   logger: Logger;
   keyring: Keyring;
 }

@@ -11,3 +11,26 @@ export function businessFailure(error: unknown): ApplicationFailure {
   log.error('Unexpected failure', { error: String(error) });
   return ApplicationFailure.create({ message: String((cause as Error)?.message ?? error), nonRetryable: true });
 }
+
+/**
+ * The admin alert for a payment we must give back but the provider would not refund: the money
+ * is still with us, so a person must know. One email per payment (the alert's key).
+ */
+export function refundRefusedAlert(input: {
+  orderId: string;
+  payment: { provider: string; providerPaymentId: string; chargeId?: string; amount: number; currency: string };
+  why: string;
+  refusal: string;
+  workflowId: string;
+}): { key: string; subject: string; text: string } {
+  const { orderId, payment } = input;
+  const paymentRef = payment.chargeId ?? payment.providerPaymentId;
+  return {
+    key: `refund-refused-${paymentRef}`,
+    subject: `Order ${orderId}: a payment to give back was not refunded`,
+    text:
+      `${payment.provider} payment ${paymentRef} of ${payment.amount} ${payment.currency} (minor units) for order ${orderId} ` +
+      `should be refunded (${input.why}), but the provider refused: ${input.refusal}.\n` +
+      `Refund it from the provider's dashboard; the history of workflow ${input.workflowId} has the details.\n`,
+  };
+}

@@ -42,7 +42,7 @@ import {
   type PlacedOrder,
   type ShipOrderRequest,
 } from './messages';
-import { businessFailure } from './failures';
+import { businessFailure, refundRefusedAlert } from './failures';
 import { searchAttributes } from './search-attributes';
 
 // Database writes: retried until they succeed (business refusals are non-retryable failures).
@@ -353,13 +353,7 @@ export async function orderWorkflow(input: OrderWorkflowInput): Promise<OrderVie
       // The provider refused the refund: the money is still with us, so a person must know.
       const refusal = businessFailure(error).message;
       record('UNEXPECTED_PAYMENT_REFUND_REFUSED', SYSTEM, `${event.providerPaymentId}: ${refusal}`);
-      await mail.alertAdmins({
-        key: `refund-refused-${event.chargeId ?? event.providerPaymentId}`,
-        subject: `Order ${order.orderId}: a payment to give back was not refunded`,
-        text:
-          `${event.provider} payment ${event.chargeId ?? event.providerPaymentId} of ${event.amount} ${event.currency} (minor units) for order ${order.orderId} ` +
-          `should be refunded (${why}), but the provider refused: ${refusal}.\nRefund it from the provider's dashboard; the order's history (workflow order-${order.orderId}) has the details.\n`,
-      });
+      await mail.alertAdmins(refundRefusedAlert({ orderId: order.orderId, payment: event, why, refusal, workflowId: `order-${order.orderId}` }));
       return;
     }
     record('UNEXPECTED_PAYMENT_REFUNDED', SYSTEM, `${event.providerPaymentId}: ${why} (refund ${refundId})`);

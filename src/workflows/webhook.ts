@@ -8,8 +8,8 @@
  * An event that could not be processed ends the workflow as failed, so that a replay (or the
  * provider's redelivery) may run it again under the same id; a processed one never runs twice.
  */
-import { ApplicationFailure, getExternalWorkflowHandle, patched, proxyActivities } from '@temporalio/workflow';
-import { businessFailure } from './failures';
+import { ApplicationFailure, getExternalWorkflowHandle, patched, proxyActivities, workflowInfo } from '@temporalio/workflow';
+import { businessFailure, refundRefusedAlert } from './failures';
 import type { Activities } from '../activities';
 import { paymentEventSignal, refundSettledSignal, type PaymentEvent, type WebhookOutcome, type WebhookWorkflowInput } from './messages';
 
@@ -24,6 +24,8 @@ const routing = proxyActivities<Activities>({
 });
 // Patch: a success event for the payment that paid a finished order is not refunded.
 const PAID_ORDER_KEEPS_ITS_PAYMENT = 'paid-order-keeps-its-payment';
+// Patch: a late payment the provider will not refund is reported to every admin by email.
+const REFUND_REFUSAL_ALERTS_ADMINS = 'late-refund-refusal-alerts-admins';
 const refunds = proxyActivities<Activities>({
   startToCloseTimeout: '30s',
   retry: { initialInterval: '2s', maximumInterval: '5m' },
@@ -76,14 +78,25 @@ async function deliverToRefunds(input: WebhookWorkflowInput): Promise<WebhookOut
 }
 
 async function refundLatePayment(orderId: string, payment: PaymentEvent): Promise<WebhookOutcome> {
-  const { refundId } = await refunds.refundUnexpectedPayment({
-    orderId,
-    provider: payment.provider,
-    providerPaymentId: payment.providerPaymentId,
-    chargeId: payment.chargeId,
-    amount: payment.amount,
-    reason: 'paid after the order had closed',
-  });
+  const why = 'paid after the order had closed';
+  let refundId: string;
+  try {
+    ({ refundId } = await refunds.refundUnexpectedPayment({
+      orderId,
+      provider: payment.provider,
+      providerPaymentId: payment.providerPaymentId,
+      chargeId: payment.chargeId,
+      amount: payment.amount,
+      reason: why,
+    }));
+  } catch (error) {
+    if (!patched(REFUND_REFUSAL_ALERTS_ADMINS)) throw error;
+    // The provider refused: the money is still with us, so a person must know. The event stays
+    // FAILED, visible in the inbox and its health report, until someone has dealt with it.
+    const refusal = businessFailure(error).message;
+    await refunds.alertAdmins(refundRefusedAlert({ orderId, payment, why, refusal, workflowId: workflowInfo().workflowId }));
+    return { status: 'FAILED', detail: `order-${orderId} had closed; the refund of ${payment.providerPaymentId} was refused (${refusal}); admins alerted` };
+  }
   await refunds.sendOrderEmail({ orderId, kind: 'PAYMENT_REFUNDED', key: payment.chargeId ?? payment.providerPaymentId });
   return { status: 'PROCESSED', detail: `order-${orderId} had closed: payment ${payment.providerPaymentId} refunded in full (${refundId})` };
 }

@@ -494,10 +494,10 @@ describe('catalogue and health', () => {
     expect(entry(none.id)).toMatchObject({ available: 0, inStock: false, stockMessage: 'Out of stock' });
   });
 
-  test('GET /health is 200 with database, Temporal and Stripe up', async () => {
+  test('GET /health is 200 with database, Temporal, Stripe and Razorpay up', async () => {
     const health = await stack.http.get('/health');
     expect(health.status).toBe(200);
-    expect(health.body).toEqual({ status: 'healthy', checks: { database: 'up', temporal: 'up', stripe: 'up' } });
+    expect(health.body).toEqual({ status: 'healthy', checks: { database: 'up', temporal: 'up', stripe: 'up', razorpay: 'up' } });
   });
 });
 

@@ -4,7 +4,8 @@
  * `refund-<refundId>` as its Idempotency-Key, so Stripe makes one refund however often we ask; a
  * worker killed while the request is in flight, or an answer lost on its way back, still ends in
  * one refund; two admins approving at once make one request; a refund Stripe refuses ends FAILED
- * with the reason and an email, never stuck APPROVED; and an order whose webhook never comes is
+ * with the reason and an email, never stuck APPROVED; a payment it will not give back is reported to
+ * every admin; and an order whose webhook never comes is
  * confirmed from the PaymentIntent's own status.
  */
 import type { ChildProcess } from 'node:child_process';
@@ -162,6 +163,36 @@ test('a second payment Stripe will not refund is reported to every admin by emai
   expect(order).toMatchObject({ status: 'CONFIRMED', paymentStatus: 'PAID' });
   expect((order.timeline as { event: string }[]).map((t) => t.event)).toContain('UNEXPECTED_PAYMENT_REFUND_REFUSED');
   expect((await stack.http.post(`/admin/orders/${orderId}/ship`, { trackingNumber: 'CARRY-ON' }, admin.token)).body.status).toBe('SHIPPED');
+});
+
+test('a payment for a cancelled order that Stripe will not refund: every admin is alerted and the event stays FAILED', async () => {
+  const customer = await createUser(stack);
+  const product = await createProduct(stack, admin, { stock: 2, price: 2700 });
+  const { body } = await stack.http.post('/api/checkout', { items: [{ productId: product.id, quantity: 1 }], paymentMethod: 'card' }, customer.token);
+  const orderId: string = body.orderId;
+  const { paymentIntentId } = await orderOf(stack, orderId, customer.token);
+  expect((await stack.http.post(`/api/orders/${orderId}/cancel`, { reason: 'changed my mind' }, customer.token)).status).toBe(200);
+  // The order's workflow has finished: only the webhook's own workflow can act on this payment.
+  await stack.temporal.workflow.getHandle(`order-${orderId}`).result();
+
+  proxy.refuseNext('POST', '/v1/refunds', 400, { type: 'invalid_request_error', code: 'charge_disputed', message: 'Charge ch_3 has been disputed.' });
+  const late = paymentIntentEvent('payment_intent.succeeded', { id: paymentIntentId, orderId, amount: 2700, currency: 'usd' });
+  const eventId = late.id as string;
+  expect((await deliverStripeEvent(stack, late)).status).toBe(200);
+
+  const subject = `Order ${orderId}: a payment to give back was not refunded`;
+  await eventually(async () => [admin, otherAdmin].every((a) => stack.smtp.messages.some((m) => m.to.includes(a.email) && m.subject === subject)), 'admins alerted');
+  const alert = stack.smtp.messages.find((m) => m.subject === subject)!;
+  expect(alert.text).toContain('Charge ch_3 has been disputed.');
+  expect(alert.text).toContain(`webhook-stripe-${eventId}`);
+  const stored = await eventually(async () => {
+    const event = await stack.prisma.webhookEvent.findFirst({ where: { provider: 'STRIPE', eventId } });
+    return event?.status === 'FAILED' && event;
+  }, 'event FAILED');
+  expect(stored.error).toContain('Charge ch_3 has been disputed.');
+  expect(await orderOf(stack, orderId, customer.token)).toMatchObject({ status: 'CANCELLED', paymentStatus: 'PENDING' });
+  // No refund email tells the customer their money is back: it is not.
+  expect(stack.smtp.messages.filter((m) => m.to.includes(customer.email) && /refunded/i.test(m.subject))).toEqual([]);
 });
 
 describe('when the webhook is late', () => {

@@ -20,6 +20,7 @@ import { loadConfig, type Config } from '../../src/config';
 import { followDatabaseLogin } from '../../src/database-login';
 import { createDatabase, createPrisma, type PrismaClient } from '../../src/db';
 import { Keyring } from '../../src/keyring';
+import { keyringRazorpayGateway } from '../../src/razorpay';
 import { createStripe } from '../../src/stripe';
 import { connectClient } from '../../src/temporal';
 import { createOrderWorker } from '../../src/workers/worker';
@@ -72,7 +73,7 @@ export async function startStack(options: { env?: Record<string, string>; worker
   const stopFollowing = await followDatabaseLogin(api.pool, keyring, config.DATABASE_LOGIN_REFRESH, pino({ level: 'silent' }));
   const temporal = await connectClient(config);
   const stripe = createStripe(config, keyring);
-  const app = createApp({ config, prisma: api.prisma, temporal, stripe, logger: pino({ level: 'silent' }), keyring });
+  const app = createApp({ config, prisma: api.prisma, temporal, stripe, razorpay: keyringRazorpayGateway(config, keyring), logger: pino({ level: 'silent' }), keyring });
   const server: Server = await new Promise((resolve) => {
     const listening = app.listen(0, '127.0.0.1', () => resolve(listening));
   });

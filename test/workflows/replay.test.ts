@@ -1,5 +1,5 @@
 /**
- * Replays recorded workflow histories (test/histories/*.json: orders, refunds, key rotations,
+ * Replays recorded workflow histories (test/histories/*.json: orders, refunds, webhooks, key rotations,
  * written by the workflow tests with
  * RECORD_HISTORIES=1) against today's workflow code. A failure means a change would break
  * orders already running in production: guard it with patched() instead.
