@@ -96,8 +96,15 @@ export function orderActivities(prisma: PrismaClient) {
       confirmedBy: string;
     }): Promise<void> {
       await prisma.$transaction(async (tx) => {
+        // Usually the current attempt; sometimes an earlier one paid after all, and the current one is closed.
+        const current = await tx.payment.findUnique({ where: { orderId_attempt: { orderId: input.orderId, attempt: input.attempt } } });
+        const earlier =
+          current?.providerPaymentId === input.providerPaymentId
+            ? undefined
+            : await tx.payment.findFirst({ where: { orderId: input.orderId, providerPaymentId: input.providerPaymentId }, orderBy: { attempt: 'desc' } });
+        if (earlier) await tx.payment.updateMany({ where: { orderId: input.orderId, attempt: input.attempt, status: { in: ['PENDING', 'FAILED'] } }, data: { status: 'CANCELLED' } });
         await tx.payment.update({
-          where: { orderId_attempt: { orderId: input.orderId, attempt: input.attempt } },
+          where: { orderId_attempt: { orderId: input.orderId, attempt: earlier?.attempt ?? input.attempt } },
           data: { status: 'SUCCEEDED', providerPaymentId: input.providerPaymentId, confirmedBy: input.confirmedBy, processedAt: new Date() },
         });
         await tx.order.updateMany({

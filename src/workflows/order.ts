@@ -71,6 +71,11 @@ const DEFAULT_RECONCILE_AFTER_MS = 10 * 60_000;
 const REFUND_EMAIL_KEYED_BY_CHARGE = 'refund-email-keyed-by-charge';
 // Patch: a refund the provider refuses is reported to admins instead of failing the order.
 const REFUND_REFUSAL_ALERTS_ADMINS = 'refund-refusal-alerts-admins';
+// Patch: the order remembers which payment paid it, through refunds too, and a payment for an
+// earlier attempt that succeeds after all pays the order (the current attempt is closed).
+const PAID_BY_REMEMBERED = 'paid-by-remembered';
+// Patch: a cancellation overtaken by the payment is refused, never carried out on a paid order.
+const CANCEL_REFUSED_ONCE_PAID = 'cancel-refused-once-paid';
 
 export async function orderWorkflow(input: OrderWorkflowInput): Promise<OrderView> {
   const order: OrderView = {
@@ -93,6 +98,9 @@ export async function orderWorkflow(input: OrderWorkflowInput): Promise<OrderVie
   const paymentInbox: PaymentEvent[] = [];
   const seenPaymentEvents = new Set<string>();
   let cancelRequest: CancelOrderRequest | undefined;
+  let cancelRefusal: ApplicationFailure | undefined;
+  /** The provider payment (PaymentIntent or Razorpay order) that paid the order, once one has. */
+  let paidBy: string | undefined;
   let retryRequest: PaymentRetryRequest | undefined;
   let retryFailure: ApplicationFailure | undefined;
   let shipRequest: ShipOrderRequest | undefined;
@@ -186,7 +194,9 @@ export async function orderWorkflow(input: OrderWorkflowInput): Promise<OrderVie
     cancelOrderUpdate,
     async (request) => {
       cancelRequest = request;
-      await condition(() => order.status === 'CANCELLED');
+      cancelRefusal = undefined;
+      await condition(() => order.status === 'CANCELLED' || cancelRefusal !== undefined);
+      if (order.status !== 'CANCELLED') throw cancelRefusal;
       return order;
     },
     {
@@ -196,6 +206,7 @@ export async function orderWorkflow(input: OrderWorkflowInput): Promise<OrderVie
           throw invalidState(order, 'only an unpaid order that has not shipped can be cancelled');
         }
         if (cancelRequest) throw invalidState(order, 'the order is already being cancelled');
+        if (shipRequest) throw invalidState(order, 'a shipment is in progress');
       },
       description: 'Cancel an unpaid order and release its stock: {actor: {id, role}, reason?}.',
     },
@@ -361,6 +372,23 @@ export async function orderWorkflow(input: OrderWorkflowInput): Promise<OrderVie
     sendEmail('PAYMENT_REFUNDED', patched(REFUND_EMAIL_KEYED_BY_CHARGE) ? (event.chargeId ?? event.providerPaymentId) : event.providerPaymentId);
   }
 
+  /**
+   * An earlier attempt was paid after all (it succeeded as the next one opened): that payment is
+   * the order's, and the attempt left open is closed so it cannot also be paid. A Razorpay order
+   * cannot be closed: a payment for it is refunded when it is reported.
+   */
+  async function closeAttempt(attempt: string): Promise<void> {
+    if (provider === 'RAZORPAY') order.razorpayOrderId = paidBy;
+    else order.paymentIntentId = paidBy;
+    record('PAYMENT_ATTEMPT_CLOSED', SYSTEM, `${attempt}: an earlier attempt, ${paidBy}, paid the order`);
+    if (provider !== 'STRIPE') return;
+    const { status } = await payments.cancelPaymentIntent({ orderId: order.orderId, paymentIntentId: attempt });
+    if (status === 'succeeded') {
+      // Paid as well, in the same moment: refunded with whatever else arrives meanwhile.
+      paymentInbox.push({ provider, eventId: `cancel-${attempt}`, outcome: 'SUCCEEDED', providerPaymentId: attempt, amount: order.totalAmount, currency: order.currency });
+    }
+  }
+
   /** Handles a payment event while the order waits for payment; true once the order is PAID. */
   async function applyPayment(event: PaymentEvent): Promise<boolean> {
     if (event.outcome === 'FAILED') {
@@ -378,14 +406,17 @@ export async function orderWorkflow(input: OrderWorkflowInput): Promise<OrderVie
       await refund(event, `amount ${event.amount} ${event.currency} does not match the order total ${order.totalAmount} ${order.currency}`);
       return false;
     }
+    const openAttempt = currentPayment();
     await store.recordPaymentSucceeded({
       orderId: order.orderId,
       attempt: order.paymentAttempt,
       providerPaymentId: event.providerPaymentId,
       confirmedBy: confirmationPath(event),
     });
+    paidBy = event.providerPaymentId;
     order.paymentStatus = 'PAID';
     moveTo('PAID', 'PAYMENT_SUCCEEDED', providerActor(event), `${event.providerPaymentId}, confirmed by ${confirmationPath(event)}`);
+    if (openAttempt && openAttempt !== paidBy && patched(PAID_BY_REMEMBERED)) await closeAttempt(openAttempt);
     return true;
   }
 
@@ -394,7 +425,8 @@ export async function orderWorkflow(input: OrderWorkflowInput): Promise<OrderVie
     for (;;) {
       await condition(() => ready() || paymentInbox.length > 0);
       for (let event = paymentInbox.shift(); event; event = paymentInbox.shift()) {
-        if (event.outcome === 'SUCCEEDED' && event.providerPaymentId !== paidWith(order)) {
+        const keptPayment = patched(PAID_BY_REMEMBERED) ? paidBy : paidWith(order);
+        if (event.outcome === 'SUCCEEDED' && event.providerPaymentId !== keptPayment) {
           await refund(event, `payment arrived while the order was ${order.status}`);
         } else {
           record('PAYMENT_EVENT_IGNORED', providerActor(event), `${event.outcome} ${event.providerPaymentId} while ${order.status}`);
@@ -498,7 +530,13 @@ export async function orderWorkflow(input: OrderWorkflowInput): Promise<OrderVie
       return finish();
     }
 
-    // 4. Paid: the reserved units become a sale and the customer hears from us.
+    // 4. Paid: a cancellation asked for while the payment was being recorded came too late.
+    if (cancelRequest && patched(CANCEL_REFUSED_ONCE_PAID)) {
+      record('CANCEL_REFUSED', cancelRequest.actor, 'the payment arrived first');
+      cancelRefusal = invalidState(order, 'the payment arrived before the cancellation; ask for a refund instead');
+      cancelRequest = undefined;
+    }
+    //    The reserved units become a sale and the customer hears from us.
     await store.confirmOrder({ orderId: order.orderId, commitStock: true, actor: SYSTEM });
     moveTo('CONFIRMED', 'ORDER_CONFIRMED', SYSTEM);
     sendEmail('ORDER_CONFIRMED');
@@ -577,6 +615,7 @@ function confirmationPath(event: PaymentEvent): string {
   return isReconciliation(event) ? `${event.provider} status check (no webhook had arrived)` : `${event.provider} webhook ${event.eventId}`;
 }
 
+/** Before PAID_BY_REMEMBERED: the current attempt, and only while the payment status is PAID. */
 function paidWith(order: OrderView): string | undefined {
   return order.paymentStatus === 'PAID' ? (order.paymentIntentId ?? order.razorpayOrderId) : undefined;
 }

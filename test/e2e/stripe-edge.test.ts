@@ -5,7 +5,8 @@
  * worker killed while the request is in flight, or an answer lost on its way back, still ends in
  * one refund; two admins approving at once make one request; a refund Stripe refuses ends FAILED
  * with the reason and an email, never stuck APPROVED; a payment it will not give back is reported to
- * every admin; and an order whose webhook never comes is
+ * every admin; an earlier PaymentIntent paid after all pays the order and closes the open one; a
+ * payment reported again after a partial refund is not refunded; and an order whose webhook never comes is
  * confirmed from the PaymentIntent's own status.
  */
 import type { ChildProcess } from 'node:child_process';
@@ -193,6 +194,62 @@ test('a payment for a cancelled order that Stripe will not refund: every admin i
   expect(await orderOf(stack, orderId, customer.token)).toMatchObject({ status: 'CANCELLED', paymentStatus: 'PENDING' });
   // No refund email tells the customer their money is back: it is not.
   expect(stack.smtp.messages.filter((m) => m.to.includes(customer.email) && /refunded/i.test(m.subject))).toEqual([]);
+});
+
+test('an earlier PaymentIntent paid after all pays the order; the open one is cancelled, and refunded when it is paid too', async () => {
+  const customer = await createUser(stack);
+  const product = await createProduct(stack, admin, { stock: 2, price: 2900 });
+  const { body } = await stack.http.post('/api/checkout', { items: [{ productId: product.id, quantity: 1 }], paymentMethod: 'card' }, customer.token);
+  const orderId: string = body.orderId;
+  const { paymentIntentId: first } = await orderOf(stack, orderId, customer.token);
+  await deliverStripeEvent(stack, paymentIntentEvent('payment_intent.payment_failed', { id: first, orderId, amount: 2900, currency: 'usd' }));
+  await untilOrder(stack, orderId, customer.token, (o) => o.paymentStatus === 'FAILED', 'payment FAILED');
+  // stripe-mock answers every PaymentIntent with one fixture id; a real Stripe gives the second its own.
+  const second = `pi_retry_${orderId.slice(0, 8)}`;
+  proxy.rewriteNext('POST', '/v1/payment_intents', (intent) => ({ ...intent, id: second }));
+  expect((await stack.http.post(`/api/orders/${orderId}/payments`, {}, customer.token)).status).toBe(201);
+
+  // The first PaymentIntent succeeded after all (the customer retried in Stripe's own form as the second opened).
+  await deliverStripeEvent(stack, paymentIntentEvent('payment_intent.succeeded', { id: first, orderId, amount: 2900, currency: 'usd' }));
+  const confirmed = await untilOrder(stack, orderId, customer.token, (o) => o.status === 'CONFIRMED', 'CONFIRMED');
+  expect(confirmed).toMatchObject({ paymentStatus: 'PAID', paymentIntentId: first });
+  const attempts = await stack.prisma.payment.findMany({ where: { orderId }, orderBy: { attempt: 'asc' } });
+  expect(attempts.map((a) => [a.attempt, a.providerPaymentId, a.status])).toEqual([
+    [1, first, 'SUCCEEDED'],
+    [2, second, 'CANCELLED'],
+  ]);
+  await eventually(async () => proxy.requests.some((r) => r.route === `POST /v1/payment_intents/${second}/cancel`), 'second PaymentIntent cancelled');
+
+  // Had the customer managed to pay the second one too, that money goes back, once.
+  await deliverStripeEvent(stack, paymentIntentEvent('payment_intent.succeeded', { id: second, orderId, amount: 2900, currency: 'usd' }));
+  const refunds = await eventually(async () => {
+    const sent = proxy.requests.filter((r) => r.route === 'POST /v1/refunds' && r.params.get('payment_intent') === second);
+    return sent.length > 0 && sent;
+  }, 'second payment refunded');
+  expect(refunds.map((r) => r.idempotencyKey)).toEqual([`unexpected-payment-refund-${second}`]);
+  expect(proxy.requests.filter((r) => r.route === 'POST /v1/refunds' && r.params.get('metadata[orderId]') === orderId).map((r) => r.params.get('payment_intent'))).toEqual([second]);
+  expect(await orderOf(stack, orderId, customer.token)).toMatchObject({ status: 'CONFIRMED', paymentStatus: 'PAID' });
+});
+
+test('after a partial wallet refund, the payment reported again is not refunded a second time', async () => {
+  const customer = await createUser(stack);
+  const product = await createProduct(stack, admin, { stock: 2, price: 4000 });
+  const { body } = await stack.http.post('/api/checkout', { items: [{ productId: product.id, quantity: 1 }], paymentMethod: 'card' }, customer.token);
+  const orderId: string = body.orderId;
+  const { paymentIntentId } = await orderOf(stack, orderId, customer.token);
+  await deliverStripeEvent(stack, paymentIntentEvent('payment_intent.succeeded', { id: paymentIntentId, orderId, amount: 4000, currency: 'usd' }));
+  await untilOrder(stack, orderId, customer.token, (o) => o.status === 'CONFIRMED', 'CONFIRMED');
+  const refund = await stack.http.post(`/admin/orders/${orderId}/refunds`, { amount: 1000, reason: 'one item scratched', destination: 'WALLET' }, admin.token);
+  expect(refund.body).toMatchObject({ status: 'COMPLETED', walletCredited: 1000 });
+  await untilOrder(stack, orderId, customer.token, (o) => o.status === 'PARTIALLY_REFUNDED', 'PARTIALLY_REFUNDED');
+
+  // A second event about the same payment (Stripe sends several; a late one after a status check).
+  const again = paymentIntentEvent('payment_intent.succeeded', { id: paymentIntentId, orderId, amount: 4000, currency: 'usd' });
+  expect((await deliverStripeEvent(stack, again)).status).toBe(200);
+  await eventually(async () => (await stack.prisma.webhookEvent.findFirst({ where: { provider: 'STRIPE', eventId: again.id as string } }))?.status === 'PROCESSED', 'event processed');
+  const order = await untilOrder(stack, orderId, customer.token, (o) => (o.timeline as { event: string }[]).some((t) => t.event === 'PAYMENT_EVENT_IGNORED'), 'event ignored');
+  expect(order).toMatchObject({ status: 'PARTIALLY_REFUNDED', paymentStatus: 'PARTIALLY_REFUNDED' });
+  expect(proxy.requests.filter((r) => r.route === 'POST /v1/refunds' && r.params.get('metadata[orderId]') === orderId)).toEqual([]);
 });
 
 describe('when the webhook is late', () => {

@@ -6,7 +6,7 @@
  * With RECORD_HISTORIES=1 each scenario also writes its history to test/histories/, which
  * replay.test.ts replays on every run to catch non-deterministic changes.
  */
-import { WithStartWorkflowOperation, type Client, type WorkflowHandle } from '@temporalio/client';
+import { WithStartWorkflowOperation, WorkflowUpdateStage, type Client, type WorkflowHandle } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { randomUUID } from 'node:crypto';
 import type { Activities } from '../../src/activities';
@@ -14,6 +14,7 @@ import {
   cancelOrderUpdate,
   deliverOrderUpdate,
   getOrderQuery,
+  orderRefundedSignal,
   paymentEventSignal,
   placeOrderUpdate,
   retryPaymentUpdate,
@@ -29,6 +30,22 @@ import { keepHistory, recording, startStubWorker, updateRefusal } from '../helpe
 const UNIT_PRICE = 1250;
 const SHORT_PRODUCT = '00000000-0000-0000-0000-00000000dead'; // the stub reports it out of stock
 const LATE_PAYER = '00000000-0000-0000-0000-0000000000aa'; // its PaymentIntent turns out paid when cancelled
+
+/** Activities held mid-way (`<activity>:<orderId>`) until the test opens the gate. */
+const gates = new Map<string, { opened: Promise<void>; open: () => void; reached: boolean }>();
+function gate(activity: string, orderId: string) {
+  let open!: () => void;
+  const opened = new Promise<void>((resolve) => (open = resolve));
+  const held = { opened, open, reached: false };
+  gates.set(`${activity}:${orderId}`, held);
+  return held;
+}
+async function passGate(activity: string, orderId: string) {
+  const held = gates.get(`${activity}:${orderId}`);
+  if (!held) return;
+  held.reached = true;
+  await held.opened;
+}
 
 /** What the stubbed provider answers when the workflow asks it about a payment (reconciliation). */
 const providerSays = new Map<string, Awaited<ReturnType<Activities['fetchPaymentStatus']>>>();
@@ -47,11 +64,15 @@ const stubs: Partial<Activities> = {
     const items = input.items.map((i) => ({ ...i, sku: `SKU-${i.productId.slice(-4)}`, name: 'Thing', unitPrice: UNIT_PRICE }));
     return { totalAmount: items.reduce((sum, i) => sum + i.quantity * i.unitPrice, 0), currency: 'USD', items };
   },
-  async recordPaymentSucceeded() {},
+  async recordPaymentSucceeded(input) {
+    await passGate('recordPaymentSucceeded', input.orderId);
+  },
   async recordPaymentFailed() {},
   async confirmOrder() {},
   async cancelOrder() {},
-  async markShipped() {},
+  async markShipped(input) {
+    await passGate('markShipped', input.orderId);
+  },
   async markDelivered() {},
   async createPaymentIntent(input) {
     return { paymentIntentId: `pi_${input.orderId.slice(0, 8)}_${input.attempt}`, clientSecret: `pi_${input.attempt}_secret_test` };
@@ -296,6 +317,86 @@ test('money is never silently kept: a wrong amount, a second payment and a payme
   expect(callsOf(late.orderId, 'refundUnexpectedPayment')).toHaveLength(1);
   expect(callsOf(late.orderId, 'sendOrderEmail').map((c) => c.input.kind).sort()).toEqual(['ORDER_CANCELLED', 'PAYMENT_REFUNDED']);
   await keepHistory('order-paid-at-expiry', late.handle);
+});
+
+test('after a partial refund, news of the payment that paid the order refunds nothing; another payment is refunded', async () => {
+  const { orderId, handle, placed } = await placeOrder();
+  await placed;
+  const intent = (await statusOf(handle)).paymentIntentId!;
+  await handle.signal(paymentEventSignal, paid(orderId, intent));
+  await waitForStatus(handle, (o) => o.status === 'CONFIRMED', 'CONFIRMED');
+  await handle.signal(orderRefundedSignal, { refundId: randomUUID(), amount: 500, orderStatus: 'PARTIALLY_REFUNDED', paymentStatus: 'PARTIALLY_REFUNDED' });
+  await waitForStatus(handle, (o) => o.status === 'PARTIALLY_REFUNDED', 'PARTIALLY_REFUNDED');
+
+  // The same payment reported again (Razorpay's order.paid after payment.captured, a late webhook after a status check).
+  await handle.signal(paymentEventSignal, paid(orderId, intent));
+  await waitForStatus(handle, (o) => o.timeline.some((t) => t.event === 'PAYMENT_EVENT_IGNORED'), 'the known payment ignored');
+  await handle.signal(paymentEventSignal, paid(orderId, 'pi_after_refund'));
+  await waitForStatus(handle, (o) => o.timeline.some((t) => t.event === 'UNEXPECTED_PAYMENT_REFUNDED'), 'the other payment refunded');
+  expect(callsOf(orderId, 'refundUnexpectedPayment').map((c) => c.input.providerPaymentId)).toEqual(['pi_after_refund']);
+  await keepHistory('order-paid-again-after-partial-refund', handle);
+  await handle.terminate('test finished');
+});
+
+test('an earlier attempt paid after all pays the order; the attempt left open is closed, and refunded if paid too', async () => {
+  const { orderId, handle, placed } = await placeOrder();
+  await placed;
+  const first = (await statusOf(handle)).paymentIntentId!;
+  await handle.signal(paymentEventSignal, { ...paid(orderId, first), outcome: 'FAILED', failureReason: 'card_declined' });
+  await waitForStatus(handle, (o) => o.paymentStatus === 'FAILED', 'payment FAILED');
+  await handle.executeUpdate(retryPaymentUpdate, { args: [{ actor: customer }] });
+  const second = (await statusOf(handle)).paymentIntentId!;
+  expect(second).not.toBe(first);
+
+  // The first PaymentIntent succeeded as the second one opened (the customer retried in Stripe's own form).
+  await handle.signal(paymentEventSignal, paid(orderId, first));
+  const confirmed = await waitForStatus(handle, (o) => o.status === 'CONFIRMED', 'CONFIRMED');
+  expect(confirmed).toMatchObject({ paymentStatus: 'PAID', paymentIntentId: first });
+  expect(callsOf(orderId, 'recordPaymentSucceeded').map((c) => c.input)).toEqual([expect.objectContaining({ providerPaymentId: first })]);
+  expect(callsOf(orderId, 'cancelPaymentIntent').map((c) => c.input.paymentIntentId)).toEqual([first, second]);
+  expect(confirmed.timeline.map((t) => t.event)).toContain('PAYMENT_ATTEMPT_CLOSED');
+
+  // Had the customer paid the second one as well, that money goes back.
+  await handle.signal(paymentEventSignal, paid(orderId, second));
+  await waitForStatus(handle, (o) => o.timeline.some((t) => t.event === 'UNEXPECTED_PAYMENT_REFUNDED'), 'second attempt refunded');
+  expect(callsOf(orderId, 'refundUnexpectedPayment').map((c) => c.input.providerPaymentId)).toEqual([second]);
+  await keepHistory('order-earlier-attempt-paid', handle);
+  await handle.terminate('test finished');
+});
+
+test('a cancellation asked for while the payment is being recorded is refused; the paid order goes on', async () => {
+  const { orderId, handle, placed } = await placeOrder();
+  await placed;
+  const recording = gate('recordPaymentSucceeded', orderId);
+  await handle.signal(paymentEventSignal, paid(orderId, (await statusOf(handle)).paymentIntentId!));
+  await eventually(async () => recording.reached, 'payment being recorded');
+  // The cancellation is accepted (the order still looks unpaid) and waits for the flow.
+  const cancel = await handle.startUpdate(cancelOrderUpdate, { args: [{ actor: customer, reason: 'too slow' }], waitForStage: WorkflowUpdateStage.ACCEPTED });
+  recording.open();
+  const refused = await updateRefusal(cancel.result());
+  expect(refused).toMatchObject({ type: 'INVALID_ORDER_STATE', message: expect.stringContaining('the payment arrived before the cancellation') });
+  const order = await waitForStatus(handle, (o) => o.status === 'CONFIRMED', 'CONFIRMED');
+  expect(order.timeline.map((t) => t.event)).toContain('CANCEL_REFUSED');
+  expect(callsOf(orderId, 'cancelOrder')).toEqual([]);
+  expect(callsOf(orderId, 'refundUnexpectedPayment')).toEqual([]);
+  expect(await handle.executeUpdate(shipOrderUpdate, { args: [{ actor: admin, trackingNumber: 'AFTER-ALL' }] })).toMatchObject({ status: 'SHIPPED' });
+  await keepHistory('order-cancel-overtaken-by-payment', handle);
+  await handle.terminate('test finished');
+});
+
+test('cash on delivery: a cancellation while the shipment is being recorded is refused, and the order still closes', async () => {
+  const { orderId, handle, placed } = await placeOrder({ paymentMethod: 'COD' });
+  await placed;
+  const shipping = gate('markShipped', orderId);
+  const ship = handle.executeUpdate(shipOrderUpdate, { args: [{ actor: admin, trackingNumber: 'COD-RACE' }] });
+  await eventually(async () => shipping.reached, 'shipment being recorded');
+  const refused = await updateRefusal(handle.executeUpdate(cancelOrderUpdate, { args: [{ actor: customer }] }));
+  expect(refused).toMatchObject({ type: 'INVALID_ORDER_STATE', message: expect.stringContaining('a shipment is in progress') });
+  shipping.open();
+  expect(await ship).toMatchObject({ status: 'SHIPPED' });
+  await handle.executeUpdate(deliverOrderUpdate, { args: [{ actor: admin }] });
+  expect((await handle.result()).status).toBe('DELIVERED');
+  expect(callsOf(orderId, 'cancelOrder')).toEqual([]);
 });
 
 test('a refund the provider refuses is reported to the admins; the order carries on', async () => {
