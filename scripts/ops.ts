@@ -39,6 +39,7 @@ async function withOperations<T>(actorEmail: string | undefined, work: (deps: Op
   try {
     const actor = await prisma.user.findUnique({ where: { email: actorEmail.toLowerCase() } });
     if (actor?.role !== 'ADMIN') throw new UsageError(`${actorEmail} is not an admin`);
+    if (actor.status !== 'ACTIVE') throw new UsageError(`${actorEmail} is ${actor.status.toLowerCase()}: a suspended admin may not act`);
     const temporal = await connectClient(config);
     try {
       return await work({ prisma, temporal, config }, actor.id);

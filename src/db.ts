@@ -67,6 +67,16 @@ export function createDatabase(databaseUrl: string, maxConnections = 10): { pris
 }
 
 /** True when `error` is a unique-constraint violation, whether raised by Prisma or by raw SQL. */
+/** The database could not be reached, or the connection was lost: 503, never 500. */
+export function isDatabaseUnavailable(error: unknown): boolean {
+  const e = error as { code?: string; name?: string };
+  return (
+    ['P1001', 'P1002', 'P1008', 'P1017', 'P2024'].includes(e?.code ?? '') ||
+    ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', '57P01', '57P03'].includes(e?.code ?? '') ||
+    e?.name === 'PrismaClientInitializationError'
+  );
+}
+
 export function isUniqueViolation(error: unknown): boolean {
   const e = error as { code?: string; meta?: { driverAdapterError?: { cause?: { originalCode?: string } } } };
   return e?.code === 'P2002' || e?.code === '23505' || e?.meta?.driverAdapterError?.cause?.originalCode === '23505';

@@ -8,7 +8,18 @@ import type { PrismaClient } from './db';
 import { isUniqueViolation } from './db';
 import { audit, type AuditEntry } from './audit';
 
-export class WalletCurrencyError extends Error {}
+/** The highest balance a wallet may hold, in minor units: its column is a 32-bit integer. */
+export const MAX_WALLET_BALANCE = 2_000_000_000;
+
+/** A credit the wallet cannot take; retrying will not change that. */
+export class WalletError extends Error {
+  constructor(
+    readonly code: 'WALLET_CURRENCY_MISMATCH' | 'WALLET_BALANCE_LIMIT',
+    message: string,
+  ) {
+    super(message);
+  }
+}
 
 export interface WalletCredit {
   userId: string;
@@ -29,10 +40,19 @@ export async function creditWallet(prisma: PrismaClient, credit: WalletCredit, a
     return await prisma.$transaction(async (tx) => {
       const earlier = await tx.walletEntry.findUnique({ where: { idempotencyKey: credit.idempotencyKey }, include: { wallet: true } });
       if (earlier) return { entryId: earlier.id, balance: earlier.wallet.balance };
-      await tx.wallet.upsert({ where: { userId: credit.userId }, update: {}, create: { id: randomUUID(), userId: credit.userId, currency: credit.currency } });
-      const wallet = await tx.wallet.update({ where: { userId: credit.userId }, data: { balance: { increment: credit.amount } } });
+      // ON CONFLICT DO NOTHING: the first credits of a new wallet may arrive together.
+      await tx.wallet.createMany({ data: [{ id: randomUUID(), userId: credit.userId, currency: credit.currency }], skipDuplicates: true });
+      // One conditional update: concurrent credits can never take the balance past the limit.
+      const { count } = await tx.wallet.updateMany({
+        where: { userId: credit.userId, balance: { lte: MAX_WALLET_BALANCE - credit.amount } },
+        data: { balance: { increment: credit.amount } },
+      });
+      const wallet = await tx.wallet.findUniqueOrThrow({ where: { userId: credit.userId } });
       if (wallet.currency !== credit.currency) {
-        throw new WalletCurrencyError(`The wallet holds ${wallet.currency}; it cannot be credited in ${credit.currency}`);
+        throw new WalletError('WALLET_CURRENCY_MISMATCH', `The wallet holds ${wallet.currency}; it cannot be credited in ${credit.currency}`);
+      }
+      if (count === 0) {
+        throw new WalletError('WALLET_BALANCE_LIMIT', `The wallet holds ${wallet.balance} ${wallet.currency}; a credit of ${credit.amount} would take it past ${MAX_WALLET_BALANCE}`);
       }
       const entry = await tx.walletEntry.create({
         data: {

@@ -9,7 +9,7 @@ import { isActiveAdmin } from '../admins';
 import { audit } from '../audit';
 import type { PrismaClient } from '../db';
 import type { RazorpayGateway } from '../razorpay';
-import { creditWallet, WalletCurrencyError } from '../wallet';
+import { creditWallet, WalletError } from '../wallet';
 import { callRazorpay, callStripe } from './payment';
 import { ErrorCode, type Actor, type OrderStatus, type PaymentStatus, type RefundDestination, type RefundSettlement } from '../workflows/messages';
 
@@ -127,8 +127,8 @@ export function refundActivities(prisma: PrismaClient, stripe: Stripe, razorpay:
           idempotencyKey: `refund-${input.refundId}`,
         });
       } catch (error) {
-        // The wallet was opened in another currency after the request: retrying cannot help.
-        if (error instanceof WalletCurrencyError) throw refused(ErrorCode.WALLET_CURRENCY_MISMATCH, error.message);
+        // The wallet was opened in another currency after the request, or is full: retrying cannot help.
+        if (error instanceof WalletError) throw refused(error.code, error.message);
         throw error;
       }
     },

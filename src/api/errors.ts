@@ -2,6 +2,7 @@ import { ServiceError, WorkflowFailedError, WorkflowNotFoundError, WorkflowUpdat
 import { ApplicationFailure } from '@temporalio/common';
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import { z, ZodError } from 'zod';
+import { isDatabaseUnavailable } from '../db';
 import type { Logger } from '../logger';
 import { ErrorCode } from '../workflows/messages';
 
@@ -84,6 +85,7 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
     // body-parser's own errors carry a status and a type.
     if (!http && error?.type === 'entity.too.large') http = new HttpError(413, 'PAYLOAD_TOO_LARGE', 'The request body is too large');
     if (!http && error?.type === 'entity.parse.failed') http = new HttpError(400, 'MALFORMED_JSON', 'The request body is not valid JSON');
+    if (!http && isDatabaseUnavailable(error)) http = new HttpError(503, 'DATABASE_UNAVAILABLE', 'The database is unavailable; try again shortly');
     if (!http && typeof error?.status === 'number' && error.status >= 400 && error.status < 500) {
       http = new HttpError(error.status, 'BAD_REQUEST', error.expose ? error.message : 'Bad request');
     }

@@ -187,7 +187,7 @@ export function ordersRouter(deps: ApiDeps): Router {
     const order = await loadOrder(req);
     assertOpen(order);
     const view: OrderView = await handleOf(order.id).executeUpdate(cancelOrderUpdate, { args: [{ actor: actorOf(user), reason }] });
-    res.json(view);
+    res.json(user.role === 'ADMIN' ? await audited(req, order, 'ORDER_CANCELLED', view, reason) : view);
   });
 
   router.get('/admin/orders', ...admin, async (req, res) => {

@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { Router, type Request } from 'express';
 import { z } from 'zod';
 import { audit } from '../audit';
-import { creditWallet, WalletCurrencyError } from '../wallet';
+import { creditWallet, WalletError } from '../wallet';
 import {
   approveRefundUpdate,
   rejectRefundUpdate,
@@ -146,7 +146,7 @@ export function refundsRouter(deps: ApiDeps): Router {
       );
       res.status(201).json(credited);
     } catch (error) {
-      if (error instanceof WalletCurrencyError) throw new HttpError(409, 'WALLET_CURRENCY_MISMATCH', error.message);
+      if (error instanceof WalletError) throw new HttpError(409, error.code, error.message);
       throw error;
     }
   });

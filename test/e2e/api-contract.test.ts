@@ -432,6 +432,18 @@ describe('refused transitions: 409 INVALID_ORDER_STATE with the current status',
     const audits = await stack.prisma.auditLog.findMany({ where: { targetId: orderId } });
     expect(audits.map((a) => [a.actorId, a.action, a.reason])).toEqual([[admin.id, 'ORDER_CANCELLED', 'fraud check']]);
   });
+
+  test('an admin cancelling through the customer route needs a reason and is audited too', async () => {
+    const customer = await createUser(stack);
+    const orderId = await checkout(customer);
+    expectError(await stack.http.post(`/api/orders/${orderId}/cancel`, {}, admin.token), 400, 'VALIDATION_ERROR');
+    const cancelled = await stack.http.post(`/api/orders/${orderId}/cancel`, { reason: 'customer phoned in' }, admin.token);
+    expect(cancelled.body).toMatchObject({ status: 'CANCELLED', cancelReason: 'CANCELLED_BY_ADMIN' });
+    const audits = await stack.prisma.auditLog.findMany({ where: { targetId: orderId } });
+    expect(audits.map((a) => [a.actorId, a.action, a.reason, a.before, a.after])).toEqual([
+      [admin.id, 'ORDER_CANCELLED', 'customer phoned in', { status: 'PENDING', paymentStatus: 'PENDING' }, { status: 'CANCELLED', paymentStatus: 'PENDING' }],
+    ]);
+  });
 });
 
 describe('cash on delivery', () => {

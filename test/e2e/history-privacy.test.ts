@@ -75,6 +75,11 @@ test('an order\'s history holds only encrypted payloads, which the codec endpoin
   const byCookie = await stack.http.request('POST', '/codec/decode', { body: { payloads }, headers: { cookie: cookie.split(';')[0], origin: 'http://127.0.0.1:8233' } });
   expect(byCookie.status).toBe(200);
   expect(JSON.parse(Buffer.from(byCookie.body.payloads[0].data, 'base64').toString())).toMatchObject({ trackingNumber: 'PRIVATE-TRACK-9' });
+  // The cookie is an admin's token: the API's request log shows neither it nor the password.
+  const logged = stack.apiLogs.join('');
+  expect(logged).toContain('/codec/decode');
+  expect(logged).not.toContain(cookie.split(';')[0].split('=')[1]);
+  expect(logged).not.toContain('correct horse battery staple');
   const customerSignIn = await signIn(customer.email);
   expect({ status: customerSignIn.status, cookie: customerSignIn.headers.get('set-cookie') }).toEqual({ status: 403, cookie: null });
 });

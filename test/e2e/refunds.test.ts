@@ -114,7 +114,7 @@ test('approve by signal, as the Web UI sends it: a Stripe refund, completed by i
   expect(trail.map((e) => [e.action, e.actorId, e.reason])).toEqual([['REFUND_APPROVED', admin.id, 'confirmed with the warehouse']]);
 });
 
-// Two admins on a card refund, counted at the wire: refunds-at-stripe.test.ts.
+// Two admins on a card refund, counted at the wire: stripe-edge.test.ts.
 test('two admins approving at the same moment: one decision, one ledger entry', async () => {
   const wallet = await paidOrder(1800);
   const walletRefund = (await requestRefund(wallet.customer, wallet.orderId, { reason: 'late', destination: 'WALLET' })).body.refundId as string;
@@ -269,6 +269,19 @@ test('goodwill credit: transactional, in the ledger with the admin, once per ide
   expect((await stack.http.post(`/admin/wallets/${customer.id}/credit`, { amount: 1000, reason: 'x' }, customer.token)).status).toBe(403);
   expect((await stack.http.post(`/admin/wallets/${customer.id}/credit`, { amount: -5, reason: 'x' }, admin.token)).status).toBe(400);
   expect((await stack.http.post(`/admin/wallets/${randomUUID()}/credit`, { amount: 5, reason: 'x' }, admin.token)).status).toBe(404);
+});
+
+test('a wallet never goes past its limit: credits at once that would overflow it are 409 WALLET_BALANCE_LIMIT, never a 500', async () => {
+  const customer = await createUser(stack);
+  const big = (n: number) => stack.http.post(`/admin/wallets/${customer.id}/credit`, { amount: 100_000_000, reason: `large credit ${n}` }, admin.token);
+  const answers = await Promise.all(Array.from({ length: 22 }, (_, n) => big(n)));
+  const statuses = answers.map((a) => a.status).sort();
+  expect(statuses).toEqual([...Array(20).fill(201), 409, 409]);
+  expect(answers.find((a) => a.status === 409)!.body.error.code).toBe('WALLET_BALANCE_LIMIT');
+  const wallet = await walletOf(customer.id);
+  expect(wallet.balance).toBe(2_000_000_000);
+  expect(wallet.entries.reduce((sum, e) => sum + e.amount, 0)).toBe(wallet.balance);
+  expect(await stack.prisma.auditLog.count({ where: { action: 'WALLET_CREDITED', targetId: customer.id } })).toBe(20);
 });
 
 test('a wallet in another currency: refused at request, or FAILED with the reason when it appears before approval', async () => {

@@ -1,11 +1,22 @@
 /**
+ * Dependencies down. The database unreachable: every route answers 503 DATABASE_UNAVAILABLE, a
+ * webhook included (so the provider retries), never a 500.
+ *
  * Temporal down while a webhook arrives: the endpoint answers 503 (so the provider retries) and
  * nothing is recorded as processed. After Temporal is back, the provider's redelivery is
  * accepted and the order is confirmed; an event the provider never redelivers is found and
  * processed by replay. This file runs a Temporal dev server of its own, with its history on disk
  * so a restart keeps it.
  */
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import path from 'node:path';
+import pino from 'pino';
+import { createApp } from '../../src/api/app';
+import { createPrisma } from '../../src/db';
+import { Keyring } from '../../src/keyring';
+import { keyringRazorpayGateway } from '../../src/razorpay';
+import { HttpClient } from '../helpers/http';
 import { freePort, startTemporalDevServer, stopProcess, type TemporalDevServer } from '../../scripts/lib/services';
 import { createProduct, createUser, eventually, startStack, type Stack } from '../helpers/stack';
 import { deliverStripeEvent, paymentIntentEvent } from '../helpers/webhooks';
@@ -27,6 +38,31 @@ beforeAll(async () => {
 afterAll(async () => {
   await stack.stop();
   await stopProcess(temporal.process);
+});
+
+test('the database unreachable: 503 DATABASE_UNAVAILABLE from every kind of route, never a 500', async () => {
+  // The API as deployed, but its database address points at a port where nothing listens.
+  const unreachable = createPrisma(`postgresql://postgres@127.0.0.1:${await freePort()}/durable_commerce`, 2);
+  const keyring = new Keyring(unreachable, stack.config);
+  const app = createApp({ ...stack, prisma: unreachable, keyring, razorpay: keyringRazorpayGateway(stack.config, keyring), logger: pino({ level: 'silent' }) });
+  const server: Server = await new Promise((resolve) => {
+    const listening = app.listen(0, '127.0.0.1', () => resolve(listening));
+  });
+  try {
+    const http = new HttpClient(`http://127.0.0.1:${(server.address() as AddressInfo).port}`);
+    const answers = [
+      await http.get('/api/products'),
+      await http.post('/api/auth/login', { email: 'admin@durable-commerce.local', password: 'whatever-it-is' }),
+      await deliverStripeEvent({ ...stack, http }, paymentIntentEvent('payment_intent.succeeded', { id: 'pi_db_down', orderId: '00000000-0000-4000-8000-000000000000', amount: 100, currency: 'usd' })),
+    ];
+    expect(answers.map((a) => [a.status, a.body.error?.code])).toEqual(Array(3).fill([503, 'DATABASE_UNAVAILABLE']));
+    const health = await http.get('/health');
+    expect(health.status).toBe(503);
+    expect(health.body.checks).toMatchObject({ database: 'down', temporal: 'up' });
+  } finally {
+    await new Promise((resolve) => server.close(resolve));
+    await unreachable.$disconnect();
+  }
 });
 
 test('a webhook during a Temporal outage gets 503, and its redelivery after recovery is processed', async () => {

@@ -167,6 +167,12 @@ test('the ops CLI refuses without an admin actor and explains its usage errors',
   const badDate = await ops('webhooks', 'replay', '--provider', 'STRIPE', '--from', 'yesterday', '--to', 'now', '--dry-run');
   expect(badDate.code).toBe(2);
   expect(badDate.stderr).toContain('not a date: yesterday');
+  // A suspended admin may not act from the command line either.
+  const suspended = await createUser(stack, 'ADMIN');
+  expect((await stack.http.post(`/admin/users/${suspended.id}/suspend`, { reason: 'left the company' }, admin.token)).status).toBe(200);
+  const refused = await runOps(stack, suspended.email, 'webhooks', 'health');
+  expect(refused.code).toBe(2);
+  expect(refused.stderr).toContain('suspended');
 });
 
 test('a replay while the cause is not fixed: counted as failed with the error, the event stays FAILED, the CLI exits 1', async () => {

@@ -20,6 +20,7 @@ import { loadConfig, type Config } from '../../src/config';
 import { followDatabaseLogin } from '../../src/database-login';
 import { createDatabase, createPrisma, type PrismaClient } from '../../src/db';
 import { Keyring } from '../../src/keyring';
+import { createLogger } from '../../src/logger';
 import { keyringRazorpayGateway } from '../../src/razorpay';
 import { createStripe } from '../../src/stripe';
 import { connectClient } from '../../src/temporal';
@@ -38,6 +39,8 @@ export interface Stack {
   stripe: Stripe;
   http: HttpClient;
   smtp: Awaited<ReturnType<typeof startSmtpListener>>;
+  /** Every line the API logged, as the deployed API's logger writes it (redactions included). */
+  apiLogs: string[];
   razorpay: Awaited<ReturnType<typeof startRazorpaySandbox>>;
   startWorker: (options?: { wrapActivities?: (activities: Activities) => Activities }) => Promise<void>;
   stopWorker: () => Promise<void>;
@@ -73,7 +76,9 @@ export async function startStack(options: { env?: Record<string, string>; worker
   const stopFollowing = await followDatabaseLogin(api.pool, keyring, config.DATABASE_LOGIN_REFRESH, pino({ level: 'silent' }));
   const temporal = await connectClient(config);
   const stripe = createStripe(config, keyring);
-  const app = createApp({ config, prisma: api.prisma, temporal, stripe, razorpay: keyringRazorpayGateway(config, keyring), logger: pino({ level: 'silent' }), keyring });
+  const apiLogs: string[] = [];
+  const logger = createLogger({ write: (line: string) => void apiLogs.push(line) }, 'info');
+  const app = createApp({ config, prisma: api.prisma, temporal, stripe, razorpay: keyringRazorpayGateway(config, keyring), logger, keyring });
   const server: Server = await new Promise((resolve) => {
     const listening = app.listen(0, '127.0.0.1', () => resolve(listening));
   });
@@ -108,6 +113,7 @@ export async function startStack(options: { env?: Record<string, string>; worker
     temporal,
     stripe,
     smtp,
+    apiLogs,
     razorpay,
     http: new HttpClient(baseUrl),
     startWorker,
