@@ -1,5 +1,6 @@
-import { WithStartWorkflowOperation } from '@temporalio/client';
+import { WithStartWorkflowOperation, WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import { randomUUID } from 'node:crypto';
+import { v5 as uuidv5 } from 'uuid';
 import { Router, type Request } from 'express';
 import { z } from 'zod';
 import { audit } from '../audit';
@@ -26,6 +27,9 @@ const decisionBody = z.object({ reason });
 const idParams = z.object({ id: z.string().uuid() });
 const userParams = z.object({ userId: z.string().uuid() });
 const creditBody = z.object({ amount, reason, currency: z.string().regex(/^[A-Za-z]{3}$/).transform((c) => c.toUpperCase()).optional() });
+const idempotencyKey = z.string().trim().min(1).max(200).optional();
+/** Names a manual refund after the admin, the order and the client's Idempotency-Key. */
+const MANUAL_REFUND_NAMESPACE = '5b0f6a9e-3f52-4f43-9d1c-1d0c1a6b7e21';
 const listQuery = z.object({
   status: z.enum(['PENDING_APPROVAL', 'APPROVED', 'REJECTED', 'COMPLETED', 'FAILED']).optional(),
   orderId: z.string().uuid().optional(),
@@ -38,9 +42,15 @@ export function refundsRouter(deps: ApiDeps): Router {
   const auth = authenticate(deps);
   const admin = [auth, requireRole('ADMIN')];
 
-  /** Starts `refund-<refundId>` and answers once the request is recorded (or refused). */
-  async function startRefund(orderId: string, request: Omit<RefundWorkflowInput, 'refundId' | 'orderId' | 'autoApproveTrusted' | 'reminderAfterMs' | 'settleCheckAfterMs'>): Promise<RefundView> {
-    const refundId = randomUUID();
+  /**
+   * Starts `refund-<refundId>` and answers once the request is recorded (or refused). A retried
+   * request (same refund id) joins the refund it started, running or finished: never a second one.
+   */
+  async function startRefund(
+    orderId: string,
+    request: Omit<RefundWorkflowInput, 'refundId' | 'orderId' | 'autoApproveTrusted' | 'reminderAfterMs' | 'settleCheckAfterMs'>,
+    refundId: string = randomUUID(),
+  ): Promise<RefundView> {
     const input: RefundWorkflowInput = {
       refundId,
       orderId,
@@ -53,9 +63,15 @@ export function refundsRouter(deps: ApiDeps): Router {
       workflowId: `refund-${refundId}`,
       taskQueue: config.TEMPORAL_TASK_QUEUE,
       args: [input],
-      workflowIdConflictPolicy: 'FAIL',
+      workflowIdConflictPolicy: 'USE_EXISTING',
+      workflowIdReusePolicy: 'REJECT_DUPLICATE',
     });
-    return temporal.workflow.executeUpdateWithStart(requestRefundUpdate, { startWorkflowOperation: start });
+    try {
+      return await temporal.workflow.executeUpdateWithStart(requestRefundUpdate, { startWorkflowOperation: start });
+    } catch (error) {
+      if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
+      return temporal.workflow.getHandle<typeof refundWorkflow>(`refund-${refundId}`).result(); // it has finished
+    }
   }
 
   async function orderFor(req: Request) {
@@ -91,8 +107,15 @@ export function refundsRouter(deps: ApiDeps): Router {
     const body = parse(adminRequest, req.body);
     const order = await orderFor(req);
     const actor: Actor = { id: currentUser(req).id, role: 'ADMIN' };
-    const refund = await startRefund(order.id, { ...body, requestedBy: actor, approvedBy: actor });
-    await audit(prisma, { actorId: actor.id, action: 'REFUND_ISSUED', targetType: 'order', targetId: order.id, reason: body.reason, after: summary(refund) });
+    // A client retrying the same refund (after a timeout, a 503) sends the same Idempotency-Key:
+    // it names the refund, so the retry finds it instead of paying out again.
+    const key = parse(idempotencyKey, req.header('idempotency-key'));
+    const refundId = key ? uuidv5(`${actor.id}:${order.id}:${key}`, MANUAL_REFUND_NAMESPACE) : randomUUID();
+    const refund = await startRefund(order.id, { ...body, requestedBy: actor, approvedBy: actor }, refundId);
+    if (refund.amount !== body.amount || refund.reason !== body.reason) {
+      throw new HttpError(422, 'IDEMPOTENCY_KEY_REUSED', 'This Idempotency-Key was used for a different refund', { refundId: refund.refundId });
+    }
+    await audit(prisma, { id: refundId, actorId: actor.id, action: 'REFUND_ISSUED', targetType: 'order', targetId: order.id, reason: body.reason, after: summary(refund) });
     res.status(201).json(summary(refund));
   });
 

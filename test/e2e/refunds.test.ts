@@ -254,6 +254,30 @@ test('an admin refunds a delivered card order to the card: approved by that admi
   expect(await stack.prisma.auditLog.count({ where: { action: 'REFUND_ISSUED', actorId: admin.id, targetId: orderId } })).toBe(1);
 });
 
+test('a manual refund retried with its Idempotency-Key, at once and later, is one refund, one credit, one audit entry', async () => {
+  const { customer, orderId } = await paidOrder(6000);
+  const issue = (amount: number, key = 'ticket-4711') =>
+    stack.http.request('POST', `/admin/orders/${orderId}/refunds`, { body: { amount, reason: 'parcel lost', destination: 'WALLET' }, token: admin.token, headers: { 'idempotency-key': key } });
+  const together = await Promise.all([issue(1500), issue(1500)]);
+  await stack.temporal.workflow.getHandle(`refund-${together[0].body.refundId}`).result();
+  const later = await issue(1500); // after the refund's workflow has finished
+  const answers = [...together, later];
+  expect(answers.map((a) => a.status)).toEqual([201, 201, 201]);
+  expect(new Set(answers.map((a) => a.body.refundId)).size).toBe(1);
+  expect(later.body).toMatchObject({ status: 'COMPLETED', amount: 1500, walletCredited: 1500 });
+  expect(await stack.prisma.refund.count({ where: { orderId } })).toBe(1);
+  expect((await walletOf(customer.id)).balance).toBe(1500);
+  expect(await stack.prisma.auditLog.count({ where: { action: 'REFUND_ISSUED', targetId: orderId } })).toBe(1);
+
+  // The same key for a different refund is a client mistake, and changes nothing.
+  const reused = await issue(900);
+  expect(reused.status).toBe(422);
+  expect(reused.body.error).toMatchObject({ code: 'IDEMPOTENCY_KEY_REUSED', details: { refundId: later.body.refundId } });
+  // Another key is another refund.
+  expect((await issue(900, 'ticket-4712')).body).toMatchObject({ status: 'COMPLETED', walletCredited: 900 });
+  expect((await walletOf(customer.id)).balance).toBe(2400);
+});
+
 test('goodwill credit: transactional, in the ledger with the admin, once per idempotency key', async () => {
   const customer = await createUser(stack);
   const credit = () =>
