@@ -18,6 +18,13 @@ export interface PlacedOrderRecord {
 // Interactive transactions wait for a pooled connection under load (50 checkouts at once).
 const txOptions = { maxWait: 15_000, timeout: 20_000 };
 
+type Transaction = Parameters<Parameters<PrismaClient['$transaction']>[0]>[0];
+
+/** SELECT ... FOR UPDATE on the order: shipping and completing a refund take turns. */
+export async function lockOrder(tx: Transaction, orderId: string): Promise<void> {
+  await tx.$queryRaw`SELECT id FROM orders WHERE id = ${orderId}::uuid FOR UPDATE`;
+}
+
 export function orderActivities(prisma: PrismaClient) {
   return {
     /**
@@ -151,12 +158,27 @@ export function orderActivities(prisma: PrismaClient) {
       }, txOptions);
     },
 
-    /** SHIPPED. Cash-on-delivery stock stays reserved until now, when it leaves as a SALE. */
+    /**
+     * SHIPPED. Cash-on-delivery stock stays reserved until now, when it leaves as a SALE. The order
+     * row is locked first, as completeRefund locks it: a refund completed in the same moment is
+     * seen, and the shipment refused, rather than goods leaving for an order paid back in full.
+     */
     async markShipped(input: { orderId: string; trackingNumber: string; carrier?: string; commitStock: boolean; actor: Actor }) {
       await prisma.$transaction(async (tx) => {
+        await lockOrder(tx, input.orderId);
+        const order = await tx.order.findUniqueOrThrow({ where: { id: input.orderId } });
+        if (order.status === 'SHIPPED' && order.trackingNumber === input.trackingNumber) return; // a retry of this very shipment
+        if (order.status !== 'CONFIRMED' && order.status !== 'PARTIALLY_REFUNDED') {
+          throw ApplicationFailure.create({
+            type: ErrorCode.INVALID_ORDER_STATE,
+            message: `Order is ${order.status} (payment ${order.paymentStatus}): it cannot be shipped`,
+            details: [{ status: order.status, paymentStatus: order.paymentStatus }],
+            nonRetryable: true,
+          });
+        }
         if (input.commitStock) await moveStock(tx, 'SALE', input.orderId, await itemsOf(tx, input.orderId), input.actor, 'Sold: shipped cash on delivery');
-        await tx.order.updateMany({
-          where: { id: input.orderId, status: { in: ['CONFIRMED', 'PARTIALLY_REFUNDED'] } },
+        await tx.order.update({
+          where: { id: input.orderId },
           data: { status: 'SHIPPED', trackingNumber: input.trackingNumber, carrier: input.carrier, shippedAt: new Date() },
         });
       }, txOptions);

@@ -10,6 +10,7 @@ import { audit } from '../audit';
 import type { PrismaClient } from '../db';
 import type { RazorpayGateway } from '../razorpay';
 import { creditWallet, WalletError } from '../wallet';
+import { lockOrder } from './order';
 import { callRazorpay, callStripe } from './payment';
 import { ErrorCode, type Actor, type OrderStatus, type PaymentStatus, type RefundDestination, type RefundSettlement } from '../workflows/messages';
 
@@ -172,6 +173,7 @@ export function refundActivities(prisma: PrismaClient, stripe: Stripe, razorpay:
      */
     async completeRefund(input: { refundId: string; orderId: string; actor: Actor }): Promise<{ orderStatus: OrderStatus; paymentStatus: PaymentStatus }> {
       return prisma.$transaction(async (tx) => {
+        await lockOrder(tx, input.orderId); // a shipment in the same moment is seen (see markShipped)
         await tx.refund.updateMany({ where: { id: input.refundId, status: { in: ['APPROVED'] } }, data: { status: 'COMPLETED', completedAt: new Date() } });
         const order = await tx.order.findUniqueOrThrow({ where: { id: input.orderId }, include: { items: true } });
         const refunded = (await tx.refund.findMany({ where: { orderId: input.orderId, status: 'COMPLETED' } })).reduce((sum, r) => sum + r.amount, 0);

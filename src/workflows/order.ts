@@ -76,6 +76,8 @@ const REFUND_REFUSAL_ALERTS_ADMINS = 'refund-refusal-alerts-admins';
 const PAID_BY_REMEMBERED = 'paid-by-remembered';
 // Patch: a cancellation overtaken by the payment is refused, never carried out on a paid order.
 const CANCEL_REFUSED_ONCE_PAID = 'cancel-refused-once-paid';
+// Patch: a shipment the database refuses (the order was refunded in full that moment) is refused.
+const SHIPMENT_REFUSAL_ANSWERED = 'shipment-refusal-answered';
 
 export async function orderWorkflow(input: OrderWorkflowInput): Promise<OrderView> {
   const order: OrderView = {
@@ -104,6 +106,7 @@ export async function orderWorkflow(input: OrderWorkflowInput): Promise<OrderVie
   let retryRequest: PaymentRetryRequest | undefined;
   let retryFailure: ApplicationFailure | undefined;
   let shipRequest: ShipOrderRequest | undefined;
+  let shipRefusal: ApplicationFailure | undefined;
   let deliverRequest: DeliverOrderRequest | undefined;
   const emails: Promise<void>[] = [];
 
@@ -216,7 +219,9 @@ export async function orderWorkflow(input: OrderWorkflowInput): Promise<OrderVie
     shipOrderUpdate,
     async (request) => {
       shipRequest = request;
-      await condition(() => order.status === 'SHIPPED');
+      shipRefusal = undefined;
+      await condition(() => order.status === 'SHIPPED' || shipRefusal !== undefined);
+      if (order.status !== 'SHIPPED') throw shipRefusal;
       return order;
     },
     {
@@ -544,20 +549,32 @@ export async function orderWorkflow(input: OrderWorkflowInput): Promise<OrderVie
 
   // 5. Wait for the warehouse to ship. An unpaid (cash on delivery) order may be cancelled until
   //    then; an order refunded in full has nothing left to ship.
-  await waitFor(() => shipRequest !== undefined || cancelRequest !== undefined || order.status === 'REFUNDED');
-  if (order.status === 'REFUNDED') return finish();
-  if (cancelRequest) {
-    await cancel(cancelRequest.actor.role === 'ADMIN' ? 'CANCELLED_BY_ADMIN' : 'CANCELLED_BY_CUSTOMER', cancelRequest.actor, cancelRequest.reason);
-    return finish();
+  let shipment: ShipOrderRequest;
+  for (;;) {
+    await waitFor(() => shipRequest !== undefined || cancelRequest !== undefined || order.status === 'REFUNDED');
+    if (order.status === 'REFUNDED') return finish();
+    if (cancelRequest) {
+      await cancel(cancelRequest.actor.role === 'ADMIN' ? 'CANCELLED_BY_ADMIN' : 'CANCELLED_BY_CUSTOMER', cancelRequest.actor, cancelRequest.reason);
+      return finish();
+    }
+    shipment = shipRequest!;
+    try {
+      await store.markShipped({
+        orderId: order.orderId,
+        trackingNumber: shipment.trackingNumber,
+        carrier: shipment.carrier,
+        commitStock: order.paymentMethod === 'COD',
+        actor: shipment.actor,
+      });
+      break;
+    } catch (error) {
+      if (!patched(SHIPMENT_REFUSAL_ANSWERED)) throw error;
+      // Refunded in full in the same moment: the refund's news is on its way; nothing ships.
+      shipRefusal = businessFailure(error);
+      shipRequest = undefined;
+      record('SHIPMENT_REFUSED', shipment.actor, shipRefusal.message);
+    }
   }
-  const shipment = shipRequest!;
-  await store.markShipped({
-    orderId: order.orderId,
-    trackingNumber: shipment.trackingNumber,
-    carrier: shipment.carrier,
-    commitStock: order.paymentMethod === 'COD',
-    actor: shipment.actor,
-  });
   order.trackingNumber = shipment.trackingNumber;
   order.carrier = shipment.carrier;
   moveTo('SHIPPED', 'ORDER_SHIPPED', shipment.actor, `tracking ${shipment.trackingNumber}${shipment.carrier ? ` (${shipment.carrier})` : ''}`);

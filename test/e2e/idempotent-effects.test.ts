@@ -2,13 +2,18 @@
  * Every side effect an activity retry could repeat is keyed by a business key: a stock movement
  * by order and product, a wallet credit by refund, an email by kind and order. Here the
  * activities run directly against the real PostgreSQL and SMTP listener, called twice as a retry
- * would (and at once, as two workers could), and each effect lands once.
+ * would (and at once, as two workers could), and each effect lands once. Shipping and completing
+ * a full refund at the same moment take turns on the order: goods never leave for an order paid
+ * back in full and restocked.
  */
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { randomUUID } from 'node:crypto';
 import nodemailer from 'nodemailer';
 import { emailActivities } from '../../src/activities/email';
 import { orderActivities } from '../../src/activities/order';
+import { refundActivities } from '../../src/activities/refund';
+import { keyringRazorpayGateway } from '../../src/razorpay';
+import { Keyring } from '../../src/keyring';
 import { creditWallet } from '../../src/wallet';
 import type { OrderWorkflowInput } from '../../src/workflows/messages';
 import { createProduct, createUser, eventually, startStack, type Stack, type TestUser } from '../helpers/stack';
@@ -81,4 +86,44 @@ test('an email sent by an activity retried, and by two activities at once, arriv
   await eventually(async () => stack.smtp.messages.some((m) => m.to.includes(customer.email)), 'confirmation email');
   expect(stack.smtp.messages.filter((m) => m.to.includes(customer.email))).toHaveLength(1);
   expect(await stack.prisma.emailMessage.count({ where: { idempotencyKey: `ORDER_CONFIRMED:${orderId}` } })).toBe(1);
+});
+
+test('a shipment and a full refund at the same moment: one or the other, never goods shipped for an order paid back and restocked', async () => {
+  const orders = orderActivities(stack.prisma);
+  const refunds = refundActivities(stack.prisma, stack.stripe, keyringRazorpayGateway(stack.config, new Keyring(stack.prisma, stack.config)));
+  const customer = await createUser(stack);
+  const product = await createProduct(stack, admin, { stock: 20, price: 700 });
+  const system = { id: 'system', role: 'SYSTEM' as const };
+  const outcomes: string[] = [];
+  for (let i = 0; i < 8; i++) {
+    const orderId = randomUUID();
+    await orders.createOrderAndReserveStock({ orderId, customerId: customer.id, items: [{ productId: product.id, quantity: 1 }], paymentMethod: 'CARD', currency: 'USD', reservationTtlMs: 60_000, actor: { id: customer.id, role: 'CUSTOMER' } });
+    await stack.prisma.order.update({ where: { id: orderId }, data: { status: 'PAID', paymentStatus: 'PAID' } });
+    await orders.confirmOrder({ orderId, commitStock: true, actor: system });
+    const refundId = randomUUID();
+    await stack.prisma.refund.create({ data: { id: refundId, orderId, amount: 700, currency: 'USD', destination: 'WALLET', status: 'APPROVED', reason: 'lost', requestedBy: admin.id } });
+
+    const [shipped, refunded] = await Promise.allSettled([
+      orders.markShipped({ orderId, trackingNumber: `RACE-${i}`, commitStock: false, actor: { id: admin.id, role: 'ADMIN' } }),
+      refunds.completeRefund({ refundId, orderId, actor: { id: admin.id, role: 'ADMIN' } }),
+    ]);
+    expect(refunded.status).toBe('fulfilled');
+    const order = await stack.prisma.order.findUniqueOrThrow({ where: { id: orderId } });
+    const restocked = await stack.prisma.inventoryLedger.count({ where: { reference: orderId, type: 'RESTOCK' } });
+    if (shipped.status === 'fulfilled') {
+      // Shipped first: the refund is recorded against the payment, the goods are gone, nothing restocked.
+      expect([order.status, order.paymentStatus, restocked]).toEqual(['SHIPPED', 'REFUNDED', 0]);
+      outcomes.push('shipped first');
+    } else {
+      expect((shipped.reason as { type?: string }).type).toBe('INVALID_ORDER_STATE');
+      expect([order.status, order.shippedAt, restocked]).toEqual(['REFUNDED', null, 1]);
+      outcomes.push('refunded first');
+    }
+    // The shipment's retry (its answer lost) is the same shipment, not a refusal.
+    if (shipped.status === 'fulfilled') await orders.markShipped({ orderId, trackingNumber: `RACE-${i}`, commitStock: false, actor: { id: admin.id, role: 'ADMIN' } });
+  }
+  expect(outcomes).toHaveLength(8);
+  // Every unit is either shipped or back on the shelf: stock and ledger agree.
+  const stock = await stack.prisma.product.findUniqueOrThrow({ where: { id: product.id } });
+  expect(stock.stock).toBe(20 - outcomes.filter((o) => o === 'shipped first').length);
 });

@@ -47,6 +47,9 @@ async function passGate(activity: string, orderId: string) {
   await held.opened;
 }
 
+/** Orders a refund has just completed in full in the database, before its signal reaches the workflow. */
+const refundedInDatabase = new Set<string>();
+
 /** What the stubbed provider answers when the workflow asks it about a payment (reconciliation). */
 const providerSays = new Map<string, Awaited<ReturnType<Activities['fetchPaymentStatus']>>>();
 
@@ -72,6 +75,9 @@ const stubs: Partial<Activities> = {
   async cancelOrder() {},
   async markShipped(input) {
     await passGate('markShipped', input.orderId);
+    if (refundedInDatabase.has(input.orderId)) {
+      throw ApplicationFailure.create({ type: 'INVALID_ORDER_STATE', message: 'Order is REFUNDED (payment REFUNDED): it cannot be shipped', details: [{ status: 'REFUNDED', paymentStatus: 'REFUNDED' }], nonRetryable: true });
+    }
   },
   async markDelivered() {},
   async createPaymentIntent(input) {
@@ -397,6 +403,21 @@ test('cash on delivery: a cancellation while the shipment is being recorded is r
   await handle.executeUpdate(deliverOrderUpdate, { args: [{ actor: admin }] });
   expect((await handle.result()).status).toBe('DELIVERED');
   expect(callsOf(orderId, 'cancelOrder')).toEqual([]);
+});
+
+test('a shipment the database refuses (refunded in full that moment) is refused; the refund\'s news then closes the order', async () => {
+  const { orderId, handle, placed } = await placeOrder();
+  await placed;
+  await handle.signal(paymentEventSignal, paid(orderId, (await statusOf(handle)).paymentIntentId!));
+  await waitForStatus(handle, (o) => o.status === 'CONFIRMED', 'CONFIRMED');
+  refundedInDatabase.add(orderId);
+  const refused = await updateRefusal(handle.executeUpdate(shipOrderUpdate, { args: [{ actor: admin, trackingNumber: 'TOO-LATE' }] }));
+  expect(refused).toMatchObject({ type: 'INVALID_ORDER_STATE', details: [{ status: 'REFUNDED', paymentStatus: 'REFUNDED' }] });
+  expect((await statusOf(handle)).timeline.map((t) => t.event)).toContain('SHIPMENT_REFUSED');
+  await handle.signal(orderRefundedSignal, { refundId: randomUUID(), amount: 2500, orderStatus: 'REFUNDED', paymentStatus: 'REFUNDED' });
+  expect(await handle.result()).toMatchObject({ status: 'REFUNDED', paymentStatus: 'REFUNDED' });
+  expect(callsOf(orderId, 'sendOrderEmail').map((c) => c.input.kind)).not.toContain('ORDER_SHIPPED');
+  await keepHistory('order-shipment-refused-after-refund', handle);
 });
 
 test('a refund the provider refuses is reported to the admins; the order carries on', async () => {
