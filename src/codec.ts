@@ -72,7 +72,10 @@ export class EncryptionCodec implements PayloadCodec {
   }
 }
 
+/** The failure converter's module, for workers and clients to load (and bundles to include). */
+export const failureConverterPath = require.resolve('./failure-converter');
+
 /** The data converter every client and worker of ours uses. */
 export function dataConverterFor(config: Pick<Config, 'MASTER_KEYS' | 'MASTER_KEY_ID'>) {
-  return { payloadCodecs: [EncryptionCodec.fromConfig(config)] };
+  return { payloadCodecs: [EncryptionCodec.fromConfig(config)], failureConverterPath };
 }

@@ -33,6 +33,9 @@ async function decrypted(deps: OperationsDeps, events: HistoryEvent[]): Promise<
   const collect = (value: unknown): void => {
     if (!value || typeof value !== 'object') return;
     if (Array.isArray((value as { payloads?: unknown }).payloads)) all.push(...((value as { payloads: Payload[] }).payloads));
+    // A failure's message and stack trace travel encrypted too (src/failure-converter.ts).
+    const encodedAttributes = (value as { encodedAttributes?: Payload | null }).encodedAttributes;
+    if (encodedAttributes) all.push(encodedAttributes);
     for (const child of Object.values(value)) collect(child);
   };
   events.forEach(collect);
@@ -77,6 +80,11 @@ function startedBy(workflowType: string | undefined, input: unknown): string | u
 }
 
 function timelineOf(workflowId: string, events: HistoryEvent[], decode: Decode): TimelineEntry[] {
+  const failureMessage = (failure: temporal.api.failure.v1.IFailure | null | undefined): string | undefined => {
+    if (!failure) return undefined;
+    const [attributes] = failure.encodedAttributes ? (decode({ payloads: [failure.encodedAttributes as Payload] }) as [{ message?: string } | undefined]) : [];
+    return attributes?.message ?? failure.message ?? undefined;
+  };
   const activities = new Map<string, string>();
   const updates = new Map<string, string>();
   const timers = new Map<string, string>();
@@ -100,14 +108,14 @@ function timelineOf(workflowId: string, events: HistoryEvent[], decode: Decode):
     } else if (event.workflowExecutionUpdateCompletedEventAttributes) {
       const attributes = event.workflowExecutionUpdateCompletedEventAttributes;
       const failure = attributes.outcome?.failure;
-      entry({ kind: 'UPDATE_RESULT', name: updates.get(String(attributes.acceptedEventId)), detail: failure ? `refused: ${failure.message}` : 'done' });
+      entry({ kind: 'UPDATE_RESULT', name: updates.get(String(attributes.acceptedEventId)), detail: failure ? `refused: ${failureMessage(failure)}` : 'done' });
     } else if (event.activityTaskScheduledEventAttributes) {
       activities.set(String(event.eventId), event.activityTaskScheduledEventAttributes.activityType?.name ?? '');
     } else if (event.activityTaskCompletedEventAttributes) {
       entry({ kind: 'ACTIVITY_COMPLETED', name: activities.get(String(event.activityTaskCompletedEventAttributes.scheduledEventId)) });
     } else if (event.activityTaskFailedEventAttributes) {
       const attributes = event.activityTaskFailedEventAttributes;
-      entry({ kind: 'ACTIVITY_FAILED', name: activities.get(String(attributes.scheduledEventId)), detail: attributes.failure?.message ?? undefined });
+      entry({ kind: 'ACTIVITY_FAILED', name: activities.get(String(attributes.scheduledEventId)), detail: failureMessage(attributes.failure) });
     } else if (event.timerStartedEventAttributes) {
       const timeout = event.timerStartedEventAttributes.startToFireTimeout;
       const seconds = Number(timeout?.seconds ?? 0) + (timeout?.nanos ?? 0) / 1e9;
@@ -119,7 +127,7 @@ function timelineOf(workflowId: string, events: HistoryEvent[], decode: Decode):
       const [result] = decode(event.workflowExecutionCompletedEventAttributes.result);
       entry({ kind: 'COMPLETED', detail: describe(result) });
     } else if (event.workflowExecutionFailedEventAttributes) {
-      entry({ kind: 'FAILED', detail: event.workflowExecutionFailedEventAttributes.failure?.message ?? undefined });
+      entry({ kind: 'FAILED', detail: failureMessage(event.workflowExecutionFailedEventAttributes.failure) });
     } else if (event.workflowExecutionTerminatedEventAttributes) {
       entry({ kind: 'TERMINATED', detail: event.workflowExecutionTerminatedEventAttributes.reason ?? undefined });
     }

@@ -3,7 +3,7 @@
  * codec (key id in their metadata), and the codec endpoint decodes them for admins, as the
  * Temporal Web UI asks it to, and for nobody else.
  */
-import { createProduct, createUser, orderOf, startStack, storedHistoryText, untilOrder, type Stack, type TestUser } from '../helpers/stack';
+import { createProduct, createUser, eventually, orderOf, startStack, storedHistoryText, untilOrder, type Stack, type TestUser } from '../helpers/stack';
 import { deliverStripeEvent, paymentIntentEvent } from '../helpers/webhooks';
 
 let stack: Stack;
@@ -82,6 +82,44 @@ test('an order\'s history holds only encrypted payloads, which the codec endpoin
   expect(logged).not.toContain('correct horse battery staple');
   const customerSignIn = await signIn(customer.email);
   expect({ status: customerSignIn.status, cookie: customerSignIn.headers.get('set-cookie') }).toEqual({ status: 403, cookie: null });
+});
+
+test('an error that repeats a customer\'s email address is sealed like any payload; the codec opens it for admins', async () => {
+  const customer = await createUser(stack);
+  const refusal = `550 5.1.1 <${customer.email}>: Recipient address rejected`;
+  await stack.stopWorker();
+  await stack.startWorker({
+    // The mail server refuses the address, as a real one would, repeating it in its answer.
+    wrapActivities: (activities) => ({
+      ...activities,
+      async sendOrderEmail() {
+        throw new Error(refusal);
+      },
+    }),
+  });
+  try {
+    const product = await createProduct(stack, admin, { stock: 1, price: 800 });
+    const { body } = await stack.http.post('/api/checkout', { items: [{ productId: product.id, quantity: 1 }], paymentMethod: 'cod' }, customer.token);
+    const execution = { workflowId: `order-${body.orderId}` };
+    const described = await eventually(async () => {
+      const raw = await stack.temporal.workflowService.describeWorkflowExecution({ namespace: stack.config.TEMPORAL_NAMESPACE, execution });
+      return raw.pendingActivities?.find((a) => a.lastFailure) && raw;
+    }, 'the email activity failed once');
+    const lastFailure = described.pendingActivities!.find((a) => a.lastFailure)!.lastFailure!;
+    // What Temporal holds (and the Web UI shows without the codec): no address, no message.
+    expect(JSON.stringify(described.toJSON())).not.toContain(customer.email);
+    expect(lastFailure.message).toBe('Encoded failure');
+    // Through the codec, as an admin's Web UI asks for it, the refusal reads in full.
+    const sealed = lastFailure.encodedAttributes!;
+    const decoded = await stack.http.request('POST', '/codec/decode', {
+      body: { payloads: [{ metadata: Object.fromEntries(Object.entries(sealed.metadata ?? {}).map(([k, v]) => [k, Buffer.from(v).toString('base64')])), data: Buffer.from(sealed.data!).toString('base64') }] },
+      token: admin.token,
+    });
+    expect(JSON.parse(Buffer.from(decoded.body.payloads[0].data, 'base64').toString())).toMatchObject({ message: refusal });
+  } finally {
+    await stack.stopWorker();
+    await stack.startWorker();
+  }
 });
 
 test('payloads the codec cannot open are a 400 UNDECODABLE_PAYLOAD, never a 500', async () => {

@@ -9,6 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { freePort, startStripeMock, startTemporalDevServer } from '../../scripts/lib/services';
 import { migrate } from '../../scripts/migrate';
+import { failureConverterPath } from '../../src/codec';
 import { dropDatabase } from '../../scripts/lib/databases';
 import type { ChildProcess } from 'node:child_process';
 
@@ -38,7 +39,7 @@ export default async function globalSetup(): Promise<void> {
   await migrate(databaseUrl);
   process.env.DATABASE_URL = databaseUrl;
 
-  const { code } = await bundleWorkflowCode({ workflowsPath: require.resolve('../../src/workflows'), logger: quietLogger });
+  const { code } = await bundleWorkflowCode({ workflowsPath: require.resolve('../../src/workflows'), failureConverterPath, logger: quietLogger });
   const bundlePath = path.join(workDir, 'workflow-bundle.js');
   writeFileSync(bundlePath, code);
   process.env.WORKFLOW_BUNDLE_PATH = bundlePath;
