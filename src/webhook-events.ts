@@ -31,13 +31,18 @@ const razorpayPayment = z.object({
   error_description: z.string().nullish(),
   notes,
 });
+const razorpayRefund = z.object({ id: z.string().min(1), notes });
 const razorpayEvent = z.object({
   event: z.string(),
   payload: z.object({
     payment: z.object({ entity: razorpayPayment }).optional(),
     order: z.object({ entity: z.object({ notes }) }).optional(),
+    refund: z.object({ entity: razorpayRefund }).optional(),
   }),
 });
+const razorpayRefundOutcomes: Record<string, RefundSettlement['outcome']> = { 'refund.processed': 'SUCCEEDED', 'refund.failed': 'FAILED' };
+// Our refunds carry `refund-<refundId>` in their notes (src/razorpay.ts refundOnce).
+const ourRefundKey = /^refund-([0-9a-f-]{36})$/;
 
 const stripeRefund = z.object({
   id: z.string().min(1),
@@ -104,6 +109,13 @@ export function razorpayWebhookInput(eventId: string, body: unknown): WebhookWor
   if (!parsed.success) throw new MalformedEventError('not a Razorpay event');
   const { event, payload } = parsed.data;
   const base = { provider: 'RAZORPAY' as const, eventId, eventType: event };
+  const refundOutcome = razorpayRefundOutcomes[event];
+  if (refundOutcome) {
+    const refund = payload.refund?.entity;
+    if (!refund) throw new MalformedEventError(`${event} does not carry a refund`);
+    const refundId = ourRefundKey.exec(String(refund.notes.idempotencyKey ?? ''))?.[1];
+    return { ...base, refunds: refundId ? [{ refundId, providerRefundId: refund.id, outcome: refundOutcome, eventId }] : [] };
+  }
   const outcome = razorpayOutcomes[event];
   if (!outcome) return base;
   const payment = payload.payment?.entity;

@@ -192,6 +192,27 @@ export function refundActivities(prisma: PrismaClient, stripe: Stripe, razorpay:
     async failRefund(input: { refundId: string; reason: string }): Promise<void> {
       await prisma.refund.updateMany({ where: { id: input.refundId, status: 'APPROVED' }, data: { status: 'FAILED', failureReason: input.reason } });
     },
+
+    /**
+     * The provider failed a refund we had recorded COMPLETED (a card refund can fail days later):
+     * the refund becomes FAILED and the payment's status counts only what really went back. The
+     * order's own status is left for an admin, who is told (the goods may have been restocked).
+     * Answers what changed, or nothing when the refund was not COMPLETED.
+     */
+    async reverseCompletedRefund(input: { refundId: string; reason: string }): Promise<{ orderId: string; amount: number; currency: string; paymentStatus: PaymentStatus } | undefined> {
+      return prisma.$transaction(async (tx) => {
+        const refund = await tx.refund.findUnique({ where: { id: input.refundId } });
+        if (!refund) return undefined;
+        await lockOrder(tx, refund.orderId);
+        const { count } = await tx.refund.updateMany({ where: { id: input.refundId, status: 'COMPLETED' }, data: { status: 'FAILED', failureReason: input.reason } });
+        if (count === 0) return undefined;
+        const order = await tx.order.findUniqueOrThrow({ where: { id: refund.orderId } });
+        const refunded = (await tx.refund.findMany({ where: { orderId: refund.orderId, status: 'COMPLETED' } })).reduce((sum, r) => sum + r.amount, 0);
+        const paymentStatus: PaymentStatus = refunded >= order.totalAmount ? 'REFUNDED' : refunded > 0 ? 'PARTIALLY_REFUNDED' : 'PAID';
+        await tx.order.update({ where: { id: refund.orderId }, data: { paymentStatus } });
+        return { orderId: refund.orderId, amount: refund.amount, currency: refund.currency, paymentStatus };
+      }, txOptions);
+    },
   };
 }
 

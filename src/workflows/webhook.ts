@@ -11,7 +11,7 @@
 import { ApplicationFailure, getExternalWorkflowHandle, patched, proxyActivities, workflowInfo } from '@temporalio/workflow';
 import { businessFailure, refundRefusedAlert } from './failures';
 import type { Activities } from '../activities';
-import { paymentEventSignal, refundSettledSignal, type PaymentEvent, type WebhookOutcome, type WebhookWorkflowInput } from './messages';
+import { paymentEventSignal, refundSettledSignal, type PaymentEvent, type RefundSettlement, type WebhookOutcome, type WebhookWorkflowInput } from './messages';
 
 const store = proxyActivities<Activities>({
   startToCloseTimeout: '30s',
@@ -26,6 +26,8 @@ const routing = proxyActivities<Activities>({
 const PAID_ORDER_KEEPS_ITS_PAYMENT = 'paid-order-keeps-its-payment';
 // Patch: a late payment the provider will not refund is reported to every admin by email.
 const REFUND_REFUSAL_ALERTS_ADMINS = 'late-refund-refusal-alerts-admins';
+// Patch: a refund the provider fails after we recorded it COMPLETED is reversed and reported.
+const COMPLETED_REFUND_FAILURE_REPORTED = 'completed-refund-failure-reported';
 const refunds = proxyActivities<Activities>({
   startToCloseTimeout: '30s',
   retry: { initialInterval: '2s', maximumInterval: '5m' },
@@ -63,18 +65,40 @@ async function deliverToOrder(input: WebhookWorkflowInput): Promise<WebhookOutco
   }
 }
 
-/** Refund events go to the refund's own workflow; one that has finished needs nothing more. */
+/**
+ * Refund events go to the refund's own workflow. One that has finished needs nothing more,
+ * unless the provider now reports as failed a refund we completed: then the customer has not
+ * been paid back, and admins must know.
+ */
 async function deliverToRefunds(input: WebhookWorkflowInput): Promise<WebhookOutcome> {
   const delivered: string[] = [];
+  const reversed: string[] = [];
   for (const settlement of input.refunds ?? []) {
     try {
       await getExternalWorkflowHandle(`refund-${settlement.refundId}`).signal(refundSettledSignal, settlement);
       delivered.push(settlement.refundId);
     } catch {
       // refund-<id> has already finished
+      if (settlement.outcome === 'FAILED' && patched(COMPLETED_REFUND_FAILURE_REPORTED) && (await reportReversal(input, settlement))) reversed.push(settlement.refundId);
     }
   }
-  return { status: 'PROCESSED', detail: `${input.eventType}: delivered to ${delivered.length ? delivered.map((id) => `refund-${id}`).join(', ') : 'no running refund'}` };
+  const to = delivered.length ? delivered.map((id) => `refund-${id}`).join(', ') : 'no running refund';
+  return { status: 'PROCESSED', detail: `${input.eventType}: delivered to ${to}${reversed.length ? `; reported failed after completion: ${reversed.join(', ')}` : ''}` };
+}
+
+async function reportReversal(input: WebhookWorkflowInput, settlement: RefundSettlement): Promise<boolean> {
+  const why = `${input.provider} reported refund ${settlement.providerRefundId} failed after it was completed${settlement.failureReason ? ` (${settlement.failureReason})` : ''}`;
+  const reversal = await store.reverseCompletedRefund({ refundId: settlement.refundId, reason: why });
+  if (!reversal) return false;
+  await refunds.alertAdmins({
+    key: `refund-reversed-${settlement.refundId}`,
+    subject: `Refund ${settlement.refundId} failed after completion: the customer has not been paid back`,
+    text:
+      `${why}. Refund ${settlement.refundId} of ${reversal.amount} ${reversal.currency} (minor units) for order ${reversal.orderId} is now FAILED; ` +
+      `the order's payment is ${reversal.paymentStatus}.\nRefund the customer another way (a wallet credit, or the provider's dashboard); ` +
+      `if the order was refunded in full before shipment, its units were restocked.\n`,
+  });
+  return true;
 }
 
 async function refundLatePayment(orderId: string, payment: PaymentEvent): Promise<WebhookOutcome> {

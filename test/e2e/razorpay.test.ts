@@ -124,6 +124,39 @@ describe('with webhooks arriving', () => {
     expect(stored.attemptCount).toBe(1);
   });
 
+  test('a refund to the original payment goes through Razorpay once; Razorpay failing it later reverses it and tells every admin', async () => {
+    const { customer, orderId, razorpayOrderId } = await placeRazorpayOrder(stack, admin);
+    const { paymentId, webhooks } = stack.razorpay.pay(razorpayOrderId);
+    await deliverRazorpayWebhook(stack, webhooks['payment.captured']);
+    await untilOrder(stack, orderId, customer.token, (o) => o.status === 'CONFIRMED', 'CONFIRMED');
+    const requested = await stack.http.post(`/api/orders/${orderId}/refunds`, { reason: 'wrong size' }, customer.token);
+    expect(requested.body).toMatchObject({ status: 'PENDING_APPROVAL', destination: 'ORIGINAL_PAYMENT', amount: PRICE });
+    const refundId: string = requested.body.refundId;
+    const approved = await stack.http.post(`/admin/refunds/${refundId}/approve`, { reason: 'returned unworn' }, admin.token);
+    expect(approved.body).toMatchObject({ decidedBy: admin.id, stripeRefundId: expect.stringMatching(/^rfnd_/) });
+    await eventually(async () => (await stack.prisma.refund.findUniqueOrThrow({ where: { id: refundId } })).status === 'COMPLETED', 'COMPLETED');
+    const made = stack.razorpay.refunds.filter((r) => r.payment_id === paymentId);
+    expect(made.map((r) => [r.amount, r.notes.idempotencyKey])).toEqual([[PRICE, `refund-${refundId}`]]);
+    await untilOrder(stack, orderId, customer.token, (o) => o.status === 'REFUNDED', 'REFUNDED');
+    await stack.temporal.workflow.getHandle(`refund-${refundId}`).result();
+
+    // Days later Razorpay reports the refund failed (the card was closed): the customer has not been paid back.
+    const body = JSON.stringify({
+      entity: 'event',
+      event: 'refund.failed',
+      contains: ['refund', 'payment'],
+      payload: { refund: { entity: { ...made[0], status: 'failed' } } },
+      created_at: Math.floor(Date.now() / 1000),
+    });
+    expect((await deliverRazorpayWebhook(stack, { eventId: `evt_rf_${refundId.slice(0, 8)}`, body })).status).toBe(200);
+    await eventually(async () => (await stack.prisma.refund.findUniqueOrThrow({ where: { id: refundId } })).status === 'FAILED', 'refund FAILED');
+    expect((await stack.prisma.refund.findUniqueOrThrow({ where: { id: refundId } })).failureReason).toBe(`RAZORPAY reported refund ${made[0].id} failed after it was completed`);
+    expect((await stack.prisma.order.findUniqueOrThrow({ where: { id: orderId } })).paymentStatus).toBe('PAID');
+    const subject = `Refund ${refundId} failed after completion: the customer has not been paid back`;
+    const alert = await eventually(async () => stack.smtp.messages.find((m) => m.to.includes(admin.email) && m.subject === subject), 'admins alerted');
+    expect(alert.text).toContain(`order ${orderId}`);
+  });
+
   test('out of order and three times over, all at once: one transition, one email', async () => {
     const { customer, product, orderId, razorpayOrderId } = await placeRazorpayOrder(stack, admin);
     const declined = stack.razorpay.pay(razorpayOrderId, 'failed').webhooks['payment.failed'];

@@ -254,6 +254,31 @@ test('an admin refunds a delivered card order to the card: approved by that admi
   expect(await stack.prisma.auditLog.count({ where: { action: 'REFUND_ISSUED', actorId: admin.id, targetId: orderId } })).toBe(1);
 });
 
+test('a card refund Stripe fails after it completed: FAILED, the payment counts it no more, every admin told', async () => {
+  const { customer, orderId, paymentIntentId } = await paidOrder(5200);
+  await stack.http.post(`/admin/orders/${orderId}/ship`, { trackingNumber: 'T-REV' }, admin.token);
+  await stack.http.post(`/admin/orders/${orderId}/deliver`, {}, admin.token);
+  const manual = await stack.http.post(`/admin/orders/${orderId}/refunds`, { amount: 2000, reason: 'late delivery' }, admin.token);
+  const { refundId, stripeRefundId } = manual.body as { refundId: string; stripeRefundId: string };
+  const refundObject = (status: string) => ({ id: stripeRefundId, object: 'refund', status, payment_intent: paymentIntentId, metadata: { refundId }, failure_reason: status === 'failed' ? 'expired_or_canceled_card' : null });
+  await deliverStripeEvent(stack, refundEvent('refund.updated', refundObject('succeeded')));
+  await stack.temporal.workflow.getHandle(`refund-${refundId}`).result();
+  expect(await orderOf(stack, orderId, customer.token)).toMatchObject({ status: 'PARTIALLY_REFUNDED', paymentStatus: 'PARTIALLY_REFUNDED' });
+
+  const failedLater = refundEvent('refund.updated', refundObject('failed'));
+  expect((await deliverStripeEvent(stack, failedLater)).status).toBe(200);
+  await eventually(async () => (await refundRow(refundId)).status === 'FAILED', 'refund FAILED');
+  expect(await refundRow(refundId)).toMatchObject({ failureReason: `STRIPE reported refund ${stripeRefundId} failed after it was completed (expired_or_canceled_card)` });
+  expect((await stack.prisma.order.findUniqueOrThrow({ where: { id: orderId } })).paymentStatus).toBe('PAID');
+  const subject = `Refund ${refundId} failed after completion: the customer has not been paid back`;
+  await eventually(async () => stack.smtp.messages.some((m) => m.to.includes(admin.email) && m.subject === subject), 'admins alerted');
+  // The same news again is one alert, not two.
+  await deliverStripeEvent(stack, refundEvent('charge.refund.updated', refundObject('failed')));
+  await eventually(async () => (await stack.prisma.webhookEvent.count({ where: { type: 'charge.refund.updated', payload: { path: ['data', 'object', 'id'], equals: stripeRefundId } } })) === 1, 'second event stored');
+  await eventually(async () => (await stack.prisma.webhookEvent.findFirst({ where: { type: 'charge.refund.updated', payload: { path: ['data', 'object', 'id'], equals: stripeRefundId } } }))?.status === 'PROCESSED', 'second event processed');
+  expect(stack.smtp.messages.filter((m) => m.to.includes(admin.email) && m.subject === subject)).toHaveLength(1);
+});
+
 test('a manual refund retried with its Idempotency-Key, at once and later, is one refund, one credit, one audit entry', async () => {
   const { customer, orderId } = await paidOrder(6000);
   const issue = (amount: number, key = 'ticket-4711') =>

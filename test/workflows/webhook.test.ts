@@ -18,6 +18,8 @@ import { keepHistory, recording, startStubWorker } from '../helpers/workflow-wor
 const CLOSED_ORDER = randomUUID();
 const PAID_BY = 'pi_paid_the_order';
 const REFUSED_BY_PROVIDER = 'pi_disputed';
+/** A refund recorded COMPLETED whose workflow has finished. */
+const COMPLETED_REFUND = randomUUID();
 
 const stubs: Partial<Activities> = {
   async resolvePaymentOrder(input) {
@@ -33,11 +35,14 @@ const stubs: Partial<Activities> = {
     }
     return { refundId: `re_${input.providerPaymentId}` };
   },
+  async reverseCompletedRefund(input) {
+    return input.refundId === COMPLETED_REFUND ? { orderId: CLOSED_ORDER, amount: 1200, currency: 'USD', paymentStatus: 'PAID' as const } : undefined;
+  },
   async sendOrderEmail() {},
   async alertAdmins() {},
   async recordWebhookOutcome() {},
 };
-const { wrapped, callsOf } = recording(stubs, (input) => String(input.eventId ?? input.providerPaymentId ?? input.key));
+const { wrapped, callsOf } = recording(stubs, (input) => String(input.eventId ?? input.providerPaymentId ?? input.key ?? `refund:${String(input.refundId)}`));
 
 let client: Client;
 let taskQueue: string;
@@ -108,6 +113,30 @@ test('a refund outcome no running refund waits for is processed with nothing to 
   const eventId = `evt_${randomUUID()}`;
   const input: WebhookWorkflowInput = { provider: 'STRIPE', eventId, eventType: 'refund.updated', refunds: [{ refundId: randomUUID(), providerRefundId: 're_1', outcome: 'SUCCEEDED', eventId }] };
   expect(await (await start(input)).result()).toEqual({ status: 'PROCESSED', detail: 'refund.updated: delivered to no running refund' });
+});
+
+test('a finished refund the provider now reports failed is reversed and every admin told; one not completed needs nothing', async () => {
+  const eventId = `evt_${randomUUID()}`;
+  const notCompleted = randomUUID();
+  const input: WebhookWorkflowInput = {
+    provider: 'STRIPE',
+    eventId,
+    eventType: 'refund.updated',
+    refunds: [
+      { refundId: COMPLETED_REFUND, providerRefundId: 're_late_fail', outcome: 'FAILED', eventId, failureReason: 'expired_or_canceled_card' },
+      { refundId: notCompleted, providerRefundId: 're_other', outcome: 'FAILED', eventId },
+    ],
+  };
+  const handle = await start(input);
+  expect(await handle.result()).toEqual({ status: 'PROCESSED', detail: `refund.updated: delivered to no running refund; reported failed after completion: ${COMPLETED_REFUND}` });
+  expect(callsOf(`refund:${COMPLETED_REFUND}`, 'reverseCompletedRefund').map((c) => c.input.reason)).toEqual([
+    'STRIPE reported refund re_late_fail failed after it was completed (expired_or_canceled_card)',
+  ]);
+  expect(callsOf(`refund:${notCompleted}`, 'reverseCompletedRefund')).toHaveLength(1);
+  const alerts = callsOf(`refund-reversed-${COMPLETED_REFUND}`, 'alertAdmins');
+  expect(alerts.map((a) => a.input.subject)).toEqual([`Refund ${COMPLETED_REFUND} failed after completion: the customer has not been paid back`]);
+  expect(callsOf(`refund-reversed-${notCompleted}`, 'alertAdmins')).toEqual([]);
+  await keepHistory('webhook-completed-refund-failed', handle);
 });
 
 test('a payment for no order of ours is recorded FAILED with the reason, at once', async () => {
