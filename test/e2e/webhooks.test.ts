@@ -54,6 +54,26 @@ test('the same webhook delivered 3 times concurrently: one transition, one email
   expect(sales.map((s) => [s.productId, s.quantity])).toEqual([[product.id, 1]]);
 });
 
+test('out of order and several times over, all at once: one transition, one email, never backwards', async () => {
+  const { customer, orderId, intent } = await placeCardOrder();
+  const succeeded = paymentIntentEvent('payment_intent.succeeded', intent);
+  const failed = paymentIntentEvent('payment_intent.payment_failed', intent);
+  // A decline from an earlier try, the success twice, and a second success event, all in one moment.
+  const deliveries = [failed, succeeded, succeeded, paymentIntentEvent('payment_intent.succeeded', intent), failed];
+  const answers = await Promise.all(deliveries.map((event) => deliverStripeEvent(stack, event)));
+  expect(answers.map((a) => a.status)).toEqual([200, 200, 200, 200, 200]);
+
+  await eventually(async () => (await stack.prisma.webhookEvent.count({ where: { orderId, status: 'PROCESSED' } })) === 3, 'three distinct events processed');
+  const order = await untilStatus(orderId, customer.token, 'CONFIRMED');
+  expect(order.paymentStatus).toBe('PAID');
+  expect((order.timeline as { event: string }[]).filter((t) => t.event === 'PAYMENT_SUCCEEDED')).toHaveLength(1);
+  expect((await stack.http.post(`/admin/orders/${orderId}/ship`, { trackingNumber: 'T-OOO' }, admin.token)).status).toBe(200);
+  await eventually(async () => mailsTo(customer.email, 'shipped').length > 0, 'shipped email');
+  expect(mailsTo(customer.email, 'confirmed')).toHaveLength(1);
+  expect(await stack.prisma.inventoryLedger.count({ where: { reference: orderId, type: 'SALE' } })).toBe(1);
+  expect((await stack.prisma.payment.findMany({ where: { orderId } })).map((p) => p.status)).toEqual(['SUCCEEDED']);
+});
+
 test('a second event reporting the same payment changes nothing', async () => {
   const { customer, orderId, intent } = await placeCardOrder();
   expect((await deliverStripeEvent(stack, paymentIntentEvent('payment_intent.succeeded', intent))).status).toBe(200);
