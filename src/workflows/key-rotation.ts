@@ -184,7 +184,8 @@ export async function keyRotationWorkflow(input: KeyRotationInput): Promise<KeyR
       await steps.retireKey({ kid: view.newKid });
       if (input.purpose === 'DATABASE_PASSWORD') await steps.lockDatabaseLogin({ kid: view.newKid });
     }
-    await auditStep('KEY_ROTATION_ROLLED_BACK', { kid: view.newKid, failure });
+    // The system rolls back (a deadline, a failed check, a cancellation audited by whoever asked).
+    await auditStep('KEY_ROTATION_ROLLED_BACK', { kid: view.newKid, failure }, 'system');
     show(`rolled back: ${failure}; the old key stays active`);
     return view;
   };

@@ -190,7 +190,7 @@ test('Stripe API key refused by Stripe: rolled back, the old key stays active, a
 
   const trail = await auditTrail(workflowId);
   expect(trail.map((e) => e.action)).toEqual(['KEY_ROTATION_STARTED', 'KEY_SUPPLIED', 'KEY_MANUAL_STEP_CONFIRMED', 'KEY_ROTATION_ROLLED_BACK']);
-  expect(trail.at(-1)).toMatchObject({ actorId: admin.id, after: { kid: 'stripe-api-key-2', failure: expect.stringContaining('refused') } });
+  expect(trail.at(-1)).toMatchObject({ actorId: 'system', after: { kid: 'stripe-api-key-2', failure: expect.stringContaining('refused') } });
   expect(JSON.stringify(trail)).not.toContain(refusedKey);
 });
 
@@ -295,7 +295,12 @@ test('one rotation per provider secret at a time; a cancel rolls back before pro
   const versions = await keysOf('STRIPE_WEBHOOK_SECRET');
   expect(versions.filter(([, status]) => status === 'STAGED')).toEqual([]);
   expect(versions.filter(([, status]) => status === 'ACTIVE')).toHaveLength(1);
-  expect((await auditTrail(stripeRotation)).map((e) => e.action)).toEqual(['KEY_ROTATION_STARTED', 'KEY_SUPPLIED', 'KEY_ROTATION_CANCEL_REQUESTED', 'KEY_ROTATION_ROLLED_BACK']);
+  expect((await auditTrail(stripeRotation)).map((e) => [e.action, e.actorId])).toEqual([
+    ['KEY_ROTATION_STARTED', admin.id],
+    ['KEY_SUPPLIED', admin.id],
+    ['KEY_ROTATION_CANCEL_REQUESTED', admin.id],
+    ['KEY_ROTATION_ROLLED_BACK', 'system'],
+  ]);
   const cancelledAgain = await stack.http.post(`/admin/keys/rotations/${stripeRotation}/cancel`, { reason: 'twice' }, admin.token);
   expect({ status: cancelledAgain.status, code: cancelledAgain.body.error.code }).toEqual({ status: 409, code: 'INVALID_ROTATION_STATE' });
 
