@@ -1,19 +1,21 @@
 /**
  * The operations CLI: the runbook's scripts, done through the same audited operations as the
  * admin API. `npm run ops -- --help` lists them. The acting admin is named with --actor (or
- * OPS_ACTOR) and must exist with role ADMIN; every command is recorded under that admin's id.
+ * OPS_ACTOR) and must be an active admin; every command is recorded under that admin's id. The
+ * one exception is `users create --role ADMIN` on a deployment with no active admin yet.
  *
  * Exit codes: 0 done, 1 the operation ran but reported failures, 2 bad usage or refused.
  */
 import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { loadConfig, type Config } from '../src/config';
-import { createPrisma } from '../src/db';
+import { createPrisma, type PrismaClient } from '../src/db';
 import { HttpError } from '../src/api/errors';
 import { Keyring, secretPurposes } from '../src/keyring';
 import { orderHistory } from '../src/operations/history';
 import { cancelKeyRotation, confirmRotationStep, keyRotationView, listKeyRotations, rewrapKeyring, startKeyRotation, supplyRotationSecret } from '../src/operations/keys';
 import { setPaymentsEnabled } from '../src/operations/payments';
+import { BOOTSTRAP_ACTOR, createAccount, hasNoActiveAdmin, newUserBody } from '../src/operations/users';
 import { listWebhookEvents, replayWebhookEvents, webhookHealth, type OperationsDeps } from '../src/operations/webhooks';
 import { connectClient } from '../src/temporal';
 
@@ -31,24 +33,39 @@ function positive(value: string): number {
 }
 const providerOption = () => new Option('--provider <provider>', 'payment provider').choices(['STRIPE', 'RAZORPAY']);
 
-/** Connects, resolves the acting admin, runs `work`, and always disconnects. */
-async function withOperations<T>(actorEmail: string | undefined, work: (deps: OperationsDeps & { config: Config }, actorId: string) => Promise<T>): Promise<T> {
-  if (!actorEmail) throw new UsageError('name the acting admin with --actor <email> (or OPS_ACTOR)');
+/**
+ * Connects, resolves the acting admin, runs `work`, and always disconnects. With `bootstrap`, a
+ * command may run without an acting admin while the deployment has no active admin at all.
+ */
+async function withOperations<T>(
+  actorEmail: string | undefined,
+  work: (deps: OperationsDeps & { config: Config }, actorId: string) => Promise<T>,
+  options: { bootstrap?: boolean } = {},
+): Promise<T> {
   const config = loadConfig();
   const prisma = createPrisma(config.DATABASE_URL, 2);
   try {
-    const actor = await prisma.user.findUnique({ where: { email: actorEmail.toLowerCase() } });
-    if (actor?.role !== 'ADMIN') throw new UsageError(`${actorEmail} is not an admin`);
-    if (actor.status !== 'ACTIVE') throw new UsageError(`${actorEmail} is ${actor.status.toLowerCase()}: a suspended admin may not act`);
+    const actorId = await actingAdmin(prisma, actorEmail, options.bootstrap ?? false);
     const temporal = await connectClient(config);
     try {
-      return await work({ prisma, temporal, config }, actor.id);
+      return await work({ prisma, temporal, config }, actorId);
     } finally {
       await temporal.connection.close();
     }
   } finally {
     await prisma.$disconnect();
   }
+}
+
+async function actingAdmin(prisma: PrismaClient, actorEmail: string | undefined, bootstrap: boolean): Promise<string> {
+  if (!actorEmail) {
+    if (bootstrap && (await hasNoActiveAdmin(prisma))) return BOOTSTRAP_ACTOR;
+    throw new UsageError(`name the acting admin with --actor <email> (or OPS_ACTOR)${bootstrap ? '; only the first admin of a deployment is created without one' : ''}`);
+  }
+  const actor = await prisma.user.findUnique({ where: { email: actorEmail.toLowerCase() } });
+  if (actor?.role !== 'ADMIN') throw new UsageError(`${actorEmail} is not an admin`);
+  if (actor.status !== 'ACTIVE') throw new UsageError(`${actorEmail} is ${actor.status.toLowerCase()}: a suspended admin may not act`);
+  return actor.id;
 }
 
 function print(value: unknown): void {
@@ -183,6 +200,25 @@ async function readStdin(): Promise<string> {
   for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
   return Buffer.concat(chunks).toString('utf8');
 }
+
+program
+  .command('users')
+  .description('accounts (the runbook\'s "Creating Admin User")')
+  .command('create')
+  .description('create an account; its initial password is read from standard input (never an argument: it would stay in shell history)')
+  .requiredOption('--email <email>', 'the account\'s email address')
+  .requiredOption('--name <name>', 'the person\'s name')
+  .addOption(new Option('--role <role>', 'CUSTOMER or ADMIN').choices(['CUSTOMER', 'ADMIN']).default('CUSTOMER'))
+  .requiredOption('--reason <text>', 'why (recorded in the audit log)')
+  .action(async (options) => {
+    const password = (await readStdin()).replace(/\r?\n$/, '');
+    if (!password) throw new UsageError('pipe the initial password into standard input');
+    const parsed = newUserBody.safeParse({ ...options, password });
+    if (!parsed.success) throw new UsageError(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
+    // The first admin of a new deployment has no admin to vouch for it: recorded as the bootstrap.
+    const bootstrap = parsed.data.role === 'ADMIN';
+    print(await withOperations(actor(), (deps, actorId) => createAccount(deps.prisma, parsed.data, actorId), { bootstrap }));
+  });
 
 program
   .command('audit')

@@ -1,10 +1,12 @@
 /**
- * The runbook's "User Access Management": suspend (sessions revoked, tokens refused at once),
- * restore, change role, each by an admin with a reason, each audited; and the audit log itself.
+ * The runbook's "User Access Management": create an account, suspend (sessions revoked, tokens
+ * refused at once), restore, change role, each by an admin with a reason, each audited; and the
+ * audit log itself.
  */
 import { Router } from 'express';
 import { z } from 'zod';
 import { audit } from '../audit';
+import { createAccount, newUserBody } from '../operations/users';
 import { authenticate, currentUser, requireRole } from './auth';
 import type { ApiDeps } from './deps';
 import { HttpError, parse } from './errors';
@@ -36,6 +38,11 @@ export function usersRouter(deps: ApiDeps): Router {
     if (!user) throw new HttpError(404, 'USER_NOT_FOUND', `No user ${id}`);
     return user;
   }
+
+  router.post('/admin/users', ...admin, async (req, res) => {
+    const body = parse(newUserBody, req.body);
+    res.status(201).json(await createAccount(prisma, body, currentUser(req).id));
+  });
 
   router.post('/admin/users/:id/suspend', ...admin, async (req, res) => {
     const { reason } = parse(reasonBody, req.body);

@@ -1,12 +1,14 @@
 /**
- * Access management and sign-in hardening (the runbook's "User Access Management"): sessions
- * behind every token, logout, suspend / restore / change role with a reason and an audit entry,
+ * Access management and sign-in hardening (the runbook's "User Access Management" and "Creating
+ * Admin User"): accounts created by an admin (or, for a new deployment's first admin, from the
+ * ops CLI), sessions behind every token, logout, suspend / restore / change role with a reason
+ * and an audit entry,
  * tokens pinned to HS256 with a `kid`, and failed sign-ins limited per account and per address.
  * This file has a database of its own, so the per-address count is exact.
  */
 import jwt from 'jsonwebtoken';
 import { randomUUID } from 'node:crypto';
-import { createUser, startStack, type Stack, type TestUser } from '../helpers/stack';
+import { createUser, runOpsWithInput, startStack, type Stack, type TestUser } from '../helpers/stack';
 
 const PASSWORD = 'correct horse battery staple';
 let stack: Stack;
@@ -37,6 +39,65 @@ test('tokens are HS256 with a kid and name a live session; anything else is refu
     jwt.sign({ role: 'ADMIN' }, secret, { subject: claims.sub, jwtid: claims.jti, keyid: stack.config.JWT_KEY_ID, algorithm: 'HS512' }),
   ];
   for (const token of forged) expect(await whoCanSee(token)).toBe(401);
+});
+
+test('an admin creates an account (an admin too), with a reason, audited; bad or duplicate input changes nothing', async () => {
+  const body = { email: `  New.Admin.${randomUUID().slice(0, 6)}@Example.com `, name: 'Night shift lead', role: 'ADMIN', password: 'a long initial passphrase', reason: 'night shift starts Monday' };
+  const customer = await createUser(stack);
+  expect((await stack.http.post('/admin/users', body, customer.token)).status).toBe(403);
+  const weak = await stack.http.post('/admin/users', { ...body, password: 'short' }, admin.token);
+  expect({ status: weak.status, fields: weak.body.error.details.fields.map((f: { path: string }) => f.path) }).toEqual({ status: 400, fields: ['password'] });
+  expect((await stack.http.post('/admin/users', { ...body, reason: undefined }, admin.token)).status).toBe(400);
+
+  const created = await stack.http.post('/admin/users', body, admin.token);
+  expect(created.status).toBe(201);
+  const email = body.email.trim().toLowerCase();
+  expect(created.body).toMatchObject({ email, name: 'Night shift lead', role: 'ADMIN', status: 'ACTIVE' });
+  expect(created.body).not.toHaveProperty('passwordHash');
+  const signedIn = await login(email, 'a long initial passphrase');
+  expect(signedIn.body.user).toMatchObject({ id: created.body.userId, role: 'ADMIN' });
+  expect((await stack.http.get('/admin/refunds', signedIn.body.token)).status).toBe(200);
+
+  const again = await stack.http.post('/admin/users', { ...body, email: email.toUpperCase() }, admin.token);
+  expect({ status: again.status, code: again.body.error.code }).toEqual({ status: 409, code: 'EMAIL_TAKEN' });
+  const trail = await stack.prisma.auditLog.findMany({ where: { action: 'USER_CREATED', targetId: created.body.userId } });
+  expect(trail.map((e) => [e.actorId, e.reason, e.after])).toEqual([[admin.id, 'night shift starts Monday', { role: 'ADMIN', status: 'ACTIVE' }]]);
+  expect(JSON.stringify(trail)).not.toContain('passphrase');
+});
+
+describe('a new deployment, with no admin yet', () => {
+  let fresh: Stack;
+  beforeAll(async () => {
+    fresh = await startStack({ isolatedDatabase: true, worker: false });
+  });
+  afterAll(() => fresh.stop());
+
+  test('its first admin is created from the ops CLI without an acting admin; every later account needs one', async () => {
+    const create = (actorEmail: string, email: string, role = 'ADMIN', password = 'first admin passphrase\n') =>
+      runOpsWithInput(fresh, actorEmail, password, 'users', 'create', '--email', email, '--name', 'Founder', '--role', role, '--reason', 'new deployment');
+    const noPassword = await create('', 'founder@shop.example', 'ADMIN', '');
+    expect({ code: noPassword.code, stderr: noPassword.stderr }).toEqual({ code: 2, stderr: expect.stringContaining('standard input') });
+    const customerFirst = await create('', 'someone@shop.example', 'CUSTOMER');
+    expect(customerFirst.code).toBe(2);
+
+    const first = await create('', 'founder@shop.example');
+    expect(first.code).toBe(0);
+    const founder = JSON.parse(first.stdout) as { userId: string; role: string };
+    expect(founder.role).toBe('ADMIN');
+    expect((await fresh.http.post('/api/auth/login', { email: 'founder@shop.example', password: 'first admin passphrase' })).status).toBe(200);
+
+    // Now there is an admin: nobody else gets in without one.
+    const second = await create('', 'intruder@shop.example');
+    expect({ code: second.code, stderr: second.stderr }).toEqual({ code: 2, stderr: expect.stringContaining('--actor') });
+    const byFounder = await create('founder@shop.example', 'deputy@shop.example');
+    expect(byFounder.code).toBe(0);
+    const audited = await fresh.prisma.auditLog.findMany({ where: { action: 'USER_CREATED' }, orderBy: { createdAt: 'asc' } });
+    expect(audited.map((e) => [e.actorId, e.reason])).toEqual([
+      ['bootstrap', 'new deployment'],
+      [founder.userId, 'new deployment'],
+    ]);
+    expect(await fresh.prisma.user.count()).toBe(2);
+  });
 });
 
 test('logout ends that session only', async () => {

@@ -230,10 +230,11 @@ export async function runOps(stack: Stack, actorEmail: string, ...args: string[]
   return runOpsWithInput(stack, actorEmail, '', ...args);
 }
 
-/** runOps() with `input` on the CLI's standard input (a secret pasted in). */
+/** runOps() with `input` on the CLI's standard input (a secret pasted in); no `--actor` when `actorEmail` is empty. */
 export async function runOpsWithInput(stack: Stack, actorEmail: string, input: string, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const actor = actorEmail ? ['--actor', actorEmail] : [];
   return new Promise((resolve) => {
-    const child = execFile(process.execPath, ['--import', 'tsx', path.join(__dirname, '..', '..', 'scripts', 'ops.ts'), '--actor', actorEmail, ...args], { env: { ...stack.env, LOG_LEVEL: 'silent' } }, (error, stdout, stderr) =>
+    const child = execFile(process.execPath, ['--import', 'tsx', path.join(__dirname, '..', '..', 'scripts', 'ops.ts'), ...actor, ...args], { env: { ...stack.env, OPS_ACTOR: '', LOG_LEVEL: 'silent' } }, (error, stdout, stderr) =>
       resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }),
     );
     child.stdin?.end(input);

@@ -1,0 +1,44 @@
+/**
+ * Creating an account, for the runbook's "Creating Admin User" (which was an INSERT with a
+ * hand-made bcrypt hash): through the admin API or the ops CLI, with a reason, audited. The
+ * CLI may create the first admin of a new deployment without an acting admin (none exists yet).
+ */
+import bcrypt from 'bcryptjs';
+import { randomUUID } from 'node:crypto';
+import { z } from 'zod';
+import { HttpError } from '../api/errors';
+import { audit } from '../audit';
+import { isUniqueViolation, type PrismaClient } from '../db';
+
+export const newUserBody = z.object({
+  email: z.string().trim().toLowerCase().pipe(z.email().max(320)),
+  name: z.string().trim().min(1).max(200),
+  role: z.enum(['CUSTOMER', 'ADMIN']).default('CUSTOMER'),
+  // The initial password: long enough that a guess within the sign-in limits is hopeless.
+  password: z.string().min(12).max(200),
+  reason: z.string().trim().min(1).max(500),
+});
+export type NewUser = z.infer<typeof newUserBody>;
+
+/** The actor recorded for the first admin of a deployment, created from the CLI before any admin exists. */
+export const BOOTSTRAP_ACTOR = 'bootstrap';
+
+export async function createAccount(prisma: PrismaClient, input: NewUser, actorId: string) {
+  const passwordHash = await bcrypt.hash(input.password, 10);
+  try {
+    return await prisma.$transaction(async (tx) => {
+      const user = await tx.user.create({ data: { id: randomUUID(), email: input.email, name: input.name, role: input.role, passwordHash } });
+      const created = { userId: user.id, email: user.email, name: user.name, role: user.role, status: user.status };
+      await audit(tx, { actorId, action: 'USER_CREATED', targetType: 'user', targetId: user.id, reason: input.reason, after: { role: user.role, status: user.status } });
+      return created;
+    });
+  } catch (error) {
+    if (isUniqueViolation(error)) throw new HttpError(409, 'EMAIL_TAKEN', `An account for ${input.email} exists already`);
+    throw error;
+  }
+}
+
+/** No active admin yet: the only moment an account may be created without one. */
+export async function hasNoActiveAdmin(prisma: PrismaClient): Promise<boolean> {
+  return (await prisma.user.count({ where: { role: 'ADMIN', status: 'ACTIVE' } })) === 0;
+}
