@@ -14,7 +14,7 @@ export const MAX_WALLET_BALANCE = 2_000_000_000;
 /** A credit the wallet cannot take; retrying will not change that. */
 export class WalletError extends Error {
   constructor(
-    readonly code: 'WALLET_CURRENCY_MISMATCH' | 'WALLET_BALANCE_LIMIT',
+    readonly code: 'WALLET_CURRENCY_MISMATCH' | 'WALLET_BALANCE_LIMIT' | 'INSUFFICIENT_WALLET_BALANCE',
     message: string,
   ) {
     super(message);
@@ -77,4 +77,37 @@ export async function creditWallet(prisma: PrismaClient, credit: WalletCredit, a
     const entry = await prisma.walletEntry.findUniqueOrThrow({ where: { idempotencyKey: credit.idempotencyKey }, include: { wallet: true } });
     return { entryId: entry.id, balance: entry.wallet.balance };
   }
+}
+
+type Transaction = Parameters<Parameters<PrismaClient['$transaction']>[0]>[0];
+
+/**
+ * Pays an order from the customer's wallet, inside the caller's transaction (the one that
+ * reserves the stock): one conditional update, so the balance never goes below zero however
+ * many checkouts spend it at once, and a DEBIT entry keyed by the order.
+ */
+export async function debitWalletForOrder(tx: Transaction, input: { userId: string; orderId: string; amount: number; currency: string }): Promise<{ entryId: string; balance: number }> {
+  const { count } = await tx.wallet.updateMany({
+    where: { userId: input.userId, currency: input.currency, balance: { gte: input.amount } },
+    data: { balance: { decrement: input.amount } },
+  });
+  const wallet = await tx.wallet.findUnique({ where: { userId: input.userId } });
+  if (count === 0 || !wallet) {
+    const held = wallet ? `${wallet.balance} ${wallet.currency}` : 'nothing';
+    throw new WalletError('INSUFFICIENT_WALLET_BALANCE', `The wallet holds ${held}; the order costs ${input.amount} ${input.currency}`);
+  }
+  const entry = await tx.walletEntry.create({
+    data: {
+      id: randomUUID(),
+      walletId: wallet.id,
+      type: 'DEBIT',
+      amount: input.amount,
+      balanceAfter: wallet.balance,
+      reason: `Order ${input.orderId}`,
+      actor: input.userId,
+      reference: input.orderId,
+      idempotencyKey: `order-payment-${input.orderId}`,
+    },
+  });
+  return { entryId: entry.id, balance: wallet.balance };
 }

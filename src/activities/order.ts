@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import type { PrismaClient } from '../db';
 import { MAX_ORDER_TOTAL } from '../money';
 import { ErrorCode, type Actor, type CancelReason, type OrderLine, type OrderWorkflowInput } from '../workflows/messages';
+import { debitWalletForOrder, WalletError } from '../wallet';
 import { moveStock } from './inventory';
 
 export interface PlacedOrderRecord {
@@ -91,6 +92,7 @@ export function orderActivities(prisma: PrismaClient) {
             nonRetryable: true,
           });
         }
+        if (input.paymentMethod === 'WALLET') await payFromWallet(tx, { orderId: input.orderId, customerId: input.customerId, amount: totalAmount, currency });
         return { totalAmount, currency, items: lines };
       }, txOptions);
     },
@@ -219,6 +221,35 @@ export function orderActivities(prisma: PrismaClient) {
 
 async function itemsOf(tx: Pick<PrismaClient, 'orderItem'>, orderId: string) {
   return tx.orderItem.findMany({ where: { orderId }, select: { productId: true, quantity: true } });
+}
+
+/**
+ * Store credit pays in the transaction that reserves the stock: both happen, or (too little
+ * credit) neither, and checkout is refused with INSUFFICIENT_WALLET_BALANCE.
+ */
+async function payFromWallet(tx: Transaction, input: { orderId: string; customerId: string; amount: number; currency: string }): Promise<void> {
+  let debit: { entryId: string };
+  try {
+    debit = await debitWalletForOrder(tx, { userId: input.customerId, orderId: input.orderId, amount: input.amount, currency: input.currency });
+  } catch (error) {
+    if (!(error instanceof WalletError)) throw error;
+    throw ApplicationFailure.create({ type: ErrorCode.INSUFFICIENT_WALLET_BALANCE, message: error.message, details: [{ required: input.amount, currency: input.currency }], nonRetryable: true });
+  }
+  await tx.payment.create({
+    data: {
+      id: randomUUID(),
+      orderId: input.orderId,
+      attempt: 1,
+      provider: 'WALLET',
+      providerPaymentId: debit.entryId,
+      amount: input.amount,
+      currency: input.currency,
+      status: 'SUCCEEDED',
+      confirmedBy: 'wallet',
+      processedAt: new Date(),
+    },
+  });
+  await tx.order.update({ where: { id: input.orderId }, data: { status: 'PAID', paymentStatus: 'PAID', paidAt: new Date() } });
 }
 
 function toRecord(order: { totalAmount: number; currency: string; items: OrderLine[] }): PlacedOrderRecord {

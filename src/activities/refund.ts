@@ -49,9 +49,12 @@ export function refundActivities(prisma: PrismaClient, stripe: Stripe, razorpay:
         if (input.requestedBy.role === 'CUSTOMER' && (details.shippedAt || details.status === 'SHIPPED' || details.status === 'DELIVERED')) {
           throw refused(ErrorCode.ORDER_ALREADY_SHIPPED, 'The order has shipped; contact support for a refund', state);
         }
-        const destination = input.destination ?? (details.paymentMethod === 'COD' ? 'WALLET' : 'ORIGINAL_PAYMENT');
-        if (destination === 'ORIGINAL_PAYMENT' && details.paymentMethod === 'COD') {
-          throw refused(ErrorCode.REFUND_DESTINATION_NOT_ALLOWED, 'A cash-on-delivery order can only be refunded to the wallet', { destination });
+        // Cash and store credit have no provider payment to refund: they go back to the wallet.
+        const walletOnly = details.paymentMethod === 'COD' || details.paymentMethod === 'WALLET';
+        const destination = input.destination ?? (walletOnly ? 'WALLET' : 'ORIGINAL_PAYMENT');
+        if (destination === 'ORIGINAL_PAYMENT' && walletOnly) {
+          const paidWith = details.paymentMethod === 'COD' ? 'A cash-on-delivery order' : 'An order paid from the wallet';
+          throw refused(ErrorCode.REFUND_DESTINATION_NOT_ALLOWED, `${paidWith} can only be refunded to the wallet`, { destination });
         }
         const wallet = destination === 'WALLET' ? await tx.wallet.findUnique({ where: { userId: details.customerId } }) : null;
         if (wallet && wallet.currency !== details.currency) {

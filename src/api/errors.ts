@@ -52,6 +52,7 @@ const failureStatus: Record<string, number> = {
   [ErrorCode.UNKNOWN_MANUAL_STEP]: 404,
   [ErrorCode.WALLET_CURRENCY_MISMATCH]: 409,
   [ErrorCode.ORDER_TOTAL_TOO_LARGE]: 400,
+  [ErrorCode.INSUFFICIENT_WALLET_BALANCE]: 409,
   FORBIDDEN: 403,
   VALIDATION: 400,
 };

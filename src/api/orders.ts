@@ -29,11 +29,12 @@ const checkoutBody = z.object({
     .array(z.object({ productId: z.string().uuid(), quantity: z.number().int().min(1).max(1000) }))
     .min(1)
     .max(100),
-  paymentMethod: z.enum(['card', 'cod']),
+  paymentMethod: z.enum(['card', 'cod', 'wallet']),
   provider: z.enum(['stripe', 'razorpay']).default('stripe'),
   currency: z.string().regex(/^[A-Za-z]{3}$/, 'an ISO 4217 code such as USD').transform((c) => c.toUpperCase()).optional(),
 });
 const orderParams = z.object({ id: z.string().uuid() });
+const paymentMethods = { card: 'CARD', cod: 'COD', wallet: 'WALLET' } as const;
 const cancelBody = z.object({ reason: z.string().trim().min(1).max(500).optional() }).default({});
 const adminCancelBody = z.object({ reason: z.string().trim().min(1).max(500) });
 const shipBody = z.object({ trackingNumber: z.string().trim().min(1).max(100), carrier: z.string().trim().min(1).max(100).optional() });
@@ -145,7 +146,7 @@ export function ordersRouter(deps: ApiDeps): Router {
       orderId,
       customerId: user.id,
       items,
-      paymentMethod: body.paymentMethod === 'cod' ? 'COD' : 'CARD',
+      paymentMethod: paymentMethods[body.paymentMethod],
       currency,
       reservationTtlMs: config.RESERVATION_TTL,
       provider: body.provider === 'razorpay' ? 'RAZORPAY' : 'STRIPE',

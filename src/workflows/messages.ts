@@ -18,7 +18,7 @@ export type OrderStatus =
   | 'REFUNDED'
   | 'PARTIALLY_REFUNDED';
 export type PaymentStatus = 'PENDING' | 'PAID' | 'FAILED' | 'REFUNDED' | 'PARTIALLY_REFUNDED';
-export type PaymentMethod = 'CARD' | 'COD';
+export type PaymentMethod = 'CARD' | 'COD' | 'WALLET';
 export type Role = 'CUSTOMER' | 'ADMIN';
 export type PaymentProvider = 'STRIPE' | 'RAZORPAY';
 
@@ -49,6 +49,7 @@ export const ErrorCode = {
   UNKNOWN_MANUAL_STEP: 'UNKNOWN_MANUAL_STEP',
   WALLET_CURRENCY_MISMATCH: 'WALLET_CURRENCY_MISMATCH',
   ORDER_TOTAL_TOO_LARGE: 'ORDER_TOTAL_TOO_LARGE',
+  INSUFFICIENT_WALLET_BALANCE: 'INSUFFICIENT_WALLET_BALANCE',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
@@ -89,6 +90,7 @@ export type CancelReason =
   | 'CANCELLED_BY_CUSTOMER'
   | 'CANCELLED_BY_ADMIN'
   | 'INSUFFICIENT_STOCK'
+  | 'INSUFFICIENT_WALLET_BALANCE'
   | 'PAYMENT_PROVIDER_UNAVAILABLE';
 
 /** One line of the order's own story, kept in workflow state for the query and the Web UI. */

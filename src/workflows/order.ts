@@ -66,6 +66,8 @@ const mail = proxyActivities<Activities>({
 });
 
 const SYSTEM: Actor = { id: 'system', role: 'SYSTEM' };
+/** What paid an order paid from the wallet (no provider payment can be it). */
+const WALLET_PAYMENT = 'wallet';
 const DEFAULT_RECONCILE_AFTER_MS = 10 * 60_000;
 // Patch: the late-payment email is keyed by the refunded charge, as the webhook workflow keys it.
 const REFUND_EMAIL_KEYED_BY_CHARGE = 'refund-email-keyed-by-charge';
@@ -457,7 +459,7 @@ export async function orderWorkflow(input: OrderWorkflowInput): Promise<OrderVie
   } catch (error) {
     const failure = businessFailure(error);
     placement = { failure };
-    order.cancelReason = 'INSUFFICIENT_STOCK';
+    order.cancelReason = failure.type === ErrorCode.INSUFFICIENT_WALLET_BALANCE ? 'INSUFFICIENT_WALLET_BALANCE' : 'INSUFFICIENT_STOCK';
     moveTo('CANCELLED', 'CHECKOUT_REFUSED', SYSTEM, failure.message);
     return finish();
   }
@@ -468,8 +470,17 @@ export async function orderWorkflow(input: OrderWorkflowInput): Promise<OrderVie
     moveTo('CONFIRMED', 'ORDER_CONFIRMED', SYSTEM, 'cash on delivery');
     placement = {};
     sendEmail('ORDER_CONFIRMED');
+  } else if (input.paymentMethod === 'WALLET') {
+    // 2b. Store credit: the wallet paid in the reservation's own transaction; confirmed at once.
+    paidBy = WALLET_PAYMENT;
+    order.paymentStatus = 'PAID';
+    moveTo('PAID', 'PAYMENT_SUCCEEDED', { id: input.customerId, role: 'CUSTOMER' }, 'paid from the wallet');
+    await store.confirmOrder({ orderId: order.orderId, commitStock: true, actor: SYSTEM });
+    moveTo('CONFIRMED', 'ORDER_CONFIRMED', SYSTEM, 'paid from the wallet');
+    placement = {};
+    sendEmail('ORDER_CONFIRMED');
   } else {
-    // 2b. Open the PaymentIntent; checkout answers with its client secret.
+    // 2c. Open the PaymentIntent; checkout answers with its client secret.
     try {
       await openPaymentAttempt();
     } catch (error) {

@@ -320,6 +320,45 @@ test('goodwill credit: transactional, in the ledger with the admin, once per ide
   expect((await stack.http.post(`/admin/wallets/${randomUUID()}/credit`, { amount: 5, reason: 'x' }, admin.token)).status).toBe(404);
 });
 
+test('store credit pays for an order at once; too little is 409 with nothing reserved; spending races never overdraw; refunds go back to the wallet', async () => {
+  const customer = await createUser(stack);
+  const product = await createProduct(stack, admin, { stock: 10, price: 1500 });
+  expect((await stack.http.post(`/admin/wallets/${customer.id}/credit`, { amount: 4000, reason: 'apology for the broken parcel' }, admin.token)).status).toBe(201);
+  const buy = () => stack.http.post('/api/checkout', { items: [{ productId: product.id, quantity: 1 }], paymentMethod: 'wallet' }, customer.token);
+
+  const paid = await buy();
+  expect(paid.status).toBe(201);
+  expect(paid.body).toMatchObject({ status: 'CONFIRMED', paymentStatus: 'PAID', paymentMethod: 'WALLET', totalAmount: 1500 });
+  expect(paid.body.clientSecret).toBeUndefined();
+  const orderId: string = paid.body.orderId;
+  expect(await stack.prisma.inventoryLedger.count({ where: { reference: orderId, type: 'SALE' } })).toBe(1);
+  await eventually(async () => stack.smtp.messages.some((m) => m.to.includes(customer.email) && m.subject === `Order ${orderId} confirmed`), 'confirmation email');
+
+  // 2500 left: two orders of 1500 at once, and only one can be paid.
+  const racing = await Promise.all([buy(), buy()]);
+  expect(racing.map((r) => r.status).sort()).toEqual([201, 409]);
+  const refused = racing.find((r) => r.status === 409)!;
+  expect(refused.body.error).toMatchObject({ code: 'INSUFFICIENT_WALLET_BALANCE', details: { required: 1500, currency: 'USD' } });
+  const wallet = await walletOf(customer.id);
+  expect(wallet.balance).toBe(1000);
+  const signed = (e: { type: string; amount: number }) => (e.type === 'CREDIT' ? e.amount : -e.amount);
+  expect(wallet.entries.reduce((sum, e) => sum + signed(e), 0)).toBe(1000);
+  expect(wallet.entries.filter((e) => e.type === 'DEBIT').map((e) => [e.amount, e.actor])).toEqual([
+    [1500, customer.id],
+    [1500, customer.id],
+  ]);
+  // The refused checkout reserved nothing: 10 units, 2 sold.
+  expect((await stack.http.get('/api/products')).body.products.find((p: { id: string }) => p.id === product.id).available).toBe(8);
+
+  // A refund of a wallet-paid order goes back to the wallet, never to a card it never touched.
+  const toCard = await requestRefund(customer, orderId, { reason: 'changed my mind', destination: 'ORIGINAL_PAYMENT' });
+  expect({ status: toCard.status, code: toCard.body.error.code }).toEqual({ status: 409, code: 'REFUND_DESTINATION_NOT_ALLOWED' });
+  const requested = await requestRefund(customer, orderId, { reason: 'changed my mind' });
+  expect(requested.body).toMatchObject({ destination: 'WALLET', amount: 1500 });
+  await stack.http.post(`/admin/refunds/${requested.body.refundId}/approve`, { reason: 'unopened' }, admin.token);
+  await eventually(async () => (await walletOf(customer.id)).balance === 2500, 'credit back in the wallet');
+});
+
 test('a wallet never goes past its limit: credits at once that would overflow it are 409 WALLET_BALANCE_LIMIT, never a 500', async () => {
   const customer = await createUser(stack);
   const big = (n: number) => stack.http.post(`/admin/wallets/${customer.id}/credit`, { amount: 100_000_000, reason: `large credit ${n}` }, admin.token);

@@ -30,6 +30,7 @@ import { keepHistory, recording, startStubWorker, updateRefusal } from '../helpe
 const UNIT_PRICE = 1250;
 const SHORT_PRODUCT = '00000000-0000-0000-0000-00000000dead'; // the stub reports it out of stock
 const LATE_PAYER = '00000000-0000-0000-0000-0000000000aa'; // its PaymentIntent turns out paid when cancelled
+const BROKE_CUSTOMER = '00000000-0000-0000-0000-0000000000bb'; // too little store credit
 
 /** Activities held mid-way (`<activity>:<orderId>`) until the test opens the gate. */
 const gates = new Map<string, { opened: Promise<void>; open: () => void; reached: boolean }>();
@@ -63,6 +64,9 @@ const stubs: Partial<Activities> = {
         details: [{ products: [{ productId: SHORT_PRODUCT, sku: 'SHORT-1', requested: 1, available: 0 }] }],
         nonRetryable: true,
       });
+    }
+    if (input.paymentMethod === 'WALLET' && input.customerId === BROKE_CUSTOMER) {
+      throw ApplicationFailure.create({ type: 'INSUFFICIENT_WALLET_BALANCE', message: 'The wallet holds 100 USD; the order costs 2500 USD', details: [{ required: 2500, currency: 'USD' }], nonRetryable: true });
     }
     const items = input.items.map((i) => ({ ...i, sku: `SKU-${i.productId.slice(-4)}`, name: 'Thing', unitPrice: UNIT_PRICE }));
     return { totalAmount: items.reduce((sum, i) => sum + i.quantity * i.unitPrice, 0), currency: 'USD', items };
@@ -245,6 +249,27 @@ test('cash on delivery: confirmed at once, stock sold at shipment, paid on deliv
   expect(callsOf(orderId, 'markDelivered')[0].input).toMatchObject({ cashCollected: { amount: 2500, currency: 'USD' } });
   await handle.result();
   await keepHistory('order-cash-on-delivery', handle);
+});
+
+test('paid from the wallet: confirmed at once, stock sold, nothing asked of a provider; too little credit refuses checkout', async () => {
+  const { orderId, handle, placed } = await placeOrder({ paymentMethod: 'WALLET' });
+  expect(await placed).toMatchObject({ status: 'CONFIRMED', paymentStatus: 'PAID', paymentMethod: 'WALLET' });
+  expect((await placed).clientSecret).toBeUndefined();
+  expect(callsOf(orderId, 'confirmOrder')[0].input).toMatchObject({ commitStock: true });
+  expect(callsOf(orderId, 'createPaymentIntent')).toEqual([]);
+  const refusedCancel = await updateRefusal(handle.executeUpdate(cancelOrderUpdate, { args: [{ actor: customer }] }));
+  expect(refusedCancel.type).toBe('INVALID_ORDER_STATE');
+  await handle.executeUpdate(shipOrderUpdate, { args: [{ actor: admin, trackingNumber: 'W-1' }] });
+  expect(callsOf(orderId, 'markShipped')[0].input).toMatchObject({ commitStock: false });
+  expect(await handle.executeUpdate(deliverOrderUpdate, { args: [{ actor: admin }] })).toMatchObject({ status: 'DELIVERED', paymentStatus: 'PAID' });
+  expect(callsOf(orderId, 'markDelivered')[0].input.cashCollected).toBeUndefined();
+  await handle.result();
+  await keepHistory('order-paid-from-wallet', handle);
+
+  const broke = await placeOrder({ paymentMethod: 'WALLET', customerId: BROKE_CUSTOMER });
+  expect(await updateRefusal(broke.placed)).toMatchObject({ type: 'INSUFFICIENT_WALLET_BALANCE', details: [{ required: 2500, currency: 'USD' }] });
+  expect(await broke.handle.result()).toMatchObject({ status: 'CANCELLED', cancelReason: 'INSUFFICIENT_WALLET_BALANCE' });
+  expect(callsOf(broke.orderId, 'confirmOrder')).toEqual([]);
 });
 
 test('refused transitions say why and name the current status', async () => {
