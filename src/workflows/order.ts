@@ -80,6 +80,8 @@ const PAID_BY_REMEMBERED = 'paid-by-remembered';
 const CANCEL_REFUSED_ONCE_PAID = 'cancel-refused-once-paid';
 // Patch: a shipment the database refuses (the order was refunded in full that moment) is refused.
 const SHIPMENT_REFUSAL_ANSWERED = 'shipment-refusal-answered';
+// Patch: a shipment pending when the full refund's news arrives is refused (it waited forever).
+const REFUND_ANSWERS_PENDING_SHIPMENT = 'refund-answers-pending-shipment';
 
 export async function orderWorkflow(input: OrderWorkflowInput): Promise<OrderView> {
   const order: OrderView = {
@@ -563,7 +565,15 @@ export async function orderWorkflow(input: OrderWorkflowInput): Promise<OrderVie
   let shipment: ShipOrderRequest;
   for (;;) {
     await waitFor(() => shipRequest !== undefined || cancelRequest !== undefined || order.status === 'REFUNDED');
-    if (order.status === 'REFUNDED') return finish();
+    if (order.status === 'REFUNDED') {
+      // A shipment asked for just before the full refund's news arrived is answered, not left waiting.
+      if (shipRequest && patched(REFUND_ANSWERS_PENDING_SHIPMENT)) {
+        shipRefusal = invalidState(order, 'the order was refunded in full; nothing ships');
+        record('SHIPMENT_REFUSED', shipRequest.actor, 'refunded in full');
+        shipRequest = undefined;
+      }
+      return finish();
+    }
     if (cancelRequest) {
       await cancel(cancelRequest.actor.role === 'ADMIN' ? 'CANCELLED_BY_ADMIN' : 'CANCELLED_BY_CUSTOMER', cancelRequest.actor, cancelRequest.reason);
       return finish();

@@ -100,6 +100,7 @@ const stubs: Partial<Activities> = {
     return { status: input.paymentIntentId.startsWith('pi_late') ? 'succeeded' : 'canceled' };
   },
   async refundUnexpectedPayment(input) {
+    await passGate('refundUnexpectedPayment', input.orderId);
     if (input.providerPaymentId === 'pi_refund_refused') {
       throw ApplicationFailure.create({ type: 'STRIPE_CHARGE_DISPUTED', message: 'Charge ch_9 has been disputed.', nonRetryable: true });
     }
@@ -443,6 +444,24 @@ test('a shipment the database refuses (refunded in full that moment) is refused;
   expect(await handle.result()).toMatchObject({ status: 'REFUNDED', paymentStatus: 'REFUNDED' });
   expect(callsOf(orderId, 'sendOrderEmail').map((c) => c.input.kind)).not.toContain('ORDER_SHIPPED');
   await keepHistory('order-shipment-refused-after-refund', handle);
+});
+
+test('a shipment accepted just before the full refund\'s news is answered with a refusal, and the order closes', async () => {
+  const { orderId, handle, placed } = await placeOrder();
+  await placed;
+  await handle.signal(paymentEventSignal, paid(orderId, (await statusOf(handle)).paymentIntentId!));
+  await waitForStatus(handle, (o) => o.status === 'CONFIRMED', 'CONFIRMED');
+  // Keep the flow busy (refunding a stray second payment) while the two requests arrive.
+  const refunding = gate('refundUnexpectedPayment', orderId);
+  await handle.signal(paymentEventSignal, paid(orderId, 'pi_stray'));
+  await eventually(async () => refunding.reached, 'flow busy refunding');
+  const ship = await handle.startUpdate(shipOrderUpdate, { args: [{ actor: admin, trackingNumber: 'RACE' }], waitForStage: WorkflowUpdateStage.ACCEPTED });
+  await handle.signal(orderRefundedSignal, { refundId: randomUUID(), amount: 2500, orderStatus: 'REFUNDED', paymentStatus: 'REFUNDED' });
+  refunding.open();
+  expect(await updateRefusal(ship.result())).toMatchObject({ type: 'INVALID_ORDER_STATE', message: expect.stringContaining('refunded in full') });
+  expect(await handle.result()).toMatchObject({ status: 'REFUNDED' });
+  expect(callsOf(orderId, 'markShipped')).toEqual([]);
+  await keepHistory('order-shipment-pending-at-full-refund', handle);
 });
 
 test('a refund the provider refuses is reported to the admins; the order carries on', async () => {
