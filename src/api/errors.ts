@@ -57,6 +57,11 @@ const failureStatus: Record<string, number> = {
   VALIDATION: 400,
 };
 
+/** The HTTP answer for a workflow's business refusal of `type` (409 when the type is not listed). */
+export function refusal(type: string, message: string, details?: unknown): HttpError {
+  return new HttpError(failureStatus[type] ?? 409, type === 'VALIDATION' ? 'VALIDATION_ERROR' : type, message, details);
+}
+
 function fromTemporal(error: unknown): HttpError | undefined {
   if (error instanceof WorkflowUpdateFailedError || error instanceof WorkflowFailedError) {
     const cause = error.cause;

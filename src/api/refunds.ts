@@ -16,7 +16,7 @@ import {
 import type { refundWorkflow } from '../workflows/refund';
 import { authenticate, currentUser, requireRole } from './auth';
 import type { ApiDeps } from './deps';
-import { HttpError, parse } from './errors';
+import { HttpError, parse, refusal } from './errors';
 
 const amount = z.number().int().positive().max(100_000_000);
 const reason = z.string().trim().min(1).max(500);
@@ -28,8 +28,9 @@ const idParams = z.object({ id: z.string().uuid() });
 const userParams = z.object({ userId: z.string().uuid() });
 const creditBody = z.object({ amount, reason, currency: z.string().regex(/^[A-Za-z]{3}$/).transform((c) => c.toUpperCase()).optional() });
 const idempotencyKey = z.string().trim().min(1).max(200).optional();
-/** Names a manual refund after the admin, the order and the client's Idempotency-Key. */
 const MANUAL_REFUND_NAMESPACE = '5b0f6a9e-3f52-4f43-9d1c-1d0c1a6b7e21';
+/** Names a manual refund after the admin, the order and the client's Idempotency-Key. */
+export const manualRefundId = (adminId: string, orderId: string, key: string) => uuidv5(`${adminId}:${orderId}:${key}`, MANUAL_REFUND_NAMESPACE);
 const listQuery = z.object({
   status: z.enum(['PENDING_APPROVAL', 'APPROVED', 'REJECTED', 'COMPLETED', 'FAILED']).optional(),
   orderId: z.string().uuid().optional(),
@@ -110,9 +111,11 @@ export function refundsRouter(deps: ApiDeps): Router {
     // A client retrying the same refund (after a timeout, a 503) sends the same Idempotency-Key:
     // it names the refund, so the retry finds it instead of paying out again.
     const key = parse(idempotencyKey, req.header('idempotency-key'));
-    const refundId = key ? uuidv5(`${actor.id}:${order.id}:${key}`, MANUAL_REFUND_NAMESPACE) : randomUUID();
+    const refundId = key ? manualRefundId(actor.id, order.id, key) : randomUUID();
     const refund = await startRefund(order.id, { ...body, requestedBy: actor, approvedBy: actor }, refundId);
-    if (refund.amount !== body.amount || refund.reason !== body.reason) {
+    // A retry of a refused refund is refused again, as it was the first time.
+    if (refund.status === 'REFUSED') throw refusal(refund.failureCode ?? 'REFUND_REFUSED', refund.failureReason ?? 'The refund was refused');
+    if (refund.amount !== body.amount || refund.reason !== body.reason || (body.destination && refund.destination !== body.destination)) {
       throw new HttpError(422, 'IDEMPOTENCY_KEY_REUSED', 'This Idempotency-Key was used for a different refund', { refundId: refund.refundId });
     }
     await audit(prisma, { id: refundId, actorId: actor.id, action: 'REFUND_ISSUED', targetType: 'order', targetId: order.id, reason: body.reason, after: summary(refund) });

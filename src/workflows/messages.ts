@@ -255,6 +255,8 @@ export interface RefundView {
   walletCredited?: number;
   providerRefundId?: string;
   failureReason?: string;
+  /** Why the request was REFUSED, as a machine-readable code (REFUND_AMOUNT_TOO_HIGH, ...). */
+  failureCode?: string;
   timeline: OrderTimelineEntry[];
 }
 

@@ -227,6 +227,7 @@ export async function refundWorkflow(input: RefundWorkflowInput): Promise<Refund
     opened = { failure };
     refund.status = 'REFUSED';
     refund.failureReason = failure.message;
+    refund.failureCode = failure.type ?? undefined;
     record('REFUND_REFUSED', SYSTEM, failure.message);
     return finish();
   }

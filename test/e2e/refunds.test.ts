@@ -4,6 +4,7 @@
  * what was paid, and the runbook's refusals with clear codes.
  */
 import { randomUUID } from 'node:crypto';
+import { manualRefundId } from '../../src/api/refunds';
 import { createProduct, createUser, eventually, orderOf, runOps, startStack, untilOrder, type Stack, type TestUser } from '../helpers/stack';
 import { deliverStripeEvent, paymentIntentEvent } from '../helpers/webhooks';
 
@@ -301,6 +302,13 @@ test('a manual refund retried with its Idempotency-Key, at once and later, is on
   // Another key is another refund.
   expect((await issue(900, 'ticket-4712')).body).toMatchObject({ status: 'COMPLETED', walletCredited: 900 });
   expect((await walletOf(customer.id)).balance).toBe(2400);
+  // A refused refund retried with its key is refused again the same way, not taken for a key reused.
+  const tooMuch = await issue(99_000, 'ticket-4713');
+  expect({ status: tooMuch.status, code: tooMuch.body.error.code }).toEqual({ status: 409, code: 'REFUND_AMOUNT_TOO_HIGH' });
+  const refusedId = manualRefundId(admin.id, orderId, 'ticket-4713');
+  expect((await stack.temporal.workflow.getHandle(`refund-${refusedId}`).result()).status).toBe('REFUSED');
+  const tooMuchAgain = await issue(99_000, 'ticket-4713');
+  expect({ status: tooMuchAgain.status, code: tooMuchAgain.body.error.code }).toEqual({ status: 409, code: 'REFUND_AMOUNT_TOO_HIGH' });
 });
 
 test('goodwill credit: transactional, in the ledger with the admin, once per idempotency key', async () => {
