@@ -34,3 +34,25 @@ export function refundRefusedAlert(input: {
       `Refund it from the provider's dashboard; the history of workflow ${input.workflowId} has the details.\n`,
   };
 }
+
+/** The admin alert for a refund recorded COMPLETED that the provider then failed. */
+export function refundReversedAlert(input: {
+  refundId: string;
+  why: string;
+  reversal: { orderId: string; amount: number; currency: string; paymentStatus: string };
+}): { key: string; subject: string; text: string } {
+  const { refundId, reversal } = input;
+  return {
+    key: `refund-reversed-${refundId}`,
+    subject: `Refund ${refundId} failed after completion: the customer has not been paid back`,
+    text:
+      `${input.why}. Refund ${refundId} of ${reversal.amount} ${reversal.currency} (minor units) for order ${reversal.orderId} is now FAILED; ` +
+      `the order's payment is ${reversal.paymentStatus}.\nRefund the customer another way (a wallet credit, or the provider's dashboard); ` +
+      `if the order was refunded in full before shipment, its units were restocked.\n`,
+  };
+}
+
+/** Why a completed refund is reversed, in the words the refund's record keeps. */
+export function reversalReason(who: string, settlement: { providerRefundId: string; failureReason?: string }): string {
+  return `${who} reported refund ${settlement.providerRefundId} failed after it was completed${settlement.failureReason ? ` (${settlement.failureReason})` : ''}`;
+}

@@ -36,7 +36,7 @@ import {
   type RefundView,
   type RefundWorkflowInput,
 } from './messages';
-import { businessFailure } from './failures';
+import { businessFailure, refundReversedAlert, reversalReason } from './failures';
 
 const store = proxyActivities<Activities>({ startToCloseTimeout: '30s', retry: { initialInterval: '1s', maximumInterval: '30s' } });
 // Money goes back eventually, however long the provider is unreachable; refusals are not retried.
@@ -47,6 +47,8 @@ const SYSTEM: Actor = { id: 'system', role: 'SYSTEM' };
 const TRUSTED_CUSTOMER_POLICY = 'policy:trusted-customer';
 // Patch: a refused payout (provider refusal, wallet currency) fails the refund instead of the workflow.
 const REFUSAL_FAILS_THE_REFUND = 'refusal-fails-the-refund';
+// Patch: the provider failing the refund while this workflow finishes reverses it and tells admins.
+const LATE_FAILURE_REVERSES = 'late-failure-reverses';
 
 interface PendingDecision {
   id: number;
@@ -286,6 +288,20 @@ export async function refundWorkflow(input: RefundWorkflowInput): Promise<Refund
     // The order's workflow has finished (delivered): the database already says what happened.
   }
   await mail.sendRefundEmail({ refundId: input.refundId, kind: 'REFUND_COMPLETED' });
+
+  // 5. The provider may still fail a refund it first accepted (Razorpay answers at once; a card
+  //    refund can fail later): news of that while we finish reverses it, and admins must know.
+  const lateFailure = settlements.find((s) => s.outcome === 'FAILED' && s.providerRefundId === refund.providerRefundId);
+  if (lateFailure && patched(LATE_FAILURE_REVERSES)) {
+    const why = reversalReason('The provider', lateFailure);
+    const reversal = await money.reverseCompletedRefund({ refundId: input.refundId, reason: why });
+    if (reversal) {
+      refund.status = 'FAILED';
+      refund.failureReason = why;
+      record('REFUND_REVERSED', SYSTEM, why);
+      await mail.alertAdmins(refundReversedAlert({ refundId: input.refundId, why, reversal }));
+    }
+  }
   return finish();
 }
 

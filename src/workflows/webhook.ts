@@ -9,7 +9,7 @@
  * provider's redelivery) may run it again under the same id; a processed one never runs twice.
  */
 import { ApplicationFailure, getExternalWorkflowHandle, patched, proxyActivities, workflowInfo } from '@temporalio/workflow';
-import { businessFailure, refundRefusedAlert } from './failures';
+import { businessFailure, refundRefusedAlert, refundReversedAlert, reversalReason } from './failures';
 import type { Activities } from '../activities';
 import { paymentEventSignal, refundSettledSignal, type PaymentEvent, type RefundSettlement, type WebhookOutcome, type WebhookWorkflowInput } from './messages';
 
@@ -79,25 +79,20 @@ async function deliverToRefunds(input: WebhookWorkflowInput): Promise<WebhookOut
       delivered.push(settlement.refundId);
     } catch {
       // refund-<id> has already finished
-      if (settlement.outcome === 'FAILED' && patched(COMPLETED_REFUND_FAILURE_REPORTED) && (await reportReversal(input, settlement))) reversed.push(settlement.refundId);
     }
+    // Whether or not its workflow still runs: one that is closing has completed the refund already.
+    // The reversal acts only on a COMPLETED refund, once (a pending one fails in its own workflow).
+    if (settlement.outcome === 'FAILED' && patched(COMPLETED_REFUND_FAILURE_REPORTED) && (await reportReversal(input, settlement))) reversed.push(settlement.refundId);
   }
   const to = delivered.length ? delivered.map((id) => `refund-${id}`).join(', ') : 'no running refund';
   return { status: 'PROCESSED', detail: `${input.eventType}: delivered to ${to}${reversed.length ? `; reported failed after completion: ${reversed.join(', ')}` : ''}` };
 }
 
 async function reportReversal(input: WebhookWorkflowInput, settlement: RefundSettlement): Promise<boolean> {
-  const why = `${input.provider} reported refund ${settlement.providerRefundId} failed after it was completed${settlement.failureReason ? ` (${settlement.failureReason})` : ''}`;
+  const why = reversalReason(input.provider, settlement);
   const reversal = await store.reverseCompletedRefund({ refundId: settlement.refundId, reason: why });
   if (!reversal) return false;
-  await refunds.alertAdmins({
-    key: `refund-reversed-${settlement.refundId}`,
-    subject: `Refund ${settlement.refundId} failed after completion: the customer has not been paid back`,
-    text:
-      `${why}. Refund ${settlement.refundId} of ${reversal.amount} ${reversal.currency} (minor units) for order ${reversal.orderId} is now FAILED; ` +
-      `the order's payment is ${reversal.paymentStatus}.\nRefund the customer another way (a wallet credit, or the provider's dashboard); ` +
-      `if the order was refunded in full before shipment, its units were restocked.\n`,
-  });
+  await refunds.alertAdmins(refundReversedAlert({ refundId: settlement.refundId, why, reversal }));
   return true;
 }
 

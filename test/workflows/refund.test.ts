@@ -34,6 +34,10 @@ const FULLY_REFUNDED_ORDER = randomUUID();
 const DECLINED_BY_PROVIDER = randomUUID();
 const WALLET_IN_EUROS = randomUUID();
 const admins = new Set([admin.id, otherAdmin.id]);
+/** An order whose provider settles refunds at once (as Razorpay does). */
+const SETTLED_AT_ONCE = randomUUID();
+/** The completion email of this refund waits until the test opens it (the workflow is finishing). */
+const heldCompletionEmail: { refundId?: string; opened?: Promise<void>; open?: () => void } = {};
 /** What the stubbed provider answers about a refund when the workflow asks (status check). */
 const providerSays = new Map<string, RefundSettlement['outcome'][]>();
 
@@ -61,7 +65,8 @@ const stubs: Partial<Activities> = {
     if (input.orderId === DECLINED_BY_PROVIDER) {
       throw ApplicationFailure.create({ type: 'STRIPE_CHARGE_ALREADY_REFUNDED', message: 'Charge ch_1 has already been refunded.', nonRetryable: true });
     }
-    return { providerRefundId: `re_${input.refundId.slice(0, 8)}`, outcome: 'PENDING' };
+    // Razorpay answers a refund as processed at once.
+    return { providerRefundId: `re_${input.refundId.slice(0, 8)}`, outcome: input.orderId === SETTLED_AT_ONCE ? 'SUCCEEDED' : 'PENDING' };
   },
   async fetchProviderRefundStatus(input) {
     const outcome = providerSays.get(input.refundId)?.shift() ?? 'PENDING';
@@ -71,10 +76,16 @@ const stubs: Partial<Activities> = {
     return { orderStatus: 'REFUNDED', paymentStatus: 'REFUNDED' };
   },
   async failRefund() {},
-  async sendRefundEmail() {},
+  async sendRefundEmail(input) {
+    if (input.refundId === heldCompletionEmail.refundId) await heldCompletionEmail.opened;
+  },
+  async reverseCompletedRefund() {
+    return { orderId: SETTLED_AT_ONCE, amount: 5000, currency: 'USD', paymentStatus: 'PAID' as const };
+  },
+  async alertAdmins() {},
   async sendRefundReminder() {},
 };
-const { wrapped, callsOf } = recording(stubs, (input) => String(input.refundId));
+const { wrapped, callsOf } = recording(stubs, (input) => String(input.refundId ?? input.key));
 
 let client: Client;
 let taskQueue: string;
@@ -172,6 +183,24 @@ test('a payout refused by the provider or the wallet fails the refund with the r
     expect(callsOf(refundId, 'sendRefundEmail').map((c) => c.input.kind)).toEqual(['REFUND_FAILED']);
     if (history) await keepHistory(history, handle);
   }
+});
+
+test('the provider failing a refund while its workflow finishes reverses it and tells the admins', async () => {
+  const { refundId, handle, requested } = await requestRefund({ orderId: SETTLED_AT_ONCE });
+  await requested;
+  heldCompletionEmail.refundId = refundId;
+  heldCompletionEmail.opened = new Promise<void>((resolve) => (heldCompletionEmail.open = resolve));
+  await handle.executeUpdate(approveRefundUpdate, { args: [{ adminId: admin.id, reason: 'ok' }] });
+  await eventually(async () => callsOf(refundId, 'completeRefund').length === 1 && callsOf(refundId, 'sendRefundEmail').length === 1, 'completed, email being sent');
+  const providerRefundId = (await handle.query(getRefundQuery)).providerRefundId!;
+  await handle.signal(refundSettledSignal, { refundId, providerRefundId, outcome: 'FAILED', eventId: 'evt_rf_failed', failureReason: 'card closed' });
+  heldCompletionEmail.open!();
+  const result = await handle.result();
+  expect(result).toMatchObject({ status: 'FAILED', failureReason: `The provider reported refund ${providerRefundId} failed after it was completed (card closed)` });
+  expect(callsOf(refundId, 'reverseCompletedRefund')).toHaveLength(1);
+  expect(callsOf(`refund-reversed-${refundId}`, 'alertAdmins').map((c) => c.input.subject)).toEqual([`Refund ${refundId} failed after completion: the customer has not been paid back`]);
+  expect(result.timeline.map((t) => t.event)).toContain('REFUND_REVERSED');
+  await keepHistory('refund-failed-while-finishing', handle);
 });
 
 test('reject: REJECTED, the customer told, no money moves', async () => {
