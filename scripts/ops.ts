@@ -2,12 +2,13 @@
  * The operations CLI: the runbook's scripts, done through the same audited operations as the
  * admin API. `npm run ops -- --help` lists them. The acting admin is named with --actor (or
  * OPS_ACTOR) and must be an active admin; every command is recorded under that admin's id. The
- * one exception is `users create --role ADMIN` on a deployment with no active admin yet.
+ * one exception is `users create --role ADMIN` on a deployment with no admin account yet.
  *
  * Exit codes: 0 done, 1 the operation ran but reported failures, 2 bad usage or refused.
  */
 import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import os from 'node:os';
 import { loadConfig, type Config } from '../src/config';
 import { createPrisma, type PrismaClient } from '../src/db';
 import { HttpError } from '../src/api/errors';
@@ -15,7 +16,7 @@ import { Keyring, secretPurposes } from '../src/keyring';
 import { orderHistory } from '../src/operations/history';
 import { cancelKeyRotation, confirmRotationStep, keyRotationView, listKeyRotations, rewrapKeyring, startKeyRotation, supplyRotationSecret } from '../src/operations/keys';
 import { setPaymentsEnabled } from '../src/operations/payments';
-import { BOOTSTRAP_ACTOR, createAccount, hasNoActiveAdmin, newUserBody } from '../src/operations/users';
+import { BOOTSTRAP_ACTOR, createAccount, hasNoAdmin, newUserBody } from '../src/operations/users';
 import { listWebhookEvents, replayWebhookEvents, webhookHealth, type OperationsDeps } from '../src/operations/webhooks';
 import { connectClient } from '../src/temporal';
 
@@ -59,7 +60,7 @@ async function withOperations<T>(
 
 async function actingAdmin(prisma: PrismaClient, actorEmail: string | undefined, bootstrap: boolean): Promise<string> {
   if (!actorEmail) {
-    if (bootstrap && (await hasNoActiveAdmin(prisma))) return BOOTSTRAP_ACTOR;
+    if (bootstrap && (await hasNoAdmin(prisma))) return BOOTSTRAP_ACTOR;
     throw new UsageError(`name the acting admin with --actor <email> (or OPS_ACTOR)${bootstrap ? '; only the first admin of a deployment is created without one' : ''}`);
   }
   const actor = await prisma.user.findUnique({ where: { email: actorEmail.toLowerCase() } });
@@ -217,7 +218,14 @@ program
     if (!parsed.success) throw new UsageError(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
     // The first admin of a new deployment has no admin to vouch for it: recorded as the bootstrap.
     const bootstrap = parsed.data.role === 'ADMIN';
-    print(await withOperations(actor(), (deps, actorId) => createAccount(deps.prisma, parsed.data, actorId), { bootstrap }));
+    const { username } = os.userInfo();
+    print(
+      await withOperations(
+        actor(),
+        (deps, actorId) => createAccount(deps.prisma, parsed.data, actorId === BOOTSTRAP_ACTOR ? { bootstrap: { ranBy: `${username}@${os.hostname()}` } } : actorId),
+        { bootstrap },
+      ),
+    );
   });
 
 program

@@ -80,22 +80,29 @@ describe('a new deployment, with no admin yet', () => {
     const customerFirst = await create('', 'someone@shop.example', 'CUSTOMER');
     expect(customerFirst.code).toBe(2);
 
-    const first = await create('', 'founder@shop.example');
-    expect(first.code).toBe(0);
-    const founder = JSON.parse(first.stdout) as { userId: string; role: string };
+    // Two operators bootstrapping at once: one first admin, never two.
+    const [first, rival] = await Promise.all([create('', 'founder@shop.example'), create('', 'cofounder@shop.example')]);
+    const winner = first.code === 0 ? first : rival;
+    expect([first.code, rival.code].sort()).toEqual([0, 2]);
+    const founder = JSON.parse(winner.stdout) as { userId: string; email: string; role: string };
     expect(founder.role).toBe('ADMIN');
-    expect((await fresh.http.post('/api/auth/login', { email: 'founder@shop.example', password: 'first admin passphrase' })).status).toBe(200);
+    expect((await fresh.http.post('/api/auth/login', { email: founder.email, password: 'first admin passphrase' })).status).toBe(200);
 
     // Now there is an admin: nobody else gets in without one.
     const second = await create('', 'intruder@shop.example');
     expect({ code: second.code, stderr: second.stderr }).toEqual({ code: 2, stderr: expect.stringContaining('--actor') });
-    const byFounder = await create('founder@shop.example', 'deputy@shop.example');
+    const byFounder = await create(founder.email, 'deputy@shop.example');
     expect(byFounder.code).toBe(0);
     const audited = await fresh.prisma.auditLog.findMany({ where: { action: 'USER_CREATED' }, orderBy: { createdAt: 'asc' } });
     expect(audited.map((e) => [e.actorId, e.reason])).toEqual([
       ['bootstrap', 'new deployment'],
       [founder.userId, 'new deployment'],
     ]);
+    // Who ran the bootstrap, as the operating system knows them.
+    expect(audited[0].after).toMatchObject({ role: 'ADMIN', ranBy: expect.stringMatching(/^.+@.+$/) });
+    // Every admin suspended (a lockdown) does not reopen the door.
+    await fresh.prisma.user.updateMany({ where: { role: 'ADMIN' }, data: { status: 'SUSPENDED' } });
+    expect((await create('', 'lockdown@shop.example')).code).toBe(2);
     expect(await fresh.prisma.user.count()).toBe(2);
   });
 });
