@@ -69,6 +69,17 @@ async function actingAdmin(prisma: PrismaClient, actorEmail: string | undefined,
   return actor.id;
 }
 
+/** Who runs this command, as the operating system knows them (a container user may have no name). */
+function operatingSystemUser(): string {
+  let user: string;
+  try {
+    user = os.userInfo().username;
+  } catch {
+    user = process.env.USER ?? `uid ${process.getuid?.() ?? 'unknown'}`;
+  }
+  return `${user}@${os.hostname()}`;
+}
+
 function print(value: unknown): void {
   console.log(JSON.stringify(value, null, 2));
 }
@@ -218,11 +229,10 @@ program
     if (!parsed.success) throw new UsageError(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
     // The first admin of a new deployment has no admin to vouch for it: recorded as the bootstrap.
     const bootstrap = parsed.data.role === 'ADMIN';
-    const { username } = os.userInfo();
     print(
       await withOperations(
         actor(),
-        (deps, actorId) => createAccount(deps.prisma, parsed.data, actorId === BOOTSTRAP_ACTOR ? { bootstrap: { ranBy: `${username}@${os.hostname()}` } } : actorId),
+        (deps, actorId) => createAccount(deps.prisma, parsed.data, actorId === BOOTSTRAP_ACTOR ? { bootstrap: { ranBy: operatingSystemUser() } } : actorId),
         { bootstrap },
       ),
     );

@@ -1,7 +1,7 @@
 /**
  * Store credit. A credit is one transaction: the wallet's balance and a ledger entry move
  * together, and the entry's unique idempotency key makes a repeated credit a no-op, so the
- * ledger always sums to the balance.
+ * ledger (credits minus debits) always sums to the balance.
  */
 import { randomUUID } from 'node:crypto';
 import type { PrismaClient } from './db';
@@ -92,6 +92,9 @@ export async function debitWalletForOrder(tx: Transaction, input: { userId: stri
     data: { balance: { decrement: input.amount } },
   });
   const wallet = await tx.wallet.findUnique({ where: { userId: input.userId } });
+  if (wallet && wallet.currency !== input.currency) {
+    throw new WalletError('WALLET_CURRENCY_MISMATCH', `The wallet holds ${wallet.currency}; it cannot pay for an order in ${input.currency}`);
+  }
   if (count === 0 || !wallet) {
     const held = wallet ? `${wallet.balance} ${wallet.currency}` : 'nothing';
     throw new WalletError('INSUFFICIENT_WALLET_BALANCE', `The wallet holds ${held}; the order costs ${input.amount} ${input.currency}`);

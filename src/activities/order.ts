@@ -228,12 +228,13 @@ async function itemsOf(tx: Pick<PrismaClient, 'orderItem'>, orderId: string) {
  * credit) neither, and checkout is refused with INSUFFICIENT_WALLET_BALANCE.
  */
 async function payFromWallet(tx: Transaction, input: { orderId: string; customerId: string; amount: number; currency: string }): Promise<void> {
-  let debit: { entryId: string };
+  let debit: { entryId: string } | undefined;
   try {
-    debit = await debitWalletForOrder(tx, { userId: input.customerId, orderId: input.orderId, amount: input.amount, currency: input.currency });
+    // A free order takes nothing from the wallet (a ledger entry moves a positive amount).
+    if (input.amount > 0) debit = await debitWalletForOrder(tx, { userId: input.customerId, orderId: input.orderId, amount: input.amount, currency: input.currency });
   } catch (error) {
     if (!(error instanceof WalletError)) throw error;
-    throw ApplicationFailure.create({ type: ErrorCode.INSUFFICIENT_WALLET_BALANCE, message: error.message, details: [{ required: input.amount, currency: input.currency }], nonRetryable: true });
+    throw ApplicationFailure.create({ type: error.code, message: error.message, details: [{ required: input.amount, currency: input.currency }], nonRetryable: true });
   }
   await tx.payment.create({
     data: {
@@ -241,7 +242,7 @@ async function payFromWallet(tx: Transaction, input: { orderId: string; customer
       orderId: input.orderId,
       attempt: 1,
       provider: 'WALLET',
-      providerPaymentId: debit.entryId,
+      providerPaymentId: debit?.entryId ?? null,
       amount: input.amount,
       currency: input.currency,
       status: 'SUCCEEDED',

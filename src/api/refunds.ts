@@ -113,11 +113,11 @@ export function refundsRouter(deps: ApiDeps): Router {
     const key = parse(idempotencyKey, req.header('idempotency-key'));
     const refundId = key ? manualRefundId(actor.id, order.id, key) : randomUUID();
     const refund = await startRefund(order.id, { ...body, requestedBy: actor, approvedBy: actor }, refundId);
-    // A retry of a refused refund is refused again, as it was the first time.
-    if (refund.status === 'REFUSED') throw refusal(refund.failureCode ?? 'REFUND_REFUSED', refund.failureReason ?? 'The refund was refused');
-    if (refund.amount !== body.amount || refund.reason !== body.reason || (body.destination && refund.destination !== body.destination)) {
+    if (refund.amount !== body.amount || refund.reason !== body.reason || (body.destination && refund.destination && refund.destination !== body.destination)) {
       throw new HttpError(422, 'IDEMPOTENCY_KEY_REUSED', 'This Idempotency-Key was used for a different refund', { refundId: refund.refundId });
     }
+    // A retry of a refused refund is refused again, as it was the first time.
+    if (refund.status === 'REFUSED') throw refusal(refund.failureCode ?? 'REFUND_REFUSED', refund.failureReason ?? 'The refund was refused', refund.failureDetails);
     await audit(prisma, { id: refundId, actorId: actor.id, action: 'REFUND_ISSUED', targetType: 'order', targetId: order.id, reason: body.reason, after: summary(refund) });
     res.status(201).json(summary(refund));
   });

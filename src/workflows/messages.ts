@@ -91,6 +91,7 @@ export type CancelReason =
   | 'CANCELLED_BY_ADMIN'
   | 'INSUFFICIENT_STOCK'
   | 'INSUFFICIENT_WALLET_BALANCE'
+  | 'WALLET_CURRENCY_MISMATCH'
   | 'PAYMENT_PROVIDER_UNAVAILABLE';
 
 /** One line of the order's own story, kept in workflow state for the query and the Web UI. */
@@ -257,6 +258,8 @@ export interface RefundView {
   failureReason?: string;
   /** Why the request was REFUSED, as a machine-readable code (REFUND_AMOUNT_TOO_HIGH, ...). */
   failureCode?: string;
+  /** The refusal's details (for REFUND_AMOUNT_TOO_HIGH: what is still refundable). */
+  failureDetails?: unknown;
   timeline: OrderTimelineEntry[];
 }
 

@@ -461,7 +461,7 @@ export async function orderWorkflow(input: OrderWorkflowInput): Promise<OrderVie
   } catch (error) {
     const failure = businessFailure(error);
     placement = { failure };
-    order.cancelReason = failure.type === ErrorCode.INSUFFICIENT_WALLET_BALANCE ? 'INSUFFICIENT_WALLET_BALANCE' : 'INSUFFICIENT_STOCK';
+    order.cancelReason = failure.type === ErrorCode.INSUFFICIENT_WALLET_BALANCE || failure.type === ErrorCode.WALLET_CURRENCY_MISMATCH ? failure.type : 'INSUFFICIENT_STOCK';
     moveTo('CANCELLED', 'CHECKOUT_REFUSED', SYSTEM, failure.message);
     return finish();
   }

@@ -230,6 +230,8 @@ export async function refundWorkflow(input: RefundWorkflowInput): Promise<Refund
     refund.status = 'REFUSED';
     refund.failureReason = failure.message;
     refund.failureCode = failure.type ?? undefined;
+    refund.failureDetails = failure.details?.[0];
+    refund.amount ??= input.amount; // what was asked for, so a retry can be told apart from another request
     record('REFUND_REFUSED', SYSTEM, failure.message);
     return finish();
   }

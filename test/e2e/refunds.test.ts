@@ -309,6 +309,11 @@ test('a manual refund retried with its Idempotency-Key, at once and later, is on
   expect((await stack.temporal.workflow.getHandle(`refund-${refusedId}`).result()).status).toBe('REFUSED');
   const tooMuchAgain = await issue(99_000, 'ticket-4713');
   expect({ status: tooMuchAgain.status, code: tooMuchAgain.body.error.code }).toEqual({ status: 409, code: 'REFUND_AMOUNT_TOO_HIGH' });
+  expect(tooMuch.body.error.details).toMatchObject({ refundable: expect.any(Number) });
+  expect(tooMuchAgain.body.error.details).toEqual(tooMuch.body.error.details);
+  // That key with another amount is another request: a reused key, not the old refusal.
+  const reusedRefused = await issue(100, 'ticket-4713');
+  expect({ status: reusedRefused.status, code: reusedRefused.body.error.code }).toEqual({ status: 422, code: 'IDEMPOTENCY_KEY_REUSED' });
 });
 
 test('goodwill credit: transactional, in the ledger with the admin, once per idempotency key', async () => {
@@ -365,6 +370,16 @@ test('store credit pays for an order at once; too little is 409 with nothing res
   expect(requested.body).toMatchObject({ destination: 'WALLET', amount: 1500 });
   await stack.http.post(`/admin/refunds/${requested.body.refundId}/approve`, { reason: 'unopened' }, admin.token);
   await eventually(async () => (await walletOf(customer.id)).balance === 2500, 'credit back in the wallet');
+
+  // A free item takes nothing from the wallet; a wallet in another currency cannot pay at all.
+  const freebie = await createProduct(stack, admin, { stock: 3, price: 0 });
+  const free = await stack.http.post('/api/checkout', { items: [{ productId: freebie.id, quantity: 1 }], paymentMethod: 'wallet' }, customer.token);
+  expect(free.body).toMatchObject({ status: 'CONFIRMED', paymentStatus: 'PAID', totalAmount: 0 });
+  expect((await walletOf(customer.id)).balance).toBe(2500);
+  const euroProduct = await createProduct(stack, admin, { stock: 3, price: 100, currency: 'EUR' });
+  const inEuros = await stack.http.post('/api/checkout', { items: [{ productId: euroProduct.id, quantity: 1 }], paymentMethod: 'wallet' }, customer.token);
+  expect({ status: inEuros.status, code: inEuros.body.error.code }).toEqual({ status: 409, code: 'WALLET_CURRENCY_MISMATCH' });
+  expect((await stack.http.get('/api/products')).body.products.find((p: { id: string }) => p.id === euroProduct.id).available).toBe(3);
 });
 
 test('a wallet never goes past its limit: credits at once that would overflow it are 409 WALLET_BALANCE_LIMIT, never a 500', async () => {
