@@ -139,6 +139,23 @@ test('a finished refund the provider now reports failed is reversed and every ad
   await keepHistory('webhook-completed-refund-failed', handle);
 });
 
+test('a completed refund reported failed while its workflow still runs is reversed as well', async () => {
+  // A refund workflow that has not closed yet (here it never gets past its first step).
+  const still = await client.workflow.start('refundWorkflow', {
+    workflowId: `refund-${COMPLETED_REFUND}`,
+    taskQueue,
+    args: [{ refundId: COMPLETED_REFUND, orderId: CLOSED_ORDER, reason: 'x', requestedBy: { id: 'admin', role: 'ADMIN' }, autoApproveTrusted: false, reminderAfterMs: 60_000, settleCheckAfterMs: 60_000 }],
+  });
+  try {
+    const eventId = `evt_${randomUUID()}`;
+    const input: WebhookWorkflowInput = { provider: 'RAZORPAY', eventId, eventType: 'refund.failed', refunds: [{ refundId: COMPLETED_REFUND, providerRefundId: 'rfnd_1', outcome: 'FAILED', eventId }] };
+    expect(await (await start(input)).result()).toEqual({ status: 'PROCESSED', detail: `refund.failed: delivered to refund-${COMPLETED_REFUND}; reported failed after completion: ${COMPLETED_REFUND}` });
+    expect(callsOf(`refund:${COMPLETED_REFUND}`, 'reverseCompletedRefund').at(-1)!.input.reason).toBe('RAZORPAY reported refund rfnd_1 failed after it was completed');
+  } finally {
+    await still.terminate('test finished');
+  }
+});
+
 test('a payment for no order of ours is recorded FAILED with the reason, at once', async () => {
   const input = paymentEvent('pi_stranger', 'SUCCEEDED', 'not-an-order');
   await expect((await start(input)).result()).rejects.toBeInstanceOf(WorkflowFailedError);
