@@ -1,8 +1,10 @@
 import { PrismaPg } from '@prisma/adapter-pg';
 import pg from 'pg';
-import { PrismaClient } from './generated/prisma/client';
+import { PrismaClient, type Prisma } from './generated/prisma/client';
 
 export type { PrismaClient };
+/** What an interactive transaction's callback receives. */
+export type Transaction = Prisma.TransactionClient;
 
 /**
  * A pg pool whose login can change while it runs (database password rotation): new connections

@@ -4,7 +4,7 @@
  * ledger (credits minus debits) always sums to the balance.
  */
 import { randomUUID } from 'node:crypto';
-import type { PrismaClient } from './db';
+import type { PrismaClient, Transaction } from './db';
 import { isUniqueViolation } from './db';
 import { audit, type AuditEntry } from './audit';
 
@@ -78,8 +78,6 @@ export async function creditWallet(prisma: PrismaClient, credit: WalletCredit, a
     return { entryId: entry.id, balance: entry.wallet.balance };
   }
 }
-
-type Transaction = Parameters<Parameters<PrismaClient['$transaction']>[0]>[0];
 
 /**
  * Pays an order from the customer's wallet, inside the caller's transaction (the one that

@@ -5,10 +5,10 @@
  * always move together.
  */
 import { randomUUID } from 'node:crypto';
+import type { Transaction } from '../db';
 import { Prisma } from '../generated/prisma/client';
 import type { Actor, OrderItemRequest } from '../workflows/messages';
 
-type Tx = Prisma.TransactionClient;
 const sqlTag = Prisma.sql;
 type Movement = 'RESERVE' | 'RELEASE' | 'SALE';
 
@@ -49,7 +49,7 @@ export function ledgerKey(movement: Movement, orderId: string, productId: string
  * skipped. Returns the shortages for RESERVE; the caller rolls back if there are any.
  */
 export async function moveStock(
-  tx: Tx,
+  tx: Transaction,
   movement: Movement,
   orderId: string,
   items: OrderItemRequest[],

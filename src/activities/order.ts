@@ -4,7 +4,7 @@
  */
 import { ApplicationFailure } from '@temporalio/activity';
 import { randomUUID } from 'node:crypto';
-import type { PrismaClient } from '../db';
+import type { PrismaClient, Transaction } from '../db';
 import { MAX_ORDER_TOTAL } from '../money';
 import { ErrorCode, type Actor, type CancelReason, type OrderLine, type OrderWorkflowInput } from '../workflows/messages';
 import { debitWalletForOrder, WalletError } from '../wallet';
@@ -19,11 +19,10 @@ export interface PlacedOrderRecord {
 // Interactive transactions wait for a pooled connection under load (50 checkouts at once).
 const txOptions = { maxWait: 15_000, timeout: 20_000 };
 
-type Transaction = Parameters<Parameters<PrismaClient['$transaction']>[0]>[0];
-
-/** SELECT ... FOR UPDATE on the order: shipping and completing a refund take turns. */
-export async function lockOrder(tx: Transaction, orderId: string): Promise<void> {
-  await tx.$queryRaw`SELECT id FROM orders WHERE id = ${orderId}::uuid FOR UPDATE`;
+/** SELECT ... FOR UPDATE on the order (false when there is none): its writers take turns. */
+export async function lockOrder(tx: Transaction, orderId: string): Promise<boolean> {
+  const locked = await tx.$queryRaw<{ id: string }[]>`SELECT id FROM orders WHERE id = ${orderId}::uuid FOR UPDATE`;
+  return locked.length > 0;
 }
 
 export function orderActivities(prisma: PrismaClient) {

@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import Stripe from 'stripe';
 import { isActiveAdmin } from '../admins';
 import { audit } from '../audit';
-import type { PrismaClient } from '../db';
+import type { PrismaClient, Transaction } from '../db';
 import type { RazorpayGateway } from '../razorpay';
 import { creditWallet, WalletError } from '../wallet';
 import { lockOrder } from './order';
@@ -36,8 +36,7 @@ export function refundActivities(prisma: PrismaClient, stripe: Stripe, razorpay:
     async openRefund(input: { refundId: string; orderId: string; amount?: number; destination?: RefundDestination; reason: string; requestedBy: Actor }): Promise<OpenedRefund> {
       return prisma.$transaction(async (tx) => {
         const existing = await tx.refund.findUnique({ where: { id: input.refundId } });
-        const [order] = await tx.$queryRaw<{ id: string }[]>`SELECT id FROM orders WHERE id = ${input.orderId}::uuid FOR UPDATE`;
-        if (!order) throw refused(ErrorCode.ORDER_NOT_FOUND, `No order ${input.orderId}`);
+        if (!(await lockOrder(tx, input.orderId))) throw refused(ErrorCode.ORDER_NOT_FOUND, `No order ${input.orderId}`);
         const details = await tx.order.findUniqueOrThrow({ where: { id: input.orderId } });
         if (existing) return { customerId: details.customerId, amount: existing.amount, currency: existing.currency, destination: existing.destination };
 
@@ -179,8 +178,7 @@ export function refundActivities(prisma: PrismaClient, stripe: Stripe, razorpay:
         await lockOrder(tx, input.orderId); // a shipment in the same moment is seen (see markShipped)
         await tx.refund.updateMany({ where: { id: input.refundId, status: { in: ['APPROVED'] } }, data: { status: 'COMPLETED', completedAt: new Date() } });
         const order = await tx.order.findUniqueOrThrow({ where: { id: input.orderId }, include: { items: true } });
-        const refunded = (await tx.refund.findMany({ where: { orderId: input.orderId, status: 'COMPLETED' } })).reduce((sum, r) => sum + r.amount, 0);
-        const paymentStatus: PaymentStatus = refunded >= order.totalAmount ? 'REFUNDED' : 'PARTIALLY_REFUNDED';
+        const paymentStatus = await paymentStatusAfterRefunds(tx, order);
         // An order on its way keeps its fulfilment status; the money's status says what was refunded.
         const inTransit = order.status === 'SHIPPED';
         const orderStatus: OrderStatus = inTransit ? 'SHIPPED' : paymentStatus;
@@ -210,8 +208,7 @@ export function refundActivities(prisma: PrismaClient, stripe: Stripe, razorpay:
         const { count } = await tx.refund.updateMany({ where: { id: input.refundId, status: 'COMPLETED' }, data: { status: 'FAILED', failureReason: input.reason } });
         if (count === 0) return undefined;
         const order = await tx.order.findUniqueOrThrow({ where: { id: refund.orderId } });
-        const refunded = (await tx.refund.findMany({ where: { orderId: refund.orderId, status: 'COMPLETED' } })).reduce((sum, r) => sum + r.amount, 0);
-        const paymentStatus: PaymentStatus = refunded >= order.totalAmount ? 'REFUNDED' : refunded > 0 ? 'PARTIALLY_REFUNDED' : 'PAID';
+        const paymentStatus = await paymentStatusAfterRefunds(tx, order);
         await tx.order.update({ where: { id: refund.orderId }, data: { paymentStatus } });
         return { orderId: refund.orderId, amount: refund.amount, currency: refund.currency, paymentStatus };
       }, txOptions);
@@ -219,8 +216,15 @@ export function refundActivities(prisma: PrismaClient, stripe: Stripe, razorpay:
   };
 }
 
+/** A paid order's payment status from what its COMPLETED refunds have really paid back. */
+async function paymentStatusAfterRefunds(tx: Transaction, order: { id: string; totalAmount: number }): Promise<'REFUNDED' | 'PARTIALLY_REFUNDED' | 'PAID'> {
+  const refunds = await tx.refund.findMany({ where: { orderId: order.id, status: 'COMPLETED' }, select: { amount: true } });
+  const refunded = refunds.reduce((sum, r) => sum + r.amount, 0);
+  return refunded >= order.totalAmount ? 'REFUNDED' : refunded > 0 ? 'PARTIALLY_REFUNDED' : 'PAID';
+}
+
 /** Units of a fully refunded, never shipped order go back on the shelf (RESTOCK in the ledger). */
-async function restock(tx: Parameters<Parameters<PrismaClient['$transaction']>[0]>[0], orderId: string, items: { productId: string; quantity: number }[], actor: Actor) {
+async function restock(tx: Transaction, orderId: string, items: { productId: string; quantity: number }[], actor: Actor) {
   for (const item of items) {
     const key = `restock:${orderId}:${item.productId}`;
     if (await tx.inventoryLedger.findUnique({ where: { idempotencyKey: key } })) continue;
