@@ -36,7 +36,7 @@ const providerOption = () => new Option('--provider <provider>', 'payment provid
 
 /**
  * Connects, resolves the acting admin, runs `work`, and always disconnects. With `bootstrap`, a
- * command may run without an acting admin while the deployment has no active admin at all.
+ * command may run without an acting admin while the deployment has no admin account at all.
  */
 async function withOperations<T>(
   actorEmail: string | undefined,

@@ -65,10 +65,7 @@ export function refusal(type: string, message: string, details?: unknown): HttpE
 function fromTemporal(error: unknown): HttpError | undefined {
   if (error instanceof WorkflowUpdateFailedError || error instanceof WorkflowFailedError) {
     const cause = error.cause;
-    if (cause instanceof ApplicationFailure && cause.type && failureStatus[cause.type]) {
-      const details = cause.details?.[0];
-      return new HttpError(failureStatus[cause.type], cause.type === 'VALIDATION' ? 'VALIDATION_ERROR' : cause.type, cause.message, details);
-    }
+    if (cause instanceof ApplicationFailure && cause.type && failureStatus[cause.type]) return refusal(cause.type, cause.message, cause.details?.[0]);
   }
   if (error instanceof WorkflowNotFoundError) return new HttpError(404, 'NOT_FOUND', 'No such workflow');
   if (error instanceof WorkflowUpdateRPCTimeoutOrCancelledError) {
