@@ -6,8 +6,8 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
-import { loadConfig } from '../src/config';
-import { createPrisma } from '../src/db';
+import { loadConfig } from '../src/platform/config';
+import { createPrisma } from '../src/platform/db';
 import { startRazorpaySandbox } from './lib/razorpay-sandbox';
 import { startSmtpListener, startStripeMock, startTemporalDevServer, stopProcess, waitForPort } from './lib/services';
 import { migrate } from './migrate';

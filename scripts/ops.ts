@@ -9,16 +9,16 @@
 import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import os from 'node:os';
-import { loadConfig, type Config } from '../src/config';
-import { createPrisma, type PrismaClient } from '../src/db';
+import { loadConfig, type Config } from '../src/platform/config';
+import { createPrisma, type PrismaClient } from '../src/platform/db';
 import { HttpError } from '../src/api/errors';
-import { Keyring, secretPurposes } from '../src/keyring';
-import { orderHistory } from '../src/operations/history';
-import { cancelKeyRotation, confirmRotationStep, keyRotationView, listKeyRotations, rewrapKeyring, startKeyRotation, supplyRotationSecret } from '../src/operations/keys';
-import { setPaymentsEnabled } from '../src/operations/payments';
-import { BOOTSTRAP_ACTOR, createAccount, hasNoAdmin, newUserBody } from '../src/operations/users';
-import { listWebhookEvents, replayWebhookEvents, webhookHealth, type OperationsDeps } from '../src/operations/webhooks';
-import { connectClient } from '../src/temporal';
+import { Keyring, secretPurposes } from '../src/keys/keyring';
+import { orderHistory } from '../src/orders/history';
+import { cancelKeyRotation, confirmRotationStep, keyRotationView, listKeyRotations, rewrapKeyring, startKeyRotation, supplyRotationSecret } from '../src/keys/rotations';
+import { setPaymentsEnabled } from '../src/payments/switch';
+import { BOOTSTRAP_ACTOR, createAccount, hasNoAdmin, newUserBody } from '../src/access/users';
+import { listWebhookEvents, replayWebhookEvents, webhookHealth, type OperationsDeps } from '../src/payments/webhook-inbox';
+import { connectClient } from '../src/platform/temporal';
 
 class UsageError extends Error {}
 

@@ -1,9 +1,9 @@
 /** Creates the seeded admin and customer and a few products. Idempotent: re-running changes nothing. */
 import bcrypt from 'bcryptjs';
 import { randomUUID } from 'node:crypto';
-import { loadConfig, type Config } from '../src/config';
+import { loadConfig, type Config } from '../src/platform/config';
 import { createProduct } from '../src/api/products';
-import { createPrisma, type PrismaClient } from '../src/db';
+import { createPrisma, type PrismaClient } from '../src/platform/db';
 
 export const seedProducts = [
   { sku: 'RICE-5KG', name: 'Basmati rice 5 kg', price: 1899, currency: 'USD', stock: 40, lowStockThreshold: 5 },

@@ -1,4 +1,4 @@
-import type { PrismaClient } from './db';
+import type { PrismaClient } from '../platform/db';
 
 /**
  * Whether `userId` names an admin who may act now: role ADMIN and not suspended. Decisions and

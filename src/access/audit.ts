@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import type { PrismaClient } from './db';
-import type { Prisma } from './generated/prisma/client';
+import type { PrismaClient } from '../platform/db';
+import type { Prisma } from '../generated/prisma/client';
 
 export interface AuditEntry {
   /** Given for an action a client may retry: the entry is written once per id. */

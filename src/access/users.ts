@@ -9,8 +9,8 @@ import bcrypt from 'bcryptjs';
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { HttpError } from '../api/errors';
-import { audit } from '../audit';
-import { isUniqueViolation, type PrismaClient } from '../db';
+import { audit } from './audit';
+import { isUniqueViolation, type PrismaClient } from '../platform/db';
 
 export const newUserBody = z.object({
   email: z.string().trim().toLowerCase().pipe(z.email().max(320)),

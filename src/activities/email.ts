@@ -4,8 +4,8 @@
  */
 import { Context } from '@temporalio/activity';
 import type { Transporter } from 'nodemailer';
-import type { PrismaClient } from '../db';
-import { formatMoney } from '../money';
+import type { PrismaClient } from '../platform/db';
+import { formatMoney } from '../platform/money';
 
 export type OrderEmailKind = 'ORDER_CONFIRMED' | 'ORDER_SHIPPED' | 'ORDER_CANCELLED' | 'PAYMENT_REFUNDED';
 

@@ -1,8 +1,8 @@
 import type { Transporter } from 'nodemailer';
 import type Stripe from 'stripe';
-import type { PrismaClient } from '../db';
-import type { Keyring } from '../keyring';
-import type { RazorpayGateway } from '../razorpay';
+import type { PrismaClient } from '../platform/db';
+import type { Keyring } from '../keys/keyring';
+import type { RazorpayGateway } from '../payments/razorpay';
 import { emailActivities } from './email';
 import { keyActivities, type KeyConfig } from './keys';
 import { orderActivities } from './order';

@@ -6,14 +6,14 @@ import { ApplicationFailure } from '@temporalio/activity';
 import jwt from 'jsonwebtoken';
 import { createHmac, randomBytes } from 'node:crypto';
 import Stripe from 'stripe';
-import { isActiveAdmin } from '../admins';
-import { audit } from '../audit';
-import type { Config } from '../config';
-import { DatabaseLogins } from '../database-login';
-import type { PrismaClient } from '../db';
-import type { DatabaseLogin, Keyring, RazorpayKey, SecretPurpose } from '../keyring';
-import { createRazorpayGateway, verifyRazorpaySignature } from '../razorpay';
-import { createStripe } from '../stripe';
+import { isActiveAdmin } from '../access/admins';
+import { audit } from '../access/audit';
+import type { Config } from '../platform/config';
+import { DatabaseLogins } from '../keys/database-login';
+import type { PrismaClient } from '../platform/db';
+import type { DatabaseLogin, Keyring, RazorpayKey, SecretPurpose } from '../keys/keyring';
+import { createRazorpayGateway, verifyRazorpaySignature } from '../payments/razorpay';
+import { createStripe } from '../payments/stripe';
 
 export type KeyConfig = Pick<Config, 'STRIPE_API_BASE' | 'RAZORPAY_API_BASE' | 'DATABASE_URL' | 'DATABASE_ADMIN_URL' | 'DATABASE_ROLE_PREFIX'>;
 

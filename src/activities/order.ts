@@ -4,11 +4,11 @@
  */
 import { ApplicationFailure } from '@temporalio/activity';
 import { randomUUID } from 'node:crypto';
-import type { PrismaClient, Transaction } from '../db';
-import { MAX_ORDER_TOTAL } from '../money';
+import type { PrismaClient, Transaction } from '../platform/db';
+import { MAX_ORDER_TOTAL } from '../platform/money';
 import { ErrorCode, type Actor, type CancelReason, type OrderLine, type OrderWorkflowInput } from '../workflows/messages';
-import { debitWalletForOrder, WalletError } from '../wallet';
-import { moveStock } from './inventory';
+import { debitWalletForOrder, WalletError } from '../refunds/wallet';
+import { moveStock } from '../inventory/stock';
 
 export interface PlacedOrderRecord {
   totalAmount: number;

@@ -5,8 +5,8 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import { randomUUID } from 'node:crypto';
 import Stripe from 'stripe';
-import type { PrismaClient } from '../db';
-import { isPermanentRazorpayError, type RazorpayGateway } from '../razorpay';
+import type { PrismaClient } from '../platform/db';
+import { isPermanentRazorpayError, type RazorpayGateway } from '../payments/razorpay';
 
 /** What the provider itself says about a payment attempt (reconciliation when no webhook came). */
 export interface ProviderPaymentStatus {

@@ -5,11 +5,11 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import { randomUUID } from 'node:crypto';
 import Stripe from 'stripe';
-import { isActiveAdmin } from '../admins';
-import { audit } from '../audit';
-import type { PrismaClient, Transaction } from '../db';
-import type { RazorpayGateway } from '../razorpay';
-import { creditWallet, WalletError } from '../wallet';
+import { isActiveAdmin } from '../access/admins';
+import { audit } from '../access/audit';
+import type { PrismaClient, Transaction } from '../platform/db';
+import type { RazorpayGateway } from '../payments/razorpay';
+import { creditWallet, WalletError } from '../refunds/wallet';
 import { lockOrder } from './order';
 import { callRazorpay, callStripe } from './payment';
 import { ErrorCode, type Actor, type OrderStatus, type PaymentStatus, type RefundDestination, type RefundSettlement } from '../workflows/messages';

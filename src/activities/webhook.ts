@@ -1,6 +1,6 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import { z } from 'zod';
-import type { PrismaClient } from '../db';
+import type { PrismaClient } from '../platform/db';
 import type { WebhookOutcome, WebhookWorkflowInput } from '../workflows/messages';
 
 export function webhookActivities(prisma: PrismaClient) {

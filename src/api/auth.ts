@@ -9,7 +9,7 @@ import { Router, type Request, type RequestHandler } from 'express';
 import { parse as parseCookie } from 'cookie';
 import jwt from 'jsonwebtoken';
 import { z } from 'zod';
-import { JWT_SIGNING } from '../keyring';
+import { JWT_SIGNING } from '../keys/keyring';
 import type { Role } from '../workflows/messages';
 import type { ApiDeps } from './deps';
 import { HttpError, parse } from './errors';

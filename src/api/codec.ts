@@ -9,7 +9,7 @@
 import type { Payload, PayloadCodec } from '@temporalio/common';
 import express, { Router, type RequestHandler } from 'express';
 import { z } from 'zod';
-import { UndecodablePayloadError } from '../codec';
+import { UndecodablePayloadError } from '../platform/codec';
 import { serialize } from 'cookie';
 import { addressOf, authenticate, requireRole, signIn } from './auth';
 import type { ApiDeps } from './deps';

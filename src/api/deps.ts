@@ -1,10 +1,10 @@
 import type { Client } from '@temporalio/client';
 import type Stripe from 'stripe';
-import type { Config } from '../config';
-import type { PrismaClient } from '../db';
-import type { Keyring } from '../keyring';
-import type { Logger } from '../logger';
-import type { RazorpayGateway } from '../razorpay';
+import type { Config } from '../platform/config';
+import type { PrismaClient } from '../platform/db';
+import type { Keyring } from '../keys/keyring';
+import type { Logger } from '../platform/logger';
+import type { RazorpayGateway } from '../payments/razorpay';
 
 /** Everything the HTTP layer talks to. */
 export interface ApiDeps {

@@ -2,8 +2,8 @@ import { ServiceError, WorkflowFailedError, WorkflowNotFoundError, WorkflowUpdat
 import { ApplicationFailure } from '@temporalio/common';
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import { z, ZodError } from 'zod';
-import { isDatabaseUnavailable } from '../db';
-import type { Logger } from '../logger';
+import { isDatabaseUnavailable } from '../platform/db';
+import type { Logger } from '../platform/logger';
 import { ErrorCode } from '../workflows/messages';
 
 /** An error the client caused or must know about; rendered as `{ error: { code, message, details? } }`. */

@@ -1,7 +1,7 @@
 import { Router } from 'express';
 import { z } from 'zod';
-import { secretPurposes } from '../keyring';
-import { cancelKeyRotation, confirmRotationStep, keyRotationView, listKeyRotations, rewrapKeyring, startKeyRotation, supplyRotationSecret } from '../operations/keys';
+import { secretPurposes } from '../keys/keyring';
+import { cancelKeyRotation, confirmRotationStep, keyRotationView, listKeyRotations, rewrapKeyring, startKeyRotation, supplyRotationSecret } from '../keys/rotations';
 import { authenticate, currentUser, requireRole } from './auth';
 import type { ApiDeps } from './deps';
 import { parse } from './errors';

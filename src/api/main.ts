@@ -1,11 +1,11 @@
-import { loadConfig } from '../config';
-import { followDatabaseLogin } from '../database-login';
-import { createDatabase } from '../db';
-import { logger } from '../logger';
-import { Keyring } from '../keyring';
-import { keyringRazorpayGateway } from '../razorpay';
-import { createStripe } from '../stripe';
-import { connectClient } from '../temporal';
+import { loadConfig } from '../platform/config';
+import { followDatabaseLogin } from '../keys/database-login';
+import { createDatabase } from '../platform/db';
+import { logger } from '../platform/logger';
+import { Keyring } from '../keys/keyring';
+import { keyringRazorpayGateway } from '../payments/razorpay';
+import { createStripe } from '../payments/stripe';
+import { connectClient } from '../platform/temporal';
 import { createApp } from './app';
 
 async function main(): Promise<void> {

@@ -1,8 +1,8 @@
 import { Router } from 'express';
 import { z } from 'zod';
-import { orderHistory } from '../operations/history';
-import { paymentsSwitch, setPaymentsEnabled } from '../operations/payments';
-import { listWebhookEvents, replayWebhookEvents, webhookHealth } from '../operations/webhooks';
+import { orderHistory } from '../orders/history';
+import { paymentsSwitch, setPaymentsEnabled } from '../payments/switch';
+import { listWebhookEvents, replayWebhookEvents, webhookHealth } from '../payments/webhook-inbox';
 import { authenticate, currentUser, requireRole } from './auth';
 import type { ApiDeps } from './deps';
 import { HttpError, parse } from './errors';

@@ -17,9 +17,9 @@ import {
 } from '../workflows/messages';
 import type { orderWorkflow } from '../workflows/order';
 import { searchAttributes } from '../workflows/search-attributes';
-import { audit } from '../audit';
-import { MAX_ORDER_TOTAL } from '../money';
-import { paymentsSwitch } from '../operations/payments';
+import { audit } from '../access/audit';
+import { MAX_ORDER_TOTAL } from '../platform/money';
+import { paymentsSwitch } from '../payments/switch';
 import { authenticate, currentUser, requireRole, type AuthUser } from './auth';
 import type { ApiDeps } from './deps';
 import { HttpError, parse } from './errors';

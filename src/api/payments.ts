@@ -1,9 +1,9 @@
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import express, { Router, type Response } from 'express';
 import type Stripe from 'stripe';
-import { countRejection, startWebhookWorkflow } from '../operations/webhooks';
-import { verifyRazorpaySignature } from '../razorpay';
-import { MalformedEventError, razorpayWebhookInput, stripeWebhookInput } from '../webhook-events';
+import { countRejection, startWebhookWorkflow } from '../payments/webhook-inbox';
+import { verifyRazorpaySignature } from '../payments/razorpay';
+import { MalformedEventError, razorpayWebhookInput, stripeWebhookInput } from '../payments/webhook-events';
 import type { PaymentProvider, WebhookWorkflowInput } from '../workflows/messages';
 import type { ApiDeps } from './deps';
 import { HttpError } from './errors';

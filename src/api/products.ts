@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { Router } from 'express';
 import { z } from 'zod';
-import { isUniqueViolation, type PrismaClient } from '../db';
+import { isUniqueViolation, type PrismaClient } from '../platform/db';
 import { authenticate, currentUser, requireRole } from './auth';
 import type { ApiDeps } from './deps';
 import { HttpError, parse } from './errors';
-import { audit } from '../audit';
+import { audit } from '../access/audit';
 
 /** Below this many available units the catalogue says "Only N left". */
 const FEW_LEFT = 5;

@@ -3,8 +3,8 @@ import { randomUUID } from 'node:crypto';
 import { v5 as uuidv5 } from 'uuid';
 import { Router, type Request } from 'express';
 import { z } from 'zod';
-import { audit } from '../audit';
-import { creditWallet, WalletError } from '../wallet';
+import { audit } from '../access/audit';
+import { creditWallet, WalletError } from '../refunds/wallet';
 import {
   approveRefundUpdate,
   rejectRefundUpdate,

@@ -5,8 +5,8 @@
  */
 import { Router } from 'express';
 import { z } from 'zod';
-import { audit } from '../audit';
-import { createAccount, newUserBody } from '../operations/users';
+import { audit } from '../access/audit';
+import { createAccount, newUserBody } from '../access/users';
 import { authenticate, currentUser, requireRole } from './auth';
 import type { ApiDeps } from './deps';
 import { HttpError, parse } from './errors';

@@ -5,7 +5,7 @@
  * always move together.
  */
 import { randomUUID } from 'node:crypto';
-import type { Transaction } from '../db';
+import type { Transaction } from '../platform/db';
 import { Prisma } from '../generated/prisma/client';
 import type { Actor, OrderItemRequest } from '../workflows/messages';
 

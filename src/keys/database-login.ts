@@ -11,10 +11,10 @@
  */
 import { createHash, createHmac, pbkdf2Sync, randomBytes } from 'node:crypto';
 import pg from 'pg';
-import type { Config } from './config';
-import { withLogin, type SwitchablePool } from './db';
+import type { Config } from '../platform/config';
+import { withLogin, type SwitchablePool } from '../platform/db';
 import type { DatabaseLogin, Keyring } from './keyring';
-import type { Logger } from './logger';
+import type { Logger } from '../platform/logger';
 
 export const DATABASE_PASSWORD = 'DATABASE_PASSWORD';
 

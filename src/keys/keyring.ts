@@ -10,11 +10,11 @@
  * rotation the processes use DATABASE_URL's credentials.
  */
 import { createCipheriv, createDecipheriv, randomBytes, randomUUID } from 'node:crypto';
-import { parseMasterKeys } from './codec';
-import type { Config } from './config';
-import { isUniqueViolation, type PrismaClient } from './db';
-import type { SecretVersion } from './generated/prisma/client';
-import { keyPurposes, type KeyPurpose } from './workflows/messages';
+import { parseMasterKeys } from '../platform/codec';
+import type { Config } from '../platform/config';
+import { isUniqueViolation, type PrismaClient } from '../platform/db';
+import type { SecretVersion } from '../generated/prisma/client';
+import { keyPurposes, type KeyPurpose } from '../workflows/messages';
 
 export const secretPurposes = keyPurposes;
 export type SecretPurpose = KeyPurpose;

@@ -6,9 +6,9 @@
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { randomUUID } from 'node:crypto';
 import { HttpError } from '../api/errors';
-import { audit } from '../audit';
-import { jwtRotationGrace, type Config } from '../config';
-import { Keyring, secretPurposes, type RazorpayKey, type SecretPurpose } from '../keyring';
+import { audit } from '../access/audit';
+import { jwtRotationGrace, type Config } from '../platform/config';
+import { Keyring, secretPurposes, type RazorpayKey, type SecretPurpose } from './keyring';
 import {
   confirmManualStepUpdate,
   getKeyRotationQuery,
@@ -18,8 +18,8 @@ import {
   type KeyRotationView,
 } from '../workflows/messages';
 import type { keyRotationWorkflow } from '../workflows/key-rotation';
-import type { PrismaClient } from '../db';
-import type { OperationsDeps } from './webhooks';
+import type { PrismaClient } from '../platform/db';
+import type { OperationsDeps } from '../payments/webhook-inbox';
 
 export type KeyOperationsDeps = Omit<OperationsDeps, 'config'> & {
   config: Pick<Config, 'TEMPORAL_TASK_QUEUE' | 'JWT_ROTATION_GRACE' | 'JWT_TTL' | 'KEY_ROTATION_GRACE' | 'KEY_ROTATION_STEP_TIMEOUT' | 'DATABASE_PASSWORD_GRACE' | 'DATABASE_LOGIN_REFRESH'> &

@@ -8,9 +8,9 @@ import { WorkflowNotFoundError } from '@temporalio/client';
 import { defaultPayloadConverter, type Payload } from '@temporalio/common';
 import { tsToDate } from '@temporalio/common/lib/time';
 import type { temporal } from '@temporalio/proto';
-import { audit } from '../audit';
-import type { OperationsDeps } from './webhooks';
-import { webhookWorkflowId } from './webhooks';
+import { audit } from '../access/audit';
+import type { OperationsDeps } from '../payments/webhook-inbox';
+import { webhookWorkflowId } from '../payments/webhook-inbox';
 
 export interface TimelineEntry {
   at: string;

@@ -5,8 +5,8 @@
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import Razorpay from 'razorpay';
-import type { Config } from './config';
-import type { Keyring, RazorpayKey } from './keyring';
+import type { Config } from '../platform/config';
+import type { Keyring, RazorpayKey } from '../keys/keyring';
 
 export interface RazorpayPayment {
   id: string;

@@ -1,6 +1,6 @@
 import Stripe from 'stripe';
-import type { Config } from './config';
-import type { Keyring } from './keyring';
+import type { Config } from '../platform/config';
+import type { Keyring } from '../keys/keyring';
 
 /**
  * The Stripe client, pointed at STRIPE_API_BASE (stripe-mock locally, api.stripe.com in

@@ -3,8 +3,8 @@
  * temporarily"). Off: new card checkouts and payment retries are refused with 503
  * PAYMENTS_DISABLED; payments already made are still confirmed, and cash on delivery goes on.
  */
-import { audit } from '../audit';
-import type { PrismaClient } from '../db';
+import { audit } from '../access/audit';
+import type { PrismaClient } from '../platform/db';
 
 const KEY = 'payments_enabled';
 

@@ -3,7 +3,7 @@
  * arrives and again when a stored event is replayed, so both read it the same way.
  */
 import { z } from 'zod';
-import type { PaymentEvent, PaymentProvider, RefundSettlement, WebhookWorkflowInput } from './workflows/messages';
+import type { PaymentEvent, PaymentProvider, RefundSettlement, WebhookWorkflowInput } from '../workflows/messages';
 
 /** The payload does not carry what its type promises. */
 export class MalformedEventError extends Error {}

@@ -3,11 +3,11 @@
  * Monitoring"), shared by the admin API and the ops CLI. Each is audited with the admin's id.
  */
 import { WorkflowExecutionAlreadyStartedError, WorkflowFailedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
-import { audit } from '../audit';
-import type { Config } from '../config';
-import type { PrismaClient } from '../db';
+import { audit } from '../access/audit';
+import type { Config } from '../platform/config';
+import type { PrismaClient } from '../platform/db';
 import type { Prisma } from '../generated/prisma/client';
-import { storedWebhookInput } from '../webhook-events';
+import { storedWebhookInput } from './webhook-events';
 import type { PaymentProvider, WebhookOutcome, WebhookWorkflowInput } from '../workflows/messages';
 import type { webhookWorkflow } from '../workflows/webhook';
 

@@ -1,6 +1,6 @@
 import { PrismaPg } from '@prisma/adapter-pg';
 import pg from 'pg';
-import { PrismaClient, type Prisma } from './generated/prisma/client';
+import { PrismaClient, type Prisma } from '../generated/prisma/client';
 
 export type { PrismaClient };
 /** What an interactive transaction's callback receives. */

@@ -3,8 +3,8 @@ import { SearchAttributeType } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
 import { dataConverterFor } from './codec';
 import { jwtRotationGrace, type Config } from './config';
-import type { keyRotationWorkflow } from './workflows/key-rotation';
-import { searchAttributes } from './workflows/search-attributes';
+import type { keyRotationWorkflow } from '../workflows/key-rotation';
+import { searchAttributes } from '../workflows/search-attributes';
 
 /**
  * A client that connects on first use: the API starts (and answers 503) while Temporal is

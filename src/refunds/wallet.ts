@@ -4,9 +4,9 @@
  * ledger (credits minus debits) always sums to the balance.
  */
 import { randomUUID } from 'node:crypto';
-import type { PrismaClient, Transaction } from './db';
-import { isUniqueViolation } from './db';
-import { audit, type AuditEntry } from './audit';
+import type { PrismaClient, Transaction } from '../platform/db';
+import { isUniqueViolation } from '../platform/db';
+import { audit, type AuditEntry } from '../access/audit';
 
 /** The highest balance a wallet may hold, in minor units: its column is a 32-bit integer. */
 export const MAX_WALLET_BALANCE = 2_000_000_000;

@@ -1,7 +1,7 @@
 import { DefaultLogger, NativeConnection, Runtime, type LogLevel } from '@temporalio/worker';
-import { loadConfig } from '../config';
-import { logger } from '../logger';
-import { connectClient, ensureKeyRotationSchedule, ensureSearchAttributes } from '../temporal';
+import { loadConfig } from '../platform/config';
+import { logger } from '../platform/logger';
+import { connectClient, ensureKeyRotationSchedule, ensureSearchAttributes } from '../platform/temporal';
 import { createOrderWorker } from './worker';
 
 // The SDK's own log lines go through the same pino logger as ours, at the configured level.

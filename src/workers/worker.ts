@@ -1,14 +1,14 @@
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import nodemailer from 'nodemailer';
 import { createActivities, type Activities } from '../activities';
-import { dataConverterFor } from '../codec';
-import type { Config } from '../config';
-import { followDatabaseLogin } from '../database-login';
-import { createDatabase, type PrismaClient } from '../db';
-import { Keyring } from '../keyring';
-import { logger } from '../logger';
-import { keyringRazorpayGateway } from '../razorpay';
-import { createStripe } from '../stripe';
+import { dataConverterFor } from '../platform/codec';
+import type { Config } from '../platform/config';
+import { followDatabaseLogin } from '../keys/database-login';
+import { createDatabase, type PrismaClient } from '../platform/db';
+import { Keyring } from '../keys/keyring';
+import { logger } from '../platform/logger';
+import { keyringRazorpayGateway } from '../payments/razorpay';
+import { createStripe } from '../payments/stripe';
 
 export interface OrderWorkerOptions {
   config: Config;

@@ -6,8 +6,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import { matchesVerifier } from '../../src/database-login';
-import { Keyring, type DatabaseLogin } from '../../src/keyring';
+import { matchesVerifier } from '../../src/keys/database-login';
+import { Keyring, type DatabaseLogin } from '../../src/keys/keyring';
 import type { KeyRotationView } from '../../src/workflows/messages';
 import { createProduct, createUser, eventually, startStack, storedHistoryText, type Stack, type TestUser } from '../helpers/stack';
 

@@ -12,9 +12,9 @@ import nodemailer from 'nodemailer';
 import { emailActivities } from '../../src/activities/email';
 import { orderActivities } from '../../src/activities/order';
 import { refundActivities } from '../../src/activities/refund';
-import { keyringRazorpayGateway } from '../../src/razorpay';
-import { Keyring } from '../../src/keyring';
-import { creditWallet } from '../../src/wallet';
+import { keyringRazorpayGateway } from '../../src/payments/razorpay';
+import { Keyring } from '../../src/keys/keyring';
+import { creditWallet } from '../../src/refunds/wallet';
 import type { OrderWorkflowInput } from '../../src/workflows/messages';
 import { createProduct, createUser, eventually, startStack, type Stack, type TestUser } from '../helpers/stack';
 

@@ -8,9 +8,9 @@ import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import jwt from 'jsonwebtoken';
 import { ensureTool } from '../../scripts/lib/services';
-import { Keyring } from '../../src/keyring';
-import { rewrapKeyring } from '../../src/operations/keys';
-import { ensureKeyRotationSchedule } from '../../src/temporal';
+import { Keyring } from '../../src/keys/keyring';
+import { rewrapKeyring } from '../../src/keys/rotations';
+import { ensureKeyRotationSchedule } from '../../src/platform/temporal';
 import type { KeyRotationView } from '../../src/workflows/key-rotation';
 import { createUser, decodedHistoryText, eventually, startStack, storedHistoryText, type Stack, type TestUser } from '../helpers/stack';
 

@@ -9,9 +9,9 @@ import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { dataConverterFor } from '../../src/codec';
-import { loadConfig } from '../../src/config';
-import { connectClient } from '../../src/temporal';
+import { dataConverterFor } from '../../src/platform/codec';
+import { loadConfig } from '../../src/platform/config';
+import { connectClient } from '../../src/platform/temporal';
 import { ensureTool } from '../../scripts/lib/services';
 
 export const config = loadConfig();

@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { freePort, startStripeMock, startTemporalDevServer } from '../../scripts/lib/services';
 import { migrate } from '../../scripts/migrate';
-import { failureConverterPath } from '../../src/codec';
+import { failureConverterPath } from '../../src/platform/codec';
 import { dropDatabase } from '../../scripts/lib/databases';
 import type { ChildProcess } from 'node:child_process';
 

@@ -7,8 +7,8 @@
 import { Worker } from '@temporalio/worker';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { dataConverterFor } from '../../src/codec';
-import { loadConfig } from '../../src/config';
+import { dataConverterFor } from '../../src/platform/codec';
+import { loadConfig } from '../../src/platform/config';
 
 const historiesDir = path.join(__dirname, '..', 'histories');
 const files = readdirSync(historiesDir).filter((f) => f.endsWith('.json')).sort();
