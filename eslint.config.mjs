@@ -5,6 +5,7 @@ import { defineConfig } from 'eslint/config';
 import globals from 'globals';
 import { builtinModules } from 'node:module';
 import tseslint from 'typescript-eslint';
+import prettierConfig from 'eslint-config-prettier';
 
 /** The TypeScript files tsconfig.json covers; linted with type information. */
 const typedFiles = ['src/**/*.ts', 'test/**/*.ts', 'scripts/**/*.ts', 'prisma.config.ts', 'jest.config.ts'];
@@ -29,6 +30,8 @@ export default defineConfig(
 
   js.configs.recommended,
   tseslint.configs.recommended,
+  // Formatting is Prettier's (`.prettierrc.json`); turn off the stylistic rules it owns.
+  prettierConfig,
 
   // Every linted file.
   {

@@ -18,7 +18,14 @@ import Stripe from 'stripe';
 import { loadConfig } from '../src/platform/config';
 import { createPrisma } from '../src/platform/db';
 import { dropDatabase } from './lib/databases';
-import { freePort, startSmtpListener, startStripeMock, startTemporalDevServer, stopProcess, waitForPort } from './lib/services';
+import {
+  freePort,
+  startSmtpListener,
+  startStripeMock,
+  startTemporalDevServer,
+  stopProcess,
+  waitForPort,
+} from './lib/services';
 import { migrate } from './migrate';
 
 const root = path.join(__dirname, '..');
@@ -66,10 +73,18 @@ async function main(): Promise<void> {
     await Promise.all(children.reverse().map((child) => stopProcess(child)));
   };
   try {
-    console.log(`bench: ${options.customers} customers for ${options.seconds}s, ${Math.round(options.cardShare * 100)}% by card; logs in ${workDir}`);
-    const temporal = await startTemporalDevServer({ port: await freePort(), logFile: path.join(workDir, 'temporal.log') });
+    console.log(
+      `bench: ${options.customers} customers for ${options.seconds}s, ${Math.round(options.cardShare * 100)}% by card; logs in ${workDir}`,
+    );
+    const temporal = await startTemporalDevServer({
+      port: await freePort(),
+      logFile: path.join(workDir, 'temporal.log'),
+    });
     children.push(temporal.process);
-    const stripeMock = await startStripeMock({ port: await freePort(), logFile: path.join(workDir, 'stripe-mock.log') });
+    const stripeMock = await startStripeMock({
+      port: await freePort(),
+      logFile: path.join(workDir, 'stripe-mock.log'),
+    });
     children.push(stripeMock.process);
     const smtp = await startSmtpListener();
     const databaseUrl = process.env.BENCH_DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/durable_commerce_bench';
@@ -87,16 +102,33 @@ async function main(): Promise<void> {
     };
     const config = loadConfig(env);
     const processes: Record<string, ChildProcess> = {};
-    for (const [name, entry] of [['worker', 'src/workers/main.ts'], ['api', 'src/api/main.ts']]) {
-      processes[name] = spawn(process.execPath, ['--import', 'tsx', entry], { cwd: root, env, stdio: ['ignore', 'ignore', 'inherit'] });
+    for (const [name, entry] of [
+      ['worker', 'src/workers/main.ts'],
+      ['api', 'src/api/main.ts'],
+    ]) {
+      processes[name] = spawn(process.execPath, ['--import', 'tsx', entry], {
+        cwd: root,
+        env,
+        stdio: ['ignore', 'ignore', 'inherit'],
+      });
       children.push(processes[name]);
     }
     await waitForPort(config.PORT, 'API', processes.api);
     const base = `http://127.0.0.1:${config.PORT}`;
-    const call = async (method: string, url: string, body?: unknown, token?: string, headers: Record<string, string> = {}) => {
+    const call = async (
+      method: string,
+      url: string,
+      body?: unknown,
+      token?: string,
+      headers: Record<string, string> = {},
+    ) => {
       const response = await fetch(`${base}${url}`, {
         method,
-        headers: { ...(body !== undefined && { 'content-type': 'application/json' }), ...(token && { authorization: `Bearer ${token}` }), ...headers },
+        headers: {
+          ...(body !== undefined && { 'content-type': 'application/json' }),
+          ...(token && { authorization: `Bearer ${token}` }),
+          ...headers,
+        },
         body: typeof body === 'string' ? body : body === undefined ? undefined : JSON.stringify(body),
       });
       return { status: response.status, body: (await response.json().catch(() => ({}))) as Record<string, unknown> };
@@ -106,11 +138,22 @@ async function main(): Promise<void> {
     const prisma = createPrisma(databaseUrl, 2);
     const password = 'bench password';
     const hash = await bcrypt.hash(password, 4);
-    const product = await prisma.product.create({ data: { id: randomUUID(), sku: `BENCH-${randomUUID().slice(0, 8)}`, name: 'Bench item', price: 1999, currency: 'USD', stock: 10_000_000 } });
+    const product = await prisma.product.create({
+      data: {
+        id: randomUUID(),
+        sku: `BENCH-${randomUUID().slice(0, 8)}`,
+        name: 'Bench item',
+        price: 1999,
+        currency: 'USD',
+        stock: 10_000_000,
+      },
+    });
     const tokens: string[] = [];
     for (let i = 0; i < options.customers; i++) {
       const email = `bench-${i}-${randomUUID()}@example.test`;
-      await prisma.user.create({ data: { id: randomUUID(), email, name: `Bench ${i}`, role: 'CUSTOMER', passwordHash: hash } });
+      await prisma.user.create({
+        data: { id: randomUUID(), email, name: `Bench ${i}`, role: 'CUSTOMER', passwordHash: hash },
+      });
       tokens.push((await call('POST', '/api/auth/login', { email, password })).body.token as string);
     }
     await prisma.$disconnect();
@@ -131,7 +174,12 @@ async function main(): Promise<void> {
       while (Date.now() < deadline) {
         const card = Math.random() < options.cardShare;
         const started = performance.now();
-        const checkout = await call('POST', '/api/checkout', { items: [{ productId: product.id, quantity: 1 }], paymentMethod: card ? 'card' : 'cod' }, token);
+        const checkout = await call(
+          'POST',
+          '/api/checkout',
+          { items: [{ productId: product.id, quantity: 1 }], paymentMethod: card ? 'card' : 'cod' },
+          token,
+        );
         if (checkout.status !== 201) {
           fail(`checkout ${checkout.status} ${(checkout.body.error as { code?: string })?.code ?? ''}`);
           continue;
@@ -146,11 +194,24 @@ async function main(): Promise<void> {
           object: 'event',
           type: 'payment_intent.succeeded',
           created: Math.floor(Date.now() / 1000),
-          data: { object: { id: order.body.paymentIntentId, object: 'payment_intent', amount: 1999, amount_received: 1999, currency: 'usd', status: 'succeeded', metadata: { orderId } } },
+          data: {
+            object: {
+              id: order.body.paymentIntentId,
+              object: 'payment_intent',
+              amount: 1999,
+              amount_received: 1999,
+              currency: 'usd',
+              status: 'succeeded',
+              metadata: { orderId },
+            },
+          },
         });
         const paid = performance.now();
         const signature = stripe.webhooks.generateTestHeaderString({ payload, secret: config.STRIPE_WEBHOOK_SECRET });
-        const delivered = await call('POST', '/api/payments/stripe/webhook', payload, undefined, { 'content-type': 'application/json', 'stripe-signature': signature });
+        const delivered = await call('POST', '/api/payments/stripe/webhook', payload, undefined, {
+          'content-type': 'application/json',
+          'stripe-signature': signature,
+        });
         if (delivered.status !== 200) {
           fail(`webhook ${delivered.status}`);
           continue;

@@ -46,7 +46,10 @@ async function main(): Promise<void> {
       port: 12120,
       keyId: defaults.RAZORPAY_KEY_ID,
       keySecret: defaults.RAZORPAY_KEY_SECRET,
-      webhook: { url: `http://127.0.0.1:${defaults.PORT}/api/payments/razorpay/webhook`, secret: defaults.RAZORPAY_WEBHOOK_SECRET },
+      webhook: {
+        url: `http://127.0.0.1:${defaults.PORT}/api/payments/razorpay/webhook`,
+        secret: defaults.RAZORPAY_WEBHOOK_SECRET,
+      },
     });
     env.RAZORPAY_API_BASE = razorpaySandbox.baseUrl;
   }
@@ -64,8 +67,15 @@ async function main(): Promise<void> {
   await seed(prisma, config);
   await prisma.$disconnect();
 
-  for (const [name, entry] of [['worker', 'src/workers/main.ts'], ['api', 'src/api/main.ts']]) {
-    const child = spawn(process.execPath, ['--import', 'tsx', entry], { cwd: root, env, stdio: ['ignore', 'inherit', 'inherit'] });
+  for (const [name, entry] of [
+    ['worker', 'src/workers/main.ts'],
+    ['api', 'src/api/main.ts'],
+  ]) {
+    const child = spawn(process.execPath, ['--import', 'tsx', entry], {
+      cwd: root,
+      env,
+      stdio: ['ignore', 'inherit', 'inherit'],
+    });
     child.once('exit', (code) => {
       console.error(`${name} exited (${code}); stopping`);
       void shutdown(1);
@@ -77,9 +87,13 @@ async function main(): Promise<void> {
   console.log(`
 durable-commerce is running
   API              http://127.0.0.1:${config.PORT}   (GET /health, GET /api/products)
-  Temporal Web UI  ${temporalUi ?? `(your cluster at ${env.TEMPORAL_ADDRESS})`}${temporalUi ? `
+  Temporal Web UI  ${temporalUi ?? `(your cluster at ${env.TEMPORAL_ADDRESS})`}${
+    temporalUi
+      ? `
                    to see payloads in clear: sign in as an admin at http://127.0.0.1:${config.PORT}/codec/login,
-                   then turn on "Include cross-origin credentials" in the UI's codec settings` : ''}
+                   then turn on "Include cross-origin credentials" in the UI's codec settings`
+      : ''
+  }
   Temporal         ${env.TEMPORAL_ADDRESS}  namespace ${config.TEMPORAL_NAMESPACE}, task queue ${config.TEMPORAL_TASK_QUEUE}
   Stripe API       ${env.STRIPE_API_BASE}
   Razorpay API     ${env.RAZORPAY_API_BASE}${razorpaySandbox ? ' (local sandbox; pay an order: curl -X POST ' + razorpaySandbox.baseUrl + '/sandbox/orders/<razorpayOrderId>/pay)' : ''}

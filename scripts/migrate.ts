@@ -28,9 +28,12 @@ export async function migrate(databaseUrl: string, log: (line: string) => void =
       "rolled_back_at" TIMESTAMPTZ,
       "started_at" TIMESTAMPTZ NOT NULL DEFAULT now(),
       "applied_steps_count" INTEGER NOT NULL DEFAULT 0)`);
-    const { rows } = await db.query<{ migration_name: string; checksum: string; finished_at: Date | null; rolled_back_at: Date | null }>(
-      'SELECT migration_name, checksum, finished_at, rolled_back_at FROM "_prisma_migrations"',
-    );
+    const { rows } = await db.query<{
+      migration_name: string;
+      checksum: string;
+      finished_at: Date | null;
+      rolled_back_at: Date | null;
+    }>('SELECT migration_name, checksum, finished_at, rolled_back_at FROM "_prisma_migrations"');
     for (const name of listMigrations()) {
       const sql = readFileSync(path.join(migrationsDir, name, 'migration.sql'), 'utf8');
       const checksum = createHash('sha256').update(sql).digest('hex');
@@ -42,10 +45,16 @@ export async function migrate(databaseUrl: string, log: (line: string) => void =
         continue;
       }
       if (records.length > 0) {
-        throw new Error(`Migration ${name} failed earlier and needs attention (see _prisma_migrations.logs) before others run.`);
+        throw new Error(
+          `Migration ${name} failed earlier and needs attention (see _prisma_migrations.logs) before others run.`,
+        );
       }
       const id = randomUUID();
-      await db.query('INSERT INTO "_prisma_migrations" (id, checksum, migration_name) VALUES ($1, $2, $3)', [id, checksum, name]);
+      await db.query('INSERT INTO "_prisma_migrations" (id, checksum, migration_name) VALUES ($1, $2, $3)', [
+        id,
+        checksum,
+        name,
+      ]);
       try {
         await db.query('BEGIN');
         await db.query(sql);
@@ -55,7 +64,9 @@ export async function migrate(databaseUrl: string, log: (line: string) => void =
         await db.query('UPDATE "_prisma_migrations" SET logs = $2 WHERE id = $1', [id, String(error)]);
         throw new Error(`Migration ${name} failed: ${(error as Error).message}`);
       }
-      await db.query('UPDATE "_prisma_migrations" SET finished_at = now(), applied_steps_count = 1 WHERE id = $1', [id]);
+      await db.query('UPDATE "_prisma_migrations" SET finished_at = now(), applied_steps_count = 1 WHERE id = $1', [
+        id,
+      ]);
       applied.push(name);
       log(`applied migration ${name}`);
     }
@@ -85,10 +96,11 @@ async function createDatabaseIfMissing(databaseUrl: string): Promise<void> {
   }
   try {
     const { rowCount } = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
-    if (!rowCount) await admin.query(`CREATE DATABASE "${name.replace(/"/g, '""')}"`).catch((error: { code?: string }) => {
-      // Created concurrently by another runner: 42P04, or 23505 when both passed the catalogue check at once.
-      if (error.code !== '42P04' && error.code !== '23505') throw error;
-    });
+    if (!rowCount)
+      await admin.query(`CREATE DATABASE "${name.replace(/"/g, '""')}"`).catch((error: { code?: string }) => {
+        // Created concurrently by another runner: 42P04, or 23505 when both passed the catalogue check at once.
+        if (error.code !== '42P04' && error.code !== '23505') throw error;
+      });
   } finally {
     await admin.end();
   }
@@ -97,7 +109,9 @@ async function createDatabaseIfMissing(databaseUrl: string): Promise<void> {
 if (require.main === module) {
   const url = process.env.DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/durable_commerce';
   migrate(url, console.log)
-    .then((applied) => console.log(applied.length ? `${applied.length} migration(s) applied` : 'database is up to date'))
+    .then((applied) =>
+      console.log(applied.length ? `${applied.length} migration(s) applied` : 'database is up to date'),
+    )
     .catch((error) => {
       console.error(error.message);
       process.exit(1);

@@ -14,17 +14,31 @@ import { createPrisma, type PrismaClient } from '../src/platform/db';
 import { HttpError } from '../src/api/errors';
 import { Keyring, secretPurposes } from '../src/keys/keyring';
 import { orderHistory } from '../src/orders/history';
-import { cancelKeyRotation, confirmRotationStep, keyRotationView, listKeyRotations, rewrapKeyring, startKeyRotation, supplyRotationSecret } from '../src/keys/rotations';
+import {
+  cancelKeyRotation,
+  confirmRotationStep,
+  keyRotationView,
+  listKeyRotations,
+  rewrapKeyring,
+  startKeyRotation,
+  supplyRotationSecret,
+} from '../src/keys/rotations';
 import { setPaymentsEnabled } from '../src/payments/switch';
 import { BOOTSTRAP_ACTOR, createAccount, hasNoAdmin, newUserBody } from '../src/access/users';
-import { listWebhookEvents, replayWebhookEvents, webhookHealth, type OperationsDeps } from '../src/payments/webhook-inbox';
+import {
+  listWebhookEvents,
+  replayWebhookEvents,
+  webhookHealth,
+  type OperationsDeps,
+} from '../src/payments/webhook-inbox';
 import { connectClient } from '../src/platform/temporal';
 
 class UsageError extends Error {}
 
 function date(value: string): Date {
   const parsed = new Date(value);
-  if (Number.isNaN(parsed.getTime())) throw new InvalidArgumentError(`not a date: ${value} (use ISO 8601, e.g. 2026-01-15T00:00:00Z)`);
+  if (Number.isNaN(parsed.getTime()))
+    throw new InvalidArgumentError(`not a date: ${value} (use ISO 8601, e.g. 2026-01-15T00:00:00Z)`);
   return parsed;
 }
 function positive(value: string): number {
@@ -61,11 +75,14 @@ async function withOperations<T>(
 async function actingAdmin(prisma: PrismaClient, actorEmail: string | undefined, bootstrap: boolean): Promise<string> {
   if (!actorEmail) {
     if (bootstrap && (await hasNoAdmin(prisma))) return BOOTSTRAP_ACTOR;
-    throw new UsageError(`name the acting admin with --actor <email> (or OPS_ACTOR)${bootstrap ? '; only the first admin of a deployment is created without one' : ''}`);
+    throw new UsageError(
+      `name the acting admin with --actor <email> (or OPS_ACTOR)${bootstrap ? '; only the first admin of a deployment is created without one' : ''}`,
+    );
   }
   const actor = await prisma.user.findUnique({ where: { email: actorEmail.toLowerCase() } });
   if (actor?.role !== 'ADMIN') throw new UsageError(`${actorEmail} is not an admin`);
-  if (actor.status !== 'ACTIVE') throw new UsageError(`${actorEmail} is ${actor.status.toLowerCase()}: a suspended admin may not act`);
+  if (actor.status !== 'ACTIVE')
+    throw new UsageError(`${actorEmail} is ${actor.status.toLowerCase()}: a suspended admin may not act`);
   return actor.id;
 }
 
@@ -101,7 +118,9 @@ webhooks
   .option('--from <date>', 'received at or after', date)
   .option('--to <date>', 'received at or before', date)
   .option('--limit <n>', 'at most this many', positive, 100)
-  .action(async (options) => print(await withOperations(actor(), (deps, actorId) => listWebhookEvents(deps, options, actorId))));
+  .action(async (options) =>
+    print(await withOperations(actor(), (deps, actorId) => listWebhookEvents(deps, options, actorId))),
+  );
 
 webhooks
   .command('replay')
@@ -112,14 +131,18 @@ webhooks
   .option('--dry-run', 'only list what would be replayed', false)
   .option('--reason <text>', 'why (recorded in the audit log)')
   .action(async (options) => {
-    const result = await withOperations(actor(), (deps, actorId) => replayWebhookEvents(deps, { ...options, dryRun: options.dryRun }, actorId));
+    const result = await withOperations(actor(), (deps, actorId) =>
+      replayWebhookEvents(deps, { ...options, dryRun: options.dryRun }, actorId),
+    );
     print(result);
     if ((result.failed ?? 0) > 0) process.exitCode = 1;
   });
 
 webhooks
   .command('health')
-  .description('per provider: total, processed, failed, pending, success rate; flags rates under 95% over more than 10 events')
+  .description(
+    'per provider: total, processed, failed, pending, success rate; flags rates under 95% over more than 10 events',
+  )
   .option('--hours <n>', 'look back this many hours', positive, 24)
   .action(async (options) => {
     const report = await withOperations(actor(), (deps, actorId) => webhookHealth(deps, options.hours, actorId));
@@ -130,12 +153,23 @@ webhooks
   });
 
 const payments = program.command('payments').description('the emergency payments switch');
-for (const [name, enabled] of [['disable', false], ['enable', true]] as const) {
+for (const [name, enabled] of [
+  ['disable', false],
+  ['enable', true],
+] as const) {
   payments
     .command(name)
-    .description(enabled ? 'take payments again' : 'refuse new card checkouts and payment retries (503 PAYMENTS_DISABLED)')
+    .description(
+      enabled ? 'take payments again' : 'refuse new card checkouts and payment retries (503 PAYMENTS_DISABLED)',
+    )
     .requiredOption('--reason <text>', 'why (recorded in the audit log)')
-    .action(async (options) => print(await withOperations(actor(), (deps, actorId) => setPaymentsEnabled(deps.prisma, enabled, options.reason, actorId))));
+    .action(async (options) =>
+      print(
+        await withOperations(actor(), (deps, actorId) =>
+          setPaymentsEnabled(deps.prisma, enabled, options.reason, actorId),
+        ),
+      ),
+    );
 }
 
 const keys = program.command('keys').description('the keyring and key rotations (the runbook\'s "Rotate API Keys")');
@@ -145,7 +179,13 @@ keys
   .description('every key version: purpose, kid, status, grace (never the secret)')
   .addOption(new Option('--purpose <purpose>').choices(secretPurposes))
   .action(async (options) =>
-    print(await withOperations(actor(), async (deps) => (await new Keyring(deps.prisma, deps.config).list()).filter((k) => !options.purpose || k.purpose === options.purpose))),
+    print(
+      await withOperations(actor(), async (deps) =>
+        (await new Keyring(deps.prisma, deps.config).list()).filter(
+          (k) => !options.purpose || k.purpose === options.purpose,
+        ),
+      ),
+    ),
   );
 
 keys
@@ -157,7 +197,11 @@ keys
   .action(async (options) =>
     print(
       await withOperations(actor(), async (deps, actorId) => {
-        const started = await startKeyRotation(deps, { purpose: options.purpose, reason: options.reason, revokeSessions: options.revokeSessions }, actorId);
+        const started = await startKeyRotation(
+          deps,
+          { purpose: options.purpose, reason: options.reason, revokeSessions: options.revokeSessions },
+          actorId,
+        );
         return { ...started, view: await keyRotationView(deps, started.workflowId) };
       }),
     ),
@@ -166,11 +210,15 @@ keys
 keys
   .command('show <workflowId>')
   .description('where a rotation stands')
-  .action(async (workflowId: string) => print(await withOperations(actor(), (deps) => keyRotationView(deps, workflowId))));
+  .action(async (workflowId: string) =>
+    print(await withOperations(actor(), (deps) => keyRotationView(deps, workflowId))),
+  );
 
 keys
   .command('supply <workflowId>')
-  .description('hand a rotation the new secret from the provider\'s dashboard, read from standard input (never an argument: it would stay in shell history)')
+  .description(
+    "hand a rotation the new secret from the provider's dashboard, read from standard input (never an argument: it would stay in shell history)",
+  )
   .option('--key-id <keyId>', 'RAZORPAY_KEY: the key id; the key secret comes from standard input')
   .action(async (workflowId: string, options) => {
     const secret = (await readStdin()).trim();
@@ -184,27 +232,47 @@ keys
   .description('confirm a manual step of a rotation is done at the provider')
   .option('--note <text>', 'what was done (recorded in the audit log)')
   .action(async (workflowId: string, stepId: string, options) =>
-    print(await withOperations(actor(), (deps, actorId) => confirmRotationStep(deps, workflowId, stepId, options.note, actorId))),
+    print(
+      await withOperations(actor(), (deps, actorId) =>
+        confirmRotationStep(deps, workflowId, stepId, options.note, actorId),
+      ),
+    ),
   );
 
 keys
   .command('cancel <workflowId>')
-  .description('cancel a rotation: rolled back if its new key is not promoted yet; a promoted key finishes its rotation')
+  .description(
+    'cancel a rotation: rolled back if its new key is not promoted yet; a promoted key finishes its rotation',
+  )
   .requiredOption('--reason <text>', 'why (recorded in the audit log)')
-  .action(async (workflowId: string, options) => print(await withOperations(actor(), (deps, actorId) => cancelKeyRotation(deps, workflowId, options.reason, actorId))));
+  .action(async (workflowId: string, options) =>
+    print(
+      await withOperations(actor(), (deps, actorId) => cancelKeyRotation(deps, workflowId, options.reason, actorId)),
+    ),
+  );
 
 keys
   .command('rotations')
   .description("this deployment's key rotations, newest first")
   .addOption(new Option('--purpose <purpose>').choices(secretPurposes))
   .option('--limit <n>', 'at most this many', positive, 50)
-  .action(async (options) => print(await withOperations(actor(), (deps) => listKeyRotations(deps, { purpose: options.purpose, limit: options.limit }))));
+  .action(async (options) =>
+    print(
+      await withOperations(actor(), (deps) =>
+        listKeyRotations(deps, { purpose: options.purpose, limit: options.limit }),
+      ),
+    ),
+  );
 
 keys
   .command('rewrap')
-  .description('re-encrypt every keyring secret under MASTER_KEY_ID (after adding a new master key), so the old one can go')
+  .description(
+    're-encrypt every keyring secret under MASTER_KEY_ID (after adding a new master key), so the old one can go',
+  )
   .requiredOption('--reason <text>', 'why (recorded in the audit log)')
-  .action(async (options) => print(await withOperations(actor(), (deps, actorId) => rewrapKeyring(deps, options.reason, actorId))));
+  .action(async (options) =>
+    print(await withOperations(actor(), (deps, actorId) => rewrapKeyring(deps, options.reason, actorId))),
+  );
 
 async function readStdin(): Promise<string> {
   if (process.stdin.isTTY) return '';
@@ -217,22 +285,30 @@ program
   .command('users')
   .description('accounts (the runbook\'s "Creating Admin User")')
   .command('create')
-  .description('create an account; its initial password is read from standard input (never an argument: it would stay in shell history)')
-  .requiredOption('--email <email>', 'the account\'s email address')
-  .requiredOption('--name <name>', 'the person\'s name')
+  .description(
+    'create an account; its initial password is read from standard input (never an argument: it would stay in shell history)',
+  )
+  .requiredOption('--email <email>', "the account's email address")
+  .requiredOption('--name <name>', "the person's name")
   .addOption(new Option('--role <role>', 'CUSTOMER or ADMIN').choices(['CUSTOMER', 'ADMIN']).default('CUSTOMER'))
   .requiredOption('--reason <text>', 'why (recorded in the audit log)')
   .action(async (options) => {
     const password = (await readStdin()).replace(/\r?\n$/, '');
     if (!password) throw new UsageError('pipe the initial password into standard input');
     const parsed = newUserBody.safeParse({ ...options, password });
-    if (!parsed.success) throw new UsageError(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
+    if (!parsed.success)
+      throw new UsageError(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
     // The first admin of a new deployment has no admin to vouch for it: recorded as the bootstrap.
     const bootstrap = parsed.data.role === 'ADMIN';
     print(
       await withOperations(
         actor(),
-        (deps, actorId) => createAccount(deps.prisma, parsed.data, actorId === BOOTSTRAP_ACTOR ? { bootstrap: { ranBy: operatingSystemUser() } } : actorId),
+        (deps, actorId) =>
+          createAccount(
+            deps.prisma,
+            parsed.data,
+            actorId === BOOTSTRAP_ACTOR ? { bootstrap: { ranBy: operatingSystemUser() } } : actorId,
+          ),
         { bootstrap },
       ),
     );
@@ -247,10 +323,14 @@ program
   .option('--page-size <n>', 'entries per page', positive, 500)
   .option('--json', 'print JSON instead of lines', false)
   .action(async (orderId: string, options) => {
-    const history = await withOperations(actor(), (deps, actorId) => orderHistory(deps, orderId, { page: options.page, pageSize: options.pageSize }, actorId));
+    const history = await withOperations(actor(), (deps, actorId) =>
+      orderHistory(deps, orderId, { page: options.page, pageSize: options.pageSize }, actorId),
+    );
     if (options.json) return print(history);
     for (const e of history.entries) {
-      console.log([e.at, e.workflowId, e.kind, e.name, e.actor && `by ${e.actor}`, e.detail].filter(Boolean).join('  '));
+      console.log(
+        [e.at, e.workflowId, e.kind, e.name, e.actor && `by ${e.actor}`, e.detail].filter(Boolean).join('  '),
+      );
     }
   });
 
@@ -261,8 +341,16 @@ program.parseAsync(process.argv).catch((error: unknown) => {
   }
   // A refusal by the workflow (an update's validator) reads as its own message.
   const cause = (error as { cause?: unknown })?.cause;
-  const message = error instanceof WorkflowUpdateFailedError && cause instanceof Error ? cause.message : error instanceof Error ? error.message : String(error);
+  const message =
+    error instanceof WorkflowUpdateFailedError && cause instanceof Error
+      ? cause.message
+      : error instanceof Error
+        ? error.message
+        : String(error);
   console.error(`error: ${message}`);
-  const refused = error instanceof UsageError || error instanceof WorkflowUpdateFailedError || (error instanceof HttpError && error.status < 500);
+  const refused =
+    error instanceof UsageError ||
+    error instanceof WorkflowUpdateFailedError ||
+    (error instanceof HttpError && error.status < 500);
   process.exitCode = refused ? 2 : 1;
 });

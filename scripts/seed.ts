@@ -7,20 +7,43 @@ import { createPrisma, type PrismaClient } from '../src/platform/db';
 
 export const seedProducts = [
   { sku: 'RICE-5KG', name: 'Basmati rice 5 kg', price: 1899, currency: 'USD', stock: 40, lowStockThreshold: 5 },
-  { sku: 'OIL-1L', name: 'Cold-pressed groundnut oil 1 l', price: 899, currency: 'USD', stock: 25, lowStockThreshold: 5 },
+  {
+    sku: 'OIL-1L',
+    name: 'Cold-pressed groundnut oil 1 l',
+    price: 899,
+    currency: 'USD',
+    stock: 25,
+    lowStockThreshold: 5,
+  },
   { sku: 'SAREE-SILK', name: 'Handwoven silk saree', price: 12900, currency: 'USD', stock: 4, lowStockThreshold: 2 },
 ];
 
 export async function seed(prisma: PrismaClient, config: Config): Promise<void> {
   const users = [
-    { email: config.SEED_ADMIN_EMAIL, password: config.SEED_ADMIN_PASSWORD, name: 'Shop admin', role: 'ADMIN' as const },
-    { email: config.SEED_CUSTOMER_EMAIL, password: config.SEED_CUSTOMER_PASSWORD, name: 'Demo customer', role: 'CUSTOMER' as const },
+    {
+      email: config.SEED_ADMIN_EMAIL,
+      password: config.SEED_ADMIN_PASSWORD,
+      name: 'Shop admin',
+      role: 'ADMIN' as const,
+    },
+    {
+      email: config.SEED_CUSTOMER_EMAIL,
+      password: config.SEED_CUSTOMER_PASSWORD,
+      name: 'Demo customer',
+      role: 'CUSTOMER' as const,
+    },
   ];
   for (const user of users) {
     const existing = await prisma.user.findUnique({ where: { email: user.email } });
     if (existing) continue;
     await prisma.user.create({
-      data: { id: randomUUID(), email: user.email, name: user.name, role: user.role, passwordHash: await bcrypt.hash(user.password, 10) },
+      data: {
+        id: randomUUID(),
+        email: user.email,
+        name: user.name,
+        role: user.role,
+        passwordHash: await bcrypt.hash(user.password, 10),
+      },
     });
   }
   const admin = await prisma.user.findUniqueOrThrow({ where: { email: config.SEED_ADMIN_EMAIL } });

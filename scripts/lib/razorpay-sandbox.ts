@@ -72,7 +72,16 @@ export async function startRazorpaySandbox(options: {
     res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
   }
   function fail(res: ServerResponse, status: number, code: string, description: string) {
-    send(res, status, { error: { code, description, source: 'business', step: 'payment_initiation', reason: 'input_validation_failed', metadata: {} } });
+    send(res, status, {
+      error: {
+        code,
+        description,
+        source: 'business',
+        step: 'payment_initiation',
+        reason: 'input_validation_failed',
+        metadata: {},
+      },
+    });
   }
   function authorised(req: IncomingMessage): boolean {
     const [scheme, encoded] = (req.headers.authorization ?? '').split(' ');
@@ -92,13 +101,23 @@ export async function startRazorpaySandbox(options: {
       const url = new URL(req.url ?? '/', 'http://sandbox');
       const parts = url.pathname.split('/').filter(Boolean); // ['v1', 'orders', ...]
       // Sandbox control (not Razorpay's API): the customer pays; the webhooks go to the shop.
-      if (req.method === 'POST' && parts[0] === 'sandbox' && parts[1] === 'orders' && parts[3] === 'pay' && options.webhook) {
+      if (
+        req.method === 'POST' &&
+        parts[0] === 'sandbox' &&
+        parts[1] === 'orders' &&
+        parts[3] === 'pay' &&
+        options.webhook
+      ) {
         const outcome = url.searchParams.get('outcome') === 'failed' ? 'failed' : 'captured';
         const { paymentId, webhooks } = sandbox.pay(parts[2], outcome);
         for (const hook of Object.values(webhooks)) {
           await fetch(options.webhook.url, {
             method: 'POST',
-            headers: { 'content-type': 'application/json', 'x-razorpay-event-id': hook.eventId, 'x-razorpay-signature': signRazorpayWebhook(hook.body, options.webhook.secret) },
+            headers: {
+              'content-type': 'application/json',
+              'x-razorpay-event-id': hook.eventId,
+              'x-razorpay-signature': signRazorpayWebhook(hook.body, options.webhook.secret),
+            },
             body: hook.body,
           });
         }
@@ -107,14 +126,16 @@ export async function startRazorpaySandbox(options: {
       // Sandbox control: generating a key pair in the dashboard (a key rotation in local development).
       if (req.method === 'POST' && url.pathname === '/sandbox/keys') {
         const input = await body(req);
-        if (typeof input.keyId !== 'string' || typeof input.keySecret !== 'string') return fail(res, 400, 'BAD_REQUEST_ERROR', 'keyId and keySecret are required');
+        if (typeof input.keyId !== 'string' || typeof input.keySecret !== 'string')
+          return fail(res, 400, 'BAD_REQUEST_ERROR', 'keyId and keySecret are required');
         sandbox.addKey(input.keyId, input.keySecret);
         return send(res, 200, { keyId: input.keyId });
       }
       // Sandbox control: the webhook secret set in the dashboard (a webhook secret rotation in local development).
       if (req.method === 'POST' && url.pathname === '/sandbox/webhook-secret' && options.webhook) {
         const input = await body(req);
-        if (typeof input.secret !== 'string' || !input.secret) return fail(res, 400, 'BAD_REQUEST_ERROR', 'secret is required');
+        if (typeof input.secret !== 'string' || !input.secret)
+          return fail(res, 400, 'BAD_REQUEST_ERROR', 'secret is required');
         options.webhook.secret = input.secret;
         return send(res, 200, { updated: true });
       }
@@ -166,7 +187,16 @@ export async function startRazorpaySandbox(options: {
         if (payment.status !== 'captured' || amount > payment.amount - payment.amount_refunded) {
           return fail(res, 400, 'BAD_REQUEST_ERROR', 'The refund amount provided is greater than amount captured');
         }
-        const refund: SandboxRefund = { id: id('rfnd'), entity: 'refund', amount, currency: payment.currency, payment_id: payment.id, notes: (input.notes as Record<string, string>) ?? {}, status: 'processed', created_at: now() };
+        const refund: SandboxRefund = {
+          id: id('rfnd'),
+          entity: 'refund',
+          amount,
+          currency: payment.currency,
+          payment_id: payment.id,
+          notes: (input.notes as Record<string, string>) ?? {},
+          status: 'processed',
+          created_at: now(),
+        };
         refunds.push(refund);
         payment.amount_refunded += amount;
         if (payment.amount_refunded === payment.amount) payment.status = 'refunded';
@@ -184,7 +214,10 @@ export async function startRazorpaySandbox(options: {
     /** Accepts another key pair (a rotated key). */
     addKey: (keyId: string, keySecret: string) => credentials.set(keyId, keySecret),
     /** The customer pays (or fails to pay) a Razorpay order; answers the webhooks Razorpay sends. */
-    pay(razorpayOrderId: string, outcome: 'captured' | 'failed' = 'captured'): { paymentId: string; webhooks: Record<string, RazorpayWebhook> } {
+    pay(
+      razorpayOrderId: string,
+      outcome: 'captured' | 'failed' = 'captured',
+    ): { paymentId: string; webhooks: Record<string, RazorpayWebhook> } {
       const order = orders.get(razorpayOrderId);
       if (!order) throw new Error(`no sandbox order ${razorpayOrderId}`);
       const payment: SandboxPayment = {
@@ -211,7 +244,14 @@ export async function startRazorpaySandbox(options: {
       }
       const event = (name: string, payload: Record<string, unknown>): RazorpayWebhook => ({
         eventId: id('evt'),
-        body: JSON.stringify({ entity: 'event', account_id: 'acc_sandbox', event: name, contains: Object.keys(payload), payload, created_at: now() }),
+        body: JSON.stringify({
+          entity: 'event',
+          account_id: 'acc_sandbox',
+          event: name,
+          contains: Object.keys(payload),
+          payload,
+          created_at: now(),
+        }),
       });
       const webhooks: Record<string, RazorpayWebhook> =
         outcome === 'captured'

@@ -28,11 +28,16 @@ export function ensureTool(tool: Tool, log: (line: string) => void = console.log
   const cached = path.join(binDir, tool);
   if (existsSync(cached)) return cached;
   if (spawnSync('go', ['version']).status !== 0) {
-    throw new Error(`${tool} is not installed and Go is not available to build it; install ${goModules[tool]} yourself`);
+    throw new Error(
+      `${tool} is not installed and Go is not available to build it; install ${goModules[tool]} yourself`,
+    );
   }
   log(`building ${tool} with go install ${goModules[tool]} (first run only, this takes a few minutes)...`);
   mkdirSync(binDir, { recursive: true });
-  const build = spawnSync('go', ['install', goModules[tool]], { env: { ...process.env, GOBIN: binDir }, stdio: 'inherit' });
+  const build = spawnSync('go', ['install', goModules[tool]], {
+    env: { ...process.env, GOBIN: binDir },
+    stdio: 'inherit',
+  });
   if (build.status !== 0 || !existsSync(cached)) throw new Error(`go install ${goModules[tool]} failed`);
   return cached;
 }
@@ -62,7 +67,12 @@ export async function isListening(port: number, host = '127.0.0.1'): Promise<boo
 }
 
 /** Resolves once something accepts connections on `port`; rejects if `child` exits first or time runs out. */
-export async function waitForPort(port: number, what: string, child?: ChildProcess, timeoutMs = 120_000): Promise<void> {
+export async function waitForPort(
+  port: number,
+  what: string,
+  child?: ChildProcess,
+  timeoutMs = 120_000,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let exited: number | null = null;
   child?.once('exit', (code) => (exited = code ?? -1));
@@ -108,7 +118,11 @@ export async function startTemporalDevServer(options: {
     mkdirSync(path.dirname(options.dbFile), { recursive: true });
     args.push('--db-filename', options.dbFile);
   }
-  for (const [name, type] of [['OrderId', 'Keyword'], ['CustomerId', 'Keyword'], ['OrderStatus', 'Keyword']]) {
+  for (const [name, type] of [
+    ['OrderId', 'Keyword'],
+    ['CustomerId', 'Keyword'],
+    ['OrderStatus', 'Keyword'],
+  ]) {
     args.push('--search-attribute', `${name}=${type}`);
   }
   const child = startLogged(temporal, args, options.logFile);
@@ -121,10 +135,17 @@ export async function startTemporalDevServer(options: {
   };
 }
 
-export async function startStripeMock(options: { port: number; logFile: string }): Promise<{ baseUrl: string; process: ChildProcess }> {
+export async function startStripeMock(options: {
+  port: number;
+  logFile: string;
+}): Promise<{ baseUrl: string; process: ChildProcess }> {
   const stripeMock = ensureTool('stripe-mock');
   const httpsPort = await freePort();
-  const child = startLogged(stripeMock, ['-http-addr', `127.0.0.1:${options.port}`, '-https-addr', `127.0.0.1:${httpsPort}`], options.logFile);
+  const child = startLogged(
+    stripeMock,
+    ['-http-addr', `127.0.0.1:${options.port}`, '-https-addr', `127.0.0.1:${httpsPort}`],
+    options.logFile,
+  );
   await waitForPort(options.port, 'stripe-mock', child);
   return { baseUrl: `http://127.0.0.1:${options.port}`, process: child };
 }
@@ -171,7 +192,9 @@ export async function startSmtpListener(port = 0): Promise<{
           if (closedSessions.has(session.id)) return callback(new Error('client disconnected'));
           const mail: ReceivedMail = {
             from: parsed.from?.text ?? '',
-            to: (Array.isArray(parsed.to) ? parsed.to : parsed.to ? [parsed.to] : []).flatMap((a) => a.value.map((v) => v.address ?? '')),
+            to: (Array.isArray(parsed.to) ? parsed.to : parsed.to ? [parsed.to] : []).flatMap((a) =>
+              a.value.map((v) => v.address ?? ''),
+            ),
             subject: parsed.subject ?? '',
             text: parsed.text ?? '',
             messageId: parsed.messageId,

@@ -25,7 +25,11 @@ export type NewUser = z.infer<typeof newUserBody>;
 /** The actor recorded for the first admin of a deployment, created from the CLI before any admin exists. */
 export const BOOTSTRAP_ACTOR = 'bootstrap';
 
-export async function createAccount(prisma: PrismaClient, input: NewUser, actor: string | { bootstrap: { ranBy: string } }) {
+export async function createAccount(
+  prisma: PrismaClient,
+  input: NewUser,
+  actor: string | { bootstrap: { ranBy: string } },
+) {
   const passwordHash = await bcrypt.hash(input.password, 10);
   try {
     return await prisma.$transaction(async (tx) => {
@@ -36,17 +40,31 @@ export async function createAccount(prisma: PrismaClient, input: NewUser, actor:
         // Two bootstraps at once: the lock makes the second see the first one's admin.
         await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext('bootstrap-admin'))`;
         if (input.role !== 'ADMIN' || (await tx.user.count({ where: { role: 'ADMIN' } })) > 0) {
-          throw new HttpError(409, 'BOOTSTRAP_CLOSED', 'Only the first admin of a deployment is created without an acting admin');
+          throw new HttpError(
+            409,
+            'BOOTSTRAP_CLOSED',
+            'Only the first admin of a deployment is created without an acting admin',
+          );
         }
         [actorId, ranBy] = [BOOTSTRAP_ACTOR, actor.bootstrap.ranBy];
       }
-      const user = await tx.user.create({ data: { id: randomUUID(), email: input.email, name: input.name, role: input.role, passwordHash } });
+      const user = await tx.user.create({
+        data: { id: randomUUID(), email: input.email, name: input.name, role: input.role, passwordHash },
+      });
       const created = { userId: user.id, email: user.email, name: user.name, role: user.role, status: user.status };
-      await audit(tx, { actorId, action: 'USER_CREATED', targetType: 'user', targetId: user.id, reason: input.reason, after: { role: user.role, status: user.status, ...(ranBy ? { ranBy } : {}) } });
+      await audit(tx, {
+        actorId,
+        action: 'USER_CREATED',
+        targetType: 'user',
+        targetId: user.id,
+        reason: input.reason,
+        after: { role: user.role, status: user.status, ...(ranBy ? { ranBy } : {}) },
+      });
       return created;
     });
   } catch (error) {
-    if (isUniqueViolation(error)) throw new HttpError(409, 'EMAIL_TAKEN', `An account for ${input.email} exists already`);
+    if (isUniqueViolation(error))
+      throw new HttpError(409, 'EMAIL_TAKEN', `An account for ${input.email} exists already`);
     throw error;
   }
 }

@@ -47,7 +47,10 @@ export type RefundEmailKind = 'REFUND_COMPLETED' | 'REFUND_REJECTED' | 'REFUND_F
 
 export function emailActivities(prisma: PrismaClient, mailer: Transporter, from: string) {
   /** Sends `message` at most once per `idempotencyKey`. */
-  async function sendOnce(idempotencyKey: string, message: { to: string; subject: string; text: string }): Promise<void> {
+  async function sendOnce(
+    idempotencyKey: string,
+    message: { to: string; subject: string; text: string },
+  ): Promise<void> {
     const earlier = await prisma.emailMessage.findUnique({ where: { idempotencyKey } });
     if (earlier?.sentAt) return;
     // A stable Message-ID lets mail systems drop the copy if a crash ever makes us send twice.
@@ -55,7 +58,10 @@ export function emailActivities(prisma: PrismaClient, mailer: Transporter, from:
     // Claim the message: when two activities want to send the same one at once, one sends it.
     const { workflowExecution, activityId } = Context.current().info;
     const claim = `${workflowExecution?.workflowId ?? 'standalone'}/${activityId}`;
-    await prisma.emailMessage.createMany({ data: [{ idempotencyKey, to: message.to, subject: message.subject, messageId, claimedBy: claim }], skipDuplicates: true });
+    await prisma.emailMessage.createMany({
+      data: [{ idempotencyKey, to: message.to, subject: message.subject, messageId, claimedBy: claim }],
+      skipDuplicates: true,
+    });
     const owner = await prisma.emailMessage.findUniqueOrThrow({ where: { idempotencyKey } });
     if (owner.claimedBy !== claim || owner.sentAt) return;
     await mailer.sendMail({ from, ...message, messageId });
@@ -68,34 +74,63 @@ export function emailActivities(prisma: PrismaClient, mailer: Transporter, from:
         where: { id: input.orderId },
         include: { items: true, customer: { select: { name: true, email: true } } },
       });
-      await sendOnce(`${input.kind}:${input.orderId}${input.key ? `:${input.key}` : ''}`, { to: order.customer.email, ...templates[input.kind](order) });
+      await sendOnce(`${input.kind}:${input.orderId}${input.key ? `:${input.key}` : ''}`, {
+        to: order.customer.email,
+        ...templates[input.kind](order),
+      });
     },
 
     /** Tells the customer how their refund request ended. */
     async sendRefundEmail(input: { refundId: string; kind: RefundEmailKind }): Promise<void> {
       const refund = await prisma.refund.findUniqueOrThrow({ where: { id: input.refundId } });
-      const order = await prisma.order.findUniqueOrThrow({ where: { id: refund.orderId }, include: { customer: { select: { name: true, email: true } } } });
+      const order = await prisma.order.findUniqueOrThrow({
+        where: { id: refund.orderId },
+        include: { customer: { select: { name: true, email: true } } },
+      });
       const amount = formatMoney(refund.amount, refund.currency);
-      const where = refund.destination === 'WALLET' ? 'your store wallet, available now' : 'your original payment method (5-10 business days)';
+      const where =
+        refund.destination === 'WALLET'
+          ? 'your store wallet, available now'
+          : 'your original payment method (5-10 business days)';
       const message = {
-        REFUND_COMPLETED: { subject: `Refund for order ${order.id}`, text: `Hello ${order.customer.name},\n\nWe refunded ${amount} for order ${order.id} to ${where}.\n` },
-        REFUND_REJECTED: { subject: `Refund request for order ${order.id} declined`, text: `Hello ${order.customer.name},\n\nYour refund request of ${amount} for order ${order.id} was declined: ${refund.decisionReason}.\n` },
-        REFUND_FAILED: { subject: `Refund for order ${order.id} did not go through`, text: `Hello ${order.customer.name},\n\nThe refund of ${amount} for order ${order.id} could not be completed. We are looking into it and will be in touch.\n` },
+        REFUND_COMPLETED: {
+          subject: `Refund for order ${order.id}`,
+          text: `Hello ${order.customer.name},\n\nWe refunded ${amount} for order ${order.id} to ${where}.\n`,
+        },
+        REFUND_REJECTED: {
+          subject: `Refund request for order ${order.id} declined`,
+          text: `Hello ${order.customer.name},\n\nYour refund request of ${amount} for order ${order.id} was declined: ${refund.decisionReason}.\n`,
+        },
+        REFUND_FAILED: {
+          subject: `Refund for order ${order.id} did not go through`,
+          text: `Hello ${order.customer.name},\n\nThe refund of ${amount} for order ${order.id} could not be completed. We are looking into it and will be in touch.\n`,
+        },
       }[input.kind];
       await sendOnce(`${input.kind}:${input.refundId}`, { to: order.customer.email, ...message });
     },
 
     /** Tells every active admin about something only a person can settle, once per `key`. */
     async alertAdmins(input: { key: string; subject: string; text: string }): Promise<void> {
-      const admins = await prisma.user.findMany({ where: { role: 'ADMIN', status: 'ACTIVE' }, select: { email: true } });
-      for (const admin of admins) await sendOnce(`ADMIN_ALERT:${input.key}:${admin.email}`, { to: admin.email, subject: input.subject, text: input.text });
+      const admins = await prisma.user.findMany({
+        where: { role: 'ADMIN', status: 'ACTIVE' },
+        select: { email: true },
+      });
+      for (const admin of admins)
+        await sendOnce(`ADMIN_ALERT:${input.key}:${admin.email}`, {
+          to: admin.email,
+          subject: input.subject,
+          text: input.text,
+        });
     },
 
     /** Reminds every admin of a refund still waiting for a decision (`reminder` counts them). */
     async sendRefundReminder(input: { refundId: string; reminder: number }): Promise<void> {
       const refund = await prisma.refund.findUniqueOrThrow({ where: { id: input.refundId } });
       if (refund.status !== 'PENDING_APPROVAL') return;
-      const admins = await prisma.user.findMany({ where: { role: 'ADMIN', status: 'ACTIVE' }, select: { email: true } });
+      const admins = await prisma.user.findMany({
+        where: { role: 'ADMIN', status: 'ACTIVE' },
+        select: { email: true },
+      });
       for (const admin of admins) {
         await sendOnce(`REFUND_REMINDER:${input.refundId}:${input.reminder}:${admin.email}`, {
           to: admin.email,

@@ -15,13 +15,18 @@ import type { DatabaseLogin, Keyring, RazorpayKey, SecretPurpose } from '../keys
 import { createRazorpayGateway, verifyRazorpaySignature } from '../payments/razorpay';
 import { createStripe } from '../payments/stripe';
 
-export type KeyConfig = Pick<Config, 'STRIPE_API_BASE' | 'RAZORPAY_API_BASE' | 'DATABASE_URL' | 'DATABASE_ADMIN_URL' | 'DATABASE_ROLE_PREFIX'>;
+export type KeyConfig = Pick<
+  Config,
+  'STRIPE_API_BASE' | 'RAZORPAY_API_BASE' | 'DATABASE_URL' | 'DATABASE_ADMIN_URL' | 'DATABASE_ROLE_PREFIX'
+>;
 
-const verificationFailed = (message: string) => ApplicationFailure.create({ type: 'KEY_VERIFICATION_FAILED', message, nonRetryable: true });
+const verificationFailed = (message: string) =>
+  ApplicationFailure.create({ type: 'KEY_VERIFICATION_FAILED', message, nonRetryable: true });
 
 /** A provider's answer that will not change on retry (401, 403, 400) means the key is wrong. */
 function isRefusal(error: unknown): boolean {
-  if (error instanceof Stripe.errors.StripeError) return error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500;
+  if (error instanceof Stripe.errors.StripeError)
+    return error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500;
   const status = (error as { statusCode?: number })?.statusCode;
   return typeof status === 'number' && status >= 400 && status < 500;
 }
@@ -37,7 +42,8 @@ function withoutSecret(message: string, secret: string): string {
   let parts = [secret];
   try {
     const parsed: unknown = JSON.parse(secret);
-    if (parsed && typeof parsed === 'object') parts = Object.values(parsed).filter((v): v is string => typeof v === 'string');
+    if (parsed && typeof parsed === 'object')
+      parts = Object.values(parsed).filter((v): v is string => typeof v === 'string');
   } catch {
     // not JSON: the secret is one string
   }
@@ -50,7 +56,11 @@ async function asDatabaseAdmin<T>(work: () => Promise<T>): Promise<T> {
     return await work();
   } catch (error) {
     if ((error as { code?: string }).code === '42501') {
-      throw ApplicationFailure.create({ type: 'DATABASE_ADMIN_REFUSED', message: `DATABASE_ADMIN_URL may not manage the login roles: ${(error as Error).message}`, nonRetryable: true });
+      throw ApplicationFailure.create({
+        type: 'DATABASE_ADMIN_REFUSED',
+        message: `DATABASE_ADMIN_URL may not manage the login roles: ${(error as Error).message}`,
+        nonRetryable: true,
+      });
     }
     throw error;
   }
@@ -77,7 +87,8 @@ export function keyActivities(prisma: PrismaClient, keyring: Keyring, config: Ke
       case 'STRIPE_WEBHOOK_SECRET': {
         // Stripe cannot be asked about a signing secret; check its form and that an event signed
         // with it passes the same verification the webhook endpoint runs.
-        if (!secret.startsWith('whsec_')) throw verificationFailed('a Stripe webhook signing secret starts with whsec_');
+        if (!secret.startsWith('whsec_'))
+          throw verificationFailed('a Stripe webhook signing secret starts with whsec_');
         const payload = JSON.stringify({ id: 'evt_key_rotation_probe', object: 'event' });
         const header = Stripe.webhooks.generateTestHeaderString({ payload, secret });
         Stripe.webhooks.constructEvent(payload, header, secret);
@@ -86,7 +97,8 @@ export function keyActivities(prisma: PrismaClient, keyring: Keyring, config: Ke
       case 'RAZORPAY_WEBHOOK_SECRET': {
         if (secret.length < 16) throw verificationFailed('a Razorpay webhook secret should be at least 16 characters');
         const body = Buffer.from('{"event":"key_rotation.probe"}');
-        if (!verifyRazorpaySignature(body, createHmac('sha256', secret).update(body).digest('hex'), secret)) throw verificationFailed('signature round trip failed');
+        if (!verifyRazorpaySignature(body, createHmac('sha256', secret).update(body).digest('hex'), secret))
+          throw verificationFailed('signature round trip failed');
         return;
       }
       case 'DATABASE_PASSWORD':
@@ -109,9 +121,16 @@ export function keyActivities(prisma: PrismaClient, keyring: Keyring, config: Ke
       } catch (error) {
         if (error instanceof ApplicationFailure) throw error;
         // A provider refusing the key, or the database refusing the login, will not change on retry.
-        const permanent = isRefusal(error) || input.purpose === 'JWT_SIGNING' || input.purpose === 'STRIPE_WEBHOOK_SECRET' || (error as { code?: string }).code?.startsWith('28');
+        const permanent =
+          isRefusal(error) ||
+          input.purpose === 'JWT_SIGNING' ||
+          input.purpose === 'STRIPE_WEBHOOK_SECRET' ||
+          (error as { code?: string }).code?.startsWith('28');
         // Providers echo the key they refused: it must not reach the audit log or Temporal.
-        if (permanent) throw verificationFailed(`${input.purpose} ${input.kid} was refused: ${withoutSecret(refusalMessage(error), secret)}`);
+        if (permanent)
+          throw verificationFailed(
+            `${input.purpose} ${input.kid} was refused: ${withoutSecret(refusalMessage(error), secret)}`,
+          );
         throw error; // unreachable provider: Temporal retries
       }
     },
@@ -130,12 +149,28 @@ export function keyActivities(prisma: PrismaClient, keyring: Keyring, config: Ke
 
     /** Ends every session at once: everyone signs in again, under the new key. */
     async revokeAllSessions(input: { reason: string }): Promise<{ revoked: number }> {
-      const { count } = await prisma.session.updateMany({ where: { revokedAt: null }, data: { revokedAt: new Date(), revokeReason: input.reason } });
+      const { count } = await prisma.session.updateMany({
+        where: { revokedAt: null },
+        data: { revokedAt: new Date(), revokeReason: input.reason },
+      });
       return { revoked: count };
     },
 
-    async auditKeyStep(input: { actorId: string; action: string; rotationId: string; reason?: string; after?: Record<string, unknown> }): Promise<void> {
-      await audit(prisma, { actorId: input.actorId, action: input.action, targetType: 'key_rotation', targetId: input.rotationId, reason: input.reason, after: input.after });
+    async auditKeyStep(input: {
+      actorId: string;
+      action: string;
+      rotationId: string;
+      reason?: string;
+      after?: Record<string, unknown>;
+    }): Promise<void> {
+      await audit(prisma, {
+        actorId: input.actorId,
+        action: input.action,
+        targetType: 'key_rotation',
+        targetId: input.rotationId,
+        reason: input.reason,
+        after: input.after,
+      });
     },
 
     /** A manual step confirmed from the Temporal Web UI names its admin; they must be an active admin. */
@@ -156,14 +191,24 @@ export function keyActivities(prisma: PrismaClient, keyring: Keyring, config: Ke
     async stageDatabasePassword(input: { versionId: string }): Promise<{ kid: string; user: string }> {
       const active = await keyring.activeIfAny('DATABASE_PASSWORD');
       const activeUser = active ? (JSON.parse(active.secret) as DatabaseLogin).user : undefined;
-      const retiring = await prisma.secretVersion.findMany({ where: { purpose: 'DATABASE_PASSWORD', status: 'RETIRING' } });
+      const retiring = await prisma.secretVersion.findMany({
+        where: { purpose: 'DATABASE_PASSWORD', status: 'RETIRING' },
+      });
       const user = databaseLogins.standby(activeUser);
       for (const row of retiring) {
         if ((JSON.parse(await keyring.secretOf(row.kid)) as DatabaseLogin).user === user) {
-          throw ApplicationFailure.create({ type: 'ROTATION_IN_PROGRESS', message: `${user} is still in its grace period (${row.kid}); rotate again after it ends`, nonRetryable: true });
+          throw ApplicationFailure.create({
+            type: 'ROTATION_IN_PROGRESS',
+            message: `${user} is still in its grace period (${row.kid}); rotate again after it ends`,
+            nonRetryable: true,
+          });
         }
       }
-      const staged = await keyring.stage('DATABASE_PASSWORD', input.versionId, JSON.stringify({ user, password: randomBytes(32).toString('base64url') } satisfies DatabaseLogin));
+      const staged = await keyring.stage(
+        'DATABASE_PASSWORD',
+        input.versionId,
+        JSON.stringify({ user, password: randomBytes(32).toString('base64url') } satisfies DatabaseLogin),
+      );
       // A retried activity stages nothing new and sets the same password again.
       const login = JSON.parse(await keyring.secretOf(staged.kid)) as DatabaseLogin;
       await asDatabaseAdmin(() => databaseLogins.setPassword(login));

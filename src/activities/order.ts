@@ -6,7 +6,13 @@ import { ApplicationFailure } from '@temporalio/activity';
 import { randomUUID } from 'node:crypto';
 import type { PrismaClient, Transaction } from '../platform/db';
 import { MAX_ORDER_TOTAL } from '../platform/money';
-import { ErrorCode, type Actor, type CancelReason, type OrderLine, type OrderWorkflowInput } from '../workflows/messages';
+import {
+  ErrorCode,
+  type Actor,
+  type CancelReason,
+  type OrderLine,
+  type OrderWorkflowInput,
+} from '../workflows/messages';
 import { debitWalletForOrder, WalletError } from '../refunds/wallet';
 import { moveStock } from '../inventory/stock';
 
@@ -62,12 +68,22 @@ export function orderActivities(prisma: PrismaClient) {
 
         const lines: OrderLine[] = input.items.map((item) => {
           const product = byId.get(item.productId)!;
-          return { productId: product.id, sku: product.sku, name: product.name, quantity: item.quantity, unitPrice: product.price };
+          return {
+            productId: product.id,
+            sku: product.sku,
+            name: product.name,
+            quantity: item.quantity,
+            unitPrice: product.price,
+          };
         });
         const totalAmount = lines.reduce((sum, line) => sum + line.unitPrice * line.quantity, 0);
         if (totalAmount > MAX_ORDER_TOTAL) {
           // The API checks this too; a price raised meanwhile must refuse, not retry forever.
-          throw ApplicationFailure.create({ type: ErrorCode.ORDER_TOTAL_TOO_LARGE, message: `The order total ${totalAmount} is above the largest charge, ${MAX_ORDER_TOTAL}`, nonRetryable: true });
+          throw ApplicationFailure.create({
+            type: ErrorCode.ORDER_TOTAL_TOO_LARGE,
+            message: `The order total ${totalAmount} is above the largest charge, ${MAX_ORDER_TOTAL}`,
+            nonRetryable: true,
+          });
         }
         await tx.order.create({
           data: {
@@ -81,7 +97,14 @@ export function orderActivities(prisma: PrismaClient) {
             items: { create: lines.map((line) => ({ id: randomUUID(), ...line })) },
           },
         });
-        const shortages = await moveStock(tx, 'RESERVE', input.orderId, input.items, input.actor, 'Reserved at checkout');
+        const shortages = await moveStock(
+          tx,
+          'RESERVE',
+          input.orderId,
+          input.items,
+          input.actor,
+          'Reserved at checkout',
+        );
         if (shortages.length > 0) {
           // Throwing rolls the whole transaction back: no order row, no reservation, no ledger entry.
           throw ApplicationFailure.create({
@@ -91,7 +114,13 @@ export function orderActivities(prisma: PrismaClient) {
             nonRetryable: true,
           });
         }
-        if (input.paymentMethod === 'WALLET') await payFromWallet(tx, { orderId: input.orderId, customerId: input.customerId, amount: totalAmount, currency });
+        if (input.paymentMethod === 'WALLET')
+          await payFromWallet(tx, {
+            orderId: input.orderId,
+            customerId: input.customerId,
+            amount: totalAmount,
+            currency,
+          });
         return { totalAmount, currency, items: lines };
       }, txOptions);
     },
@@ -105,15 +134,29 @@ export function orderActivities(prisma: PrismaClient) {
     }): Promise<void> {
       await prisma.$transaction(async (tx) => {
         // Usually the current attempt; sometimes an earlier one paid after all, and the current one is closed.
-        const current = await tx.payment.findUnique({ where: { orderId_attempt: { orderId: input.orderId, attempt: input.attempt } } });
+        const current = await tx.payment.findUnique({
+          where: { orderId_attempt: { orderId: input.orderId, attempt: input.attempt } },
+        });
         const earlier =
           current?.providerPaymentId === input.providerPaymentId
             ? undefined
-            : await tx.payment.findFirst({ where: { orderId: input.orderId, providerPaymentId: input.providerPaymentId }, orderBy: { attempt: 'desc' } });
-        if (earlier) await tx.payment.updateMany({ where: { orderId: input.orderId, attempt: input.attempt, status: { in: ['PENDING', 'FAILED'] } }, data: { status: 'CANCELLED' } });
+            : await tx.payment.findFirst({
+                where: { orderId: input.orderId, providerPaymentId: input.providerPaymentId },
+                orderBy: { attempt: 'desc' },
+              });
+        if (earlier)
+          await tx.payment.updateMany({
+            where: { orderId: input.orderId, attempt: input.attempt, status: { in: ['PENDING', 'FAILED'] } },
+            data: { status: 'CANCELLED' },
+          });
         await tx.payment.update({
           where: { orderId_attempt: { orderId: input.orderId, attempt: earlier?.attempt ?? input.attempt } },
-          data: { status: 'SUCCEEDED', providerPaymentId: input.providerPaymentId, confirmedBy: input.confirmedBy, processedAt: new Date() },
+          data: {
+            status: 'SUCCEEDED',
+            providerPaymentId: input.providerPaymentId,
+            confirmedBy: input.confirmedBy,
+            processedAt: new Date(),
+          },
         });
         await tx.order.updateMany({
           where: { id: input.orderId, status: 'PENDING' },
@@ -138,7 +181,15 @@ export function orderActivities(prisma: PrismaClient) {
     /** CONFIRMED: for a paid order the reserved units become a SALE in the same transaction. */
     async confirmOrder(input: { orderId: string; commitStock: boolean; actor: Actor }): Promise<void> {
       await prisma.$transaction(async (tx) => {
-        if (input.commitStock) await moveStock(tx, 'SALE', input.orderId, await itemsOf(tx, input.orderId), input.actor, 'Sold: payment confirmed');
+        if (input.commitStock)
+          await moveStock(
+            tx,
+            'SALE',
+            input.orderId,
+            await itemsOf(tx, input.orderId),
+            input.actor,
+            'Sold: payment confirmed',
+          );
         await tx.order.updateMany({
           where: { id: input.orderId, status: { in: ['PENDING', 'PAID'] } },
           data: { status: 'CONFIRMED', confirmedAt: new Date() },
@@ -150,12 +201,22 @@ export function orderActivities(prisma: PrismaClient) {
     async cancelOrder(input: { orderId: string; reason: CancelReason; note?: string; actor: Actor }): Promise<void> {
       await prisma.$transaction(async (tx) => {
         const detail = input.note ? `${input.reason}: ${input.note}` : input.reason;
-        await moveStock(tx, 'RELEASE', input.orderId, await itemsOf(tx, input.orderId), input.actor, `Released: ${detail}`);
+        await moveStock(
+          tx,
+          'RELEASE',
+          input.orderId,
+          await itemsOf(tx, input.orderId),
+          input.actor,
+          `Released: ${detail}`,
+        );
         await tx.order.updateMany({
           where: { id: input.orderId, status: { in: ['PENDING', 'CONFIRMED'] } },
           data: { status: 'CANCELLED', cancelReason: input.reason, cancelledAt: new Date() },
         });
-        await tx.payment.updateMany({ where: { orderId: input.orderId, status: 'PENDING' }, data: { status: 'CANCELLED' } });
+        await tx.payment.updateMany({
+          where: { orderId: input.orderId, status: 'PENDING' },
+          data: { status: 'CANCELLED' },
+        });
       }, txOptions);
     },
 
@@ -164,7 +225,13 @@ export function orderActivities(prisma: PrismaClient) {
      * row is locked first, as completeRefund locks it: a refund completed in the same moment is
      * seen, and the shipment refused, rather than goods leaving for an order paid back in full.
      */
-    async markShipped(input: { orderId: string; trackingNumber: string; carrier?: string; commitStock: boolean; actor: Actor }) {
+    async markShipped(input: {
+      orderId: string;
+      trackingNumber: string;
+      carrier?: string;
+      commitStock: boolean;
+      actor: Actor;
+    }) {
       await prisma.$transaction(async (tx) => {
         await lockOrder(tx, input.orderId);
         const order = await tx.order.findUniqueOrThrow({ where: { id: input.orderId } });
@@ -177,16 +244,33 @@ export function orderActivities(prisma: PrismaClient) {
             nonRetryable: true,
           });
         }
-        if (input.commitStock) await moveStock(tx, 'SALE', input.orderId, await itemsOf(tx, input.orderId), input.actor, 'Sold: shipped cash on delivery');
+        if (input.commitStock)
+          await moveStock(
+            tx,
+            'SALE',
+            input.orderId,
+            await itemsOf(tx, input.orderId),
+            input.actor,
+            'Sold: shipped cash on delivery',
+          );
         await tx.order.update({
           where: { id: input.orderId },
-          data: { status: 'SHIPPED', trackingNumber: input.trackingNumber, carrier: input.carrier, shippedAt: new Date() },
+          data: {
+            status: 'SHIPPED',
+            trackingNumber: input.trackingNumber,
+            carrier: input.carrier,
+            shippedAt: new Date(),
+          },
         });
       }, txOptions);
     },
 
     /** DELIVERED. For cash on delivery this is when the payment is collected and recorded. */
-    async markDelivered(input: { orderId: string; cashCollected?: { amount: number; currency: string }; actor: Actor }) {
+    async markDelivered(input: {
+      orderId: string;
+      cashCollected?: { amount: number; currency: string };
+      actor: Actor;
+    }) {
       await prisma.$transaction(async (tx) => {
         if (input.cashCollected) {
           await tx.payment.upsert({
@@ -226,14 +310,28 @@ async function itemsOf(tx: Pick<PrismaClient, 'orderItem'>, orderId: string) {
  * Store credit pays in the transaction that reserves the stock: both happen, or (too little
  * credit) neither, and checkout is refused with INSUFFICIENT_WALLET_BALANCE.
  */
-async function payFromWallet(tx: Transaction, input: { orderId: string; customerId: string; amount: number; currency: string }): Promise<void> {
+async function payFromWallet(
+  tx: Transaction,
+  input: { orderId: string; customerId: string; amount: number; currency: string },
+): Promise<void> {
   let debit: { entryId: string } | undefined;
   try {
     // A free order takes nothing from the wallet (a ledger entry moves a positive amount).
-    if (input.amount > 0) debit = await debitWalletForOrder(tx, { userId: input.customerId, orderId: input.orderId, amount: input.amount, currency: input.currency });
+    if (input.amount > 0)
+      debit = await debitWalletForOrder(tx, {
+        userId: input.customerId,
+        orderId: input.orderId,
+        amount: input.amount,
+        currency: input.currency,
+      });
   } catch (error) {
     if (!(error instanceof WalletError)) throw error;
-    throw ApplicationFailure.create({ type: error.code, message: error.message, details: [{ required: input.amount, currency: input.currency }], nonRetryable: true });
+    throw ApplicationFailure.create({
+      type: error.code,
+      message: error.message,
+      details: [{ required: input.amount, currency: input.currency }],
+      nonRetryable: true,
+    });
   }
   await tx.payment.create({
     data: {
@@ -249,13 +347,22 @@ async function payFromWallet(tx: Transaction, input: { orderId: string; customer
       processedAt: new Date(),
     },
   });
-  await tx.order.update({ where: { id: input.orderId }, data: { status: 'PAID', paymentStatus: 'PAID', paidAt: new Date() } });
+  await tx.order.update({
+    where: { id: input.orderId },
+    data: { status: 'PAID', paymentStatus: 'PAID', paidAt: new Date() },
+  });
 }
 
 function toRecord(order: { totalAmount: number; currency: string; items: OrderLine[] }): PlacedOrderRecord {
   return {
     totalAmount: order.totalAmount,
     currency: order.currency,
-    items: order.items.map(({ productId, sku, name, quantity, unitPrice }) => ({ productId, sku, name, quantity, unitPrice })),
+    items: order.items.map(({ productId, sku, name, quantity, unitPrice }) => ({
+      productId,
+      sku,
+      name,
+      quantity,
+      unitPrice,
+    })),
   };
 }

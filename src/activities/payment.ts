@@ -63,10 +63,21 @@ export function paymentActivities(prisma: PrismaClient, stripe: Stripe, razorpay
     }): Promise<{ razorpayOrderId: string; keyId: string }> {
       const receipt = `${input.orderId.slice(0, 30)}-${input.attempt}`; // Razorpay caps receipts at 40 characters
       // A retried activity must not open a second Razorpay order: reuse the one already recorded.
-      const existing = await prisma.payment.findUnique({ where: { orderId_attempt: { orderId: input.orderId, attempt: input.attempt } } });
+      const existing = await prisma.payment.findUnique({
+        where: { orderId_attempt: { orderId: input.orderId, attempt: input.attempt } },
+      });
       const razorpayOrderId =
         existing?.providerPaymentId ??
-        (await callRazorpay(() => razorpay.createOrder({ amount: input.amount, currency: input.currency, receipt, notes: { orderId: input.orderId, attempt: String(input.attempt) } }))).id;
+        (
+          await callRazorpay(() =>
+            razorpay.createOrder({
+              amount: input.amount,
+              currency: input.currency,
+              receipt,
+              notes: { orderId: input.orderId, attempt: String(input.attempt) },
+            }),
+          )
+        ).id;
       await prisma.payment.upsert({
         where: { orderId_attempt: { orderId: input.orderId, attempt: input.attempt } },
         update: { providerPaymentId: razorpayOrderId },
@@ -84,22 +95,45 @@ export function paymentActivities(prisma: PrismaClient, stripe: Stripe, razorpay
     },
 
     /** Asks the provider where a payment attempt stands (the runbook's manual dashboard check). */
-    async fetchPaymentStatus(input: { orderId: string; provider: 'STRIPE' | 'RAZORPAY'; providerPaymentId: string }): Promise<ProviderPaymentStatus> {
+    async fetchPaymentStatus(input: {
+      orderId: string;
+      provider: 'STRIPE' | 'RAZORPAY';
+      providerPaymentId: string;
+    }): Promise<ProviderPaymentStatus> {
       if (input.provider === 'STRIPE') {
         const intent = await callStripe(() => stripe.paymentIntents.retrieve(input.providerPaymentId));
         const currency = intent.currency.toUpperCase();
         if (intent.status === 'succeeded') return { outcome: 'SUCCEEDED', amount: intent.amount_received, currency };
-        if (intent.status === 'canceled' || (intent.status === 'requires_payment_method' && intent.last_payment_error)) {
-          return { outcome: 'FAILED', amount: intent.amount, currency, failureReason: intent.last_payment_error?.message ?? intent.status };
+        if (
+          intent.status === 'canceled' ||
+          (intent.status === 'requires_payment_method' && intent.last_payment_error)
+        ) {
+          return {
+            outcome: 'FAILED',
+            amount: intent.amount,
+            currency,
+            failureReason: intent.last_payment_error?.message ?? intent.status,
+          };
         }
         return { outcome: 'PENDING', amount: intent.amount, currency };
       }
       const attempts = await callRazorpay(() => razorpay.orderPayments(input.providerPaymentId));
       const captured = attempts.find((p) => p.status === 'captured' || p.status === 'refunded');
-      if (captured) return { outcome: 'SUCCEEDED', amount: captured.amount, currency: captured.currency.toUpperCase(), chargeId: captured.id };
+      if (captured)
+        return {
+          outcome: 'SUCCEEDED',
+          amount: captured.amount,
+          currency: captured.currency.toUpperCase(),
+          chargeId: captured.id,
+        };
       const last = attempts.at(-1);
       if (last && attempts.every((p) => p.status === 'failed')) {
-        return { outcome: 'FAILED', amount: last.amount, currency: last.currency.toUpperCase(), failureReason: last.error_description ?? 'failed' };
+        return {
+          outcome: 'FAILED',
+          amount: last.amount,
+          currency: last.currency.toUpperCase(),
+          failureReason: last.error_description ?? 'failed',
+        };
       }
       return { outcome: 'PENDING', amount: last?.amount ?? 0, currency: last?.currency.toUpperCase() ?? '' };
     },
@@ -113,7 +147,10 @@ export function paymentActivities(prisma: PrismaClient, stripe: Stripe, razorpay
         const intent = await stripe.paymentIntents.cancel(input.paymentIntentId);
         return { status: intent.status };
       } catch (error) {
-        if (error instanceof Stripe.errors.StripeInvalidRequestError && error.code === 'payment_intent_unexpected_state') {
+        if (
+          error instanceof Stripe.errors.StripeInvalidRequestError &&
+          error.code === 'payment_intent_unexpected_state'
+        ) {
           const intent = await callStripe(() => stripe.paymentIntents.retrieve(input.paymentIntentId));
           return { status: intent.status };
         }
@@ -138,7 +175,11 @@ export function paymentActivities(prisma: PrismaClient, stripe: Stripe, razorpay
           ? await callRazorpay(() => razorpay.refundOnce(input.chargeId ?? '', input.amount, key))
           : await callStripe(() =>
               stripe.refunds.create(
-                { payment_intent: input.providerPaymentId, amount: input.amount, metadata: { orderId: input.orderId, reason: input.reason } },
+                {
+                  payment_intent: input.providerPaymentId,
+                  amount: input.amount,
+                  metadata: { orderId: input.orderId, reason: input.reason },
+                },
                 { idempotencyKey: key },
               ),
             );

@@ -12,10 +12,22 @@ import type { RazorpayGateway } from '../payments/razorpay';
 import { creditWallet, WalletError } from '../refunds/wallet';
 import { lockOrder } from './order';
 import { callRazorpay, callStripe } from './payment';
-import { ErrorCode, type Actor, type OrderStatus, type PaymentStatus, type RefundDestination, type RefundSettlement } from '../workflows/messages';
+import {
+  ErrorCode,
+  type Actor,
+  type OrderStatus,
+  type PaymentStatus,
+  type RefundDestination,
+  type RefundSettlement,
+} from '../workflows/messages';
 
 const refused = (type: string, message: string, details?: unknown) =>
-  ApplicationFailure.create({ type, message, details: details === undefined ? undefined : [details], nonRetryable: true });
+  ApplicationFailure.create({
+    type,
+    message,
+    details: details === undefined ? undefined : [details],
+    nonRetryable: true,
+  });
 
 const txOptions = { maxWait: 15_000, timeout: 20_000 };
 
@@ -33,38 +45,72 @@ export function refundActivities(prisma: PrismaClient, stripe: Stripe, razorpay:
      * checks by hand: paid, not shipped (for customers), one pending request at a time, never
      * more than what is still refundable, cash on delivery only to the wallet.
      */
-    async openRefund(input: { refundId: string; orderId: string; amount?: number; destination?: RefundDestination; reason: string; requestedBy: Actor }): Promise<OpenedRefund> {
+    async openRefund(input: {
+      refundId: string;
+      orderId: string;
+      amount?: number;
+      destination?: RefundDestination;
+      reason: string;
+      requestedBy: Actor;
+    }): Promise<OpenedRefund> {
       return prisma.$transaction(async (tx) => {
         const existing = await tx.refund.findUnique({ where: { id: input.refundId } });
-        if (!(await lockOrder(tx, input.orderId))) throw refused(ErrorCode.ORDER_NOT_FOUND, `No order ${input.orderId}`);
+        if (!(await lockOrder(tx, input.orderId)))
+          throw refused(ErrorCode.ORDER_NOT_FOUND, `No order ${input.orderId}`);
         const details = await tx.order.findUniqueOrThrow({ where: { id: input.orderId } });
-        if (existing) return { customerId: details.customerId, amount: existing.amount, currency: existing.currency, destination: existing.destination };
+        if (existing)
+          return {
+            customerId: details.customerId,
+            amount: existing.amount,
+            currency: existing.currency,
+            destination: existing.destination,
+          };
 
         const state = { status: details.status, paymentStatus: details.paymentStatus };
-        if (details.paymentStatus === 'REFUNDED') throw refused(ErrorCode.REFUND_ALREADY_PROCESSED, 'Refund already processed for this order', state);
+        if (details.paymentStatus === 'REFUNDED')
+          throw refused(ErrorCode.REFUND_ALREADY_PROCESSED, 'Refund already processed for this order', state);
         if (details.paymentStatus !== 'PAID' && details.paymentStatus !== 'PARTIALLY_REFUNDED') {
           throw refused(ErrorCode.ORDER_NOT_PAID, `Order is not paid (payment ${details.paymentStatus})`, state);
         }
-        if (input.requestedBy.role === 'CUSTOMER' && (details.shippedAt || details.status === 'SHIPPED' || details.status === 'DELIVERED')) {
+        if (
+          input.requestedBy.role === 'CUSTOMER' &&
+          (details.shippedAt || details.status === 'SHIPPED' || details.status === 'DELIVERED')
+        ) {
           throw refused(ErrorCode.ORDER_ALREADY_SHIPPED, 'The order has shipped; contact support for a refund', state);
         }
         // Cash and store credit have no provider payment to refund: they go back to the wallet.
         const walletOnly = details.paymentMethod === 'COD' || details.paymentMethod === 'WALLET';
         const destination = input.destination ?? (walletOnly ? 'WALLET' : 'ORIGINAL_PAYMENT');
         if (destination === 'ORIGINAL_PAYMENT' && walletOnly) {
-          const paidWith = details.paymentMethod === 'COD' ? 'A cash-on-delivery order' : 'An order paid from the wallet';
-          throw refused(ErrorCode.REFUND_DESTINATION_NOT_ALLOWED, `${paidWith} can only be refunded to the wallet`, { destination });
+          const paidWith =
+            details.paymentMethod === 'COD' ? 'A cash-on-delivery order' : 'An order paid from the wallet';
+          throw refused(ErrorCode.REFUND_DESTINATION_NOT_ALLOWED, `${paidWith} can only be refunded to the wallet`, {
+            destination,
+          });
         }
-        const wallet = destination === 'WALLET' ? await tx.wallet.findUnique({ where: { userId: details.customerId } }) : null;
+        const wallet =
+          destination === 'WALLET' ? await tx.wallet.findUnique({ where: { userId: details.customerId } }) : null;
         if (wallet && wallet.currency !== details.currency) {
-          throw refused(ErrorCode.WALLET_CURRENCY_MISMATCH, `The customer's wallet holds ${wallet.currency}; a ${details.currency} order cannot be refunded to it`, { walletCurrency: wallet.currency, currency: details.currency });
+          throw refused(
+            ErrorCode.WALLET_CURRENCY_MISMATCH,
+            `The customer's wallet holds ${wallet.currency}; a ${details.currency} order cannot be refunded to it`,
+            { walletCurrency: wallet.currency, currency: details.currency },
+          );
         }
-        const earlier = await tx.refund.findMany({ where: { orderId: input.orderId, status: { in: ['PENDING_APPROVAL', 'APPROVED', 'COMPLETED'] } } });
-        if (earlier.some((r) => r.status === 'PENDING_APPROVAL')) throw refused(ErrorCode.REFUND_PENDING, 'A refund for this order is already waiting for a decision');
+        const earlier = await tx.refund.findMany({
+          where: { orderId: input.orderId, status: { in: ['PENDING_APPROVAL', 'APPROVED', 'COMPLETED'] } },
+        });
+        if (earlier.some((r) => r.status === 'PENDING_APPROVAL'))
+          throw refused(ErrorCode.REFUND_PENDING, 'A refund for this order is already waiting for a decision');
         const refundable = details.totalAmount - earlier.reduce((sum, r) => sum + r.amount, 0);
-        if (refundable <= 0) throw refused(ErrorCode.REFUND_ALREADY_PROCESSED, 'Refund already processed for this order', state);
+        if (refundable <= 0)
+          throw refused(ErrorCode.REFUND_ALREADY_PROCESSED, 'Refund already processed for this order', state);
         const amount = input.amount ?? refundable;
-        if (amount > refundable) throw refused(ErrorCode.REFUND_AMOUNT_TOO_HIGH, `At most ${refundable} can still be refunded`, { refundable, currency: details.currency });
+        if (amount > refundable)
+          throw refused(ErrorCode.REFUND_AMOUNT_TOO_HIGH, `At most ${refundable} can still be refunded`, {
+            refundable,
+            currency: details.currency,
+          });
 
         await tx.refund.create({
           data: {
@@ -83,8 +129,20 @@ export function refundActivities(prisma: PrismaClient, stripe: Stripe, razorpay:
 
     /** The runbook's "future consideration": trusted customers have more than 10 delivered orders and no refund before. */
     async isTrustedCustomer(input: { customerId: string; refundId: string }): Promise<boolean> {
-      const delivered = await prisma.order.count({ where: { customerId: input.customerId, deliveredAt: { not: null } } });
-      const previousRefunds = await prisma.refund.count({ where: { id: { not: input.refundId }, status: { not: 'REJECTED' }, orderId: { in: (await prisma.order.findMany({ where: { customerId: input.customerId }, select: { id: true } })).map((o) => o.id) } } });
+      const delivered = await prisma.order.count({
+        where: { customerId: input.customerId, deliveredAt: { not: null } },
+      });
+      const previousRefunds = await prisma.refund.count({
+        where: {
+          id: { not: input.refundId },
+          status: { not: 'REJECTED' },
+          orderId: {
+            in: (await prisma.order.findMany({ where: { customerId: input.customerId }, select: { id: true } })).map(
+              (o) => o.id,
+            ),
+          },
+        },
+      });
       return delivered > 10 && previousRefunds === 0;
     },
 
@@ -97,7 +155,12 @@ export function refundActivities(prisma: PrismaClient, stripe: Stripe, razorpay:
      * The decision, and its audit entry, once: whether it came through the API, from the Web UI as
      * a signal, from the admin making a manual refund, or from the trusted-customer policy.
      */
-    async recordRefundDecision(input: { refundId: string; approved: boolean; decidedBy: string; reason: string }): Promise<void> {
+    async recordRefundDecision(input: {
+      refundId: string;
+      approved: boolean;
+      decidedBy: string;
+      reason: string;
+    }): Promise<void> {
       const status = input.approved ? 'APPROVED' : 'REJECTED';
       await prisma.$transaction(async (tx) => {
         const decided = await tx.refund.updateMany({
@@ -118,7 +181,14 @@ export function refundActivities(prisma: PrismaClient, stripe: Stripe, razorpay:
     },
 
     /** WALLET: instant store credit. */
-    async creditRefundToWallet(input: { refundId: string; orderId: string; customerId: string; amount: number; currency: string; actor: string }) {
+    async creditRefundToWallet(input: {
+      refundId: string;
+      orderId: string;
+      customerId: string;
+      amount: number;
+      currency: string;
+      actor: string;
+    }) {
       try {
         return await creditWallet(prisma, {
           userId: input.customerId,
@@ -137,35 +207,66 @@ export function refundActivities(prisma: PrismaClient, stripe: Stripe, razorpay:
     },
 
     /** ORIGINAL_PAYMENT: a refund with the provider, at most once per refund id. */
-    async createProviderRefund(input: { refundId: string; orderId: string; amount: number }): Promise<{ providerRefundId: string; outcome: RefundSettlement['outcome'] }> {
-      const payment = await prisma.payment.findFirst({ where: { orderId: input.orderId, status: { in: ['SUCCEEDED'] }, provider: { in: ['STRIPE', 'RAZORPAY'] } } });
-      if (!payment?.providerPaymentId) throw refused('NO_PROVIDER_PAYMENT', `Order ${input.orderId} has no provider payment to refund`);
+    async createProviderRefund(input: {
+      refundId: string;
+      orderId: string;
+      amount: number;
+    }): Promise<{ providerRefundId: string; outcome: RefundSettlement['outcome'] }> {
+      const payment = await prisma.payment.findFirst({
+        where: { orderId: input.orderId, status: { in: ['SUCCEEDED'] }, provider: { in: ['STRIPE', 'RAZORPAY'] } },
+      });
+      if (!payment?.providerPaymentId)
+        throw refused('NO_PROVIDER_PAYMENT', `Order ${input.orderId} has no provider payment to refund`);
       const key = `refund-${input.refundId}`;
       let result: { providerRefundId: string; outcome: RefundSettlement['outcome'] };
       if (payment.provider === 'RAZORPAY') {
-        const captured = (await razorpay.orderPayments(payment.providerPaymentId)).find((p) => p.status === 'captured' || p.status === 'refunded');
-        if (!captured) throw refused('NO_PROVIDER_PAYMENT', `Razorpay order ${payment.providerPaymentId} has no captured payment`);
+        const captured = (await razorpay.orderPayments(payment.providerPaymentId)).find(
+          (p) => p.status === 'captured' || p.status === 'refunded',
+        );
+        if (!captured)
+          throw refused('NO_PROVIDER_PAYMENT', `Razorpay order ${payment.providerPaymentId} has no captured payment`);
         const refund = await callRazorpay(() => razorpay.refundOnce(captured.id, input.amount, key));
         result = { providerRefundId: refund.id, outcome: 'SUCCEEDED' }; // Razorpay answers refunds as processed
       } else {
         const refund = await callStripe(() =>
           stripe.refunds.create(
-            { payment_intent: payment.providerPaymentId!, amount: input.amount, metadata: { refundId: input.refundId, orderId: input.orderId } },
+            {
+              payment_intent: payment.providerPaymentId!,
+              amount: input.amount,
+              metadata: { refundId: input.refundId, orderId: input.orderId },
+            },
             { idempotencyKey: key },
           ),
         );
         // Stripe settles card refunds asynchronously: completion comes by webhook (or a status check).
-        result = { providerRefundId: refund.id, outcome: refund.status === 'failed' || refund.status === 'canceled' ? 'FAILED' : 'PENDING' };
+        result = {
+          providerRefundId: refund.id,
+          outcome: refund.status === 'failed' || refund.status === 'canceled' ? 'FAILED' : 'PENDING',
+        };
       }
-      await prisma.refund.update({ where: { id: input.refundId }, data: { providerRefundId: result.providerRefundId } });
+      await prisma.refund.update({
+        where: { id: input.refundId },
+        data: { providerRefundId: result.providerRefundId },
+      });
       return result;
     },
 
     async fetchProviderRefundStatus(input: { refundId: string; providerRefundId: string }): Promise<RefundSettlement> {
       // Retried whatever Stripe answers: the refund exists, and a failed check must not fail it.
       const refund = await stripe.refunds.retrieve(input.providerRefundId);
-      const outcome = refund.status === 'succeeded' ? 'SUCCEEDED' : refund.status === 'failed' || refund.status === 'canceled' ? 'FAILED' : 'PENDING';
-      return { refundId: input.refundId, providerRefundId: refund.id, outcome, eventId: `status-check-${refund.id}`, failureReason: refund.failure_reason ?? undefined };
+      const outcome =
+        refund.status === 'succeeded'
+          ? 'SUCCEEDED'
+          : refund.status === 'failed' || refund.status === 'canceled'
+            ? 'FAILED'
+            : 'PENDING';
+      return {
+        refundId: input.refundId,
+        providerRefundId: refund.id,
+        outcome,
+        eventId: `status-check-${refund.id}`,
+        failureReason: refund.failure_reason ?? undefined,
+      };
     },
 
     /**
@@ -173,16 +274,27 @@ export function refundActivities(prisma: PrismaClient, stripe: Stripe, razorpay:
      * itself) becomes REFUNDED or PARTIALLY_REFUNDED. A full refund before shipment puts the
      * units back in stock.
      */
-    async completeRefund(input: { refundId: string; orderId: string; actor: Actor }): Promise<{ orderStatus: OrderStatus; paymentStatus: PaymentStatus }> {
+    async completeRefund(input: {
+      refundId: string;
+      orderId: string;
+      actor: Actor;
+    }): Promise<{ orderStatus: OrderStatus; paymentStatus: PaymentStatus }> {
       return prisma.$transaction(async (tx) => {
         await lockOrder(tx, input.orderId); // a shipment in the same moment is seen (see markShipped)
-        await tx.refund.updateMany({ where: { id: input.refundId, status: { in: ['APPROVED'] } }, data: { status: 'COMPLETED', completedAt: new Date() } });
+        await tx.refund.updateMany({
+          where: { id: input.refundId, status: { in: ['APPROVED'] } },
+          data: { status: 'COMPLETED', completedAt: new Date() },
+        });
         const order = await tx.order.findUniqueOrThrow({ where: { id: input.orderId }, include: { items: true } });
         const paymentStatus = await paymentStatusAfterRefunds(tx, order);
         // An order on its way keeps its fulfilment status; the money's status says what was refunded.
         const inTransit = order.status === 'SHIPPED';
         const orderStatus: OrderStatus = inTransit ? 'SHIPPED' : paymentStatus;
-        if (paymentStatus === 'REFUNDED' && !order.shippedAt && (order.status === 'CONFIRMED' || order.status === 'PAID' || order.status === 'PARTIALLY_REFUNDED')) {
+        if (
+          paymentStatus === 'REFUNDED' &&
+          !order.shippedAt &&
+          (order.status === 'CONFIRMED' || order.status === 'PAID' || order.status === 'PARTIALLY_REFUNDED')
+        ) {
           await restock(tx, input.orderId, order.items, input.actor);
         }
         await tx.order.update({ where: { id: input.orderId }, data: { paymentStatus, status: orderStatus } });
@@ -191,7 +303,10 @@ export function refundActivities(prisma: PrismaClient, stripe: Stripe, razorpay:
     },
 
     async failRefund(input: { refundId: string; reason: string }): Promise<void> {
-      await prisma.refund.updateMany({ where: { id: input.refundId, status: 'APPROVED' }, data: { status: 'FAILED', failureReason: input.reason } });
+      await prisma.refund.updateMany({
+        where: { id: input.refundId, status: 'APPROVED' },
+        data: { status: 'FAILED', failureReason: input.reason },
+      });
     },
 
     /**
@@ -200,12 +315,18 @@ export function refundActivities(prisma: PrismaClient, stripe: Stripe, razorpay:
      * order's own status is left for an admin, who is told (the goods may have been restocked).
      * Answers what changed, or nothing when the refund was not COMPLETED.
      */
-    async reverseCompletedRefund(input: { refundId: string; reason: string }): Promise<{ orderId: string; amount: number; currency: string; paymentStatus: PaymentStatus } | undefined> {
+    async reverseCompletedRefund(input: {
+      refundId: string;
+      reason: string;
+    }): Promise<{ orderId: string; amount: number; currency: string; paymentStatus: PaymentStatus } | undefined> {
       return prisma.$transaction(async (tx) => {
         const refund = await tx.refund.findUnique({ where: { id: input.refundId } });
         if (!refund) return undefined;
         await lockOrder(tx, refund.orderId);
-        const { count } = await tx.refund.updateMany({ where: { id: input.refundId, status: 'COMPLETED' }, data: { status: 'FAILED', failureReason: input.reason } });
+        const { count } = await tx.refund.updateMany({
+          where: { id: input.refundId, status: 'COMPLETED' },
+          data: { status: 'FAILED', failureReason: input.reason },
+        });
         if (count === 0) return undefined;
         const order = await tx.order.findUniqueOrThrow({ where: { id: refund.orderId } });
         const paymentStatus = await paymentStatusAfterRefunds(tx, order);
@@ -217,18 +338,32 @@ export function refundActivities(prisma: PrismaClient, stripe: Stripe, razorpay:
 }
 
 /** A paid order's payment status from what its COMPLETED refunds have really paid back. */
-async function paymentStatusAfterRefunds(tx: Transaction, order: { id: string; totalAmount: number }): Promise<'REFUNDED' | 'PARTIALLY_REFUNDED' | 'PAID'> {
-  const refunds = await tx.refund.findMany({ where: { orderId: order.id, status: 'COMPLETED' }, select: { amount: true } });
+async function paymentStatusAfterRefunds(
+  tx: Transaction,
+  order: { id: string; totalAmount: number },
+): Promise<'REFUNDED' | 'PARTIALLY_REFUNDED' | 'PAID'> {
+  const refunds = await tx.refund.findMany({
+    where: { orderId: order.id, status: 'COMPLETED' },
+    select: { amount: true },
+  });
   const refunded = refunds.reduce((sum, r) => sum + r.amount, 0);
   return refunded >= order.totalAmount ? 'REFUNDED' : refunded > 0 ? 'PARTIALLY_REFUNDED' : 'PAID';
 }
 
 /** Units of a fully refunded, never shipped order go back on the shelf (RESTOCK in the ledger). */
-async function restock(tx: Transaction, orderId: string, items: { productId: string; quantity: number }[], actor: Actor) {
+async function restock(
+  tx: Transaction,
+  orderId: string,
+  items: { productId: string; quantity: number }[],
+  actor: Actor,
+) {
   for (const item of items) {
     const key = `restock:${orderId}:${item.productId}`;
     if (await tx.inventoryLedger.findUnique({ where: { idempotencyKey: key } })) continue;
-    const product = await tx.product.update({ where: { id: item.productId }, data: { stock: { increment: item.quantity } } });
+    const product = await tx.product.update({
+      where: { id: item.productId },
+      data: { stock: { increment: item.quantity } },
+    });
     await tx.inventoryLedger.create({
       data: {
         id: randomUUID(),

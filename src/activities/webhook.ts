@@ -9,14 +9,24 @@ export function webhookActivities(prisma: PrismaClient) {
      * Which of our orders a provider's payment event is about: Stripe events carry our order id in
      * the PaymentIntent's metadata; Razorpay events name the Razorpay order we opened for it.
      */
-    async resolvePaymentOrder(input: { provider: 'STRIPE' | 'RAZORPAY'; orderId?: string; providerPaymentId: string }): Promise<{ orderId: string }> {
+    async resolvePaymentOrder(input: {
+      provider: 'STRIPE' | 'RAZORPAY';
+      orderId?: string;
+      providerPaymentId: string;
+    }): Promise<{ orderId: string }> {
       // metadata.orderId comes from whoever created the PaymentIntent: only a UUID can be one of ours.
       const ownOrderId = input.orderId && z.uuid().safeParse(input.orderId).success ? input.orderId : undefined;
       const attempt = await prisma.payment.findFirst({
-        where: { provider: input.provider, providerPaymentId: input.providerPaymentId, ...(ownOrderId ? { orderId: ownOrderId } : {}) },
+        where: {
+          provider: input.provider,
+          providerPaymentId: input.providerPaymentId,
+          ...(ownOrderId ? { orderId: ownOrderId } : {}),
+        },
         select: { orderId: true },
       });
-      const orderId = attempt?.orderId ?? (ownOrderId && (await prisma.order.findUnique({ where: { id: ownOrderId }, select: { id: true } }))?.id);
+      const orderId =
+        attempt?.orderId ??
+        (ownOrderId && (await prisma.order.findUnique({ where: { id: ownOrderId }, select: { id: true } }))?.id);
       if (!orderId) {
         throw ApplicationFailure.create({
           type: 'ORDER_NOT_FOUND',
@@ -31,15 +41,26 @@ export function webhookActivities(prisma: PrismaClient) {
      * Whether this payment is the one that paid the order: a late or replayed success event for
      * it (say Razorpay's `order.paid` after delivery) is news of money we kept on purpose.
      */
-    async isOrderPaidBy(input: { orderId: string; provider: 'STRIPE' | 'RAZORPAY'; providerPaymentId: string }): Promise<boolean> {
+    async isOrderPaidBy(input: {
+      orderId: string;
+      provider: 'STRIPE' | 'RAZORPAY';
+      providerPaymentId: string;
+    }): Promise<boolean> {
       const paid = await prisma.payment.count({
-        where: { orderId: input.orderId, provider: input.provider, providerPaymentId: input.providerPaymentId, confirmedBy: { not: null } },
+        where: {
+          orderId: input.orderId,
+          provider: input.provider,
+          providerPaymentId: input.providerPaymentId,
+          confirmedBy: { not: null },
+        },
       });
       return paid > 0;
     },
 
     /** Records how processing a stored webhook event ended (PROCESSED or FAILED with the error). */
-    async recordWebhookOutcome(input: Pick<WebhookWorkflowInput, 'provider' | 'eventId'> & WebhookOutcome): Promise<void> {
+    async recordWebhookOutcome(
+      input: Pick<WebhookWorkflowInput, 'provider' | 'eventId'> & WebhookOutcome,
+    ): Promise<void> {
       await prisma.webhookEvent.update({
         where: { provider_eventId: { provider: input.provider, eventId: input.eventId } },
         data: {

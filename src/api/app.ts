@@ -18,7 +18,11 @@ export function createApp(deps: ApiDeps): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
-  if (deps.config.TRUST_PROXY) app.set('trust proxy', /^\d+$/.test(deps.config.TRUST_PROXY) ? Number(deps.config.TRUST_PROXY) : deps.config.TRUST_PROXY);
+  if (deps.config.TRUST_PROXY)
+    app.set(
+      'trust proxy',
+      /^\d+$/.test(deps.config.TRUST_PROXY) ? Number(deps.config.TRUST_PROXY) : deps.config.TRUST_PROXY,
+    );
   app.use(helmet());
   app.use(pinoHttp({ logger: deps.logger, autoLogging: { ignore: (req) => req.url === '/health' } }));
   // Webhooks first: their signatures are checked on the raw body, before any JSON parsing.
@@ -26,7 +30,10 @@ export function createApp(deps: ApiDeps): Express {
   app.use(codecRouter(deps)); // Temporal payload batches are larger than API bodies
   app.use(express.json({ limit: '100kb' }));
   // Every Temporal call a request makes shares one deadline: no worker answering means 503, not a hung request.
-  app.use((_req, _res, next) => void deps.temporal.withDeadline(Date.now() + deps.config.API_TEMPORAL_DEADLINE, async () => next()));
+  app.use(
+    (_req, _res, next) =>
+      void deps.temporal.withDeadline(Date.now() + deps.config.API_TEMPORAL_DEADLINE, async () => next()),
+  );
   app.use(healthRouter(deps));
   app.use(authRouter(deps));
   app.use(productsRouter(deps));

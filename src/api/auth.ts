@@ -39,7 +39,13 @@ export function addressOf(req: Request): string {
  * Checks a password and opens a session: the token is a JWT naming it. Attempts are limited
  * per account and per address; a suspended account is refused.
  */
-export async function signIn(deps: Pick<ApiDeps, 'prisma' | 'config' | 'keyring'>, given: string, password: string, ip: string, role?: Role) {
+export async function signIn(
+  deps: Pick<ApiDeps, 'prisma' | 'config' | 'keyring'>,
+  given: string,
+  password: string,
+  ip: string,
+  role?: Role,
+) {
   const { prisma, config } = deps;
   const email = given.toLowerCase();
   // The attempt is counted before the password is checked (one account at a time), and forgotten
@@ -51,10 +57,14 @@ export async function signIn(deps: Pick<ApiDeps, 'prisma' | 'config' | 'keyring'
       tx.loginFailure.count({ where: { email, createdAt: { gte: since } } }),
       tx.loginFailure.count({ where: { ip, createdAt: { gte: since } } }),
     ]);
-    if (byAccount >= config.LOGIN_MAX_FAILURES_PER_ACCOUNT || byAddress >= config.LOGIN_MAX_FAILURES_PER_ADDRESS) return undefined;
+    if (byAccount >= config.LOGIN_MAX_FAILURES_PER_ACCOUNT || byAddress >= config.LOGIN_MAX_FAILURES_PER_ADDRESS)
+      return undefined;
     return tx.loginFailure.create({ data: { id: randomUUID(), email, ip } });
   });
-  if (!attempt) throw new HttpError(429, 'TOO_MANY_ATTEMPTS', 'Too many failed sign-ins; try again later', { retryAfterSeconds: Math.ceil(config.LOGIN_WINDOW / 1000) });
+  if (!attempt)
+    throw new HttpError(429, 'TOO_MANY_ATTEMPTS', 'Too many failed sign-ins; try again later', {
+      retryAfterSeconds: Math.ceil(config.LOGIN_WINDOW / 1000),
+    });
   const user = await prisma.user.findUnique({ where: { email } });
   const valid = await bcrypt.compare(password, user?.passwordHash ?? DUMMY_HASH);
   if (!user || !valid) throw new HttpError(401, 'INVALID_CREDENTIALS', 'Email or password is wrong');
@@ -86,7 +96,10 @@ export function authRouter(deps: ApiDeps): Router {
   });
 
   router.post('/api/auth/logout', authenticate(deps), async (req, res) => {
-    await prisma.session.updateMany({ where: { id: currentUser(req).sessionId, revokedAt: null }, data: { revokedAt: new Date(), revokeReason: 'logout' } });
+    await prisma.session.updateMany({
+      where: { id: currentUser(req).sessionId, revokedAt: null },
+      data: { revokedAt: new Date(), revokeReason: 'logout' },
+    });
     res.status(204).end();
   });
 
@@ -94,7 +107,10 @@ export function authRouter(deps: ApiDeps): Router {
 }
 
 /** Requires a valid bearer token of a live session of an active user; sets `req.user`. */
-export function authenticate({ prisma, keyring }: Pick<ApiDeps, 'prisma' | 'keyring'>, options: { cookie?: string } = {}): RequestHandler {
+export function authenticate(
+  { prisma, keyring }: Pick<ApiDeps, 'prisma' | 'keyring'>,
+  options: { cookie?: string } = {},
+): RequestHandler {
   return async (req, _res, next) => {
     const [scheme, bearer] = (req.header('authorization') ?? '').split(' ');
     // A cookie, where allowed (the codec endpoint, called by the Web UI with the browser's cookies).
@@ -112,7 +128,13 @@ export function authenticate({ prisma, keyring }: Pick<ApiDeps, 'prisma' | 'keyr
       throw invalid;
     }
     const session = await prisma.session.findUnique({ where: { id: claims.jti }, include: { user: true } });
-    if (!session || session.userId !== claims.sub || session.revokedAt || session.expiresAt <= new Date() || session.user.status !== 'ACTIVE') {
+    if (
+      !session ||
+      session.userId !== claims.sub ||
+      session.revokedAt ||
+      session.expiresAt <= new Date() ||
+      session.user.status !== 'ACTIVE'
+    ) {
       throw invalid;
     }
     req.user = { id: session.user.id, role: session.user.role, sessionId: session.id };

@@ -26,7 +26,9 @@ const loginPage = `<!doctype html><meta charset="utf-8"><title>durable-commerce:
 <button>Sign in</button></form>`;
 
 const jsonPayloads = z.object({
-  payloads: z.array(z.object({ metadata: z.record(z.string(), z.string()).default({}), data: z.string().default('') })).max(1000),
+  payloads: z
+    .array(z.object({ metadata: z.record(z.string(), z.string()).default({}), data: z.string().default('') }))
+    .max(1000),
 });
 type JsonPayload = z.infer<typeof jsonPayloads>['payloads'][number];
 
@@ -35,7 +37,9 @@ const fromJson = (p: JsonPayload): Payload => ({
   data: Buffer.from(p.data, 'base64'),
 });
 const toJson = (p: Payload): JsonPayload => ({
-  metadata: Object.fromEntries(Object.entries(p.metadata ?? {}).map(([k, v]) => [k, Buffer.from(v ?? new Uint8Array()).toString('base64')])),
+  metadata: Object.fromEntries(
+    Object.entries(p.metadata ?? {}).map(([k, v]) => [k, Buffer.from(v ?? new Uint8Array()).toString('base64')]),
+  ),
   data: Buffer.from(p.data ?? new Uint8Array()).toString('base64'),
 });
 
@@ -66,34 +70,61 @@ export function codecRouter(deps: ApiDeps): Router {
   });
 
   // The form posts here; the session lives in a cookie only the browser holds and only /codec reads.
-  router.post('/codec/login', express.urlencoded({ extended: false, limit: '10kb' }), express.json({ limit: '10kb' }), async (req, res) => {
-    const { email, password } = parse(loginForm, req.body);
-    const { token, user } = await signIn(deps, email, password, addressOf(req), 'ADMIN');
-    res.setHeader(
-      'Set-Cookie',
-      serialize(CODEC_COOKIE, token, { httpOnly: true, sameSite: 'strict', secure: req.secure, path: '/codec', maxAge: Math.floor(deps.config.JWT_TTL / 1000) }),
-    );
-    res.setHeader('Content-Security-Policy', pagePolicy);
-    res.format({
-      html: () => void res.send('<!doctype html><meta charset="utf-8"><title>Signed in</title><p>Signed in. The Temporal Web UI can now decode payloads; you may close this tab.</p>'),
-      default: () => void res.json({ signedIn: true, user }),
-    });
-  });
+  router.post(
+    '/codec/login',
+    express.urlencoded({ extended: false, limit: '10kb' }),
+    express.json({ limit: '10kb' }),
+    async (req, res) => {
+      const { email, password } = parse(loginForm, req.body);
+      const { token, user } = await signIn(deps, email, password, addressOf(req), 'ADMIN');
+      res.setHeader(
+        'Set-Cookie',
+        serialize(CODEC_COOKIE, token, {
+          httpOnly: true,
+          sameSite: 'strict',
+          secure: req.secure,
+          path: '/codec',
+          maxAge: Math.floor(deps.config.JWT_TTL / 1000),
+        }),
+      );
+      res.setHeader('Content-Security-Policy', pagePolicy);
+      res.format({
+        html: () =>
+          void res.send(
+            '<!doctype html><meta charset="utf-8"><title>Signed in</title><p>Signed in. The Temporal Web UI can now decode payloads; you may close this tab.</p>',
+          ),
+        default: () => void res.json({ signedIn: true, user }),
+      });
+    },
+  );
 
   for (const [path, run] of [
-    ['/codec/decode', async (ps: Payload[]) => codecs.reduceRight(async (acc, codec) => codec.decode(await acc), Promise.resolve(ps))],
-    ['/codec/encode', async (ps: Payload[]) => codecs.reduce(async (acc, codec) => codec.encode(await acc), Promise.resolve(ps))],
+    [
+      '/codec/decode',
+      async (ps: Payload[]) => codecs.reduceRight(async (acc, codec) => codec.decode(await acc), Promise.resolve(ps)),
+    ],
+    [
+      '/codec/encode',
+      async (ps: Payload[]) => codecs.reduce(async (acc, codec) => codec.encode(await acc), Promise.resolve(ps)),
+    ],
   ] as const) {
     router.options(path, cors);
-    router.post(path, cors, express.json({ limit: '4mb' }), authenticate(deps, { cookie: CODEC_COOKIE }), requireRole('ADMIN'), async (req, res) => {
-      const { payloads } = parse(jsonPayloads, req.body);
-      try {
-        res.json({ payloads: (await run(payloads.map(fromJson))).map(toJson) });
-      } catch (error) {
-        if (error instanceof UndecodablePayloadError) throw new HttpError(400, 'UNDECODABLE_PAYLOAD', error.message);
-        throw error;
-      }
-    });
+    router.post(
+      path,
+      cors,
+      express.json({ limit: '4mb' }),
+      authenticate(deps, { cookie: CODEC_COOKIE }),
+      requireRole('ADMIN'),
+      async (req, res) => {
+        const { payloads } = parse(jsonPayloads, req.body);
+        try {
+          res.json({ payloads: (await run(payloads.map(fromJson))).map(toJson) });
+        } catch (error) {
+          if (error instanceof UndecodablePayloadError) throw new HttpError(400, 'UNDECODABLE_PAYLOAD', error.message);
+          throw error;
+        }
+      },
+    );
   }
   return router;
 }

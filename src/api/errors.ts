@@ -1,4 +1,10 @@
-import { ServiceError, WorkflowFailedError, WorkflowNotFoundError, WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError } from '@temporalio/client';
+import {
+  ServiceError,
+  WorkflowFailedError,
+  WorkflowNotFoundError,
+  WorkflowUpdateFailedError,
+  WorkflowUpdateRPCTimeoutOrCancelledError,
+} from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import { z, ZodError } from 'zod';
@@ -65,11 +71,16 @@ export function refusal(type: string, message: string, details?: unknown): HttpE
 function fromTemporal(error: unknown): HttpError | undefined {
   if (error instanceof WorkflowUpdateFailedError || error instanceof WorkflowFailedError) {
     const cause = error.cause;
-    if (cause instanceof ApplicationFailure && cause.type && failureStatus[cause.type]) return refusal(cause.type, cause.message, cause.details?.[0]);
+    if (cause instanceof ApplicationFailure && cause.type && failureStatus[cause.type])
+      return refusal(cause.type, cause.message, cause.details?.[0]);
   }
   if (error instanceof WorkflowNotFoundError) return new HttpError(404, 'NOT_FOUND', 'No such workflow');
   if (error instanceof WorkflowUpdateRPCTimeoutOrCancelledError) {
-    return new HttpError(503, 'TEMPORAL_UNAVAILABLE', 'The workflow did not answer in time; check its state before trying again');
+    return new HttpError(
+      503,
+      'TEMPORAL_UNAVAILABLE',
+      'The workflow did not answer in time; check its state before trying again',
+    );
   }
   if (error instanceof ServiceError) {
     return new HttpError(503, 'TEMPORAL_UNAVAILABLE', 'The workflow service is unavailable; try again shortly');
@@ -86,9 +97,12 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
     let http: HttpError | undefined =
       error instanceof HttpError ? error : error instanceof ZodError ? validationError(error) : fromTemporal(error);
     // body-parser's own errors carry a status and a type.
-    if (!http && error?.type === 'entity.too.large') http = new HttpError(413, 'PAYLOAD_TOO_LARGE', 'The request body is too large');
-    if (!http && error?.type === 'entity.parse.failed') http = new HttpError(400, 'MALFORMED_JSON', 'The request body is not valid JSON');
-    if (!http && isDatabaseUnavailable(error)) http = new HttpError(503, 'DATABASE_UNAVAILABLE', 'The database is unavailable; try again shortly');
+    if (!http && error?.type === 'entity.too.large')
+      http = new HttpError(413, 'PAYLOAD_TOO_LARGE', 'The request body is too large');
+    if (!http && error?.type === 'entity.parse.failed')
+      http = new HttpError(400, 'MALFORMED_JSON', 'The request body is not valid JSON');
+    if (!http && isDatabaseUnavailable(error))
+      http = new HttpError(503, 'DATABASE_UNAVAILABLE', 'The database is unavailable; try again shortly');
     if (!http && typeof error?.status === 'number' && error.status >= 400 && error.status < 500) {
       http = new HttpError(error.status, 'BAD_REQUEST', error.expose ? error.message : 'Bad request');
     }
@@ -98,6 +112,8 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
     }
     const retryAfter = (http.details as { retryAfterSeconds?: number } | undefined)?.retryAfterSeconds;
     if (http.status === 429 && retryAfter) res.setHeader('Retry-After', String(retryAfter));
-    res.status(http.status).json({ error: { code: http.code, message: http.message, ...(http.details ? { details: http.details } : {}) } });
+    res
+      .status(http.status)
+      .json({ error: { code: http.code, message: http.message, ...(http.details ? { details: http.details } : {}) } });
   };
 }

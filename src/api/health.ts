@@ -3,7 +3,10 @@ import type { ApiDeps } from './deps';
 
 async function check(probe: () => Promise<unknown>): Promise<'up' | 'down'> {
   try {
-    await Promise.race([probe(), new Promise((_, reject) => setTimeout(() => reject(new Error('timeout')), 3000).unref())]);
+    await Promise.race([
+      probe(),
+      new Promise((_, reject) => setTimeout(() => reject(new Error('timeout')), 3000).unref()),
+    ]);
     return 'up';
   } catch {
     return 'down';

@@ -1,7 +1,15 @@
 import { Router } from 'express';
 import { z } from 'zod';
 import { secretPurposes } from '../keys/keyring';
-import { cancelKeyRotation, confirmRotationStep, keyRotationView, listKeyRotations, rewrapKeyring, startKeyRotation, supplyRotationSecret } from '../keys/rotations';
+import {
+  cancelKeyRotation,
+  confirmRotationStep,
+  keyRotationView,
+  listKeyRotations,
+  rewrapKeyring,
+  startKeyRotation,
+  supplyRotationSecret,
+} from '../keys/rotations';
 import { authenticate, currentUser, requireRole } from './auth';
 import type { ApiDeps } from './deps';
 import { parse } from './errors';
@@ -12,7 +20,10 @@ const rotationParams = z.object({ workflowId: z.string().min(1).max(200) });
 const stepParams = rotationParams.extend({ stepId: z.string().min(1).max(100) });
 // A secret as copied from a dashboard: one line, no spaces.
 const secretValue = z.string().regex(/^\S+$/, 'one line without spaces').max(500);
-const secretBody = z.union([z.object({ secret: secretValue }).strict(), z.object({ keyId: secretValue, keySecret: secretValue }).strict()]);
+const secretBody = z.union([
+  z.object({ secret: secretValue }).strict(),
+  z.object({ keyId: secretValue, keySecret: secretValue }).strict(),
+]);
 const confirmBody = z.object({ note: z.string().trim().max(500).optional() });
 const keysQuery = z.object({ purpose: z.enum(secretPurposes).optional() });
 const rotationsQuery = keysQuery.extend({ limit: z.coerce.number().int().min(1).max(200).default(50) });
@@ -47,7 +58,9 @@ export function keysRouter(deps: ApiDeps): Router {
 
   router.post('/admin/keys/rotations/:workflowId/steps/:stepId/confirm', ...admin, async (req, res) => {
     const { workflowId, stepId } = parse(stepParams, req.params);
-    res.json(await confirmRotationStep(deps, workflowId, stepId, parse(confirmBody, req.body ?? {}).note, currentUser(req).id));
+    res.json(
+      await confirmRotationStep(deps, workflowId, stepId, parse(confirmBody, req.body ?? {}).note, currentUser(req).id),
+    );
   });
 
   router.post('/admin/keys/rotations/:workflowId/cancel', ...admin, async (req, res) => {

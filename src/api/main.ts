@@ -14,7 +14,15 @@ async function main(): Promise<void> {
   const keyring = new Keyring(prisma, config);
   const stopFollowing = await followDatabaseLogin(pool, keyring, config.DATABASE_LOGIN_REFRESH, logger);
   const temporal = await connectClient(config);
-  const app = createApp({ config, prisma, temporal, stripe: createStripe(config, keyring), razorpay: keyringRazorpayGateway(config, keyring), logger, keyring });
+  const app = createApp({
+    config,
+    prisma,
+    temporal,
+    stripe: createStripe(config, keyring),
+    razorpay: keyringRazorpayGateway(config, keyring),
+    logger,
+    keyring,
+  });
   const server = app.listen(config.PORT, () => logger.info({ port: config.PORT }, 'API listening'));
   const shutdown = () => {
     server.close(async () => {

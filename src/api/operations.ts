@@ -16,11 +16,26 @@ const listQuery = z.object({
   limit: z.coerce.number().int().min(1).max(500).default(100),
 });
 const replayBody = z
-  .object({ provider, from: z.coerce.date(), to: z.coerce.date(), dryRun: z.boolean().default(true), reason: z.string().trim().min(1).max(500).optional() })
+  .object({
+    provider,
+    from: z.coerce.date(),
+    to: z.coerce.date(),
+    dryRun: z.boolean().default(true),
+    reason: z.string().trim().min(1).max(500).optional(),
+  })
   .refine((r) => r.from <= r.to, { message: 'from must not be after to', path: ['from'] });
-const healthQuery = z.object({ hours: z.coerce.number().positive().max(24 * 90).default(24) });
+const healthQuery = z.object({
+  hours: z.coerce
+    .number()
+    .positive()
+    .max(24 * 90)
+    .default(24),
+});
 const historyParams = z.object({ id: z.string().uuid() });
-const pageQuery = z.object({ page: z.coerce.number().int().min(1).default(1), pageSize: z.coerce.number().int().min(1).max(500).default(100) });
+const pageQuery = z.object({
+  page: z.coerce.number().int().min(1).default(1),
+  pageSize: z.coerce.number().int().min(1).max(500).default(100),
+});
 const REPLAY_DEADLINE_MS = 10 * 60_000;
 const paymentsBody = z.object({ enabled: z.boolean(), reason: z.string().trim().min(1).max(500) });
 
@@ -36,7 +51,11 @@ export function operationsRouter(deps: ApiDeps): Router {
   router.post('/admin/webhooks/replay', ...admin, async (req, res) => {
     const request = parse(replayBody, req.body);
     // Replay waits for each event's workflow in turn: longer than an ordinary request may.
-    res.json(await deps.temporal.withDeadline(Date.now() + REPLAY_DEADLINE_MS, () => replayWebhookEvents(deps, request, currentUser(req).id)));
+    res.json(
+      await deps.temporal.withDeadline(Date.now() + REPLAY_DEADLINE_MS, () =>
+        replayWebhookEvents(deps, request, currentUser(req).id),
+      ),
+    );
   });
 
   router.get('/admin/webhooks/health', ...admin, async (req, res) => {
@@ -45,7 +64,8 @@ export function operationsRouter(deps: ApiDeps): Router {
 
   router.get('/admin/orders/:id/history', ...admin, async (req, res) => {
     const { id } = parse(historyParams, req.params);
-    if (!(await deps.prisma.order.findUnique({ where: { id }, select: { id: true } }))) throw new HttpError(404, 'ORDER_NOT_FOUND', `No order ${id}`);
+    if (!(await deps.prisma.order.findUnique({ where: { id }, select: { id: true } })))
+      throw new HttpError(404, 'ORDER_NOT_FOUND', `No order ${id}`);
     res.json(await orderHistory(deps, id, parse(pageQuery, req.query), currentUser(req).id));
   });
 

@@ -31,16 +31,25 @@ const checkoutBody = z.object({
     .max(100),
   paymentMethod: z.enum(['card', 'cod', 'wallet']),
   provider: z.enum(['stripe', 'razorpay']).default('stripe'),
-  currency: z.string().regex(/^[A-Za-z]{3}$/, 'an ISO 4217 code such as USD').transform((c) => c.toUpperCase()).optional(),
+  currency: z
+    .string()
+    .regex(/^[A-Za-z]{3}$/, 'an ISO 4217 code such as USD')
+    .transform((c) => c.toUpperCase())
+    .optional(),
 });
 const orderParams = z.object({ id: z.string().uuid() });
 const paymentMethods = { card: 'CARD', cod: 'COD', wallet: 'WALLET' } as const;
 const cancelBody = z.object({ reason: z.string().trim().min(1).max(500).optional() }).default({});
 const adminCancelBody = z.object({ reason: z.string().trim().min(1).max(500) });
-const shipBody = z.object({ trackingNumber: z.string().trim().min(1).max(100), carrier: z.string().trim().min(1).max(100).optional() });
+const shipBody = z.object({
+  trackingNumber: z.string().trim().min(1).max(100),
+  carrier: z.string().trim().min(1).max(100).optional(),
+});
 const emptyBody = z.object({}).default({});
 const listQuery = z.object({
-  status: z.enum(['PENDING', 'PAID', 'CONFIRMED', 'SHIPPED', 'DELIVERED', 'CANCELLED', 'REFUNDED', 'PARTIALLY_REFUNDED']).optional(),
+  status: z
+    .enum(['PENDING', 'PAID', 'CONFIRMED', 'SHIPPED', 'DELIVERED', 'CANCELLED', 'REFUNDED', 'PARTIALLY_REFUNDED'])
+    .optional(),
   customerId: z.string().uuid().optional(),
   limit: z.coerce.number().int().min(1).max(200).default(50),
 });
@@ -60,7 +69,8 @@ export function ordersRouter(deps: ApiDeps): Router {
   const auth = authenticate(deps);
   const admin = [auth, requireRole('ADMIN')];
 
-  const handleOf = (orderId: string): WorkflowHandle<typeof orderWorkflow> => temporal.workflow.getHandle(orderWorkflowId(orderId));
+  const handleOf = (orderId: string): WorkflowHandle<typeof orderWorkflow> =>
+    temporal.workflow.getHandle(orderWorkflowId(orderId));
 
   /** Loads the order for `user`: 404 when unknown, 403 when it belongs to someone else. */
   async function loadOrder(req: Request): Promise<Order> {
@@ -68,7 +78,8 @@ export function ordersRouter(deps: ApiDeps): Router {
     const user = currentUser(req);
     const order = await prisma.order.findUnique({ where: { id } });
     if (!order) throw new HttpError(404, 'ORDER_NOT_FOUND', `No order ${id}`);
-    if (user.role !== 'ADMIN' && order.customerId !== user.id) throw new HttpError(403, 'FORBIDDEN', 'This order belongs to another customer');
+    if (user.role !== 'ADMIN' && order.customerId !== user.id)
+      throw new HttpError(403, 'FORBIDDEN', 'This order belongs to another customer');
     return order;
   }
 
@@ -76,19 +87,28 @@ export function ordersRouter(deps: ApiDeps): Router {
   async function assertPaymentsEnabled(): Promise<void> {
     const payments = await paymentsSwitch(prisma);
     if (!payments.enabled) {
-      throw new HttpError(503, 'PAYMENTS_DISABLED', `Payments are switched off: ${payments.reason}`, { reason: payments.reason, since: payments.updatedAt });
+      throw new HttpError(503, 'PAYMENTS_DISABLED', `Payments are switched off: ${payments.reason}`, {
+        reason: payments.reason,
+        since: payments.updatedAt,
+      });
     }
   }
 
   /** A transition on a finished order is refused here, with its status, without asking Temporal. */
   function assertOpen(order: Order): void {
     if (closedStatuses.has(order.status)) {
-      throw new HttpError(409, 'INVALID_ORDER_STATE', `Order is ${order.status}`, { status: order.status, paymentStatus: order.paymentStatus });
+      throw new HttpError(409, 'INVALID_ORDER_STATE', `Order is ${order.status}`, {
+        status: order.status,
+        paymentStatus: order.paymentStatus,
+      });
     }
   }
 
   async function present(order: Order): Promise<unknown> {
-    const items = await prisma.orderItem.findMany({ where: { orderId: order.id }, select: { productId: true, sku: true, name: true, quantity: true, unitPrice: true } });
+    const items = await prisma.orderItem.findMany({
+      where: { orderId: order.id },
+      select: { productId: true, sku: true, name: true, quantity: true, unitPrice: true },
+    });
     const stored = {
       orderId: order.id,
       customerId: order.customerId,
@@ -123,22 +143,40 @@ export function ordersRouter(deps: ApiDeps): Router {
     if (body.paymentMethod === 'card') await assertPaymentsEnabled();
     // The same product twice is one line with the summed quantity.
     const quantities = new Map<string, number>();
-    for (const item of body.items) quantities.set(item.productId, (quantities.get(item.productId) ?? 0) + item.quantity);
+    for (const item of body.items)
+      quantities.set(item.productId, (quantities.get(item.productId) ?? 0) + item.quantity);
     const items = [...quantities].map(([productId, quantity]) => ({ productId, quantity }));
 
-    const products = await prisma.product.findMany({ where: { id: { in: items.map((i) => i.productId) } }, select: { id: true, sku: true, currency: true, price: true } });
+    const products = await prisma.product.findMany({
+      where: { id: { in: items.map((i) => i.productId) } },
+      select: { id: true, sku: true, currency: true, price: true },
+    });
     const unknown = items.filter((i) => !products.some((p) => p.id === i.productId)).map((i) => i.productId);
-    if (unknown.length > 0) throw new HttpError(404, 'PRODUCT_NOT_FOUND', `Unknown products: ${unknown.join(', ')}`, { productIds: unknown });
+    if (unknown.length > 0)
+      throw new HttpError(404, 'PRODUCT_NOT_FOUND', `Unknown products: ${unknown.join(', ')}`, { productIds: unknown });
     // The order is priced in the currency asked for, else in that of the first item listed.
     const currency = body.currency ?? products.find((p) => p.id === items[0].productId)!.currency;
     const foreign = products.filter((p) => p.currency !== currency);
     if (foreign.length > 0) {
-      throw new HttpError(400, 'CURRENCY_MISMATCH', `Not priced in ${currency}: ${foreign.map((p) => p.sku).join(', ')}`, { currency, skus: foreign.map((p) => p.sku) });
+      throw new HttpError(
+        400,
+        'CURRENCY_MISMATCH',
+        `Not priced in ${currency}: ${foreign.map((p) => p.sku).join(', ')}`,
+        { currency, skus: foreign.map((p) => p.sku) },
+      );
     }
 
-    const total = items.reduce((sum, item) => sum + products.find((p) => p.id === item.productId)!.price * item.quantity, 0);
+    const total = items.reduce(
+      (sum, item) => sum + products.find((p) => p.id === item.productId)!.price * item.quantity,
+      0,
+    );
     if (total > MAX_ORDER_TOTAL) {
-      throw new HttpError(400, ErrorCode.ORDER_TOTAL_TOO_LARGE, `The order total ${total} is above the largest charge, ${MAX_ORDER_TOTAL}`, { total, max: MAX_ORDER_TOTAL });
+      throw new HttpError(
+        400,
+        ErrorCode.ORDER_TOTAL_TOO_LARGE,
+        `The order total ${total} is above the largest charge, ${MAX_ORDER_TOTAL}`,
+        { total, max: MAX_ORDER_TOTAL },
+      );
     }
 
     const orderId = randomUUID();
@@ -175,10 +213,13 @@ export function ordersRouter(deps: ApiDeps): Router {
   router.post('/api/orders/:id/payments', auth, async (req, res) => {
     parse(emptyBody, req.body);
     const order = await loadOrder(req);
-    if (order.customerId !== currentUser(req).id) throw new HttpError(403, 'FORBIDDEN', 'Only the customer who placed the order may pay for it');
+    if (order.customerId !== currentUser(req).id)
+      throw new HttpError(403, 'FORBIDDEN', 'Only the customer who placed the order may pay for it');
     assertOpen(order);
     await assertPaymentsEnabled();
-    const result = await handleOf(order.id).executeUpdate(retryPaymentUpdate, { args: [{ actor: actorOf(currentUser(req)) }] });
+    const result = await handleOf(order.id).executeUpdate(retryPaymentUpdate, {
+      args: [{ actor: actorOf(currentUser(req)) }],
+    });
     res.status(201).json(result);
   });
 
@@ -187,7 +228,9 @@ export function ordersRouter(deps: ApiDeps): Router {
     const { reason } = parse(user.role === 'ADMIN' ? adminCancelBody : cancelBody, req.body);
     const order = await loadOrder(req);
     assertOpen(order);
-    const view: OrderView = await handleOf(order.id).executeUpdate(cancelOrderUpdate, { args: [{ actor: actorOf(user), reason }] });
+    const view: OrderView = await handleOf(order.id).executeUpdate(cancelOrderUpdate, {
+      args: [{ actor: actorOf(user), reason }],
+    });
     res.json(user.role === 'ADMIN' ? await audited(req, order, 'ORDER_CANCELLED', view, reason) : view);
   });
 
@@ -213,7 +256,13 @@ export function ordersRouter(deps: ApiDeps): Router {
   });
 
   /** Records an admin's transition of an order in the audit log, with the status before and after. */
-  async function audited(req: Request, order: Order, action: string, view: OrderView, reason?: string): Promise<OrderView> {
+  async function audited(
+    req: Request,
+    order: Order,
+    action: string,
+    view: OrderView,
+    reason?: string,
+  ): Promise<OrderView> {
     await audit(prisma, {
       actorId: currentUser(req).id,
       action,
@@ -230,7 +279,9 @@ export function ordersRouter(deps: ApiDeps): Router {
     const body = parse(shipBody, req.body);
     const order = await loadOrder(req);
     assertOpen(order);
-    const view = await handleOf(order.id).executeUpdate(shipOrderUpdate, { args: [{ actor: actorOf(currentUser(req)), ...body }] });
+    const view = await handleOf(order.id).executeUpdate(shipOrderUpdate, {
+      args: [{ actor: actorOf(currentUser(req)), ...body }],
+    });
     res.json(await audited(req, order, 'ORDER_SHIPPED', view, `tracking ${body.trackingNumber}`));
   });
 
@@ -238,7 +289,9 @@ export function ordersRouter(deps: ApiDeps): Router {
     parse(emptyBody, req.body);
     const order = await loadOrder(req);
     assertOpen(order);
-    const view = await handleOf(order.id).executeUpdate(deliverOrderUpdate, { args: [{ actor: actorOf(currentUser(req)) }] });
+    const view = await handleOf(order.id).executeUpdate(deliverOrderUpdate, {
+      args: [{ actor: actorOf(currentUser(req)) }],
+    });
     res.json(await audited(req, order, 'ORDER_DELIVERED', view));
   });
 
@@ -246,7 +299,9 @@ export function ordersRouter(deps: ApiDeps): Router {
     const { reason } = parse(adminCancelBody, req.body);
     const order = await loadOrder(req);
     assertOpen(order);
-    const view = await handleOf(order.id).executeUpdate(cancelOrderUpdate, { args: [{ actor: actorOf(currentUser(req)), reason }] });
+    const view = await handleOf(order.id).executeUpdate(cancelOrderUpdate, {
+      args: [{ actor: actorOf(currentUser(req)), reason }],
+    });
     res.json(await audited(req, order, 'ORDER_CANCELLED', view, reason));
   });
 

@@ -16,13 +16,29 @@ export function paymentsRouter(deps: ApiDeps): Router {
   const router = Router();
 
   /** A delivery refused with 400: logged, counted for the health report, nothing stored. */
-  async function refuse(provider: PaymentProvider, code: 'INVALID_SIGNATURE' | 'MISSING_SIGNATURE' | 'MALFORMED_EVENT', message: string, detail?: string): Promise<never> {
+  async function refuse(
+    provider: PaymentProvider,
+    code: 'INVALID_SIGNATURE' | 'MISSING_SIGNATURE' | 'MALFORMED_EVENT',
+    message: string,
+    detail?: string,
+  ): Promise<never> {
     logger.warn({ provider, code, detail }, 'webhook delivery refused');
-    await countRejection(prisma, provider, code).catch((error: unknown) => logger.error({ err: error }, 'could not count a refused webhook'));
+    await countRejection(prisma, provider, code).catch((error: unknown) =>
+      logger.error({ err: error }, 'could not count a refused webhook'),
+    );
     throw new HttpError(400, code, message);
   }
-  const rejectSignature = (provider: PaymentProvider, detail: string, code: 'INVALID_SIGNATURE' | 'MISSING_SIGNATURE' = 'INVALID_SIGNATURE') =>
-    refuse(provider, code, code === 'MISSING_SIGNATURE' ? 'The signature header is missing' : 'The webhook signature is invalid or too old', detail);
+  const rejectSignature = (
+    provider: PaymentProvider,
+    detail: string,
+    code: 'INVALID_SIGNATURE' | 'MISSING_SIGNATURE' = 'INVALID_SIGNATURE',
+  ) =>
+    refuse(
+      provider,
+      code,
+      code === 'MISSING_SIGNATURE' ? 'The signature header is missing' : 'The webhook signature is invalid or too old',
+      detail,
+    );
 
   async function read<T>(provider: PaymentProvider, parse: () => T): Promise<T> {
     try {
@@ -39,7 +55,9 @@ export function paymentsRouter(deps: ApiDeps): Router {
    */
   async function accept(res: Response, input: WebhookWorkflowInput, payload: object): Promise<void> {
     await prisma.webhookEvent.createMany({
-      data: [{ provider: input.provider, eventId: input.eventId, type: input.eventType, payload, orderId: input.orderId }],
+      data: [
+        { provider: input.provider, eventId: input.eventId, type: input.eventType, payload, orderId: input.orderId },
+      ],
       skipDuplicates: true,
     });
     try {
@@ -61,7 +79,12 @@ export function paymentsRouter(deps: ApiDeps): Router {
     let failure = 'no webhook secret is active';
     for (const { secret } of await keyring.acceptedAll('STRIPE_WEBHOOK_SECRET')) {
       try {
-        event = stripe.webhooks.constructEvent(req.body as Buffer, signature, secret, config.STRIPE_WEBHOOK_TOLERANCE / 1000);
+        event = stripe.webhooks.constructEvent(
+          req.body as Buffer,
+          signature,
+          secret,
+          config.STRIPE_WEBHOOK_TOLERANCE / 1000,
+        );
         break;
       } catch (error) {
         failure = (error as Error).message;
@@ -76,7 +99,8 @@ export function paymentsRouter(deps: ApiDeps): Router {
     if (!signature) return rejectSignature('RAZORPAY', 'no X-Razorpay-Signature header', 'MISSING_SIGNATURE');
     const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
     const secrets = await keyring.acceptedAll('RAZORPAY_WEBHOOK_SECRET');
-    if (!secrets.some(({ secret }) => verifyRazorpaySignature(body, signature, secret))) return rejectSignature('RAZORPAY', 'HMAC mismatch');
+    if (!secrets.some(({ secret }) => verifyRazorpaySignature(body, signature, secret)))
+      return rejectSignature('RAZORPAY', 'HMAC mismatch');
     const eventId = req.header('x-razorpay-event-id');
     if (!eventId) return refuse('RAZORPAY', 'MALFORMED_EVENT', 'The X-Razorpay-Event-Id header is missing');
     const payload = await read('RAZORPAY', () => {

@@ -14,7 +14,10 @@ export const newProduct = z.object({
   sku: z.string().trim().min(1).max(64),
   name: z.string().trim().min(1).max(200),
   price: z.number().int().min(0).max(100_000_000),
-  currency: z.string().regex(/^[A-Za-z]{3}$/, 'an ISO 4217 code such as USD').transform((c) => c.toUpperCase()),
+  currency: z
+    .string()
+    .regex(/^[A-Za-z]{3}$/, 'an ISO 4217 code such as USD')
+    .transform((c) => c.toUpperCase()),
   stock: z.number().int().min(0).max(1_000_000),
   lowStockThreshold: z.number().int().min(0).max(1_000_000).optional(),
 });
@@ -43,12 +46,27 @@ export async function createProduct(prisma: PrismaClient, input: NewProduct, act
       });
     }
     // Seeding stocks the shop as the seed admin; every product creation is an admin action.
-    await audit(tx, { actorId, action: 'PRODUCT_CREATED', targetType: 'product', targetId: product.id, after: { sku: product.sku, price: product.price, currency: product.currency, stock: product.stock } });
+    await audit(tx, {
+      actorId,
+      action: 'PRODUCT_CREATED',
+      targetType: 'product',
+      targetId: product.id,
+      after: { sku: product.sku, price: product.price, currency: product.currency, stock: product.stock },
+    });
     return product;
   });
 }
 
-function present(p: { id: string; sku: string; name: string; price: number; currency: string; stock: number; reservedStock: number; lowStockThreshold: number }) {
+function present(p: {
+  id: string;
+  sku: string;
+  name: string;
+  price: number;
+  currency: string;
+  stock: number;
+  reservedStock: number;
+  lowStockThreshold: number;
+}) {
   const available = p.stock - p.reservedStock;
   return {
     id: p.id,
@@ -77,7 +95,8 @@ export function productsRouter(deps: ApiDeps): Router {
       const product = await createProduct(prisma, input, currentUser(req).id);
       res.status(201).json({ ...present(product), stock: product.stock, lowStockThreshold: product.lowStockThreshold });
     } catch (error) {
-      if (isUniqueViolation(error)) throw new HttpError(409, 'SKU_EXISTS', `A product with SKU ${input.sku} already exists`);
+      if (isUniqueViolation(error))
+        throw new HttpError(409, 'SKU_EXISTS', `A product with SKU ${input.sku} already exists`);
       throw error;
     }
   });

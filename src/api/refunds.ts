@@ -26,11 +26,20 @@ const adminRequest = z.object({ amount, reason, destination: destination.optiona
 const decisionBody = z.object({ reason });
 const idParams = z.object({ id: z.string().uuid() });
 const userParams = z.object({ userId: z.string().uuid() });
-const creditBody = z.object({ amount, reason, currency: z.string().regex(/^[A-Za-z]{3}$/).transform((c) => c.toUpperCase()).optional() });
+const creditBody = z.object({
+  amount,
+  reason,
+  currency: z
+    .string()
+    .regex(/^[A-Za-z]{3}$/)
+    .transform((c) => c.toUpperCase())
+    .optional(),
+});
 const idempotencyKey = z.string().trim().min(1).max(200).optional();
 const MANUAL_REFUND_NAMESPACE = '5b0f6a9e-3f52-4f43-9d1c-1d0c1a6b7e21';
 /** Names a manual refund after the admin, the order and the client's Idempotency-Key. */
-export const manualRefundId = (adminId: string, orderId: string, key: string) => uuidv5(`${adminId}:${orderId}:${key}`, MANUAL_REFUND_NAMESPACE);
+export const manualRefundId = (adminId: string, orderId: string, key: string) =>
+  uuidv5(`${adminId}:${orderId}:${key}`, MANUAL_REFUND_NAMESPACE);
 const listQuery = z.object({
   status: z.enum(['PENDING_APPROVAL', 'APPROVED', 'REJECTED', 'COMPLETED', 'FAILED']).optional(),
   orderId: z.string().uuid().optional(),
@@ -49,7 +58,10 @@ export function refundsRouter(deps: ApiDeps): Router {
    */
   async function startRefund(
     orderId: string,
-    request: Omit<RefundWorkflowInput, 'refundId' | 'orderId' | 'autoApproveTrusted' | 'reminderAfterMs' | 'settleCheckAfterMs'>,
+    request: Omit<
+      RefundWorkflowInput,
+      'refundId' | 'orderId' | 'autoApproveTrusted' | 'reminderAfterMs' | 'settleCheckAfterMs'
+    >,
     refundId: string = randomUUID(),
   ): Promise<RefundView> {
     const input: RefundWorkflowInput = {
@@ -113,18 +125,41 @@ export function refundsRouter(deps: ApiDeps): Router {
     const key = parse(idempotencyKey, req.header('idempotency-key'));
     const refundId = key ? manualRefundId(actor.id, order.id, key) : randomUUID();
     const refund = await startRefund(order.id, { ...body, requestedBy: actor, approvedBy: actor }, refundId);
-    if (refund.amount !== body.amount || refund.reason !== body.reason || (body.destination && refund.destination && refund.destination !== body.destination)) {
-      throw new HttpError(422, 'IDEMPOTENCY_KEY_REUSED', 'This Idempotency-Key was used for a different refund', { refundId: refund.refundId });
+    if (
+      refund.amount !== body.amount ||
+      refund.reason !== body.reason ||
+      (body.destination && refund.destination && refund.destination !== body.destination)
+    ) {
+      throw new HttpError(422, 'IDEMPOTENCY_KEY_REUSED', 'This Idempotency-Key was used for a different refund', {
+        refundId: refund.refundId,
+      });
     }
     // A retry of a refused refund is refused again, as it was the first time.
-    if (refund.status === 'REFUSED') throw refusal(refund.failureCode ?? 'REFUND_REFUSED', refund.failureReason ?? 'The refund was refused', refund.failureDetails);
-    await audit(prisma, { id: refundId, actorId: actor.id, action: 'REFUND_ISSUED', targetType: 'order', targetId: order.id, reason: body.reason, after: summary(refund) });
+    if (refund.status === 'REFUSED')
+      throw refusal(
+        refund.failureCode ?? 'REFUND_REFUSED',
+        refund.failureReason ?? 'The refund was refused',
+        refund.failureDetails,
+      );
+    await audit(prisma, {
+      id: refundId,
+      actorId: actor.id,
+      action: 'REFUND_ISSUED',
+      targetType: 'order',
+      targetId: order.id,
+      reason: body.reason,
+      after: summary(refund),
+    });
     res.status(201).json(summary(refund));
   });
 
   router.get('/admin/refunds', ...admin, async (req, res) => {
     const query = parse(listQuery, req.query);
-    const refunds = await prisma.refund.findMany({ where: { status: query.status, orderId: query.orderId }, orderBy: { createdAt: 'asc' }, take: query.limit });
+    const refunds = await prisma.refund.findMany({
+      where: { status: query.status, orderId: query.orderId },
+      orderBy: { createdAt: 'asc' },
+      take: query.limit,
+    });
     res.json({ refunds });
   });
 
@@ -139,10 +174,14 @@ export function refundsRouter(deps: ApiDeps): Router {
       const stored = await prisma.refund.findUnique({ where: { id } });
       if (!stored) throw new HttpError(404, 'REFUND_NOT_FOUND', `No refund ${id}`);
       if (stored.status !== 'PENDING_APPROVAL') {
-        throw new HttpError(409, 'REFUND_ALREADY_DECIDED', `The refund is already ${stored.status}`, { status: stored.status });
+        throw new HttpError(409, 'REFUND_ALREADY_DECIDED', `The refund is already ${stored.status}`, {
+          status: stored.status,
+        });
       }
       const adminId = currentUser(req).id;
-      const refund = await temporal.workflow.getHandle(`refund-${id}`).executeUpdate(update, { args: [{ adminId, reason: why }] });
+      const refund = await temporal.workflow
+        .getHandle(`refund-${id}`)
+        .executeUpdate(update, { args: [{ adminId, reason: why }] });
       res.json(summary(refund));
     });
   }
@@ -168,7 +207,15 @@ export function refundsRouter(deps: ApiDeps): Router {
           reference: 'goodwill',
           idempotencyKey: `goodwill-${key ? `${adminId}-${key}` : randomUUID()}`,
         },
-        (after) => ({ actorId: adminId, action: 'WALLET_CREDITED', targetType: 'user', targetId: userId, reason: body.reason, before: { balance: after.balance - body.amount }, after }),
+        (after) => ({
+          actorId: adminId,
+          action: 'WALLET_CREDITED',
+          targetType: 'user',
+          targetId: userId,
+          reason: body.reason,
+          before: { balance: after.balance - body.amount },
+          after,
+        }),
       );
       res.status(201).json(credited);
     } catch (error) {
@@ -178,7 +225,10 @@ export function refundsRouter(deps: ApiDeps): Router {
   });
 
   router.get('/api/wallet', auth, async (req, res) => {
-    const wallet = await prisma.wallet.findUnique({ where: { userId: currentUser(req).id }, include: { entries: { orderBy: { createdAt: 'desc' }, take: 50 } } });
+    const wallet = await prisma.wallet.findUnique({
+      where: { userId: currentUser(req).id },
+      include: { entries: { orderBy: { createdAt: 'desc' }, take: 50 } },
+    });
     res.json({ balance: wallet?.balance ?? 0, currency: wallet?.currency ?? null, entries: wallet?.entries ?? [] });
   });
 

@@ -28,7 +28,11 @@ export function usersRouter(deps: ApiDeps): Router {
   const router = Router();
   const admin = [authenticate(deps), requireRole('ADMIN')];
 
-  const snapshot = (user: { status: string; role: string; suspensionReason: string | null }) => ({ status: user.status, role: user.role, suspensionReason: user.suspensionReason });
+  const snapshot = (user: { status: string; role: string; suspensionReason: string | null }) => ({
+    status: user.status,
+    role: user.role,
+    suspensionReason: user.suspensionReason,
+  });
 
   /** Loads the target user; an admin may not act on their own account this way (no lock-outs by accident). */
   async function target(req: Parameters<typeof currentUser>[0] & { params: unknown }) {
@@ -48,9 +52,23 @@ export function usersRouter(deps: ApiDeps): Router {
     const { reason } = parse(reasonBody, req.body);
     const user = await target(req);
     const after = await prisma.$transaction(async (tx) => {
-      const updated = await tx.user.update({ where: { id: user.id }, data: { status: 'SUSPENDED', suspendedAt: new Date(), suspensionReason: reason } });
-      const revoked = await tx.session.updateMany({ where: { userId: user.id, revokedAt: null }, data: { revokedAt: new Date(), revokeReason: `suspended: ${reason}` } });
-      await audit(tx, { actorId: currentUser(req).id, action: 'USER_SUSPENDED', targetType: 'user', targetId: user.id, reason, before: snapshot(user), after: { ...snapshot(updated), sessionsRevoked: revoked.count } });
+      const updated = await tx.user.update({
+        where: { id: user.id },
+        data: { status: 'SUSPENDED', suspendedAt: new Date(), suspensionReason: reason },
+      });
+      const revoked = await tx.session.updateMany({
+        where: { userId: user.id, revokedAt: null },
+        data: { revokedAt: new Date(), revokeReason: `suspended: ${reason}` },
+      });
+      await audit(tx, {
+        actorId: currentUser(req).id,
+        action: 'USER_SUSPENDED',
+        targetType: 'user',
+        targetId: user.id,
+        reason,
+        before: snapshot(user),
+        after: { ...snapshot(updated), sessionsRevoked: revoked.count },
+      });
       return { ...snapshot(updated), sessionsRevoked: revoked.count };
     });
     res.json({ userId: user.id, ...after });
@@ -60,8 +78,19 @@ export function usersRouter(deps: ApiDeps): Router {
     const { reason } = parse(reasonBody, req.body);
     const user = await target(req);
     const updated = await prisma.$transaction(async (tx) => {
-      const restored = await tx.user.update({ where: { id: user.id }, data: { status: 'ACTIVE', suspendedAt: null, suspensionReason: null } });
-      await audit(tx, { actorId: currentUser(req).id, action: 'USER_RESTORED', targetType: 'user', targetId: user.id, reason, before: snapshot(user), after: snapshot(restored) });
+      const restored = await tx.user.update({
+        where: { id: user.id },
+        data: { status: 'ACTIVE', suspendedAt: null, suspensionReason: null },
+      });
+      await audit(tx, {
+        actorId: currentUser(req).id,
+        action: 'USER_RESTORED',
+        targetType: 'user',
+        targetId: user.id,
+        reason,
+        before: snapshot(user),
+        after: snapshot(restored),
+      });
       return restored;
     });
     res.json({ userId: user.id, ...snapshot(updated) });
@@ -72,7 +101,15 @@ export function usersRouter(deps: ApiDeps): Router {
     const user = await target(req);
     const updated = await prisma.$transaction(async (tx) => {
       const changed = await tx.user.update({ where: { id: user.id }, data: { role } });
-      await audit(tx, { actorId: currentUser(req).id, action: 'USER_ROLE_CHANGED', targetType: 'user', targetId: user.id, reason, before: snapshot(user), after: snapshot(changed) });
+      await audit(tx, {
+        actorId: currentUser(req).id,
+        action: 'USER_ROLE_CHANGED',
+        targetType: 'user',
+        targetId: user.id,
+        reason,
+        before: snapshot(user),
+        after: snapshot(changed),
+      });
       return changed;
     });
     res.json({ userId: user.id, ...snapshot(updated) });
@@ -81,7 +118,12 @@ export function usersRouter(deps: ApiDeps): Router {
   router.get('/admin/audit', ...admin, async (req, res) => {
     const query = parse(auditQuery, req.query);
     const entries = await prisma.auditLog.findMany({
-      where: { actorId: query.actor, action: query.action, targetId: query.targetId, createdAt: { gte: query.from, lte: query.to } },
+      where: {
+        actorId: query.actor,
+        action: query.action,
+        targetId: query.targetId,
+        createdAt: { gte: query.from, lte: query.to },
+      },
       orderBy: { createdAt: 'desc' },
       take: query.limit,
     });

@@ -31,7 +31,10 @@ const movementSql: Record<Movement, (q: number, id: string) => Prisma.Sql> = {
       WHERE id = ${id}::uuid AND stock - reserved_stock >= ${q} RETURNING stock, reserved_stock`,
   RELEASE: (q, id) => sqlTag`UPDATE products SET reserved_stock = reserved_stock - ${q}, updated_at = now()
       WHERE id = ${id}::uuid AND reserved_stock >= ${q} RETURNING stock, reserved_stock`,
-  SALE: (q, id) => sqlTag`UPDATE products SET stock = stock - ${q}, reserved_stock = reserved_stock - ${q}, updated_at = now()
+  SALE: (
+    q,
+    id,
+  ) => sqlTag`UPDATE products SET stock = stock - ${q}, reserved_stock = reserved_stock - ${q}, updated_at = now()
       WHERE id = ${id}::uuid AND reserved_stock >= ${q} RETURNING stock, reserved_stock`,
 };
 const before: Record<Movement, (row: StockRow, q: number) => StockRow> = {
@@ -61,9 +64,9 @@ export async function moveStock(
   const sorted = [...items].sort((a, b) => a.productId.localeCompare(b.productId));
   const keys = sorted.map((item) => ledgerKey(movement, orderId, item.productId));
   const done = new Set(
-    (await tx.inventoryLedger.findMany({ where: { idempotencyKey: { in: keys } }, select: { idempotencyKey: true } })).map(
-      (row) => row.idempotencyKey,
-    ),
+    (
+      await tx.inventoryLedger.findMany({ where: { idempotencyKey: { in: keys } }, select: { idempotencyKey: true } })
+    ).map((row) => row.idempotencyKey),
   );
   for (const [index, item] of sorted.entries()) {
     const key = keys[index];
@@ -72,7 +75,9 @@ export async function moveStock(
     if (!after) {
       const product = await tx.product.findUnique({ where: { id: item.productId } });
       if (movement !== 'RESERVE' || !product) {
-        throw new Error(`${movement} of ${item.quantity} x ${item.productId} for order ${orderId} found no matching stock`);
+        throw new Error(
+          `${movement} of ${item.quantity} x ${item.productId} for order ${orderId} found no matching stock`,
+        );
       }
       shortages.push({
         productId: product.id,

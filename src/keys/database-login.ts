@@ -65,9 +65,14 @@ export class DatabaseLogins {
   async prepare(): Promise<void> {
     await withClient(this.adminUrl, async (db) => {
       const id = (name: string) => db.escapeIdentifier(name);
-      for (const [role, options] of [[this.group, 'NOLOGIN'], ...this.logins.map((login) => [login, `LOGIN IN ROLE ${id(this.group)}`])]) {
+      for (const [role, options] of [
+        [this.group, 'NOLOGIN'],
+        ...this.logins.map((login) => [login, `LOGIN IN ROLE ${id(this.group)}`]),
+      ]) {
         // Roles belong to the whole cluster; two databases may prepare at once, so "already exists" is fine.
-        await db.query(`DO $$ BEGIN CREATE ROLE ${id(role)} ${options}; EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $$`);
+        await db.query(
+          `DO $$ BEGIN CREATE ROLE ${id(role)} ${options}; EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $$`,
+        );
       }
       const group = id(this.group);
       const database = id((await db.query<{ db: string }>('SELECT current_database() AS db')).rows[0].db);
@@ -76,7 +81,9 @@ export class DatabaseLogins {
       await db.query(`GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO ${group}`);
       await db.query(`GRANT USAGE, SELECT, UPDATE ON ALL SEQUENCES IN SCHEMA public TO ${group}`);
       // Tables that later migrations (run by this admin) create are the app's too.
-      await db.query(`ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO ${group}`);
+      await db.query(
+        `ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO ${group}`,
+      );
       await db.query(`ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT USAGE, SELECT, UPDATE ON SEQUENCES TO ${group}`);
     });
   }
@@ -89,7 +96,9 @@ export class DatabaseLogins {
   async setPassword(login: DatabaseLogin): Promise<void> {
     this.assertOurs(login.user);
     await withClient(this.adminUrl, async (db) => {
-      await db.query(`ALTER ROLE ${db.escapeIdentifier(login.user)} WITH LOGIN PASSWORD ${db.escapeLiteral(scramVerifier(login.password))}`);
+      await db.query(
+        `ALTER ROLE ${db.escapeIdentifier(login.user)} WITH LOGIN PASSWORD ${db.escapeLiteral(scramVerifier(login.password))}`,
+      );
     });
   }
 
@@ -113,7 +122,8 @@ export class DatabaseLogins {
   }
 
   private assertOurs(user: string): void {
-    if (!this.logins.includes(user)) throw new Error(`${user} is not one of the rotated logins ${this.logins.join(', ')}`);
+    if (!this.logins.includes(user))
+      throw new Error(`${user} is not one of the rotated logins ${this.logins.join(', ')}`);
   }
 }
 
@@ -121,7 +131,12 @@ export class DatabaseLogins {
  * Keeps `pool` on the keyring's ACTIVE database login: checks now (a process started after a
  * rotation uses the rotated login from its first request) and every `refreshMs`.
  */
-export async function followDatabaseLogin(pool: SwitchablePool, keyring: Keyring, refreshMs: number, logger: Logger): Promise<() => void> {
+export async function followDatabaseLogin(
+  pool: SwitchablePool,
+  keyring: Keyring,
+  refreshMs: number,
+  logger: Logger,
+): Promise<() => void> {
   const follow = async () => {
     const active = await keyring.activeIfAny(DATABASE_PASSWORD);
     if (!active || active.kid === pool.loginKid) return;
@@ -129,7 +144,8 @@ export async function followDatabaseLogin(pool: SwitchablePool, keyring: Keyring
     pool.use(login, active.kid);
     logger.info({ kid: active.kid, user: login.user }, 'database login switched');
   };
-  const followLogged = () => follow().catch((error: unknown) => logger.warn({ err: error }, 'could not check the database login'));
+  const followLogged = () =>
+    follow().catch((error: unknown) => logger.warn({ err: error }, 'could not check the database login'));
   await followLogged(); // a database down at start is the health check's to report, not a reason not to start
   const timer = setInterval(followLogged, refreshMs);
   timer.unref();

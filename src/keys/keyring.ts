@@ -43,7 +43,15 @@ export interface DatabaseLogin {
 
 export type KeyringConfig = Pick<
   Config,
-  'MASTER_KEYS' | 'MASTER_KEY_ID' | 'JWT_SECRET' | 'JWT_KEY_ID' | 'STRIPE_SECRET_KEY' | 'STRIPE_WEBHOOK_SECRET' | 'RAZORPAY_KEY_ID' | 'RAZORPAY_KEY_SECRET' | 'RAZORPAY_WEBHOOK_SECRET'
+  | 'MASTER_KEYS'
+  | 'MASTER_KEY_ID'
+  | 'JWT_SECRET'
+  | 'JWT_KEY_ID'
+  | 'STRIPE_SECRET_KEY'
+  | 'STRIPE_WEBHOOK_SECRET'
+  | 'RAZORPAY_KEY_ID'
+  | 'RAZORPAY_KEY_SECRET'
+  | 'RAZORPAY_WEBHOOK_SECRET'
 >;
 
 export interface Secret {
@@ -66,7 +74,12 @@ export class Keyring {
     const iv = randomBytes(12);
     const cipher = createCipheriv('aes-256-gcm', this.masterKeys.get(this.config.MASTER_KEY_ID)!, iv);
     const ciphertext = Buffer.concat([cipher.update(secret, 'utf8'), cipher.final()]);
-    return { ciphertext: ciphertext.toString('base64'), iv: iv.toString('base64'), authTag: cipher.getAuthTag().toString('base64'), masterKeyId: this.config.MASTER_KEY_ID };
+    return {
+      ciphertext: ciphertext.toString('base64'),
+      iv: iv.toString('base64'),
+      authTag: cipher.getAuthTag().toString('base64'),
+      masterKeyId: this.config.MASTER_KEY_ID,
+    };
   }
 
   private decrypt(row: SecretVersion): string {
@@ -84,7 +97,10 @@ export class Keyring {
       JWT_SIGNING: c.JWT_SECRET,
       STRIPE_API_KEY: c.STRIPE_SECRET_KEY,
       STRIPE_WEBHOOK_SECRET: c.STRIPE_WEBHOOK_SECRET,
-      RAZORPAY_KEY: JSON.stringify({ keyId: c.RAZORPAY_KEY_ID, keySecret: c.RAZORPAY_KEY_SECRET } satisfies RazorpayKey),
+      RAZORPAY_KEY: JSON.stringify({
+        keyId: c.RAZORPAY_KEY_ID,
+        keySecret: c.RAZORPAY_KEY_SECRET,
+      } satisfies RazorpayKey),
       RAZORPAY_WEBHOOK_SECRET: c.RAZORPAY_WEBHOOK_SECRET,
       DATABASE_PASSWORD: undefined,
     };
@@ -111,7 +127,15 @@ export class Keyring {
     if (!first || (await this.prisma.secretVersion.count({ where: { purpose } }))) return;
     try {
       await this.prisma.secretVersion.create({
-        data: { id: randomUUID(), purpose, version: 1, kid: first.kid, status: 'ACTIVE', activatedAt: new Date(), ...this.encrypt(first.secret) },
+        data: {
+          id: randomUUID(),
+          purpose,
+          version: 1,
+          kid: first.kid,
+          status: 'ACTIVE',
+          activatedAt: new Date(),
+          ...this.encrypt(first.secret),
+        },
       });
     } catch (error) {
       if (!isUniqueViolation(error)) throw error; // another process took it in first
@@ -146,7 +170,10 @@ export class Keyring {
   /** Every version that may still be used to verify (webhook signatures): the ACTIVE one first. */
   async acceptedAll(purpose: SecretPurpose): Promise<Secret[]> {
     await this.bootstrap(purpose);
-    const rows = await this.prisma.secretVersion.findMany({ where: { purpose, status: { in: ['ACTIVE', 'RETIRING'] } }, orderBy: { version: 'desc' } });
+    const rows = await this.prisma.secretVersion.findMany({
+      where: { purpose, status: { in: ['ACTIVE', 'RETIRING'] } },
+      orderBy: { version: 'desc' },
+    });
     return rows
       .filter(isAccepted)
       .sort((a, b) => Number(b.status === 'ACTIVE') - Number(a.status === 'ACTIVE'))
@@ -167,7 +194,14 @@ export class Keyring {
       const kid = `${kidPrefix[purpose]}-${version}`;
       try {
         await this.prisma.secretVersion.create({
-          data: { id: versionId, purpose, version, kid, status: 'STAGED', ...this.encrypt(value ?? randomBytes(64).toString('base64url')) },
+          data: {
+            id: versionId,
+            purpose,
+            version,
+            kid,
+            status: 'STAGED',
+            ...this.encrypt(value ?? randomBytes(64).toString('base64url')),
+          },
         });
         return { kid, version };
       } catch (error) {
@@ -193,18 +227,27 @@ export class Keyring {
    * Makes `kid` ACTIVE; the previous ACTIVE version becomes RETIRING, accepted until `graceMs`
    * from now, or until startGrace() when `graceMs` is null (the provider still uses it).
    */
-  async promote(purpose: SecretPurpose, kid: string, graceMs: number | null): Promise<{ retiringKid?: string; retiringUntil?: string }> {
+  async promote(
+    purpose: SecretPurpose,
+    kid: string,
+    graceMs: number | null,
+  ): Promise<{ retiringKid?: string; retiringUntil?: string }> {
     return this.prisma.$transaction(async (tx) => {
       const target = await tx.secretVersion.findUniqueOrThrow({ where: { kid } });
       if (target.status === 'ACTIVE') {
         // Promoted already (a retried activity): answer what the first promotion did.
-        const retiring = await tx.secretVersion.findFirst({ where: { purpose, status: 'RETIRING' }, orderBy: { version: 'desc' } });
+        const retiring = await tx.secretVersion.findFirst({
+          where: { purpose, status: 'RETIRING' },
+          orderBy: { version: 'desc' },
+        });
         return { retiringKid: retiring?.kid, retiringUntil: retiring?.retiringUntil?.toISOString() };
       }
-      if (target.status !== 'STAGED') throw new Error(`${kid} is ${target.status}; only a STAGED version can be promoted`);
+      if (target.status !== 'STAGED')
+        throw new Error(`${kid} is ${target.status}; only a STAGED version can be promoted`);
       const retiringUntil = graceMs === null ? null : new Date(Date.now() + graceMs);
       const previous = await tx.secretVersion.findFirst({ where: { purpose, status: 'ACTIVE' } });
-      if (previous) await tx.secretVersion.update({ where: { id: previous.id }, data: { status: 'RETIRING', retiringUntil } });
+      if (previous)
+        await tx.secretVersion.update({ where: { id: previous.id }, data: { status: 'RETIRING', retiringUntil } });
       await tx.secretVersion.update({ where: { kid }, data: { status: 'ACTIVE', activatedAt: new Date() } });
       return { retiringKid: previous?.kid, retiringUntil: retiringUntil?.toISOString() };
     });
@@ -212,14 +255,20 @@ export class Keyring {
 
   /** Starts the grace of a RETIRING version held open by promote(…, null); answers its end. */
   async startGrace(kid: string, graceMs: number): Promise<{ retiringUntil: string }> {
-    await this.prisma.secretVersion.updateMany({ where: { kid, status: 'RETIRING', retiringUntil: null }, data: { retiringUntil: new Date(Date.now() + graceMs) } });
+    await this.prisma.secretVersion.updateMany({
+      where: { kid, status: 'RETIRING', retiringUntil: null },
+      data: { retiringUntil: new Date(Date.now() + graceMs) },
+    });
     const row = await this.prisma.secretVersion.findUniqueOrThrow({ where: { kid } });
     return { retiringUntil: (row.retiringUntil ?? new Date()).toISOString() };
   }
 
   /** RETIRING (or a STAGED version rolled back) becomes RETIRED. */
   async retire(kid: string): Promise<void> {
-    await this.prisma.secretVersion.updateMany({ where: { kid, status: { in: ['RETIRING', 'STAGED'] } }, data: { status: 'RETIRED', retiredAt: new Date() } });
+    await this.prisma.secretVersion.updateMany({
+      where: { kid, status: { in: ['RETIRING', 'STAGED'] } },
+      data: { status: 'RETIRED', retiredAt: new Date() },
+    });
   }
 
   /**
@@ -227,11 +276,17 @@ export class Keyring {
    * key can leave MASTER_KEYS (once no Temporal history still needs it). Answers what moved.
    */
   async rewrap(): Promise<{ rewrapped: { kid: string; from: string }[] }> {
-    const stale = await this.prisma.secretVersion.findMany({ where: { masterKeyId: { not: this.config.MASTER_KEY_ID } }, orderBy: [{ purpose: 'asc' }, { version: 'asc' }] });
+    const stale = await this.prisma.secretVersion.findMany({
+      where: { masterKeyId: { not: this.config.MASTER_KEY_ID } },
+      orderBy: [{ purpose: 'asc' }, { version: 'asc' }],
+    });
     const rewrapped: { kid: string; from: string }[] = [];
     for (const row of stale) {
       // Conditional on the old master key id: a concurrent rewrap of the same row changes nothing twice.
-      const { count } = await this.prisma.secretVersion.updateMany({ where: { id: row.id, masterKeyId: row.masterKeyId }, data: this.encrypt(this.decrypt(row)) });
+      const { count } = await this.prisma.secretVersion.updateMany({
+        where: { id: row.id, masterKeyId: row.masterKeyId },
+        data: this.encrypt(this.decrypt(row)),
+      });
       if (count) rewrapped.push({ kid: row.kid, from: row.masterKeyId });
     }
     return { rewrapped };
@@ -241,11 +296,26 @@ export class Keyring {
   async list() {
     for (const purpose of secretPurposes) await this.bootstrap(purpose);
     const rows = await this.prisma.secretVersion.findMany({ orderBy: [{ purpose: 'asc' }, { version: 'asc' }] });
-    return rows.map(({ purpose, version, kid, status, masterKeyId, createdAt, activatedAt, retiringUntil, retiredAt }) => ({ purpose, version, kid, status, masterKeyId, createdAt, activatedAt, retiringUntil, retiredAt }));
+    return rows.map(
+      ({ purpose, version, kid, status, masterKeyId, createdAt, activatedAt, retiringUntil, retiredAt }) => ({
+        purpose,
+        version,
+        kid,
+        status,
+        masterKeyId,
+        createdAt,
+        activatedAt,
+        retiringUntil,
+        retiredAt,
+      }),
+    );
   }
 }
 
 /** ACTIVE, or RETIRING with its grace still running (or not yet started). */
 function isAccepted(row: SecretVersion): boolean {
-  return row.status === 'ACTIVE' || (row.status === 'RETIRING' && (row.retiringUntil === null || row.retiringUntil > new Date()));
+  return (
+    row.status === 'ACTIVE' ||
+    (row.status === 'RETIRING' && (row.retiringUntil === null || row.retiringUntil > new Date()))
+  );
 }

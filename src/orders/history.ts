@@ -15,7 +15,17 @@ import { webhookWorkflowId } from '../payments/webhook-inbox';
 export interface TimelineEntry {
   at: string;
   workflowId: string;
-  kind: 'STARTED' | 'SIGNAL' | 'UPDATE' | 'UPDATE_RESULT' | 'ACTIVITY_COMPLETED' | 'ACTIVITY_FAILED' | 'TIMER_FIRED' | 'COMPLETED' | 'FAILED' | 'TERMINATED';
+  kind:
+    | 'STARTED'
+    | 'SIGNAL'
+    | 'UPDATE'
+    | 'UPDATE_RESULT'
+    | 'ACTIVITY_COMPLETED'
+    | 'ACTIVITY_FAILED'
+    | 'TIMER_FIRED'
+    | 'COMPLETED'
+    | 'FAILED'
+    | 'TERMINATED';
   name?: string;
   actor?: string;
   detail?: string;
@@ -32,7 +42,8 @@ async function decrypted(deps: OperationsDeps, events: HistoryEvent[]): Promise<
   const all: Payload[] = [];
   const collect = (value: unknown): void => {
     if (!value || typeof value !== 'object') return;
-    if (Array.isArray((value as { payloads?: unknown }).payloads)) all.push(...((value as { payloads: Payload[] }).payloads));
+    if (Array.isArray((value as { payloads?: unknown }).payloads))
+      all.push(...(value as { payloads: Payload[] }).payloads);
     // A failure's message and stack trace travel encrypted too (src/failure-converter.ts).
     const encodedAttributes = (value as { encodedAttributes?: Payload | null }).encodedAttributes;
     if (encodedAttributes) all.push(encodedAttributes);
@@ -56,10 +67,26 @@ function decode(payloads: Payload[]): unknown[] {
 }
 
 // The fields of a message worth showing in an audit trail, and nothing else.
-const SHOWN = ['provider', 'eventId', 'outcome', 'providerPaymentId', 'amount', 'currency', 'trackingNumber', 'carrier', 'reason', 'refundId', 'paymentStatus', 'orderStatus', 'status'];
+const SHOWN = [
+  'provider',
+  'eventId',
+  'outcome',
+  'providerPaymentId',
+  'amount',
+  'currency',
+  'trackingNumber',
+  'carrier',
+  'reason',
+  'refundId',
+  'paymentStatus',
+  'orderStatus',
+  'status',
+];
 function describe(value: unknown): string | undefined {
   if (!value || typeof value !== 'object') return undefined;
-  const shown = SHOWN.filter((key) => (value as Record<string, unknown>)[key] !== undefined).map((key) => `${key}=${String((value as Record<string, unknown>)[key])}`);
+  const shown = SHOWN.filter((key) => (value as Record<string, unknown>)[key] !== undefined).map(
+    (key) => `${key}=${String((value as Record<string, unknown>)[key])}`,
+  );
   return shown.length ? shown.join(' ') : undefined;
 }
 function actorOf(value: unknown): string | undefined {
@@ -82,7 +109,9 @@ function startedBy(workflowType: string | undefined, input: unknown): string | u
 function timelineOf(workflowId: string, events: HistoryEvent[], decode: Decode): TimelineEntry[] {
   const failureMessage = (failure: temporal.api.failure.v1.IFailure | null | undefined): string | undefined => {
     if (!failure) return undefined;
-    const [attributes] = failure.encodedAttributes ? (decode({ payloads: [failure.encodedAttributes as Payload] }) as [{ message?: string } | undefined]) : [];
+    const [attributes] = failure.encodedAttributes
+      ? (decode({ payloads: [failure.encodedAttributes as Payload] }) as [{ message?: string } | undefined])
+      : [];
     return attributes?.message ?? failure.message ?? undefined;
   };
   const activities = new Map<string, string>();
@@ -98,7 +127,12 @@ function timelineOf(workflowId: string, events: HistoryEvent[], decode: Decode):
       entry({ kind: 'STARTED', name: workflowType, actor: startedBy(workflowType, input) });
     } else if (event.workflowExecutionSignaledEventAttributes) {
       const [input] = decode(event.workflowExecutionSignaledEventAttributes.input);
-      entry({ kind: 'SIGNAL', name: event.workflowExecutionSignaledEventAttributes.signalName ?? undefined, actor: actorOf(input), detail: describe(input) });
+      entry({
+        kind: 'SIGNAL',
+        name: event.workflowExecutionSignaledEventAttributes.signalName ?? undefined,
+        actor: actorOf(input),
+        detail: describe(input),
+      });
     } else if (event.workflowExecutionUpdateAcceptedEventAttributes) {
       const request = event.workflowExecutionUpdateAcceptedEventAttributes.acceptedRequest;
       const [input] = decode(request?.input?.args);
@@ -108,21 +142,36 @@ function timelineOf(workflowId: string, events: HistoryEvent[], decode: Decode):
     } else if (event.workflowExecutionUpdateCompletedEventAttributes) {
       const attributes = event.workflowExecutionUpdateCompletedEventAttributes;
       const failure = attributes.outcome?.failure;
-      entry({ kind: 'UPDATE_RESULT', name: updates.get(String(attributes.acceptedEventId)), detail: failure ? `refused: ${failureMessage(failure)}` : 'done' });
+      entry({
+        kind: 'UPDATE_RESULT',
+        name: updates.get(String(attributes.acceptedEventId)),
+        detail: failure ? `refused: ${failureMessage(failure)}` : 'done',
+      });
     } else if (event.activityTaskScheduledEventAttributes) {
       activities.set(String(event.eventId), event.activityTaskScheduledEventAttributes.activityType?.name ?? '');
     } else if (event.activityTaskCompletedEventAttributes) {
-      entry({ kind: 'ACTIVITY_COMPLETED', name: activities.get(String(event.activityTaskCompletedEventAttributes.scheduledEventId)) });
+      entry({
+        kind: 'ACTIVITY_COMPLETED',
+        name: activities.get(String(event.activityTaskCompletedEventAttributes.scheduledEventId)),
+      });
     } else if (event.activityTaskFailedEventAttributes) {
       const attributes = event.activityTaskFailedEventAttributes;
-      entry({ kind: 'ACTIVITY_FAILED', name: activities.get(String(attributes.scheduledEventId)), detail: failureMessage(attributes.failure) });
+      entry({
+        kind: 'ACTIVITY_FAILED',
+        name: activities.get(String(attributes.scheduledEventId)),
+        detail: failureMessage(attributes.failure),
+      });
     } else if (event.timerStartedEventAttributes) {
       const timeout = event.timerStartedEventAttributes.startToFireTimeout;
       const seconds = Number(timeout?.seconds ?? 0) + (timeout?.nanos ?? 0) / 1e9;
       timers.set(String(event.eventId), `set for ${Number(seconds.toFixed(1))}s`);
     } else if (event.timerFiredEventAttributes) {
       // The workflow's timers are its deadlines: the reservation, the reminder, the status check.
-      entry({ kind: 'TIMER_FIRED', name: 'timer', detail: timers.get(String(event.timerFiredEventAttributes.startedEventId)) });
+      entry({
+        kind: 'TIMER_FIRED',
+        name: 'timer',
+        detail: timers.get(String(event.timerFiredEventAttributes.startedEventId)),
+      });
     } else if (event.workflowExecutionCompletedEventAttributes) {
       const [result] = decode(event.workflowExecutionCompletedEventAttributes.result);
       entry({ kind: 'COMPLETED', detail: describe(result) });
@@ -147,14 +196,32 @@ async function historyOf(deps: OperationsDeps, workflowId: string): Promise<Time
 }
 
 /** The timeline of an order and of what acted on it, oldest first, one page at a time. */
-export async function orderHistory(deps: OperationsDeps, orderId: string, page: { page: number; pageSize: number }, actorId: string) {
+export async function orderHistory(
+  deps: OperationsDeps,
+  orderId: string,
+  page: { page: number; pageSize: number },
+  actorId: string,
+) {
   const [refunds, webhooks] = await Promise.all([
     deps.prisma.refund.findMany({ where: { orderId }, select: { id: true } }),
     deps.prisma.webhookEvent.findMany({ where: { orderId }, select: { provider: true, eventId: true } }),
   ]);
-  const workflowIds = [`order-${orderId}`, ...refunds.map((r) => `refund-${r.id}`), ...webhooks.map((w) => webhookWorkflowId(w.provider, w.eventId))];
-  const all = (await Promise.all(workflowIds.map((id) => historyOf(deps, id)))).flat().sort((a, b) => a.at.localeCompare(b.at));
+  const workflowIds = [
+    `order-${orderId}`,
+    ...refunds.map((r) => `refund-${r.id}`),
+    ...webhooks.map((w) => webhookWorkflowId(w.provider, w.eventId)),
+  ];
+  const all = (await Promise.all(workflowIds.map((id) => historyOf(deps, id))))
+    .flat()
+    .sort((a, b) => a.at.localeCompare(b.at));
   const start = (page.page - 1) * page.pageSize;
   await audit(deps.prisma, { actorId, action: 'ORDER_HISTORY_READ', targetType: 'order', targetId: orderId });
-  return { orderId, workflows: workflowIds, total: all.length, page: page.page, pageSize: page.pageSize, entries: all.slice(start, start + page.pageSize) };
+  return {
+    orderId,
+    workflows: workflowIds,
+    total: all.length,
+    page: page.page,
+    pageSize: page.pageSize,
+    entries: all.slice(start, start + page.pageSize),
+  };
 }

@@ -22,7 +22,12 @@ export interface RazorpayPayment {
 export interface RazorpayGateway {
   /** The public key id the browser's Razorpay Checkout needs alongside the order id. */
   keyId(): Promise<string>;
-  createOrder(input: { amount: number; currency: string; receipt: string; notes: Record<string, string> }): Promise<{ id: string }>;
+  createOrder(input: {
+    amount: number;
+    currency: string;
+    receipt: string;
+    notes: Record<string, string>;
+  }): Promise<{ id: string }>;
   orderPayments(razorpayOrderId: string): Promise<RazorpayPayment[]>;
   /** Proves the key works: an authenticated read that changes nothing. */
   verifyCredentials(): Promise<void>;
@@ -31,7 +36,9 @@ export interface RazorpayGateway {
 }
 
 /** Razorpay's API errors arrive as `{statusCode, error: {code, description}}`; 4xx will not change on retry. */
-export function isPermanentRazorpayError(error: unknown): error is { statusCode: number; error?: { code?: string; description?: string } } {
+export function isPermanentRazorpayError(
+  error: unknown,
+): error is { statusCode: number; error?: { code?: string; description?: string } } {
   const status = (error as { statusCode?: number })?.statusCode;
   return typeof status === 'number' && status >= 400 && status < 500;
 }
@@ -40,7 +47,8 @@ export function isPermanentRazorpayError(error: unknown): error is { statusCode:
 export function createRazorpayGateway(config: Pick<Config, 'RAZORPAY_API_BASE'>, key: RazorpayKey): RazorpayGateway {
   const client = new Razorpay({ key_id: key.keyId, key_secret: key.keySecret });
   // The client has no option for its host; its axios instance does.
-  const { defaults } = (client as unknown as { api: { rq: { defaults: { baseURL: string; timeout: number } } } }).api.rq;
+  const { defaults } = (client as unknown as { api: { rq: { defaults: { baseURL: string; timeout: number } } } }).api
+    .rq;
   defaults.baseURL = config.RAZORPAY_API_BASE;
   defaults.timeout = 10_000;
   return {
@@ -48,7 +56,12 @@ export function createRazorpayGateway(config: Pick<Config, 'RAZORPAY_API_BASE'>,
       return key.keyId;
     },
     async createOrder(input) {
-      const order = await client.orders.create({ amount: input.amount, currency: input.currency, receipt: input.receipt, notes: input.notes });
+      const order = await client.orders.create({
+        amount: input.amount,
+        currency: input.currency,
+        receipt: input.receipt,
+        notes: input.notes,
+      });
       return { id: order.id };
     },
     async verifyCredentials() {

@@ -18,10 +18,20 @@ export interface PaymentsSwitch {
 export async function paymentsSwitch(prisma: Pick<PrismaClient, 'systemSetting'>): Promise<PaymentsSwitch> {
   const setting = await prisma.systemSetting.findUnique({ where: { key: KEY } });
   if (!setting) return { enabled: true };
-  return { enabled: setting.value === true, reason: setting.reason, updatedBy: setting.updatedBy, updatedAt: setting.updatedAt.toISOString() };
+  return {
+    enabled: setting.value === true,
+    reason: setting.reason,
+    updatedBy: setting.updatedBy,
+    updatedAt: setting.updatedAt.toISOString(),
+  };
 }
 
-export async function setPaymentsEnabled(prisma: PrismaClient, enabled: boolean, reason: string, actorId: string): Promise<PaymentsSwitch> {
+export async function setPaymentsEnabled(
+  prisma: PrismaClient,
+  enabled: boolean,
+  reason: string,
+  actorId: string,
+): Promise<PaymentsSwitch> {
   return prisma.$transaction(async (tx) => {
     const before = await paymentsSwitch(tx);
     await tx.systemSetting.upsert({
@@ -30,7 +40,15 @@ export async function setPaymentsEnabled(prisma: PrismaClient, enabled: boolean,
       create: { key: KEY, value: enabled, reason, updatedBy: actorId },
     });
     const after = await paymentsSwitch(tx);
-    await audit(tx, { actorId, action: enabled ? 'PAYMENTS_ENABLED' : 'PAYMENTS_DISABLED', targetType: 'system_settings', targetId: KEY, reason, before, after });
+    await audit(tx, {
+      actorId,
+      action: enabled ? 'PAYMENTS_ENABLED' : 'PAYMENTS_DISABLED',
+      targetType: 'system_settings',
+      targetId: KEY,
+      reason,
+      before,
+      after,
+    });
     return after;
   });
 }

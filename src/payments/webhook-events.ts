@@ -22,7 +22,10 @@ const stripePaymentIntent = z.object({
 });
 
 // Razorpay sends `notes: []` when there are none.
-const notes = z.union([z.record(z.string(), z.string()), z.array(z.unknown())]).optional().transform((n) => (Array.isArray(n) ? {} : (n ?? {})));
+const notes = z
+  .union([z.record(z.string(), z.string()), z.array(z.unknown())])
+  .optional()
+  .transform((n) => (Array.isArray(n) ? {} : (n ?? {})));
 const razorpayPayment = z.object({
   id: z.string().min(1),
   order_id: z.string().min(1),
@@ -40,7 +43,10 @@ const razorpayEvent = z.object({
     refund: z.object({ entity: razorpayRefund }).optional(),
   }),
 });
-const razorpayRefundOutcomes: Record<string, RefundSettlement['outcome']> = { 'refund.processed': 'SUCCEEDED', 'refund.failed': 'FAILED' };
+const razorpayRefundOutcomes: Record<string, RefundSettlement['outcome']> = {
+  'refund.processed': 'SUCCEEDED',
+  'refund.failed': 'FAILED',
+};
 // Our refunds carry `refund-<refundId>` in their notes (src/razorpay.ts refundOnce).
 const ourRefundKey = /^refund-([0-9a-f-]{36})$/;
 
@@ -53,18 +59,36 @@ const stripeRefund = z.object({
 const stripeRefundEvents = new Set(['refund.created', 'refund.updated', 'charge.refund.updated']);
 
 /** Our refunds (metadata.refundId) whose state a Stripe refund or charge event reports. */
-function stripeRefundSettlements(event: { id: string; type: string; data?: { object?: unknown } }): RefundSettlement[] | undefined {
+function stripeRefundSettlements(event: {
+  id: string;
+  type: string;
+  data?: { object?: unknown };
+}): RefundSettlement[] | undefined {
   let objects: unknown[];
   if (stripeRefundEvents.has(event.type)) objects = [event.data?.object];
-  else if (event.type === 'charge.refunded') objects = (event.data?.object as { refunds?: { data?: unknown[] } })?.refunds?.data ?? [];
+  else if (event.type === 'charge.refunded')
+    objects = (event.data?.object as { refunds?: { data?: unknown[] } })?.refunds?.data ?? [];
   else return undefined;
   return objects.flatMap((object) => {
     const parsed = stripeRefund.safeParse(object);
     if (!parsed.success) throw new MalformedEventError(`${event.type} does not carry a valid refund`);
     const refund = parsed.data;
     if (!refund.metadata?.refundId) return [];
-    const outcome = refund.status === 'succeeded' ? 'SUCCEEDED' : refund.status === 'failed' || refund.status === 'canceled' ? 'FAILED' : 'PENDING';
-    return [{ refundId: refund.metadata.refundId, providerRefundId: refund.id, outcome, eventId: event.id, failureReason: refund.failure_reason ?? undefined } as RefundSettlement];
+    const outcome =
+      refund.status === 'succeeded'
+        ? 'SUCCEEDED'
+        : refund.status === 'failed' || refund.status === 'canceled'
+          ? 'FAILED'
+          : 'PENDING';
+    return [
+      {
+        refundId: refund.metadata.refundId,
+        providerRefundId: refund.id,
+        outcome,
+        eventId: event.id,
+        failureReason: refund.failure_reason ?? undefined,
+      } as RefundSettlement,
+    ];
   });
 }
 
@@ -78,7 +102,11 @@ const razorpayOutcomes: Record<string, PaymentEvent['outcome']> = {
   'payment.failed': 'FAILED',
 };
 
-export function stripeWebhookInput(event: { id: string; type: string; data?: { object?: unknown } }): WebhookWorkflowInput {
+export function stripeWebhookInput(event: {
+  id: string;
+  type: string;
+  data?: { object?: unknown };
+}): WebhookWorkflowInput {
   if (!stripeEnvelope.safeParse(event).success) throw new MalformedEventError('The event has no valid id or type');
   const outcome = stripeOutcomes[event.type];
   const base = { provider: 'STRIPE' as const, eventId: event.id, eventType: event.type };
@@ -104,7 +132,8 @@ export function stripeWebhookInput(event: { id: string; type: string; data?: { o
 }
 
 export function razorpayWebhookInput(eventId: string, body: unknown): WebhookWorkflowInput {
-  if (!eventIdFormat.safeParse(eventId).success) throw new MalformedEventError('The X-Razorpay-Event-Id header is not a valid event id');
+  if (!eventIdFormat.safeParse(eventId).success)
+    throw new MalformedEventError('The X-Razorpay-Event-Id header is not a valid event id');
   const parsed = razorpayEvent.safeParse(body);
   if (!parsed.success) throw new MalformedEventError('not a Razorpay event');
   const { event, payload } = parsed.data;
@@ -114,7 +143,10 @@ export function razorpayWebhookInput(eventId: string, body: unknown): WebhookWor
     const refund = payload.refund?.entity;
     if (!refund) throw new MalformedEventError(`${event} does not carry a refund`);
     const refundId = ourRefundKey.exec(String(refund.notes.idempotencyKey ?? ''))?.[1];
-    return { ...base, refunds: refundId ? [{ refundId, providerRefundId: refund.id, outcome: refundOutcome, eventId }] : [] };
+    return {
+      ...base,
+      refunds: refundId ? [{ refundId, providerRefundId: refund.id, outcome: refundOutcome, eventId }] : [],
+    };
   }
   const outcome = razorpayOutcomes[event];
   if (!outcome) return base;
@@ -138,5 +170,7 @@ export function razorpayWebhookInput(eventId: string, body: unknown): WebhookWor
 
 /** Reads a stored event again (replay). */
 export function storedWebhookInput(provider: PaymentProvider, eventId: string, payload: unknown): WebhookWorkflowInput {
-  return provider === 'STRIPE' ? stripeWebhookInput(payload as Parameters<typeof stripeWebhookInput>[0]) : razorpayWebhookInput(eventId, payload);
+  return provider === 'STRIPE'
+    ? stripeWebhookInput(payload as Parameters<typeof stripeWebhookInput>[0])
+    : razorpayWebhookInput(eventId, payload);
 }

@@ -2,7 +2,12 @@
  * The webhook inbox's operations (the runbook's "Replay Failed Webhooks" and "Webhook Health
  * Monitoring"), shared by the admin API and the ops CLI. Each is audited with the admin's id.
  */
-import { WorkflowExecutionAlreadyStartedError, WorkflowFailedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
+import {
+  WorkflowExecutionAlreadyStartedError,
+  WorkflowFailedError,
+  WorkflowNotFoundError,
+  type Client,
+} from '@temporalio/client';
 import { audit } from '../access/audit';
 import type { Config } from '../platform/config';
 import type { PrismaClient } from '../platform/db';
@@ -17,7 +22,8 @@ export interface OperationsDeps {
   config: Pick<Config, 'TEMPORAL_TASK_QUEUE'>;
 }
 
-export const webhookWorkflowId = (provider: PaymentProvider, eventId: string) => `webhook-${provider.toLowerCase()}-${eventId}`;
+export const webhookWorkflowId = (provider: PaymentProvider, eventId: string) =>
+  `webhook-${provider.toLowerCase()}-${eventId}`;
 
 /**
  * Hands an event to Temporal. The id makes a second run impossible while one runs or after one
@@ -44,14 +50,45 @@ function where(filter: WebhookFilter): Prisma.WebhookEventWhereInput {
   return { provider: filter.provider, status: filter.status, receivedAt: { gte: filter.from, lte: filter.to } };
 }
 
-function summary(event: { id: string; provider: string; eventId: string; type: string; status: string; attemptCount: number; error: string | null; orderId: string | null; receivedAt: Date; processedAt: Date | null }) {
+function summary(event: {
+  id: string;
+  provider: string;
+  eventId: string;
+  type: string;
+  status: string;
+  attemptCount: number;
+  error: string | null;
+  orderId: string | null;
+  receivedAt: Date;
+  processedAt: Date | null;
+}) {
   const { id, provider, eventId, type, status, attemptCount, error, orderId, receivedAt, processedAt } = event;
-  return { id, provider, eventId, type, status, attemptCount, error, orderId, receivedAt: receivedAt.toISOString(), processedAt: processedAt?.toISOString() ?? null };
+  return {
+    id,
+    provider,
+    eventId,
+    type,
+    status,
+    attemptCount,
+    error,
+    orderId,
+    receivedAt: receivedAt.toISOString(),
+    processedAt: processedAt?.toISOString() ?? null,
+  };
 }
 
 export async function listWebhookEvents(deps: OperationsDeps, filter: WebhookFilter, actorId: string) {
-  const events = await deps.prisma.webhookEvent.findMany({ where: where(filter), orderBy: { receivedAt: 'desc' }, take: filter.limit ?? 100 });
-  await audit(deps.prisma, { actorId, action: 'WEBHOOKS_LISTED', targetType: 'webhook_events', after: { filter, count: events.length } });
+  const events = await deps.prisma.webhookEvent.findMany({
+    where: where(filter),
+    orderBy: { receivedAt: 'desc' },
+    take: filter.limit ?? 100,
+  });
+  await audit(deps.prisma, {
+    actorId,
+    action: 'WEBHOOKS_LISTED',
+    targetType: 'webhook_events',
+    after: { filter, count: events.length },
+  });
   return { events: events.map(summary) };
 }
 
@@ -77,15 +114,24 @@ export async function replayWebhookEvents(
   actorId: string,
 ): Promise<ReplayResult> {
   const stored = await deps.prisma.webhookEvent.findMany({
-    where: { ...where({ provider: request.provider, from: request.from, to: request.to }), status: { in: ['FAILED', 'PENDING'] } },
+    where: {
+      ...where({ provider: request.provider, from: request.from, to: request.to }),
+      status: { in: ['FAILED', 'PENDING'] },
+    },
     orderBy: { receivedAt: 'asc' },
   });
   const candidates = [];
   for (const event of stored) {
-    if (event.status === 'FAILED' || !(await handedToTemporal(deps, event.provider, event.eventId))) candidates.push(event);
+    if (event.status === 'FAILED' || !(await handedToTemporal(deps, event.provider, event.eventId)))
+      candidates.push(event);
   }
   const listed = { dryRun: request.dryRun, count: candidates.length, events: candidates.map(summary) };
-  const auditEntry = { actorId, targetType: 'webhook_events', reason: request.reason, before: { request, eventIds: candidates.map((c) => c.eventId) } };
+  const auditEntry = {
+    actorId,
+    targetType: 'webhook_events',
+    reason: request.reason,
+    before: { request, eventIds: candidates.map((c) => c.eventId) },
+  };
   if (request.dryRun) {
     await audit(deps.prisma, { ...auditEntry, action: 'WEBHOOKS_REPLAY_DRY_RUN' });
     return listed;
@@ -101,10 +147,14 @@ export async function replayWebhookEvents(
       outcome = await processOnce(deps, storedWebhookInput(event.provider, event.eventId, event.payload));
     } catch (error) {
       failed += 1;
-      errors.push({ eventId: event.eventId, error: error instanceof WorkflowFailedError ? (error.cause?.message ?? error.message) : String(error) });
+      errors.push({
+        eventId: event.eventId,
+        error: error instanceof WorkflowFailedError ? (error.cause?.message ?? error.message) : String(error),
+      });
       continue;
     }
-    if (outcome === 'SKIPPED') skipped += 1; // processed meanwhile (a redelivery, another replay)
+    if (outcome === 'SKIPPED')
+      skipped += 1; // processed meanwhile (a redelivery, another replay)
     else if (outcome.status === 'PROCESSED') success += 1;
   }
   const result = { ...listed, success, failed, skipped, errors };
@@ -162,18 +212,40 @@ const ALERT_ABOVE_EVENTS = 10;
  */
 export async function webhookHealth(deps: OperationsDeps, hours: number, actorId: string) {
   const since = new Date(Date.now() - hours * 3_600_000);
-  const groups = await deps.prisma.webhookEvent.groupBy({ by: ['provider', 'status'], where: { receivedAt: { gte: since } }, _count: { _all: true } });
+  const groups = await deps.prisma.webhookEvent.groupBy({
+    by: ['provider', 'status'],
+    where: { receivedAt: { gte: since } },
+    _count: { _all: true },
+  });
   const sinceHour = new Date(Math.floor(since.getTime() / 3_600_000) * 3_600_000);
-  const rejections = await deps.prisma.webhookRejection.groupBy({ by: ['provider', 'reason'], where: { hour: { gte: sinceHour } }, _sum: { count: true } });
+  const rejections = await deps.prisma.webhookRejection.groupBy({
+    by: ['provider', 'reason'],
+    where: { hour: { gte: sinceHour } },
+    _sum: { count: true },
+  });
   const providers = Object.fromEntries(
     (['STRIPE', 'RAZORPAY'] as const).map((provider) => {
-      const count = (status: string) => groups.find((g) => g.provider === provider && g.status === status)?._count._all ?? 0;
+      const count = (status: string) =>
+        groups.find((g) => g.provider === provider && g.status === status)?._count._all ?? 0;
       const [processed, failed, pending] = [count('PROCESSED'), count('FAILED'), count('PENDING')];
       const total = processed + failed + pending;
       const successRate = total > 0 ? Math.round((processed / total) * 10_000) / 100 : 100;
-      const byReason = Object.fromEntries(rejections.filter((r) => r.provider === provider).map((r) => [r.reason, r._sum.count ?? 0]));
+      const byReason = Object.fromEntries(
+        rejections.filter((r) => r.provider === provider).map((r) => [r.reason, r._sum.count ?? 0]),
+      );
       const rejected = { total: Object.values(byReason).reduce((sum, n) => sum + n, 0), byReason };
-      return [provider, { total, processed, failed, pending, successRate, alert: successRate < ALERT_BELOW_PERCENT && total > ALERT_ABOVE_EVENTS, rejected }];
+      return [
+        provider,
+        {
+          total,
+          processed,
+          failed,
+          pending,
+          successRate,
+          alert: successRate < ALERT_BELOW_PERCENT && total > ALERT_ABOVE_EVENTS,
+          rejected,
+        },
+      ];
     }),
   );
   const report = { since: since.toISOString(), hours, providers };

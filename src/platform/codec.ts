@@ -66,7 +66,9 @@ export class EncryptionCodec implements PayloadCodec {
         const plain = Buffer.concat([decipher.update(sealed.subarray(12, sealed.length - 16)), decipher.final()]);
         return temporal.api.common.v1.Payload.decode(plain) as Payload;
       } catch {
-        throw new UndecodablePayloadError(`a payload under key ${keyId} fails authentication (altered, or sealed under another key)`);
+        throw new UndecodablePayloadError(
+          `a payload under key ${keyId} fails authentication (altered, or sealed under another key)`,
+        );
       }
     });
   }

@@ -38,7 +38,10 @@ const envSchema = z.object({
   /** Ask the provider about a refund whose completion webhook has not come after this long. */
   REFUND_SETTLE_CHECK_AFTER: duration.prefault('10m'),
   /** Approve refunds of trusted customers (more than 10 delivered orders, no refund before) by policy. */
-  REFUND_AUTO_APPROVE_TRUSTED: z.enum(['true', 'false']).default('true').transform((v) => v === 'true'),
+  REFUND_AUTO_APPROVE_TRUSTED: z
+    .enum(['true', 'false'])
+    .default('true')
+    .transform((v) => v === 'true'),
   SMTP_URL: z.string().default('smtp://127.0.0.1:1025'),
   MAIL_FROM: z.string().default('durable-commerce <orders@durable-commerce.local>'),
   RESERVATION_TTL: duration.prefault('30m'),
@@ -57,7 +60,10 @@ const envSchema = z.object({
   /** Used by the worker to create the two alternating login roles and set their passwords; defaults to DATABASE_URL. */
   DATABASE_ADMIN_URL: z.string().optional(),
   /** The alternating login roles are `<prefix>_blue` and `<prefix>_green`, members of the role `<prefix>`. */
-  DATABASE_ROLE_PREFIX: z.string().regex(/^[a-z_][a-z0-9_]{0,40}$/, 'lower-case letters, digits and _').default('durable_commerce_app'),
+  DATABASE_ROLE_PREFIX: z
+    .string()
+    .regex(/^[a-z_][a-z0-9_]{0,40}$/, 'lower-case letters, digits and _')
+    .default('durable_commerce_app'),
   /** How often each process looks for a rotated database login. */
   DATABASE_LOGIN_REFRESH: duration.prefault('15s'),
   /** How long the previous database login keeps its password after a rotation; at least 2 × DATABASE_LOGIN_REFRESH. */

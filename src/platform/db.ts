@@ -63,7 +63,10 @@ export function createPrisma(databaseUrl: string, maxConnections = 10): PrismaCl
 }
 
 /** A Prisma client and its pool (whose login can rotate); $disconnect() ends the pool. */
-export function createDatabase(databaseUrl: string, maxConnections = 10): { prisma: PrismaClient; pool: SwitchablePool } {
+export function createDatabase(
+  databaseUrl: string,
+  maxConnections = 10,
+): { prisma: PrismaClient; pool: SwitchablePool } {
   const pool = new SwitchablePool({ connectionString: databaseUrl, max: maxConnections });
   return { prisma: new PrismaClient({ adapter: new PrismaPg(pool, { disposeExternalPool: true }) }), pool };
 }

@@ -10,7 +10,9 @@ import { searchAttributes } from '../workflows/search-attributes';
  * A client that connects on first use: the API starts (and answers 503) while Temporal is
  * down, and a CLI command that never talks to Temporal does not need it.
  */
-export async function connectClient(config: Pick<Config, 'TEMPORAL_ADDRESS' | 'TEMPORAL_NAMESPACE' | 'MASTER_KEYS' | 'MASTER_KEY_ID'>): Promise<Client> {
+export async function connectClient(
+  config: Pick<Config, 'TEMPORAL_ADDRESS' | 'TEMPORAL_NAMESPACE' | 'MASTER_KEYS' | 'MASTER_KEY_ID'>,
+): Promise<Client> {
   const connection = Connection.lazy({ address: config.TEMPORAL_ADDRESS });
   return new Client({ connection, namespace: config.TEMPORAL_NAMESPACE, dataConverter: dataConverterFor(config) });
 }

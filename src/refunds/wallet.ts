@@ -35,13 +35,23 @@ export interface WalletCredit {
  * Credits the wallet once per idempotency key; `audited`, when given, is written in the same
  * transaction as the credit (an admin's goodwill credit is never on the books without its entry).
  */
-export async function creditWallet(prisma: PrismaClient, credit: WalletCredit, audited?: (after: { entryId: string; balance: number }) => AuditEntry): Promise<{ entryId: string; balance: number }> {
+export async function creditWallet(
+  prisma: PrismaClient,
+  credit: WalletCredit,
+  audited?: (after: { entryId: string; balance: number }) => AuditEntry,
+): Promise<{ entryId: string; balance: number }> {
   try {
     return await prisma.$transaction(async (tx) => {
-      const earlier = await tx.walletEntry.findUnique({ where: { idempotencyKey: credit.idempotencyKey }, include: { wallet: true } });
+      const earlier = await tx.walletEntry.findUnique({
+        where: { idempotencyKey: credit.idempotencyKey },
+        include: { wallet: true },
+      });
       if (earlier) return { entryId: earlier.id, balance: earlier.wallet.balance };
       // ON CONFLICT DO NOTHING: the first credits of a new wallet may arrive together.
-      await tx.wallet.createMany({ data: [{ id: randomUUID(), userId: credit.userId, currency: credit.currency }], skipDuplicates: true });
+      await tx.wallet.createMany({
+        data: [{ id: randomUUID(), userId: credit.userId, currency: credit.currency }],
+        skipDuplicates: true,
+      });
       // One conditional update: concurrent credits can never take the balance past the limit.
       const { count } = await tx.wallet.updateMany({
         where: { userId: credit.userId, balance: { lte: MAX_WALLET_BALANCE - credit.amount } },
@@ -49,10 +59,16 @@ export async function creditWallet(prisma: PrismaClient, credit: WalletCredit, a
       });
       const wallet = await tx.wallet.findUniqueOrThrow({ where: { userId: credit.userId } });
       if (wallet.currency !== credit.currency) {
-        throw new WalletError('WALLET_CURRENCY_MISMATCH', `The wallet holds ${wallet.currency}; it cannot be credited in ${credit.currency}`);
+        throw new WalletError(
+          'WALLET_CURRENCY_MISMATCH',
+          `The wallet holds ${wallet.currency}; it cannot be credited in ${credit.currency}`,
+        );
       }
       if (count === 0) {
-        throw new WalletError('WALLET_BALANCE_LIMIT', `The wallet holds ${wallet.balance} ${wallet.currency}; a credit of ${credit.amount} would take it past ${MAX_WALLET_BALANCE}`);
+        throw new WalletError(
+          'WALLET_BALANCE_LIMIT',
+          `The wallet holds ${wallet.balance} ${wallet.currency}; a credit of ${credit.amount} would take it past ${MAX_WALLET_BALANCE}`,
+        );
       }
       const entry = await tx.walletEntry.create({
         data: {
@@ -74,7 +90,10 @@ export async function creditWallet(prisma: PrismaClient, credit: WalletCredit, a
   } catch (error) {
     // Two credits with the same key at once: the other one committed it.
     if (!isUniqueViolation(error)) throw error;
-    const entry = await prisma.walletEntry.findUniqueOrThrow({ where: { idempotencyKey: credit.idempotencyKey }, include: { wallet: true } });
+    const entry = await prisma.walletEntry.findUniqueOrThrow({
+      where: { idempotencyKey: credit.idempotencyKey },
+      include: { wallet: true },
+    });
     return { entryId: entry.id, balance: entry.wallet.balance };
   }
 }
@@ -84,18 +103,27 @@ export async function creditWallet(prisma: PrismaClient, credit: WalletCredit, a
  * reserves the stock): one conditional update, so the balance never goes below zero however
  * many checkouts spend it at once, and a DEBIT entry keyed by the order.
  */
-export async function debitWalletForOrder(tx: Transaction, input: { userId: string; orderId: string; amount: number; currency: string }): Promise<{ entryId: string; balance: number }> {
+export async function debitWalletForOrder(
+  tx: Transaction,
+  input: { userId: string; orderId: string; amount: number; currency: string },
+): Promise<{ entryId: string; balance: number }> {
   const { count } = await tx.wallet.updateMany({
     where: { userId: input.userId, currency: input.currency, balance: { gte: input.amount } },
     data: { balance: { decrement: input.amount } },
   });
   const wallet = await tx.wallet.findUnique({ where: { userId: input.userId } });
   if (wallet && wallet.currency !== input.currency) {
-    throw new WalletError('WALLET_CURRENCY_MISMATCH', `The wallet holds ${wallet.currency}; it cannot pay for an order in ${input.currency}`);
+    throw new WalletError(
+      'WALLET_CURRENCY_MISMATCH',
+      `The wallet holds ${wallet.currency}; it cannot pay for an order in ${input.currency}`,
+    );
   }
   if (count === 0 || !wallet) {
     const held = wallet ? `${wallet.balance} ${wallet.currency}` : 'nothing';
-    throw new WalletError('INSUFFICIENT_WALLET_BALANCE', `The wallet holds ${held}; the order costs ${input.amount} ${input.currency}`);
+    throw new WalletError(
+      'INSUFFICIENT_WALLET_BALANCE',
+      `The wallet holds ${held}; the order costs ${input.amount} ${input.currency}`,
+    );
   }
   const entry = await tx.walletEntry.create({
     data: {

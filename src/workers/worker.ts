@@ -22,7 +22,9 @@ export interface OrderWorkerOptions {
 }
 
 /** The worker for the task queue every durable-commerce workflow and activity runs on. */
-export async function createOrderWorker(options: OrderWorkerOptions): Promise<{ worker: Worker; close: () => Promise<void> }> {
+export async function createOrderWorker(
+  options: OrderWorkerOptions,
+): Promise<{ worker: Worker; close: () => Promise<void> }> {
   const { config } = options;
   const database = options.activities ? undefined : createDatabase(config.DATABASE_URL);
   const real = (prisma: PrismaClient, keyring: Keyring) =>
@@ -49,7 +51,9 @@ export async function createOrderWorker(options: OrderWorkerOptions): Promise<{ 
     taskQueue: config.TEMPORAL_TASK_QUEUE,
     activities,
     dataConverter: dataConverterFor(config),
-    ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: require.resolve('../workflows') }),
+    ...(options.workflowBundle
+      ? { workflowBundle: options.workflowBundle }
+      : { workflowsPath: require.resolve('../workflows') }),
   });
   return {
     worker,

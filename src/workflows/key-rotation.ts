@@ -44,9 +44,15 @@ import {
 
 export type { KeyRotationInput, KeyRotationView } from './messages';
 
-const steps = proxyActivities<Activities>({ startToCloseTimeout: '30s', retry: { initialInterval: '1s', maximumInterval: '30s' } });
+const steps = proxyActivities<Activities>({
+  startToCloseTimeout: '30s',
+  retry: { initialInterval: '1s', maximumInterval: '30s' },
+});
 // A key that fails verification is rolled back after a few tries, not retried for ever.
-const verification = proxyActivities<Activities>({ startToCloseTimeout: '30s', retry: { initialInterval: '1s', maximumAttempts: 3 } });
+const verification = proxyActivities<Activities>({
+  startToCloseTimeout: '30s',
+  retry: { initialInterval: '1s', maximumAttempts: 3 },
+});
 
 const DEFAULT_STEP_TIMEOUT_MS = 7 * 24 * 3_600_000;
 
@@ -74,7 +80,8 @@ function manualStepsFor(purpose: KeyPurpose, grace: string): ManualStep[] {
         {
           id: 'old-key-kept',
           phase: 'BEFORE_VERIFY',
-          instruction: 'In the Razorpay Dashboard (Account & Settings → API Keys), the new key is generated and the old key is kept until this rotation is DONE.',
+          instruction:
+            'In the Razorpay Dashboard (Account & Settings → API Keys), the new key is generated and the old key is kept until this rotation is DONE.',
         },
       ];
     case 'RAZORPAY_WEBHOOK_SECRET':
@@ -91,7 +98,12 @@ function manualStepsFor(purpose: KeyPurpose, grace: string): ManualStep[] {
 }
 
 function readable(ms: number): string {
-  const units: [number, string][] = [[86_400_000, 'day'], [3_600_000, 'hour'], [60_000, 'minute'], [1_000, 'second']];
+  const units: [number, string][] = [
+    [86_400_000, 'day'],
+    [3_600_000, 'hour'],
+    [60_000, 'minute'],
+    [1_000, 'second'],
+  ];
   const [size, name] = units.find(([size]) => ms >= size && ms % size === 0) ?? [1, 'millisecond'];
   const count = ms / size;
   return `${count} ${name}${count === 1 ? '' : 's'}`;
@@ -113,7 +125,9 @@ export async function keyRotationWorkflow(input: KeyRotationInput): Promise<KeyR
     steps.auditKeyStep({ actorId, action, rotationId, reason: input.reason, after });
 
   // ---- Handlers -----------------------------------------------------------------------------
-  setHandler(getKeyRotationQuery, () => view, { description: 'Where the rotation stands: step, manual steps, new and old key ids, grace end.' });
+  setHandler(getKeyRotationQuery, () => view, {
+    description: 'Where the rotation stands: step, manual steps, new and old key ids, grace end.',
+  });
 
   setHandler(
     supplyNewSecretUpdate,
@@ -126,24 +140,46 @@ export async function keyRotationWorkflow(input: KeyRotationInput): Promise<KeyR
       validator: (secret) => {
         if (!secret?.kid) throw refused('VALIDATION', 'kid is required');
         if (view.step !== 'AWAITING_SECRET' || view.newKid) {
-          throw refused(ErrorCode.INVALID_ROTATION_STATE, view.newKid ? `the rotation has its new secret (${view.newKid})` : `the rotation is ${view.step}; it does not take a new secret now`);
+          throw refused(
+            ErrorCode.INVALID_ROTATION_STATE,
+            view.newKid
+              ? `the rotation has its new secret (${view.newKid})`
+              : `the rotation is ${view.step}; it does not take a new secret now`,
+          );
         }
       },
-      description: 'The new secret, staged in the keyring by the API (POST /admin/keys/rotations/:id/secret); carries its kid only.',
+      description:
+        'The new secret, staged in the keyring by the API (POST /admin/keys/rotations/:id/secret); carries its kid only.',
     },
   );
 
   const pendingStep = (stepId: string): ManualStep => {
     const step = view.manualSteps.find((s) => s.id === stepId);
-    if (!step) throw refused(ErrorCode.UNKNOWN_MANUAL_STEP, `no manual step ${stepId}; the steps are ${view.manualSteps.map((s) => s.id).join(', ') || 'none'}`);
-    if (step.confirmedBy) throw refused(ErrorCode.INVALID_ROTATION_STATE, `step ${stepId} was confirmed by ${step.confirmedBy}`);
-    const open = step.phase === 'BEFORE_VERIFY' ? ['AWAITING_SECRET', 'AWAITING_MANUAL_STEPS'].includes(view.step) : view.step === 'AWAITING_PROVIDER_SWITCH';
-    if (!open) throw refused(ErrorCode.INVALID_ROTATION_STATE, `the rotation is ${view.step}; step ${stepId} cannot be confirmed now`);
+    if (!step)
+      throw refused(
+        ErrorCode.UNKNOWN_MANUAL_STEP,
+        `no manual step ${stepId}; the steps are ${view.manualSteps.map((s) => s.id).join(', ') || 'none'}`,
+      );
+    if (step.confirmedBy)
+      throw refused(ErrorCode.INVALID_ROTATION_STATE, `step ${stepId} was confirmed by ${step.confirmedBy}`);
+    const open =
+      step.phase === 'BEFORE_VERIFY'
+        ? ['AWAITING_SECRET', 'AWAITING_MANUAL_STEPS'].includes(view.step)
+        : view.step === 'AWAITING_PROVIDER_SWITCH';
+    if (!open)
+      throw refused(
+        ErrorCode.INVALID_ROTATION_STATE,
+        `the rotation is ${view.step}; step ${stepId} cannot be confirmed now`,
+      );
     return step;
   };
   const confirm = (confirmation: ManualStepConfirmation) => {
     const step = pendingStep(confirmation.stepId);
-    Object.assign(step, { confirmedBy: confirmation.adminId, confirmedAt: new Date().toISOString(), note: confirmation.note });
+    Object.assign(step, {
+      confirmedBy: confirmation.adminId,
+      confirmedAt: new Date().toISOString(),
+      note: confirmation.note,
+    });
     return view;
   };
   const confirmHelp = 'Send {"stepId": "<id from the query>", "adminId": "<admin user id>", "note": "<optional>"}.';
@@ -155,13 +191,23 @@ export async function keyRotationWorkflow(input: KeyRotationInput): Promise<KeyR
     confirmManualStepSignal,
     async (confirmation) => {
       // From the Web UI nobody has signed in: the admin named must be an active admin.
-      if (!confirmation?.stepId || !confirmation.adminId || !(await steps.isActiveAdmin({ userId: confirmation.adminId }))) {
-        log.warn('Manual step confirmation ignored: stepId and an active admin\'s adminId are required', { stepId: confirmation?.stepId });
+      if (
+        !confirmation?.stepId ||
+        !confirmation.adminId ||
+        !(await steps.isActiveAdmin({ userId: confirmation.adminId }))
+      ) {
+        log.warn("Manual step confirmation ignored: stepId and an active admin's adminId are required", {
+          stepId: confirmation?.stepId,
+        });
         return;
       }
       try {
         confirm(confirmation);
-        await auditStep('KEY_MANUAL_STEP_CONFIRMED', { stepId: confirmation.stepId, note: confirmation.note }, confirmation.adminId);
+        await auditStep(
+          'KEY_MANUAL_STEP_CONFIRMED',
+          { stepId: confirmation.stepId, note: confirmation.note },
+          confirmation.adminId,
+        );
       } catch (error) {
         log.warn('Manual step confirmation ignored', { error: String(error) });
       }
@@ -172,7 +218,12 @@ export async function keyRotationWorkflow(input: KeyRotationInput): Promise<KeyR
   /** Waits until every manual step of `phase` is confirmed; false when `timeoutMs` passed first. */
   const waitForManualSteps = async (phase: ManualStep['phase'], timeoutMs?: number): Promise<boolean> => {
     const pending = () => view.manualSteps.filter((s) => s.phase === phase && !s.confirmedBy);
-    if (pending().length) show(`waiting for an admin to confirm: ${pending().map((s) => `[${s.id}] ${s.instruction}`).join(' ')}`);
+    if (pending().length)
+      show(
+        `waiting for an admin to confirm: ${pending()
+          .map((s) => `[${s.id}] ${s.instruction}`)
+          .join(' ')}`,
+      );
     if (timeoutMs !== undefined) return condition(() => pending().length === 0, timeoutMs);
     await condition(() => pending().length === 0);
     return true;
@@ -196,8 +247,11 @@ export async function keyRotationWorkflow(input: KeyRotationInput): Promise<KeyR
   const prepareNewKey = async (): Promise<KeyRotationView | undefined> => {
     // 1. The new key: supplied by an admin from the provider's dashboard, or made here.
     if (supplied) {
-      show(`waiting for the new secret from the provider's dashboard (POST /admin/keys/rotations/${rotationId}/secret)`);
-      if (!(await condition(() => view.newKid !== undefined, stepTimeoutMs))) return rollBack(`no new secret within ${readable(stepTimeoutMs)}`);
+      show(
+        `waiting for the new secret from the provider's dashboard (POST /admin/keys/rotations/${rotationId}/secret)`,
+      );
+      if (!(await condition(() => view.newKid !== undefined, stepTimeoutMs)))
+        return rollBack(`no new secret within ${readable(stepTimeoutMs)}`);
       await auditStep('KEY_SUPPLIED', { kid: view.newKid }, suppliedBy);
     } else if (input.purpose === 'DATABASE_PASSWORD') {
       try {
@@ -218,7 +272,8 @@ export async function keyRotationWorkflow(input: KeyRotationInput): Promise<KeyR
     // 2. The manual steps at the provider.
     if (view.manualSteps.some((s) => s.phase === 'BEFORE_VERIFY')) {
       view.step = 'AWAITING_MANUAL_STEPS';
-      if (!(await waitForManualSteps('BEFORE_VERIFY', stepTimeoutMs))) return rollBack(`manual steps not confirmed within ${readable(stepTimeoutMs)}`);
+      if (!(await waitForManualSteps('BEFORE_VERIFY', stepTimeoutMs)))
+        return rollBack(`manual steps not confirmed within ${readable(stepTimeoutMs)}`);
     }
 
     // 3. Verify it before anyone depends on it; a key that fails is never used.
@@ -240,11 +295,19 @@ export async function keyRotationWorkflow(input: KeyRotationInput): Promise<KeyR
     // 4. Promote it: it signs, calls and connects from now on; the old key is still accepted.
     // While the provider still uses the old key (a manual switch follows), its grace waits for that.
     const switchFollows = view.manualSteps.some((s) => s.phase === 'AFTER_PROMOTE');
-    const promoted = await steps.promoteKey({ purpose: input.purpose, kid: newKid, graceMs: switchFollows ? null : input.graceMs });
+    const promoted = await steps.promoteKey({
+      purpose: input.purpose,
+      kid: newKid,
+      graceMs: switchFollows ? null : input.graceMs,
+    });
     view.step = 'PROMOTED';
     view.oldKid = promoted.retiringKid;
     view.oldKeyAcceptedUntil = promoted.retiringUntil;
-    await auditStep('KEY_PROMOTED', { kid: newKid, retiringKid: promoted.retiringKid, retiringUntil: promoted.retiringUntil });
+    await auditStep('KEY_PROMOTED', {
+      kid: newKid,
+      retiringKid: promoted.retiringKid,
+      retiringUntil: promoted.retiringUntil,
+    });
     if (input.revokeSessions) {
       const { revoked } = await steps.revokeAllSessions({ reason: `key rotation ${rotationId}` });
       view.sessionsRevoked = revoked;
@@ -254,7 +317,10 @@ export async function keyRotationWorkflow(input: KeyRotationInput): Promise<KeyR
       // Accepting both keys is safe, so this waits as long as it takes (no rollback after promotion).
       view.step = 'AWAITING_PROVIDER_SWITCH';
       await waitForManualSteps('AFTER_PROMOTE');
-      if (promoted.retiringKid) view.oldKeyAcceptedUntil = (await steps.startKeyGrace({ kid: promoted.retiringKid, graceMs: input.graceMs })).retiringUntil;
+      if (promoted.retiringKid)
+        view.oldKeyAcceptedUntil = (
+          await steps.startKeyGrace({ kid: promoted.retiringKid, graceMs: input.graceMs })
+        ).retiringUntil;
     }
 
     // 5. Wait out the grace, then retire the old key.

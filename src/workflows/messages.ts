@@ -9,14 +9,7 @@ import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 // ---------------------------------------------------------------------------------------------
 
 export type OrderStatus =
-  | 'PENDING'
-  | 'PAID'
-  | 'CONFIRMED'
-  | 'SHIPPED'
-  | 'DELIVERED'
-  | 'CANCELLED'
-  | 'REFUNDED'
-  | 'PARTIALLY_REFUNDED';
+  'PENDING' | 'PAID' | 'CONFIRMED' | 'SHIPPED' | 'DELIVERED' | 'CANCELLED' | 'REFUNDED' | 'PARTIALLY_REFUNDED';
 export type PaymentStatus = 'PENDING' | 'PAID' | 'FAILED' | 'REFUNDED' | 'PARTIALLY_REFUNDED';
 export type PaymentMethod = 'CARD' | 'COD' | 'WALLET';
 export type Role = 'CUSTOMER' | 'ADMIN';
@@ -294,10 +287,22 @@ export const orderRefundedSignal = defineSignal<[OrderRefunded]>('orderRefunded'
 // ---------------------------------------------------------------------------------------------
 
 /** What the keyring holds, one versioned secret per purpose. */
-export const keyPurposes = ['JWT_SIGNING', 'STRIPE_API_KEY', 'STRIPE_WEBHOOK_SECRET', 'RAZORPAY_KEY', 'RAZORPAY_WEBHOOK_SECRET', 'DATABASE_PASSWORD'] as const;
+export const keyPurposes = [
+  'JWT_SIGNING',
+  'STRIPE_API_KEY',
+  'STRIPE_WEBHOOK_SECRET',
+  'RAZORPAY_KEY',
+  'RAZORPAY_WEBHOOK_SECRET',
+  'DATABASE_PASSWORD',
+] as const;
 export type KeyPurpose = (typeof keyPurposes)[number];
 /** Secrets a provider issues: an admin copies them from its dashboard; the others are generated. */
-export const suppliedKeyPurposes: readonly KeyPurpose[] = ['STRIPE_API_KEY', 'STRIPE_WEBHOOK_SECRET', 'RAZORPAY_KEY', 'RAZORPAY_WEBHOOK_SECRET'];
+export const suppliedKeyPurposes: readonly KeyPurpose[] = [
+  'STRIPE_API_KEY',
+  'STRIPE_WEBHOOK_SECRET',
+  'RAZORPAY_KEY',
+  'RAZORPAY_WEBHOOK_SECRET',
+];
 
 export interface KeyRotationInput {
   purpose: KeyPurpose;

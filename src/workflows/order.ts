@@ -175,7 +175,8 @@ export async function orderWorkflow(input: OrderWorkflowInput): Promise<OrderVie
       retryRequest = request;
       retryFailure = undefined;
       await condition(() => retryRequest === undefined || order.status !== 'PENDING');
-      if (order.paymentAttempt < attempt) throw retryFailure ?? invalidState(order, 'the order stopped waiting for payment');
+      if (order.paymentAttempt < attempt)
+        throw retryFailure ?? invalidState(order, 'the order stopped waiting for payment');
       return {
         orderId: order.orderId,
         paymentAttempt: order.paymentAttempt,
@@ -237,7 +238,11 @@ export async function orderWorkflow(input: OrderWorkflowInput): Promise<OrderVie
         if (shipRequest) throw invalidState(order, 'a shipment is already in progress');
         if (cancelRequest) throw invalidState(order, 'the order is being cancelled');
         if (!request.trackingNumber?.trim()) {
-          throw ApplicationFailure.create({ type: 'VALIDATION', message: 'trackingNumber is required', nonRetryable: true });
+          throw ApplicationFailure.create({
+            type: 'VALIDATION',
+            message: 'trackingNumber is required',
+            nonRetryable: true,
+          });
         }
       },
       description: 'Admin: mark a CONFIRMED order shipped: {actor: {id, role: "ADMIN"}, trackingNumber, carrier?}.',
@@ -309,10 +314,15 @@ export async function orderWorkflow(input: OrderWorkflowInput): Promise<OrderVie
     }
     order.paymentAttempt = attempt;
     order.paymentStatus = 'PENDING';
-    record('PAYMENT_STARTED', SYSTEM, `attempt ${attempt}, ${provider === 'RAZORPAY' ? 'Razorpay order' : 'PaymentIntent'} ${currentPayment()}`);
+    record(
+      'PAYMENT_STARTED',
+      SYSTEM,
+      `attempt ${attempt}, ${provider === 'RAZORPAY' ? 'Razorpay order' : 'PaymentIntent'} ${currentPayment()}`,
+    );
     setCurrentDetails(describe(order));
     // A Razorpay order cannot be cancelled (it lapses unpaid); a PaymentIntent can, and must be.
-    if (previous && provider === 'STRIPE') await payments.cancelPaymentIntent({ orderId: order.orderId, paymentIntentId: previous });
+    if (previous && provider === 'STRIPE')
+      await payments.cancelPaymentIntent({ orderId: order.orderId, paymentIntentId: previous });
   }
 
   /** Asks the provider about the current attempt; answers what it found as a payment event. */
@@ -339,9 +349,19 @@ export async function orderWorkflow(input: OrderWorkflowInput): Promise<OrderVie
       const found = await askProvider('order cancelled');
       return found?.outcome === 'SUCCEEDED' ? found : undefined;
     }
-    const { status } = await payments.cancelPaymentIntent({ orderId: order.orderId, paymentIntentId: order.paymentIntentId! });
+    const { status } = await payments.cancelPaymentIntent({
+      orderId: order.orderId,
+      paymentIntentId: order.paymentIntentId!,
+    });
     if (status !== 'succeeded') return undefined;
-    return { provider, eventId: `cancel-${order.paymentIntentId}`, outcome: 'SUCCEEDED', providerPaymentId: order.paymentIntentId!, amount: order.totalAmount, currency: order.currency };
+    return {
+      provider,
+      eventId: `cancel-${order.paymentIntentId}`,
+      outcome: 'SUCCEEDED',
+      providerPaymentId: order.paymentIntentId!,
+      amount: order.totalAmount,
+      currency: order.currency,
+    };
   }
 
   async function cancel(reason: CancelReason, actor: Actor, note?: string): Promise<void> {
@@ -373,12 +393,23 @@ export async function orderWorkflow(input: OrderWorkflowInput): Promise<OrderVie
       // The provider refused the refund: the money is still with us, so a person must know.
       const refusal = businessFailure(error).message;
       record('UNEXPECTED_PAYMENT_REFUND_REFUSED', SYSTEM, `${event.providerPaymentId}: ${refusal}`);
-      await mail.alertAdmins(refundRefusedAlert({ orderId: order.orderId, payment: event, why, refusal, workflowId: `order-${order.orderId}` }));
+      await mail.alertAdmins(
+        refundRefusedAlert({
+          orderId: order.orderId,
+          payment: event,
+          why,
+          refusal,
+          workflowId: `order-${order.orderId}`,
+        }),
+      );
       return;
     }
     record('UNEXPECTED_PAYMENT_REFUNDED', SYSTEM, `${event.providerPaymentId}: ${why} (refund ${refundId})`);
     // One email per refunded payment, keyed as the webhook workflow keys it (Razorpay: the pay_ id).
-    sendEmail('PAYMENT_REFUNDED', patched(REFUND_EMAIL_KEYED_BY_CHARGE) ? (event.chargeId ?? event.providerPaymentId) : event.providerPaymentId);
+    sendEmail(
+      'PAYMENT_REFUNDED',
+      patched(REFUND_EMAIL_KEYED_BY_CHARGE) ? (event.chargeId ?? event.providerPaymentId) : event.providerPaymentId,
+    );
   }
 
   /**
@@ -394,7 +425,14 @@ export async function orderWorkflow(input: OrderWorkflowInput): Promise<OrderVie
     const { status } = await payments.cancelPaymentIntent({ orderId: order.orderId, paymentIntentId: attempt });
     if (status === 'succeeded') {
       // Paid as well, in the same moment: refunded with whatever else arrives meanwhile.
-      paymentInbox.push({ provider, eventId: `cancel-${attempt}`, outcome: 'SUCCEEDED', providerPaymentId: attempt, amount: order.totalAmount, currency: order.currency });
+      paymentInbox.push({
+        provider,
+        eventId: `cancel-${attempt}`,
+        outcome: 'SUCCEEDED',
+        providerPaymentId: attempt,
+        amount: order.totalAmount,
+        currency: order.currency,
+      });
     }
   }
 
@@ -405,14 +443,21 @@ export async function orderWorkflow(input: OrderWorkflowInput): Promise<OrderVie
         record('STALE_PAYMENT_FAILURE_IGNORED', SYSTEM, event.providerPaymentId);
         return false;
       }
-      await store.recordPaymentFailed({ orderId: order.orderId, attempt: order.paymentAttempt, reason: event.failureReason ?? 'payment failed' });
+      await store.recordPaymentFailed({
+        orderId: order.orderId,
+        attempt: order.paymentAttempt,
+        reason: event.failureReason ?? 'payment failed',
+      });
       order.paymentStatus = 'FAILED';
       record('PAYMENT_FAILED', providerActor(event), event.failureReason);
       setCurrentDetails(describe(order));
       return false;
     }
     if (event.amount !== order.totalAmount || event.currency.toUpperCase() !== order.currency.toUpperCase()) {
-      await refund(event, `amount ${event.amount} ${event.currency} does not match the order total ${order.totalAmount} ${order.currency}`);
+      await refund(
+        event,
+        `amount ${event.amount} ${event.currency} does not match the order total ${order.totalAmount} ${order.currency}`,
+      );
       return false;
     }
     const openAttempt = currentPayment();
@@ -424,7 +469,12 @@ export async function orderWorkflow(input: OrderWorkflowInput): Promise<OrderVie
     });
     paidBy = event.providerPaymentId;
     order.paymentStatus = 'PAID';
-    moveTo('PAID', 'PAYMENT_SUCCEEDED', providerActor(event), `${event.providerPaymentId}, confirmed by ${confirmationPath(event)}`);
+    moveTo(
+      'PAID',
+      'PAYMENT_SUCCEEDED',
+      providerActor(event),
+      `${event.providerPaymentId}, confirmed by ${confirmationPath(event)}`,
+    );
     if (openAttempt && openAttempt !== paidBy && patched(PAID_BY_REMEMBERED)) await closeAttempt(openAttempt);
     return true;
   }
@@ -438,7 +488,11 @@ export async function orderWorkflow(input: OrderWorkflowInput): Promise<OrderVie
         if (event.outcome === 'SUCCEEDED' && event.providerPaymentId !== keptPayment) {
           await refund(event, `payment arrived while the order was ${order.status}`);
         } else {
-          record('PAYMENT_EVENT_IGNORED', providerActor(event), `${event.outcome} ${event.providerPaymentId} while ${order.status}`);
+          record(
+            'PAYMENT_EVENT_IGNORED',
+            providerActor(event),
+            `${event.outcome} ${event.providerPaymentId} while ${order.status}`,
+          );
         }
       }
       if (ready()) return;
@@ -457,11 +511,18 @@ export async function orderWorkflow(input: OrderWorkflowInput): Promise<OrderVie
     });
     Object.assign(order, placed);
     if (input.paymentMethod === 'CARD') order.reservationExpiresAt = reservationExpiresAt;
-    record('STOCK_RESERVED', { id: input.customerId, role: 'CUSTOMER' }, order.items.map((i) => `${i.quantity} x ${i.sku}`).join(', '));
+    record(
+      'STOCK_RESERVED',
+      { id: input.customerId, role: 'CUSTOMER' },
+      order.items.map((i) => `${i.quantity} x ${i.sku}`).join(', '),
+    );
   } catch (error) {
     const failure = businessFailure(error);
     placement = { failure };
-    order.cancelReason = failure.type === ErrorCode.INSUFFICIENT_WALLET_BALANCE || failure.type === ErrorCode.WALLET_CURRENCY_MISMATCH ? failure.type : 'INSUFFICIENT_STOCK';
+    order.cancelReason =
+      failure.type === ErrorCode.INSUFFICIENT_WALLET_BALANCE || failure.type === ErrorCode.WALLET_CURRENCY_MISMATCH
+        ? failure.type
+        : 'INSUFFICIENT_STOCK';
     moveTo('CANCELLED', 'CHECKOUT_REFUSED', SYSTEM, failure.message);
     return finish();
   }
@@ -523,7 +584,11 @@ export async function orderWorkflow(input: OrderWorkflowInput): Promise<OrderVie
       }
       if (cancelRequest) {
         const actor = cancelRequest.actor;
-        await cancel(actor.role === 'ADMIN' ? 'CANCELLED_BY_ADMIN' : 'CANCELLED_BY_CUSTOMER', actor, cancelRequest.reason);
+        await cancel(
+          actor.role === 'ADMIN' ? 'CANCELLED_BY_ADMIN' : 'CANCELLED_BY_CUSTOMER',
+          actor,
+          cancelRequest.reason,
+        );
         break;
       }
       const event = paymentInbox.shift();
@@ -575,7 +640,11 @@ export async function orderWorkflow(input: OrderWorkflowInput): Promise<OrderVie
       return finish();
     }
     if (cancelRequest) {
-      await cancel(cancelRequest.actor.role === 'ADMIN' ? 'CANCELLED_BY_ADMIN' : 'CANCELLED_BY_CUSTOMER', cancelRequest.actor, cancelRequest.reason);
+      await cancel(
+        cancelRequest.actor.role === 'ADMIN' ? 'CANCELLED_BY_ADMIN' : 'CANCELLED_BY_CUSTOMER',
+        cancelRequest.actor,
+        cancelRequest.reason,
+      );
       return finish();
     }
     shipment = shipRequest!;
@@ -598,13 +667,19 @@ export async function orderWorkflow(input: OrderWorkflowInput): Promise<OrderVie
   }
   order.trackingNumber = shipment.trackingNumber;
   order.carrier = shipment.carrier;
-  moveTo('SHIPPED', 'ORDER_SHIPPED', shipment.actor, `tracking ${shipment.trackingNumber}${shipment.carrier ? ` (${shipment.carrier})` : ''}`);
+  moveTo(
+    'SHIPPED',
+    'ORDER_SHIPPED',
+    shipment.actor,
+    `tracking ${shipment.trackingNumber}${shipment.carrier ? ` (${shipment.carrier})` : ''}`,
+  );
   sendEmail('ORDER_SHIPPED');
 
   // 6. Wait for delivery; cash on delivery is collected and recorded now.
   await waitFor(() => deliverRequest !== undefined);
   const delivery = deliverRequest!;
-  const cashCollected = order.paymentMethod === 'COD' ? { amount: order.totalAmount, currency: order.currency } : undefined;
+  const cashCollected =
+    order.paymentMethod === 'COD' ? { amount: order.totalAmount, currency: order.currency } : undefined;
   await store.markDelivered({ orderId: order.orderId, cashCollected, actor: delivery.actor });
   if (cashCollected) order.paymentStatus = 'PAID';
   moveTo('DELIVERED', 'ORDER_DELIVERED', delivery.actor, cashCollected ? 'cash collected' : undefined);
@@ -636,7 +711,11 @@ function assertAdmin(actor: Actor): void {
 function assertActorMayAct(order: OrderView, actor: Actor): void {
   if (actor?.role === 'ADMIN' || actor?.role === 'SYSTEM') return;
   if (actor?.role !== 'CUSTOMER' || actor.id !== order.customerId) {
-    throw ApplicationFailure.create({ type: 'FORBIDDEN', message: 'Only the customer who placed the order may do this', nonRetryable: true });
+    throw ApplicationFailure.create({
+      type: 'FORBIDDEN',
+      message: 'Only the customer who placed the order may do this',
+      nonRetryable: true,
+    });
   }
 }
 
@@ -650,7 +729,9 @@ function providerActor(event: PaymentEvent): Actor {
 
 /** Which path confirmed a payment: the provider's webhook, or our own status check when none came. */
 function confirmationPath(event: PaymentEvent): string {
-  return isReconciliation(event) ? `${event.provider} status check (no webhook had arrived)` : `${event.provider} webhook ${event.eventId}`;
+  return isReconciliation(event)
+    ? `${event.provider} status check (no webhook had arrived)`
+    : `${event.provider} webhook ${event.eventId}`;
 }
 
 /** Before PAID_BY_REMEMBERED: the current attempt, and only while the payment status is PAID. */

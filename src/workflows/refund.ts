@@ -38,10 +38,19 @@ import {
 } from './messages';
 import { businessFailure, refundReversedAlert, reversalReason } from './failures';
 
-const store = proxyActivities<Activities>({ startToCloseTimeout: '30s', retry: { initialInterval: '1s', maximumInterval: '30s' } });
+const store = proxyActivities<Activities>({
+  startToCloseTimeout: '30s',
+  retry: { initialInterval: '1s', maximumInterval: '30s' },
+});
 // Money goes back eventually, however long the provider is unreachable; refusals are not retried.
-const money = proxyActivities<Activities>({ startToCloseTimeout: '30s', retry: { initialInterval: '2s', maximumInterval: '5m' } });
-const mail = proxyActivities<Activities>({ startToCloseTimeout: '30s', retry: { initialInterval: '5s', maximumInterval: '10m' } });
+const money = proxyActivities<Activities>({
+  startToCloseTimeout: '30s',
+  retry: { initialInterval: '2s', maximumInterval: '5m' },
+});
+const mail = proxyActivities<Activities>({
+  startToCloseTimeout: '30s',
+  retry: { initialInterval: '5s', maximumInterval: '10m' },
+});
 
 const SYSTEM: Actor = { id: 'system', role: 'SYSTEM' };
 const TRUSTED_CUSTOMER_POLICY = 'policy:trusted-customer';
@@ -76,16 +85,23 @@ export async function refundWorkflow(input: RefundWorkflowInput): Promise<Refund
 
   // ---- Handlers ------------------------------------------------------------------------------
 
-  setHandler(getRefundQuery, () => refund, { description: 'The refund: amount, destination, status, who decided, and its timeline.' });
+  setHandler(getRefundQuery, () => refund, {
+    description: 'The refund: amount, destination, status, who decided, and its timeline.',
+  });
 
   setHandler(
     requestRefundUpdate,
     async () => {
-      await condition(() => opened !== undefined && (opened.failure !== undefined || !input.approvedBy || effectsStarted()));
+      await condition(
+        () => opened !== undefined && (opened.failure !== undefined || !input.approvedBy || effectsStarted()),
+      );
       if (opened?.failure) throw opened.failure;
       return refund;
     },
-    { description: 'Records the request (sent with update-with-start); a manual refund answers once the money has moved.' },
+    {
+      description:
+        'Records the request (sent with update-with-start); a manual refund answers once the money has moved.',
+    },
   );
 
   function decide(approve: boolean, via: PendingDecision['via'], decision: RefundDecision): number {
@@ -95,36 +111,58 @@ export async function refundWorkflow(input: RefundWorkflowInput): Promise<Refund
   }
   function decideBySignal(approve: boolean) {
     return (decision: RefundDecision) => {
-      if (decided) record(approve ? 'APPROVAL_IGNORED' : 'REJECTION_IGNORED', adminActor(decision), 'the refund was already decided');
+      if (decided)
+        record(
+          approve ? 'APPROVAL_IGNORED' : 'REJECTION_IGNORED',
+          adminActor(decision),
+          'the refund was already decided',
+        );
       else decide(approve, 'signal', decision);
     };
   }
   function decideByUpdate(approve: boolean) {
     return async (decision: RefundDecision): Promise<RefundView> => {
       const id = decide(approve, 'update', decision);
-      await condition(() => verdicts.has(id) && (verdicts.get(id) !== 'ACCEPTED' || effectsStarted() || refund.status === 'REJECTED'));
+      await condition(
+        () => verdicts.has(id) && (verdicts.get(id) !== 'ACCEPTED' || effectsStarted() || refund.status === 'REJECTED'),
+      );
       const verdict = verdicts.get(id);
       if (verdict !== 'ACCEPTED') throw verdict;
       return refund;
     };
   }
-  const decisionHelp = 'Send {"adminId": "<admin user id>", "reason": "<why>"}. The admin who asked for the refund cannot decide it.';
+  const decisionHelp =
+    'Send {"adminId": "<admin user id>", "reason": "<why>"}. The admin who asked for the refund cannot decide it.';
   setHandler(approveRefundSignal, decideBySignal(true), { description: `Approve the refund. ${decisionHelp}` });
   setHandler(rejectRefundSignal, decideBySignal(false), { description: `Reject the refund. ${decisionHelp}` });
-  setHandler(approveRefundUpdate, decideByUpdate(true), { validator: validateDecision, description: `Approve the refund and answer the outcome. ${decisionHelp}` });
-  setHandler(rejectRefundUpdate, decideByUpdate(false), { validator: validateDecision, description: `Reject the refund and answer the outcome. ${decisionHelp}` });
+  setHandler(approveRefundUpdate, decideByUpdate(true), {
+    validator: validateDecision,
+    description: `Approve the refund and answer the outcome. ${decisionHelp}`,
+  });
+  setHandler(rejectRefundUpdate, decideByUpdate(false), {
+    validator: validateDecision,
+    description: `Reject the refund and answer the outcome. ${decisionHelp}`,
+  });
 
   setHandler(
     refundSettledSignal,
     (settlement) => {
-      if (settlement.providerRefundId === refund.providerRefundId || !refund.providerRefundId) settlements.push(settlement);
+      if (settlement.providerRefundId === refund.providerRefundId || !refund.providerRefundId)
+        settlements.push(settlement);
     },
-    { description: 'The provider reports how the refund ended: {refundId, providerRefundId, outcome: "SUCCEEDED"|"FAILED", eventId}.' },
+    {
+      description:
+        'The provider reports how the refund ended: {refundId, providerRefundId, outcome: "SUCCEEDED"|"FAILED", eventId}.',
+    },
   );
 
   function validateDecision(decision: RefundDecision): void {
     if (!decision?.adminId || !decision.reason?.trim()) {
-      throw ApplicationFailure.create({ type: 'VALIDATION', message: 'adminId and reason are required', nonRetryable: true });
+      throw ApplicationFailure.create({
+        type: 'VALIDATION',
+        message: 'adminId and reason are required',
+        nonRetryable: true,
+      });
     }
     if (decided || !opened || opened.failure) throw alreadyDecided(refund);
     if (decision.adminId === input.requestedBy.id) throw selfApproval();
@@ -138,7 +176,11 @@ export async function refundWorkflow(input: RefundWorkflowInput): Promise<Refund
   }
 
   function effectsStarted(): boolean {
-    return refund.status === 'COMPLETED' || refund.status === 'FAILED' || (refund.status === 'APPROVED' && refund.providerRefundId !== undefined);
+    return (
+      refund.status === 'COMPLETED' ||
+      refund.status === 'FAILED' ||
+      (refund.status === 'APPROVED' && refund.providerRefundId !== undefined)
+    );
   }
 
   /** Waits for the first acceptable decision; answers every queued one, refusing the rest. */
@@ -156,14 +198,22 @@ export async function refundWorkflow(input: RefundWorkflowInput): Promise<Refund
       const refusal = await checkDecision(candidate);
       verdicts.set(candidate.id, refusal ?? 'ACCEPTED');
       if (!refusal) return candidate;
-      record('DECISION_REFUSED', adminActor(candidate.decision), `${candidate.approve ? 'approval' : 'rejection'} via ${candidate.via}: ${refusal.message}`);
+      record(
+        'DECISION_REFUSED',
+        adminActor(candidate.decision),
+        `${candidate.approve ? 'approval' : 'rejection'} via ${candidate.via}: ${refusal.message}`,
+      );
     }
   }
 
   async function checkDecision(candidate: PendingDecision): Promise<ApplicationFailure | undefined> {
     if (candidate.decision.adminId === input.requestedBy.id) return selfApproval();
     if (!(await store.isAdmin({ refundId: input.refundId, userId: candidate.decision.adminId }))) {
-      return ApplicationFailure.create({ type: ErrorCode.NOT_AN_ADMIN, message: `${candidate.decision.adminId} is not an active admin`, nonRetryable: true });
+      return ApplicationFailure.create({
+        type: ErrorCode.NOT_AN_ADMIN,
+        message: `${candidate.decision.adminId} is not an active admin`,
+        nonRetryable: true,
+      });
     }
     return undefined;
   }
@@ -189,15 +239,29 @@ export async function refundWorkflow(input: RefundWorkflowInput): Promise<Refund
   /** Moves the money to the refund's destination; answers why the provider failed it, if it did. */
   async function payBack(actorId: string): Promise<string | undefined> {
     if (refund.destination === 'WALLET') {
-      await money.creditRefundToWallet({ refundId: input.refundId, orderId: input.orderId, customerId: refund.customerId!, amount: refund.amount!, currency: refund.currency!, actor: actorId });
+      await money.creditRefundToWallet({
+        refundId: input.refundId,
+        orderId: input.orderId,
+        customerId: refund.customerId!,
+        amount: refund.amount!,
+        currency: refund.currency!,
+        actor: actorId,
+      });
       refund.walletCredited = refund.amount;
       record('WALLET_CREDITED', SYSTEM, `${refund.amount} ${refund.currency}`);
       return undefined;
     }
-    const created = await money.createProviderRefund({ refundId: input.refundId, orderId: input.orderId, amount: refund.amount! });
+    const created = await money.createProviderRefund({
+      refundId: input.refundId,
+      orderId: input.orderId,
+      amount: refund.amount!,
+    });
     refund.providerRefundId = created.providerRefundId;
     record('PROVIDER_REFUND_CREATED', SYSTEM, created.providerRefundId);
-    const settled = created.outcome === 'PENDING' ? await awaitSettlement(created.providerRefundId) : { ...created, refundId: input.refundId, eventId: 'immediate' };
+    const settled =
+      created.outcome === 'PENDING'
+        ? await awaitSettlement(created.providerRefundId)
+        : { ...created, refundId: input.refundId, eventId: 'immediate' };
     if (settled.outcome === 'FAILED') return settled.failureReason ?? 'the provider failed the refund';
     record('PROVIDER_REFUND_SUCCEEDED', SYSTEM, `${settled.providerRefundId} (${settled.eventId})`);
     return undefined;
@@ -222,7 +286,11 @@ export async function refundWorkflow(input: RefundWorkflowInput): Promise<Refund
       requestedBy: input.requestedBy,
     });
     Object.assign(refund, request);
-    record('REFUND_REQUESTED', input.requestedBy, `${request.amount} ${request.currency} to ${request.destination}: ${input.reason}`);
+    record(
+      'REFUND_REQUESTED',
+      input.requestedBy,
+      `${request.amount} ${request.currency} to ${request.destination}: ${input.reason}`,
+    );
     opened = {};
   } catch (error) {
     const failure = businessFailure(error);
@@ -242,8 +310,15 @@ export async function refundWorkflow(input: RefundWorkflowInput): Promise<Refund
   let decisionReason: string;
   if (input.approvedBy) {
     [approved, decidedBy, decisionReason] = [true, input.approvedBy.id, input.reason];
-  } else if (input.autoApproveTrusted && (await store.isTrustedCustomer({ customerId: refund.customerId!, refundId: input.refundId }))) {
-    [approved, decidedBy, decisionReason] = [true, TRUSTED_CUSTOMER_POLICY, 'more than 10 delivered orders and no refund before'];
+  } else if (
+    input.autoApproveTrusted &&
+    (await store.isTrustedCustomer({ customerId: refund.customerId!, refundId: input.refundId }))
+  ) {
+    [approved, decidedBy, decisionReason] = [
+      true,
+      TRUSTED_CUSTOMER_POLICY,
+      'more than 10 delivered orders and no refund before',
+    ];
   } else {
     setCurrentDetails(describe(refund));
     const chosen = await awaitDecision();
@@ -254,7 +329,11 @@ export async function refundWorkflow(input: RefundWorkflowInput): Promise<Refund
   refund.decidedBy = decidedBy;
   refund.decisionReason = decisionReason;
   refund.status = approved ? 'APPROVED' : 'REJECTED';
-  record(approved ? 'REFUND_APPROVED' : 'REFUND_REJECTED', decidedBy === TRUSTED_CUSTOMER_POLICY ? SYSTEM : { id: decidedBy, role: 'ADMIN' }, decisionReason);
+  record(
+    approved ? 'REFUND_APPROVED' : 'REFUND_REJECTED',
+    decidedBy === TRUSTED_CUSTOMER_POLICY ? SYSTEM : { id: decidedBy, role: 'ADMIN' },
+    decisionReason,
+  );
   refuseRemainingDecisions();
 
   if (!approved) {
@@ -281,11 +360,19 @@ export async function refundWorkflow(input: RefundWorkflowInput): Promise<Refund
   }
 
   // 4. Done: the order's payment follows, the order's workflow hears it, the customer is told.
-  const order = await store.completeRefund({ refundId: input.refundId, orderId: input.orderId, actor: { id: decidedBy, role: 'ADMIN' } });
+  const order = await store.completeRefund({
+    refundId: input.refundId,
+    orderId: input.orderId,
+    actor: { id: decidedBy, role: 'ADMIN' },
+  });
   refund.status = 'COMPLETED';
   record('REFUND_COMPLETED', SYSTEM, `order ${order.orderStatus}, payment ${order.paymentStatus}`);
   try {
-    await getExternalWorkflowHandle(`order-${input.orderId}`).signal(orderRefundedSignal, { refundId: input.refundId, amount: refund.amount!, ...order });
+    await getExternalWorkflowHandle(`order-${input.orderId}`).signal(orderRefundedSignal, {
+      refundId: input.refundId,
+      amount: refund.amount!,
+      ...order,
+    });
   } catch {
     // The order's workflow has finished (delivered): the database already says what happened.
   }
@@ -321,7 +408,11 @@ function alreadyDecided(refund: RefundView): ApplicationFailure {
 }
 
 function selfApproval(): ApplicationFailure {
-  return ApplicationFailure.create({ type: ErrorCode.SELF_APPROVAL, message: 'The admin who requested a refund cannot decide it', nonRetryable: true });
+  return ApplicationFailure.create({
+    type: ErrorCode.SELF_APPROVAL,
+    message: 'The admin who requested a refund cannot decide it',
+    nonRetryable: true,
+  });
 }
 
 function describe(refund: RefundView): string {

@@ -8,10 +8,23 @@
  * An event that could not be processed ends the workflow as failed, so that a replay (or the
  * provider's redelivery) may run it again under the same id; a processed one never runs twice.
  */
-import { ApplicationFailure, getExternalWorkflowHandle, patched, proxyActivities, workflowInfo } from '@temporalio/workflow';
+import {
+  ApplicationFailure,
+  getExternalWorkflowHandle,
+  patched,
+  proxyActivities,
+  workflowInfo,
+} from '@temporalio/workflow';
 import { businessFailure, refundRefusedAlert, refundReversedAlert, reversalReason } from './failures';
 import type { Activities } from '../activities';
-import { paymentEventSignal, refundSettledSignal, type PaymentEvent, type RefundSettlement, type WebhookOutcome, type WebhookWorkflowInput } from './messages';
+import {
+  paymentEventSignal,
+  refundSettledSignal,
+  type PaymentEvent,
+  type RefundSettlement,
+  type WebhookOutcome,
+  type WebhookWorkflowInput,
+} from './messages';
 
 const store = proxyActivities<Activities>({
   startToCloseTimeout: '30s',
@@ -41,7 +54,8 @@ export async function webhookWorkflow(input: WebhookWorkflowInput): Promise<Webh
     outcome = { status: 'FAILED', detail: businessFailure(error).message };
   }
   await store.recordWebhookOutcome({ provider: input.provider, eventId: input.eventId, ...outcome });
-  if (outcome.status === 'FAILED') throw ApplicationFailure.create({ type: 'WEBHOOK_FAILED', message: outcome.detail, nonRetryable: true });
+  if (outcome.status === 'FAILED')
+    throw ApplicationFailure.create({ type: 'WEBHOOK_FAILED', message: outcome.detail, nonRetryable: true });
   return outcome;
 }
 
@@ -49,17 +63,32 @@ async function deliverToOrder(input: WebhookWorkflowInput): Promise<WebhookOutco
   if (input.refunds) return deliverToRefunds(input);
   const payment = input.payment;
   if (!payment) return { status: 'PROCESSED', detail: `${input.eventType}: nothing to do` };
-  const { orderId } = await routing.resolvePaymentOrder({ provider: payment.provider, orderId: input.orderId, providerPaymentId: payment.providerPaymentId });
+  const { orderId } = await routing.resolvePaymentOrder({
+    provider: payment.provider,
+    orderId: input.orderId,
+    providerPaymentId: payment.providerPaymentId,
+  });
   const orderWorkflowId = `order-${orderId}`;
   try {
     await getExternalWorkflowHandle(orderWorkflowId).signal(paymentEventSignal, payment);
     return { status: 'PROCESSED', detail: `${payment.outcome} delivered to ${orderWorkflowId}` };
   } catch {
     // The order exists but its workflow has finished: nothing is waiting for this payment.
-    if (payment.outcome !== 'SUCCEEDED') return { status: 'PROCESSED', detail: `${orderWorkflowId} has finished; a failed payment needs nothing` };
+    if (payment.outcome !== 'SUCCEEDED')
+      return { status: 'PROCESSED', detail: `${orderWorkflowId} has finished; a failed payment needs nothing` };
     // Unless this very payment paid the order (a late `order.paid`, a replay): that money is the order's.
-    if (patched(PAID_ORDER_KEEPS_ITS_PAYMENT) && (await routing.isOrderPaidBy({ orderId, provider: payment.provider, providerPaymentId: payment.providerPaymentId }))) {
-      return { status: 'PROCESSED', detail: `${payment.providerPaymentId} already paid order ${orderId}: nothing to do` };
+    if (
+      patched(PAID_ORDER_KEEPS_ITS_PAYMENT) &&
+      (await routing.isOrderPaidBy({
+        orderId,
+        provider: payment.provider,
+        providerPaymentId: payment.providerPaymentId,
+      }))
+    ) {
+      return {
+        status: 'PROCESSED',
+        detail: `${payment.providerPaymentId} already paid order ${orderId}: nothing to do`,
+      };
     }
     return refundLatePayment(orderId, payment);
   }
@@ -82,10 +111,18 @@ async function deliverToRefunds(input: WebhookWorkflowInput): Promise<WebhookOut
     }
     // Whether or not its workflow still runs: one that is closing has completed the refund already.
     // The reversal acts only on a COMPLETED refund, once (a pending one fails in its own workflow).
-    if (settlement.outcome === 'FAILED' && patched(COMPLETED_REFUND_FAILURE_REPORTED) && (await reportReversal(input, settlement))) reversed.push(settlement.refundId);
+    if (
+      settlement.outcome === 'FAILED' &&
+      patched(COMPLETED_REFUND_FAILURE_REPORTED) &&
+      (await reportReversal(input, settlement))
+    )
+      reversed.push(settlement.refundId);
   }
   const to = delivered.length ? delivered.map((id) => `refund-${id}`).join(', ') : 'no running refund';
-  return { status: 'PROCESSED', detail: `${input.eventType}: delivered to ${to}${reversed.length ? `; reported failed after completion: ${reversed.join(', ')}` : ''}` };
+  return {
+    status: 'PROCESSED',
+    detail: `${input.eventType}: delivered to ${to}${reversed.length ? `; reported failed after completion: ${reversed.join(', ')}` : ''}`,
+  };
 }
 
 async function reportReversal(input: WebhookWorkflowInput, settlement: RefundSettlement): Promise<boolean> {
@@ -113,9 +150,21 @@ async function refundLatePayment(orderId: string, payment: PaymentEvent): Promis
     // The provider refused: the money is still with us, so a person must know. The event stays
     // FAILED, visible in the inbox and its health report, until someone has dealt with it.
     const refusal = businessFailure(error).message;
-    await refunds.alertAdmins(refundRefusedAlert({ orderId, payment, why, refusal, workflowId: workflowInfo().workflowId }));
-    return { status: 'FAILED', detail: `order-${orderId} had closed; the refund of ${payment.providerPaymentId} was refused (${refusal}); admins alerted` };
+    await refunds.alertAdmins(
+      refundRefusedAlert({ orderId, payment, why, refusal, workflowId: workflowInfo().workflowId }),
+    );
+    return {
+      status: 'FAILED',
+      detail: `order-${orderId} had closed; the refund of ${payment.providerPaymentId} was refused (${refusal}); admins alerted`,
+    };
   }
-  await refunds.sendOrderEmail({ orderId, kind: 'PAYMENT_REFUNDED', key: payment.chargeId ?? payment.providerPaymentId });
-  return { status: 'PROCESSED', detail: `order-${orderId} had closed: payment ${payment.providerPaymentId} refunded in full (${refundId})` };
+  await refunds.sendOrderEmail({
+    orderId,
+    kind: 'PAYMENT_REFUNDED',
+    key: payment.chargeId ?? payment.providerPaymentId,
+  });
+  return {
+    status: 'PROCESSED',
+    detail: `order-${orderId} had closed: payment ${payment.providerPaymentId} refunded in full (${refundId})`,
+  };
 }

@@ -15,7 +15,10 @@ let stack: Stack;
 let admin: TestUser;
 
 beforeAll(async () => {
-  stack = await startStack({ isolatedDatabase: true, env: { LOGIN_MAX_FAILURES_PER_ACCOUNT: '5', LOGIN_MAX_FAILURES_PER_ADDRESS: '12' } });
+  stack = await startStack({
+    isolatedDatabase: true,
+    env: { LOGIN_MAX_FAILURES_PER_ACCOUNT: '5', LOGIN_MAX_FAILURES_PER_ADDRESS: '12' },
+  });
   admin = await createUser(stack, 'ADMIN');
 });
 afterAll(() => stack.stop());
@@ -36,17 +39,31 @@ test('tokens are HS256 with a kid and name a live session; anything else is refu
     jwt.sign({ role: 'ADMIN' }, secret, { subject: claims.sub, jwtid: claims.jti, keyid: 'some-other-key' }),
     jwt.sign({ role: 'ADMIN' }, secret, { subject: claims.sub, jwtid: randomUUID(), keyid: stack.config.JWT_KEY_ID }), // no such session
     jwt.sign({ role: 'ADMIN' }, secret, { subject: admin.id, jwtid: claims.jti, keyid: stack.config.JWT_KEY_ID }), // someone else's session
-    jwt.sign({ role: 'ADMIN' }, secret, { subject: claims.sub, jwtid: claims.jti, keyid: stack.config.JWT_KEY_ID, algorithm: 'HS512' }),
+    jwt.sign({ role: 'ADMIN' }, secret, {
+      subject: claims.sub,
+      jwtid: claims.jti,
+      keyid: stack.config.JWT_KEY_ID,
+      algorithm: 'HS512',
+    }),
   ];
   for (const token of forged) expect(await whoCanSee(token)).toBe(401);
 });
 
 test('an admin creates an account (an admin too), with a reason, audited; bad or duplicate input changes nothing', async () => {
-  const body = { email: `  New.Admin.${randomUUID().slice(0, 6)}@Example.com `, name: 'Night shift lead', role: 'ADMIN', password: 'a long initial passphrase', reason: 'night shift starts Monday' };
+  const body = {
+    email: `  New.Admin.${randomUUID().slice(0, 6)}@Example.com `,
+    name: 'Night shift lead',
+    role: 'ADMIN',
+    password: 'a long initial passphrase',
+    reason: 'night shift starts Monday',
+  };
   const customer = await createUser(stack);
   expect((await stack.http.post('/admin/users', body, customer.token)).status).toBe(403);
   const weak = await stack.http.post('/admin/users', { ...body, password: 'short' }, admin.token);
-  expect({ status: weak.status, fields: weak.body.error.details.fields.map((f: { path: string }) => f.path) }).toEqual({ status: 400, fields: ['password'] });
+  expect({ status: weak.status, fields: weak.body.error.details.fields.map((f: { path: string }) => f.path) }).toEqual({
+    status: 400,
+    fields: ['password'],
+  });
   expect((await stack.http.post('/admin/users', { ...body, reason: undefined }, admin.token)).status).toBe(400);
 
   const created = await stack.http.post('/admin/users', body, admin.token);
@@ -60,8 +77,12 @@ test('an admin creates an account (an admin too), with a reason, audited; bad or
 
   const again = await stack.http.post('/admin/users', { ...body, email: email.toUpperCase() }, admin.token);
   expect({ status: again.status, code: again.body.error.code }).toEqual({ status: 409, code: 'EMAIL_TAKEN' });
-  const trail = await stack.prisma.auditLog.findMany({ where: { action: 'USER_CREATED', targetId: created.body.userId } });
-  expect(trail.map((e) => [e.actorId, e.reason, e.after])).toEqual([[admin.id, 'night shift starts Monday', { role: 'ADMIN', status: 'ACTIVE' }]]);
+  const trail = await stack.prisma.auditLog.findMany({
+    where: { action: 'USER_CREATED', targetId: created.body.userId },
+  });
+  expect(trail.map((e) => [e.actorId, e.reason, e.after])).toEqual([
+    [admin.id, 'night shift starts Monday', { role: 'ADMIN', status: 'ACTIVE' }],
+  ]);
   expect(JSON.stringify(trail)).not.toContain('passphrase');
 });
 
@@ -74,26 +95,54 @@ describe('a new deployment, with no admin yet', () => {
 
   test('its first admin is created from the ops CLI without an acting admin; every later account needs one', async () => {
     const create = (actorEmail: string, email: string, role = 'ADMIN', password = 'first admin passphrase\n') =>
-      runOpsWithInput(fresh, actorEmail, password, 'users', 'create', '--email', email, '--name', 'Founder', '--role', role, '--reason', 'new deployment');
+      runOpsWithInput(
+        fresh,
+        actorEmail,
+        password,
+        'users',
+        'create',
+        '--email',
+        email,
+        '--name',
+        'Founder',
+        '--role',
+        role,
+        '--reason',
+        'new deployment',
+      );
     const noPassword = await create('', 'founder@shop.example', 'ADMIN', '');
-    expect({ code: noPassword.code, stderr: noPassword.stderr }).toEqual({ code: 2, stderr: expect.stringContaining('standard input') });
+    expect({ code: noPassword.code, stderr: noPassword.stderr }).toEqual({
+      code: 2,
+      stderr: expect.stringContaining('standard input'),
+    });
     const customerFirst = await create('', 'someone@shop.example', 'CUSTOMER');
     expect(customerFirst.code).toBe(2);
 
     // Two operators bootstrapping at once: one first admin, never two.
-    const [first, rival] = await Promise.all([create('', 'founder@shop.example'), create('', 'cofounder@shop.example')]);
+    const [first, rival] = await Promise.all([
+      create('', 'founder@shop.example'),
+      create('', 'cofounder@shop.example'),
+    ]);
     const winner = first.code === 0 ? first : rival;
     expect([first.code, rival.code].sort()).toEqual([0, 2]);
     const founder = JSON.parse(winner.stdout) as { userId: string; email: string; role: string };
     expect(founder.role).toBe('ADMIN');
-    expect((await fresh.http.post('/api/auth/login', { email: founder.email, password: 'first admin passphrase' })).status).toBe(200);
+    expect(
+      (await fresh.http.post('/api/auth/login', { email: founder.email, password: 'first admin passphrase' })).status,
+    ).toBe(200);
 
     // Now there is an admin: nobody else gets in without one.
     const second = await create('', 'intruder@shop.example');
-    expect({ code: second.code, stderr: second.stderr }).toEqual({ code: 2, stderr: expect.stringContaining('--actor') });
+    expect({ code: second.code, stderr: second.stderr }).toEqual({
+      code: 2,
+      stderr: expect.stringContaining('--actor'),
+    });
     const byFounder = await create(founder.email, 'deputy@shop.example');
     expect(byFounder.code).toBe(0);
-    const audited = await fresh.prisma.auditLog.findMany({ where: { action: 'USER_CREATED' }, orderBy: { createdAt: 'asc' } });
+    const audited = await fresh.prisma.auditLog.findMany({
+      where: { action: 'USER_CREATED' },
+      orderBy: { createdAt: 'asc' },
+    });
     expect(audited.map((e) => [e.actorId, e.reason])).toEqual([
       ['bootstrap', 'new deployment'],
       [founder.userId, 'new deployment'],
@@ -120,16 +169,32 @@ test('a suspended user is refused at once, everywhere; a restored one signs in a
   const phone = (await login(customer.email)).body.token;
 
   expect((await stack.http.post(`/admin/users/${customer.id}/suspend`, {}, admin.token)).status).toBe(400); // a reason is required
-  expect((await stack.http.post(`/admin/users/${customer.id}/suspend`, { reason: 'x' }, customer.token)).status).toBe(403);
-  expect((await stack.http.post(`/admin/users/${admin.id}/suspend`, { reason: 'oops' }, admin.token)).body.error.code).toBe('SELF_ACTION');
+  expect((await stack.http.post(`/admin/users/${customer.id}/suspend`, { reason: 'x' }, customer.token)).status).toBe(
+    403,
+  );
+  expect(
+    (await stack.http.post(`/admin/users/${admin.id}/suspend`, { reason: 'oops' }, admin.token)).body.error.code,
+  ).toBe('SELF_ACTION');
 
-  const suspended = await stack.http.post(`/admin/users/${customer.id}/suspend`, { reason: 'chargeback fraud investigation' }, admin.token);
-  expect(suspended.body).toMatchObject({ status: 'SUSPENDED', sessionsRevoked: 2, suspensionReason: 'chargeback fraud investigation' });
+  const suspended = await stack.http.post(
+    `/admin/users/${customer.id}/suspend`,
+    { reason: 'chargeback fraud investigation' },
+    admin.token,
+  );
+  expect(suspended.body).toMatchObject({
+    status: 'SUSPENDED',
+    sessionsRevoked: 2,
+    suspensionReason: 'chargeback fraud investigation',
+  });
   expect([await whoCanSee(customer.token), await whoCanSee(phone)]).toEqual([401, 401]);
   const refused = await login(customer.email);
   expect({ status: refused.status, code: refused.body.error.code }).toEqual({ status: 403, code: 'ACCOUNT_SUSPENDED' });
 
-  const restored = await stack.http.post(`/admin/users/${customer.id}/restore`, { reason: 'investigation cleared' }, admin.token);
+  const restored = await stack.http.post(
+    `/admin/users/${customer.id}/restore`,
+    { reason: 'investigation cleared' },
+    admin.token,
+  );
   expect(restored.body).toMatchObject({ status: 'ACTIVE', suspensionReason: null });
   const again = await login(customer.email);
   expect(again.status).toBe(200);
@@ -137,37 +202,72 @@ test('a suspended user is refused at once, everywhere; a restored one signs in a
   expect(await whoCanSee(customer.token)).toBe(401); // old sessions stay ended
 
   const trail = await stack.http.get(`/admin/audit?targetId=${customer.id}`, admin.token);
-  expect(trail.body.entries.map((e: { action: string; actorId: string; reason: string }) => [e.action, e.actorId, e.reason])).toEqual([
+  expect(
+    trail.body.entries.map((e: { action: string; actorId: string; reason: string }) => [e.action, e.actorId, e.reason]),
+  ).toEqual([
     ['USER_RESTORED', admin.id, 'investigation cleared'],
     ['USER_SUSPENDED', admin.id, 'chargeback fraud investigation'],
   ]);
-  expect(trail.body.entries[1]).toMatchObject({ before: { status: 'ACTIVE' }, after: { status: 'SUSPENDED', sessionsRevoked: 2 } });
+  expect(trail.body.entries[1]).toMatchObject({
+    before: { status: 'ACTIVE' },
+    after: { status: 'SUSPENDED', sessionsRevoked: 2 },
+  });
 });
 
 test('a role change applies at once and is audited with before and after', async () => {
   const user = await createUser(stack);
   expect((await stack.http.get('/admin/orders', user.token)).status).toBe(403);
-  const changed = await stack.http.post(`/admin/users/${user.id}/role`, { role: 'ADMIN', reason: 'joined the support team' }, admin.token);
+  const changed = await stack.http.post(
+    `/admin/users/${user.id}/role`,
+    { role: 'ADMIN', reason: 'joined the support team' },
+    admin.token,
+  );
   expect(changed.body).toMatchObject({ role: 'ADMIN' });
   expect((await stack.http.get('/admin/orders', user.token)).status).toBe(200);
-  const entries = (await stack.http.get(`/admin/audit?actor=${admin.id}&action=USER_ROLE_CHANGED`, admin.token)).body.entries;
-  expect(entries).toEqual([expect.objectContaining({ targetId: user.id, reason: 'joined the support team', before: expect.objectContaining({ role: 'CUSTOMER' }), after: expect.objectContaining({ role: 'ADMIN' }) })]);
+  const entries = (await stack.http.get(`/admin/audit?actor=${admin.id}&action=USER_ROLE_CHANGED`, admin.token)).body
+    .entries;
+  expect(entries).toEqual([
+    expect.objectContaining({
+      targetId: user.id,
+      reason: 'joined the support team',
+      before: expect.objectContaining({ role: 'CUSTOMER' }),
+      after: expect.objectContaining({ role: 'ADMIN' }),
+    }),
+  ]);
   expect((await stack.http.get('/admin/audit?from=not-a-date', admin.token)).status).toBe(400);
 
   // A time window: the role change is inside the last minute, and nothing is inside a window in the past.
   const since = new Date(Date.now() - 60_000).toISOString();
-  const inWindow = (await stack.http.get(`/admin/audit?action=USER_ROLE_CHANGED&targetId=${user.id}&from=${since}&to=${new Date(Date.now() + 1000).toISOString()}`, admin.token)).body.entries;
+  const inWindow = (
+    await stack.http.get(
+      `/admin/audit?action=USER_ROLE_CHANGED&targetId=${user.id}&from=${since}&to=${new Date(Date.now() + 1000).toISOString()}`,
+      admin.token,
+    )
+  ).body.entries;
   expect(inWindow).toHaveLength(1);
-  const before = (await stack.http.get(`/admin/audit?action=USER_ROLE_CHANGED&targetId=${user.id}&to=${since}`, admin.token)).body.entries;
+  const before = (
+    await stack.http.get(`/admin/audit?action=USER_ROLE_CHANGED&targetId=${user.id}&to=${since}`, admin.token)
+  ).body.entries;
   expect(before).toEqual([]);
 });
 
 test('creating a product is an audited admin action', async () => {
   const sku = `AUDIT-${randomUUID().slice(0, 8)}`;
-  const created = await stack.http.post('/admin/products', { sku, name: 'Audited lamp', price: 1999, currency: 'USD', stock: 4 }, admin.token);
+  const created = await stack.http.post(
+    '/admin/products',
+    { sku, name: 'Audited lamp', price: 1999, currency: 'USD', stock: 4 },
+    admin.token,
+  );
   expect(created.status).toBe(201);
-  const entries = (await stack.http.get(`/admin/audit?action=PRODUCT_CREATED&targetId=${created.body.id}`, admin.token)).body.entries;
-  expect(entries).toEqual([expect.objectContaining({ actorId: admin.id, targetType: 'product', after: { sku, price: 1999, currency: 'USD', stock: 4 } })]);
+  const entries = (await stack.http.get(`/admin/audit?action=PRODUCT_CREATED&targetId=${created.body.id}`, admin.token))
+    .body.entries;
+  expect(entries).toEqual([
+    expect.objectContaining({
+      actorId: admin.id,
+      targetType: 'product',
+      after: { sku, price: 1999, currency: 'USD', stock: 4 },
+    }),
+  ]);
 });
 
 test('failed sign-ins are limited per account, even in a parallel burst, then per address', async () => {

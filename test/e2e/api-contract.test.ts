@@ -9,7 +9,17 @@
 import jwt from 'jsonwebtoken';
 import { randomUUID } from 'node:crypto';
 import type { HttpResponse } from '../helpers/http';
-import { availableOf, createProduct, createUser, eventually, orderOf, startStack, untilOrder, type Stack, type TestUser } from '../helpers/stack';
+import {
+  availableOf,
+  createProduct,
+  createUser,
+  eventually,
+  orderOf,
+  startStack,
+  untilOrder,
+  type Stack,
+  type TestUser,
+} from '../helpers/stack';
 import { deliverStripeEvent, paymentIntentEvent } from '../helpers/webhooks';
 
 let stack: Stack;
@@ -25,12 +35,18 @@ beforeAll(async () => {
 afterAll(() => stack.stop());
 
 type Method = 'card' | 'cod';
-const orderBody = (paymentMethod: Method = 'card', productId = product.id, quantity = 1) => ({ items: [{ productId, quantity }], paymentMethod });
+const orderBody = (paymentMethod: Method = 'card', productId = product.id, quantity = 1) => ({
+  items: [{ productId, quantity }],
+  paymentMethod,
+});
 
 /** Checks out as `customer`; the order must be accepted. */
 async function checkout(customer: TestUser, body: unknown = orderBody()): Promise<string> {
   const answer = await stack.http.post('/api/checkout', body, customer.token);
-  expect({ status: answer.status, body: answer.body }).toMatchObject({ status: 201, body: { orderId: expect.any(String) } });
+  expect({ status: answer.status, body: answer.body }).toMatchObject({
+    status: 201,
+    body: { orderId: expect.any(String) },
+  });
   return answer.body.orderId as string;
 }
 
@@ -50,14 +66,19 @@ const ordersOf = (customerId: string) => stack.prisma.order.count({ where: { cus
 const productsWithSku = (sku: string) => stack.prisma.product.count({ where: { sku } });
 const storedOrder = (orderId: string) => stack.prisma.order.findUniqueOrThrow({ where: { id: orderId } });
 const ledgerOf = async (orderId: string) =>
-  (await stack.prisma.inventoryLedger.findMany({ where: { reference: orderId }, orderBy: { createdAt: 'asc' } })).map((l) => [l.type, l.quantity]);
+  (await stack.prisma.inventoryLedger.findMany({ where: { reference: orderId }, orderBy: { createdAt: 'asc' } })).map(
+    (l) => [l.type, l.quantity],
+  );
 
 describe('authentication', () => {
-  test('login answers a token that opens the customer\'s own order', async () => {
+  test("login answers a token that opens the customer's own order", async () => {
     const customer = await createUser(stack);
     const orderId = await checkout(customer);
 
-    const login = await stack.http.post('/api/auth/login', { email: customer.email, password: 'correct horse battery staple' });
+    const login = await stack.http.post('/api/auth/login', {
+      email: customer.email,
+      password: 'correct horse battery staple',
+    });
     expect(login.status).toBe(200);
     expect(login.body.token).toEqual(expect.any(String));
     expect(jwt.decode(login.body.token, { complete: true })?.header.alg).toBe('HS256');
@@ -71,11 +92,17 @@ describe('authentication', () => {
     const customer = await createUser(stack);
     const sessionsBefore = await stack.prisma.session.count({ where: { userId: customer.id } });
 
-    const wrongPassword = await stack.http.post('/api/auth/login', { email: customer.email, password: 'not my password' });
+    const wrongPassword = await stack.http.post('/api/auth/login', {
+      email: customer.email,
+      password: 'not my password',
+    });
     expectError(wrongPassword, 401, 'INVALID_CREDENTIALS');
     expect(wrongPassword.body.token).toBeUndefined();
 
-    const unknownEmail = await stack.http.post('/api/auth/login', { email: `nobody-${randomUUID()}@example.test`, password: 'whatever' });
+    const unknownEmail = await stack.http.post('/api/auth/login', {
+      email: `nobody-${randomUUID()}@example.test`,
+      password: 'whatever',
+    });
     expectError(unknownEmail, 401, 'INVALID_CREDENTIALS');
     // Nothing tells an attacker which of the two was wrong.
     expect(unknownEmail.body).toEqual(wrongPassword.body);
@@ -119,21 +146,37 @@ describe('authentication', () => {
 
     test('a garbage bearer token, and a non-bearer scheme', async () => {
       expectError(await stack.http.get(orderPath, 'garbage'), 401, 'UNAUTHENTICATED');
-      expectError(await stack.http.request('GET', orderPath, { headers: { authorization: `Basic ${admin.token}` } }), 401, 'UNAUTHENTICATED');
+      expectError(
+        await stack.http.request('GET', orderPath, { headers: { authorization: `Basic ${admin.token}` } }),
+        401,
+        'UNAUTHENTICATED',
+      );
     });
 
     test('a token signed with another secret', async () => {
       const foreign = jwt.sign({ role: 'ADMIN' }, 'not-the-secret-at-all-1234', { subject: admin.id });
       expectError(await stack.http.get(orderPath, foreign), 401, 'UNAUTHENTICATED');
       // Same key id, subject and session as the admin's real token: only the signature is wrong.
-      const forged = jwt.sign({ role: 'ADMIN' }, 'not-the-secret-at-all-1234', { algorithm: 'HS256', subject: admin.id, jwtid: real.jti, keyid: real.kid, expiresIn: 600 });
+      const forged = jwt.sign({ role: 'ADMIN' }, 'not-the-secret-at-all-1234', {
+        algorithm: 'HS256',
+        subject: admin.id,
+        jwtid: real.jti,
+        keyid: real.kid,
+        expiresIn: 600,
+      });
       expectError(await stack.http.get(orderPath, forged), 401, 'UNAUTHENTICATED');
     });
 
     test('a token with alg "none"', async () => {
       const unsigned = jwt.sign({ role: 'ADMIN' }, '', { algorithm: 'none', subject: admin.id });
       expectError(await stack.http.get(orderPath, unsigned), 401, 'UNAUTHENTICATED');
-      const unsignedWithKid = jwt.sign({ role: 'ADMIN' }, '', { algorithm: 'none', subject: admin.id, jwtid: real.jti, keyid: real.kid, expiresIn: 600 });
+      const unsignedWithKid = jwt.sign({ role: 'ADMIN' }, '', {
+        algorithm: 'none',
+        subject: admin.id,
+        jwtid: real.jti,
+        keyid: real.kid,
+        expiresIn: 600,
+      });
       expectError(await stack.http.get(orderPath, unsignedWithKid), 401, 'UNAUTHENTICATED');
     });
   });
@@ -143,7 +186,11 @@ describe('roles and ownership', () => {
   test('a customer may not create products', async () => {
     const customer = await createUser(stack);
     const sku = `CUST-${randomUUID().slice(0, 8)}`;
-    const answer = await stack.http.post('/admin/products', { sku, name: 'Sneaky', price: 1, currency: 'USD', stock: 1 }, customer.token);
+    const answer = await stack.http.post(
+      '/admin/products',
+      { sku, name: 'Sneaky', price: 1, currency: 'USD', stock: 1 },
+      customer.token,
+    );
     expectError(answer, 403, 'FORBIDDEN');
     expect(await productsWithSku(sku)).toBe(0);
   });
@@ -173,7 +220,13 @@ describe('roles and ownership', () => {
 
     const seenByAdmin = await stack.http.get(`/api/orders/${orderId}`, admin.token);
     expect(seenByAdmin.status).toBe(200);
-    expect(seenByAdmin.body).toMatchObject({ orderId, customerId: alice.id, status: 'PENDING', totalAmount: product.price, currency: 'USD' });
+    expect(seenByAdmin.body).toMatchObject({
+      orderId,
+      customerId: alice.id,
+      status: 'PENDING',
+      totalAmount: product.price,
+      currency: 'USD',
+    });
   });
 });
 
@@ -200,7 +253,11 @@ describe('validation: 400 VALIDATION_ERROR naming the field, and nothing created
     ['currency "DOLLARS"', { currency: 'DOLLARS' }, 'currency'],
   ])('a product with %s', async (_name, override, field) => {
     const sku = `BAD-${randomUUID().slice(0, 8)}`;
-    const answer = await stack.http.post('/admin/products', { sku, name: 'Bad', price: 100, currency: 'USD', stock: 1, ...override }, admin.token);
+    const answer = await stack.http.post(
+      '/admin/products',
+      { sku, name: 'Bad', price: 100, currency: 'USD', stock: 1, ...override },
+      admin.token,
+    );
     expectError(answer, 400, 'VALIDATION_ERROR');
     expect(fieldsOf(answer)).toEqual([field]);
     expect(await productsWithSku(sku)).toBe(0);
@@ -222,14 +279,28 @@ describe('unknown ids and routes: 404', () => {
 
   test('shipping an unknown order', async () => {
     const orderId = randomUUID();
-    expectError(await stack.http.post(`/admin/orders/${orderId}/ship`, { trackingNumber: 'T-404' }, admin.token), 404, 'ORDER_NOT_FOUND');
+    expectError(
+      await stack.http.post(`/admin/orders/${orderId}/ship`, { trackingNumber: 'T-404' }, admin.token),
+      404,
+      'ORDER_NOT_FOUND',
+    );
     expect(await stack.prisma.auditLog.count({ where: { targetId: orderId } })).toBe(0);
   });
 
   test('checkout of an unknown product', async () => {
     const customer = await createUser(stack);
     const missing = randomUUID();
-    const answer = await stack.http.post('/api/checkout', { items: [{ productId: product.id, quantity: 1 }, { productId: missing, quantity: 1 }], paymentMethod: 'card' }, customer.token);
+    const answer = await stack.http.post(
+      '/api/checkout',
+      {
+        items: [
+          { productId: product.id, quantity: 1 },
+          { productId: missing, quantity: 1 },
+        ],
+        paymentMethod: 'card',
+      },
+      customer.token,
+    );
     expectError(answer, 404, 'PRODUCT_NOT_FOUND');
     expect(answer.body.error.details).toEqual({ productIds: [missing] });
     expect(await ordersOf(customer.id)).toBe(0);
@@ -247,12 +318,23 @@ describe('request bodies: never a 500', () => {
     const truncated = await stack.http.request('POST', '/api/checkout', { raw: '{"items": [', token: customer.token });
     expectError(truncated, 400, 'MALFORMED_JSON');
     // Strict JSON: a top-level scalar is not a request body either.
-    expectError(await stack.http.request('POST', '/api/checkout', { raw: '"card"', token: customer.token }), 400, 'MALFORMED_JSON');
-    expectError(await stack.http.request('POST', '/api/auth/login', { raw: '{"email": "a@b.c", ' }), 400, 'MALFORMED_JSON');
+    expectError(
+      await stack.http.request('POST', '/api/checkout', { raw: '"card"', token: customer.token }),
+      400,
+      'MALFORMED_JSON',
+    );
+    expectError(
+      await stack.http.request('POST', '/api/auth/login', { raw: '{"email": "a@b.c", ' }),
+      400,
+      'MALFORMED_JSON',
+    );
     expect(await ordersOf(customer.id)).toBe(0);
 
     const sku = `RAW-${randomUUID().slice(0, 8)}`;
-    const productAnswer = await stack.http.request('POST', '/admin/products', { raw: `{"sku": "${sku}", "price": 1,,}`, token: admin.token });
+    const productAnswer = await stack.http.request('POST', '/admin/products', {
+      raw: `{"sku": "${sku}", "price": 1,,}`,
+      token: admin.token,
+    });
     expectError(productAnswer, 400, 'MALFORMED_JSON');
     expect(await productsWithSku(sku)).toBe(0);
   });
@@ -260,13 +342,21 @@ describe('request bodies: never a 500', () => {
   test('a body over 100kb is 413 PAYLOAD_TOO_LARGE and creates nothing', async () => {
     const customer = await createUser(stack);
     const before = await availableOf(stack, product.id);
-    const huge = await stack.http.post('/api/checkout', { ...orderBody(), note: 'x'.repeat(200 * 1024) }, customer.token);
+    const huge = await stack.http.post(
+      '/api/checkout',
+      { ...orderBody(), note: 'x'.repeat(200 * 1024) },
+      customer.token,
+    );
     expectError(huge, 413, 'PAYLOAD_TOO_LARGE');
     expect(await ordersOf(customer.id)).toBe(0);
     expect(await availableOf(stack, product.id)).toBe(before);
 
     const sku = `BIG-${randomUUID().slice(0, 8)}`;
-    const bigProduct = await stack.http.post('/admin/products', { sku, name: 'y'.repeat(200 * 1024), price: 1, currency: 'USD', stock: 1 }, admin.token);
+    const bigProduct = await stack.http.post(
+      '/admin/products',
+      { sku, name: 'y'.repeat(200 * 1024), price: 1, currency: 'USD', stock: 1 },
+      admin.token,
+    );
     expectError(bigProduct, 413, 'PAYLOAD_TOO_LARGE');
     expect(await productsWithSku(sku)).toBe(0);
   });
@@ -286,10 +376,18 @@ describe('request bodies: never a 500', () => {
 describe('conflicts', () => {
   test('a duplicate SKU is 409 SKU_EXISTS and leaves the existing product as it was', async () => {
     const existing = await createProduct(stack, admin, { stock: 4, price: 700 });
-    const again = await stack.http.post('/admin/products', { sku: existing.sku, name: 'Again', price: 1, currency: 'USD', stock: 99 }, admin.token);
+    const again = await stack.http.post(
+      '/admin/products',
+      { sku: existing.sku, name: 'Again', price: 1, currency: 'USD', stock: 99 },
+      admin.token,
+    );
     expectError(again, 409, 'SKU_EXISTS');
     expect(await productsWithSku(existing.sku)).toBe(1);
-    expect(await stack.prisma.product.findUniqueOrThrow({ where: { id: existing.id } })).toMatchObject({ name: `Product ${existing.sku}`, price: 700, stock: 4 });
+    expect(await stack.prisma.product.findUniqueOrThrow({ where: { id: existing.id } })).toMatchObject({
+      name: `Product ${existing.sku}`,
+      price: 700,
+      stock: 4,
+    });
   });
 
   test('a checkout mixing USD and INR is 400 CURRENCY_MISMATCH, nothing reserved', async () => {
@@ -298,7 +396,13 @@ describe('conflicts', () => {
     const before = await availableOf(stack, product.id);
     const mixed = await stack.http.post(
       '/api/checkout',
-      { items: [{ productId: product.id, quantity: 1 }, { productId: rupees.id, quantity: 1 }], paymentMethod: 'card' },
+      {
+        items: [
+          { productId: product.id, quantity: 1 },
+          { productId: rupees.id, quantity: 1 },
+        ],
+        paymentMethod: 'card',
+      },
       customer.token,
     );
     expectError(mixed, 400, 'CURRENCY_MISMATCH');
@@ -306,7 +410,13 @@ describe('conflicts', () => {
     expect(mixed.body.error.details).toEqual({ currency: 'USD', skus: [rupees.sku] });
     const rupeesFirst = await stack.http.post(
       '/api/checkout',
-      { items: [{ productId: rupees.id, quantity: 1 }, { productId: product.id, quantity: 1 }], paymentMethod: 'card' },
+      {
+        items: [
+          { productId: rupees.id, quantity: 1 },
+          { productId: product.id, quantity: 1 },
+        ],
+        paymentMethod: 'card',
+      },
       customer.token,
     );
     expect(rupeesFirst.body.error.details).toEqual({ currency: 'INR', skus: [product.sku] });
@@ -314,7 +424,14 @@ describe('conflicts', () => {
     // With the currency stated, the error names exactly the product not priced in it.
     const statedUsd = await stack.http.post(
       '/api/checkout',
-      { items: [{ productId: product.id, quantity: 1 }, { productId: rupees.id, quantity: 1 }], paymentMethod: 'card', currency: 'usd' },
+      {
+        items: [
+          { productId: product.id, quantity: 1 },
+          { productId: rupees.id, quantity: 1 },
+        ],
+        paymentMethod: 'card',
+        currency: 'usd',
+      },
       customer.token,
     );
     expectError(statedUsd, 400, 'CURRENCY_MISMATCH');
@@ -328,7 +445,11 @@ describe('conflicts', () => {
   test('a total above the largest charge (99,999,999 minor units) is 400 ORDER_TOTAL_TOO_LARGE, nothing reserved', async () => {
     const pricey = await createProduct(stack, admin, { stock: 2000, price: 100_000_000 });
     const customer = await createUser(stack);
-    const tooLarge = await stack.http.post('/api/checkout', { items: [{ productId: pricey.id, quantity: 1000 }], paymentMethod: 'card' }, customer.token);
+    const tooLarge = await stack.http.post(
+      '/api/checkout',
+      { items: [{ productId: pricey.id, quantity: 1000 }], paymentMethod: 'card' },
+      customer.token,
+    );
     expectError(tooLarge, 400, 'ORDER_TOTAL_TOO_LARGE');
     expect(tooLarge.body.error.details).toEqual({ total: 100_000_000_000, max: 99_999_999 });
     expect(await ordersOf(customer.id)).toBe(0);
@@ -357,7 +478,12 @@ describe('refused transitions: 409 INVALID_ORDER_STATE with the current status',
     const after = await orderOf(stack, orderId, customer.token);
     expect(after).toMatchObject({ status: 'PENDING', paymentStatus: 'PENDING', paymentAttempt: 1 });
     expect(after.trackingNumber).toBeUndefined();
-    expect(await storedOrder(orderId)).toMatchObject({ status: 'PENDING', trackingNumber: null, shippedAt: null, deliveredAt: null });
+    expect(await storedOrder(orderId)).toMatchObject({
+      status: 'PENDING',
+      trackingNumber: null,
+      shippedAt: null,
+      deliveredAt: null,
+    });
     expect(await stack.prisma.payment.count({ where: { orderId } })).toBe(1);
     expect(await stack.prisma.auditLog.count({ where: { targetId: orderId } })).toBe(0);
   });
@@ -366,18 +492,32 @@ describe('refused transitions: 409 INVALID_ORDER_STATE with the current status',
     const customer = await createUser(stack);
     const orderId = await checkout(customer);
     const { paymentIntentId } = await orderOf(stack, orderId, customer.token);
-    await deliverStripeEvent(stack, paymentIntentEvent('payment_intent.succeeded', { id: paymentIntentId, orderId, amount: product.price, currency: 'usd' }));
+    await deliverStripeEvent(
+      stack,
+      paymentIntentEvent('payment_intent.succeeded', {
+        id: paymentIntentId,
+        orderId,
+        amount: product.price,
+        currency: 'usd',
+      }),
+    );
     await untilOrder(stack, orderId, customer.token, (o) => o.status === 'CONFIRMED', 'CONFIRMED');
 
     const cancel = await stack.http.post(`/api/orders/${orderId}/cancel`, {}, customer.token);
     expectError(cancel, 409, 'INVALID_ORDER_STATE');
     expect(cancel.body.error.details).toMatchObject({ status: 'CONFIRMED', paymentStatus: 'PAID' });
 
-    expect((await stack.http.post(`/admin/orders/${orderId}/ship`, { trackingNumber: 'ONCE' }, admin.token)).status).toBe(200);
+    expect(
+      (await stack.http.post(`/admin/orders/${orderId}/ship`, { trackingNumber: 'ONCE' }, admin.token)).status,
+    ).toBe(200);
     const again = await stack.http.post(`/admin/orders/${orderId}/ship`, { trackingNumber: 'TWICE' }, admin.token);
     expectError(again, 409, 'INVALID_ORDER_STATE');
     expect(again.body.error.details).toMatchObject({ status: 'SHIPPED' });
-    expect(await storedOrder(orderId)).toMatchObject({ status: 'SHIPPED', paymentStatus: 'PAID', trackingNumber: 'ONCE' });
+    expect(await storedOrder(orderId)).toMatchObject({
+      status: 'SHIPPED',
+      paymentStatus: 'PAID',
+      trackingNumber: 'ONCE',
+    });
   });
 
   test('delivering a CONFIRMED (cash on delivery) order that has not shipped', async () => {
@@ -386,7 +526,11 @@ describe('refused transitions: 409 INVALID_ORDER_STATE with the current status',
     const answer = await stack.http.post(`/admin/orders/${orderId}/deliver`, {}, admin.token);
     expectError(answer, 409, 'INVALID_ORDER_STATE');
     expect(answer.body.error.details).toMatchObject({ status: 'CONFIRMED', paymentStatus: 'PENDING' });
-    expect(await storedOrder(orderId)).toMatchObject({ status: 'CONFIRMED', paymentStatus: 'PENDING', deliveredAt: null });
+    expect(await storedOrder(orderId)).toMatchObject({
+      status: 'CONFIRMED',
+      paymentStatus: 'PENDING',
+      deliveredAt: null,
+    });
     expect(await stack.prisma.payment.count({ where: { orderId } })).toBe(0);
   });
 
@@ -404,7 +548,10 @@ describe('refused transitions: 409 INVALID_ORDER_STATE with the current status',
     expect(second.body.error.details).toMatchObject({ status: 'CANCELLED' });
 
     // Released once, not twice.
-    expect(await ledgerOf(orderId)).toEqual([['RESERVE', 2], ['RELEASE', 2]]);
+    expect(await ledgerOf(orderId)).toEqual([
+      ['RESERVE', 2],
+      ['RELEASE', 2],
+    ]);
     expect(await availableOf(stack, product.id)).toBe(before);
   });
 
@@ -426,7 +573,12 @@ describe('refused transitions: 409 INVALID_ORDER_STATE with the current status',
 
     const cancelled = await stack.http.post(`/admin/orders/${orderId}/cancel`, { reason: 'fraud check' }, admin.token);
     expect(cancelled.status).toBe(200);
-    expect(cancelled.body).toMatchObject({ orderId, status: 'CANCELLED', cancelReason: 'CANCELLED_BY_ADMIN', cancelNote: 'fraud check' });
+    expect(cancelled.body).toMatchObject({
+      orderId,
+      status: 'CANCELLED',
+      cancelReason: 'CANCELLED_BY_ADMIN',
+      cancelNote: 'fraud check',
+    });
     expect(await availableOf(stack, product.id)).toBe(before);
     expect(await storedOrder(orderId)).toMatchObject({ status: 'CANCELLED', cancelReason: 'CANCELLED_BY_ADMIN' });
     const audits = await stack.prisma.auditLog.findMany({ where: { targetId: orderId } });
@@ -437,11 +589,21 @@ describe('refused transitions: 409 INVALID_ORDER_STATE with the current status',
     const customer = await createUser(stack);
     const orderId = await checkout(customer);
     expectError(await stack.http.post(`/api/orders/${orderId}/cancel`, {}, admin.token), 400, 'VALIDATION_ERROR');
-    const cancelled = await stack.http.post(`/api/orders/${orderId}/cancel`, { reason: 'customer phoned in' }, admin.token);
+    const cancelled = await stack.http.post(
+      `/api/orders/${orderId}/cancel`,
+      { reason: 'customer phoned in' },
+      admin.token,
+    );
     expect(cancelled.body).toMatchObject({ status: 'CANCELLED', cancelReason: 'CANCELLED_BY_ADMIN' });
     const audits = await stack.prisma.auditLog.findMany({ where: { targetId: orderId } });
     expect(audits.map((a) => [a.actorId, a.action, a.reason, a.before, a.after])).toEqual([
-      [admin.id, 'ORDER_CANCELLED', 'customer phoned in', { status: 'PENDING', paymentStatus: 'PENDING' }, { status: 'CANCELLED', paymentStatus: 'PENDING' }],
+      [
+        admin.id,
+        'ORDER_CANCELLED',
+        'customer phoned in',
+        { status: 'PENDING', paymentStatus: 'PENDING' },
+        { status: 'CANCELLED', paymentStatus: 'PENDING' },
+      ],
     ]);
   });
 });
@@ -452,7 +614,13 @@ describe('cash on delivery', () => {
     const before = await availableOf(stack, product.id);
     const answer = await stack.http.post('/api/checkout', orderBody('cod', product.id, 3), customer.token);
     expect(answer.status).toBe(201);
-    expect(answer.body).toMatchObject({ status: 'CONFIRMED', paymentStatus: 'PENDING', paymentMethod: 'COD', totalAmount: 3 * product.price, currency: 'USD' });
+    expect(answer.body).toMatchObject({
+      status: 'CONFIRMED',
+      paymentStatus: 'PENDING',
+      paymentMethod: 'COD',
+      totalAmount: 3 * product.price,
+      currency: 'USD',
+    });
     expect(answer.body.clientSecret).toBeUndefined();
     expect(await availableOf(stack, product.id)).toBe(before - 3);
 
@@ -470,18 +638,27 @@ describe('cash on delivery', () => {
     const before = await availableOf(stack, product.id);
     const orderId = await checkout(customer, orderBody('cod', product.id, 2));
 
-    const shipped = await stack.http.post(`/admin/orders/${orderId}/ship`, { trackingNumber: 'COD-9', carrier: 'UPS' }, admin.token);
+    const shipped = await stack.http.post(
+      `/admin/orders/${orderId}/ship`,
+      { trackingNumber: 'COD-9', carrier: 'UPS' },
+      admin.token,
+    );
     expect(shipped.status).toBe(200);
-    expect(shipped.body).toMatchObject({ status: 'SHIPPED', paymentStatus: 'PENDING', trackingNumber: 'COD-9', carrier: 'UPS' });
+    expect(shipped.body).toMatchObject({
+      status: 'SHIPPED',
+      paymentStatus: 'PENDING',
+      trackingNumber: 'COD-9',
+      carrier: 'UPS',
+    });
 
     const delivered = await stack.http.post(`/admin/orders/${orderId}/deliver`, {}, admin.token);
     expect(delivered.status).toBe(200);
     expect(delivered.body).toMatchObject({ status: 'DELIVERED', paymentStatus: 'PAID' });
 
     const payments = await stack.prisma.payment.findMany({ where: { orderId } });
-    expect(payments.map((p) => ({ provider: p.provider, status: p.status, amount: p.amount, currency: p.currency }))).toEqual([
-      { provider: 'COD', status: 'SUCCEEDED', amount: 2 * product.price, currency: 'USD' },
-    ]);
+    expect(
+      payments.map((p) => ({ provider: p.provider, status: p.status, amount: p.amount, currency: p.currency })),
+    ).toEqual([{ provider: 'COD', status: 'SUCCEEDED', amount: 2 * product.price, currency: 'USD' }]);
     const finalOrder = await eventually(async () => {
       const order = await orderOf(stack, orderId, customer.token);
       return order.source === 'database' && order;
@@ -489,7 +666,10 @@ describe('cash on delivery', () => {
     expect(finalOrder).toMatchObject({ status: 'DELIVERED', paymentStatus: 'PAID', trackingNumber: 'COD-9' });
     // The two units were sold at shipment: still gone from the catalogue, no longer reserved.
     expect(await availableOf(stack, product.id)).toBe(before - 2);
-    expect(await ledgerOf(orderId)).toEqual([['RESERVE', 2], ['SALE', 2]]);
+    expect(await ledgerOf(orderId)).toEqual([
+      ['RESERVE', 2],
+      ['SALE', 2],
+    ]);
   });
 });
 
@@ -509,7 +689,10 @@ describe('catalogue and health', () => {
   test('GET /health is 200 with database, Temporal, Stripe and Razorpay up', async () => {
     const health = await stack.http.get('/health');
     expect(health.status).toBe(200);
-    expect(health.body).toEqual({ status: 'healthy', checks: { database: 'up', temporal: 'up', stripe: 'up', razorpay: 'up' } });
+    expect(health.body).toEqual({
+      status: 'healthy',
+      checks: { database: 'up', temporal: 'up', stripe: 'up', razorpay: 'up' },
+    });
   });
 });
 
@@ -525,14 +708,19 @@ describe('admin order list', () => {
     const list = await stack.http.get(`/admin/orders?status=CONFIRMED&customerId=${customer.id}&limit=5`, admin.token);
     expect(list.status).toBe(200);
     expect(list.body.orders.map((o: { orderId: string }) => o.orderId)).toEqual(confirmed.slice(1).reverse());
-    for (const order of list.body.orders) expect(order).toMatchObject({ customerId: customer.id, status: 'CONFIRMED', paymentMethod: 'COD' });
+    for (const order of list.body.orders)
+      expect(order).toMatchObject({ customerId: customer.id, status: 'CONFIRMED', paymentMethod: 'COD' });
     const times = list.body.orders.map((o: { createdAt: string }) => Date.parse(o.createdAt));
     expect(times).toEqual([...times].sort((a, b) => b - a));
   });
 
   test('customers may not list orders; an unknown status is 400', async () => {
     const customer = await createUser(stack);
-    expectError(await stack.http.get(`/admin/orders?status=CONFIRMED&customerId=${customer.id}&limit=5`, customer.token), 403, 'FORBIDDEN');
+    expectError(
+      await stack.http.get(`/admin/orders?status=CONFIRMED&customerId=${customer.id}&limit=5`, customer.token),
+      403,
+      'FORBIDDEN',
+    );
     const bogus = await stack.http.get('/admin/orders?status=BOGUS', admin.token);
     expectError(bogus, 400, 'VALIDATION_ERROR');
     expect(fieldsOf(bogus)).toEqual(['status']);

@@ -20,7 +20,11 @@ test('50 concurrent checkouts for a product with stock 10: exactly 10 succeed', 
 
   const answers = await Promise.all(
     customers.map((customer) =>
-      stack.http.post('/api/checkout', { items: [{ productId: product.id, quantity: 1 }], paymentMethod: 'card' }, customer.token),
+      stack.http.post(
+        '/api/checkout',
+        { items: [{ productId: product.id, quantity: 1 }], paymentMethod: 'card' },
+        customer.token,
+      ),
     ),
   );
 
@@ -38,10 +42,16 @@ test('50 concurrent checkouts for a product with stock 10: exactly 10 succeed', 
   const stored = await stack.prisma.product.findUniqueOrThrow({ where: { id: product.id } });
   expect(stored).toMatchObject({ stock: 10, reservedStock: 10 });
   const { body } = await stack.http.get('/api/products');
-  expect(body.products.find((p: { id: string }) => p.id === product.id)).toMatchObject({ available: 0, stockMessage: 'Out of stock' });
+  expect(body.products.find((p: { id: string }) => p.id === product.id)).toMatchObject({
+    available: 0,
+    stockMessage: 'Out of stock',
+  });
 
   // The ledger explains the numbers: the opening RESTOCK, then one RESERVE per placed order.
-  const ledger = await stack.prisma.inventoryLedger.findMany({ where: { productId: product.id }, orderBy: { createdAt: 'asc' } });
+  const ledger = await stack.prisma.inventoryLedger.findMany({
+    where: { productId: product.id },
+    orderBy: { createdAt: 'asc' },
+  });
   expect(ledger.map((l) => l.type)).toEqual(['RESTOCK', ...Array(10).fill('RESERVE')]);
   const reserves = ledger.filter((l) => l.type === 'RESERVE');
   expect(reserves.reduce((sum, l) => sum + l.quantity, 0)).toBe(stored.reservedStock);
@@ -63,7 +73,13 @@ test('a multi-item checkout with one short item reserves nothing at all', async 
 
   const answer = await stack.http.post(
     '/api/checkout',
-    { items: [{ productId: plenty.id, quantity: 3 }, { productId: scarce.id, quantity: 2 }], paymentMethod: 'card' },
+    {
+      items: [
+        { productId: plenty.id, quantity: 3 },
+        { productId: scarce.id, quantity: 2 },
+      ],
+      paymentMethod: 'card',
+    },
     customer.token,
   );
   expect(answer.status).toBe(409);
@@ -75,5 +91,7 @@ test('a multi-item checkout with one short item reserves nothing at all', async 
   expect(available(plenty.id)).toBe(20);
   expect(available(scarce.id)).toBe(1);
   expect(await stack.prisma.order.count({ where: { customerId: customer.id } })).toBe(0);
-  expect(await stack.prisma.inventoryLedger.count({ where: { productId: { in: [plenty.id, scarce.id] }, type: 'RESERVE' } })).toBe(0);
+  expect(
+    await stack.prisma.inventoryLedger.count({ where: { productId: { in: [plenty.id, scarce.id] }, type: 'RESERVE' } }),
+  ).toBe(0);
 });

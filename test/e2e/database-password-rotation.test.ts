@@ -9,7 +9,15 @@ import pg from 'pg';
 import { matchesVerifier } from '../../src/keys/database-login';
 import { Keyring, type DatabaseLogin } from '../../src/keys/keyring';
 import type { KeyRotationView } from '../../src/workflows/messages';
-import { createProduct, createUser, eventually, startStack, storedHistoryText, type Stack, type TestUser } from '../helpers/stack';
+import {
+  createProduct,
+  createUser,
+  eventually,
+  startStack,
+  storedHistoryText,
+  type Stack,
+  type TestUser,
+} from '../helpers/stack';
 
 const prefix = `dc_test_${randomBytes(4).toString('hex')}`;
 const [blue, green] = [`${prefix}_blue`, `${prefix}_green`];
@@ -31,7 +39,8 @@ afterAll(async () => {
   await stack.stop(); // drops the database, and with it every grant to the roles
   const cleanup = new pg.Client({ connectionString: process.env.DATABASE_URL });
   await cleanup.connect();
-  for (const role of [blue, green, prefix]) await cleanup.query(`DROP ROLE IF EXISTS ${cleanup.escapeIdentifier(role)}`);
+  for (const role of [blue, green, prefix])
+    await cleanup.query(`DROP ROLE IF EXISTS ${cleanup.escapeIdentifier(role)}`);
   await cleanup.end();
 });
 
@@ -43,9 +52,14 @@ async function appLogins(): Promise<string[]> {
   return rows.map((r) => r.usename).sort();
 }
 async function storedPassword(role: string): Promise<string | null> {
-  return (await superuser.query<{ rolpassword: string | null }>('SELECT rolpassword FROM pg_authid WHERE rolname = $1', [role])).rows[0].rolpassword;
+  return (
+    await superuser.query<{ rolpassword: string | null }>('SELECT rolpassword FROM pg_authid WHERE rolname = $1', [
+      role,
+    ])
+  ).rows[0].rolpassword;
 }
-const activeLogin = async () => JSON.parse((await new Keyring(stack.prisma, stack.config).active('DATABASE_PASSWORD')).secret) as DatabaseLogin;
+const activeLogin = async () =>
+  JSON.parse((await new Keyring(stack.prisma, stack.config).active('DATABASE_PASSWORD')).secret) as DatabaseLogin;
 
 /** Customers ordering (cash on delivery) and reading their orders and the catalogue, without pause, until stopped. */
 function startTraffic(productId: string, customers: TestUser[]) {
@@ -53,9 +67,14 @@ function startTraffic(productId: string, customers: TestUser[]) {
   let running = true;
   const shopper = async (customer: TestUser) => {
     while (running) {
-      const checkout = await stack.http.post('/api/checkout', { items: [{ productId, quantity: 1 }], paymentMethod: 'cod' }, customer.token);
+      const checkout = await stack.http.post(
+        '/api/checkout',
+        { items: [{ productId, quantity: 1 }], paymentMethod: 'cod' },
+        customer.token,
+      );
       statuses.push(checkout.status);
-      if (checkout.status === 201) statuses.push((await stack.http.get(`/api/orders/${checkout.body.orderId}`, customer.token)).status);
+      if (checkout.status === 201)
+        statuses.push((await stack.http.get(`/api/orders/${checkout.body.orderId}`, customer.token)).status);
       statuses.push((await stack.http.get('/api/products', customer.token)).status);
     }
   };
@@ -71,9 +90,16 @@ function startTraffic(productId: string, customers: TestUser[]) {
 }
 
 async function rotate(): Promise<{ workflowId: string; result: Promise<KeyRotationView> }> {
-  const answer = await stack.http.post('/admin/keys/rotate', { purpose: 'DATABASE_PASSWORD', reason: 'quarterly database credential rotation' }, admin.token);
+  const answer = await stack.http.post(
+    '/admin/keys/rotate',
+    { purpose: 'DATABASE_PASSWORD', reason: 'quarterly database credential rotation' },
+    admin.token,
+  );
   expect(answer.status).toBe(202);
-  return { workflowId: answer.body.workflowId, result: stack.temporal.workflow.getHandle(answer.body.workflowId).result() };
+  return {
+    workflowId: answer.body.workflowId,
+    result: stack.temporal.workflow.getHandle(answer.body.workflowId).result(),
+  };
 }
 
 test('two rotations under continuous order traffic: every request succeeds, the logins alternate, the old password goes after its grace', async () => {
@@ -96,7 +122,8 @@ test('two rotations under continuous order traffic: every request succeeds, the 
   // Second rotation: blue → green, with blue still valid through the grace.
   const second = await rotate();
   const grace = await eventually(async () => {
-    const view = (await stack.http.get(`/admin/keys/rotations/${second.workflowId}`, admin.token)).body as KeyRotationView;
+    const view = (await stack.http.get(`/admin/keys/rotations/${second.workflowId}`, admin.token))
+      .body as KeyRotationView;
     return view.step === 'GRACE' && view;
   }, 'second rotation in its grace');
   expect(grace).toMatchObject({ databaseUser: green, oldKid: 'database-password-1', newKid: 'database-password-2' });
@@ -115,12 +142,20 @@ test('two rotations under continuous order traffic: every request succeeds, the 
   expect({ requests: statuses.length > 100, failures }).toEqual({ requests: true, failures: [] });
   expect(await appLogins()).toEqual([green]);
 
-  const keys = (await stack.http.get('/admin/keys?purpose=DATABASE_PASSWORD', admin.token)).body.keys.map((k: { kid: string; status: string }) => [k.kid, k.status]);
+  const keys = (await stack.http.get('/admin/keys?purpose=DATABASE_PASSWORD', admin.token)).body.keys.map(
+    (k: { kid: string; status: string }) => [k.kid, k.status],
+  );
   expect(keys).toEqual([
     ['database-password-1', 'RETIRED'],
     ['database-password-2', 'ACTIVE'],
   ]);
-  const trail = ((await stack.http.get(`/admin/audit?targetId=${second.workflowId}`, admin.token)).body.entries as { action: string; actorId: string; after: unknown }[]).reverse();
+  const trail = (
+    (await stack.http.get(`/admin/audit?targetId=${second.workflowId}`, admin.token)).body.entries as {
+      action: string;
+      actorId: string;
+      after: unknown;
+    }[]
+  ).reverse();
   expect(trail.map((e) => [e.action, e.actorId])).toEqual([
     ['KEY_ROTATION_STARTED', admin.id],
     ['KEY_STAGED', admin.id],

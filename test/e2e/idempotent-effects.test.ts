@@ -45,22 +45,39 @@ test('reserving, selling and confirming twice move the stock once, with one ledg
   await orders.confirmOrder({ orderId: input.orderId, commitStock: true, actor: { id: 'system', role: 'SYSTEM' } });
   await orders.confirmOrder({ orderId: input.orderId, commitStock: true, actor: { id: 'system', role: 'SYSTEM' } });
 
-  const ledger = await stack.prisma.inventoryLedger.findMany({ where: { reference: input.orderId }, orderBy: { createdAt: 'asc' } });
+  const ledger = await stack.prisma.inventoryLedger.findMany({
+    where: { reference: input.orderId },
+    orderBy: { createdAt: 'asc' },
+  });
   expect(ledger.map((l) => [l.type, l.quantity, l.previousStock, l.newStock])).toEqual([
     ['RESERVE', 3, 10, 10],
     ['SALE', 3, 10, 7],
   ]);
-  expect(await stack.prisma.product.findUniqueOrThrow({ where: { id: product.id } })).toMatchObject({ stock: 7, reservedStock: 0 });
+  expect(await stack.prisma.product.findUniqueOrThrow({ where: { id: product.id } })).toMatchObject({
+    stock: 7,
+    reservedStock: 0,
+  });
   expect(await stack.prisma.order.count({ where: { id: input.orderId } })).toBe(1);
 });
 
 test('a wallet credit retried, and sent twice at once, is one ledger entry', async () => {
   const customer = await createUser(stack);
-  const credit = { userId: customer.id, amount: 750, currency: 'USD', reason: 'Refund r-1', actor: admin.id, reference: 'r-1', idempotencyKey: `refund-${randomUUID()}` };
+  const credit = {
+    userId: customer.id,
+    amount: 750,
+    currency: 'USD',
+    reason: 'Refund r-1',
+    actor: admin.id,
+    reference: 'r-1',
+    idempotencyKey: `refund-${randomUUID()}`,
+  };
   const [a, b] = await Promise.all([creditWallet(stack.prisma, credit), creditWallet(stack.prisma, credit)]);
   const c = await creditWallet(stack.prisma, credit);
   expect(new Set([a.entryId, b.entryId, c.entryId]).size).toBe(1);
-  const wallet = await stack.prisma.wallet.findUniqueOrThrow({ where: { userId: customer.id }, include: { entries: true } });
+  const wallet = await stack.prisma.wallet.findUniqueOrThrow({
+    where: { userId: customer.id },
+    include: { entries: true },
+  });
   expect(wallet.balance).toBe(750);
   expect(wallet.entries).toHaveLength(1);
 });
@@ -78,8 +95,13 @@ test('an email sent by an activity retried, and by two activities at once, arriv
     actor: { id: customer.id, role: 'CUSTOMER' },
   });
   const mail = emailActivities(stack.prisma, nodemailer.createTransport(stack.config.SMTP_URL), stack.config.MAIL_FROM);
-  const as = (activityId: string) => new MockActivityEnvironment({ activityId, workflowExecution: { workflowId: `order-${orderId}`, runId: randomUUID() } });
-  const send = (activityId: string) => as(activityId).run(mail.sendOrderEmail, { orderId, kind: 'ORDER_CONFIRMED' as const });
+  const as = (activityId: string) =>
+    new MockActivityEnvironment({
+      activityId,
+      workflowExecution: { workflowId: `order-${orderId}`, runId: randomUUID() },
+    });
+  const send = (activityId: string) =>
+    as(activityId).run(mail.sendOrderEmail, { orderId, kind: 'ORDER_CONFIRMED' as const });
 
   await Promise.all([send('7'), send('8')]);
   await send('7'); // the retry of the activity that sent it
@@ -90,21 +112,49 @@ test('an email sent by an activity retried, and by two activities at once, arriv
 
 test('a shipment and a full refund at the same moment: one or the other, never goods shipped for an order paid back and restocked', async () => {
   const orders = orderActivities(stack.prisma);
-  const refunds = refundActivities(stack.prisma, stack.stripe, keyringRazorpayGateway(stack.config, new Keyring(stack.prisma, stack.config)));
+  const refunds = refundActivities(
+    stack.prisma,
+    stack.stripe,
+    keyringRazorpayGateway(stack.config, new Keyring(stack.prisma, stack.config)),
+  );
   const customer = await createUser(stack);
   const product = await createProduct(stack, admin, { stock: 20, price: 700 });
   const system = { id: 'system', role: 'SYSTEM' as const };
   const outcomes: string[] = [];
   for (let i = 0; i < 8; i++) {
     const orderId = randomUUID();
-    await orders.createOrderAndReserveStock({ orderId, customerId: customer.id, items: [{ productId: product.id, quantity: 1 }], paymentMethod: 'CARD', currency: 'USD', reservationTtlMs: 60_000, actor: { id: customer.id, role: 'CUSTOMER' } });
+    await orders.createOrderAndReserveStock({
+      orderId,
+      customerId: customer.id,
+      items: [{ productId: product.id, quantity: 1 }],
+      paymentMethod: 'CARD',
+      currency: 'USD',
+      reservationTtlMs: 60_000,
+      actor: { id: customer.id, role: 'CUSTOMER' },
+    });
     await stack.prisma.order.update({ where: { id: orderId }, data: { status: 'PAID', paymentStatus: 'PAID' } });
     await orders.confirmOrder({ orderId, commitStock: true, actor: system });
     const refundId = randomUUID();
-    await stack.prisma.refund.create({ data: { id: refundId, orderId, amount: 700, currency: 'USD', destination: 'WALLET', status: 'APPROVED', reason: 'lost', requestedBy: admin.id } });
+    await stack.prisma.refund.create({
+      data: {
+        id: refundId,
+        orderId,
+        amount: 700,
+        currency: 'USD',
+        destination: 'WALLET',
+        status: 'APPROVED',
+        reason: 'lost',
+        requestedBy: admin.id,
+      },
+    });
 
     const [shipped, refunded] = await Promise.allSettled([
-      orders.markShipped({ orderId, trackingNumber: `RACE-${i}`, commitStock: false, actor: { id: admin.id, role: 'ADMIN' } }),
+      orders.markShipped({
+        orderId,
+        trackingNumber: `RACE-${i}`,
+        commitStock: false,
+        actor: { id: admin.id, role: 'ADMIN' },
+      }),
       refunds.completeRefund({ refundId, orderId, actor: { id: admin.id, role: 'ADMIN' } }),
     ]);
     expect(refunded.status).toBe('fulfilled');
@@ -120,7 +170,13 @@ test('a shipment and a full refund at the same moment: one or the other, never g
       outcomes.push('refunded first');
     }
     // The shipment's retry (its answer lost) is the same shipment, not a refusal.
-    if (shipped.status === 'fulfilled') await orders.markShipped({ orderId, trackingNumber: `RACE-${i}`, commitStock: false, actor: { id: admin.id, role: 'ADMIN' } });
+    if (shipped.status === 'fulfilled')
+      await orders.markShipped({
+        orderId,
+        trackingNumber: `RACE-${i}`,
+        commitStock: false,
+        actor: { id: admin.id, role: 'ADMIN' },
+      });
   }
   expect(outcomes).toHaveLength(8);
   // Every unit is either shipped or back on the shelf: stock and ledger agree.

@@ -16,8 +16,14 @@ import { startStack } from '../helpers/stack';
 
 const root = path.join(__dirname, '..', '..');
 const migrationsDir = path.join(root, 'prisma', 'migrations');
-const migrations = readdirSync(migrationsDir, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name).sort();
-const checksumOf = (name: string) => createHash('sha256').update(readFileSync(path.join(migrationsDir, name, 'migration.sql'), 'utf8')).digest('hex');
+const migrations = readdirSync(migrationsDir, { withFileTypes: true })
+  .filter((d) => d.isDirectory())
+  .map((d) => d.name)
+  .sort();
+const checksumOf = (name: string) =>
+  createHash('sha256')
+    .update(readFileSync(path.join(migrationsDir, name, 'migration.sql'), 'utf8'))
+    .digest('hex');
 
 const databases: string[] = [];
 function freshDatabase(): string {
@@ -40,42 +46,61 @@ async function query<T>(url: string, sql: string, params: unknown[] = []): Promi
   }
 }
 
-test('migrations apply once, in order, with Prisma\'s bookkeeping; a changed one is refused', async () => {
+test("migrations apply once, in order, with Prisma's bookkeeping; a changed one is refused", async () => {
   const url = freshDatabase();
   expect(migrations.length).toBeGreaterThan(0);
   expect(await migrate(url)).toEqual(migrations);
   expect(await migrate(url)).toEqual([]);
 
-  const rows = await query<{ migration_name: string; checksum: string; finished_at: Date | null; applied_steps_count: number }>(
+  const rows = await query<{
+    migration_name: string;
+    checksum: string;
+    finished_at: Date | null;
+    applied_steps_count: number;
+  }>(
     url,
     'SELECT migration_name, checksum, finished_at, applied_steps_count FROM "_prisma_migrations" ORDER BY migration_name',
   );
-  expect(rows.map((r) => [r.migration_name, r.checksum, r.finished_at !== null, r.applied_steps_count])).toEqual(migrations.map((m) => [m, checksumOf(m), true, 1]));
+  expect(rows.map((r) => [r.migration_name, r.checksum, r.finished_at !== null, r.applied_steps_count])).toEqual(
+    migrations.map((m) => [m, checksumOf(m), true, 1]),
+  );
 
   // Someone edits an applied migration: the runner stops and says what to do.
-  await query(url, 'UPDATE "_prisma_migrations" SET checksum = $1 WHERE migration_name = $2', ['0'.repeat(64), migrations[0]]);
-  await expect(migrate(url)).rejects.toThrow(`Migration ${migrations[0]} was changed after it was applied; add a new migration instead.`);
+  await query(url, 'UPDATE "_prisma_migrations" SET checksum = $1 WHERE migration_name = $2', [
+    '0'.repeat(64),
+    migrations[0],
+  ]);
+  await expect(migrate(url)).rejects.toThrow(
+    `Migration ${migrations[0]} was changed after it was applied; add a new migration instead.`,
+  );
 });
 
 test('two runners at once apply each migration exactly once', async () => {
   const racing = freshDatabase();
   const [first, second] = await Promise.all([migrate(racing), migrate(racing)]);
   expect([...first, ...second].sort()).toEqual(migrations);
-  expect(await query<{ n: string }>(racing, 'SELECT count(*) AS n FROM "_prisma_migrations"')).toEqual([{ n: String(migrations.length) }]);
+  expect(await query<{ n: string }>(racing, 'SELECT count(*) AS n FROM "_prisma_migrations"')).toEqual([
+    { n: String(migrations.length) },
+  ]);
 });
 
 test('the seed runs twice without changing anything, and its accounts sign in', async () => {
   const url = freshDatabase();
   await migrate(url);
-  const seed = () => promisify(execFile)(process.execPath, ['--import', 'tsx', path.join(root, 'scripts', 'seed.ts')], { env: { ...process.env, DATABASE_URL: url, LOG_LEVEL: 'silent' } });
+  const seed = () =>
+    promisify(execFile)(process.execPath, ['--import', 'tsx', path.join(root, 'scripts', 'seed.ts')], {
+      env: { ...process.env, DATABASE_URL: url, LOG_LEVEL: 'silent' },
+    });
   await seed();
   const counts = async () =>
-    (await query<{ users: string; products: string; restocks: string; audited: string }>(
-      url,
-      `SELECT (SELECT count(*) FROM users) AS users, (SELECT count(*) FROM products) AS products,
+    (
+      await query<{ users: string; products: string; restocks: string; audited: string }>(
+        url,
+        `SELECT (SELECT count(*) FROM users) AS users, (SELECT count(*) FROM products) AS products,
               (SELECT count(*) FROM inventory_ledger WHERE type = 'RESTOCK') AS restocks,
               (SELECT count(*) FROM audit_log WHERE action = 'PRODUCT_CREATED') AS audited`,
-    ))[0];
+      )
+    )[0];
   const once = await counts();
   expect(once).toEqual({ users: '2', products: '3', restocks: '3', audited: '3' });
   await seed();
@@ -83,11 +108,21 @@ test('the seed runs twice without changing anything, and its accounts sign in', 
 
   const stack = await startStack({ worker: false, env: { DATABASE_URL: url } });
   try {
-    const admin = await stack.http.post('/api/auth/login', { email: stack.config.SEED_ADMIN_EMAIL, password: stack.config.SEED_ADMIN_PASSWORD });
+    const admin = await stack.http.post('/api/auth/login', {
+      email: stack.config.SEED_ADMIN_EMAIL,
+      password: stack.config.SEED_ADMIN_PASSWORD,
+    });
     expect(admin.body.user).toMatchObject({ role: 'ADMIN' });
-    const customer = await stack.http.post('/api/auth/login', { email: stack.config.SEED_CUSTOMER_EMAIL, password: stack.config.SEED_CUSTOMER_PASSWORD });
+    const customer = await stack.http.post('/api/auth/login', {
+      email: stack.config.SEED_CUSTOMER_EMAIL,
+      password: stack.config.SEED_CUSTOMER_PASSWORD,
+    });
     expect(customer.body.user).toMatchObject({ role: 'CUSTOMER' });
-    expect((await stack.http.get('/api/products')).body.products.map((p: { sku: string }) => p.sku).sort()).toEqual(['OIL-1L', 'RICE-5KG', 'SAREE-SILK']);
+    expect((await stack.http.get('/api/products')).body.products.map((p: { sku: string }) => p.sku).sort()).toEqual([
+      'OIL-1L',
+      'RICE-5KG',
+      'SAREE-SILK',
+    ]);
   } finally {
     await stack.stop();
   }

@@ -5,7 +5,16 @@
  */
 import { execFileSync } from 'node:child_process';
 import { ensureTool } from '../../scripts/lib/services';
-import { availableOf, createProduct, createUser, eventually, orderOf, startStack, type Stack, type TestUser } from '../helpers/stack';
+import {
+  availableOf,
+  createProduct,
+  createUser,
+  eventually,
+  orderOf,
+  startStack,
+  type Stack,
+  type TestUser,
+} from '../helpers/stack';
 import { deliverStripeEvent, paymentIntentEvent } from '../helpers/webhooks';
 
 let stack: Stack;
@@ -21,9 +30,18 @@ test('a card order goes from checkout to delivery, with a confirmation email', a
   const customer = await createUser(stack);
   const product = await createProduct(stack, admin, { stock: 7, price: 4599 });
 
-  const checkout = await stack.http.post('/api/checkout', { items: [{ productId: product.id, quantity: 2 }], paymentMethod: 'card' }, customer.token);
+  const checkout = await stack.http.post(
+    '/api/checkout',
+    { items: [{ productId: product.id, quantity: 2 }], paymentMethod: 'card' },
+    customer.token,
+  );
   expect(checkout.status).toBe(201);
-  expect(checkout.body).toMatchObject({ status: 'PENDING', paymentStatus: 'PENDING', totalAmount: 9198, currency: 'USD' });
+  expect(checkout.body).toMatchObject({
+    status: 'PENDING',
+    paymentStatus: 'PENDING',
+    totalAmount: 9198,
+    currency: 'USD',
+  });
   expect(checkout.body.clientSecret).toMatch(/_secret_/);
   const orderId: string = checkout.body.orderId;
   expect(await availableOf(stack, product.id)).toBe(5);
@@ -31,7 +49,12 @@ test('a card order goes from checkout to delivery, with a confirmation email', a
   const pending = await orderOf(stack, orderId, customer.token);
   expect(pending).toMatchObject({ status: 'PENDING', source: 'workflow' });
 
-  const event = paymentIntentEvent('payment_intent.succeeded', { id: pending.paymentIntentId, orderId, amount: 9198, currency: 'usd' });
+  const event = paymentIntentEvent('payment_intent.succeeded', {
+    id: pending.paymentIntentId,
+    orderId,
+    amount: 9198,
+    currency: 'usd',
+  });
   const delivered = await deliverStripeEvent(stack, event);
   expect(delivered.status).toBe(200);
 
@@ -40,17 +63,30 @@ test('a card order goes from checkout to delivery, with a confirmation email', a
     return order.status === 'CONFIRMED' && order;
   }, 'order CONFIRMED');
   expect(confirmed.paymentStatus).toBe('PAID');
-  const email = await eventually(async () => stack.smtp.messages.find((m) => m.to.includes(customer.email)), 'confirmation email');
+  const email = await eventually(
+    async () => stack.smtp.messages.find((m) => m.to.includes(customer.email)),
+    'confirmation email',
+  );
   expect(email.subject).toBe(`Order ${orderId} confirmed`);
   expect(email.text).toContain('$91.98');
 
   // The reservation became a sale: on-hand stock went down, nothing is held any more.
   const stored = await stack.prisma.product.findUniqueOrThrow({ where: { id: product.id } });
   expect(stored).toMatchObject({ stock: 5, reservedStock: 0 });
-  const ledger = await stack.prisma.inventoryLedger.findMany({ where: { reference: orderId }, orderBy: { createdAt: 'asc' } });
-  expect(ledger.map((l) => [l.type, l.quantity])).toEqual([['RESERVE', 2], ['SALE', 2]]);
+  const ledger = await stack.prisma.inventoryLedger.findMany({
+    where: { reference: orderId },
+    orderBy: { createdAt: 'asc' },
+  });
+  expect(ledger.map((l) => [l.type, l.quantity])).toEqual([
+    ['RESERVE', 2],
+    ['SALE', 2],
+  ]);
 
-  const shipped = await stack.http.post(`/admin/orders/${orderId}/ship`, { trackingNumber: 'TRACK-123', carrier: 'DHL' }, admin.token);
+  const shipped = await stack.http.post(
+    `/admin/orders/${orderId}/ship`,
+    { trackingNumber: 'TRACK-123', carrier: 'DHL' },
+    admin.token,
+  );
   expect(shipped.status).toBe(200);
   expect(shipped.body).toMatchObject({ status: 'SHIPPED', trackingNumber: 'TRACK-123' });
 
@@ -63,14 +99,27 @@ test('a card order goes from checkout to delivery, with a confirmation email', a
     return order.source === 'database' && order;
   }, 'order closed');
   expect(finalOrder).toMatchObject({ status: 'DELIVERED', paymentStatus: 'PAID', trackingNumber: 'TRACK-123' });
-  const timeline = (await stack.temporal.workflow.getHandle(`order-${orderId}`).result()).timeline.map((t: { event: string }) => t.event);
-  expect(timeline).toEqual(['STOCK_RESERVED', 'PAYMENT_STARTED', 'PAYMENT_SUCCEEDED', 'ORDER_CONFIRMED', 'ORDER_SHIPPED', 'ORDER_DELIVERED']);
+  const timeline = (await stack.temporal.workflow.getHandle(`order-${orderId}`).result()).timeline.map(
+    (t: { event: string }) => t.event,
+  );
+  expect(timeline).toEqual([
+    'STOCK_RESERVED',
+    'PAYMENT_STARTED',
+    'PAYMENT_SUCCEEDED',
+    'ORDER_CONFIRMED',
+    'ORDER_SHIPPED',
+    'ORDER_DELIVERED',
+  ]);
 });
 
 test('orders are searchable by status in Temporal visibility (OrderId, CustomerId, OrderStatus)', async () => {
   const customer = await createUser(stack);
   const product = await createProduct(stack, admin, { stock: 2 });
-  const { body } = await stack.http.post('/api/checkout', { items: [{ productId: product.id, quantity: 1 }], paymentMethod: 'cod' }, customer.token);
+  const { body } = await stack.http.post(
+    '/api/checkout',
+    { items: [{ productId: product.id, quantity: 1 }], paymentMethod: 'cod' },
+    customer.token,
+  );
   // What `temporal workflow list --query 'OrderStatus="CONFIRMED"'` runs.
   const query = `OrderStatus = "CONFIRMED" AND CustomerId = "${customer.id}"`;
   const found = await eventually(async () => {
@@ -92,7 +141,11 @@ describe('with a short reservation', () => {
     const shortAdmin = await createUser(shortStack, 'ADMIN');
     const customer = await createUser(shortStack);
     const product = await createProduct(shortStack, shortAdmin, { stock: 4 });
-    const checkout = await shortStack.http.post('/api/checkout', { items: [{ productId: product.id, quantity: 3 }], paymentMethod: 'card' }, customer.token);
+    const checkout = await shortStack.http.post(
+      '/api/checkout',
+      { items: [{ productId: product.id, quantity: 3 }], paymentMethod: 'card' },
+      customer.token,
+    );
     expect(checkout.status).toBe(201);
     const orderId: string = checkout.body.orderId;
 
@@ -103,12 +156,18 @@ describe('with a short reservation', () => {
     expect(cancelled).toMatchObject({ cancelReason: 'RESERVATION_EXPIRED', paymentStatus: 'PENDING' });
     const { body: catalogue } = await shortStack.http.get('/api/products');
     expect(catalogue.products.find((p: { id: string }) => p.id === product.id).available).toBe(4);
-    const ledger = await shortStack.prisma.inventoryLedger.findMany({ where: { reference: orderId }, orderBy: { createdAt: 'asc' } });
+    const ledger = await shortStack.prisma.inventoryLedger.findMany({
+      where: { reference: orderId },
+      orderBy: { createdAt: 'asc' },
+    });
     expect(ledger.map((l) => [l.type, l.quantity, l.actor])).toEqual([
       ['RESERVE', 3, customer.id],
       ['RELEASE', 3, 'system'],
     ]);
-    const email = await eventually(async () => shortStack.smtp.messages.find((m) => m.to.includes(customer.email)), 'cancellation email');
+    const email = await eventually(
+      async () => shortStack.smtp.messages.find((m) => m.to.includes(customer.email)),
+      'cancellation email',
+    );
     expect(email.subject).toBe(`Order ${orderId} cancelled`);
     // Paying for an expired order is refused, never silently accepted.
     const retry = await shortStack.http.post(`/api/orders/${orderId}/payments`, {}, customer.token);
@@ -120,26 +179,45 @@ describe('with a short reservation', () => {
 test('search attributes follow the order (temporal workflow list --query works), and its handlers describe themselves', async () => {
   const customer = await createUser(stack);
   const product = await createProduct(stack, admin, { stock: 2, price: 1200 });
-  const { body } = await stack.http.post('/api/checkout', { items: [{ productId: product.id, quantity: 1 }], paymentMethod: 'card' }, customer.token);
+  const { body } = await stack.http.post(
+    '/api/checkout',
+    { items: [{ productId: product.id, quantity: 1 }], paymentMethod: 'card' },
+    customer.token,
+  );
   const orderId: string = body.orderId;
 
   // What an engineer types: the CLI against the same cluster.
   const listed = (status: string) =>
     JSON.parse(
-      execFileSync(ensureTool('temporal'), ['workflow', 'list', '--address', stack.config.TEMPORAL_ADDRESS, '--output', 'json', '--query', `OrderStatus="${status}" AND OrderId="${orderId}" AND CustomerId="${customer.id}"`]).toString() || '[]',
+      execFileSync(ensureTool('temporal'), [
+        'workflow',
+        'list',
+        '--address',
+        stack.config.TEMPORAL_ADDRESS,
+        '--output',
+        'json',
+        '--query',
+        `OrderStatus="${status}" AND OrderId="${orderId}" AND CustomerId="${customer.id}"`,
+      ]).toString() || '[]',
     ) as { execution: { workflowId: string } }[];
   await eventually(async () => listed('PENDING').length === 1, 'listed as PENDING');
   expect(listed('PENDING').map((w) => w.execution.workflowId)).toEqual([`order-${orderId}`]);
 
   const { paymentIntentId } = await orderOf(stack, orderId, customer.token);
-  await deliverStripeEvent(stack, paymentIntentEvent('payment_intent.succeeded', { id: paymentIntentId, orderId, amount: 1200, currency: 'usd' }));
+  await deliverStripeEvent(
+    stack,
+    paymentIntentEvent('payment_intent.succeeded', { id: paymentIntentId, orderId, amount: 1200, currency: 'usd' }),
+  );
   await eventually(async () => listed('CONFIRMED').length === 1, 'listed as CONFIRMED');
   expect(listed('PENDING')).toEqual([]);
 
   // What the Web UI reads to offer signals, queries and updates with their help text.
-  const { definition } = await stack.temporal.workflow.getHandle(`order-${orderId}`).query<{ definition: Record<string, { name: string; description?: string }[]> }>('__temporal_workflow_metadata');
+  const { definition } = await stack.temporal.workflow
+    .getHandle(`order-${orderId}`)
+    .query<{ definition: Record<string, { name: string; description?: string }[]> }>('__temporal_workflow_metadata');
   const described = (kind: string) => Object.fromEntries(definition[kind].map((d) => [d.name, d.description ?? '']));
   expect(described('signalDefinitions').paymentEvent).toMatch(/payment outcome/i);
   expect(described('queryDefinitions').getOrder).toMatch(/status/);
-  for (const update of ['placeOrder', 'retryPayment', 'cancelOrder', 'shipOrder', 'deliverOrder']) expect(described('updateDefinitions')[update]).not.toBe('');
+  for (const update of ['placeOrder', 'retryPayment', 'cancelOrder', 'shipOrder', 'deliverOrder'])
+    expect(described('updateDefinitions')[update]).not.toBe('');
 });

@@ -10,7 +10,19 @@ import { randomBytes } from 'node:crypto';
 import { signRazorpayWebhook } from '../../scripts/lib/razorpay-sandbox';
 import type { KeyRotationView } from '../../src/workflows/messages';
 import { startHoldingProxy } from '../helpers/holding-proxy';
-import { createProduct, createUser, eventually, orderOf, runOps, runOpsWithInput, startStack, storedHistoryText, untilOrder, type Stack, type TestUser } from '../helpers/stack';
+import {
+  createProduct,
+  createUser,
+  eventually,
+  orderOf,
+  runOps,
+  runOpsWithInput,
+  startStack,
+  storedHistoryText,
+  untilOrder,
+  type Stack,
+  type TestUser,
+} from '../helpers/stack';
 import { deliverRazorpayWebhook, deliverStripeEvent, paymentIntentEvent } from '../helpers/webhooks';
 
 const GRACE = '5s';
@@ -21,7 +33,10 @@ let admin: TestUser;
 beforeAll(async () => {
   // Between the app and stripe-mock: shows which API key each Stripe call carried.
   stripeProxy = await startHoldingProxy(process.env.STRIPE_API_BASE!);
-  stack = await startStack({ isolatedDatabase: true, env: { KEY_ROTATION_GRACE: GRACE, STRIPE_API_BASE: stripeProxy.url, JWT_TTL: '1h' } });
+  stack = await startStack({
+    isolatedDatabase: true,
+    env: { KEY_ROTATION_GRACE: GRACE, STRIPE_API_BASE: stripeProxy.url, JWT_TTL: '1h' },
+  });
   admin = await createUser(stack, 'ADMIN');
 });
 afterAll(async () => {
@@ -30,24 +45,46 @@ afterAll(async () => {
 });
 
 async function startRotation(purpose: string): Promise<string> {
-  const started = await stack.http.post('/admin/keys/rotate', { purpose, reason: `rotating ${purpose} after a staff change` }, admin.token);
+  const started = await stack.http.post(
+    '/admin/keys/rotate',
+    { purpose, reason: `rotating ${purpose} after a staff change` },
+    admin.token,
+  );
   expect(started.status).toBe(202);
   return started.body.workflowId;
 }
-const viewOf = async (workflowId: string): Promise<KeyRotationView> => (await stack.http.get(`/admin/keys/rotations/${workflowId}`, admin.token)).body;
+const viewOf = async (workflowId: string): Promise<KeyRotationView> =>
+  (await stack.http.get(`/admin/keys/rotations/${workflowId}`, admin.token)).body;
 const untilStep = (workflowId: string, step: KeyRotationView['step']) =>
   eventually(async () => {
     const view = await viewOf(workflowId);
     return view.step === step && view;
   }, `rotation ${step}`);
 const keysOf = async (purpose: string) =>
-  ((await stack.http.get(`/admin/keys?purpose=${purpose}`, admin.token)).body.keys as { kid: string; status: string }[]).map((k) => [k.kid, k.status]);
+  (
+    (await stack.http.get(`/admin/keys?purpose=${purpose}`, admin.token)).body.keys as { kid: string; status: string }[]
+  ).map((k) => [k.kid, k.status]);
 const auditTrail = async (workflowId: string) =>
-  ((await stack.http.get(`/admin/audit?targetId=${workflowId}`, admin.token)).body.entries as { action: string; actorId: string; reason?: string; after?: Record<string, unknown> }[]).reverse();
+  (
+    (await stack.http.get(`/admin/audit?targetId=${workflowId}`, admin.token)).body.entries as {
+      action: string;
+      actorId: string;
+      reason?: string;
+      after?: Record<string, unknown>;
+    }[]
+  ).reverse();
 
 async function placeCardOrder(customer: TestUser, provider: 'stripe' | 'razorpay' = 'stripe') {
-  const product = await createProduct(stack, admin, { stock: 5, price: 2500, currency: provider === 'razorpay' ? 'INR' : 'USD' });
-  const checkout = await stack.http.post('/api/checkout', { items: [{ productId: product.id, quantity: 1 }], paymentMethod: 'card', provider }, customer.token);
+  const product = await createProduct(stack, admin, {
+    stock: 5,
+    price: 2500,
+    currency: provider === 'razorpay' ? 'INR' : 'USD',
+  });
+  const checkout = await stack.http.post(
+    '/api/checkout',
+    { items: [{ productId: product.id, quantity: 1 }], paymentMethod: 'card', provider },
+    customer.token,
+  );
   expect(checkout.status).toBe(201);
   return checkout.body as { orderId: string; razorpayKeyId?: string; razorpayOrderId?: string };
 }
@@ -56,13 +93,22 @@ async function placeCardOrder(customer: TestUser, provider: 'stripe' | 'razorpay
 async function unpaidOrder(customer: TestUser) {
   const { orderId } = await placeCardOrder(customer);
   const { paymentIntentId } = await orderOf(stack, orderId, customer.token);
-  const event = paymentIntentEvent('payment_intent.succeeded', { id: paymentIntentId, orderId, amount: 2500, currency: 'usd' });
+  const event = paymentIntentEvent('payment_intent.succeeded', {
+    id: paymentIntentId,
+    orderId,
+    amount: 2500,
+    currency: 'usd',
+  });
   const pay = (secret: string) => deliverStripeEvent(stack, event, { secret });
   /** As Stripe delivers while a rolled secret has not expired: one `v1` signature per secret. */
   const payWithBoth = (secrets: string[]) => {
     const timestamp = Math.floor(Date.now() / 1000);
-    const headers = secrets.map((secret) => stack.stripe.webhooks.generateTestHeaderString({ payload: JSON.stringify(event), secret, timestamp }));
-    return deliverStripeEvent(stack, event, { signature: [headers[0], ...headers.slice(1).map((h) => h.split(',')[1])].join(',') });
+    const headers = secrets.map((secret) =>
+      stack.stripe.webhooks.generateTestHeaderString({ payload: JSON.stringify(event), secret, timestamp }),
+    );
+    return deliverStripeEvent(stack, event, {
+      signature: [headers[0], ...headers.slice(1).map((h) => h.split(',')[1])].join(','),
+    });
   };
   return { orderId, pay, payWithBoth };
 }
@@ -79,21 +125,46 @@ test('Stripe webhook secret: old and new signatures accepted during the grace, o
 
   const workflowId = await startRotation('STRIPE_WEBHOOK_SECRET');
   const waiting = await untilStep(workflowId, 'AWAITING_SECRET');
-  expect(waiting.manualSteps).toEqual([expect.objectContaining({ id: 'old-secret-expiry', phase: 'BEFORE_VERIFY', instruction: expect.stringContaining('roll the signing secret') })]);
+  expect(waiting.manualSteps).toEqual([
+    expect.objectContaining({
+      id: 'old-secret-expiry',
+      phase: 'BEFORE_VERIFY',
+      instruction: expect.stringContaining('roll the signing secret'),
+    }),
+  ]);
 
-  const supplied = await stack.http.post(`/admin/keys/rotations/${workflowId}/secret`, { secret: newSecret }, admin.token);
+  const supplied = await stack.http.post(
+    `/admin/keys/rotations/${workflowId}/secret`,
+    { secret: newSecret },
+    admin.token,
+  );
   expect(supplied.status).toBe(200);
   expect(supplied.body.newKid).toBe('stripe-webhook-secret-2');
   await untilStep(workflowId, 'AWAITING_MANUAL_STEPS');
   // Staged is not trusted: until it is verified and promoted, the new secret signs nothing we accept.
   expect((await payWithSignature(customer, newSecret)).answer.status).toBe(400);
   // A second value for the same rotation is refused and changes nothing.
-  const again = await stack.http.post(`/admin/keys/rotations/${workflowId}/secret`, { secret: `whsec_${randomBytes(8).toString('hex')}` }, admin.token);
-  expect({ status: again.status, code: again.body.error.code }).toEqual({ status: 409, code: 'INVALID_ROTATION_STATE' });
+  const again = await stack.http.post(
+    `/admin/keys/rotations/${workflowId}/secret`,
+    { secret: `whsec_${randomBytes(8).toString('hex')}` },
+    admin.token,
+  );
+  expect({ status: again.status, code: again.body.error.code }).toEqual({
+    status: 409,
+    code: 'INVALID_ROTATION_STATE',
+  });
 
   // Orders placed now, paid during the grace (which is short here): only the deliveries are timed.
-  const [byOld, byNew, byBoth] = await Promise.all([unpaidOrder(customer), unpaidOrder(customer), unpaidOrder(customer)]);
-  const confirmed = await stack.http.post(`/admin/keys/rotations/${workflowId}/steps/old-secret-expiry/confirm`, { note: 'rolled in the dashboard, old expires in 24h' }, admin.token);
+  const [byOld, byNew, byBoth] = await Promise.all([
+    unpaidOrder(customer),
+    unpaidOrder(customer),
+    unpaidOrder(customer),
+  ]);
+  const confirmed = await stack.http.post(
+    `/admin/keys/rotations/${workflowId}/steps/old-secret-expiry/confirm`,
+    { note: 'rolled in the dashboard, old expires in 24h' },
+    admin.token,
+  );
   expect(confirmed.status).toBe(200);
   expect(confirmed.body.manualSteps[0]).toMatchObject({ confirmedBy: admin.id });
   const grace = await untilStep(workflowId, 'GRACE');
@@ -104,7 +175,11 @@ test('Stripe webhook secret: old and new signatures accepted during the grace, o
   ]);
 
   // During the grace: Stripe signs with both secrets; either alone is enough.
-  const answers = await Promise.all([byOld.pay(oldSecret), byNew.pay(newSecret), byBoth.payWithBoth([oldSecret, newSecret])]);
+  const answers = await Promise.all([
+    byOld.pay(oldSecret),
+    byNew.pay(newSecret),
+    byBoth.payWithBoth([oldSecret, newSecret]),
+  ]);
   expect(answers.map((a) => a.status)).toEqual([200, 200, 200]);
   await untilOrder(stack, byOld.orderId, customer.token, (o) => o.status === 'CONFIRMED', 'paid under the old secret');
   await untilOrder(stack, byNew.orderId, customer.token, (o) => o.status === 'CONFIRMED', 'paid under the new secret');
@@ -117,7 +192,10 @@ test('Stripe webhook secret: old and new signatures accepted during the grace, o
   const both = await unpaidOrder(customer);
   expect((await both.payWithBoth([oldSecret, newSecret])).status).toBe(200);
   const late = await payWithSignature(customer, oldSecret);
-  expect({ status: late.answer.status, code: late.answer.body.error.code }).toEqual({ status: 400, code: 'INVALID_SIGNATURE' });
+  expect({ status: late.answer.status, code: late.answer.body.error.code }).toEqual({
+    status: 400,
+    code: 'INVALID_SIGNATURE',
+  });
   expect((await orderOf(stack, late.orderId, customer.token)).status).toBe('PENDING');
   expect((await payWithSignature(customer, newSecret)).answer.status).toBe(200);
   expect(await keysOf('STRIPE_WEBHOOK_SECRET')).toEqual([
@@ -144,21 +222,42 @@ test('Razorpay webhook secret: both accepted until the admin confirms the dashbo
   const oldSecret = stack.config.RAZORPAY_WEBHOOK_SECRET;
   const newSecret = randomBytes(24).toString('hex');
   const workflowId = await startRotation('RAZORPAY_WEBHOOK_SECRET');
-  expect((await stack.http.post(`/admin/keys/rotations/${workflowId}/secret`, { secret: newSecret }, admin.token)).status).toBe(200);
+  expect(
+    (await stack.http.post(`/admin/keys/rotations/${workflowId}/secret`, { secret: newSecret }, admin.token)).status,
+  ).toBe(200);
 
   // Razorpay signs with one secret at a time, so the new one is accepted before the dashboard changes.
   const switching = await untilStep(workflowId, 'AWAITING_PROVIDER_SWITCH');
-  expect(switching.manualSteps).toEqual([expect.objectContaining({ id: 'dashboard-secret-updated', phase: 'AFTER_PROMOTE' })]);
+  expect(switching.manualSteps).toEqual([
+    expect.objectContaining({ id: 'dashboard-secret-updated', phase: 'AFTER_PROMOTE' }),
+  ]);
   expect(switching.oldKeyAcceptedUntil).toBeUndefined(); // held open until the switch
   const hook = (secret: string) => {
-    const body = JSON.stringify({ entity: 'event', event: 'account.updated', payload: {}, created_at: Math.floor(Date.now() / 1000) });
-    return deliverRazorpayWebhook(stack, { eventId: `evt_${randomBytes(8).toString('hex')}`, body }, { signature: signRazorpayWebhook(body, secret) });
+    const body = JSON.stringify({
+      entity: 'event',
+      event: 'account.updated',
+      payload: {},
+      created_at: Math.floor(Date.now() / 1000),
+    });
+    return deliverRazorpayWebhook(
+      stack,
+      { eventId: `evt_${randomBytes(8).toString('hex')}`, body },
+      { signature: signRazorpayWebhook(body, secret) },
+    );
   };
   // An event about no payment: accepted (signature and all) and stored, nothing more.
   expect((await hook(oldSecret)).status).toBe(200);
   expect((await hook(newSecret)).status).toBe(200);
 
-  expect((await stack.http.post(`/admin/keys/rotations/${workflowId}/steps/dashboard-secret-updated/confirm`, {}, admin.token)).status).toBe(200);
+  expect(
+    (
+      await stack.http.post(
+        `/admin/keys/rotations/${workflowId}/steps/dashboard-secret-updated/confirm`,
+        {},
+        admin.token,
+      )
+    ).status,
+  ).toBe(200);
   const grace = await untilStep(workflowId, 'GRACE');
   expect(new Date(grace.oldKeyAcceptedUntil!).getTime()).toBeGreaterThan(Date.now());
   expect((await hook(oldSecret)).status).toBe(200);
@@ -173,11 +272,25 @@ test('Stripe API key refused by Stripe: rolled back, the old key stays active, a
   const workflowId = await startRotation('STRIPE_API_KEY');
   // Well-formed, but stripe-mock (like Stripe in test mode) refuses live keys.
   const refusedKey = `sk_live_${randomBytes(12).toString('hex')}`;
-  expect((await stack.http.post(`/admin/keys/rotations/${workflowId}/secret`, { secret: refusedKey }, admin.token)).status).toBe(200);
-  expect((await stack.http.post(`/admin/keys/rotations/${workflowId}/steps/old-key-expiry/confirm`, { note: 'rolled' }, admin.token)).status).toBe(200);
+  expect(
+    (await stack.http.post(`/admin/keys/rotations/${workflowId}/secret`, { secret: refusedKey }, admin.token)).status,
+  ).toBe(200);
+  expect(
+    (
+      await stack.http.post(
+        `/admin/keys/rotations/${workflowId}/steps/old-key-expiry/confirm`,
+        { note: 'rolled' },
+        admin.token,
+      )
+    ).status,
+  ).toBe(200);
 
   const result = await stack.temporal.workflow.getHandle(workflowId).result();
-  expect(result).toMatchObject({ step: 'ROLLED_BACK', newKid: 'stripe-api-key-2', failure: expect.stringContaining('refused') });
+  expect(result).toMatchObject({
+    step: 'ROLLED_BACK',
+    newKid: 'stripe-api-key-2',
+    failure: expect.stringContaining('refused'),
+  });
   expect(await keysOf('STRIPE_API_KEY')).toEqual([
     ['stripe-api-key-1', 'ACTIVE'],
     ['stripe-api-key-2', 'RETIRED'],
@@ -189,8 +302,16 @@ test('Stripe API key refused by Stripe: rolled back, the old key stays active, a
   expect(stripeProxy.apiKeys.slice(before)).not.toContain(refusedKey);
 
   const trail = await auditTrail(workflowId);
-  expect(trail.map((e) => e.action)).toEqual(['KEY_ROTATION_STARTED', 'KEY_SUPPLIED', 'KEY_MANUAL_STEP_CONFIRMED', 'KEY_ROTATION_ROLLED_BACK']);
-  expect(trail.at(-1)).toMatchObject({ actorId: 'system', after: { kid: 'stripe-api-key-2', failure: expect.stringContaining('refused') } });
+  expect(trail.map((e) => e.action)).toEqual([
+    'KEY_ROTATION_STARTED',
+    'KEY_SUPPLIED',
+    'KEY_MANUAL_STEP_CONFIRMED',
+    'KEY_ROTATION_ROLLED_BACK',
+  ]);
+  expect(trail.at(-1)).toMatchObject({
+    actorId: 'system',
+    after: { kid: 'stripe-api-key-2', failure: expect.stringContaining('refused') },
+  });
   expect(JSON.stringify(trail)).not.toContain(refusedKey);
 });
 
@@ -213,7 +334,11 @@ test('Razorpay key: verified against Razorpay, then checkouts hand out the new k
   const customer = await createUser(stack);
   // A key Razorpay never issued is refused.
   const unknown = await startRotation('RAZORPAY_KEY');
-  await stack.http.post(`/admin/keys/rotations/${unknown}/secret`, { keyId: 'rzp_test_Unknown', keySecret: 'not-issued' }, admin.token);
+  await stack.http.post(
+    `/admin/keys/rotations/${unknown}/secret`,
+    { keyId: 'rzp_test_Unknown', keySecret: 'not-issued' },
+    admin.token,
+  );
   await stack.http.post(`/admin/keys/rotations/${unknown}/steps/old-key-kept/confirm`, {}, admin.token);
   expect((await stack.temporal.workflow.getHandle(unknown).result()).step).toBe('ROLLED_BACK');
   expect((await placeCardOrder(customer, 'razorpay')).razorpayKeyId).toBe(stack.config.RAZORPAY_KEY_ID);
@@ -221,9 +346,20 @@ test('Razorpay key: verified against Razorpay, then checkouts hand out the new k
   // The admin generates a key pair in the dashboard (the sandbox's equivalent) and pastes it.
   stack.razorpay.addKey('rzp_test_Rotated', 'rotated-secret');
   const workflowId = await startRotation('RAZORPAY_KEY');
-  const wrongShape = await stack.http.post(`/admin/keys/rotations/${workflowId}/secret`, { secret: 'only-one-part' }, admin.token);
-  expect({ status: wrongShape.status, code: wrongShape.body.error.code }).toEqual({ status: 400, code: 'VALIDATION_ERROR' });
-  await stack.http.post(`/admin/keys/rotations/${workflowId}/secret`, { keyId: 'rzp_test_Rotated', keySecret: 'rotated-secret' }, admin.token);
+  const wrongShape = await stack.http.post(
+    `/admin/keys/rotations/${workflowId}/secret`,
+    { secret: 'only-one-part' },
+    admin.token,
+  );
+  expect({ status: wrongShape.status, code: wrongShape.body.error.code }).toEqual({
+    status: 400,
+    code: 'VALIDATION_ERROR',
+  });
+  await stack.http.post(
+    `/admin/keys/rotations/${workflowId}/secret`,
+    { keyId: 'rzp_test_Rotated', keySecret: 'rotated-secret' },
+    admin.token,
+  );
   await stack.http.post(`/admin/keys/rotations/${workflowId}/steps/old-key-kept/confirm`, {}, admin.token);
   await untilStep(workflowId, 'GRACE');
   const order = await placeCardOrder(customer, 'razorpay');
@@ -233,13 +369,47 @@ test('Razorpay key: verified against Razorpay, then checkouts hand out the new k
 test('bad requests are 4xx and change nothing', async () => {
   const workflowId = await startRotation('STRIPE_WEBHOOK_SECRET');
   const cases = [
-    [await stack.http.post(`/admin/keys/rotations/${workflowId}/secret`, { secret: 'has spaces in it' }, admin.token), 400, 'VALIDATION_ERROR'],
-    [await stack.http.post(`/admin/keys/rotations/${workflowId}/steps/no-such-step/confirm`, {}, admin.token), 404, 'UNKNOWN_MANUAL_STEP'],
-    [await stack.http.post(`/admin/keys/rotations/key-rotation-STRIPE_API_KEY-nope/secret`, { secret: 'sk_test_x' }, admin.token), 404, 'ROTATION_NOT_FOUND'],
-    [await stack.http.post(`/admin/keys/rotations/${(await startRotation('JWT_SIGNING'))}/secret`, { secret: 'x' }, admin.token), 409, 'SECRET_NOT_SUPPLIED'],
-    [await stack.http.post(`/admin/keys/rotations/${workflowId}/secret`, { secret: 'whsec_x' }, (await createUser(stack)).token), 403, 'FORBIDDEN'],
+    [
+      await stack.http.post(`/admin/keys/rotations/${workflowId}/secret`, { secret: 'has spaces in it' }, admin.token),
+      400,
+      'VALIDATION_ERROR',
+    ],
+    [
+      await stack.http.post(`/admin/keys/rotations/${workflowId}/steps/no-such-step/confirm`, {}, admin.token),
+      404,
+      'UNKNOWN_MANUAL_STEP',
+    ],
+    [
+      await stack.http.post(
+        `/admin/keys/rotations/key-rotation-STRIPE_API_KEY-nope/secret`,
+        { secret: 'sk_test_x' },
+        admin.token,
+      ),
+      404,
+      'ROTATION_NOT_FOUND',
+    ],
+    [
+      await stack.http.post(
+        `/admin/keys/rotations/${await startRotation('JWT_SIGNING')}/secret`,
+        { secret: 'x' },
+        admin.token,
+      ),
+      409,
+      'SECRET_NOT_SUPPLIED',
+    ],
+    [
+      await stack.http.post(
+        `/admin/keys/rotations/${workflowId}/secret`,
+        { secret: 'whsec_x' },
+        (await createUser(stack)).token,
+      ),
+      403,
+      'FORBIDDEN',
+    ],
   ] as const;
-  expect(cases.map(([answer]) => [answer.status, answer.body.error?.code])).toEqual(cases.map(([, status, code]) => [status, code]));
+  expect(cases.map(([answer]) => [answer.status, answer.body.error?.code])).toEqual(
+    cases.map(([, status, code]) => [status, code]),
+  );
   expect((await viewOf(workflowId)).step).toBe('AWAITING_SECRET');
   expect(await keysOf('STRIPE_WEBHOOK_SECRET')).not.toContainEqual(expect.arrayContaining(['STAGED']));
   await stack.http.post(`/admin/keys/rotations/${workflowId}/cancel`, { reason: 'test over' }, admin.token);
@@ -248,7 +418,16 @@ test('bad requests are 4xx and change nothing', async () => {
 
 test('the ops CLI runs the same rotation: rotate, supply from standard input, confirm, list', async () => {
   const newKey = `sk_test_${randomBytes(12).toString('hex')}`;
-  const started = await runOps(stack, admin.email, 'keys', 'rotate', '--purpose', 'STRIPE_API_KEY', '--reason', 'key leaked in a screenshot');
+  const started = await runOps(
+    stack,
+    admin.email,
+    'keys',
+    'rotate',
+    '--purpose',
+    'STRIPE_API_KEY',
+    '--reason',
+    'key leaked in a screenshot',
+  );
   expect(started.code).toBe(0);
   const { workflowId, view } = JSON.parse(started.stdout);
   expect(view.manualSteps.map((step: { id: string }) => step.id)).toEqual(['old-key-expiry']);
@@ -257,39 +436,98 @@ test('the ops CLI runs the same rotation: rotate, supply from standard input, co
   expect(supplied.code).toBe(0);
   expect(supplied.stdout).not.toContain(newKey);
   const unknownStep = await runOps(stack, admin.email, 'keys', 'confirm', workflowId, 'no-such-step');
-  expect({ code: unknownStep.code, stderr: unknownStep.stderr }).toEqual({ code: 2, stderr: expect.stringContaining('no manual step no-such-step') });
-  expect((await runOps(stack, admin.email, 'keys', 'confirm', workflowId, 'old-key-expiry', '--note', 'rolled, old expires tomorrow')).code).toBe(0);
+  expect({ code: unknownStep.code, stderr: unknownStep.stderr }).toEqual({
+    code: 2,
+    stderr: expect.stringContaining('no manual step no-such-step'),
+  });
+  expect(
+    (
+      await runOps(
+        stack,
+        admin.email,
+        'keys',
+        'confirm',
+        workflowId,
+        'old-key-expiry',
+        '--note',
+        'rolled, old expires tomorrow',
+      )
+    ).code,
+  ).toBe(0);
 
   expect((await stack.temporal.workflow.getHandle(workflowId).result()).step).toBe('DONE');
   const listed = await runOps(stack, admin.email, 'keys', 'list', '--purpose', 'STRIPE_API_KEY');
   expect(JSON.parse(listed.stdout).at(-1)).toMatchObject({ purpose: 'STRIPE_API_KEY', status: 'ACTIVE' });
   expect(listed.stdout).not.toContain(newKey);
   const trail = await auditTrail(workflowId);
-  expect(trail.find((e) => e.action === 'KEY_MANUAL_STEP_CONFIRMED')).toMatchObject({ actorId: admin.id, reason: 'rolled, old expires tomorrow' });
+  expect(trail.find((e) => e.action === 'KEY_MANUAL_STEP_CONFIRMED')).toMatchObject({
+    actorId: admin.id,
+    reason: 'rolled, old expires tomorrow',
+  });
 });
 
 test('one rotation per provider secret at a time; a cancel rolls back before promotion and is too late after', async () => {
   // Two admins press the button at the same moment: one rotation starts, the other is told which.
-  const both = await Promise.all(['first', 'second'].map((who) => stack.http.post('/admin/keys/rotate', { purpose: 'RAZORPAY_WEBHOOK_SECRET', reason: `${who} admin` }, admin.token)));
+  const both = await Promise.all(
+    ['first', 'second'].map((who) =>
+      stack.http.post(
+        '/admin/keys/rotate',
+        { purpose: 'RAZORPAY_WEBHOOK_SECRET', reason: `${who} admin` },
+        admin.token,
+      ),
+    ),
+  );
   expect(both.map((r) => r.status).sort()).toEqual([202, 409]);
   const razorpay: string = both.find((r) => r.status === 202)!.body.workflowId;
-  expect(both.find((r) => r.status === 409)!.body.error).toMatchObject({ code: 'ROTATION_IN_PROGRESS', details: { workflowId: razorpay } });
-  const second = await stack.http.post('/admin/keys/rotate', { purpose: 'RAZORPAY_WEBHOOK_SECRET', reason: 'again' }, admin.token);
-  expect({ status: second.status, code: second.body.error.code, running: second.body.error.details.workflowId }).toEqual({ status: 409, code: 'ROTATION_IN_PROGRESS', running: razorpay });
+  expect(both.find((r) => r.status === 409)!.body.error).toMatchObject({
+    code: 'ROTATION_IN_PROGRESS',
+    details: { workflowId: razorpay },
+  });
+  const second = await stack.http.post(
+    '/admin/keys/rotate',
+    { purpose: 'RAZORPAY_WEBHOOK_SECRET', reason: 'again' },
+    admin.token,
+  );
+  expect({
+    status: second.status,
+    code: second.body.error.code,
+    running: second.body.error.details.workflowId,
+  }).toEqual({ status: 409, code: 'ROTATION_IN_PROGRESS', running: razorpay });
 
   // Promoted (Razorpay's new secret is accepted before the dashboard switch): a cancel cannot take it back.
-  await stack.http.post(`/admin/keys/rotations/${razorpay}/secret`, { secret: randomBytes(16).toString('hex') }, admin.token);
+  await stack.http.post(
+    `/admin/keys/rotations/${razorpay}/secret`,
+    { secret: randomBytes(16).toString('hex') },
+    admin.token,
+  );
   await untilStep(razorpay, 'AWAITING_PROVIDER_SWITCH');
-  expect((await stack.http.post(`/admin/keys/rotations/${razorpay}/cancel`, { reason: 'changed my mind' }, admin.token)).status).toBe(202);
+  expect(
+    (await stack.http.post(`/admin/keys/rotations/${razorpay}/cancel`, { reason: 'changed my mind' }, admin.token))
+      .status,
+  ).toBe(202);
   expect((await viewOf(razorpay)).step).toBe('AWAITING_PROVIDER_SWITCH');
   await stack.http.post(`/admin/keys/rotations/${razorpay}/steps/dashboard-secret-updated/confirm`, {}, admin.token);
   expect((await stack.temporal.workflow.getHandle(razorpay).result()).step).toBe('DONE');
 
   // Not yet promoted: the cancel rolls it back and the staged secret is never used.
   const stripeRotation = await startRotation('STRIPE_WEBHOOK_SECRET');
-  await stack.http.post(`/admin/keys/rotations/${stripeRotation}/secret`, { secret: `whsec_${randomBytes(16).toString('hex')}` }, admin.token);
-  expect((await stack.http.post(`/admin/keys/rotations/${stripeRotation}/cancel`, {}, admin.token)).body.error.code).toBe('VALIDATION_ERROR'); // a reason is required
-  expect((await stack.http.post(`/admin/keys/rotations/${stripeRotation}/cancel`, { reason: "pasted the wrong endpoint's secret" }, admin.token)).status).toBe(202);
+  await stack.http.post(
+    `/admin/keys/rotations/${stripeRotation}/secret`,
+    { secret: `whsec_${randomBytes(16).toString('hex')}` },
+    admin.token,
+  );
+  expect(
+    (await stack.http.post(`/admin/keys/rotations/${stripeRotation}/cancel`, {}, admin.token)).body.error.code,
+  ).toBe('VALIDATION_ERROR'); // a reason is required
+  expect(
+    (
+      await stack.http.post(
+        `/admin/keys/rotations/${stripeRotation}/cancel`,
+        { reason: "pasted the wrong endpoint's secret" },
+        admin.token,
+      )
+    ).status,
+  ).toBe(202);
   const result = await stack.temporal.workflow.getHandle(stripeRotation).result();
   expect(result).toMatchObject({ step: 'ROLLED_BACK', failure: expect.stringContaining('cancelled') });
   const versions = await keysOf('STRIPE_WEBHOOK_SECRET');
@@ -301,8 +539,15 @@ test('one rotation per provider secret at a time; a cancel rolls back before pro
     ['KEY_ROTATION_CANCEL_REQUESTED', admin.id],
     ['KEY_ROTATION_ROLLED_BACK', 'system'],
   ]);
-  const cancelledAgain = await stack.http.post(`/admin/keys/rotations/${stripeRotation}/cancel`, { reason: 'twice' }, admin.token);
-  expect({ status: cancelledAgain.status, code: cancelledAgain.body.error.code }).toEqual({ status: 409, code: 'INVALID_ROTATION_STATE' });
+  const cancelledAgain = await stack.http.post(
+    `/admin/keys/rotations/${stripeRotation}/cancel`,
+    { reason: 'twice' },
+    admin.token,
+  );
+  expect({ status: cancelledAgain.status, code: cancelledAgain.body.error.code }).toEqual({
+    status: 409,
+    code: 'INVALID_ROTATION_STATE',
+  });
 
   // Finished means the next rotation of that secret may start.
   const next = await startRotation('STRIPE_WEBHOOK_SECRET');
@@ -310,9 +555,11 @@ test('one rotation per provider secret at a time; a cancel rolls back before pro
   expect((await stack.temporal.workflow.getHandle(next).result()).step).toBe('ROLLED_BACK');
 });
 
-test("the rotations so far are listed, newest first, with their outcome", async () => {
+test('the rotations so far are listed, newest first, with their outcome', async () => {
   const listed = await eventually(async () => {
-    const { rotations } = (await stack.http.get('/admin/keys/rotations?purpose=STRIPE_API_KEY', admin.token)).body as { rotations: { workflowId: string; purpose: string; status: string; startedAt: string }[] };
+    const { rotations } = (await stack.http.get('/admin/keys/rotations?purpose=STRIPE_API_KEY', admin.token)).body as {
+      rotations: { workflowId: string; purpose: string; status: string; startedAt: string }[];
+    };
     return rotations.length >= 3 && rotations.every((r) => r.status === 'COMPLETED') && rotations;
   }, 'rotations listed');
   expect(new Set(listed.map((r) => r.purpose))).toEqual(new Set(['STRIPE_API_KEY']));

@@ -5,7 +5,17 @@
  * and money arriving for an order that has closed.
  */
 import { randomUUID } from 'node:crypto';
-import { createProduct, createUser, eventually, mailsTo, orderOf, startStack, untilOrder, type Stack, type TestUser } from '../helpers/stack';
+import {
+  createProduct,
+  createUser,
+  eventually,
+  mailsTo,
+  orderOf,
+  startStack,
+  untilOrder,
+  type Stack,
+  type TestUser,
+} from '../helpers/stack';
 import { deliverRazorpayWebhook } from '../helpers/webhooks';
 
 const PRICE = 49_900; // ₹499.00 in paise
@@ -13,11 +23,20 @@ const PRICE = 49_900; // ₹499.00 in paise
 async function placeRazorpayOrder(stack: Stack, admin: TestUser) {
   const customer = await createUser(stack);
   const product = await createProduct(stack, admin, { stock: 5, price: PRICE, currency: 'INR' });
-  const checkout = await stack.http.post('/api/checkout', { items: [{ productId: product.id, quantity: 1 }], paymentMethod: 'card', provider: 'razorpay' }, customer.token);
+  const checkout = await stack.http.post(
+    '/api/checkout',
+    { items: [{ productId: product.id, quantity: 1 }], paymentMethod: 'card', provider: 'razorpay' },
+    customer.token,
+  );
   expect(checkout.status).toBe(201);
-  return { customer, product, orderId: checkout.body.orderId as string, razorpayOrderId: checkout.body.razorpayOrderId as string, checkout: checkout.body };
+  return {
+    customer,
+    product,
+    orderId: checkout.body.orderId as string,
+    razorpayOrderId: checkout.body.razorpayOrderId as string,
+    checkout: checkout.body,
+  };
 }
-
 
 describe('with webhooks arriving', () => {
   let stack: Stack;
@@ -30,7 +49,13 @@ describe('with webhooks arriving', () => {
 
   test('checkout opens a Razorpay order; payment.captured confirms it; order.paid changes nothing more', async () => {
     const { customer, orderId, razorpayOrderId, checkout } = await placeRazorpayOrder(stack, admin);
-    expect(checkout).toMatchObject({ status: 'PENDING', paymentProvider: 'RAZORPAY', totalAmount: PRICE, currency: 'INR', razorpayKeyId: stack.config.RAZORPAY_KEY_ID });
+    expect(checkout).toMatchObject({
+      status: 'PENDING',
+      paymentProvider: 'RAZORPAY',
+      totalAmount: PRICE,
+      currency: 'INR',
+      razorpayKeyId: stack.config.RAZORPAY_KEY_ID,
+    });
     expect(razorpayOrderId).toMatch(/^order_/);
     expect(checkout.clientSecret).toBeUndefined();
 
@@ -38,11 +63,21 @@ describe('with webhooks arriving', () => {
     expect((await deliverRazorpayWebhook(stack, webhooks['payment.captured'])).status).toBe(200);
     await untilOrder(stack, orderId, customer.token, (o) => o.status === 'CONFIRMED', 'CONFIRMED');
     expect((await deliverRazorpayWebhook(stack, webhooks['order.paid'])).status).toBe(200);
-    await eventually(async () => (await stack.prisma.webhookEvent.findFirst({ where: { eventId: webhooks['order.paid'].eventId } }))?.status === 'PROCESSED', 'order.paid processed');
+    await eventually(
+      async () =>
+        (await stack.prisma.webhookEvent.findFirst({ where: { eventId: webhooks['order.paid'].eventId } }))?.status ===
+        'PROCESSED',
+      'order.paid processed',
+    );
 
     await eventually(async () => mailsTo(stack, customer.email, 'confirmed').length > 0, 'confirmation email');
     const payment = await stack.prisma.payment.findFirstOrThrow({ where: { orderId } });
-    expect(payment).toMatchObject({ provider: 'RAZORPAY', providerPaymentId: razorpayOrderId, status: 'SUCCEEDED', confirmedBy: `RAZORPAY webhook ${webhooks['payment.captured'].eventId}` });
+    expect(payment).toMatchObject({
+      provider: 'RAZORPAY',
+      providerPaymentId: razorpayOrderId,
+      status: 'SUCCEEDED',
+      confirmedBy: `RAZORPAY webhook ${webhooks['payment.captured'].eventId}`,
+    });
     expect(mailsTo(stack, customer.email, 'confirmed')).toHaveLength(1);
   });
 
@@ -56,7 +91,12 @@ describe('with webhooks arriving', () => {
     await stack.temporal.workflow.getHandle(`order-${orderId}`).result();
 
     expect((await deliverRazorpayWebhook(stack, webhooks['order.paid'])).status).toBe(200);
-    await eventually(async () => (await stack.prisma.webhookEvent.findFirst({ where: { eventId: webhooks['order.paid'].eventId } }))?.status === 'PROCESSED', 'order.paid processed');
+    await eventually(
+      async () =>
+        (await stack.prisma.webhookEvent.findFirst({ where: { eventId: webhooks['order.paid'].eventId } }))?.status ===
+        'PROCESSED',
+      'order.paid processed',
+    );
     expect(stack.razorpay.refunds.filter((r) => r.payment_id === paymentId)).toEqual([]);
     expect(await stack.prisma.payment.findFirstOrThrow({ where: { orderId } })).toMatchObject({ status: 'SUCCEEDED' });
     expect(await orderOf(stack, orderId, customer.token)).toMatchObject({ status: 'DELIVERED', paymentStatus: 'PAID' });
@@ -78,7 +118,10 @@ describe('with webhooks arriving', () => {
     expect((await deliverRazorpayWebhook(stack, paid.webhooks['payment.captured'])).status).toBe(200);
     await untilOrder(stack, orderId, customer.token, (o) => o.status === 'CONFIRMED', 'CONFIRMED');
     const attempts = await stack.prisma.payment.findMany({ where: { orderId }, orderBy: { attempt: 'asc' } });
-    expect(attempts.map((a) => [a.attempt, a.status])).toEqual([[1, 'FAILED'], [2, 'SUCCEEDED']]);
+    expect(attempts.map((a) => [a.attempt, a.status])).toEqual([
+      [1, 'FAILED'],
+      [2, 'SUCCEEDED'],
+    ]);
   });
 
   test('forged, unsigned and malformed deliveries are 400 and change nothing', async () => {
@@ -89,20 +132,36 @@ describe('with webhooks arriving', () => {
     const forged = await deliverRazorpayWebhook(stack, captured, { secret: 'not-the-webhook-secret' });
     expect(forged.status).toBe(400);
     expect(forged.body.error.code).toBe('INVALID_SIGNATURE');
-    const unsigned = await stack.http.request('POST', '/api/payments/razorpay/webhook', { raw: captured.body, headers: { 'x-razorpay-event-id': captured.eventId } });
+    const unsigned = await stack.http.request('POST', '/api/payments/razorpay/webhook', {
+      raw: captured.body,
+      headers: { 'x-razorpay-event-id': captured.eventId },
+    });
     expect(unsigned.body.error.code).toBe('MISSING_SIGNATURE');
     for (const body of ['not json', JSON.stringify({ entity: 'event', event: 'payment.captured', payload: {} })]) {
       const malformed = await deliverRazorpayWebhook(stack, { eventId: `evt_${randomUUID()}`, body });
-      expect({ status: malformed.status, code: malformed.body.error.code }).toEqual({ status: 400, code: 'MALFORMED_EVENT' });
+      expect({ status: malformed.status, code: malformed.body.error.code }).toEqual({
+        status: 400,
+        code: 'MALFORMED_EVENT',
+      });
     }
     const noEventId = await stack.http.request('POST', '/api/payments/razorpay/webhook', {
       raw: captured.body,
-      headers: { 'x-razorpay-signature': (await import('../../scripts/lib/razorpay-sandbox')).signRazorpayWebhook(captured.body, stack.config.RAZORPAY_WEBHOOK_SECRET) },
+      headers: {
+        'x-razorpay-signature': (await import('../../scripts/lib/razorpay-sandbox')).signRazorpayWebhook(
+          captured.body,
+          stack.config.RAZORPAY_WEBHOOK_SECRET,
+        ),
+      },
     });
     expect(noEventId.body.error.code).toBe('MALFORMED_EVENT');
 
-    expect(await orderOf(stack, orderId, customer.token)).toMatchObject({ status: 'PENDING', paymentStatus: 'PENDING' });
-    expect(await stack.prisma.webhookEvent.count({ where: { provider: 'RAZORPAY', eventId: captured.eventId } })).toBe(0);
+    expect(await orderOf(stack, orderId, customer.token)).toMatchObject({
+      status: 'PENDING',
+      paymentStatus: 'PENDING',
+    });
+    expect(await stack.prisma.webhookEvent.count({ where: { provider: 'RAZORPAY', eventId: captured.eventId } })).toBe(
+      0,
+    );
   });
 
   test('a payment for a Razorpay order we never opened is accepted and recorded FAILED with the reason', async () => {
@@ -112,7 +171,19 @@ describe('with webhooks arriving', () => {
         entity: 'event',
         event: 'payment.captured',
         contains: ['payment'],
-        payload: { payment: { entity: { id: 'pay_stranger', entity: 'payment', order_id: 'order_stranger', amount: 100, currency: 'INR', status: 'captured', notes: [] } } },
+        payload: {
+          payment: {
+            entity: {
+              id: 'pay_stranger',
+              entity: 'payment',
+              order_id: 'order_stranger',
+              amount: 100,
+              currency: 'INR',
+              status: 'captured',
+              notes: [],
+            },
+          },
+        },
       }),
     };
     expect((await deliverRazorpayWebhook(stack, hook)).status).toBe(200);
@@ -130,11 +201,22 @@ describe('with webhooks arriving', () => {
     await deliverRazorpayWebhook(stack, webhooks['payment.captured']);
     await untilOrder(stack, orderId, customer.token, (o) => o.status === 'CONFIRMED', 'CONFIRMED');
     const requested = await stack.http.post(`/api/orders/${orderId}/refunds`, { reason: 'wrong size' }, customer.token);
-    expect(requested.body).toMatchObject({ status: 'PENDING_APPROVAL', destination: 'ORIGINAL_PAYMENT', amount: PRICE });
+    expect(requested.body).toMatchObject({
+      status: 'PENDING_APPROVAL',
+      destination: 'ORIGINAL_PAYMENT',
+      amount: PRICE,
+    });
     const refundId: string = requested.body.refundId;
-    const approved = await stack.http.post(`/admin/refunds/${refundId}/approve`, { reason: 'returned unworn' }, admin.token);
+    const approved = await stack.http.post(
+      `/admin/refunds/${refundId}/approve`,
+      { reason: 'returned unworn' },
+      admin.token,
+    );
     expect(approved.body).toMatchObject({ decidedBy: admin.id, stripeRefundId: expect.stringMatching(/^rfnd_/) });
-    await eventually(async () => (await stack.prisma.refund.findUniqueOrThrow({ where: { id: refundId } })).status === 'COMPLETED', 'COMPLETED');
+    await eventually(
+      async () => (await stack.prisma.refund.findUniqueOrThrow({ where: { id: refundId } })).status === 'COMPLETED',
+      'COMPLETED',
+    );
     const made = stack.razorpay.refunds.filter((r) => r.payment_id === paymentId);
     expect(made.map((r) => [r.amount, r.notes.idempotencyKey])).toEqual([[PRICE, `refund-${refundId}`]]);
     await untilOrder(stack, orderId, customer.token, (o) => o.status === 'REFUNDED', 'REFUNDED');
@@ -149,11 +231,19 @@ describe('with webhooks arriving', () => {
       created_at: Math.floor(Date.now() / 1000),
     });
     expect((await deliverRazorpayWebhook(stack, { eventId: `evt_rf_${refundId.slice(0, 8)}`, body })).status).toBe(200);
-    await eventually(async () => (await stack.prisma.refund.findUniqueOrThrow({ where: { id: refundId } })).status === 'FAILED', 'refund FAILED');
-    expect((await stack.prisma.refund.findUniqueOrThrow({ where: { id: refundId } })).failureReason).toBe(`RAZORPAY reported refund ${made[0].id} failed after it was completed`);
+    await eventually(
+      async () => (await stack.prisma.refund.findUniqueOrThrow({ where: { id: refundId } })).status === 'FAILED',
+      'refund FAILED',
+    );
+    expect((await stack.prisma.refund.findUniqueOrThrow({ where: { id: refundId } })).failureReason).toBe(
+      `RAZORPAY reported refund ${made[0].id} failed after it was completed`,
+    );
     expect((await stack.prisma.order.findUniqueOrThrow({ where: { id: orderId } })).paymentStatus).toBe('PAID');
     const subject = `Refund ${refundId} failed after completion: the customer has not been paid back`;
-    const alert = await eventually(async () => stack.smtp.messages.find((m) => m.to.includes(admin.email) && m.subject === subject), 'admins alerted');
+    const alert = await eventually(
+      async () => stack.smtp.messages.find((m) => m.to.includes(admin.email) && m.subject === subject),
+      'admins alerted',
+    );
     expect(alert.text).toContain(`order ${orderId}`);
   });
 
@@ -167,14 +257,31 @@ describe('with webhooks arriving', () => {
     expect(answers.map((a) => a.status)).toEqual(deliveries.map(() => 200));
 
     await untilOrder(stack, orderId, customer.token, (o) => o.status === 'CONFIRMED', 'CONFIRMED');
-    await eventually(async () => (await stack.prisma.webhookEvent.count({ where: { provider: 'RAZORPAY', eventId: { in: [captured.eventId, declined.eventId, webhooks['order.paid'].eventId] }, status: 'PROCESSED' } })) === 3, 'all three events processed');
+    await eventually(
+      async () =>
+        (await stack.prisma.webhookEvent.count({
+          where: {
+            provider: 'RAZORPAY',
+            eventId: { in: [captured.eventId, declined.eventId, webhooks['order.paid'].eventId] },
+            status: 'PROCESSED',
+          },
+        })) === 3,
+      'all three events processed',
+    );
     // The failure, whenever it was handled, did not move the order backwards.
     expect(await orderOf(stack, orderId, customer.token)).toMatchObject({ status: 'CONFIRMED', paymentStatus: 'PAID' });
-    expect((await stack.http.post(`/admin/orders/${orderId}/ship`, { trackingNumber: 'RZP-1' }, admin.token)).status).toBe(200);
+    expect(
+      (await stack.http.post(`/admin/orders/${orderId}/ship`, { trackingNumber: 'RZP-1' }, admin.token)).status,
+    ).toBe(200);
     await eventually(async () => mailsTo(stack, customer.email, 'shipped').length > 0, 'shipped email');
     expect(mailsTo(stack, customer.email, 'confirmed')).toHaveLength(1);
     const ledger = await stack.prisma.inventoryLedger.findMany({ where: { reference: orderId } });
-    expect(ledger.map((l) => [l.type, l.productId])).toEqual(expect.arrayContaining([['RESERVE', product.id], ['SALE', product.id]]));
+    expect(ledger.map((l) => [l.type, l.productId])).toEqual(
+      expect.arrayContaining([
+        ['RESERVE', product.id],
+        ['SALE', product.id],
+      ]),
+    );
     expect(ledger).toHaveLength(2);
     expect(await stack.prisma.payment.count({ where: { orderId, status: 'SUCCEEDED' } })).toBe(1);
   });
@@ -189,18 +296,30 @@ describe('when webhooks are late or the order has closed', () => {
   });
   afterAll(() => stack.stop());
 
-  test('no webhook: the order is confirmed from Razorpay\'s own status, once, even when the webhook then arrives', async () => {
+  test("no webhook: the order is confirmed from Razorpay's own status, once, even when the webhook then arrives", async () => {
     const { customer, orderId, razorpayOrderId } = await placeRazorpayOrder(stack, admin);
     const { webhooks } = stack.razorpay.pay(razorpayOrderId); // the customer pays; the webhook is delayed
 
-    const confirmed = await untilOrder(stack, orderId, customer.token, (o) => o.status === 'CONFIRMED', 'CONFIRMED without a webhook');
+    const confirmed = await untilOrder(
+      stack,
+      orderId,
+      customer.token,
+      (o) => o.status === 'CONFIRMED',
+      'CONFIRMED without a webhook',
+    );
     const events = confirmed.timeline as { event: string; actor: { id: string } }[];
     expect(events.find((t) => t.event === 'PAYMENT_SUCCEEDED')?.actor.id).toBe('razorpay-status-check');
     const payment = await stack.prisma.payment.findFirstOrThrow({ where: { orderId } });
     expect(payment.confirmedBy).toBe('RAZORPAY status check (no webhook had arrived)');
 
     for (const hook of Object.values(webhooks)) expect((await deliverRazorpayWebhook(stack, hook)).status).toBe(200);
-    await eventually(async () => (await stack.prisma.webhookEvent.count({ where: { eventId: { in: Object.values(webhooks).map((w) => w.eventId) }, status: 'PROCESSED' } })) === 2, 'late webhooks processed');
+    await eventually(
+      async () =>
+        (await stack.prisma.webhookEvent.count({
+          where: { eventId: { in: Object.values(webhooks).map((w) => w.eventId) }, status: 'PROCESSED' },
+        })) === 2,
+      'late webhooks processed',
+    );
     const after = await orderOf(stack, orderId, customer.token);
     expect(after).toMatchObject({ status: 'CONFIRMED', paymentStatus: 'PAID' });
     expect((after.timeline as { event: string }[]).filter((t) => t.event === 'PAYMENT_SUCCEEDED')).toHaveLength(1);
@@ -216,24 +335,40 @@ describe('when webhooks are late or the order has closed', () => {
     await stack.temporal.workflow.getHandle(`order-${orderId}`).result();
 
     const { paymentId, webhooks } = stack.razorpay.pay(razorpayOrderId);
-    const answers = await Promise.all([webhooks['payment.captured'], webhooks['order.paid'], webhooks['payment.captured']].map((hook) => deliverRazorpayWebhook(stack, hook)));
+    const answers = await Promise.all(
+      [webhooks['payment.captured'], webhooks['order.paid'], webhooks['payment.captured']].map((hook) =>
+        deliverRazorpayWebhook(stack, hook),
+      ),
+    );
     expect(answers.map((a) => a.status)).toEqual([200, 200, 200]);
 
     await eventually(async () => mailsTo(stack, customer.email, 'refunded').length > 0, 'refund email');
-    await eventually(async () => (await stack.prisma.webhookEvent.count({ where: { eventId: { in: Object.values(webhooks).map((w) => w.eventId) }, status: 'PROCESSED' } })) === 2, 'both events processed');
+    await eventually(
+      async () =>
+        (await stack.prisma.webhookEvent.count({
+          where: { eventId: { in: Object.values(webhooks).map((w) => w.eventId) }, status: 'PROCESSED' },
+        })) === 2,
+      'both events processed',
+    );
     expect(stack.razorpay.refunds.filter((r) => r.payment_id === paymentId).map((r) => r.amount)).toEqual([PRICE]);
     expect(mailsTo(stack, customer.email, 'refunded')).toHaveLength(1);
     const payment = await stack.prisma.payment.findFirstOrThrow({ where: { orderId } });
     expect(payment).toMatchObject({ status: 'REFUNDED', failureReason: 'paid after the order had closed' });
-    expect(await orderOf(stack, orderId, customer.token)).toMatchObject({ status: 'CANCELLED', cancelReason: 'RESERVATION_EXPIRED' });
+    expect(await orderOf(stack, orderId, customer.token)).toMatchObject({
+      status: 'CANCELLED',
+      cancelReason: 'RESERVATION_EXPIRED',
+    });
 
     // The audit timeline shows the reservation's deadline firing, then the release and the refund.
-    const entries = (await stack.http.get(`/admin/orders/${orderId}/history?pageSize=500`, admin.token)).body.entries as { at: string; workflowId: string; kind: string; name?: string; detail?: string }[];
+    const entries = (await stack.http.get(`/admin/orders/${orderId}/history?pageSize=500`, admin.token)).body
+      .entries as { at: string; workflowId: string; kind: string; name?: string; detail?: string }[];
     const released = entries.findIndex((e) => e.kind === 'ACTIVITY_COMPLETED' && e.name === 'cancelOrder');
     const refunded = entries.findIndex((e) => e.kind === 'ACTIVITY_COMPLETED' && e.name === 'refundUnexpectedPayment');
     // The waits before the release (status checks every PAYMENT_RECONCILE_AFTER, then the rest of
     // RESERVATION_TTL) each say how long they were set for; the last one fired at the deadline.
-    const fired = entries.slice(0, released).filter((e) => e.kind === 'TIMER_FIRED' && e.workflowId === `order-${orderId}`);
+    const fired = entries
+      .slice(0, released)
+      .filter((e) => e.kind === 'TIMER_FIRED' && e.workflowId === `order-${orderId}`);
     expect(fired.length).toBeGreaterThan(0);
     for (const timer of fired) expect(timer.detail).toMatch(/^set for \d+(\.\d)?s$/);
     const { reservationExpiresAt } = await stack.prisma.order.findUniqueOrThrow({ where: { id: orderId } });

@@ -4,7 +4,17 @@
  * that change nothing.
  */
 import { randomUUID } from 'node:crypto';
-import { createProduct, createUser, eventually, mailsTo as mailsToIn, orderOf as orderIn, startStack, untilOrder, type Stack, type TestUser } from '../helpers/stack';
+import {
+  createProduct,
+  createUser,
+  eventually,
+  mailsTo as mailsToIn,
+  orderOf as orderIn,
+  startStack,
+  untilOrder,
+  type Stack,
+  type TestUser,
+} from '../helpers/stack';
 import { deliverStripeEvent, paymentIntentEvent } from '../helpers/webhooks';
 
 let stack: Stack;
@@ -17,20 +27,24 @@ beforeAll(async () => {
 afterAll(() => stack.stop());
 
 const orderOf = (orderId: string, token: string) => orderIn(stack, orderId, token);
-const untilStatus = (orderId: string, token: string, status: string) => untilOrder(stack, orderId, token, (o) => o.status === status, `order ${status}`);
+const untilStatus = (orderId: string, token: string, status: string) =>
+  untilOrder(stack, orderId, token, (o) => o.status === status, `order ${status}`);
 const mailsTo = (email: string, suffix: string) => mailsToIn(stack, email, suffix);
 
 async function placeCardOrder(price = 3000) {
   const customer = await createUser(stack);
   const product = await createProduct(stack, admin, { stock: 5, price });
-  const checkout = await stack.http.post('/api/checkout', { items: [{ productId: product.id, quantity: 1 }], paymentMethod: 'card' }, customer.token);
+  const checkout = await stack.http.post(
+    '/api/checkout',
+    { items: [{ productId: product.id, quantity: 1 }], paymentMethod: 'card' },
+    customer.token,
+  );
   expect(checkout.status).toBe(201);
   const orderId: string = checkout.body.orderId;
   const order = await orderOf(orderId, customer.token);
   const intent = { id: order.paymentIntentId as string, orderId, amount: price, currency: 'usd' };
   return { customer, product, orderId, intent };
 }
-
 
 test('the same webhook delivered 3 times concurrently: one transition, one email', async () => {
   const { customer, product, orderId, intent } = await placeCardOrder();
@@ -41,13 +55,17 @@ test('the same webhook delivered 3 times concurrently: one transition, one email
   await untilStatus(orderId, customer.token, 'CONFIRMED');
 
   const stored = await eventually(async () => {
-    const rows = await stack.prisma.webhookEvent.findMany({ where: { provider: 'STRIPE', eventId: event.id as string } });
+    const rows = await stack.prisma.webhookEvent.findMany({
+      where: { provider: 'STRIPE', eventId: event.id as string },
+    });
     return rows.length === 1 && rows[0].status === 'PROCESSED' && rows;
   }, 'event PROCESSED');
   expect(stored[0].attemptCount).toBe(1);
 
   // Shipping sends a later email; once it is here, a second confirmation can no longer be "late".
-  expect((await stack.http.post(`/admin/orders/${orderId}/ship`, { trackingNumber: 'T-3X' }, admin.token)).status).toBe(200);
+  expect((await stack.http.post(`/admin/orders/${orderId}/ship`, { trackingNumber: 'T-3X' }, admin.token)).status).toBe(
+    200,
+  );
   await eventually(async () => mailsTo(customer.email, 'shipped').length > 0, 'shipped email');
   expect(mailsTo(customer.email, 'confirmed')).toHaveLength(1);
   const sales = await stack.prisma.inventoryLedger.findMany({ where: { reference: orderId, type: 'SALE' } });
@@ -63,11 +81,16 @@ test('out of order and several times over, all at once: one transition, one emai
   const answers = await Promise.all(deliveries.map((event) => deliverStripeEvent(stack, event)));
   expect(answers.map((a) => a.status)).toEqual([200, 200, 200, 200, 200]);
 
-  await eventually(async () => (await stack.prisma.webhookEvent.count({ where: { orderId, status: 'PROCESSED' } })) === 3, 'three distinct events processed');
+  await eventually(
+    async () => (await stack.prisma.webhookEvent.count({ where: { orderId, status: 'PROCESSED' } })) === 3,
+    'three distinct events processed',
+  );
   const order = await untilStatus(orderId, customer.token, 'CONFIRMED');
   expect(order.paymentStatus).toBe('PAID');
   expect((order.timeline as { event: string }[]).filter((t) => t.event === 'PAYMENT_SUCCEEDED')).toHaveLength(1);
-  expect((await stack.http.post(`/admin/orders/${orderId}/ship`, { trackingNumber: 'T-OOO' }, admin.token)).status).toBe(200);
+  expect(
+    (await stack.http.post(`/admin/orders/${orderId}/ship`, { trackingNumber: 'T-OOO' }, admin.token)).status,
+  ).toBe(200);
   await eventually(async () => mailsTo(customer.email, 'shipped').length > 0, 'shipped email');
   expect(mailsTo(customer.email, 'confirmed')).toHaveLength(1);
   expect(await stack.prisma.inventoryLedger.count({ where: { reference: orderId, type: 'SALE' } })).toBe(1);
@@ -81,7 +104,12 @@ test('a second event reporting the same payment changes nothing', async () => {
 
   const again = paymentIntentEvent('payment_intent.succeeded', intent);
   expect((await deliverStripeEvent(stack, again)).status).toBe(200);
-  await eventually(async () => (await stack.prisma.webhookEvent.findFirst({ where: { eventId: again.id as string, status: 'PROCESSED' } })) !== null, 'second event processed');
+  await eventually(
+    async () =>
+      (await stack.prisma.webhookEvent.findFirst({ where: { eventId: again.id as string, status: 'PROCESSED' } })) !==
+      null,
+    'second event processed',
+  );
   const order = await eventually(async () => {
     const o = await orderOf(orderId, customer.token);
     return o.timeline.some((t: { event: string }) => t.event === 'PAYMENT_EVENT_IGNORED') && o;
@@ -93,7 +121,13 @@ test('a second event reporting the same payment changes nothing', async () => {
 });
 
 describe('deliveries that are refused with 400 and change nothing', () => {
-  async function expectRefusedAndUnchanged(response: { status: number; body: { error: { code: string } } }, code: string, orderId: string, token: string, eventId?: string) {
+  async function expectRefusedAndUnchanged(
+    response: { status: number; body: { error: { code: string } } },
+    code: string,
+    orderId: string,
+    token: string,
+    eventId?: string,
+  ) {
     expect(response.status).toBe(400);
     expect(response.body.error.code).toBe(code);
     const order = await orderOf(orderId, token);
@@ -117,17 +151,34 @@ describe('deliveries that are refused with 400 and change nothing', () => {
 
   test('no signature, a signed body that is not JSON, a payment event without a PaymentIntent', async () => {
     const { customer, orderId, intent } = await placeCardOrder();
-    const unsigned = await stack.http.request('POST', '/api/payments/stripe/webhook', { raw: JSON.stringify(paymentIntentEvent('payment_intent.succeeded', intent)) });
+    const unsigned = await stack.http.request('POST', '/api/payments/stripe/webhook', {
+      raw: JSON.stringify(paymentIntentEvent('payment_intent.succeeded', intent)),
+    });
     await expectRefusedAndUnchanged(unsigned, 'MISSING_SIGNATURE', orderId, customer.token);
 
     const notJson = 'this is not json';
-    const signature = stack.stripe.webhooks.generateTestHeaderString({ payload: notJson, secret: stack.config.STRIPE_WEBHOOK_SECRET });
-    const garbage = await stack.http.request('POST', '/api/payments/stripe/webhook', { raw: notJson, headers: { 'stripe-signature': signature } });
+    const signature = stack.stripe.webhooks.generateTestHeaderString({
+      payload: notJson,
+      secret: stack.config.STRIPE_WEBHOOK_SECRET,
+    });
+    const garbage = await stack.http.request('POST', '/api/payments/stripe/webhook', {
+      raw: notJson,
+      headers: { 'stripe-signature': signature },
+    });
     expect(garbage.status).toBe(400);
 
     const malformed = paymentIntentEvent('payment_intent.succeeded', intent);
-    (malformed.data as { object: Record<string, unknown> }).object = { object: 'payment_intent', metadata: { orderId } };
-    await expectRefusedAndUnchanged(await deliverStripeEvent(stack, malformed), 'MALFORMED_EVENT', orderId, customer.token, malformed.id as string);
+    (malformed.data as { object: Record<string, unknown> }).object = {
+      object: 'payment_intent',
+      metadata: { orderId },
+    };
+    await expectRefusedAndUnchanged(
+      await deliverStripeEvent(stack, malformed),
+      'MALFORMED_EVENT',
+      orderId,
+      customer.token,
+      malformed.id as string,
+    );
   });
 });
 
@@ -147,7 +198,12 @@ test('a signed event without a usable id or type is 400 MALFORMED_EVENT and stor
 });
 
 test('a payment whose metadata.orderId is not one of our order ids is accepted and recorded FAILED with the reason', async () => {
-  const event = paymentIntentEvent('payment_intent.succeeded', { id: 'pi_foreign', orderId: 'shop-42', amount: 100, currency: 'usd' });
+  const event = paymentIntentEvent('payment_intent.succeeded', {
+    id: 'pi_foreign',
+    orderId: 'shop-42',
+    amount: 100,
+    currency: 'usd',
+  });
   expect((await deliverStripeEvent(stack, event)).status).toBe(200);
   const stored = await eventually(async () => {
     const row = await stack.prisma.webhookEvent.findFirst({ where: { eventId: event.id as string } });
@@ -167,34 +223,61 @@ test('news of the payment that paid a delivered order, after its workflow closed
   // Stripe sends the success again under another event id (a replay would do the same).
   const late = paymentIntentEvent('payment_intent.succeeded', intent);
   expect((await deliverStripeEvent(stack, late)).status).toBe(200);
-  await eventually(async () => (await stack.prisma.webhookEvent.findFirst({ where: { eventId: late.id as string } }))?.status === 'PROCESSED', 'late event PROCESSED');
-  expect(await stack.prisma.payment.findFirstOrThrow({ where: { orderId } })).toMatchObject({ status: 'SUCCEEDED', providerPaymentId: intent.id });
+  await eventually(
+    async () =>
+      (await stack.prisma.webhookEvent.findFirst({ where: { eventId: late.id as string } }))?.status === 'PROCESSED',
+    'late event PROCESSED',
+  );
+  expect(await stack.prisma.payment.findFirstOrThrow({ where: { orderId } })).toMatchObject({
+    status: 'SUCCEEDED',
+    providerPaymentId: intent.id,
+  });
   expect(await orderOf(orderId, customer.token)).toMatchObject({ status: 'DELIVERED', paymentStatus: 'PAID' });
   expect(mailsTo(customer.email, 'refunded')).toHaveLength(0);
   const history = await stack.temporal.workflow.getHandle(`webhook-stripe-${late.id as string}`).fetchHistory();
-  const activities = history.events!.map((e) => e.activityTaskScheduledEventAttributes?.activityType?.name).filter(Boolean);
+  const activities = history
+    .events!.map((e) => e.activityTaskScheduledEventAttributes?.activityType?.name)
+    .filter(Boolean);
   expect(activities).not.toContain('refundUnexpectedPayment');
 });
 
 test('an event type the shop does not act on is acknowledged and recorded as processed', async () => {
-  const event = { id: `evt_${randomUUID().replace(/-/g, '')}`, object: 'event', type: 'customer.created', created: Math.floor(Date.now() / 1000), data: { object: { id: 'cus_123', object: 'customer' } } };
+  const event = {
+    id: `evt_${randomUUID().replace(/-/g, '')}`,
+    object: 'event',
+    type: 'customer.created',
+    created: Math.floor(Date.now() / 1000),
+    data: { object: { id: 'cus_123', object: 'customer' } },
+  };
   expect((await deliverStripeEvent(stack, event)).status).toBe(200);
-  await eventually(async () => (await stack.prisma.webhookEvent.findFirst({ where: { eventId: event.id } }))?.status === 'PROCESSED', 'ignored event PROCESSED');
+  await eventually(
+    async () => (await stack.prisma.webhookEvent.findFirst({ where: { eventId: event.id } }))?.status === 'PROCESSED',
+    'ignored event PROCESSED',
+  );
 });
 
 test('a payment for an unknown order is accepted, and recorded as FAILED with the reason', async () => {
-  const event = paymentIntentEvent('payment_intent.succeeded', { id: 'pi_unknown', orderId: randomUUID(), amount: 100, currency: 'usd' });
+  const event = paymentIntentEvent('payment_intent.succeeded', {
+    id: 'pi_unknown',
+    orderId: randomUUID(),
+    amount: 100,
+    currency: 'usd',
+  });
   expect((await deliverStripeEvent(stack, event)).status).toBe(200);
   const stored = await eventually(async () => {
     const row = await stack.prisma.webhookEvent.findFirst({ where: { eventId: event.id as string } });
     return row?.status === 'FAILED' && row;
   }, 'event FAILED');
-  expect(stored.error).toBe(`No order matches STRIPE payment pi_unknown (order ${(event.data as { object: { metadata: { orderId: string } } }).object.metadata.orderId})`);
+  expect(stored.error).toBe(
+    `No order matches STRIPE payment pi_unknown (order ${(event.data as { object: { metadata: { orderId: string } } }).object.metadata.orderId})`,
+  );
 });
 
 test('a failed payment, a retry with a new PaymentIntent, and no step backwards afterwards', async () => {
   const { customer, orderId, intent } = await placeCardOrder();
-  expect((await deliverStripeEvent(stack, paymentIntentEvent('payment_intent.payment_failed', intent))).status).toBe(200);
+  expect((await deliverStripeEvent(stack, paymentIntentEvent('payment_intent.payment_failed', intent))).status).toBe(
+    200,
+  );
   const failed = await eventually(async () => {
     const o = await orderOf(orderId, customer.token);
     return o.paymentStatus === 'FAILED' && o;
@@ -209,14 +292,23 @@ test('a failed payment, a retry with a new PaymentIntent, and no step backwards 
   expect(retried).toMatchObject({ paymentStatus: 'PENDING', paymentAttempt: 2 });
 
   const secondIntent = { ...intent, id: retried.paymentIntentId };
-  expect((await deliverStripeEvent(stack, paymentIntentEvent('payment_intent.succeeded', secondIntent))).status).toBe(200);
+  expect((await deliverStripeEvent(stack, paymentIntentEvent('payment_intent.succeeded', secondIntent))).status).toBe(
+    200,
+  );
   await untilStatus(orderId, customer.token, 'CONFIRMED');
 
   // A failure reported late, after the payment went through, never moves the order back.
   const late = paymentIntentEvent('payment_intent.payment_failed', secondIntent);
   expect((await deliverStripeEvent(stack, late)).status).toBe(200);
-  await eventually(async () => (await stack.prisma.webhookEvent.findFirst({ where: { eventId: late.id as string } }))?.status === 'PROCESSED', 'late failure processed');
+  await eventually(
+    async () =>
+      (await stack.prisma.webhookEvent.findFirst({ where: { eventId: late.id as string } }))?.status === 'PROCESSED',
+    'late failure processed',
+  );
   expect(await orderOf(orderId, customer.token)).toMatchObject({ status: 'CONFIRMED', paymentStatus: 'PAID' });
   const attempts = await stack.prisma.payment.findMany({ where: { orderId }, orderBy: { attempt: 'asc' } });
-  expect(attempts.map((a) => [a.attempt, a.status])).toEqual([[1, 'FAILED'], [2, 'SUCCEEDED']]);
+  expect(attempts.map((a) => [a.attempt, a.status])).toEqual([
+    [1, 'FAILED'],
+    [2, 'SUCCEEDED'],
+  ]);
 });

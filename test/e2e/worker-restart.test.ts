@@ -6,7 +6,15 @@
  */
 import type { ChildProcess } from 'node:child_process';
 import { stopProcess } from '../../scripts/lib/services';
-import { createProduct, createUser, eventually, startStack, startWorkerProcess, type Stack, type TestUser } from '../helpers/stack';
+import {
+  createProduct,
+  createUser,
+  eventually,
+  startStack,
+  startWorkerProcess,
+  type Stack,
+  type TestUser,
+} from '../helpers/stack';
 import { deliverStripeEvent, paymentIntentEvent } from '../helpers/webhooks';
 
 let stack: Stack;
@@ -27,14 +35,23 @@ test('an order survives its worker being killed twice, with no duplicated effect
   const product = await createProduct(stack, admin, { stock: 3, price: 1999 });
   worker = await startWorkerProcess(stack);
 
-  const checkout = await stack.http.post('/api/checkout', { items: [{ productId: product.id, quantity: 1 }], paymentMethod: 'card' }, customer.token);
+  const checkout = await stack.http.post(
+    '/api/checkout',
+    { items: [{ productId: product.id, quantity: 1 }], paymentMethod: 'card' },
+    customer.token,
+  );
   expect(checkout.status).toBe(201);
   const orderId: string = checkout.body.orderId;
   const { paymentIntentId } = (await stack.http.get(`/api/orders/${orderId}`, customer.token)).body;
 
   // 1. The worker dies while the order waits for payment; the webhook arrives with no worker.
   await stopProcess(worker, 'SIGKILL');
-  const event = paymentIntentEvent('payment_intent.succeeded', { id: paymentIntentId, orderId, amount: 1999, currency: 'usd' });
+  const event = paymentIntentEvent('payment_intent.succeeded', {
+    id: paymentIntentId,
+    orderId,
+    amount: 1999,
+    currency: 'usd',
+  });
   expect((await deliverStripeEvent(stack, event)).status).toBe(200);
 
   // 2. A new worker picks the order up and dies again while the confirmation email is in flight.
@@ -46,19 +63,26 @@ test('an order survives its worker being killed twice, with no duplicated effect
 
   // 3. A third worker finishes the job; the email activity is retried once its attempt times out.
   worker = await startWorkerProcess(stack);
-  const confirmations = () => stack.smtp.messages.filter((m) => m.to.includes(customer.email) && m.subject.endsWith('confirmed'));
+  const confirmations = () =>
+    stack.smtp.messages.filter((m) => m.to.includes(customer.email) && m.subject.endsWith('confirmed'));
   await eventually(async () => confirmations().length > 0, 'confirmation email after restart', 90_000);
 
   const shipped = await stack.http.post(`/admin/orders/${orderId}/ship`, { trackingNumber: 'RESTART-1' }, admin.token);
   expect(shipped.body.status).toBe('SHIPPED');
   const delivered = await stack.http.post(`/admin/orders/${orderId}/deliver`, {}, admin.token);
   expect(delivered.body.status).toBe('DELIVERED');
-  await eventually(async () => stack.smtp.messages.some((m) => m.to.includes(customer.email) && m.subject.endsWith('shipped')), 'shipped email');
+  await eventually(
+    async () => stack.smtp.messages.some((m) => m.to.includes(customer.email) && m.subject.endsWith('shipped')),
+    'shipped email',
+  );
 
   expect(confirmations()).toHaveLength(1);
   const ledger = await stack.prisma.inventoryLedger.findMany({ where: { reference: orderId } });
   expect(ledger.map((l) => l.type).sort()).toEqual(['RESERVE', 'SALE']);
-  expect(await stack.prisma.product.findUniqueOrThrow({ where: { id: product.id } })).toMatchObject({ stock: 2, reservedStock: 0 });
+  expect(await stack.prisma.product.findUniqueOrThrow({ where: { id: product.id } })).toMatchObject({
+    stock: 2,
+    reservedStock: 0,
+  });
   const payments = await stack.prisma.payment.findMany({ where: { orderId } });
   expect(payments.map((p) => p.status)).toEqual(['SUCCEEDED']);
   const stored = await stack.prisma.webhookEvent.findMany({ where: { orderId } });

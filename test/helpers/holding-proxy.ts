@@ -43,37 +43,46 @@ export async function startHoldingProxy(target: string) {
       res.writeHead(trap.status, { 'content-type': 'application/json' }).end(JSON.stringify({ error: trap.error }));
       return;
     }
-    const noted: ForwardedRequest = { route, apiKey: (req.headers.authorization ?? '').replace(/^Bearer /, ''), idempotencyKey: req.headers['idempotency-key'] as string | undefined, params: new URLSearchParams() };
+    const noted: ForwardedRequest = {
+      route,
+      apiKey: (req.headers.authorization ?? '').replace(/^Bearer /, ''),
+      idempotencyKey: req.headers['idempotency-key'] as string | undefined,
+      params: new URLSearchParams(),
+    };
     requests.push(noted);
     const body: Buffer[] = [];
     req.on('data', (chunk: Buffer) => body.push(chunk));
     req.on('end', () => (noted.params = new URLSearchParams(Buffer.concat(body).toString())));
-    const outbound = request({ host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: req.headers }, (answer) => {
-      if (trap?.kind === 'drop-answer') {
-        answer.resume();
-        res.destroy(); // Stripe has acted; the caller sees a broken connection
-        trap.notify();
-        return;
-      }
-      if (trap?.kind === 'rewrite') {
-        const chunks: Buffer[] = [];
-        answer.on('data', (chunk: Buffer) => chunks.push(chunk));
-        answer.on('end', () => {
-          const body = JSON.stringify(trap.rewrite(JSON.parse(Buffer.concat(chunks).toString())));
-          const { 'content-length': _length, ...headers } = answer.headers;
-          res.writeHead(answer.statusCode ?? 502, headers).end(body);
-        });
-        return;
-      }
-      res.writeHead(answer.statusCode ?? 502, answer.headers);
-      answer.pipe(res);
-    });
+    const outbound = request(
+      { host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: req.headers },
+      (answer) => {
+        if (trap?.kind === 'drop-answer') {
+          answer.resume();
+          res.destroy(); // Stripe has acted; the caller sees a broken connection
+          trap.notify();
+          return;
+        }
+        if (trap?.kind === 'rewrite') {
+          const chunks: Buffer[] = [];
+          answer.on('data', (chunk: Buffer) => chunks.push(chunk));
+          answer.on('end', () => {
+            const body = JSON.stringify(trap.rewrite(JSON.parse(Buffer.concat(chunks).toString())));
+            const { 'content-length': _length, ...headers } = answer.headers;
+            res.writeHead(answer.statusCode ?? 502, headers).end(body);
+          });
+          return;
+        }
+        res.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(res);
+      },
+    );
     outbound.on('error', () => res.destroy());
     req.pipe(outbound);
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
 
-  const arrival = (route: string, kind: 'hold' | 'drop-answer') => new Promise<void>((resolve) => traps.set(route, { kind, notify: resolve }));
+  const arrival = (route: string, kind: 'hold' | 'drop-answer') =>
+    new Promise<void>((resolve) => traps.set(route, { kind, notify: resolve }));
 
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
@@ -96,7 +105,11 @@ export async function startHoldingProxy(target: string) {
       traps.set(`${method} ${path}`, { kind: 'refuse', status, error });
     },
     /** Passes the next `method path` request to stripe-mock and answers what `rewrite` makes of its answer. */
-    rewriteNext(method: string, path: string, rewrite: (answer: Record<string, unknown>) => Record<string, unknown>): void {
+    rewriteNext(
+      method: string,
+      path: string,
+      rewrite: (answer: Record<string, unknown>) => Record<string, unknown>,
+    ): void {
       traps.set(`${method} ${path}`, { kind: 'rewrite', rewrite });
     },
     close: () =>

@@ -9,7 +9,11 @@ export interface HttpResponse {
 export class HttpClient {
   constructor(readonly baseUrl: string) {}
 
-  async request(method: string, path: string, options: { body?: unknown; raw?: string; token?: string; headers?: Record<string, string> } = {}): Promise<HttpResponse> {
+  async request(
+    method: string,
+    path: string,
+    options: { body?: unknown; raw?: string; token?: string; headers?: Record<string, string> } = {},
+  ): Promise<HttpResponse> {
     const headers: Record<string, string> = { ...options.headers };
     if (options.token) headers.authorization = `Bearer ${options.token}`;
     let body: string | undefined = options.raw;

@@ -47,7 +47,9 @@ export interface Stack {
   stop: () => Promise<void>;
 }
 
-export async function startStack(options: { env?: Record<string, string>; worker?: boolean; isolatedDatabase?: boolean } = {}): Promise<Stack> {
+export async function startStack(
+  options: { env?: Record<string, string>; worker?: boolean; isolatedDatabase?: boolean } = {},
+): Promise<Stack> {
   // A database of its own, for tests that count across a whole table (webhook health).
   let isolated: string | undefined;
   if (options.isolatedDatabase) {
@@ -73,19 +75,35 @@ export async function startStack(options: { env?: Record<string, string>; worker
   const prisma = createPrisma(config.DATABASE_URL, 10);
   const api = createDatabase(config.DATABASE_URL, 20);
   const keyring = new Keyring(api.prisma, config);
-  const stopFollowing = await followDatabaseLogin(api.pool, keyring, config.DATABASE_LOGIN_REFRESH, pino({ level: 'silent' }));
+  const stopFollowing = await followDatabaseLogin(
+    api.pool,
+    keyring,
+    config.DATABASE_LOGIN_REFRESH,
+    pino({ level: 'silent' }),
+  );
   const temporal = await connectClient(config);
   const stripe = createStripe(config, keyring);
   const apiLogs: string[] = [];
   const logger = createLogger({ write: (line: string) => void apiLogs.push(line) }, 'info');
-  const app = createApp({ config, prisma: api.prisma, temporal, stripe, razorpay: keyringRazorpayGateway(config, keyring), logger, keyring });
+  const app = createApp({
+    config,
+    prisma: api.prisma,
+    temporal,
+    stripe,
+    razorpay: keyringRazorpayGateway(config, keyring),
+    logger,
+    keyring,
+  });
   const server: Server = await new Promise((resolve) => {
     const listening = app.listen(0, '127.0.0.1', () => resolve(listening));
   });
   const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 
-  let running: { worker: Worker; done: Promise<void>; connection: NativeConnection; close: () => Promise<void> } | undefined;
-  async function startWorker(workerOptions: { wrapActivities?: (activities: Activities) => Activities } = {}): Promise<void> {
+  let running:
+    { worker: Worker; done: Promise<void>; connection: NativeConnection; close: () => Promise<void> } | undefined;
+  async function startWorker(
+    workerOptions: { wrapActivities?: (activities: Activities) => Activities } = {},
+  ): Promise<void> {
     const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
     const { worker, close } = await createOrderWorker({
       config,
@@ -143,7 +161,13 @@ export async function createUser(stack: Stack, role: 'CUSTOMER' | 'ADMIN' = 'CUS
   const email = `${role.toLowerCase()}-${randomUUID()}@example.test`;
   const password = 'correct horse battery staple';
   const user = await stack.prisma.user.create({
-    data: { id: randomUUID(), email, name: `Test ${role.toLowerCase()}`, role, passwordHash: await bcrypt.hash(password, 4) },
+    data: {
+      id: randomUUID(),
+      email,
+      name: `Test ${role.toLowerCase()}`,
+      role,
+      passwordHash: await bcrypt.hash(password, 4),
+    },
   });
   const login = await stack.http.post('/api/auth/login', { email, password });
   if (login.status !== 200) throw new Error(`login failed: ${login.status} ${JSON.stringify(login.body)}`);
@@ -159,15 +183,26 @@ export async function createProduct(
   const sku = `SKU-${randomUUID().slice(0, 8)}`;
   const response = await stack.http.post(
     '/admin/products',
-    { sku, name: `Product ${sku}`, price: fields.price ?? 2500, currency: fields.currency ?? 'USD', stock: fields.stock },
+    {
+      sku,
+      name: `Product ${sku}`,
+      price: fields.price ?? 2500,
+      currency: fields.currency ?? 'USD',
+      stock: fields.stock,
+    },
     admin.token,
   );
-  if (response.status !== 201) throw new Error(`product creation failed: ${response.status} ${JSON.stringify(response.body)}`);
+  if (response.status !== 201)
+    throw new Error(`product creation failed: ${response.status} ${JSON.stringify(response.body)}`);
   return { id: response.body.id, sku, price: response.body.price };
 }
 
 /** Polls `probe` until it returns a truthy value (condition-based waiting; no fixed sleeps). */
-export async function eventually<T>(probe: () => Promise<T | undefined | null | false>, what: string, timeoutMs = 30_000): Promise<T> {
+export async function eventually<T>(
+  probe: () => Promise<T | undefined | null | false>,
+  what: string,
+  timeoutMs = 30_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   while (Date.now() < deadline) {
@@ -191,8 +226,14 @@ export async function orderOf(stack: Stack, orderId: string, token: string): Pro
 }
 
 /** Waits until the order, as the API shows it, satisfies `ready`; answers it. */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-export async function untilOrder(stack: Stack, orderId: string, token: string, ready: (order: any) => boolean, what: string) {
+export async function untilOrder(
+  stack: Stack,
+  orderId: string,
+  token: string,
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  ready: (order: any) => boolean,
+  what: string,
+) {
   return eventually(async () => {
     const order = await orderOf(stack, orderId, token);
     return ready(order) && order;
@@ -212,10 +253,14 @@ export function mailsTo(stack: Stack, email: string, suffix: string) {
 
 /** Starts the production worker entrypoint as a process of its own; resolves once it polls. */
 export async function startWorkerProcess(stack: Stack): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, '..', '..', 'src', 'workers', 'main.ts')], {
-    env: { ...stack.env, LOG_LEVEL: 'info' }, // 'worker started' is logged at info
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', path.join(__dirname, '..', '..', 'src', 'workers', 'main.ts')],
+    {
+      env: { ...stack.env, LOG_LEVEL: 'info' }, // 'worker started' is logged at info
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
   await new Promise<void>((resolve, reject) => {
     child.once('exit', (code) => reject(new Error(`worker exited with ${code}`)));
     child.stdout!.on('data', (chunk: Buffer) => {
@@ -226,16 +271,28 @@ export async function startWorkerProcess(stack: Stack): Promise<ChildProcess> {
 }
 
 /** Runs the ops CLI (scripts/ops.ts) against the stack as `actorEmail`; answers its exit code and output. */
-export async function runOps(stack: Stack, actorEmail: string, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+export async function runOps(
+  stack: Stack,
+  actorEmail: string,
+  ...args: string[]
+): Promise<{ code: number; stdout: string; stderr: string }> {
   return runOpsWithInput(stack, actorEmail, '', ...args);
 }
 
 /** runOps() with `input` on the CLI's standard input (a secret pasted in); no `--actor` when `actorEmail` is empty. */
-export async function runOpsWithInput(stack: Stack, actorEmail: string, input: string, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+export async function runOpsWithInput(
+  stack: Stack,
+  actorEmail: string,
+  input: string,
+  ...args: string[]
+): Promise<{ code: number; stdout: string; stderr: string }> {
   const actor = actorEmail ? ['--actor', actorEmail] : [];
   return new Promise((resolve) => {
-    const child = execFile(process.execPath, ['--import', 'tsx', path.join(__dirname, '..', '..', 'scripts', 'ops.ts'), ...actor, ...args], { env: { ...stack.env, OPS_ACTOR: '', LOG_LEVEL: 'silent' } }, (error, stdout, stderr) =>
-      resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }),
+    const child = execFile(
+      process.execPath,
+      ['--import', 'tsx', path.join(__dirname, '..', '..', 'scripts', 'ops.ts'), ...actor, ...args],
+      { env: { ...stack.env, OPS_ACTOR: '', LOG_LEVEL: 'silent' } },
+      (error, stdout, stderr) => resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }),
     );
     child.stdin?.end(input);
   });
@@ -246,9 +303,14 @@ export async function runOpsWithInput(stack: Stack, actorEmail: string, input: s
  * whatever a payload holds in clear text is in here verbatim (encrypted payloads are not).
  */
 export async function storedHistoryText(stack: Stack, workflowId: string): Promise<string> {
-  const { history } = await stack.temporal.workflowService.getWorkflowExecutionHistory({ namespace: stack.config.TEMPORAL_NAMESPACE, execution: { workflowId } });
+  const { history } = await stack.temporal.workflowService.getWorkflowExecutionHistory({
+    namespace: stack.config.TEMPORAL_NAMESPACE,
+    execution: { workflowId },
+  });
   // The protobuf messages render bytes as base64 strings; payload bytes are under `data`.
-  return JSON.stringify(history, (key, value: unknown) => (key === 'data' && typeof value === 'string' ? Buffer.from(value, 'base64').toString('utf8') : value));
+  return JSON.stringify(history, (key, value: unknown) =>
+    key === 'data' && typeof value === 'string' ? Buffer.from(value, 'base64').toString('utf8') : value,
+  );
 }
 
 /**
@@ -266,8 +328,13 @@ export async function decodedHistoryText(stack: Stack, workflowId: string): Prom
   };
   collect(history);
   for (const payload of payloads) {
-    const [decoded] = await codecs.reduceRight(async (acc, codec) => codec.decode(await acc), Promise.resolve([payload]));
+    const [decoded] = await codecs.reduceRight(
+      async (acc, codec) => codec.decode(await acc),
+      Promise.resolve([payload]),
+    );
     Object.assign(payload, decoded);
   }
-  return JSON.stringify(history, (key, value: unknown) => (key === 'data' && typeof value === 'string' ? Buffer.from(value, 'base64').toString('utf8') : value));
+  return JSON.stringify(history, (key, value: unknown) =>
+    key === 'data' && typeof value === 'string' ? Buffer.from(value, 'base64').toString('utf8') : value,
+  );
 }

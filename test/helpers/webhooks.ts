@@ -58,12 +58,20 @@ export async function deliverStripeEvent(
       secret: options.secret ?? stack.config.STRIPE_WEBHOOK_SECRET,
       timestamp: options.timestamp,
     });
-  return stack.http.request('POST', '/api/payments/stripe/webhook', { raw: payload, headers: { 'stripe-signature': signature } });
+  return stack.http.request('POST', '/api/payments/stripe/webhook', {
+    raw: payload,
+    headers: { 'stripe-signature': signature },
+  });
 }
 
 /** Posts a Razorpay webhook (body as Razorpay sends it) with its event id and HMAC signature. */
-export async function deliverRazorpayWebhook(stack: Stack, hook: { eventId: string; body: string }, options: { secret?: string; signature?: string } = {}) {
-  const signature = options.signature ?? signRazorpayWebhook(hook.body, options.secret ?? stack.config.RAZORPAY_WEBHOOK_SECRET);
+export async function deliverRazorpayWebhook(
+  stack: Stack,
+  hook: { eventId: string; body: string },
+  options: { secret?: string; signature?: string } = {},
+) {
+  const signature =
+    options.signature ?? signRazorpayWebhook(hook.body, options.secret ?? stack.config.RAZORPAY_WEBHOOK_SECRET);
   return stack.http.request('POST', '/api/payments/razorpay/webhook', {
     raw: hook.body,
     headers: { 'x-razorpay-event-id': hook.eventId, 'x-razorpay-signature': signature },

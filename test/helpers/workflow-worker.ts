@@ -16,11 +16,19 @@ import { ensureTool } from '../../scripts/lib/services';
 
 export const config = loadConfig();
 
-export async function startStubWorker(activities: object): Promise<{ client: Client; taskQueue: string; stop: () => Promise<void> }> {
+export async function startStubWorker(
+  activities: object,
+): Promise<{ client: Client; taskQueue: string; stop: () => Promise<void> }> {
   const taskQueue = `workflow-test-${randomUUID()}`;
   const client = await connectClient(config);
   const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
-  const worker = await Worker.create({ connection, taskQueue, activities, workflowBundle: { codePath: process.env.WORKFLOW_BUNDLE_PATH! }, dataConverter: dataConverterFor(config) });
+  const worker = await Worker.create({
+    connection,
+    taskQueue,
+    activities,
+    workflowBundle: { codePath: process.env.WORKFLOW_BUNDLE_PATH! },
+    dataConverter: dataConverterFor(config),
+  });
   const running = worker.run();
   return {
     client,
@@ -38,7 +46,16 @@ export async function startStubWorker(activities: object): Promise<{ client: Cli
 export async function keepHistory(name: string, handle: WorkflowHandle): Promise<void> {
   if (!process.env.RECORD_HISTORIES) return;
   // The CLI's JSON is the format Temporal documents for replay tests.
-  const json = execFileSync(ensureTool('temporal'), ['workflow', 'show', '--workflow-id', handle.workflowId, '--address', config.TEMPORAL_ADDRESS, '--output', 'json']);
+  const json = execFileSync(ensureTool('temporal'), [
+    'workflow',
+    'show',
+    '--workflow-id',
+    handle.workflowId,
+    '--address',
+    config.TEMPORAL_ADDRESS,
+    '--output',
+    'json',
+  ]);
   writeFileSync(path.join(__dirname, '..', 'histories', `${name}.json`), json);
 }
 
@@ -60,7 +77,9 @@ export function recording(activities: object, keyOf: (input: Record<string, unkn
 }
 
 /** The workflow's refusal of an update (its validator's or handler's ApplicationFailure); fails the test if it was taken. */
-export async function updateRefusal(update: Promise<unknown>): Promise<{ type?: string | null; message: string; details?: unknown[] | null }> {
+export async function updateRefusal(
+  update: Promise<unknown>,
+): Promise<{ type?: string | null; message: string; details?: unknown[] | null }> {
   const error = await update.then(
     () => undefined,
     (e: unknown) => e,

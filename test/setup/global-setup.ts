@@ -23,7 +23,10 @@ export default async function globalSetup(): Promise<void> {
   globalThis.__testServices = services;
 
   if (!process.env.TEMPORAL_ADDRESS) {
-    const temporal = await startTemporalDevServer({ port: await freePort(), logFile: path.join(workDir, 'temporal.log') });
+    const temporal = await startTemporalDevServer({
+      port: await freePort(),
+      logFile: path.join(workDir, 'temporal.log'),
+    });
     services.push(temporal.process);
     process.env.TEMPORAL_ADDRESS = temporal.address;
   }
@@ -39,7 +42,11 @@ export default async function globalSetup(): Promise<void> {
   await migrate(databaseUrl);
   process.env.DATABASE_URL = databaseUrl;
 
-  const { code } = await bundleWorkflowCode({ workflowsPath: require.resolve('../../src/workflows'), failureConverterPath, logger: quietLogger });
+  const { code } = await bundleWorkflowCode({
+    workflowsPath: require.resolve('../../src/workflows'),
+    failureConverterPath,
+    logger: quietLogger,
+  });
   const bundlePath = path.join(workDir, 'workflow-bundle.js');
   writeFileSync(bundlePath, code);
   process.env.WORKFLOW_BUNDLE_PATH = bundlePath;

@@ -36,12 +36,20 @@ const stubs: Partial<Activities> = {
     return { kid: input.versionId, version: 2 };
   },
   async verifyKey(input) {
-    if (input.kid === REFUSED) throw ApplicationFailure.create({ type: 'KEY_VERIFICATION_FAILED', message: `${input.kid} was refused: Invalid API Key provided`, nonRetryable: true });
+    if (input.kid === REFUSED)
+      throw ApplicationFailure.create({
+        type: 'KEY_VERIFICATION_FAILED',
+        message: `${input.kid} was refused: Invalid API Key provided`,
+        nonRetryable: true,
+      });
   },
   async promoteKey(input) {
     keyring.set(input.kid, 'ACTIVE');
     keyring.set(`old-of-${input.kid}`, 'RETIRING');
-    return { retiringKid: `old-of-${input.kid}`, retiringUntil: input.graceMs === null ? undefined : new Date(Date.now() + input.graceMs).toISOString() };
+    return {
+      retiringKid: `old-of-${input.kid}`,
+      retiringUntil: input.graceMs === null ? undefined : new Date(Date.now() + input.graceMs).toISOString(),
+    };
   },
   async startKeyGrace(input) {
     return { retiringUntil: new Date(Date.now() + input.graceMs).toISOString() };
@@ -57,7 +65,12 @@ const stubs: Partial<Activities> = {
     return input.userId === webUiAdmin;
   },
   async prepareDatabaseLogins() {
-    if (databaseAdminRefuses) throw ApplicationFailure.create({ type: 'DATABASE_ADMIN_REFUSED', message: 'DATABASE_ADMIN_URL may not manage the login roles: permission denied to create role', nonRetryable: true });
+    if (databaseAdminRefuses)
+      throw ApplicationFailure.create({
+        type: 'DATABASE_ADMIN_REFUSED',
+        message: 'DATABASE_ADMIN_URL may not manage the login roles: permission denied to create role',
+        nonRetryable: true,
+      });
     return { logins: ['app_blue', 'app_green'] };
   },
   async stageDatabasePassword(input) {
@@ -78,9 +91,23 @@ beforeAll(async () => {
 });
 afterAll(() => stop());
 
-async function startRotation(overrides: Partial<KeyRotationInput>): Promise<WorkflowHandle<typeof keyRotationWorkflow>> {
-  const input: KeyRotationInput = { purpose: 'JWT_SIGNING', requestedBy: admin, reason: 'test rotation', revokeSessions: false, graceMs: 500, stepTimeoutMs: 60_000, ...overrides };
-  return client.workflow.start<typeof keyRotationWorkflow>('keyRotationWorkflow', { workflowId: `key-rotation-${input.purpose}-${randomUUID()}`, taskQueue, args: [input] });
+async function startRotation(
+  overrides: Partial<KeyRotationInput>,
+): Promise<WorkflowHandle<typeof keyRotationWorkflow>> {
+  const input: KeyRotationInput = {
+    purpose: 'JWT_SIGNING',
+    requestedBy: admin,
+    reason: 'test rotation',
+    revokeSessions: false,
+    graceMs: 500,
+    stepTimeoutMs: 60_000,
+    ...overrides,
+  };
+  return client.workflow.start<typeof keyRotationWorkflow>('keyRotationWorkflow', {
+    workflowId: `key-rotation-${input.purpose}-${randomUUID()}`,
+    taskQueue,
+    args: [input],
+  });
 }
 const untilStep = (handle: WorkflowHandle, step: KeyRotationView['step']) =>
   eventually(async () => {
@@ -88,14 +115,25 @@ const untilStep = (handle: WorkflowHandle, step: KeyRotationView['step']) =>
     return view.step === step && view;
   }, `rotation ${step}`);
 /** The activities a rotation called, in order, with the kids they touched. */
-const callsFor = (kid: string) => callsOf('all').filter((c) => JSON.stringify(c.input ?? {}).includes(kid)).map((c) => c.name);
-
+const callsFor = (kid: string) =>
+  callsOf('all')
+    .filter((c) => JSON.stringify(c.input ?? {}).includes(kid))
+    .map((c) => c.name);
 
 test('JWT: stage, verify, promote, revoke sessions, wait out the grace, retire the old key', async () => {
   const handle = await startRotation({ revokeSessions: true });
   const result = await handle.result();
   expect(result).toMatchObject({ step: 'DONE', sessionsRevoked: 3, manualSteps: [] });
-  expect(callsFor(result.newKid!)).toEqual(['stageKey', 'auditKeyStep', 'verifyKey', 'auditKeyStep', 'promoteKey', 'auditKeyStep', 'retireKey', 'auditKeyStep']);
+  expect(callsFor(result.newKid!)).toEqual([
+    'stageKey',
+    'auditKeyStep',
+    'verifyKey',
+    'auditKeyStep',
+    'promoteKey',
+    'auditKeyStep',
+    'retireKey',
+    'auditKeyStep',
+  ]);
   expect(keyring.get(result.oldKid!)).toBe('RETIRED');
   await keepHistory('key-rotation-jwt', handle);
 });
@@ -107,22 +145,43 @@ test('Stripe webhook secret: waits for the secret and the manual step (confirmed
 
   const kid = `whsec-${randomUUID()}`;
   expect((await handle.executeUpdate(supplyNewSecretUpdate, { args: [{ kid, actor: admin }] })).newKid).toBe(kid);
-  expect((await updateRefusal(handle.executeUpdate(supplyNewSecretUpdate, { args: [{ kid: 'another', actor: admin }] }))).type).toBe('INVALID_ROTATION_STATE');
+  expect(
+    (await updateRefusal(handle.executeUpdate(supplyNewSecretUpdate, { args: [{ kid: 'another', actor: admin }] })))
+      .type,
+  ).toBe('INVALID_ROTATION_STATE');
   await untilStep(handle, 'AWAITING_MANUAL_STEPS');
 
   // From the Web UI: someone who is not an active admin is ignored; an admin is taken.
   await handle.signal(confirmManualStepSignal, { stepId: 'old-secret-expiry', adminId: randomUUID() });
   await handle.signal(confirmManualStepSignal, { stepId: 'old-secret-expiry', adminId: webUiAdmin, note: 'rolled' });
   const result = await handle.result();
-  expect(result).toMatchObject({ step: 'DONE', newKid: kid, manualSteps: [{ id: 'old-secret-expiry', confirmedBy: webUiAdmin, note: 'rolled' }] });
-  expect(callsFor(kid)).toEqual(['auditKeyStep', 'verifyKey', 'auditKeyStep', 'promoteKey', 'auditKeyStep', 'retireKey', 'auditKeyStep']);
+  expect(result).toMatchObject({
+    step: 'DONE',
+    newKid: kid,
+    manualSteps: [{ id: 'old-secret-expiry', confirmedBy: webUiAdmin, note: 'rolled' }],
+  });
+  expect(callsFor(kid)).toEqual([
+    'auditKeyStep',
+    'verifyKey',
+    'auditKeyStep',
+    'promoteKey',
+    'auditKeyStep',
+    'retireKey',
+    'auditKeyStep',
+  ]);
   await keepHistory('key-rotation-stripe-webhook-secret', handle);
 });
 
 test('a key the provider refuses is rolled back: retired, never promoted', async () => {
   const handle = await startRotation({ purpose: 'STRIPE_API_KEY' });
   await handle.executeUpdate(supplyNewSecretUpdate, { args: [{ kid: REFUSED, actor: admin }] });
-  expect((await updateRefusal(handle.executeUpdate(confirmManualStepUpdate, { args: [{ stepId: 'nope', adminId: admin.id }] }))).type).toBe('UNKNOWN_MANUAL_STEP');
+  expect(
+    (
+      await updateRefusal(
+        handle.executeUpdate(confirmManualStepUpdate, { args: [{ stepId: 'nope', adminId: admin.id }] }),
+      )
+    ).type,
+  ).toBe('UNKNOWN_MANUAL_STEP');
   await handle.executeUpdate(confirmManualStepUpdate, { args: [{ stepId: 'old-key-expiry', adminId: admin.id }] });
   const result = await handle.result();
   expect(result).toMatchObject({ step: 'ROLLED_BACK', newKid: REFUSED, failure: expect.stringContaining('refused') });
@@ -138,7 +197,9 @@ test('Razorpay webhook secret: both accepted until the dashboard switch is confi
   const switching = await untilStep(handle, 'AWAITING_PROVIDER_SWITCH');
   expect(switching.oldKeyAcceptedUntil).toBeUndefined();
   expect(callsOf('all', 'promoteKey').find((c) => c.input.kid === kid)?.input.graceMs).toBeNull();
-  await handle.executeUpdate(confirmManualStepUpdate, { args: [{ stepId: 'dashboard-secret-updated', adminId: admin.id }] });
+  await handle.executeUpdate(confirmManualStepUpdate, {
+    args: [{ stepId: 'dashboard-secret-updated', adminId: admin.id }],
+  });
   const result = await handle.result();
   expect(result.step).toBe('DONE');
   expect(result.oldKeyAcceptedUntil).toBeDefined();
@@ -148,14 +209,27 @@ test('Razorpay webhook secret: both accepted until the dashboard switch is confi
 
 test('nobody supplies the secret in time: rolled back', async () => {
   const handle = await startRotation({ purpose: 'RAZORPAY_KEY', stepTimeoutMs: 300 });
-  expect(await handle.result()).toMatchObject({ step: 'ROLLED_BACK', failure: expect.stringContaining('no new secret') });
+  expect(await handle.result()).toMatchObject({
+    step: 'ROLLED_BACK',
+    failure: expect.stringContaining('no new secret'),
+  });
 });
 
 test('database password: the standby login gets a new password, and the old one is locked after the grace', async () => {
   const handle = await startRotation({ purpose: 'DATABASE_PASSWORD' });
   const result = await handle.result();
   expect(result).toMatchObject({ step: 'DONE', databaseUser: 'app_green' });
-  expect(callsFor(result.newKid!)).toEqual(['stageDatabasePassword', 'auditKeyStep', 'verifyKey', 'auditKeyStep', 'promoteKey', 'auditKeyStep', 'retireKey', 'lockDatabaseLogin', 'auditKeyStep']);
+  expect(callsFor(result.newKid!)).toEqual([
+    'stageDatabasePassword',
+    'auditKeyStep',
+    'verifyKey',
+    'auditKeyStep',
+    'promoteKey',
+    'auditKeyStep',
+    'retireKey',
+    'lockDatabaseLogin',
+    'auditKeyStep',
+  ]);
   await keepHistory('key-rotation-database-password', handle);
 });
 
@@ -165,7 +239,10 @@ test('database password: an admin login without the privileges rolls back at onc
   try {
     const handle = await startRotation({ purpose: 'DATABASE_PASSWORD' });
     const result = await handle.result();
-    expect(result).toMatchObject({ step: 'ROLLED_BACK', failure: expect.stringContaining('may not manage the login roles') });
+    expect(result).toMatchObject({
+      step: 'ROLLED_BACK',
+      failure: expect.stringContaining('may not manage the login roles'),
+    });
     expect(result.newKid).toBeUndefined();
     expect(callsOf('all', 'stageDatabasePassword')).toHaveLength(stagedBefore);
   } finally {

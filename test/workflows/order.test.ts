@@ -66,9 +66,19 @@ const stubs: Partial<Activities> = {
       });
     }
     if (input.paymentMethod === 'WALLET' && input.customerId === BROKE_CUSTOMER) {
-      throw ApplicationFailure.create({ type: 'INSUFFICIENT_WALLET_BALANCE', message: 'The wallet holds 100 USD; the order costs 2500 USD', details: [{ required: 2500, currency: 'USD' }], nonRetryable: true });
+      throw ApplicationFailure.create({
+        type: 'INSUFFICIENT_WALLET_BALANCE',
+        message: 'The wallet holds 100 USD; the order costs 2500 USD',
+        details: [{ required: 2500, currency: 'USD' }],
+        nonRetryable: true,
+      });
     }
-    const items = input.items.map((i) => ({ ...i, sku: `SKU-${i.productId.slice(-4)}`, name: 'Thing', unitPrice: UNIT_PRICE }));
+    const items = input.items.map((i) => ({
+      ...i,
+      sku: `SKU-${i.productId.slice(-4)}`,
+      name: 'Thing',
+      unitPrice: UNIT_PRICE,
+    }));
     return { totalAmount: items.reduce((sum, i) => sum + i.quantity * i.unitPrice, 0), currency: 'USD', items };
   },
   async recordPaymentSucceeded(input) {
@@ -80,12 +90,20 @@ const stubs: Partial<Activities> = {
   async markShipped(input) {
     await passGate('markShipped', input.orderId);
     if (refundedInDatabase.has(input.orderId)) {
-      throw ApplicationFailure.create({ type: 'INVALID_ORDER_STATE', message: 'Order is REFUNDED (payment REFUNDED): it cannot be shipped', details: [{ status: 'REFUNDED', paymentStatus: 'REFUNDED' }], nonRetryable: true });
+      throw ApplicationFailure.create({
+        type: 'INVALID_ORDER_STATE',
+        message: 'Order is REFUNDED (payment REFUNDED): it cannot be shipped',
+        details: [{ status: 'REFUNDED', paymentStatus: 'REFUNDED' }],
+        nonRetryable: true,
+      });
     }
   },
   async markDelivered() {},
   async createPaymentIntent(input) {
-    return { paymentIntentId: `pi_${input.orderId.slice(0, 8)}_${input.attempt}`, clientSecret: `pi_${input.attempt}_secret_test` };
+    return {
+      paymentIntentId: `pi_${input.orderId.slice(0, 8)}_${input.attempt}`,
+      clientSecret: `pi_${input.attempt}_secret_test`,
+    };
   },
   async createRazorpayOrder(input) {
     return { razorpayOrderId: `order_${input.orderId.slice(0, 8)}_${input.attempt}`, keyId: 'rzp_test_stub' };
@@ -102,7 +120,11 @@ const stubs: Partial<Activities> = {
   async refundUnexpectedPayment(input) {
     await passGate('refundUnexpectedPayment', input.orderId);
     if (input.providerPaymentId === 'pi_refund_refused') {
-      throw ApplicationFailure.create({ type: 'STRIPE_CHARGE_DISPUTED', message: 'Charge ch_9 has been disputed.', nonRetryable: true });
+      throw ApplicationFailure.create({
+        type: 'STRIPE_CHARGE_DISPUTED',
+        message: 'Charge ch_9 has been disputed.',
+        nonRetryable: true,
+      });
     }
     return { refundId: `re_${input.providerPaymentId}` };
   },
@@ -124,7 +146,9 @@ afterAll(() => stop());
 
 /** Checkout as the API does it: update-with-start, answering once stock is reserved. */
 async function placeOrder(overrides: Partial<OrderWorkflowInput> = {}) {
-  const orderId = overrides.orderId ?? (overrides.items?.[0]?.productId === LATE_PAYER ? `late${randomUUID().slice(4)}` : randomUUID());
+  const orderId =
+    overrides.orderId ??
+    (overrides.items?.[0]?.productId === LATE_PAYER ? `late${randomUUID().slice(4)}` : randomUUID());
   const input: OrderWorkflowInput = {
     orderId,
     customerId: customer.id,
@@ -146,14 +170,26 @@ async function placeOrder(overrides: Partial<OrderWorkflowInput> = {}) {
 }
 
 function paid(orderId: string, paymentIntentId: string, extra: Partial<PaymentEvent> = {}): PaymentEvent {
-  return { provider: 'STRIPE', eventId: `evt_${randomUUID()}`, outcome: 'SUCCEEDED', providerPaymentId: paymentIntentId, amount: 2 * UNIT_PRICE, currency: 'USD', ...extra };
+  return {
+    provider: 'STRIPE',
+    eventId: `evt_${randomUUID()}`,
+    outcome: 'SUCCEEDED',
+    providerPaymentId: paymentIntentId,
+    amount: 2 * UNIT_PRICE,
+    currency: 'USD',
+    ...extra,
+  };
 }
 
 async function statusOf(handle: WorkflowHandle) {
   return handle.query(getOrderQuery);
 }
 
-async function waitForStatus(handle: WorkflowHandle, predicate: (o: Awaited<ReturnType<typeof statusOf>>) => boolean, what: string) {
+async function waitForStatus(
+  handle: WorkflowHandle,
+  predicate: (o: Awaited<ReturnType<typeof statusOf>>) => boolean,
+  what: string,
+) {
   return eventually(async () => {
     const order = await statusOf(handle);
     return predicate(order) && order;
@@ -164,13 +200,21 @@ async function waitForStatus(handle: WorkflowHandle, predicate: (o: Awaited<Retu
 
 test('happy path: paid, confirmed, shipped, delivered', async () => {
   const { orderId, handle, placed } = await placeOrder();
-  expect(await placed).toMatchObject({ orderId, status: 'PENDING', paymentStatus: 'PENDING', totalAmount: 2500, clientSecret: 'pi_1_secret_test' });
+  expect(await placed).toMatchObject({
+    orderId,
+    status: 'PENDING',
+    paymentStatus: 'PENDING',
+    totalAmount: 2500,
+    clientSecret: 'pi_1_secret_test',
+  });
 
   const pending = await statusOf(handle);
   await handle.signal(paymentEventSignal, paid(orderId, pending.paymentIntentId!));
   await waitForStatus(handle, (o) => o.status === 'CONFIRMED', 'CONFIRMED');
 
-  const shipped = await handle.executeUpdate(shipOrderUpdate, { args: [{ actor: admin, trackingNumber: 'TRK-1', carrier: 'UPS' }] });
+  const shipped = await handle.executeUpdate(shipOrderUpdate, {
+    args: [{ actor: admin, trackingNumber: 'TRK-1', carrier: 'UPS' }],
+  });
   expect(shipped).toMatchObject({ status: 'SHIPPED', trackingNumber: 'TRK-1', carrier: 'UPS' });
   const delivered = await handle.executeUpdate(deliverOrderUpdate, { args: [{ actor: admin }] });
   expect(delivered.status).toBe('DELIVERED');
@@ -178,11 +222,26 @@ test('happy path: paid, confirmed, shipped, delivered', async () => {
   const result = await handle.result();
   expect(result).toMatchObject({ status: 'DELIVERED', paymentStatus: 'PAID' });
   expect(callsOf(orderId).map((c) => c.name)).toEqual(
-    expect.arrayContaining(['createOrderAndReserveStock', 'createPaymentIntent', 'recordPaymentSucceeded', 'confirmOrder', 'markShipped', 'markDelivered']),
+    expect.arrayContaining([
+      'createOrderAndReserveStock',
+      'createPaymentIntent',
+      'recordPaymentSucceeded',
+      'confirmOrder',
+      'markShipped',
+      'markDelivered',
+    ]),
   );
   expect(callsOf(orderId, 'confirmOrder')[0].input).toMatchObject({ commitStock: true });
-  expect(callsOf(orderId, 'sendOrderEmail').map((c) => c.input.kind).sort()).toEqual(['ORDER_CONFIRMED', 'ORDER_SHIPPED']);
-  expect(callsOf(orderId, 'markShipped')[0].input).toMatchObject({ actor: admin, trackingNumber: 'TRK-1', commitStock: false });
+  expect(
+    callsOf(orderId, 'sendOrderEmail')
+      .map((c) => c.input.kind)
+      .sort(),
+  ).toEqual(['ORDER_CONFIRMED', 'ORDER_SHIPPED']);
+  expect(callsOf(orderId, 'markShipped')[0].input).toMatchObject({
+    actor: admin,
+    trackingNumber: 'TRK-1',
+    commitStock: false,
+  });
   await keepHistory('order-happy-path', handle);
 });
 
@@ -190,7 +249,11 @@ test('payment failed, then retried with a new PaymentIntent and paid', async () 
   const { orderId, handle, placed } = await placeOrder();
   await placed;
   const first = await statusOf(handle);
-  await handle.signal(paymentEventSignal, { ...paid(orderId, first.paymentIntentId!), outcome: 'FAILED', failureReason: 'card_declined' });
+  await handle.signal(paymentEventSignal, {
+    ...paid(orderId, first.paymentIntentId!),
+    outcome: 'FAILED',
+    failureReason: 'card_declined',
+  });
   await waitForStatus(handle, (o) => o.paymentStatus === 'FAILED', 'payment FAILED');
   expect((await statusOf(handle)).status).toBe('PENDING');
 
@@ -204,7 +267,10 @@ test('payment failed, then retried with a new PaymentIntent and paid', async () 
   await handle.signal(paymentEventSignal, paid(orderId, second.paymentIntentId!));
   await waitForStatus(handle, (o) => o.status === 'CONFIRMED', 'CONFIRMED');
   expect(callsOf(orderId, 'recordPaymentFailed')).toHaveLength(1);
-  expect(callsOf(orderId, 'recordPaymentSucceeded')[0].input).toMatchObject({ attempt: 2, providerPaymentId: second.paymentIntentId });
+  expect(callsOf(orderId, 'recordPaymentSucceeded')[0].input).toMatchObject({
+    attempt: 2,
+    providerPaymentId: second.paymentIntentId,
+  });
   await keepHistory('order-payment-retry', handle);
   await handle.terminate('test finished');
 });
@@ -214,7 +280,10 @@ test('reservation expiry releases stock, cancels the PaymentIntent and cancels t
   await placed;
   const result = await handle.result();
   expect(result).toMatchObject({ status: 'CANCELLED', cancelReason: 'RESERVATION_EXPIRED' });
-  expect(callsOf(orderId, 'cancelOrder')[0].input).toMatchObject({ reason: 'RESERVATION_EXPIRED', actor: { id: 'system', role: 'SYSTEM' } });
+  expect(callsOf(orderId, 'cancelOrder')[0].input).toMatchObject({
+    reason: 'RESERVATION_EXPIRED',
+    actor: { id: 'system', role: 'SYSTEM' },
+  });
   expect(callsOf(orderId, 'cancelPaymentIntent')).toHaveLength(1);
   expect(callsOf(orderId, 'sendOrderEmail').map((c) => c.input.kind)).toEqual(['ORDER_CANCELLED']);
   expect(callsOf(orderId, 'refundUnexpectedPayment')).toHaveLength(0);
@@ -228,8 +297,14 @@ test('the customer cancels before paying; another customer may not', async () =>
   const refused = await updateRefusal(handle.executeUpdate(cancelOrderUpdate, { args: [{ actor: stranger }] }));
   expect(refused.type).toBe('FORBIDDEN');
 
-  const cancelled = await handle.executeUpdate(cancelOrderUpdate, { args: [{ actor: customer, reason: 'changed my mind' }] });
-  expect(cancelled).toMatchObject({ status: 'CANCELLED', cancelReason: 'CANCELLED_BY_CUSTOMER', cancelNote: 'changed my mind' });
+  const cancelled = await handle.executeUpdate(cancelOrderUpdate, {
+    args: [{ actor: customer, reason: 'changed my mind' }],
+  });
+  expect(cancelled).toMatchObject({
+    status: 'CANCELLED',
+    cancelReason: 'CANCELLED_BY_CUSTOMER',
+    cancelNote: 'changed my mind',
+  });
   expect(callsOf(orderId, 'cancelOrder')).toHaveLength(1);
   expect((await handle.result()).status).toBe('CANCELLED');
   await keepHistory('order-cancelled-by-customer', handle);
@@ -247,7 +322,9 @@ test('cash on delivery: confirmed at once, stock sold at shipment, paid on deliv
   expect(callsOf(orderId, 'markShipped')[0].input).toMatchObject({ commitStock: true });
   const delivered = await handle.executeUpdate(deliverOrderUpdate, { args: [{ actor: admin }] });
   expect(delivered).toMatchObject({ status: 'DELIVERED', paymentStatus: 'PAID' });
-  expect(callsOf(orderId, 'markDelivered')[0].input).toMatchObject({ cashCollected: { amount: 2500, currency: 'USD' } });
+  expect(callsOf(orderId, 'markDelivered')[0].input).toMatchObject({
+    cashCollected: { amount: 2500, currency: 'USD' },
+  });
   await handle.result();
   await keepHistory('order-cash-on-delivery', handle);
 });
@@ -262,14 +339,23 @@ test('paid from the wallet: confirmed at once, stock sold, nothing asked of a pr
   expect(refusedCancel.type).toBe('INVALID_ORDER_STATE');
   await handle.executeUpdate(shipOrderUpdate, { args: [{ actor: admin, trackingNumber: 'W-1' }] });
   expect(callsOf(orderId, 'markShipped')[0].input).toMatchObject({ commitStock: false });
-  expect(await handle.executeUpdate(deliverOrderUpdate, { args: [{ actor: admin }] })).toMatchObject({ status: 'DELIVERED', paymentStatus: 'PAID' });
+  expect(await handle.executeUpdate(deliverOrderUpdate, { args: [{ actor: admin }] })).toMatchObject({
+    status: 'DELIVERED',
+    paymentStatus: 'PAID',
+  });
   expect(callsOf(orderId, 'markDelivered')[0].input.cashCollected).toBeUndefined();
   await handle.result();
   await keepHistory('order-paid-from-wallet', handle);
 
   const broke = await placeOrder({ paymentMethod: 'WALLET', customerId: BROKE_CUSTOMER });
-  expect(await updateRefusal(broke.placed)).toMatchObject({ type: 'INSUFFICIENT_WALLET_BALANCE', details: [{ required: 2500, currency: 'USD' }] });
-  expect(await broke.handle.result()).toMatchObject({ status: 'CANCELLED', cancelReason: 'INSUFFICIENT_WALLET_BALANCE' });
+  expect(await updateRefusal(broke.placed)).toMatchObject({
+    type: 'INSUFFICIENT_WALLET_BALANCE',
+    details: [{ required: 2500, currency: 'USD' }],
+  });
+  expect(await broke.handle.result()).toMatchObject({
+    status: 'CANCELLED',
+    cancelReason: 'INSUFFICIENT_WALLET_BALANCE',
+  });
   expect(callsOf(broke.orderId, 'confirmOrder')).toEqual([]);
 });
 
@@ -277,8 +363,13 @@ test('refused transitions say why and name the current status', async () => {
   const { orderId, handle, placed } = await placeOrder();
   await placed;
 
-  const shipPending = await updateRefusal(handle.executeUpdate(shipOrderUpdate, { args: [{ actor: admin, trackingNumber: 'X' }] }));
-  expect(shipPending).toMatchObject({ type: 'INVALID_ORDER_STATE', details: [{ status: 'PENDING', paymentStatus: 'PENDING' }] });
+  const shipPending = await updateRefusal(
+    handle.executeUpdate(shipOrderUpdate, { args: [{ actor: admin, trackingNumber: 'X' }] }),
+  );
+  expect(shipPending).toMatchObject({
+    type: 'INVALID_ORDER_STATE',
+    details: [{ status: 'PENDING', paymentStatus: 'PENDING' }],
+  });
   const deliverPending = await updateRefusal(handle.executeUpdate(deliverOrderUpdate, { args: [{ actor: admin }] }));
   expect(deliverPending.type).toBe('INVALID_ORDER_STATE');
   const retryUnfailed = await updateRefusal(handle.executeUpdate(retryPaymentUpdate, { args: [{ actor: customer }] }));
@@ -287,9 +378,16 @@ test('refused transitions say why and name the current status', async () => {
   await handle.signal(paymentEventSignal, paid(orderId, (await statusOf(handle)).paymentIntentId!));
   await waitForStatus(handle, (o) => o.status === 'CONFIRMED', 'CONFIRMED');
 
-  const cancelPaid = await updateRefusal(handle.executeUpdate(cancelOrderUpdate, { args: [{ actor: admin, reason: 'try' }] }));
-  expect(cancelPaid).toMatchObject({ type: 'INVALID_ORDER_STATE', details: [{ status: 'CONFIRMED', paymentStatus: 'PAID' }] });
-  const customerShips = await updateRefusal(handle.executeUpdate(shipOrderUpdate, { args: [{ actor: customer, trackingNumber: 'X' }] }));
+  const cancelPaid = await updateRefusal(
+    handle.executeUpdate(cancelOrderUpdate, { args: [{ actor: admin, reason: 'try' }] }),
+  );
+  expect(cancelPaid).toMatchObject({
+    type: 'INVALID_ORDER_STATE',
+    details: [{ status: 'CONFIRMED', paymentStatus: 'PAID' }],
+  });
+  const customerShips = await updateRefusal(
+    handle.executeUpdate(shipOrderUpdate, { args: [{ actor: customer, trackingNumber: 'X' }] }),
+  );
   expect(customerShips.type).toBe('FORBIDDEN');
   const deliverUnshipped = await updateRefusal(handle.executeUpdate(deliverOrderUpdate, { args: [{ actor: admin }] }));
   expect(deliverUnshipped.details).toEqual([{ status: 'CONFIRMED', paymentStatus: 'PAID' }]);
@@ -303,7 +401,10 @@ test('refused transitions say why and name the current status', async () => {
 test('insufficient stock refuses checkout before any payment is attempted', async () => {
   const { orderId, handle, placed } = await placeOrder({ items: [{ productId: SHORT_PRODUCT, quantity: 1 }] });
   const refused = await updateRefusal(placed);
-  expect(refused).toMatchObject({ type: 'INSUFFICIENT_STOCK', details: [{ products: [{ productId: SHORT_PRODUCT, sku: 'SHORT-1' }] }] });
+  expect(refused).toMatchObject({
+    type: 'INSUFFICIENT_STOCK',
+    details: [{ products: [{ productId: SHORT_PRODUCT, sku: 'SHORT-1' }] }],
+  });
   expect((await handle.result()).status).toBe('CANCELLED');
   expect(callsOf(orderId, 'createPaymentIntent')).toHaveLength(0);
   await keepHistory('order-insufficient-stock', handle);
@@ -313,10 +414,18 @@ test('redelivered and duplicate payment events have no second effect', async () 
   const { orderId, handle, placed } = await placeOrder();
   await placed;
   const event = paid(orderId, (await statusOf(handle)).paymentIntentId!);
-  await Promise.all([handle.signal(paymentEventSignal, event), handle.signal(paymentEventSignal, event), handle.signal(paymentEventSignal, event)]);
+  await Promise.all([
+    handle.signal(paymentEventSignal, event),
+    handle.signal(paymentEventSignal, event),
+    handle.signal(paymentEventSignal, event),
+  ]);
   // The same payment reported by a different event (Stripe sends several per payment).
   await handle.signal(paymentEventSignal, { ...event, eventId: `evt_${randomUUID()}` });
-  await waitForStatus(handle, (o) => o.status === 'CONFIRMED' && o.timeline.some((t) => t.event === 'PAYMENT_EVENT_IGNORED'), 'CONFIRMED, duplicate ignored');
+  await waitForStatus(
+    handle,
+    (o) => o.status === 'CONFIRMED' && o.timeline.some((t) => t.event === 'PAYMENT_EVENT_IGNORED'),
+    'CONFIRMED, duplicate ignored',
+  );
   expect(callsOf(orderId, 'recordPaymentSucceeded')).toHaveLength(1);
   expect(callsOf(orderId, 'confirmOrder')).toHaveLength(1);
   expect(callsOf(orderId, 'refundUnexpectedPayment')).toHaveLength(0);
@@ -332,14 +441,25 @@ test('money is never silently kept: a wrong amount, a second payment and a payme
   await placed;
   const intent = (await statusOf(handle)).paymentIntentId!;
   await handle.signal(paymentEventSignal, paid(orderId, intent, { amount: 1 }));
-  await waitForStatus(handle, (o) => o.timeline.some((t) => t.event === 'UNEXPECTED_PAYMENT_REFUNDED'), 'wrong amount refunded');
+  await waitForStatus(
+    handle,
+    (o) => o.timeline.some((t) => t.event === 'UNEXPECTED_PAYMENT_REFUNDED'),
+    'wrong amount refunded',
+  );
   expect((await statusOf(handle)).status).toBe('PENDING');
 
   await handle.signal(paymentEventSignal, paid(orderId, intent));
   await waitForStatus(handle, (o) => o.status === 'CONFIRMED', 'CONFIRMED');
   await handle.signal(paymentEventSignal, paid(orderId, 'pi_paid_twice'));
-  await waitForStatus(handle, (o) => o.timeline.filter((t) => t.event === 'UNEXPECTED_PAYMENT_REFUNDED').length === 2, 'second payment refunded');
-  expect(callsOf(orderId, 'refundUnexpectedPayment').map((c) => c.input.providerPaymentId)).toEqual([intent, 'pi_paid_twice']);
+  await waitForStatus(
+    handle,
+    (o) => o.timeline.filter((t) => t.event === 'UNEXPECTED_PAYMENT_REFUNDED').length === 2,
+    'second payment refunded',
+  );
+  expect(callsOf(orderId, 'refundUnexpectedPayment').map((c) => c.input.providerPaymentId)).toEqual([
+    intent,
+    'pi_paid_twice',
+  ]);
   await handle.terminate('test finished');
 
   // The customer pays in the very moment the reservation expires: cancelling the intent reveals it.
@@ -347,7 +467,11 @@ test('money is never silently kept: a wrong amount, a second payment and a payme
   await late.placed;
   expect(await late.handle.result()).toMatchObject({ status: 'CANCELLED', cancelReason: 'RESERVATION_EXPIRED' });
   expect(callsOf(late.orderId, 'refundUnexpectedPayment')).toHaveLength(1);
-  expect(callsOf(late.orderId, 'sendOrderEmail').map((c) => c.input.kind).sort()).toEqual(['ORDER_CANCELLED', 'PAYMENT_REFUNDED']);
+  expect(
+    callsOf(late.orderId, 'sendOrderEmail')
+      .map((c) => c.input.kind)
+      .sort(),
+  ).toEqual(['ORDER_CANCELLED', 'PAYMENT_REFUNDED']);
   await keepHistory('order-paid-at-expiry', late.handle);
 });
 
@@ -357,15 +481,30 @@ test('after a partial refund, news of the payment that paid the order refunds no
   const intent = (await statusOf(handle)).paymentIntentId!;
   await handle.signal(paymentEventSignal, paid(orderId, intent));
   await waitForStatus(handle, (o) => o.status === 'CONFIRMED', 'CONFIRMED');
-  await handle.signal(orderRefundedSignal, { refundId: randomUUID(), amount: 500, orderStatus: 'PARTIALLY_REFUNDED', paymentStatus: 'PARTIALLY_REFUNDED' });
+  await handle.signal(orderRefundedSignal, {
+    refundId: randomUUID(),
+    amount: 500,
+    orderStatus: 'PARTIALLY_REFUNDED',
+    paymentStatus: 'PARTIALLY_REFUNDED',
+  });
   await waitForStatus(handle, (o) => o.status === 'PARTIALLY_REFUNDED', 'PARTIALLY_REFUNDED');
 
   // The same payment reported again (Razorpay's order.paid after payment.captured, a late webhook after a status check).
   await handle.signal(paymentEventSignal, paid(orderId, intent));
-  await waitForStatus(handle, (o) => o.timeline.some((t) => t.event === 'PAYMENT_EVENT_IGNORED'), 'the known payment ignored');
+  await waitForStatus(
+    handle,
+    (o) => o.timeline.some((t) => t.event === 'PAYMENT_EVENT_IGNORED'),
+    'the known payment ignored',
+  );
   await handle.signal(paymentEventSignal, paid(orderId, 'pi_after_refund'));
-  await waitForStatus(handle, (o) => o.timeline.some((t) => t.event === 'UNEXPECTED_PAYMENT_REFUNDED'), 'the other payment refunded');
-  expect(callsOf(orderId, 'refundUnexpectedPayment').map((c) => c.input.providerPaymentId)).toEqual(['pi_after_refund']);
+  await waitForStatus(
+    handle,
+    (o) => o.timeline.some((t) => t.event === 'UNEXPECTED_PAYMENT_REFUNDED'),
+    'the other payment refunded',
+  );
+  expect(callsOf(orderId, 'refundUnexpectedPayment').map((c) => c.input.providerPaymentId)).toEqual([
+    'pi_after_refund',
+  ]);
   await keepHistory('order-paid-again-after-partial-refund', handle);
   await handle.terminate('test finished');
 });
@@ -374,7 +513,11 @@ test('an earlier attempt paid after all pays the order; the attempt left open is
   const { orderId, handle, placed } = await placeOrder();
   await placed;
   const first = (await statusOf(handle)).paymentIntentId!;
-  await handle.signal(paymentEventSignal, { ...paid(orderId, first), outcome: 'FAILED', failureReason: 'card_declined' });
+  await handle.signal(paymentEventSignal, {
+    ...paid(orderId, first),
+    outcome: 'FAILED',
+    failureReason: 'card_declined',
+  });
   await waitForStatus(handle, (o) => o.paymentStatus === 'FAILED', 'payment FAILED');
   await handle.executeUpdate(retryPaymentUpdate, { args: [{ actor: customer }] });
   const second = (await statusOf(handle)).paymentIntentId!;
@@ -384,13 +527,19 @@ test('an earlier attempt paid after all pays the order; the attempt left open is
   await handle.signal(paymentEventSignal, paid(orderId, first));
   const confirmed = await waitForStatus(handle, (o) => o.status === 'CONFIRMED', 'CONFIRMED');
   expect(confirmed).toMatchObject({ paymentStatus: 'PAID', paymentIntentId: first });
-  expect(callsOf(orderId, 'recordPaymentSucceeded').map((c) => c.input)).toEqual([expect.objectContaining({ providerPaymentId: first })]);
+  expect(callsOf(orderId, 'recordPaymentSucceeded').map((c) => c.input)).toEqual([
+    expect.objectContaining({ providerPaymentId: first }),
+  ]);
   expect(callsOf(orderId, 'cancelPaymentIntent').map((c) => c.input.paymentIntentId)).toEqual([first, second]);
   expect(confirmed.timeline.map((t) => t.event)).toContain('PAYMENT_ATTEMPT_CLOSED');
 
   // Had the customer paid the second one as well, that money goes back.
   await handle.signal(paymentEventSignal, paid(orderId, second));
-  await waitForStatus(handle, (o) => o.timeline.some((t) => t.event === 'UNEXPECTED_PAYMENT_REFUNDED'), 'second attempt refunded');
+  await waitForStatus(
+    handle,
+    (o) => o.timeline.some((t) => t.event === 'UNEXPECTED_PAYMENT_REFUNDED'),
+    'second attempt refunded',
+  );
   expect(callsOf(orderId, 'refundUnexpectedPayment').map((c) => c.input.providerPaymentId)).toEqual([second]);
   await keepHistory('order-earlier-attempt-paid', handle);
   await handle.terminate('test finished');
@@ -403,15 +552,23 @@ test('a cancellation asked for while the payment is being recorded is refused; t
   await handle.signal(paymentEventSignal, paid(orderId, (await statusOf(handle)).paymentIntentId!));
   await eventually(async () => recording.reached, 'payment being recorded');
   // The cancellation is accepted (the order still looks unpaid) and waits for the flow.
-  const cancel = await handle.startUpdate(cancelOrderUpdate, { args: [{ actor: customer, reason: 'too slow' }], waitForStage: WorkflowUpdateStage.ACCEPTED });
+  const cancel = await handle.startUpdate(cancelOrderUpdate, {
+    args: [{ actor: customer, reason: 'too slow' }],
+    waitForStage: WorkflowUpdateStage.ACCEPTED,
+  });
   recording.open();
   const refused = await updateRefusal(cancel.result());
-  expect(refused).toMatchObject({ type: 'INVALID_ORDER_STATE', message: expect.stringContaining('the payment arrived before the cancellation') });
+  expect(refused).toMatchObject({
+    type: 'INVALID_ORDER_STATE',
+    message: expect.stringContaining('the payment arrived before the cancellation'),
+  });
   const order = await waitForStatus(handle, (o) => o.status === 'CONFIRMED', 'CONFIRMED');
   expect(order.timeline.map((t) => t.event)).toContain('CANCEL_REFUSED');
   expect(callsOf(orderId, 'cancelOrder')).toEqual([]);
   expect(callsOf(orderId, 'refundUnexpectedPayment')).toEqual([]);
-  expect(await handle.executeUpdate(shipOrderUpdate, { args: [{ actor: admin, trackingNumber: 'AFTER-ALL' }] })).toMatchObject({ status: 'SHIPPED' });
+  expect(
+    await handle.executeUpdate(shipOrderUpdate, { args: [{ actor: admin, trackingNumber: 'AFTER-ALL' }] }),
+  ).toMatchObject({ status: 'SHIPPED' });
   await keepHistory('order-cancel-overtaken-by-payment', handle);
   await handle.terminate('test finished');
 });
@@ -423,7 +580,10 @@ test('cash on delivery: a cancellation while the shipment is being recorded is r
   const ship = handle.executeUpdate(shipOrderUpdate, { args: [{ actor: admin, trackingNumber: 'COD-RACE' }] });
   await eventually(async () => shipping.reached, 'shipment being recorded');
   const refused = await updateRefusal(handle.executeUpdate(cancelOrderUpdate, { args: [{ actor: customer }] }));
-  expect(refused).toMatchObject({ type: 'INVALID_ORDER_STATE', message: expect.stringContaining('a shipment is in progress') });
+  expect(refused).toMatchObject({
+    type: 'INVALID_ORDER_STATE',
+    message: expect.stringContaining('a shipment is in progress'),
+  });
   shipping.open();
   expect(await ship).toMatchObject({ status: 'SHIPPED' });
   await handle.executeUpdate(deliverOrderUpdate, { args: [{ actor: admin }] });
@@ -431,22 +591,32 @@ test('cash on delivery: a cancellation while the shipment is being recorded is r
   expect(callsOf(orderId, 'cancelOrder')).toEqual([]);
 });
 
-test('a shipment the database refuses (refunded in full that moment) is refused; the refund\'s news then closes the order', async () => {
+test("a shipment the database refuses (refunded in full that moment) is refused; the refund's news then closes the order", async () => {
   const { orderId, handle, placed } = await placeOrder();
   await placed;
   await handle.signal(paymentEventSignal, paid(orderId, (await statusOf(handle)).paymentIntentId!));
   await waitForStatus(handle, (o) => o.status === 'CONFIRMED', 'CONFIRMED');
   refundedInDatabase.add(orderId);
-  const refused = await updateRefusal(handle.executeUpdate(shipOrderUpdate, { args: [{ actor: admin, trackingNumber: 'TOO-LATE' }] }));
-  expect(refused).toMatchObject({ type: 'INVALID_ORDER_STATE', details: [{ status: 'REFUNDED', paymentStatus: 'REFUNDED' }] });
+  const refused = await updateRefusal(
+    handle.executeUpdate(shipOrderUpdate, { args: [{ actor: admin, trackingNumber: 'TOO-LATE' }] }),
+  );
+  expect(refused).toMatchObject({
+    type: 'INVALID_ORDER_STATE',
+    details: [{ status: 'REFUNDED', paymentStatus: 'REFUNDED' }],
+  });
   expect((await statusOf(handle)).timeline.map((t) => t.event)).toContain('SHIPMENT_REFUSED');
-  await handle.signal(orderRefundedSignal, { refundId: randomUUID(), amount: 2500, orderStatus: 'REFUNDED', paymentStatus: 'REFUNDED' });
+  await handle.signal(orderRefundedSignal, {
+    refundId: randomUUID(),
+    amount: 2500,
+    orderStatus: 'REFUNDED',
+    paymentStatus: 'REFUNDED',
+  });
   expect(await handle.result()).toMatchObject({ status: 'REFUNDED', paymentStatus: 'REFUNDED' });
   expect(callsOf(orderId, 'sendOrderEmail').map((c) => c.input.kind)).not.toContain('ORDER_SHIPPED');
   await keepHistory('order-shipment-refused-after-refund', handle);
 });
 
-test('a shipment accepted just before the full refund\'s news is answered with a refusal, and the order closes', async () => {
+test("a shipment accepted just before the full refund's news is answered with a refusal, and the order closes", async () => {
   const { orderId, handle, placed } = await placeOrder();
   await placed;
   await handle.signal(paymentEventSignal, paid(orderId, (await statusOf(handle)).paymentIntentId!));
@@ -455,10 +625,21 @@ test('a shipment accepted just before the full refund\'s news is answered with a
   const refunding = gate('refundUnexpectedPayment', orderId);
   await handle.signal(paymentEventSignal, paid(orderId, 'pi_stray'));
   await eventually(async () => refunding.reached, 'flow busy refunding');
-  const ship = await handle.startUpdate(shipOrderUpdate, { args: [{ actor: admin, trackingNumber: 'RACE' }], waitForStage: WorkflowUpdateStage.ACCEPTED });
-  await handle.signal(orderRefundedSignal, { refundId: randomUUID(), amount: 2500, orderStatus: 'REFUNDED', paymentStatus: 'REFUNDED' });
+  const ship = await handle.startUpdate(shipOrderUpdate, {
+    args: [{ actor: admin, trackingNumber: 'RACE' }],
+    waitForStage: WorkflowUpdateStage.ACCEPTED,
+  });
+  await handle.signal(orderRefundedSignal, {
+    refundId: randomUUID(),
+    amount: 2500,
+    orderStatus: 'REFUNDED',
+    paymentStatus: 'REFUNDED',
+  });
   refunding.open();
-  expect(await updateRefusal(ship.result())).toMatchObject({ type: 'INVALID_ORDER_STATE', message: expect.stringContaining('refunded in full') });
+  expect(await updateRefusal(ship.result())).toMatchObject({
+    type: 'INVALID_ORDER_STATE',
+    message: expect.stringContaining('refunded in full'),
+  });
   expect(await handle.result()).toMatchObject({ status: 'REFUNDED' });
   expect(callsOf(orderId, 'markShipped')).toEqual([]);
   await keepHistory('order-shipment-pending-at-full-refund', handle);
@@ -471,13 +652,22 @@ test('a refund the provider refuses is reported to the admins; the order carries
   await handle.signal(paymentEventSignal, paid(orderId, intent));
   await waitForStatus(handle, (o) => o.status === 'CONFIRMED', 'CONFIRMED');
   await handle.signal(paymentEventSignal, paid(orderId, 'pi_refund_refused'));
-  const reported = await waitForStatus(handle, (o) => o.timeline.some((t) => t.event === 'UNEXPECTED_PAYMENT_REFUND_REFUSED'), 'refusal reported');
+  const reported = await waitForStatus(
+    handle,
+    (o) => o.timeline.some((t) => t.event === 'UNEXPECTED_PAYMENT_REFUND_REFUSED'),
+    'refusal reported',
+  );
   expect(reported.timeline.at(-1)?.detail).toBe('pi_refund_refused: Charge ch_9 has been disputed.');
   const alerts = () => callsOf('refund-refused-pi_refund_refused', 'alertAdmins');
   await eventually(async () => alerts().length === 1, 'admins alerted');
-  expect(alerts()[0].input).toMatchObject({ subject: `Order ${orderId}: a payment to give back was not refunded`, text: expect.stringContaining('Charge ch_9 has been disputed.') });
+  expect(alerts()[0].input).toMatchObject({
+    subject: `Order ${orderId}: a payment to give back was not refunded`,
+    text: expect.stringContaining('Charge ch_9 has been disputed.'),
+  });
 
-  expect(await handle.executeUpdate(shipOrderUpdate, { args: [{ actor: admin, trackingNumber: 'STILL-GOING' }] })).toMatchObject({ status: 'SHIPPED' });
+  expect(
+    await handle.executeUpdate(shipOrderUpdate, { args: [{ actor: admin, trackingNumber: 'STILL-GOING' }] }),
+  ).toMatchObject({ status: 'SHIPPED' });
   expect(callsOf(orderId, 'sendOrderEmail').map((c) => c.input.kind)).not.toContain('PAYMENT_REFUNDED');
   await keepHistory('order-refund-refused', handle);
   await handle.terminate('test finished');
@@ -487,14 +677,24 @@ test('no webhook: the workflow asks Stripe, confirms once, and ignores the webho
   const { orderId, handle, placed } = await placeOrder({ reconcileAfterMs: 300 });
   await placed;
   const intent = (await statusOf(handle)).paymentIntentId!;
-  const confirmed = await waitForStatus(handle, (o) => o.paymentStatus === 'PENDING' && o.timeline.some((t) => t.event === 'PAYMENT_STATUS_CHECKED'), 'a status check');
+  const confirmed = await waitForStatus(
+    handle,
+    (o) => o.paymentStatus === 'PENDING' && o.timeline.some((t) => t.event === 'PAYMENT_STATUS_CHECKED'),
+    'a status check',
+  );
   expect(confirmed.status).toBe('PENDING'); // Stripe said "still pending": keep waiting
   providerSays.set(intent, { outcome: 'SUCCEEDED', amount: 2 * UNIT_PRICE, currency: 'USD' });
   await waitForStatus(handle, (o) => o.status === 'CONFIRMED', 'CONFIRMED by the status check');
-  expect(callsOf(orderId, 'recordPaymentSucceeded').map((c) => c.input.confirmedBy)).toEqual(['STRIPE status check (no webhook had arrived)']);
+  expect(callsOf(orderId, 'recordPaymentSucceeded').map((c) => c.input.confirmedBy)).toEqual([
+    'STRIPE status check (no webhook had arrived)',
+  ]);
 
   await handle.signal(paymentEventSignal, paid(orderId, intent));
-  await waitForStatus(handle, (o) => o.timeline.some((t) => t.event === 'PAYMENT_EVENT_IGNORED'), 'late webhook ignored');
+  await waitForStatus(
+    handle,
+    (o) => o.timeline.some((t) => t.event === 'PAYMENT_EVENT_IGNORED'),
+    'late webhook ignored',
+  );
   expect(callsOf(orderId, 'recordPaymentSucceeded')).toHaveLength(1);
   expect(callsOf(orderId, 'refundUnexpectedPayment')).toHaveLength(0);
   await keepHistory('order-reconciled-without-webhook', handle);
@@ -507,7 +707,10 @@ test('a Razorpay order: opened at checkout, paid, and confirmed', async () => {
   expect(order).toMatchObject({ paymentProvider: 'RAZORPAY', razorpayKeyId: 'rzp_test_stub' });
   expect(order.razorpayOrderId).toMatch(/^order_/);
   expect(callsOf(orderId, 'createPaymentIntent')).toHaveLength(0);
-  await handle.signal(paymentEventSignal, paid(orderId, order.razorpayOrderId!, { provider: 'RAZORPAY', chargeId: 'pay_1' }));
+  await handle.signal(
+    paymentEventSignal,
+    paid(orderId, order.razorpayOrderId!, { provider: 'RAZORPAY', chargeId: 'pay_1' }),
+  );
   await waitForStatus(handle, (o) => o.status === 'CONFIRMED', 'CONFIRMED');
   await handle.executeUpdate(shipOrderUpdate, { args: [{ actor: admin, trackingNumber: 'RZP' }] });
   await handle.executeUpdate(deliverOrderUpdate, { args: [{ actor: admin }] });

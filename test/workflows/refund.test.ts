@@ -4,7 +4,12 @@
  * trusted-customer policy, manual refunds, and settlement by webhook, status check or failure.
  * With RECORD_HISTORIES=1 scenarios write their histories for replay.test.ts.
  */
-import { WithStartWorkflowOperation, WorkflowUpdateFailedError, type Client, type WorkflowHandle } from '@temporalio/client';
+import {
+  WithStartWorkflowOperation,
+  WorkflowUpdateFailedError,
+  type Client,
+  type WorkflowHandle,
+} from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { randomUUID } from 'node:crypto';
 import type { Activities } from '../../src/activities';
@@ -44,9 +49,18 @@ const providerSays = new Map<string, RefundSettlement['outcome'][]>();
 const stubs: Partial<Activities> = {
   async openRefund(input) {
     if (input.orderId === FULLY_REFUNDED_ORDER) {
-      throw ApplicationFailure.create({ type: 'REFUND_ALREADY_PROCESSED', message: 'Refund already processed for this order', nonRetryable: true });
+      throw ApplicationFailure.create({
+        type: 'REFUND_ALREADY_PROCESSED',
+        message: 'Refund already processed for this order',
+        nonRetryable: true,
+      });
     }
-    return { customerId: input.requestedBy.role === 'CUSTOMER' ? input.requestedBy.id : customer.id, amount: input.amount ?? 5000, currency: 'USD', destination: input.destination ?? 'ORIGINAL_PAYMENT' };
+    return {
+      customerId: input.requestedBy.role === 'CUSTOMER' ? input.requestedBy.id : customer.id,
+      amount: input.amount ?? 5000,
+      currency: 'USD',
+      destination: input.destination ?? 'ORIGINAL_PAYMENT',
+    };
   },
   async isTrustedCustomer(input) {
     return input.customerId === TRUSTED;
@@ -57,20 +71,37 @@ const stubs: Partial<Activities> = {
   async recordRefundDecision() {},
   async creditRefundToWallet(input) {
     if (input.orderId === WALLET_IN_EUROS) {
-      throw ApplicationFailure.create({ type: 'WALLET_CURRENCY_MISMATCH', message: 'The wallet holds EUR; it cannot be credited in USD', nonRetryable: true });
+      throw ApplicationFailure.create({
+        type: 'WALLET_CURRENCY_MISMATCH',
+        message: 'The wallet holds EUR; it cannot be credited in USD',
+        nonRetryable: true,
+      });
     }
     return { entryId: randomUUID(), balance: 5000 };
   },
   async createProviderRefund(input) {
     if (input.orderId === DECLINED_BY_PROVIDER) {
-      throw ApplicationFailure.create({ type: 'STRIPE_CHARGE_ALREADY_REFUNDED', message: 'Charge ch_1 has already been refunded.', nonRetryable: true });
+      throw ApplicationFailure.create({
+        type: 'STRIPE_CHARGE_ALREADY_REFUNDED',
+        message: 'Charge ch_1 has already been refunded.',
+        nonRetryable: true,
+      });
     }
     // Razorpay answers a refund as processed at once.
-    return { providerRefundId: `re_${input.refundId.slice(0, 8)}`, outcome: input.orderId === SETTLED_AT_ONCE ? 'SUCCEEDED' : 'PENDING' };
+    return {
+      providerRefundId: `re_${input.refundId.slice(0, 8)}`,
+      outcome: input.orderId === SETTLED_AT_ONCE ? 'SUCCEEDED' : 'PENDING',
+    };
   },
   async fetchProviderRefundStatus(input) {
     const outcome = providerSays.get(input.refundId)?.shift() ?? 'PENDING';
-    return { refundId: input.refundId, providerRefundId: input.providerRefundId, outcome, eventId: 'status-check', failureReason: outcome === 'FAILED' ? 'charge_for_pending_refund_disputed' : undefined };
+    return {
+      refundId: input.refundId,
+      providerRefundId: input.providerRefundId,
+      outcome,
+      eventId: 'status-check',
+      failureReason: outcome === 'FAILED' ? 'charge_for_pending_refund_disputed' : undefined,
+    };
   },
   async completeRefund() {
     return { orderStatus: 'REFUNDED', paymentStatus: 'REFUNDED' };
@@ -108,12 +139,16 @@ async function requestRefund(overrides: Partial<RefundWorkflowInput> = {}) {
     settleCheckAfterMs: 60_000,
     ...overrides,
   };
-  const start = new WithStartWorkflowOperation<typeof refundWorkflow>('refundWorkflow', { workflowId: `refund-${refundId}`, taskQueue, args: [input], workflowIdConflictPolicy: 'FAIL' });
+  const start = new WithStartWorkflowOperation<typeof refundWorkflow>('refundWorkflow', {
+    workflowId: `refund-${refundId}`,
+    taskQueue,
+    args: [input],
+    workflowIdConflictPolicy: 'FAIL',
+  });
   const requested = client.workflow.executeUpdateWithStart(requestRefundUpdate, { startWorkflowOperation: start });
   const handle: WorkflowHandle<typeof refundWorkflow> = await start.workflowHandle();
   return { refundId, handle, requested };
 }
-
 
 async function until(handle: WorkflowHandle, ready: (refund: RefundView) => boolean, what: string) {
   return eventually(async () => {
@@ -125,15 +160,30 @@ async function until(handle: WorkflowHandle, ready: (refund: RefundView) => bool
 test('wallet refund approved through the update: credited once, customer told', async () => {
   const { refundId, handle, requested } = await requestRefund({ destination: 'WALLET' });
   expect(await requested).toMatchObject({ status: 'PENDING_APPROVAL', amount: 5000, destination: 'WALLET' });
-  const approved = await handle.executeUpdate(approveRefundUpdate, { args: [{ adminId: admin.id, reason: 'damaged in transit' }] });
-  expect(approved).toMatchObject({ status: 'COMPLETED', walletCredited: 5000, decidedBy: admin.id, decisionReason: 'damaged in transit' });
+  const approved = await handle.executeUpdate(approveRefundUpdate, {
+    args: [{ adminId: admin.id, reason: 'damaged in transit' }],
+  });
+  expect(approved).toMatchObject({
+    status: 'COMPLETED',
+    walletCredited: 5000,
+    decidedBy: admin.id,
+    decisionReason: 'damaged in transit',
+  });
   expect((await handle.result()).status).toBe('COMPLETED'); // the email goes out after the answer
-  expect(callsOf(refundId).map((c) => c.name)).toEqual(['openRefund', 'isTrustedCustomer', 'isAdmin', 'recordRefundDecision', 'creditRefundToWallet', 'completeRefund', 'sendRefundEmail']);
+  expect(callsOf(refundId).map((c) => c.name)).toEqual([
+    'openRefund',
+    'isTrustedCustomer',
+    'isAdmin',
+    'recordRefundDecision',
+    'creditRefundToWallet',
+    'completeRefund',
+    'sendRefundEmail',
+  ]);
   expect(callsOf(refundId, 'sendRefundEmail')[0].input.kind).toBe('REFUND_COMPLETED');
   await keepHistory('refund-wallet-approved', handle);
 });
 
-test('card refund approved by signal, settled by the provider\'s webhook', async () => {
+test("card refund approved by signal, settled by the provider's webhook", async () => {
   const { refundId, handle, requested } = await requestRefund();
   await requested;
   await handle.signal(approveRefundSignal, { adminId: admin.id, reason: 'ok' });
@@ -141,9 +191,18 @@ test('card refund approved by signal, settled by the provider\'s webhook', async
   expect(waiting.status).toBe('APPROVED');
   // A rejection typed into the Web UI after the approval changes nothing, and says so.
   await handle.signal(rejectRefundSignal, { adminId: otherAdmin.id, reason: 'too late' });
-  const ignored = await until(handle, (r) => r.timeline.some((t) => t.event === 'REJECTION_IGNORED'), 'late rejection ignored');
+  const ignored = await until(
+    handle,
+    (r) => r.timeline.some((t) => t.event === 'REJECTION_IGNORED'),
+    'late rejection ignored',
+  );
   expect(ignored).toMatchObject({ status: 'APPROVED', decidedBy: admin.id });
-  await handle.signal(refundSettledSignal, { refundId, providerRefundId: waiting.providerRefundId!, outcome: 'SUCCEEDED', eventId: 'evt_1' });
+  await handle.signal(refundSettledSignal, {
+    refundId,
+    providerRefundId: waiting.providerRefundId!,
+    outcome: 'SUCCEEDED',
+    eventId: 'evt_1',
+  });
   expect((await handle.result()).status).toBe('COMPLETED');
   expect(callsOf(refundId, 'createProviderRefund')).toHaveLength(1);
   expect(callsOf(refundId, 'creditRefundToWallet')).toHaveLength(0);
@@ -162,7 +221,10 @@ test('no webhook: the provider is asked, until it settles; a failed refund is re
   await failed.requested;
   providerSays.set(failed.refundId, ['FAILED']);
   await failed.handle.executeUpdate(approveRefundUpdate, { args: [{ adminId: admin.id, reason: 'ok' }] });
-  expect(await failed.handle.result()).toMatchObject({ status: 'FAILED', failureReason: 'charge_for_pending_refund_disputed' });
+  expect(await failed.handle.result()).toMatchObject({
+    status: 'FAILED',
+    failureReason: 'charge_for_pending_refund_disputed',
+  });
   expect(callsOf(failed.refundId, 'failRefund')).toHaveLength(1);
   expect(callsOf(failed.refundId, 'completeRefund')).toHaveLength(0);
   expect(callsOf(failed.refundId, 'sendRefundEmail')[0].input.kind).toBe('REFUND_FAILED');
@@ -191,14 +253,28 @@ test('the provider failing a refund while its workflow finishes reverses it and 
   heldCompletionEmail.refundId = refundId;
   heldCompletionEmail.opened = new Promise<void>((resolve) => (heldCompletionEmail.open = resolve));
   await handle.executeUpdate(approveRefundUpdate, { args: [{ adminId: admin.id, reason: 'ok' }] });
-  await eventually(async () => callsOf(refundId, 'completeRefund').length === 1 && callsOf(refundId, 'sendRefundEmail').length === 1, 'completed, email being sent');
+  await eventually(
+    async () => callsOf(refundId, 'completeRefund').length === 1 && callsOf(refundId, 'sendRefundEmail').length === 1,
+    'completed, email being sent',
+  );
   const providerRefundId = (await handle.query(getRefundQuery)).providerRefundId!;
-  await handle.signal(refundSettledSignal, { refundId, providerRefundId, outcome: 'FAILED', eventId: 'evt_rf_failed', failureReason: 'card closed' });
+  await handle.signal(refundSettledSignal, {
+    refundId,
+    providerRefundId,
+    outcome: 'FAILED',
+    eventId: 'evt_rf_failed',
+    failureReason: 'card closed',
+  });
   heldCompletionEmail.open!();
   const result = await handle.result();
-  expect(result).toMatchObject({ status: 'FAILED', failureReason: `The provider reported refund ${providerRefundId} failed after it was completed (card closed)` });
+  expect(result).toMatchObject({
+    status: 'FAILED',
+    failureReason: `The provider reported refund ${providerRefundId} failed after it was completed (card closed)`,
+  });
   expect(callsOf(refundId, 'reverseCompletedRefund')).toHaveLength(1);
-  expect(callsOf(`refund-reversed-${refundId}`, 'alertAdmins').map((c) => c.input.subject)).toEqual([`Refund ${refundId} failed after completion: the customer has not been paid back`]);
+  expect(callsOf(`refund-reversed-${refundId}`, 'alertAdmins').map((c) => c.input.subject)).toEqual([
+    `Refund ${refundId} failed after completion: the customer has not been paid back`,
+  ]);
   expect(result.timeline.map((t) => t.event)).toContain('REFUND_REVERSED');
   await keepHistory('refund-failed-while-finishing', handle);
 });
@@ -206,10 +282,14 @@ test('the provider failing a refund while its workflow finishes reverses it and 
 test('reject: REJECTED, the customer told, no money moves', async () => {
   const { refundId, handle, requested } = await requestRefund();
   await requested;
-  expect(await handle.executeUpdate(rejectRefundUpdate, { args: [{ adminId: admin.id, reason: 'used item' }] })).toMatchObject({ status: 'REJECTED', decisionReason: 'used item' });
+  expect(
+    await handle.executeUpdate(rejectRefundUpdate, { args: [{ adminId: admin.id, reason: 'used item' }] }),
+  ).toMatchObject({ status: 'REJECTED', decisionReason: 'used item' });
   await handle.result();
   expect(callsOf(refundId, 'sendRefundEmail')[0].input.kind).toBe('REFUND_REJECTED');
-  expect(callsOf(refundId).some((c) => ['createProviderRefund', 'creditRefundToWallet', 'completeRefund'].includes(c.name))).toBe(false);
+  expect(
+    callsOf(refundId).some((c) => ['createProviderRefund', 'creditRefundToWallet', 'completeRefund'].includes(c.name)),
+  ).toBe(false);
   await keepHistory('refund-rejected', handle);
 });
 
@@ -225,28 +305,51 @@ test('decisions at once from two admins and the Web UI: the first wins, each eff
   const updates = results.slice(0, 2);
   expect(updates.filter((r) => r.status === 'fulfilled').length).toBeLessThanOrEqual(1);
   for (const refused of updates.filter((r): r is PromiseRejectedResult => r.status === 'rejected')) {
-    expect(((refused.reason as WorkflowUpdateFailedError).cause as ApplicationFailure).type).toBe('REFUND_ALREADY_DECIDED');
+    expect(((refused.reason as WorkflowUpdateFailedError).cause as ApplicationFailure).type).toBe(
+      'REFUND_ALREADY_DECIDED',
+    );
   }
   const final = await handle.result();
   expect([admin.id, otherAdmin.id]).toContain(final.decidedBy);
   expect(callsOf(refundId, 'recordRefundDecision')).toHaveLength(1);
-  expect(callsOf(refundId, 'creditRefundToWallet').length + callsOf(refundId, 'sendRefundEmail').filter((c) => c.input.kind === 'REFUND_REJECTED').length).toBe(1);
+  expect(
+    callsOf(refundId, 'creditRefundToWallet').length +
+      callsOf(refundId, 'sendRefundEmail').filter((c) => c.input.kind === 'REFUND_REJECTED').length,
+  ).toBe(1);
 });
 
 test('who may decide: not the admin who asked, not a non-admin from the Web UI', async () => {
   const { refundId, handle, requested } = await requestRefund({ requestedBy: admin, destination: 'WALLET' });
   await requested;
-  expect((await updateRefusal(handle.executeUpdate(approveRefundUpdate, { args: [{ adminId: admin.id, reason: 'mine' }] }))).type).toBe('SELF_APPROVAL');
-  expect((await updateRefusal(handle.executeUpdate(approveRefundUpdate, { args: [{ adminId: otherAdmin.id, reason: ' ' }] }))).type).toBe('VALIDATION');
+  expect(
+    (await updateRefusal(handle.executeUpdate(approveRefundUpdate, { args: [{ adminId: admin.id, reason: 'mine' }] })))
+      .type,
+  ).toBe('SELF_APPROVAL');
+  expect(
+    (
+      await updateRefusal(
+        handle.executeUpdate(approveRefundUpdate, { args: [{ adminId: otherAdmin.id, reason: ' ' }] }),
+      )
+    ).type,
+  ).toBe('VALIDATION');
   await handle.signal(approveRefundSignal, { adminId: customer.id, reason: 'typed into the UI' });
   const view = await until(handle, (r) => r.timeline.some((t) => t.event === 'DECISION_REFUSED'), 'refused');
   expect(view.status).toBe('PENDING_APPROVAL');
   // The requesting admin typing their own id into the Web UI is refused the same way.
   await handle.signal(approveRefundSignal, { adminId: admin.id, reason: 'my own, from the UI' });
-  const selfRefused = await until(handle, (r) => r.timeline.filter((t) => t.event === 'DECISION_REFUSED').length === 2, 'self-approval refused');
-  expect(selfRefused.timeline.at(-1)).toMatchObject({ actor: { id: admin.id }, detail: expect.stringContaining('cannot decide it') });
+  const selfRefused = await until(
+    handle,
+    (r) => r.timeline.filter((t) => t.event === 'DECISION_REFUSED').length === 2,
+    'self-approval refused',
+  );
+  expect(selfRefused.timeline.at(-1)).toMatchObject({
+    actor: { id: admin.id },
+    detail: expect.stringContaining('cannot decide it'),
+  });
   expect(selfRefused.status).toBe('PENDING_APPROVAL');
-  expect(await handle.executeUpdate(approveRefundUpdate, { args: [{ adminId: otherAdmin.id, reason: 'checked' }] })).toMatchObject({ decidedBy: otherAdmin.id });
+  expect(
+    await handle.executeUpdate(approveRefundUpdate, { args: [{ adminId: otherAdmin.id, reason: 'checked' }] }),
+  ).toMatchObject({ decidedBy: otherAdmin.id });
   await handle.result();
   expect(callsOf(refundId, 'recordRefundDecision')).toHaveLength(1);
 });
@@ -255,7 +358,11 @@ test('admins are reminded while no one decides; the request never lapses', async
   const { refundId, handle, requested } = await requestRefund({ reminderAfterMs: 200 });
   await requested;
   await eventually(async () => callsOf(refundId, 'sendRefundReminder').length >= 2, 'two reminders');
-  expect(callsOf(refundId, 'sendRefundReminder').slice(0, 2).map((c) => c.input.reminder)).toEqual([1, 2]);
+  expect(
+    callsOf(refundId, 'sendRefundReminder')
+      .slice(0, 2)
+      .map((c) => c.input.reminder),
+  ).toEqual([1, 2]);
   expect((await handle.query(getRefundQuery)).status).toBe('PENDING_APPROVAL');
   await handle.executeUpdate(rejectRefundUpdate, { args: [{ adminId: admin.id, reason: 'finally' }] });
   await handle.result();
@@ -269,11 +376,17 @@ test('trusted customers are approved by policy; manual refunds by the admin maki
   await keepHistory('refund-trusted-customer', trusted.handle);
 
   // With the policy switched off (REFUND_AUTO_APPROVE_TRUSTED=false) the same customer waits for a person.
-  const unpoliced = await requestRefund({ requestedBy: { id: TRUSTED, role: 'CUSTOMER' }, destination: 'WALLET', autoApproveTrusted: false });
+  const unpoliced = await requestRefund({
+    requestedBy: { id: TRUSTED, role: 'CUSTOMER' },
+    destination: 'WALLET',
+    autoApproveTrusted: false,
+  });
   await unpoliced.requested;
   expect(await unpoliced.handle.query(getRefundQuery)).toMatchObject({ status: 'PENDING_APPROVAL' });
   expect(callsOf(unpoliced.refundId, 'isTrustedCustomer')).toHaveLength(0);
-  await unpoliced.handle.executeUpdate(approveRefundUpdate, { args: [{ adminId: admin.id, reason: 'checked by hand' }] });
+  await unpoliced.handle.executeUpdate(approveRefundUpdate, {
+    args: [{ adminId: admin.id, reason: 'checked by hand' }],
+  });
   expect(await unpoliced.handle.result()).toMatchObject({ status: 'COMPLETED', decidedBy: admin.id });
 
   const manual = await requestRefund({ requestedBy: admin, approvedBy: admin, destination: 'WALLET', amount: 1200 });
@@ -284,7 +397,10 @@ test('trusted customers are approved by policy; manual refunds by the admin maki
 test('a request the order cannot take is refused with the reason, and nothing else happens', async () => {
   const { refundId, handle, requested } = await requestRefund({ orderId: FULLY_REFUNDED_ORDER });
   const refused = await updateRefusal(requested);
-  expect(refused).toMatchObject({ type: 'REFUND_ALREADY_PROCESSED', message: 'Refund already processed for this order' });
+  expect(refused).toMatchObject({
+    type: 'REFUND_ALREADY_PROCESSED',
+    message: 'Refund already processed for this order',
+  });
   expect((await handle.result()).status).toBe('REFUSED');
   expect(callsOf(refundId).map((c) => c.name)).toEqual(['openRefund']);
 });

@@ -11,16 +11,24 @@ import { dataConverterFor } from '../../src/platform/codec';
 import { loadConfig } from '../../src/platform/config';
 
 const historiesDir = path.join(__dirname, '..', 'histories');
-const files = readdirSync(historiesDir).filter((f) => f.endsWith('.json')).sort();
+const files = readdirSync(historiesDir)
+  .filter((f) => f.endsWith('.json'))
+  .sort();
 
 test('there are recorded histories to replay', () => {
   expect(files.length).toBeGreaterThanOrEqual(5);
 });
 
 test('every recorded history replays without non-determinism', async () => {
-  const histories = files.map((file) => ({ workflowId: file.replace(/\.json$/, ''), history: JSON.parse(readFileSync(path.join(historiesDir, file), 'utf8')) }));
+  const histories = files.map((file) => ({
+    workflowId: file.replace(/\.json$/, ''),
+    history: JSON.parse(readFileSync(path.join(historiesDir, file), 'utf8')),
+  }));
   const failures: string[] = [];
-  for await (const result of Worker.runReplayHistories({ workflowBundle: { codePath: process.env.WORKFLOW_BUNDLE_PATH! }, dataConverter: dataConverterFor(loadConfig()) }, histories)) {
+  for await (const result of Worker.runReplayHistories(
+    { workflowBundle: { codePath: process.env.WORKFLOW_BUNDLE_PATH! }, dataConverter: dataConverterFor(loadConfig()) },
+    histories,
+  )) {
     if (result.error) failures.push(`${result.workflowId}: ${result.error.message}`);
   }
   expect(failures).toEqual([]);

@@ -23,7 +23,12 @@ const COMPLETED_REFUND = randomUUID();
 
 const stubs: Partial<Activities> = {
   async resolvePaymentOrder(input) {
-    if (input.orderId !== CLOSED_ORDER) throw ApplicationFailure.create({ type: 'UNKNOWN_ORDER', message: `No order for payment ${input.providerPaymentId}`, nonRetryable: true });
+    if (input.orderId !== CLOSED_ORDER)
+      throw ApplicationFailure.create({
+        type: 'UNKNOWN_ORDER',
+        message: `No order for payment ${input.providerPaymentId}`,
+        nonRetryable: true,
+      });
     return { orderId: CLOSED_ORDER };
   },
   async isOrderPaidBy(input) {
@@ -31,18 +36,26 @@ const stubs: Partial<Activities> = {
   },
   async refundUnexpectedPayment(input) {
     if (input.providerPaymentId === REFUSED_BY_PROVIDER) {
-      throw ApplicationFailure.create({ type: 'STRIPE_CHARGE_DISPUTED', message: 'Charge ch_9 has been disputed.', nonRetryable: true });
+      throw ApplicationFailure.create({
+        type: 'STRIPE_CHARGE_DISPUTED',
+        message: 'Charge ch_9 has been disputed.',
+        nonRetryable: true,
+      });
     }
     return { refundId: `re_${input.providerPaymentId}` };
   },
   async reverseCompletedRefund(input) {
-    return input.refundId === COMPLETED_REFUND ? { orderId: CLOSED_ORDER, amount: 1200, currency: 'USD', paymentStatus: 'PAID' as const } : undefined;
+    return input.refundId === COMPLETED_REFUND
+      ? { orderId: CLOSED_ORDER, amount: 1200, currency: 'USD', paymentStatus: 'PAID' as const }
+      : undefined;
   },
   async sendOrderEmail() {},
   async alertAdmins() {},
   async recordWebhookOutcome() {},
 };
-const { wrapped, callsOf } = recording(stubs, (input) => String(input.eventId ?? input.providerPaymentId ?? input.key ?? `refund:${String(input.refundId)}`));
+const { wrapped, callsOf } = recording(stubs, (input) =>
+  String(input.eventId ?? input.providerPaymentId ?? input.key ?? `refund:${String(input.refundId)}`),
+);
 
 let client: Client;
 let taskQueue: string;
@@ -52,26 +65,50 @@ beforeAll(async () => {
 });
 afterAll(() => stop());
 
-function paymentEvent(providerPaymentId: string, outcome: PaymentEvent['outcome'] = 'SUCCEEDED', orderId: string = CLOSED_ORDER): WebhookWorkflowInput {
+function paymentEvent(
+  providerPaymentId: string,
+  outcome: PaymentEvent['outcome'] = 'SUCCEEDED',
+  orderId: string = CLOSED_ORDER,
+): WebhookWorkflowInput {
   const eventId = `evt_${randomUUID()}`;
   const type = outcome === 'SUCCEEDED' ? 'payment_intent.succeeded' : 'payment_intent.payment_failed';
-  return { provider: 'STRIPE', eventId, eventType: type, orderId, payment: { provider: 'STRIPE', eventId, outcome, providerPaymentId, amount: 2700, currency: 'usd' } };
+  return {
+    provider: 'STRIPE',
+    eventId,
+    eventType: type,
+    orderId,
+    payment: { provider: 'STRIPE', eventId, outcome, providerPaymentId, amount: 2700, currency: 'usd' },
+  };
 }
 
 function start(input: WebhookWorkflowInput) {
-  return client.workflow.start<typeof webhookWorkflow>('webhookWorkflow', { workflowId: `webhook-stripe-${input.eventId}`, taskQueue, args: [input] });
+  return client.workflow.start<typeof webhookWorkflow>('webhookWorkflow', {
+    workflowId: `webhook-stripe-${input.eventId}`,
+    taskQueue,
+    args: [input],
+  });
 }
 
 /** What the workflow wrote to the webhook inbox for the event. */
-const recorded = (eventId: string) => callsOf(eventId, 'recordWebhookOutcome').map((c) => ({ status: c.input.status, detail: c.input.detail }));
+const recorded = (eventId: string) =>
+  callsOf(eventId, 'recordWebhookOutcome').map((c) => ({ status: c.input.status, detail: c.input.detail }));
 
 test('a payment for an order that has closed is refunded in full and the customer told', async () => {
   const input = paymentEvent('pi_late');
   const handle = await start(input);
   const outcome: WebhookOutcome = await handle.result();
-  expect(outcome).toEqual({ status: 'PROCESSED', detail: `order-${CLOSED_ORDER} had closed: payment pi_late refunded in full (re_pi_late)` });
+  expect(outcome).toEqual({
+    status: 'PROCESSED',
+    detail: `order-${CLOSED_ORDER} had closed: payment pi_late refunded in full (re_pi_late)`,
+  });
   expect(callsOf('pi_late', 'refundUnexpectedPayment').map((c) => c.input)).toEqual([
-    { orderId: CLOSED_ORDER, provider: 'STRIPE', providerPaymentId: 'pi_late', amount: 2700, reason: 'paid after the order had closed' },
+    {
+      orderId: CLOSED_ORDER,
+      provider: 'STRIPE',
+      providerPaymentId: 'pi_late',
+      amount: 2700,
+      reason: 'paid after the order had closed',
+    },
   ]);
   expect(callsOf('pi_late', 'sendOrderEmail').map((c) => c.input.kind)).toEqual(['PAYMENT_REFUNDED']);
   expect(recorded(input.eventId)).toEqual([outcome]);
@@ -94,7 +131,10 @@ test('a late payment the provider will not refund: every admin is alerted, the c
   expect(alerts[0].input.text).toContain(`workflow ${handle.workflowId}`);
   expect(callsOf(REFUSED_BY_PROVIDER, 'sendOrderEmail')).toEqual([]);
   expect(recorded(input.eventId)).toEqual([
-    { status: 'FAILED', detail: `order-${CLOSED_ORDER} had closed; the refund of ${REFUSED_BY_PROVIDER} was refused (Charge ch_9 has been disputed.); admins alerted` },
+    {
+      status: 'FAILED',
+      detail: `order-${CLOSED_ORDER} had closed; the refund of ${REFUSED_BY_PROVIDER} was refused (Charge ch_9 has been disputed.); admins alerted`,
+    },
   ]);
   await keepHistory('webhook-late-refund-refused', handle);
 });
@@ -111,8 +151,16 @@ test('news of the payment that paid the order, or of a failed payment, refunds n
 
 test('a refund outcome no running refund waits for is processed with nothing to do', async () => {
   const eventId = `evt_${randomUUID()}`;
-  const input: WebhookWorkflowInput = { provider: 'STRIPE', eventId, eventType: 'refund.updated', refunds: [{ refundId: randomUUID(), providerRefundId: 're_1', outcome: 'SUCCEEDED', eventId }] };
-  expect(await (await start(input)).result()).toEqual({ status: 'PROCESSED', detail: 'refund.updated: delivered to no running refund' });
+  const input: WebhookWorkflowInput = {
+    provider: 'STRIPE',
+    eventId,
+    eventType: 'refund.updated',
+    refunds: [{ refundId: randomUUID(), providerRefundId: 're_1', outcome: 'SUCCEEDED', eventId }],
+  };
+  expect(await (await start(input)).result()).toEqual({
+    status: 'PROCESSED',
+    detail: 'refund.updated: delivered to no running refund',
+  });
 });
 
 test('a finished refund the provider now reports failed is reversed and every admin told; one not completed needs nothing', async () => {
@@ -123,18 +171,29 @@ test('a finished refund the provider now reports failed is reversed and every ad
     eventId,
     eventType: 'refund.updated',
     refunds: [
-      { refundId: COMPLETED_REFUND, providerRefundId: 're_late_fail', outcome: 'FAILED', eventId, failureReason: 'expired_or_canceled_card' },
+      {
+        refundId: COMPLETED_REFUND,
+        providerRefundId: 're_late_fail',
+        outcome: 'FAILED',
+        eventId,
+        failureReason: 'expired_or_canceled_card',
+      },
       { refundId: notCompleted, providerRefundId: 're_other', outcome: 'FAILED', eventId },
     ],
   };
   const handle = await start(input);
-  expect(await handle.result()).toEqual({ status: 'PROCESSED', detail: `refund.updated: delivered to no running refund; reported failed after completion: ${COMPLETED_REFUND}` });
+  expect(await handle.result()).toEqual({
+    status: 'PROCESSED',
+    detail: `refund.updated: delivered to no running refund; reported failed after completion: ${COMPLETED_REFUND}`,
+  });
   expect(callsOf(`refund:${COMPLETED_REFUND}`, 'reverseCompletedRefund').map((c) => c.input.reason)).toEqual([
     'STRIPE reported refund re_late_fail failed after it was completed (expired_or_canceled_card)',
   ]);
   expect(callsOf(`refund:${notCompleted}`, 'reverseCompletedRefund')).toHaveLength(1);
   const alerts = callsOf(`refund-reversed-${COMPLETED_REFUND}`, 'alertAdmins');
-  expect(alerts.map((a) => a.input.subject)).toEqual([`Refund ${COMPLETED_REFUND} failed after completion: the customer has not been paid back`]);
+  expect(alerts.map((a) => a.input.subject)).toEqual([
+    `Refund ${COMPLETED_REFUND} failed after completion: the customer has not been paid back`,
+  ]);
   expect(callsOf(`refund-reversed-${notCompleted}`, 'alertAdmins')).toEqual([]);
   await keepHistory('webhook-completed-refund-failed', handle);
 });
@@ -144,13 +203,33 @@ test('a completed refund reported failed while its workflow still runs is revers
   const still = await client.workflow.start('refundWorkflow', {
     workflowId: `refund-${COMPLETED_REFUND}`,
     taskQueue,
-    args: [{ refundId: COMPLETED_REFUND, orderId: CLOSED_ORDER, reason: 'x', requestedBy: { id: 'admin', role: 'ADMIN' }, autoApproveTrusted: false, reminderAfterMs: 60_000, settleCheckAfterMs: 60_000 }],
+    args: [
+      {
+        refundId: COMPLETED_REFUND,
+        orderId: CLOSED_ORDER,
+        reason: 'x',
+        requestedBy: { id: 'admin', role: 'ADMIN' },
+        autoApproveTrusted: false,
+        reminderAfterMs: 60_000,
+        settleCheckAfterMs: 60_000,
+      },
+    ],
   });
   try {
     const eventId = `evt_${randomUUID()}`;
-    const input: WebhookWorkflowInput = { provider: 'RAZORPAY', eventId, eventType: 'refund.failed', refunds: [{ refundId: COMPLETED_REFUND, providerRefundId: 'rfnd_1', outcome: 'FAILED', eventId }] };
-    expect(await (await start(input)).result()).toEqual({ status: 'PROCESSED', detail: `refund.failed: delivered to refund-${COMPLETED_REFUND}; reported failed after completion: ${COMPLETED_REFUND}` });
-    expect(callsOf(`refund:${COMPLETED_REFUND}`, 'reverseCompletedRefund').at(-1)!.input.reason).toBe('RAZORPAY reported refund rfnd_1 failed after it was completed');
+    const input: WebhookWorkflowInput = {
+      provider: 'RAZORPAY',
+      eventId,
+      eventType: 'refund.failed',
+      refunds: [{ refundId: COMPLETED_REFUND, providerRefundId: 'rfnd_1', outcome: 'FAILED', eventId }],
+    };
+    expect(await (await start(input)).result()).toEqual({
+      status: 'PROCESSED',
+      detail: `refund.failed: delivered to refund-${COMPLETED_REFUND}; reported failed after completion: ${COMPLETED_REFUND}`,
+    });
+    expect(callsOf(`refund:${COMPLETED_REFUND}`, 'reverseCompletedRefund').at(-1)!.input.reason).toBe(
+      'RAZORPAY reported refund rfnd_1 failed after it was completed',
+    );
   } finally {
     await still.terminate('test finished');
   }
