@@ -78,7 +78,7 @@ export default defineConfig(
         {
           patterns: [
             {
-              group: ['../activities', '../activities/*'],
+              group: ['**/activities', '**/activities/*'],
               allowTypeImports: true,
               message:
                 'Workflows reach activities through proxyActivities(); import their types only (`import type`), ' +

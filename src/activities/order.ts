@@ -6,13 +6,8 @@ import { ApplicationFailure } from '@temporalio/activity';
 import { randomUUID } from 'node:crypto';
 import type { PrismaClient, Transaction } from '../platform/db';
 import { MAX_ORDER_TOTAL } from '../platform/money';
-import {
-  ErrorCode,
-  type Actor,
-  type CancelReason,
-  type OrderLine,
-  type OrderWorkflowInput,
-} from '../workflows/messages';
+import { ErrorCode, type Actor } from '../workflows/vocabulary';
+import { type CancelReason, type OrderLine, type OrderWorkflowInput } from '../workflows/order/messages';
 import { debitWalletForOrder, WalletError } from '../refunds/wallet';
 import { moveStock } from '../inventory/stock';
 

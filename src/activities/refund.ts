@@ -12,14 +12,8 @@ import type { RazorpayGateway } from '../payments/razorpay';
 import { creditWallet, WalletError } from '../refunds/wallet';
 import { lockOrder } from './order';
 import { callRazorpay, callStripe } from './payment';
-import {
-  ErrorCode,
-  type Actor,
-  type OrderStatus,
-  type PaymentStatus,
-  type RefundDestination,
-  type RefundSettlement,
-} from '../workflows/messages';
+import { ErrorCode, type Actor, type OrderStatus, type PaymentStatus } from '../workflows/vocabulary';
+import { type RefundDestination, type RefundSettlement } from '../workflows/refund/messages';
 
 const refused = (type: string, message: string, details?: unknown) =>
   ApplicationFailure.create({

@@ -1,7 +1,7 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import { z } from 'zod';
 import type { PrismaClient } from '../platform/db';
-import type { WebhookOutcome, WebhookWorkflowInput } from '../workflows/messages';
+import type { WebhookOutcome, WebhookWorkflowInput } from '../workflows/webhook/messages';
 
 export function webhookActivities(prisma: PrismaClient) {
   return {

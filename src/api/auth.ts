@@ -10,7 +10,7 @@ import { parse as parseCookie } from 'cookie';
 import jwt from 'jsonwebtoken';
 import { z } from 'zod';
 import { JWT_SIGNING } from '../keys/keyring';
-import type { Role } from '../workflows/messages';
+import type { Role } from '../workflows/vocabulary';
 import type { ApiDeps } from './deps';
 import { HttpError, parse } from './errors';
 

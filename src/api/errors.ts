@@ -10,7 +10,7 @@ import type { ErrorRequestHandler, RequestHandler } from 'express';
 import { z, ZodError } from 'zod';
 import { isDatabaseUnavailable } from '../platform/db';
 import type { Logger } from '../platform/logger';
-import { ErrorCode } from '../workflows/messages';
+import { ErrorCode } from '../workflows/vocabulary';
 
 /** An error the client caused or must know about; rendered as `{ error: { code, message, details? } }`. */
 export class HttpError extends Error {

@@ -6,16 +6,15 @@ import type { Order } from '../generated/prisma/client';
 import {
   cancelOrderUpdate,
   deliverOrderUpdate,
-  ErrorCode,
   getOrderQuery,
   placeOrderUpdate,
   retryPaymentUpdate,
   shipOrderUpdate,
-  type Actor,
   type OrderView,
   type OrderWorkflowInput,
-} from '../workflows/messages';
-import type { orderWorkflow } from '../workflows/order';
+} from '../workflows/order/messages';
+import { ErrorCode, type Actor } from '../workflows/vocabulary';
+import type { orderWorkflow } from '../workflows/order/workflow';
 import { searchAttributes } from '../workflows/search-attributes';
 import { audit } from '../access/audit';
 import { MAX_ORDER_TOTAL } from '../platform/money';

@@ -4,7 +4,8 @@ import type Stripe from 'stripe';
 import { countRejection, startWebhookWorkflow } from '../payments/webhook-inbox';
 import { verifyRazorpaySignature } from '../payments/razorpay';
 import { MalformedEventError, razorpayWebhookInput, stripeWebhookInput } from '../payments/webhook-events';
-import type { PaymentProvider, WebhookWorkflowInput } from '../workflows/messages';
+import type { PaymentProvider } from '../workflows/vocabulary';
+import type { WebhookWorkflowInput } from '../workflows/webhook/messages';
 import type { ApiDeps } from './deps';
 import { HttpError } from './errors';
 

@@ -9,11 +9,11 @@ import {
   approveRefundUpdate,
   rejectRefundUpdate,
   requestRefundUpdate,
-  type Actor,
   type RefundView,
   type RefundWorkflowInput,
-} from '../workflows/messages';
-import type { refundWorkflow } from '../workflows/refund';
+} from '../workflows/refund/messages';
+import { type Actor } from '../workflows/vocabulary';
+import type { refundWorkflow } from '../workflows/refund/workflow';
 import { authenticate, currentUser, requireRole } from './auth';
 import type { ApiDeps } from './deps';
 import { HttpError, parse, refusal } from './errors';

@@ -7,7 +7,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Transaction } from '../platform/db';
 import { Prisma } from '../generated/prisma/client';
-import type { Actor, OrderItemRequest } from '../workflows/messages';
+import type { Actor } from '../workflows/vocabulary';
+import type { OrderItemRequest } from '../workflows/order/messages';
 
 const sqlTag = Prisma.sql;
 type Movement = 'RESERVE' | 'RELEASE' | 'SALE';

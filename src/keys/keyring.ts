@@ -14,7 +14,7 @@ import { parseMasterKeys } from '../platform/codec';
 import type { Config } from '../platform/config';
 import { isUniqueViolation, type PrismaClient } from '../platform/db';
 import type { SecretVersion } from '../generated/prisma/client';
-import { keyPurposes, type KeyPurpose } from '../workflows/messages';
+import { keyPurposes, type KeyPurpose } from '../workflows/vocabulary';
 
 export const secretPurposes = keyPurposes;
 export type SecretPurpose = KeyPurpose;

@@ -12,12 +12,12 @@ import { Keyring, secretPurposes, type RazorpayKey, type SecretPurpose } from '.
 import {
   confirmManualStepUpdate,
   getKeyRotationQuery,
-  suppliedKeyPurposes,
   supplyNewSecretUpdate,
   type KeyRotationInput,
   type KeyRotationView,
-} from '../workflows/messages';
-import type { keyRotationWorkflow } from '../workflows/key-rotation';
+} from '../workflows/key-rotation/messages';
+import { suppliedKeyPurposes } from '../workflows/vocabulary';
+import type { keyRotationWorkflow } from '../workflows/key-rotation/workflow';
 import type { PrismaClient } from '../platform/db';
 import type { OperationsDeps } from '../payments/webhook-inbox';
 

@@ -3,7 +3,10 @@
  * arrives and again when a stored event is replayed, so both read it the same way.
  */
 import { z } from 'zod';
-import type { PaymentEvent, PaymentProvider, RefundSettlement, WebhookWorkflowInput } from '../workflows/messages';
+import type { PaymentEvent } from '../workflows/order/messages';
+import type { PaymentProvider } from '../workflows/vocabulary';
+import type { RefundSettlement } from '../workflows/refund/messages';
+import type { WebhookWorkflowInput } from '../workflows/webhook/messages';
 
 /** The payload does not carry what its type promises. */
 export class MalformedEventError extends Error {}

@@ -13,8 +13,9 @@ import type { Config } from '../platform/config';
 import type { PrismaClient } from '../platform/db';
 import type { Prisma } from '../generated/prisma/client';
 import { storedWebhookInput } from './webhook-events';
-import type { PaymentProvider, WebhookOutcome, WebhookWorkflowInput } from '../workflows/messages';
-import type { webhookWorkflow } from '../workflows/webhook';
+import type { PaymentProvider } from '../workflows/vocabulary';
+import type { WebhookOutcome, WebhookWorkflowInput } from '../workflows/webhook/messages';
+import type { webhookWorkflow } from '../workflows/webhook/workflow';
 
 export interface OperationsDeps {
   prisma: PrismaClient;

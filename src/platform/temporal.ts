@@ -3,7 +3,7 @@ import { SearchAttributeType } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
 import { dataConverterFor } from './codec';
 import { jwtRotationGrace, type Config } from './config';
-import type { keyRotationWorkflow } from '../workflows/key-rotation';
+import type { keyRotationWorkflow } from '../workflows/key-rotation/workflow';
 import { searchAttributes } from '../workflows/search-attributes';
 
 /**

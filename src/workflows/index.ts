@@ -1,5 +1,5 @@
 // Entry point the worker bundles: every workflow type, and nothing that is not deterministic.
-export { orderWorkflow } from './order';
-export { refundWorkflow } from './refund';
-export { webhookWorkflow } from './webhook';
-export { keyRotationWorkflow } from './key-rotation';
+export { orderWorkflow } from './order/workflow';
+export { refundWorkflow } from './refund/workflow';
+export { webhookWorkflow } from './webhook/workflow';
+export { keyRotationWorkflow } from './key-rotation/workflow';

@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { matchesVerifier } from '../../src/keys/database-login';
 import { Keyring, type DatabaseLogin } from '../../src/keys/keyring';
-import type { KeyRotationView } from '../../src/workflows/messages';
+import type { KeyRotationView } from '../../src/workflows/key-rotation/messages';
 import {
   createProduct,
   createUser,

@@ -15,7 +15,7 @@ import { refundActivities } from '../../src/activities/refund';
 import { keyringRazorpayGateway } from '../../src/payments/razorpay';
 import { Keyring } from '../../src/keys/keyring';
 import { creditWallet } from '../../src/refunds/wallet';
-import type { OrderWorkflowInput } from '../../src/workflows/messages';
+import type { OrderWorkflowInput } from '../../src/workflows/order/messages';
 import { createProduct, createUser, eventually, startStack, type Stack, type TestUser } from '../helpers/stack';
 
 let stack: Stack;

@@ -11,7 +11,7 @@ import { ensureTool } from '../../scripts/lib/services';
 import { Keyring } from '../../src/keys/keyring';
 import { rewrapKeyring } from '../../src/keys/rotations';
 import { ensureKeyRotationSchedule } from '../../src/platform/temporal';
-import type { KeyRotationView } from '../../src/workflows/key-rotation';
+import type { KeyRotationView } from '../../src/workflows/key-rotation/workflow';
 import {
   createUser,
   decodedHistoryText,

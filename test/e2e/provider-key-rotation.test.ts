@@ -8,7 +8,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { signRazorpayWebhook } from '../../scripts/lib/razorpay-sandbox';
-import type { KeyRotationView } from '../../src/workflows/messages';
+import type { KeyRotationView } from '../../src/workflows/key-rotation/messages';
 import { startHoldingProxy } from '../helpers/holding-proxy';
 import {
   createProduct,

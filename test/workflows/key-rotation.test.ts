@@ -9,16 +9,16 @@ import type { Client, WorkflowHandle } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { randomUUID } from 'node:crypto';
 import type { Activities } from '../../src/activities';
-import type { keyRotationWorkflow } from '../../src/workflows/key-rotation';
+import type { keyRotationWorkflow } from '../../src/workflows/key-rotation/workflow';
 import {
   confirmManualStepSignal,
   confirmManualStepUpdate,
   getKeyRotationQuery,
   supplyNewSecretUpdate,
-  type Actor,
   type KeyRotationInput,
   type KeyRotationView,
-} from '../../src/workflows/messages';
+} from '../../src/workflows/key-rotation/messages';
+import { type Actor } from '../../src/workflows/vocabulary';
 import { eventually } from '../helpers/stack';
 import { keepHistory, recording, startStubWorker, updateRefusal } from '../helpers/workflow-worker';
 

@@ -14,16 +14,16 @@ import {
   cancelOrderUpdate,
   deliverOrderUpdate,
   getOrderQuery,
-  orderRefundedSignal,
   paymentEventSignal,
   placeOrderUpdate,
   retryPaymentUpdate,
   shipOrderUpdate,
-  type Actor,
   type OrderWorkflowInput,
   type PaymentEvent,
-} from '../../src/workflows/messages';
-import type { orderWorkflow } from '../../src/workflows/order';
+} from '../../src/workflows/order/messages';
+import { orderRefundedSignal } from '../../src/workflows/refund/messages';
+import { type Actor } from '../../src/workflows/vocabulary';
+import type { orderWorkflow } from '../../src/workflows/order/workflow';
 import { eventually } from '../helpers/stack';
 import { keepHistory, recording, startStubWorker, updateRefusal } from '../helpers/workflow-worker';
 

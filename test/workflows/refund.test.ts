@@ -21,12 +21,12 @@ import {
   rejectRefundSignal,
   rejectRefundUpdate,
   requestRefundUpdate,
-  type Actor,
   type RefundSettlement,
   type RefundView,
   type RefundWorkflowInput,
-} from '../../src/workflows/messages';
-import type { refundWorkflow } from '../../src/workflows/refund';
+} from '../../src/workflows/refund/messages';
+import { type Actor } from '../../src/workflows/vocabulary';
+import type { refundWorkflow } from '../../src/workflows/refund/workflow';
 import { eventually } from '../helpers/stack';
 import { keepHistory, recording, startStubWorker, updateRefusal } from '../helpers/workflow-worker';
 

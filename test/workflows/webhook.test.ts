@@ -10,8 +10,9 @@ import { WorkflowFailedError, type Client } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { randomUUID } from 'node:crypto';
 import type { Activities } from '../../src/activities';
-import type { PaymentEvent, WebhookOutcome, WebhookWorkflowInput } from '../../src/workflows/messages';
-import type { webhookWorkflow } from '../../src/workflows/webhook';
+import type { PaymentEvent } from '../../src/workflows/order/messages';
+import type { WebhookOutcome, WebhookWorkflowInput } from '../../src/workflows/webhook/messages';
+import type { webhookWorkflow } from '../../src/workflows/webhook/workflow';
 import { keepHistory, recording, startStubWorker } from '../helpers/workflow-worker';
 
 /** Orders whose workflows have finished (none runs under `order-<id>` on this task queue). */

@@ -27,15 +27,13 @@ import {
   uuid4,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { Activities } from '../activities';
+import type { Activities } from '../../activities';
+import { ErrorCode, suppliedKeyPurposes, type KeyPurpose } from '../vocabulary';
 import {
-  ErrorCode,
   confirmManualStepSignal,
   confirmManualStepUpdate,
   getKeyRotationQuery,
-  suppliedKeyPurposes,
   supplyNewSecretUpdate,
-  type KeyPurpose,
   type KeyRotationInput,
   type KeyRotationView,
   type ManualStep,

@@ -18,23 +18,19 @@ import {
   setHandler,
   upsertSearchAttributes,
 } from '@temporalio/workflow';
-import type { Activities } from '../activities';
-import type { OrderEmailKind } from '../activities/email';
+import type { Activities } from '../../activities';
+import type { OrderEmailKind } from '../../activities/email';
 import {
   cancelOrderUpdate,
   deliverOrderUpdate,
-  ErrorCode,
   getOrderQuery,
-  orderRefundedSignal,
   paymentEventSignal,
   placeOrderUpdate,
   retryPaymentUpdate,
   shipOrderUpdate,
-  type Actor,
   type CancelOrderRequest,
   type CancelReason,
   type DeliverOrderRequest,
-  type OrderStatus,
   type OrderView,
   type OrderWorkflowInput,
   type PaymentEvent,
@@ -42,8 +38,10 @@ import {
   type PlacedOrder,
   type ShipOrderRequest,
 } from './messages';
-import { businessFailure, refundRefusedAlert } from './failures';
-import { searchAttributes } from './search-attributes';
+import { ErrorCode, type Actor, type OrderStatus } from '../vocabulary';
+import { orderRefundedSignal } from '../refund/messages';
+import { businessFailure, refundRefusedAlert } from '../failures';
+import { searchAttributes } from '../search-attributes';
 
 // Database writes: retried until they succeed (business refusals are non-retryable failures).
 const store = proxyActivities<Activities>({

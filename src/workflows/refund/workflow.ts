@@ -19,24 +19,23 @@ import {
   setCurrentDetails,
   setHandler,
 } from '@temporalio/workflow';
-import type { Activities } from '../activities';
+import type { Activities } from '../../activities';
 import {
   approveRefundSignal,
   approveRefundUpdate,
-  ErrorCode,
   getRefundQuery,
   orderRefundedSignal,
   refundSettledSignal,
   rejectRefundSignal,
   rejectRefundUpdate,
   requestRefundUpdate,
-  type Actor,
   type RefundDecision,
   type RefundSettlement,
   type RefundView,
   type RefundWorkflowInput,
 } from './messages';
-import { businessFailure, refundReversedAlert, reversalReason } from './failures';
+import { ErrorCode, type Actor } from '../vocabulary';
+import { businessFailure, refundReversedAlert, reversalReason } from '../failures';
 
 const store = proxyActivities<Activities>({
   startToCloseTimeout: '30s',

@@ -15,16 +15,11 @@ import {
   proxyActivities,
   workflowInfo,
 } from '@temporalio/workflow';
-import { businessFailure, refundRefusedAlert, refundReversedAlert, reversalReason } from './failures';
-import type { Activities } from '../activities';
-import {
-  paymentEventSignal,
-  refundSettledSignal,
-  type PaymentEvent,
-  type RefundSettlement,
-  type WebhookOutcome,
-  type WebhookWorkflowInput,
-} from './messages';
+import { businessFailure, refundRefusedAlert, refundReversedAlert, reversalReason } from '../failures';
+import type { Activities } from '../../activities';
+import { paymentEventSignal, type PaymentEvent } from '../order/messages';
+import { refundSettledSignal, type RefundSettlement } from '../refund/messages';
+import { type WebhookOutcome, type WebhookWorkflowInput } from './messages';
 
 const store = proxyActivities<Activities>({
   startToCloseTimeout: '30s',

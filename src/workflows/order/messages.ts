@@ -1,0 +1,140 @@
+/**
+ * The order workflow's contract (`order-<orderId>`): its input, what it answers, and every
+ * signal, query and update it handles. The API and the workflow both import this file, so the
+ * two sides cannot drift apart.
+ */
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import type { Actor, OrderStatus, PaymentMethod, PaymentProvider, PaymentStatus } from '../vocabulary';
+
+export interface OrderItemRequest {
+  productId: string;
+  quantity: number;
+}
+
+export interface OrderWorkflowInput {
+  orderId: string;
+  customerId: string;
+  items: OrderItemRequest[];
+  paymentMethod: PaymentMethod;
+  /** ISO currency the customer expects; every product must be priced in it. */
+  currency?: string;
+  /** How long stock stays reserved while waiting for payment (RESERVATION_TTL). */
+  reservationTtlMs: number;
+  /** Who takes a card payment; STRIPE when absent. */
+  provider?: PaymentProvider;
+  /** With no webhook this long into a payment attempt, ask the provider (PAYMENT_RECONCILE_AFTER). */
+  reconcileAfterMs?: number;
+}
+
+export interface OrderLine {
+  productId: string;
+  sku: string;
+  name: string;
+  quantity: number;
+  unitPrice: number;
+}
+
+export type CancelReason =
+  | 'RESERVATION_EXPIRED'
+  | 'CANCELLED_BY_CUSTOMER'
+  | 'CANCELLED_BY_ADMIN'
+  | 'INSUFFICIENT_STOCK'
+  | 'INSUFFICIENT_WALLET_BALANCE'
+  | 'WALLET_CURRENCY_MISMATCH'
+  | 'PAYMENT_PROVIDER_UNAVAILABLE';
+
+/** One line of the order's own story, kept in workflow state for the query and the Web UI. */
+export interface OrderTimelineEntry {
+  at: string;
+  event: string;
+  actor: Actor;
+  detail?: string;
+}
+
+/** What `getOrder` answers: the live state of the order. */
+export interface OrderView {
+  orderId: string;
+  customerId: string;
+  status: OrderStatus;
+  paymentStatus: PaymentStatus;
+  paymentMethod: PaymentMethod;
+  currency: string;
+  totalAmount: number;
+  items: OrderLine[];
+  paymentAttempt: number;
+  paymentProvider?: PaymentProvider;
+  /** The current attempt's Stripe PaymentIntent or Razorpay order. */
+  paymentIntentId?: string;
+  razorpayOrderId?: string;
+  reservationExpiresAt?: string;
+  cancelReason?: CancelReason;
+  cancelNote?: string;
+  trackingNumber?: string;
+  carrier?: string;
+  timeline: OrderTimelineEntry[];
+}
+
+/** Answer of `placeOrder`: returned once stock is reserved and the PaymentIntent exists. */
+export interface PlacedOrder {
+  orderId: string;
+  status: OrderStatus;
+  paymentStatus: PaymentStatus;
+  paymentMethod: PaymentMethod;
+  totalAmount: number;
+  currency: string;
+  items: OrderLine[];
+  reservationExpiresAt?: string;
+  paymentProvider?: PaymentProvider;
+  /** Stripe: what Stripe.js confirms the payment with. */
+  clientSecret?: string;
+  /** Razorpay: what Razorpay Checkout opens. */
+  razorpayOrderId?: string;
+  razorpayKeyId?: string;
+}
+
+/** A payment outcome reported by a provider webhook (or found by asking the provider). */
+export interface PaymentEvent {
+  provider: PaymentProvider;
+  eventId: string;
+  outcome: 'SUCCEEDED' | 'FAILED';
+  /** The payment attempt: a Stripe PaymentIntent id or a Razorpay order id. */
+  providerPaymentId: string;
+  /** Razorpay's payment id (pay_...), which refunds are made against. */
+  chargeId?: string;
+  amount: number;
+  currency: string;
+  failureReason?: string;
+}
+
+export interface PaymentRetryRequest {
+  actor: Actor;
+}
+export interface PaymentRetryResult {
+  orderId: string;
+  paymentAttempt: number;
+  clientSecret?: string;
+  razorpayOrderId?: string;
+  razorpayKeyId?: string;
+  reservationExpiresAt?: string;
+}
+
+export interface CancelOrderRequest {
+  actor: Actor;
+  reason?: string;
+}
+export interface ShipOrderRequest {
+  actor: Actor;
+  trackingNumber: string;
+  carrier?: string;
+}
+export interface DeliverOrderRequest {
+  actor: Actor;
+}
+
+export const placeOrderUpdate = defineUpdate<PlacedOrder>('placeOrder');
+export const getOrderQuery = defineQuery<OrderView>('getOrder');
+export const paymentEventSignal = defineSignal<[PaymentEvent]>('paymentEvent');
+export const retryPaymentUpdate = defineUpdate<PaymentRetryResult, [PaymentRetryRequest]>('retryPayment');
+export const cancelOrderUpdate = defineUpdate<OrderView, [CancelOrderRequest]>('cancelOrder');
+export const shipOrderUpdate = defineUpdate<OrderView, [ShipOrderRequest]>('shipOrder');
+export const deliverOrderUpdate = defineUpdate<OrderView, [DeliverOrderRequest]>('deliverOrder');
