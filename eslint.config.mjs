@@ -25,7 +25,7 @@ const workflowTimerMessage =
 
 export default defineConfig(
   {
-    ignores: ['node_modules/', 'src/generated/**', 'coverage/', '.data/', 'test/histories/**'],
+    ignores: ['node_modules/', 'dist/', 'src/generated/**', 'coverage/', '.data/', 'test/histories/**'],
   },
 
   js.configs.recommended,

@@ -9,7 +9,11 @@ import { readdirSync, readFileSync, existsSync } from 'node:fs';
 import path from 'node:path';
 import { Client } from 'pg';
 
-const migrationsDir = path.join(__dirname, '..', 'prisma', 'migrations');
+// scripts/ under the sources, dist/scripts/ once compiled: the migrations stay in the repository's prisma/.
+const migrationsDir = [
+  path.join(__dirname, '..', 'prisma', 'migrations'),
+  path.join(__dirname, '..', '..', 'prisma', 'migrations'),
+].find((dir) => existsSync(dir))!;
 const LOCK_ID = 727_020_331; // arbitrary, constant across runs
 
 export async function migrate(databaseUrl: string, log: (line: string) => void = () => {}): Promise<string[]> {

@@ -1,4 +1,6 @@
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
 import nodemailer from 'nodemailer';
 import { createActivities, type Activities } from '../activities';
 import { dataConverterFor } from '../platform/codec';
@@ -19,6 +21,24 @@ export interface OrderWorkerOptions {
   wrapActivities?: (activities: Activities) => Activities;
   /** A prebuilt bundle (tests build one once); otherwise the workflows are bundled now. */
   workflowBundle?: WorkerOptions['workflowBundle'];
+}
+
+/**
+ * Where `npm run build` writes the workflow bundle (dist/src/workflow-bundle.js). Only a worker
+ * running compiled code (a .js file) looks there, so running the sources with tsx never picks
+ * up a bundle of other code.
+ */
+export const prebuiltWorkflowBundlePath = path.join(__dirname, '..', 'workflow-bundle.js');
+
+function workflowSource(
+  given: WorkerOptions['workflowBundle'],
+): Pick<WorkerOptions, 'workflowBundle' | 'workflowsPath'> {
+  if (given) return { workflowBundle: given };
+  if (__filename.endsWith('.js') && existsSync(prebuiltWorkflowBundlePath)) {
+    return { workflowBundle: { codePath: prebuiltWorkflowBundlePath } };
+  }
+  // Development (tsx) or a dist/ built without its bundle: webpack bundles the workflows now.
+  return { workflowsPath: require.resolve('../workflows') };
 }
 
 /** The worker for the task queue every durable-commerce workflow and activity runs on. */
@@ -51,9 +71,7 @@ export async function createOrderWorker(
     taskQueue: config.TEMPORAL_TASK_QUEUE,
     activities,
     dataConverter: dataConverterFor(config),
-    ...(options.workflowBundle
-      ? { workflowBundle: options.workflowBundle }
-      : { workflowsPath: require.resolve('../workflows') }),
+    ...workflowSource(options.workflowBundle),
   });
   return {
     worker,
