@@ -32,6 +32,8 @@ import {
   type OperationsDeps,
 } from '../src/payments/webhook-inbox';
 import { connectClient } from '../src/platform/temporal';
+import { maintenanceNotice, setMaintenance } from '../src/system/maintenance';
+import { notifyAdmins } from '../src/system/notices';
 
 class UsageError extends Error {}
 
@@ -332,6 +334,24 @@ program
         [e.at, e.workflowId, e.kind, e.name, e.actor && `by ${e.actor}`, e.detail].filter(Boolean).join('  '),
       );
     }
+  });
+
+const system = program.command('system').description('incident controls (the runbook\'s "Emergency payment actions")');
+
+system
+  .command('maintenance <state>')
+  .description('on: storefront writes answer 503 MAINTENANCE (reads, admin routes and webhooks go on); off: open again')
+  .requiredOption('--reason <text>', 'why (recorded in the audit log and emailed to every admin)')
+  .action(async (wanted: string, options) => {
+    if (wanted !== 'on' && wanted !== 'off') throw new UsageError(`maintenance takes on or off, not ${wanted}`);
+    print(
+      await withOperations(actor(), async (deps, actorId) => {
+        const state = await setMaintenance(deps.prisma, wanted === 'on', options.reason, actorId);
+        const adminsNotified = await notifyAdmins(deps, maintenanceNotice(state));
+        const { auditId: _auditId, ...view } = state;
+        return { ...view, adminsNotified };
+      }),
+    );
   });
 
 program.parseAsync(process.argv).catch((error: unknown) => {

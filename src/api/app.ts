@@ -13,6 +13,8 @@ import { paymentsRouter } from './payments';
 import { productsRouter } from './products';
 import { refundsRouter } from './refunds';
 import { usersRouter } from './users';
+import { MaintenanceFlag } from '../system/maintenance';
+import { maintenanceGate, systemRouter } from './system';
 
 export function createApp(deps: ApiDeps): Express {
   const app = express();
@@ -34,6 +36,9 @@ export function createApp(deps: ApiDeps): Express {
     (_req, _res, next) =>
       void deps.temporal.withDeadline(Date.now() + deps.config.API_TEMPORAL_DEADLINE, async () => next()),
   );
+  // One copy of the maintenance flag per replica, shared by the gate and the switch.
+  const maintenance = new MaintenanceFlag(deps.prisma, deps.config.MAINTENANCE_CACHE_TTL);
+  app.use(maintenanceGate(deps, maintenance));
   app.use(healthRouter(deps));
   app.use(authRouter(deps));
   app.use(productsRouter(deps));
@@ -42,6 +47,7 @@ export function createApp(deps: ApiDeps): Express {
   app.use(operationsRouter(deps));
   app.use(usersRouter(deps));
   app.use(keysRouter(deps));
+  app.use(systemRouter(deps, maintenance));
   app.use(notFound);
   app.use(errorHandler(deps.logger));
   return app;

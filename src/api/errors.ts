@@ -111,7 +111,7 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
       http = new HttpError(500, 'INTERNAL', 'Something went wrong on our side');
     }
     const retryAfter = (http.details as { retryAfterSeconds?: number } | undefined)?.retryAfterSeconds;
-    if (http.status === 429 && retryAfter) res.setHeader('Retry-After', String(retryAfter));
+    if ((http.status === 429 || http.status === 503) && retryAfter) res.setHeader('Retry-After', String(retryAfter));
     res
       .status(http.status)
       .json({ error: { code: http.code, message: http.message, ...(http.details ? { details: http.details } : {}) } });

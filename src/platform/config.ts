@@ -79,6 +79,10 @@ const envSchema = z.object({
   LOGIN_WINDOW: duration.prefault('15m'),
   /** Express's `trust proxy` (`loopback`, a hop count, addresses): set it behind a reverse proxy so limits see the client's address. */
   TRUST_PROXY: z.string().optional(),
+  /** How long each API replica trusts its copy of the maintenance flag before reading it again. */
+  MAINTENANCE_CACHE_TTL: duration.prefault('2s'),
+  /** The Retry-After a storefront write is told while maintenance mode is on. */
+  MAINTENANCE_RETRY_AFTER: duration.prefault('5m'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   SEED_ADMIN_EMAIL: z.string().email().default('admin@durable-commerce.local'),
   SEED_ADMIN_PASSWORD: z.string().min(8).default('Admin123!'),

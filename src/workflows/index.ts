@@ -3,3 +3,4 @@ export { orderWorkflow } from './order/workflow';
 export { refundWorkflow } from './refund/workflow';
 export { webhookWorkflow } from './webhook/workflow';
 export { keyRotationWorkflow } from './key-rotation/workflow';
+export { adminNoticeWorkflow } from './admin-notice/workflow';

@@ -1,0 +1,59 @@
+/**
+ * The incident controls under /admin/system (maintenance mode, database diagnosis and emergency
+ * actions, payment diagnosis), and the maintenance gate in front of the storefront's writes.
+ * HTTP only: each action is one function in src/system, which the ops CLI calls too.
+ */
+import { Router, type RequestHandler } from 'express';
+import { z } from 'zod';
+import { maintenanceNotice, maintenanceState, setMaintenance, type MaintenanceFlag } from '../system/maintenance';
+import { notifyAdmins } from '../system/notices';
+import { authenticate, currentUser, requireRole } from './auth';
+import type { ApiDeps } from './deps';
+import { HttpError, parse } from './errors';
+
+const reason = z.string().trim().min(1).max(500);
+const maintenanceBody = z.object({ enabled: z.boolean(), reason });
+
+const READS = new Set(['GET', 'HEAD', 'OPTIONS']);
+// Signing in and out change no business data, and admins must be able to sign in to end maintenance.
+const ALWAYS_OPEN = [/^\/api\/auth\//, /^\/api\/payments\/[^/]+\/webhook$/];
+
+/**
+ * While maintenance mode is on, every write under /api/ (the storefront: checkout, payment
+ * retries, refund and return requests) answers 503 MAINTENANCE with Retry-After. Reads, sign-in,
+ * webhooks and /admin go on.
+ */
+export function maintenanceGate(deps: ApiDeps, flag: MaintenanceFlag): RequestHandler {
+  const retryAfterSeconds = Math.ceil(deps.config.MAINTENANCE_RETRY_AFTER / 1000);
+  return async (req, _res, next) => {
+    if (READS.has(req.method) || !req.path.startsWith('/api/') || ALWAYS_OPEN.some((open) => open.test(req.path)))
+      return next();
+    const state = await flag.current();
+    if (!state.enabled) return next();
+    next(
+      new HttpError(503, 'MAINTENANCE', `The shop is under maintenance (${state.reason}); please try again later`, {
+        retryAfterSeconds,
+      }),
+    );
+  };
+}
+
+export function systemRouter(deps: ApiDeps, flag: MaintenanceFlag): Router {
+  const router = Router();
+  const admin = [authenticate(deps), requireRole('ADMIN')];
+
+  router.get('/admin/system/maintenance', ...admin, async (_req, res) => {
+    res.json(await maintenanceState(deps.prisma));
+  });
+
+  router.post('/admin/system/maintenance', ...admin, async (req, res) => {
+    const body = parse(maintenanceBody, req.body);
+    const state = await setMaintenance(deps.prisma, body.enabled, body.reason, currentUser(req).id);
+    flag.remember(state);
+    const adminsNotified = await notifyAdmins(deps, maintenanceNotice(state));
+    const { auditId: _auditId, ...view } = state;
+    res.json({ ...view, adminsNotified });
+  });
+
+  return router;
+}
