@@ -8,19 +8,17 @@
 import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
 import type { Config } from '../platform/config';
 import type { Logger } from '../platform/logger';
+import type { adminNoticeWorkflow } from '../workflows/admin-notice/workflow';
+import type { AdminNotice } from '../workflows/admin-notice/messages';
 
-export interface AdminNotice {
-  key: string;
-  subject: string;
-  text: string;
-}
+export type { AdminNotice };
 
 export async function notifyAdmins(
   deps: { temporal: Client; config: Pick<Config, 'TEMPORAL_TASK_QUEUE'>; logger?: Logger },
   notice: AdminNotice,
 ): Promise<boolean> {
   try {
-    await deps.temporal.workflow.start('adminNoticeWorkflow', {
+    await deps.temporal.workflow.start<typeof adminNoticeWorkflow>('adminNoticeWorkflow', {
       workflowId: `admin-notice-${notice.key}`,
       taskQueue: deps.config.TEMPORAL_TASK_QUEUE,
       args: [notice],

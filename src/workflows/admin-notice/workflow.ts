@@ -4,12 +4,13 @@
  */
 import { proxyActivities } from '@temporalio/workflow';
 import type { Activities } from '../../activities';
+import type { AdminNotice } from './messages';
 
 const mail = proxyActivities<Activities>({
   startToCloseTimeout: '30s',
   retry: { initialInterval: '5s', maximumInterval: '5m' },
 });
 
-export async function adminNoticeWorkflow(notice: { key: string; subject: string; text: string }): Promise<void> {
+export async function adminNoticeWorkflow(notice: AdminNotice): Promise<void> {
   await mail.alertAdmins(notice);
 }
