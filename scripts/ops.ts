@@ -9,7 +9,8 @@
 import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import os from 'node:os';
-import { loadConfig, type Config } from '../src/platform/config';
+import { createInterface } from 'node:readline';
+import { duration, loadConfig, type Config } from '../src/platform/config';
 import { createPrisma, type PrismaClient } from '../src/platform/db';
 import { HttpError } from '../src/api/errors';
 import { Keyring, secretPurposes } from '../src/keys/keyring';
@@ -33,6 +34,7 @@ import {
 } from '../src/payments/webhook-inbox';
 import { connectClient } from '../src/platform/temporal';
 import { maintenanceNotice, setMaintenance } from '../src/system/maintenance';
+import { diagnoseDatabase, longQueries, terminateLongQueries, terminationNotice } from '../src/system/database';
 import { notifyAdmins } from '../src/system/notices';
 
 class UsageError extends Error {}
@@ -47,6 +49,23 @@ function positive(value: string): number {
   const parsed = Number(value);
   if (!(parsed > 0)) throw new InvalidArgumentError(`not a positive number: ${value}`);
   return parsed;
+}
+/** A duration such as `10m` or `90s`, in whole seconds (at least one). */
+function seconds(value: string): number {
+  const parsed = duration.safeParse(value);
+  if (!parsed.success || parsed.data < 1000) throw new InvalidArgumentError(`not a duration of 1s or more: ${value}`);
+  return Math.round(parsed.data / 1000);
+}
+/** Asks `question` and answers the line typed (or piped) on standard input; '' when there is none. */
+async function ask(question: string): Promise<string> {
+  process.stderr.write(question);
+  const lines = createInterface({ input: process.stdin, terminal: false });
+  try {
+    for await (const line of lines) return line.trim();
+    return '';
+  } finally {
+    lines.close();
+  }
 }
 const providerOption = () => new Option('--provider <provider>', 'payment provider').choices(['STRIPE', 'RAZORPAY']);
 
@@ -352,6 +371,51 @@ system
         return { ...view, adminsNotified };
       }),
     );
+  });
+
+const db = program.command('db').description('the database: diagnosis, emergency actions, backup and restore');
+
+db.command('diagnose')
+  .description('connection time, connections by state against the pool and max_connections, long queries, lock waits')
+  .option('--longer-than <duration>', 'list queries running longer than this', seconds, 300)
+  .action(async (options) =>
+    print(
+      await withOperations(actor(), (deps) =>
+        diagnoseDatabase(deps.prisma, {
+          poolSize: deps.config.DATABASE_POOL_SIZE,
+          longerThanSeconds: options.longerThan,
+        }),
+      ),
+    ),
+  );
+
+db.command('terminate-long-queries')
+  .description("terminate this database's queries running longer than --older-than (never this command's own)")
+  .option('--older-than <duration>', 'the limit', seconds, 600)
+  .requiredOption('--reason <text>', 'why (recorded in the audit log with what was terminated)')
+  .option('--yes', 'do not ask for confirmation', false)
+  .action(async (options) => {
+    const result = await withOperations(actor(), async (deps, actorId) => {
+      let onlyPids: number[] | undefined;
+      if (!options.yes) {
+        const found = await longQueries(deps.prisma, options.olderThan);
+        if (found.length === 0) return { database: undefined, olderThanSeconds: options.olderThan, terminated: [] };
+        for (const q of found) console.error(`pid ${q.pid}  ${q.user}  ${q.durationSeconds}s  ${q.state}  ${q.query}`);
+        const answer = await ask(`Terminate these ${found.length} queries? Type yes to go on: `);
+        if (answer !== 'yes') throw new UsageError('not confirmed: nothing was terminated');
+        onlyPids = found.map((q) => q.pid);
+      }
+      const done = await terminateLongQueries(
+        deps.prisma,
+        { olderThanSeconds: options.olderThan, reason: options.reason, onlyPids },
+        actorId,
+      );
+      if (done.terminated.length > 0) await notifyAdmins(deps, terminationNotice(done, options.reason));
+      const { auditId: _auditId, ...view } = done;
+      return view;
+    });
+    print(result);
+    if (result.terminated.some((q) => !q.terminated)) process.exitCode = 1;
   });
 
 program.parseAsync(process.argv).catch((error: unknown) => {

@@ -5,6 +5,8 @@
  */
 import { Router, type RequestHandler } from 'express';
 import { z } from 'zod';
+import { duration } from '../platform/config';
+import { diagnoseDatabase, terminateLongQueries, terminationNotice } from '../system/database';
 import { maintenanceNotice, maintenanceState, setMaintenance, type MaintenanceFlag } from '../system/maintenance';
 import { notifyAdmins } from '../system/notices';
 import { authenticate, currentUser, requireRole } from './auth';
@@ -13,6 +15,10 @@ import { HttpError, parse } from './errors';
 
 const reason = z.string().trim().min(1).max(500);
 const maintenanceBody = z.object({ enabled: z.boolean(), reason });
+/** A duration such as `10m` or `90s`, in whole seconds, at least one. */
+const seconds = duration.pipe(z.number().min(1000, 'at least 1s')).transform((ms) => Math.round(ms / 1000));
+const diagnosisQuery = z.object({ longerThan: seconds.default(300) });
+const terminateBody = z.object({ olderThan: seconds, reason });
 
 const READS = new Set(['GET', 'HEAD', 'OPTIONS']);
 // Signing in and out change no business data, and admins must be able to sign in to end maintenance.
@@ -52,6 +58,26 @@ export function systemRouter(deps: ApiDeps, flag: MaintenanceFlag): Router {
     flag.remember(state);
     const adminsNotified = await notifyAdmins(deps, maintenanceNotice(state));
     const { auditId: _auditId, ...view } = state;
+    res.json({ ...view, adminsNotified });
+  });
+
+  router.get('/admin/system/database', ...admin, async (req, res) => {
+    const { longerThan } = parse(diagnosisQuery, req.query);
+    res.json(
+      await diagnoseDatabase(deps.prisma, { poolSize: deps.config.DATABASE_POOL_SIZE, longerThanSeconds: longerThan }),
+    );
+  });
+
+  router.post('/admin/system/database/terminate-long-queries', ...admin, async (req, res) => {
+    const body = parse(terminateBody, req.body);
+    const result = await terminateLongQueries(
+      deps.prisma,
+      { olderThanSeconds: body.olderThan, reason: body.reason },
+      currentUser(req).id,
+    );
+    const adminsNotified =
+      result.terminated.length > 0 ? await notifyAdmins(deps, terminationNotice(result, body.reason)) : false;
+    const { auditId: _auditId, ...view } = result;
     res.json({ ...view, adminsNotified });
   });
 

@@ -2,7 +2,7 @@ import { msToNumber } from '@temporalio/common/lib/time';
 import { z } from 'zod';
 
 /** A duration such as `30m`, `5s` or `1500ms`, as milliseconds. */
-const duration = z.string().transform((value, ctx) => {
+export const duration = z.string().transform((value, ctx) => {
   try {
     const ms = msToNumber(value as Parameters<typeof msToNumber>[0]);
     if (!Number.isFinite(ms) || ms <= 0) throw new Error('not positive');
@@ -57,6 +57,10 @@ const envSchema = z.object({
   KEY_ROTATION_GRACE: duration.prefault('24h'),
   /** How long a rotation waits for an admin (the new secret, a manual step) before it rolls back. */
   KEY_ROTATION_STEP_TIMEOUT: duration.prefault('7d'),
+  /** Connections each API or worker process may hold; instances × pool must stay within the server's budget (README). */
+  DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(1000).default(10),
+  /** How long a request waits for a free connection before it answers 503 DATABASE_UNAVAILABLE. */
+  DATABASE_ACQUIRE_TIMEOUT: duration.prefault('5s'),
   /** Used by the worker to create the two alternating login roles and set their passwords; defaults to DATABASE_URL. */
   DATABASE_ADMIN_URL: z.string().optional(),
   /** The alternating login roles are `<prefix>_blue` and `<prefix>_green`, members of the role `<prefix>`. */

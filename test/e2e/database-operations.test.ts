@@ -1,0 +1,176 @@
+/**
+ * The runbook's database diagnosis and emergency action, through the admin API and the ops CLI:
+ * a long query and a lock wait seen as they happen, and a long query (pg_sleep in a connection
+ * of its own) actually terminated, audited with what was killed, while the API's own
+ * connections carry on. Its own database, so no other test file's queries are in reach.
+ */
+import pg from 'pg';
+import {
+  createProduct,
+  createUser,
+  eventually,
+  runOps,
+  runOpsWithInput,
+  startStack,
+  type Stack,
+  type TestUser,
+} from '../helpers/stack';
+
+let stack: Stack;
+let admin: TestUser;
+const clients: pg.Client[] = [];
+
+beforeAll(async () => {
+  stack = await startStack({ isolatedDatabase: true, worker: false });
+  admin = await createUser(stack, 'ADMIN');
+});
+afterAll(async () => {
+  await Promise.all(clients.map((c) => c.end().catch(() => undefined)));
+  await stack.stop();
+});
+
+async function connection(): Promise<{ client: pg.Client; pid: number }> {
+  const client = new pg.Client({ connectionString: stack.config.DATABASE_URL });
+  client.on('error', () => undefined); // a terminated connection reports here too
+  await client.connect();
+  clients.push(client);
+  const { rows } = await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
+  return { client, pid: rows[0].pid };
+}
+
+/** Starts `SELECT pg_sleep(600)` in a connection of its own; answers its pid and how the query ended. */
+async function longQuery(): Promise<{ pid: number; ended: Promise<unknown> }> {
+  const { client, pid } = await connection();
+  const ended = client.query('SELECT pg_sleep(600) /* long report */').then(
+    () => 'finished',
+    (error: { code?: string }) => error.code,
+  );
+  return { pid, ended };
+}
+
+test('the diagnosis shows a long query and a lock wait; the long query is terminated, audited', async () => {
+  const product = await createProduct(stack, admin, { stock: 3 });
+  const sleeper = await longQuery();
+  // A transaction holding a row lock, and an update waiting for it.
+  const holder = await connection();
+  await holder.client.query('BEGIN');
+  await holder.client.query('SELECT * FROM products WHERE id = $1 FOR UPDATE', [product.id]);
+  const waiter = await connection();
+  const waited = waiter.client.query('UPDATE products SET stock = stock WHERE id = $1', [product.id]);
+
+  const diagnosis = await eventually(async () => {
+    const { status, body } = await stack.http.get('/admin/system/database?longerThan=1s', admin.token);
+    expect(status).toBe(200);
+    return body.longQueries.some((q: { pid: number }) => q.pid === sleeper.pid) && body.lockWaits.length > 0 && body;
+  }, 'long query and lock wait visible');
+  expect(diagnosis.connectionMs).toBeGreaterThanOrEqual(0);
+  expect(diagnosis.connections).toMatchObject({ poolSize: stack.config.DATABASE_POOL_SIZE });
+  expect(diagnosis.connections.maxConnections).toBeGreaterThan(0);
+  expect(diagnosis.connections.byState.active).toBeGreaterThanOrEqual(2);
+  expect(diagnosis.longQueries.find((q: { pid: number }) => q.pid === sleeper.pid)).toMatchObject({
+    state: 'active',
+    query: 'SELECT pg_sleep(600) /* long report */',
+  });
+  expect(diagnosis.lockWaits).toEqual([
+    expect.objectContaining({ pid: waiter.pid, blockedBy: [holder.pid], waitEventType: 'Lock' }),
+  ]);
+  // The default window is 5 minutes: nothing of ours is that old.
+  expect((await stack.http.get('/admin/system/database', admin.token)).body).toMatchObject({
+    longerThanSeconds: 300,
+    longQueries: [],
+  });
+  await holder.client.query('COMMIT');
+  await waited;
+
+  // Bad input changes nothing.
+  for (const body of [{ olderThan: 'soon', reason: 'x' }, { olderThan: '10m' }, { olderThan: '500ms', reason: 'x' }]) {
+    const refused = await stack.http.post('/admin/system/database/terminate-long-queries', body, admin.token);
+    expect([refused.status, refused.body.error.code]).toEqual([400, 'VALIDATION_ERROR']);
+  }
+  const customer = await createUser(stack);
+  expect(
+    (
+      await stack.http.post(
+        '/admin/system/database/terminate-long-queries',
+        { olderThan: '1s', reason: 'x' },
+        customer.token,
+      )
+    ).status,
+  ).toBe(403);
+
+  const done = await stack.http.post(
+    '/admin/system/database/terminate-long-queries',
+    { olderThan: '1s', reason: 'report query hogging the database' },
+    admin.token,
+  );
+  expect(done.status).toBe(200);
+  expect(done.body.terminated).toEqual([
+    expect.objectContaining({ pid: sleeper.pid, terminated: true, query: 'SELECT pg_sleep(600) /* long report */' }),
+  ]);
+  expect(await sleeper.ended).toBe('57P01'); // terminating connection due to administrator command
+  expect((await stack.http.get('/api/products')).status).toBe(200); // the API's own connections are untouched
+  const [entry] = await stack.prisma.auditLog.findMany({ where: { action: 'DATABASE_QUERIES_TERMINATED' } });
+  expect(entry).toMatchObject({ actorId: admin.id, reason: 'report query hogging the database' });
+  expect(entry.after).toMatchObject({ olderThanSeconds: 1, terminated: [{ pid: sleeper.pid, terminated: true }] });
+});
+
+test('the CLI diagnoses, and terminates only after a confirmation', async () => {
+  const sleeper = await longQuery();
+  const diagnosis = await eventually(async () => {
+    const run = await runOps(stack, admin.email, 'db', 'diagnose', '--longer-than', '1s');
+    expect(run.code).toBe(0);
+    const body = JSON.parse(run.stdout);
+    return body.longQueries.some((q: { pid: number }) => q.pid === sleeper.pid) && body;
+  }, 'the CLI sees the long query');
+  expect(diagnosis.connections.maxConnections).toBeGreaterThan(0);
+
+  const refused = await runOpsWithInput(
+    stack,
+    admin.email,
+    'no\n',
+    'db',
+    'terminate-long-queries',
+    '--older-than',
+    '1s',
+    '--reason',
+    'x',
+  );
+  expect(refused.code).toBe(2);
+  expect(refused.stderr).toContain(`pid ${sleeper.pid}`);
+  const confirmed = await runOpsWithInput(
+    stack,
+    admin.email,
+    'yes\n',
+    'db',
+    'terminate-long-queries',
+    '--older-than',
+    '1s',
+    '--reason',
+    'stuck export',
+  );
+  expect(confirmed.code).toBe(0);
+  expect(JSON.parse(confirmed.stdout).terminated).toEqual([
+    expect.objectContaining({ pid: sleeper.pid, terminated: true }),
+  ]);
+  expect(await sleeper.ended).toBe('57P01');
+
+  const other = await longQuery();
+  await eventually(async () => {
+    const body = JSON.parse((await runOps(stack, admin.email, 'db', 'diagnose', '--longer-than', '1s')).stdout);
+    return body.longQueries.some((q: { pid: number }) => q.pid === other.pid);
+  }, 'the second long query is past the limit');
+  const yes = await runOps(
+    stack,
+    admin.email,
+    'db',
+    'terminate-long-queries',
+    '--older-than',
+    '1s',
+    '--reason',
+    'again',
+    '--yes',
+  );
+  expect(yes.code).toBe(0);
+  expect(await other.ended).toBe('57P01');
+  expect(await stack.prisma.auditLog.count({ where: { action: 'DATABASE_QUERIES_TERMINATED' } })).toBe(3);
+});
