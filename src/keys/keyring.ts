@@ -11,7 +11,7 @@
  */
 import { createCipheriv, createDecipheriv, randomBytes, randomUUID } from 'node:crypto';
 import { parseMasterKeys } from '../platform/codec';
-import type { Config } from '../platform/config';
+import { isLocalDefault, type Config } from '../platform/config';
 import { isUniqueViolation, type PrismaClient } from '../platform/db';
 import type { SecretVersion } from '../generated/prisma/client';
 import { keyPurposes, type KeyPurpose } from '../workflows/vocabulary';
@@ -43,6 +43,7 @@ export interface DatabaseLogin {
 
 export type KeyringConfig = Pick<
   Config,
+  | 'NODE_ENV'
   | 'MASTER_KEYS'
   | 'MASTER_KEY_ID'
   | 'JWT_SECRET'
@@ -67,6 +68,8 @@ export class Keyring {
     private readonly prisma: PrismaClient,
     private readonly config: KeyringConfig,
   ) {
+    if (config.NODE_ENV === 'production' && isLocalDefault('MASTER_KEYS', config.MASTER_KEYS))
+      throw new Error('refusing the public local master key (MASTER_KEYS) in production');
     this.masterKeys = parseMasterKeys(config);
   }
 
@@ -109,6 +112,22 @@ export class Keyring {
     return { kid: purpose === JWT_SIGNING ? c.JWT_KEY_ID : `${kidPrefix[purpose]}-1`, secret };
   }
 
+  /** The variables behind `purpose`'s first version that still hold their public local default. */
+  private localDefaultsOf(purpose: SecretPurpose): string[] {
+    const c = this.config;
+    const sources: Partial<Record<SecretPurpose, [keyof typeof c & Parameters<typeof isLocalDefault>[0], string][]>> = {
+      JWT_SIGNING: [['JWT_SECRET', c.JWT_SECRET]],
+      STRIPE_API_KEY: [['STRIPE_SECRET_KEY', c.STRIPE_SECRET_KEY]],
+      STRIPE_WEBHOOK_SECRET: [['STRIPE_WEBHOOK_SECRET', c.STRIPE_WEBHOOK_SECRET]],
+      RAZORPAY_KEY: [
+        ['RAZORPAY_KEY_ID', c.RAZORPAY_KEY_ID],
+        ['RAZORPAY_KEY_SECRET', c.RAZORPAY_KEY_SECRET],
+      ],
+      RAZORPAY_WEBHOOK_SECRET: [['RAZORPAY_WEBHOOK_SECRET', c.RAZORPAY_WEBHOOK_SECRET]],
+    };
+    return (sources[purpose] ?? []).filter(([name, value]) => isLocalDefault(name, value)).map(([name]) => name);
+  }
+
   /** Takes in the configured first version of `purpose` when the keyring has none (once per process). */
   private bootstrap(purpose: SecretPurpose): Promise<void> {
     let done = this.bootstrapped.get(purpose);
@@ -125,6 +144,12 @@ export class Keyring {
   private async takeInFirstVersion(purpose: SecretPurpose): Promise<void> {
     const first = this.firstVersion(purpose);
     if (!first || (await this.prisma.secretVersion.count({ where: { purpose } }))) return;
+    // A public local value taken in once would be the production secret for good: never in production.
+    const atDefault = this.localDefaultsOf(purpose);
+    if (this.config.NODE_ENV === 'production' && atDefault.length)
+      throw new Error(
+        `refusing to take the public local default of ${atDefault.join(', ')} into the keyring in production`,
+      );
     try {
       await this.prisma.secretVersion.create({
         data: {

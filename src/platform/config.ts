@@ -13,23 +13,57 @@ export const duration = z.string().transform((value, ctx) => {
   }
 });
 
+/**
+ * The public local values of every secret and master key: they make `npm run dev` and `npm test`
+ * work with nothing configured, and are in this repository for anyone to read. With
+ * NODE_ENV=production none of them may be used (see productionProblems).
+ */
+export const localDefaults = {
+  STRIPE_SECRET_KEY: 'sk_test_DurableCommerceLocal',
+  STRIPE_WEBHOOK_SECRET: 'whsec_durable_commerce_local',
+  RAZORPAY_KEY_ID: 'rzp_test_DurableCommerce',
+  RAZORPAY_KEY_SECRET: 'durable-commerce-local-razorpay-secret',
+  RAZORPAY_WEBHOOK_SECRET: 'durable-commerce-local-razorpay-webhook-secret',
+  JWT_SECRET: 'durable-commerce-local-development-secret',
+  MASTER_KEYS: 'local-1:ZHVyYWJsZS1jb21tZXJjZS1sb2NhbC1tYXN0ZXItayE=',
+} as const;
+const LOCAL_MASTER_KEY_MATERIAL = localDefaults.MASTER_KEYS.split(':')[1];
+
+const optionalPath = z
+  .string()
+  .optional()
+  .transform((v) => (v?.trim() ? v.trim() : undefined));
+
 const envSchema = z.object({
+  /** `production` refuses every public local default of a secret (the API and the worker do not start). */
+  NODE_ENV: z.string().default('development'),
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   DATABASE_URL: z.string().default('postgresql://postgres@127.0.0.1:5432/durable_commerce'),
   TEMPORAL_ADDRESS: z.string().default('127.0.0.1:7233'),
   TEMPORAL_NAMESPACE: z.string().default('default'),
   TEMPORAL_TASK_QUEUE: z.string().default('durable-commerce'),
+  /** mTLS to the Temporal frontend (Temporal Cloud, a self-hosted cluster with TLS): PEM file paths. */
+  TEMPORAL_TLS_CERT: optionalPath,
+  TEMPORAL_TLS_KEY: optionalPath,
+  /** The CA that signed the frontend's certificate, when it is not a public one. */
+  TEMPORAL_TLS_CA: optionalPath,
+  /** The name the frontend's certificate carries, when it differs from TEMPORAL_ADDRESS's host. */
+  TEMPORAL_TLS_SERVER_NAME: optionalPath,
+  /** Force TLS on (`true`) with the system's CAs; implied by any TLS path or TEMPORAL_API_KEY. */
+  TEMPORAL_TLS: z.enum(['true', 'false', '']).optional(),
+  /** A Temporal Cloud API key (sent as a bearer token over TLS), instead of or beside mTLS. */
+  TEMPORAL_API_KEY: optionalPath,
   /** How long an API request waits on Temporal (say, for an update's outcome) before answering 503. */
   API_TEMPORAL_DEADLINE: duration.prefault('30s'),
   // The Stripe and Razorpay keys and webhook secrets below are each one's first version in the
   // keyring, taken in on first start; after that they rotate through the keyring and these are ignored.
-  STRIPE_SECRET_KEY: z.string().default('sk_test_DurableCommerceLocal'),
+  STRIPE_SECRET_KEY: z.string().default(localDefaults.STRIPE_SECRET_KEY),
   STRIPE_API_BASE: z.string().url().default('http://127.0.0.1:12111'),
-  STRIPE_WEBHOOK_SECRET: z.string().default('whsec_durable_commerce_local'),
+  STRIPE_WEBHOOK_SECRET: z.string().default(localDefaults.STRIPE_WEBHOOK_SECRET),
   STRIPE_WEBHOOK_TOLERANCE: duration.prefault('5m'),
-  RAZORPAY_KEY_ID: z.string().default('rzp_test_DurableCommerce'),
-  RAZORPAY_KEY_SECRET: z.string().default('durable-commerce-local-razorpay-secret'),
-  RAZORPAY_WEBHOOK_SECRET: z.string().default('durable-commerce-local-razorpay-webhook-secret'),
+  RAZORPAY_KEY_ID: z.string().default(localDefaults.RAZORPAY_KEY_ID),
+  RAZORPAY_KEY_SECRET: z.string().default(localDefaults.RAZORPAY_KEY_SECRET),
+  RAZORPAY_WEBHOOK_SECRET: z.string().default(localDefaults.RAZORPAY_WEBHOOK_SECRET),
   RAZORPAY_API_BASE: z.string().url().default('http://127.0.0.1:12120'),
   /** With no webhook this long after a payment attempt opened, ask the provider ourselves. */
   PAYMENT_RECONCILE_AFTER: duration.prefault('10m'),
@@ -45,7 +79,7 @@ const envSchema = z.object({
   SMTP_URL: z.string().default('smtp://127.0.0.1:1025'),
   MAIL_FROM: z.string().default('durable-commerce <orders@durable-commerce.local>'),
   RESERVATION_TTL: duration.prefault('30m'),
-  JWT_SECRET: z.string().min(16).default('durable-commerce-local-development-secret'),
+  JWT_SECRET: z.string().min(16).default(localDefaults.JWT_SECRET),
   JWT_TTL: duration.prefault('1h'),
   /** The `kid` of the first JWT key, taken into the keyring from JWT_SECRET on first start. */
   JWT_KEY_ID: z.string().min(1).default('jwt-1'),
@@ -73,7 +107,7 @@ const envSchema = z.object({
   /** How long the previous database login keeps its password after a rotation; at least 2 × DATABASE_LOGIN_REFRESH. */
   DATABASE_PASSWORD_GRACE: duration.prefault('10m'),
   /** Master keys encrypting the keyring: `id:base64-32-bytes` pairs, comma-separated; MASTER_KEY_ID encrypts new secrets. */
-  MASTER_KEYS: z.string().default('local-1:ZHVyYWJsZS1jb21tZXJjZS1sb2NhbC1tYXN0ZXItayE='),
+  MASTER_KEYS: z.string().default(localDefaults.MASTER_KEYS),
   MASTER_KEY_ID: z.string().default('local-1'),
   /** Origins of the Temporal Web UI allowed to call the codec endpoint. */
   TEMPORAL_UI_ORIGINS: z.string().default('http://127.0.0.1:8233,http://localhost:8233'),
@@ -103,7 +137,34 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     const problems = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
     throw new Error(`Invalid configuration: ${problems}`);
   }
+  if (parsed.data.NODE_ENV === 'production') {
+    const atDefault = productionProblems(parsed.data);
+    if (atDefault.length)
+      throw new Error(
+        `Refusing to start with NODE_ENV=production: ${atDefault.join(', ')} ${atDefault.length === 1 ? 'has' : 'have'} ` +
+          'the public local default; set each to a secret of your own',
+      );
+  }
   return parsed.data;
+}
+
+/**
+ * The variables that still hold a public local default (for MASTER_KEYS: any key whose material
+ * is the local key's, whatever its id). Empty means the configuration may run in production.
+ */
+export function productionProblems(config: Pick<Config, keyof typeof localDefaults>): string[] {
+  const problems: string[] = (Object.keys(localDefaults) as (keyof typeof localDefaults)[]).filter(
+    (name) => name !== 'MASTER_KEYS' && config[name] === localDefaults[name],
+  );
+  if (isLocalDefault('MASTER_KEYS', config.MASTER_KEYS)) problems.push('MASTER_KEYS');
+  return problems;
+}
+
+/** Whether `value` is the public local default of `name` (never to be taken into a production keyring). */
+export function isLocalDefault(name: keyof typeof localDefaults, value: string): boolean {
+  if (name === 'MASTER_KEYS')
+    return value.split(',').some((pair) => pair.trim().split(':')[1] === LOCAL_MASTER_KEY_MATERIAL);
+  return localDefaults[name] === value;
 }
 
 /** How long a rotated-out JWT key is still accepted: never shorter than a token's lifetime, so no token in use is cut off. */

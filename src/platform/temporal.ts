@@ -1,4 +1,5 @@
-import { Client, Connection, ScheduleAlreadyRunning } from '@temporalio/client';
+import { Client, Connection, ScheduleAlreadyRunning, type TLSConfig } from '@temporalio/client';
+import { readFileSync } from 'node:fs';
 import { SearchAttributeType } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
 import { dataConverterFor } from './codec';
@@ -6,14 +7,54 @@ import { jwtRotationGrace, type Config } from './config';
 import type { keyRotationWorkflow } from '../workflows/key-rotation/workflow';
 import { searchAttributes } from '../workflows/search-attributes';
 
+export type TemporalConnectionConfig = Pick<
+  Config,
+  | 'TEMPORAL_ADDRESS'
+  | 'TEMPORAL_TLS'
+  | 'TEMPORAL_TLS_CERT'
+  | 'TEMPORAL_TLS_KEY'
+  | 'TEMPORAL_TLS_CA'
+  | 'TEMPORAL_TLS_SERVER_NAME'
+  | 'TEMPORAL_API_KEY'
+>;
+
+/**
+ * How every client and worker of ours reaches the Temporal frontend: plain gRPC to a local dev
+ * server, or TLS (mTLS with TEMPORAL_TLS_CERT/KEY, a private CA in TEMPORAL_TLS_CA) and an API
+ * key for Temporal Cloud. An API key implies TLS; a certificate without its key (or the other
+ * way round) is a mistake, refused here rather than at the first call. The same shape suits the
+ * client's Connection and the worker's NativeConnection.
+ */
+export function temporalConnectionOptions(
+  config: TemporalConnectionConfig,
+  read: (path: string) => Buffer = (path) => readFileSync(path),
+): { address: string; tls?: TLSConfig | boolean; apiKey?: string } {
+  const { TEMPORAL_TLS_CERT: cert, TEMPORAL_TLS_KEY: key, TEMPORAL_TLS_CA: ca } = config;
+  if (Boolean(cert) !== Boolean(key))
+    throw new Error('TEMPORAL_TLS_CERT and TEMPORAL_TLS_KEY go together: set both (mTLS) or neither');
+  if (config.TEMPORAL_TLS === 'false' && (cert || ca || config.TEMPORAL_API_KEY))
+    throw new Error('TEMPORAL_TLS=false contradicts TEMPORAL_TLS_CERT, TEMPORAL_TLS_CA or TEMPORAL_API_KEY');
+  const wantsTls = config.TEMPORAL_TLS === 'true' || Boolean(cert || ca || config.TEMPORAL_API_KEY);
+  const options: { address: string; tls?: TLSConfig | boolean; apiKey?: string } = { address: config.TEMPORAL_ADDRESS };
+  if (wantsTls) {
+    const tls: TLSConfig = {};
+    if (cert && key) tls.clientCertPair = { crt: read(cert), key: read(key) };
+    if (ca) tls.serverRootCACertificate = read(ca);
+    if (config.TEMPORAL_TLS_SERVER_NAME) tls.serverNameOverride = config.TEMPORAL_TLS_SERVER_NAME;
+    options.tls = Object.keys(tls).length ? tls : true;
+  }
+  if (config.TEMPORAL_API_KEY) options.apiKey = config.TEMPORAL_API_KEY;
+  return options;
+}
+
 /**
  * A client that connects on first use: the API starts (and answers 503) while Temporal is
  * down, and a CLI command that never talks to Temporal does not need it.
  */
 export async function connectClient(
-  config: Pick<Config, 'TEMPORAL_ADDRESS' | 'TEMPORAL_NAMESPACE' | 'MASTER_KEYS' | 'MASTER_KEY_ID'>,
+  config: TemporalConnectionConfig & Pick<Config, 'TEMPORAL_NAMESPACE' | 'MASTER_KEYS' | 'MASTER_KEY_ID'>,
 ): Promise<Client> {
-  const connection = Connection.lazy({ address: config.TEMPORAL_ADDRESS });
+  const connection = Connection.lazy(temporalConnectionOptions(config));
   return new Client({ connection, namespace: config.TEMPORAL_NAMESPACE, dataConverter: dataConverterFor(config) });
 }
 

@@ -1,7 +1,12 @@
 import { DefaultLogger, NativeConnection, Runtime, type LogLevel } from '@temporalio/worker';
 import { loadConfig } from '../platform/config';
 import { logger } from '../platform/logger';
-import { connectClient, ensureKeyRotationSchedule, ensureSearchAttributes } from '../platform/temporal';
+import {
+  connectClient,
+  ensureKeyRotationSchedule,
+  ensureSearchAttributes,
+  temporalConnectionOptions,
+} from '../platform/temporal';
 import { createOrderWorker } from './worker';
 
 // The SDK's own log lines go through the same pino logger as ours, at the configured level.
@@ -26,7 +31,7 @@ async function main(): Promise<void> {
   await ensureKeyRotationSchedule(client, config);
   await client.connection.close();
 
-  const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
+  const connection = await NativeConnection.connect(temporalConnectionOptions(config));
   const { worker, close } = await createOrderWorker({ config, connection });
   logger.info({ taskQueue: config.TEMPORAL_TASK_QUEUE, temporal: config.TEMPORAL_ADDRESS }, 'worker started');
   try {

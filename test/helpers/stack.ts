@@ -23,7 +23,7 @@ import { Keyring } from '../../src/keys/keyring';
 import { createLogger } from '../../src/platform/logger';
 import { keyringRazorpayGateway } from '../../src/payments/razorpay';
 import { createStripe } from '../../src/payments/stripe';
-import { connectClient } from '../../src/platform/temporal';
+import { connectClient, temporalConnectionOptions } from '../../src/platform/temporal';
 import { createOrderWorker } from '../../src/workers/worker';
 import { startRazorpaySandbox } from '../../scripts/lib/razorpay-sandbox';
 import { startSmtpListener } from '../../scripts/lib/services';
@@ -104,7 +104,7 @@ export async function startStack(
   async function startWorker(
     workerOptions: { wrapActivities?: (activities: Activities) => Activities } = {},
   ): Promise<void> {
-    const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
+    const connection = await NativeConnection.connect(temporalConnectionOptions(config));
     const { worker, close } = await createOrderWorker({
       config,
       connection,

@@ -11,7 +11,7 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { dataConverterFor } from '../../src/platform/codec';
 import { loadConfig } from '../../src/platform/config';
-import { connectClient } from '../../src/platform/temporal';
+import { connectClient, temporalConnectionOptions } from '../../src/platform/temporal';
 import { ensureTool } from '../../scripts/lib/services';
 
 export const config = loadConfig();
@@ -21,7 +21,7 @@ export async function startStubWorker(
 ): Promise<{ client: Client; taskQueue: string; stop: () => Promise<void> }> {
   const taskQueue = `workflow-test-${randomUUID()}`;
   const client = await connectClient(config);
-  const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
+  const connection = await NativeConnection.connect(temporalConnectionOptions(config));
   const worker = await Worker.create({
     connection,
     taskQueue,
