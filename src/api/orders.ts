@@ -1,4 +1,10 @@
-import { WithStartWorkflowOperation, type WorkflowHandle } from '@temporalio/client';
+import {
+  ServiceError,
+  WithStartWorkflowOperation,
+  WorkflowExecutionAlreadyStartedError,
+  WorkflowUpdateRPCTimeoutOrCancelledError,
+  type WorkflowHandle,
+} from '@temporalio/client';
 import { randomUUID } from 'node:crypto';
 import { Router, type Request } from 'express';
 import { z } from 'zod';
@@ -12,6 +18,7 @@ import {
   shipOrderUpdate,
   type OrderView,
   type OrderWorkflowInput,
+  type PlacedOrder,
 } from '../workflows/order/messages';
 import { ErrorCode, type Actor } from '../workflows/vocabulary';
 import type { orderWorkflow } from '../workflows/order/workflow';
@@ -21,7 +28,8 @@ import { MAX_ORDER_TOTAL } from '../platform/money';
 import { paymentsSwitch } from '../payments/switch';
 import { authenticate, currentUser, requireRole, type AuthUser } from './auth';
 import type { ApiDeps } from './deps';
-import { HttpError, parse } from './errors';
+import { HttpError, parse, refusal } from './errors';
+import { idempotencyKeyOf, idFromKey, keyReused, requestFingerprint } from './idempotency';
 
 const checkoutBody = z.object({
   items: z
@@ -52,6 +60,19 @@ const listQuery = z.object({
   customerId: z.string().uuid().optional(),
   limit: z.coerce.number().int().min(1).max(200).default(50),
 });
+
+const CHECKOUT_NAMESPACE = '0d6c3f4e-8a51-4c1b-9e3f-6b2d7a9c1e58';
+/** Names the order a checkout with an Idempotency-Key makes, after the customer and the key. */
+export const checkoutOrderId = (customerId: string, key: string) => idFromKey(CHECKOUT_NAMESPACE, customerId, key);
+// A checkout the workflow refused ends the order at once, CANCELLED with one of these reasons.
+/** The memo entry that fingerprints the request a checkout's workflow was started for. */
+const CHECKOUT_MEMO = 'checkoutRequest';
+const checkoutRefusals = new Set<ErrorCode>([
+  ErrorCode.INSUFFICIENT_STOCK,
+  ErrorCode.INSUFFICIENT_WALLET_BALANCE,
+  ErrorCode.WALLET_CURRENCY_MISMATCH,
+  ErrorCode.PAYMENT_PROVIDER_UNAVAILABLE,
+]);
 
 // The workflow of an order in one of these statuses has finished: the database is the truth.
 const closedStatuses = new Set(['CANCELLED', 'DELIVERED', 'REFUNDED']);
@@ -136,8 +157,40 @@ export function ordersRouter(deps: ApiDeps): Router {
     }
   }
 
+  /** 422 when the order this key named was made for another request body. */
+  async function assertSameCheckout(orderId: string, fingerprint: string): Promise<void> {
+    let made: unknown;
+    try {
+      made = (await handleOf(orderId).describe()).memo?.[CHECKOUT_MEMO];
+    } catch {
+      return; // no such order yet, or Temporal is unreachable: nothing to compare with
+    }
+    if (made !== undefined && made !== fingerprint) throw keyReused('checkout', { orderId });
+  }
+
+  /** A keyed checkout whose order's workflow has finished: its answer again (or its refusal). */
+  async function placedEarlier(orderId: string): Promise<PlacedOrder> {
+    const view: OrderView = await handleOf(orderId).result();
+    const refused = view.timeline.find((t) => t.event === 'CHECKOUT_REFUSED' || t.event === 'CHECKOUT_FAILED');
+    if (refused && view.cancelReason && checkoutRefusals.has(view.cancelReason as ErrorCode))
+      throw refusal(view.cancelReason, refused.detail ?? view.cancelReason);
+    return {
+      orderId: view.orderId,
+      status: view.status,
+      paymentStatus: view.paymentStatus,
+      paymentMethod: view.paymentMethod,
+      totalAmount: view.totalAmount,
+      currency: view.currency,
+      items: view.items,
+      reservationExpiresAt: view.reservationExpiresAt,
+      paymentProvider: view.paymentProvider,
+      razorpayOrderId: view.razorpayOrderId,
+    };
+  }
+
   router.post('/api/checkout', auth, requireRole('CUSTOMER'), async (req, res) => {
     const body = parse(checkoutBody, req.body);
+    const key = idempotencyKeyOf(req);
     const user = currentUser(req);
     if (body.paymentMethod === 'card') await assertPaymentsEnabled();
     // The same product twice is one line with the summed quantity.
@@ -178,7 +231,10 @@ export function ordersRouter(deps: ApiDeps): Router {
       );
     }
 
-    const orderId = randomUUID();
+    // A retried checkout (double click, a client retrying after a timeout) sends the same
+    // Idempotency-Key: the key names the order, and so its workflow, which Temporal starts once.
+    const orderId = key ? checkoutOrderId(user.id, key) : randomUUID();
+    const fingerprint = requestFingerprint({ ...body, items });
     const input: OrderWorkflowInput = {
       orderId,
       customerId: user.id,
@@ -193,15 +249,35 @@ export function ordersRouter(deps: ApiDeps): Router {
       workflowId: orderWorkflowId(orderId),
       taskQueue: config.TEMPORAL_TASK_QUEUE,
       args: [input],
-      workflowIdConflictPolicy: 'FAIL',
+      // With a key, a second request joins the first one's workflow; never a second run of it.
+      workflowIdConflictPolicy: key ? 'USE_EXISTING' : 'FAIL',
+      workflowIdReusePolicy: 'REJECT_DUPLICATE',
+      memo: { [CHECKOUT_MEMO]: fingerprint },
       typedSearchAttributes: [
         { key: searchAttributes.orderId, value: orderId },
         { key: searchAttributes.customerId, value: user.id },
         { key: searchAttributes.orderStatus, value: 'PENDING' },
       ],
     });
-    // Returns once the workflow has reserved the stock and opened the PaymentIntent.
-    const placed = await temporal.workflow.executeUpdateWithStart(placeOrderUpdate, { startWorkflowOperation: start });
+    let placed: PlacedOrder;
+    try {
+      // Returns once the workflow has reserved the stock and opened the PaymentIntent.
+      placed = await temporal.workflow.executeUpdateWithStart(placeOrderUpdate, { startWorkflowOperation: start });
+    } catch (error) {
+      if (key) await assertSameCheckout(orderId, fingerprint);
+      if (key && error instanceof WorkflowExecutionAlreadyStartedError) placed = await placedEarlier(orderId);
+      else if (error instanceof WorkflowUpdateRPCTimeoutOrCancelledError || error instanceof ServiceError) {
+        // The order may exist: say which, so the client can look instead of retrying blind.
+        res.location(`/api/orders/${orderId}`);
+        throw new HttpError(
+          503,
+          'TEMPORAL_UNAVAILABLE',
+          `The checkout did not finish in time; order ${orderId} may have been placed: look before trying again`,
+          { orderId },
+        );
+      } else throw error;
+    }
+    if (key) await assertSameCheckout(orderId, fingerprint);
     res.status(201).location(`/api/orders/${orderId}`).json(placed);
   });
 

@@ -1,6 +1,5 @@
 import { WithStartWorkflowOperation, WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import { randomUUID } from 'node:crypto';
-import { v5 as uuidv5 } from 'uuid';
 import { Router, type Request } from 'express';
 import { z } from 'zod';
 import { audit } from '../access/audit';
@@ -17,6 +16,7 @@ import type { refundWorkflow } from '../workflows/refund/workflow';
 import { authenticate, currentUser, requireRole } from './auth';
 import type { ApiDeps } from './deps';
 import { HttpError, parse, refusal } from './errors';
+import { idempotencyKeyOf, idFromKey, keyReused } from './idempotency';
 
 const amount = z.number().int().positive().max(100_000_000);
 const reason = z.string().trim().min(1).max(500);
@@ -35,11 +35,10 @@ const creditBody = z.object({
     .transform((c) => c.toUpperCase())
     .optional(),
 });
-const idempotencyKey = z.string().trim().min(1).max(200).optional();
 const MANUAL_REFUND_NAMESPACE = '5b0f6a9e-3f52-4f43-9d1c-1d0c1a6b7e21';
 /** Names a manual refund after the admin, the order and the client's Idempotency-Key. */
 export const manualRefundId = (adminId: string, orderId: string, key: string) =>
-  uuidv5(`${adminId}:${orderId}:${key}`, MANUAL_REFUND_NAMESPACE);
+  idFromKey(MANUAL_REFUND_NAMESPACE, adminId, orderId, key);
 const listQuery = z.object({
   status: z.enum(['PENDING_APPROVAL', 'APPROVED', 'REJECTED', 'COMPLETED', 'FAILED']).optional(),
   orderId: z.string().uuid().optional(),
@@ -122,7 +121,7 @@ export function refundsRouter(deps: ApiDeps): Router {
     const actor: Actor = { id: currentUser(req).id, role: 'ADMIN' };
     // A client retrying the same refund (after a timeout, a 503) sends the same Idempotency-Key:
     // it names the refund, so the retry finds it instead of paying out again.
-    const key = parse(idempotencyKey, req.header('idempotency-key'));
+    const key = idempotencyKeyOf(req);
     const refundId = key ? manualRefundId(actor.id, order.id, key) : randomUUID();
     const refund = await startRefund(order.id, { ...body, requestedBy: actor, approvedBy: actor }, refundId);
     if (
@@ -130,9 +129,7 @@ export function refundsRouter(deps: ApiDeps): Router {
       refund.reason !== body.reason ||
       (body.destination && refund.destination && refund.destination !== body.destination)
     ) {
-      throw new HttpError(422, 'IDEMPOTENCY_KEY_REUSED', 'This Idempotency-Key was used for a different refund', {
-        refundId: refund.refundId,
-      });
+      throw keyReused('refund', { refundId: refund.refundId });
     }
     // A retry of a refused refund is refused again, as it was the first time.
     if (refund.status === 'REFUSED')
@@ -193,7 +190,7 @@ export function refundsRouter(deps: ApiDeps): Router {
     if (!user) throw new HttpError(404, 'USER_NOT_FOUND', `No user ${userId}`);
     const adminId = currentUser(req).id;
     // A client retrying the same credit sends the same Idempotency-Key and is credited once.
-    const key = req.header('idempotency-key');
+    const key = idempotencyKeyOf(req);
     try {
       // A retried request (same Idempotency-Key) answers the same entry: one credit, one audit entry.
       const credited = await creditWallet(

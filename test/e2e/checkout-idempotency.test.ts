@@ -1,0 +1,176 @@
+/**
+ * A retried checkout never makes a second order (issue 13, point 2). The `Idempotency-Key`
+ * header names the order (and so its workflow, which Temporal allows once): the same key and
+ * body answer the same order, at once or later, a different body under it is 422, and a
+ * checkout that answers 503 at its deadline still says which order it may have created.
+ */
+import { randomUUID } from 'node:crypto';
+import { checkoutOrderId } from '../../src/api/orders';
+import {
+  createProduct,
+  createUser,
+  eventually,
+  orderOf,
+  startStack,
+  type Stack,
+  type TestUser,
+} from '../helpers/stack';
+
+let stack: Stack;
+let admin: TestUser;
+
+beforeAll(async () => {
+  stack = await startStack({ env: { RESERVATION_TTL: '30m' } });
+  admin = await createUser(stack, 'ADMIN');
+});
+afterAll(() => stack.stop());
+
+const checkout = (s: Stack, customer: TestUser, body: unknown, key?: string) =>
+  s.http.request('POST', '/api/checkout', {
+    body,
+    token: customer.token,
+    headers: key === undefined ? {} : { 'idempotency-key': key },
+  });
+
+test('the same key and body, twice at once and again later: one order, stock reserved once, one payment', async () => {
+  const customer = await createUser(stack);
+  const product = await createProduct(stack, admin, { stock: 5, price: 1900 });
+  const body = { items: [{ productId: product.id, quantity: 2 }], paymentMethod: 'card' };
+  const key = `cart-${randomUUID()}`;
+
+  const together = await Promise.all([checkout(stack, customer, body, key), checkout(stack, customer, body, key)]);
+  const later = await checkout(stack, customer, body, key);
+  const answers = [...together, later];
+  expect(answers.map((a) => a.status)).toEqual([201, 201, 201]);
+  const orderId: string = together[0].body.orderId;
+  expect(answers.map((a) => a.body.orderId)).toEqual([orderId, orderId, orderId]);
+  expect(answers.map((a) => a.headers.get('location'))).toEqual(answers.map(() => `/api/orders/${orderId}`));
+  expect(later.body).toMatchObject({
+    status: 'PENDING',
+    totalAmount: 3800,
+    clientSecret: together[0].body.clientSecret,
+  });
+
+  expect(await stack.prisma.order.count({ where: { customerId: customer.id } })).toBe(1);
+  expect(await stack.prisma.payment.count({ where: { orderId } })).toBe(1);
+  expect(await stack.prisma.product.findUniqueOrThrow({ where: { id: product.id } })).toMatchObject({
+    stock: 5,
+    reservedStock: 2,
+  });
+
+  // Keys are the customer's own: another customer's same key is another order.
+  const other = await createUser(stack);
+  const theirs = await checkout(stack, other, body, key);
+  expect(theirs.status).toBe(201);
+  expect(theirs.body.orderId).not.toBe(orderId);
+});
+
+test('a different body under a used key is 422 IDEMPOTENCY_KEY_REUSED and changes nothing', async () => {
+  const customer = await createUser(stack);
+  const product = await createProduct(stack, admin, { stock: 5, price: 1200 });
+  const key = `cart-${randomUUID()}`;
+  const first = await checkout(
+    stack,
+    customer,
+    { items: [{ productId: product.id, quantity: 1 }], paymentMethod: 'card' },
+    key,
+  );
+  expect(first.status).toBe(201);
+
+  for (const body of [
+    { items: [{ productId: product.id, quantity: 2 }], paymentMethod: 'card' },
+    { items: [{ productId: product.id, quantity: 1 }], paymentMethod: 'cod' },
+    { items: [{ productId: product.id, quantity: 1 }], paymentMethod: 'card', provider: 'razorpay' },
+  ]) {
+    const reused = await checkout(stack, customer, body, key);
+    expect({ status: reused.status, code: reused.body.error?.code }).toEqual({
+      status: 422,
+      code: 'IDEMPOTENCY_KEY_REUSED',
+    });
+    expect(reused.body.error.details).toEqual({ orderId: first.body.orderId });
+  }
+  expect(await stack.prisma.order.count({ where: { customerId: customer.id } })).toBe(1);
+  expect((await stack.prisma.product.findUniqueOrThrow({ where: { id: product.id } })).reservedStock).toBe(1);
+});
+
+test('a refused checkout retried with its key is refused again the same way', async () => {
+  const customer = await createUser(stack);
+  const product = await createProduct(stack, admin, { stock: 1, price: 900 });
+  const body = { items: [{ productId: product.id, quantity: 3 }], paymentMethod: 'cod' };
+  const key = `cart-${randomUUID()}`;
+  const first = await checkout(stack, customer, body, key);
+  expect({ status: first.status, code: first.body.error?.code }).toEqual({ status: 409, code: 'INSUFFICIENT_STOCK' });
+  // The refused order's workflow has finished: the retry is answered from it.
+  await stack.temporal.workflow.getHandle(`order-${checkoutOrderId(customer.id, key)}`).result();
+  const again = await checkout(stack, customer, body, key);
+  expect({ status: again.status, code: again.body.error?.code }).toEqual({ status: 409, code: 'INSUFFICIENT_STOCK' });
+  expect(again.body.error.message).toBe(first.body.error.message);
+  expect(await stack.prisma.order.count({ where: { customerId: customer.id } })).toBe(0);
+});
+
+test('a key that is empty or too long is 400 INVALID_IDEMPOTENCY_KEY, not a 500, and nothing is reserved', async () => {
+  const customer = await createUser(stack);
+  const product = await createProduct(stack, admin, { stock: 2, price: 900 });
+  const body = { items: [{ productId: product.id, quantity: 1 }], paymentMethod: 'cod' };
+  for (const key of ['x'.repeat(4000), 'x'.repeat(201), '   ']) {
+    const answer = await checkout(stack, customer, body, key);
+    expect({ status: answer.status, code: answer.body.error?.code }).toEqual({
+      status: 400,
+      code: 'INVALID_IDEMPOTENCY_KEY',
+    });
+  }
+  expect((await stack.prisma.product.findUniqueOrThrow({ where: { id: product.id } })).reservedStock).toBe(0);
+  expect((await checkout(stack, customer, body, 'x'.repeat(200))).status).toBe(201);
+
+  // The same rule, from the same code, on the other routes that take a key.
+  const credit = await stack.http.request('POST', `/admin/wallets/${customer.id}/credit`, {
+    body: { amount: 100, reason: 'goodwill' },
+    token: admin.token,
+    headers: { 'idempotency-key': 'k'.repeat(4000) },
+  });
+  expect({ status: credit.status, code: credit.body.error?.code }).toEqual({
+    status: 400,
+    code: 'INVALID_IDEMPOTENCY_KEY',
+  });
+  expect(await stack.prisma.wallet.count({ where: { userId: customer.id } })).toBe(0);
+});
+
+describe('at the deadline', () => {
+  let slow: Stack;
+  beforeAll(async () => {
+    slow = await startStack({ env: { API_TEMPORAL_DEADLINE: '2s', RESERVATION_TTL: '30m' } });
+  });
+  afterAll(() => slow.stop());
+
+  test('a checkout answered 503 names the order it may have created; the retry with its key finds that order', async () => {
+    const slowAdmin = await createUser(slow, 'ADMIN');
+    const customer = await createUser(slow);
+    const product = await createProduct(slow, slowAdmin, { stock: 4, price: 700 });
+    const body = { items: [{ productId: product.id, quantity: 1 }], paymentMethod: 'cod' };
+    await slow.stopWorker();
+    const key = `cart-${randomUUID()}`;
+    const [keyed, unkeyed] = await Promise.all([checkout(slow, customer, body, key), checkout(slow, customer, body)]);
+    for (const answer of [keyed, unkeyed]) {
+      expect({ status: answer.status, code: answer.body.error?.code }).toEqual({
+        status: 503,
+        code: 'TEMPORAL_UNAVAILABLE',
+      });
+      expect(answer.body.error.details.orderId).toEqual(expect.any(String));
+      expect(answer.headers.get('location')).toBe(`/api/orders/${answer.body.error.details.orderId}`);
+    }
+    await slow.startWorker();
+
+    // The client without a key looks instead of retrying blind: the order was made.
+    const made = await eventually(
+      async () =>
+        (await slow.http.get(`/api/orders/${unkeyed.body.error.details.orderId}`, customer.token)).status === 200,
+      'the unkeyed order exists',
+    );
+    expect(made).toBe(true);
+    const retried = await checkout(slow, customer, body, key);
+    expect(retried.status).toBe(201);
+    expect(retried.body.orderId).toBe(keyed.body.error.details.orderId);
+    expect(await orderOf(slow, retried.body.orderId, customer.token)).toMatchObject({ status: 'CONFIRMED' });
+    expect(await slow.prisma.order.count({ where: { customerId: customer.id } })).toBe(2);
+  });
+});
