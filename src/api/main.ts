@@ -1,3 +1,7 @@
+/**
+ * The API process: connects to PostgreSQL and Temporal, serves the Express app, and on SIGTERM
+ * stops gracefully within SHUTDOWN_TIMEOUT (src/platform/shutdown.ts).
+ */
 import { loadConfig } from '../platform/config';
 import { followDatabaseLogin } from '../keys/database-login';
 import { createDatabase } from '../platform/db';
@@ -6,6 +10,7 @@ import { Keyring } from '../keys/keyring';
 import { keyringRazorpayGateway } from '../payments/razorpay';
 import { createStripe } from '../payments/stripe';
 import { connectClient } from '../platform/temporal';
+import { stopGracefully } from '../platform/shutdown';
 import { createApp } from './app';
 
 async function main(): Promise<void> {
@@ -24,14 +29,16 @@ async function main(): Promise<void> {
     keyring,
   });
   const server = app.listen(config.PORT, () => logger.info({ port: config.PORT }, 'API listening'));
-  const shutdown = () => {
-    server.close(async () => {
+  const shutdown = stopGracefully(server, {
+    timeoutMs: config.SHUTDOWN_TIMEOUT,
+    logger,
+    cleanup: async () => {
       stopFollowing();
       await prisma.$disconnect();
+      await pool.end().catch(() => undefined); // already ended with Prisma's adapter
       await temporal.connection.close();
-      process.exit(0);
-    });
-  };
+    },
+  });
   process.once('SIGINT', shutdown);
   process.once('SIGTERM', shutdown);
 }

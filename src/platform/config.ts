@@ -121,6 +121,8 @@ const envSchema = z.object({
   MAINTENANCE_CACHE_TTL: duration.prefault('2s'),
   /** The Retry-After a storefront write is told while maintenance mode is on. */
   MAINTENANCE_RETRY_AFTER: duration.prefault('5m'),
+  /** How long the API and the worker take at most to stop on SIGTERM: in-flight requests and activities get this long to finish. */
+  SHUTDOWN_TIMEOUT: duration.prefault('25s'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   SEED_ADMIN_EMAIL: z.string().email().default('admin@durable-commerce.local'),
   SEED_ADMIN_PASSWORD: z.string().min(8).default('Admin123!'),

@@ -1,3 +1,8 @@
+/**
+ * The worker process: registers search attributes and the key-rotation schedule, then runs the
+ * worker until SIGINT/SIGTERM, which drains it (see shutdownGraceTime in worker.ts); the process
+ * exits 0 once drained, and never later than SHUTDOWN_TIMEOUT plus a second.
+ */
 import { DefaultLogger, NativeConnection, Runtime, type LogLevel } from '@temporalio/worker';
 import { loadConfig } from '../platform/config';
 import { logger } from '../platform/logger';
@@ -34,12 +39,22 @@ async function main(): Promise<void> {
   const connection = await NativeConnection.connect(temporalConnectionOptions(config));
   const { worker, close } = await createOrderWorker({ config, connection });
   logger.info({ taskQueue: config.TEMPORAL_TASK_QUEUE, temporal: config.TEMPORAL_ADDRESS }, 'worker started');
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      logger.info({ signal }, 'draining: no new tasks, finishing those in hand');
+      setTimeout(() => {
+        logger.error('worker did not drain in time');
+        process.exit(1);
+      }, config.SHUTDOWN_TIMEOUT + 1000).unref();
+    });
+  }
   try {
     await worker.run(); // returns after SIGINT/SIGTERM once in-flight tasks have finished
   } finally {
     await close();
     await connection.close();
   }
+  logger.info('worker stopped');
 }
 
 main().catch((error) => {

@@ -71,6 +71,11 @@ export async function createOrderWorker(
     taskQueue: config.TEMPORAL_TASK_QUEUE,
     activities,
     dataConverter: dataConverterFor(config),
+    // On SIGTERM (the SDK's Runtime turns it into worker.shutdown()) polling stops at once and the
+    // tasks in hand get most of SHUTDOWN_TIMEOUT to finish; activities still running after that
+    // are cancelled (their retries run on another worker) and the worker is forced down at the limit.
+    shutdownGraceTime: Math.floor(config.SHUTDOWN_TIMEOUT * 0.8),
+    shutdownForceTime: config.SHUTDOWN_TIMEOUT,
     ...workflowSource(options.workflowBundle),
   });
   return {

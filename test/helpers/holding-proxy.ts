@@ -1,6 +1,6 @@
 /**
  * An HTTP hop between the worker and stripe-mock, for the moments stripe-mock cannot stage:
- * a request held in flight (it has left the worker but not reached Stripe), an answer lost on
+ * a request held in flight (it has left the worker but not reached Stripe, forever or until a test lets it go), an answer lost on
  * the way back (Stripe acted, the worker never heard), a refusal of the kind Stripe gives for
  * requests that are valid in form (a charge already refunded), or stripe-mock's stateless answer
  * moved on to the state a real Stripe would hold (a PaymentIntent the customer has since paid). Everything else is passed through
@@ -11,6 +11,7 @@ import type { AddressInfo } from 'node:net';
 
 type Trap =
   | { kind: 'hold'; notify: () => void }
+  | { kind: 'delay'; notify: () => void; until: Promise<void> }
   | { kind: 'drop-answer'; notify: () => void }
   | { kind: 'refuse'; status: number; error: Record<string, unknown> }
   | { kind: 'rewrite'; rewrite: (answer: Record<string, unknown>) => Record<string, unknown> };
@@ -34,6 +35,15 @@ export async function startHoldingProxy(target: string) {
     const route = `${req.method} ${req.url?.split('?')[0]}`;
     const trap = traps.get(route);
     traps.delete(route);
+    if (trap?.kind === 'delay') {
+      req.pause(); // its body waits with it
+      trap.notify();
+      void trap.until.then(() => forward(req, res, route, undefined));
+      return;
+    }
+    forward(req, res, route, trap);
+  });
+  const forward = (req: IncomingMessage, res: ServerResponse, route: string, trap: Trap | undefined) => {
     if (trap?.kind === 'hold') {
       held.push(res); // never answered: the connection dies with the worker
       trap.notify();
@@ -78,7 +88,7 @@ export async function startHoldingProxy(target: string) {
     );
     outbound.on('error', () => res.destroy());
     req.pipe(outbound);
-  });
+  };
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
 
   const arrival = (route: string, kind: 'hold' | 'drop-answer') =>
@@ -98,6 +108,9 @@ export async function startHoldingProxy(target: string) {
     },
     /** Holds the next `method path` request; resolves once it has arrived. */
     holdNext: (method: string, path: string) => arrival(`${method} ${path}`, 'hold'),
+    /** Holds the next `method path` request until `until` resolves, then passes it on; resolves once it has arrived. */
+    delayNext: (method: string, path: string, until: Promise<void>) =>
+      new Promise<void>((resolve) => traps.set(`${method} ${path}`, { kind: 'delay', notify: resolve, until })),
     /** Passes the next `method path` request to Stripe but loses its answer; resolves once Stripe answered. */
     dropAnswerNext: (method: string, path: string) => arrival(`${method} ${path}`, 'drop-answer'),
     /** Answers the next `method path` request with a Stripe error instead of passing it on. */
