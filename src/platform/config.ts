@@ -53,6 +53,13 @@ const envSchema = z.object({
   TEMPORAL_TLS: z.enum(['true', 'false', '']).optional(),
   /** A Temporal Cloud API key (sent as a bearer token over TLS), instead of or beside mTLS. */
   TEMPORAL_API_KEY: optionalPath,
+  /**
+   * Workflows each worker keeps in its sticky cache. An order waits days for its shipment; kept
+   * cached, every open order costs about 0.35 MiB, so the SDK's default (sized from the machine's
+   * memory) lets a worker grow without bound. Past this many, the least recently used is evicted
+   * and replayed from history when it next has work, which for a waiting order is rare.
+   */
+  WORKER_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(0).default(500),
   /** How long an API request waits on Temporal (say, for an update's outcome) before answering 503. */
   API_TEMPORAL_DEADLINE: duration.prefault('30s'),
   // The Stripe and Razorpay keys and webhook secrets below are each one's first version in the

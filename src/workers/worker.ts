@@ -76,6 +76,7 @@ export async function createOrderWorker(
     // are cancelled (their retries run on another worker) and the worker is forced down at the limit.
     shutdownGraceTime: Math.floor(config.SHUTDOWN_TIMEOUT * 0.8),
     shutdownForceTime: config.SHUTDOWN_TIMEOUT,
+    maxCachedWorkflows: config.WORKER_MAX_CACHED_WORKFLOWS,
     ...workflowSource(options.workflowBundle),
   });
   return {

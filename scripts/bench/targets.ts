@@ -1,0 +1,189 @@
+/**
+ * The two things the benchmark drives. The product: durable-commerce's worker(s) and API(s) as
+ * their own processes, customers going through the HTTP API and paying by a Stripe webhook
+ * signed as Stripe signs it. The floor: the same message pattern on raw Temporal with no-op
+ * activities (floor-workflow.ts), driven straight through a Temporal client.
+ */
+import { Client, Connection, WithStartWorkflowOperation } from '@temporalio/client';
+import bcrypt from 'bcryptjs';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import path from 'node:path';
+import Stripe from 'stripe';
+import { createPrisma } from '../../src/platform/db';
+import { freePort, stopProcess, waitForPort } from '../lib/services';
+import type { floorOrderWorkflow } from './floor-workflow';
+import { floorPayment, floorStatus, placeFloorOrder } from './floor-workflow';
+import type { LoadTarget } from './load';
+
+const root = path.join(__dirname, '..', '..');
+
+export interface Running {
+  target: LoadTarget;
+  /** Process ids by name (worker-1, api-1, ...), for memory and CPU. */
+  pids: Record<string, number | undefined>;
+  stop: () => Promise<void>;
+}
+
+function start(entry: string, env: NodeJS.ProcessEnv): ChildProcess {
+  return spawn(process.execPath, ['--import', 'tsx', entry], {
+    cwd: root,
+    env,
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+}
+
+export async function startProduct(options: {
+  env: NodeJS.ProcessEnv;
+  databaseUrl: string;
+  webhookSecret: string;
+  workers: number;
+  apis: number;
+  customers: number;
+}): Promise<Running> {
+  const children: ChildProcess[] = [];
+  const pids: Record<string, number | undefined> = {};
+  for (let i = 1; i <= options.workers; i++) {
+    const child = start('src/workers/main.ts', options.env);
+    children.push(child);
+    pids[`worker-${i}`] = child.pid;
+  }
+  const bases: string[] = [];
+  for (let i = 1; i <= options.apis; i++) {
+    const port = await freePort();
+    const child = start('src/api/main.ts', { ...options.env, PORT: String(port) });
+    children.push(child);
+    pids[`api-${i}`] = child.pid;
+    await waitForPort(port, `API ${i}`, child);
+    bases.push(`http://127.0.0.1:${port}`);
+  }
+  const call = async (customer: number, method: string, url: string, body?: string, headers = {}) => {
+    const response = await fetch(`${bases[customer % bases.length]}${url}`, {
+      method,
+      headers: { ...(body !== undefined && { 'content-type': 'application/json' }), ...headers },
+      body,
+    });
+    return { status: response.status, body: (await response.json().catch(() => ({}))) as Record<string, unknown> };
+  };
+
+  // A catalogue that never runs out, and the customers, signed in.
+  const prisma = createPrisma(options.databaseUrl, 2);
+  const password = 'bench password';
+  const hash = await bcrypt.hash(password, 4);
+  const product = await prisma.product.create({
+    data: {
+      id: randomUUID(),
+      sku: `BENCH-${randomUUID().slice(0, 8)}`,
+      name: 'Bench item',
+      price: 1999,
+      currency: 'USD',
+      stock: 100_000_000,
+    },
+  });
+  const tokens: string[] = [];
+  for (let i = 0; i < options.customers; i++) {
+    const email = `bench-${i}-${randomUUID()}@example.test`;
+    await prisma.user.create({
+      data: { id: randomUUID(), email, name: `Bench ${i}`, role: 'CUSTOMER', passwordHash: hash },
+    });
+    const login = await call(i, 'POST', '/api/auth/login', JSON.stringify({ email, password }));
+    tokens.push(login.body.token as string);
+  }
+  await prisma.$disconnect();
+  const auth = (customer: number) => ({ authorization: `Bearer ${tokens[customer]}` });
+  const stripe = new Stripe('sk_test_bench');
+
+  const target: LoadTarget = {
+    async checkout(customer, card) {
+      const body = { items: [{ productId: product.id, quantity: 1 }], paymentMethod: card ? 'card' : 'cod' };
+      const placed = await call(customer, 'POST', '/api/checkout', JSON.stringify(body), auth(customer));
+      if (placed.status !== 201) {
+        return { error: `${placed.status} ${(placed.body.error as { code?: string })?.code ?? ''}` };
+      }
+      const orderId = placed.body.orderId as string;
+      if (!card) return { orderId };
+      // The PaymentIntent the storefront confirms, as the order shows it (stripe-mock's client
+      // secret is a fixture's, so it cannot be read from there).
+      const order = await call(customer, 'GET', `/api/orders/${orderId}`, undefined, auth(customer));
+      const paymentRef = order.body.paymentIntentId as string;
+      return { orderId, paymentRef };
+    },
+    async pay(customer, orderId, paymentIntentId) {
+      const payload = JSON.stringify({
+        id: `evt_${randomUUID().replace(/-/g, '')}`,
+        object: 'event',
+        type: 'payment_intent.succeeded',
+        created: Math.floor(Date.now() / 1000),
+        data: {
+          object: {
+            id: paymentIntentId,
+            object: 'payment_intent',
+            amount: 1999,
+            amount_received: 1999,
+            currency: 'usd',
+            status: 'succeeded',
+            metadata: { orderId },
+          },
+        },
+      });
+      const signature = stripe.webhooks.generateTestHeaderString({ payload, secret: options.webhookSecret });
+      const delivered = await call(customer, 'POST', '/api/payments/stripe/webhook', payload, {
+        'stripe-signature': signature,
+      });
+      return delivered.status === 200 ? undefined : `webhook ${delivered.status}`;
+    },
+    async status(customer, orderId) {
+      return (await call(customer, 'GET', `/api/orders/${orderId}`, undefined, auth(customer))).body.status as string;
+    },
+  };
+  return { target, pids, stop: async () => void (await Promise.all(children.map((child) => stopProcess(child)))) };
+}
+
+export async function startFloor(options: { temporalAddress: string; workers: number }): Promise<Running> {
+  const taskQueue = `bench-floor-${randomUUID()}`;
+  const children: ChildProcess[] = [];
+  const pids: Record<string, number | undefined> = {};
+  for (let i = 1; i <= options.workers; i++) {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/bench/floor-worker.ts'], {
+      cwd: root,
+      env: { ...process.env, TEMPORAL_ADDRESS: options.temporalAddress, FLOOR_TASK_QUEUE: taskQueue },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    children.push(child);
+    pids[`floor-worker-${i}`] = child.pid;
+    await new Promise<void>((resolve, reject) => {
+      child.stdout!.on('data', (chunk: Buffer) => chunk.toString().includes('floor worker started') && resolve());
+      child.once('exit', (code) => reject(new Error(`floor worker exited with ${code}`)));
+    });
+  }
+  const connection = await Connection.connect({ address: options.temporalAddress });
+  const client = new Client({ connection });
+  const target: LoadTarget = {
+    async checkout() {
+      const orderId = randomUUID();
+      const start = new WithStartWorkflowOperation<typeof floorOrderWorkflow>('floorOrderWorkflow', {
+        workflowId: `floor-order-${orderId}`,
+        taskQueue,
+        args: [{ orderId, awaitShipmentMs: 7 * 24 * 3600_000 }],
+        workflowIdConflictPolicy: 'FAIL',
+      });
+      await client.workflow.executeUpdateWithStart(placeFloorOrder, { startWorkflowOperation: start });
+      return { orderId };
+    },
+    async pay(_customer, orderId) {
+      await client.workflow.getHandle(`floor-order-${orderId}`).signal(floorPayment, { amount: 1999 });
+      return undefined;
+    },
+    async status(_customer, orderId) {
+      return client.workflow.getHandle(`floor-order-${orderId}`).query(floorStatus);
+    },
+  };
+  return {
+    target,
+    pids,
+    stop: async () => {
+      await connection.close();
+      await Promise.all(children.map((child) => stopProcess(child)));
+    },
+  };
+}
