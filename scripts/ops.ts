@@ -36,6 +36,9 @@ import { connectClient } from '../src/platform/temporal';
 import { maintenanceNotice, setMaintenance } from '../src/system/maintenance';
 import { diagnoseDatabase, longQueries, terminateLongQueries, terminationNotice } from '../src/system/database';
 import { notifyAdmins } from '../src/system/notices';
+import { diagnosePayments } from '../src/system/payments-diagnosis';
+import { createStripe } from '../src/payments/stripe';
+import { keyringRazorpayGateway } from '../src/payments/razorpay';
 
 class UsageError extends Error {}
 
@@ -192,6 +195,28 @@ for (const [name, enabled] of [
       ),
     );
 }
+
+payments
+  .command('diagnose')
+  .description(
+    'the last hour: failed and expired payments by provider and reason, webhook figures, provider connectivity with the active key, the switch',
+  )
+  .action(async () =>
+    print(
+      await withOperations(actor(), (deps, actorId) => {
+        const keyring = new Keyring(deps.prisma, deps.config);
+        return diagnosePayments(
+          {
+            ...deps,
+            keyring,
+            stripe: createStripe(deps.config, keyring),
+            razorpay: keyringRazorpayGateway(deps.config, keyring),
+          },
+          actorId,
+        );
+      }),
+    ),
+  );
 
 const keys = program.command('keys').description('the keyring and key rotations (the runbook\'s "Rotate API Keys")');
 

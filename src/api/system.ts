@@ -9,6 +9,7 @@ import { duration } from '../platform/config';
 import { diagnoseDatabase, terminateLongQueries, terminationNotice } from '../system/database';
 import { maintenanceNotice, maintenanceState, setMaintenance, type MaintenanceFlag } from '../system/maintenance';
 import { notifyAdmins } from '../system/notices';
+import { diagnosePayments } from '../system/payments-diagnosis';
 import { authenticate, currentUser, requireRole } from './auth';
 import type { ApiDeps } from './deps';
 import { HttpError, parse } from './errors';
@@ -79,6 +80,10 @@ export function systemRouter(deps: ApiDeps, flag: MaintenanceFlag): Router {
       result.terminated.length > 0 ? await notifyAdmins(deps, terminationNotice(result, body.reason)) : false;
     const { auditId: _auditId, ...view } = result;
     res.json({ ...view, adminsNotified });
+  });
+
+  router.get('/admin/system/payments/diagnosis', ...admin, async (req, res) => {
+    res.json(await diagnosePayments(deps, currentUser(req).id));
   });
 
   return router;
