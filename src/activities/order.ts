@@ -10,6 +10,7 @@ import { ErrorCode, type Actor } from '../workflows/vocabulary';
 import { type CancelReason, type OrderLine, type OrderWorkflowInput } from '../workflows/order/messages';
 import { debitWalletForOrder, WalletError } from '../refunds/wallet';
 import { moveStock } from '../inventory/stock';
+import { paymentAttempts, reservationExpiries } from '../monitoring/metrics';
 
 export interface PlacedOrderRecord {
   totalAmount: number;
@@ -127,7 +128,7 @@ export function orderActivities(prisma: PrismaClient) {
       providerPaymentId: string;
       confirmedBy: string;
     }): Promise<void> {
-      await prisma.$transaction(async (tx) => {
+      const paid = await prisma.$transaction(async (tx) => {
         // Usually the current attempt; sometimes an earlier one paid after all, and the current one is closed.
         const current = await tx.payment.findUnique({
           where: { orderId_attempt: { orderId: input.orderId, attempt: input.attempt } },
@@ -144,7 +145,7 @@ export function orderActivities(prisma: PrismaClient) {
             where: { orderId: input.orderId, attempt: input.attempt, status: { in: ['PENDING', 'FAILED'] } },
             data: { status: 'CANCELLED' },
           });
-        await tx.payment.update({
+        const payment = await tx.payment.update({
           where: { orderId_attempt: { orderId: input.orderId, attempt: earlier?.attempt ?? input.attempt } },
           data: {
             status: 'SUCCEEDED',
@@ -157,12 +158,14 @@ export function orderActivities(prisma: PrismaClient) {
           where: { id: input.orderId, status: 'PENDING' },
           data: { status: 'PAID', paymentStatus: 'PAID', paidAt: new Date() },
         });
+        return payment;
       }, txOptions);
+      paymentAttempts.inc({ provider: paid.provider, outcome: 'succeeded' });
     },
 
     async recordPaymentFailed(input: { orderId: string; attempt: number; reason: string }): Promise<void> {
-      await prisma.$transaction(async (tx) => {
-        await tx.payment.update({
+      const failed = await prisma.$transaction(async (tx) => {
+        const payment = await tx.payment.update({
           where: { orderId_attempt: { orderId: input.orderId, attempt: input.attempt } },
           data: { status: 'FAILED', failureReason: input.reason, processedAt: new Date() },
         });
@@ -170,7 +173,9 @@ export function orderActivities(prisma: PrismaClient) {
           where: { id: input.orderId, status: 'PENDING', paymentStatus: { not: 'PAID' } },
           data: { paymentStatus: 'FAILED' },
         });
+        return payment;
       }, txOptions);
+      paymentAttempts.inc({ provider: failed.provider, outcome: 'failed' });
     },
 
     /** CONFIRMED: for a paid order the reserved units become a SALE in the same transaction. */
@@ -194,7 +199,7 @@ export function orderActivities(prisma: PrismaClient) {
 
     /** CANCELLED: the reservation is released in the same transaction. */
     async cancelOrder(input: { orderId: string; reason: CancelReason; note?: string; actor: Actor }): Promise<void> {
-      await prisma.$transaction(async (tx) => {
+      const cancelled = await prisma.$transaction(async (tx) => {
         const detail = input.note ? `${input.reason}: ${input.note}` : input.reason;
         await moveStock(
           tx,
@@ -204,7 +209,7 @@ export function orderActivities(prisma: PrismaClient) {
           input.actor,
           `Released: ${detail}`,
         );
-        await tx.order.updateMany({
+        const { count } = await tx.order.updateMany({
           where: { id: input.orderId, status: { in: ['PENDING', 'CONFIRMED'] } },
           data: { status: 'CANCELLED', cancelReason: input.reason, cancelledAt: new Date() },
         });
@@ -212,7 +217,9 @@ export function orderActivities(prisma: PrismaClient) {
           where: { orderId: input.orderId, status: 'PENDING' },
           data: { status: 'CANCELLED' },
         });
+        return count > 0;
       }, txOptions);
+      if (cancelled && input.reason === 'RESERVATION_EXPIRED') reservationExpiries.inc();
     },
 
     /**

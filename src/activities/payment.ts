@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import Stripe from 'stripe';
 import type { PrismaClient } from '../platform/db';
 import { isPermanentRazorpayError, type RazorpayGateway } from '../payments/razorpay';
+import { paymentAttempts, unexpectedPaymentRefunds } from '../monitoring/metrics';
 
 /** What the provider itself says about a payment attempt (reconciliation when no webhook came). */
 export interface ProviderPaymentStatus {
@@ -51,6 +52,7 @@ export function paymentActivities(prisma: PrismaClient, stripe: Stripe, razorpay
           currency: input.currency,
         },
       });
+      paymentAttempts.inc({ provider: 'STRIPE', outcome: 'opened' });
       return { paymentIntentId: intent.id, clientSecret: intent.client_secret ?? '' };
     },
 
@@ -91,6 +93,7 @@ export function paymentActivities(prisma: PrismaClient, stripe: Stripe, razorpay
           currency: input.currency,
         },
       });
+      if (!existing?.providerPaymentId) paymentAttempts.inc({ provider: 'RAZORPAY', outcome: 'opened' });
       return { razorpayOrderId, keyId: await razorpay.keyId() };
     },
 
@@ -187,6 +190,7 @@ export function paymentActivities(prisma: PrismaClient, stripe: Stripe, razorpay
         where: { orderId: input.orderId, providerPaymentId: input.providerPaymentId },
         data: { status: 'REFUNDED', failureReason: input.reason, processedAt: new Date() },
       });
+      unexpectedPaymentRefunds.inc({ provider: input.provider ?? 'STRIPE' });
       return { refundId: refund.id };
     },
   };

@@ -1,6 +1,7 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import { z } from 'zod';
 import type { PrismaClient } from '../platform/db';
+import { webhookEvents } from '../monitoring/metrics';
 import type { WebhookOutcome, WebhookWorkflowInput } from '../workflows/webhook/messages';
 
 export function webhookActivities(prisma: PrismaClient) {
@@ -70,6 +71,7 @@ export function webhookActivities(prisma: PrismaClient) {
           processedAt: new Date(),
         },
       });
+      webhookEvents.inc({ provider: input.provider, outcome: input.status.toLowerCase() });
     },
   };
 }

@@ -7,6 +7,8 @@ import { codecRouter } from './codec';
 import { errorHandler, notFound } from './errors';
 import { healthRouter } from './health';
 import { keysRouter } from './keys';
+import { metricsRouter, timeRequests } from './metrics';
+import { bindDatabase } from '../monitoring/metrics';
 import { operationsRouter } from './operations';
 import { ordersRouter } from './orders';
 import { paymentsRouter } from './payments';
@@ -17,6 +19,7 @@ import { MaintenanceFlag } from '../system/maintenance';
 import { maintenanceGate, systemRouter } from './system';
 
 export function createApp(deps: ApiDeps): Express {
+  bindDatabase(deps.prisma, deps.pool);
   const app = express();
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
@@ -26,7 +29,13 @@ export function createApp(deps: ApiDeps): Express {
       /^\d+$/.test(deps.config.TRUST_PROXY) ? Number(deps.config.TRUST_PROXY) : deps.config.TRUST_PROXY,
     );
   app.use(helmet());
-  app.use(pinoHttp({ logger: deps.logger, autoLogging: { ignore: (req) => req.url === '/health' } }));
+  app.use(timeRequests);
+  app.use(
+    pinoHttp({
+      logger: deps.logger,
+      autoLogging: { ignore: (req) => ['/health', '/livez', '/readyz', '/metrics'].includes(req.url ?? '') },
+    }),
+  );
   // Webhooks first: their signatures are checked on the raw body, before any JSON parsing.
   app.use(paymentsRouter(deps));
   app.use(codecRouter(deps)); // Temporal payload batches are larger than API bodies
@@ -40,6 +49,7 @@ export function createApp(deps: ApiDeps): Express {
   const maintenance = new MaintenanceFlag(deps.prisma, deps.config.MAINTENANCE_CACHE_TTL);
   app.use(maintenanceGate(deps, maintenance));
   app.use(healthRouter(deps));
+  app.use(metricsRouter());
   app.use(authRouter(deps));
   app.use(productsRouter(deps));
   app.use(ordersRouter(deps));

@@ -27,6 +27,7 @@ async function main(): Promise<void> {
     razorpay: keyringRazorpayGateway(config, keyring),
     logger,
     keyring,
+    pool,
   });
   const server = app.listen(config.PORT, () => logger.info({ port: config.PORT }, 'API listening'));
   const shutdown = stopGracefully(server, {

@@ -8,6 +8,7 @@ import type { PaymentProvider } from '../workflows/vocabulary';
 import type { WebhookWorkflowInput } from '../workflows/webhook/messages';
 import type { ApiDeps } from './deps';
 import { HttpError } from './errors';
+import { webhookEvents, webhookRejections } from '../monitoring/metrics';
 
 const rawBody = express.raw({ type: () => true, limit: '512kb' });
 const HANDOFF_DEADLINE_MS = 5_000;
@@ -24,6 +25,7 @@ export function paymentsRouter(deps: ApiDeps): Router {
     detail?: string,
   ): Promise<never> {
     logger.warn({ provider, code, detail }, 'webhook delivery refused');
+    webhookRejections.inc({ provider, reason: code });
     await countRejection(prisma, provider, code).catch((error: unknown) =>
       logger.error({ err: error }, 'could not count a refused webhook'),
     );
@@ -66,9 +68,11 @@ export function paymentsRouter(deps: ApiDeps): Router {
       await deps.temporal.withDeadline(Date.now() + HANDOFF_DEADLINE_MS, () => startWebhookWorkflow(deps, input));
     } catch (error) {
       if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
+      webhookEvents.inc({ provider: input.provider, outcome: 'duplicate' });
       res.json({ received: true, duplicate: true }); // Temporal already has it: same answer, no second effect
       return;
     }
+    webhookEvents.inc({ provider: input.provider, outcome: 'received' });
     res.json({ received: true });
   }
 

@@ -130,6 +130,10 @@ const envSchema = z.object({
   MAINTENANCE_RETRY_AFTER: duration.prefault('5m'),
   /** How long the API and the worker take at most to stop on SIGTERM: in-flight requests and activities get this long to finish. */
   SHUTDOWN_TIMEOUT: duration.prefault('25s'),
+  /** The worker serves GET /metrics (ours and the Temporal SDK's) on this port; 0 turns it off. */
+  METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9464),
+  /** Loopback port of the Temporal SDK's own Prometheus exporter, merged into the worker's /metrics; 0 turns it off. */
+  TEMPORAL_SDK_METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9465),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   SEED_ADMIN_EMAIL: z.string().email().default('admin@durable-commerce.local'),
   SEED_ADMIN_PASSWORD: z.string().min(8).default('Admin123!'),

@@ -45,6 +45,11 @@ export class SwitchablePool extends pg.Pool {
   override query(...args: any[]): any {
     return (this.current.query as (...a: unknown[]) => unknown)(...args);
   }
+  /** Connections of the pool in use now, for durable_commerce_db_connections. */
+  stats(): { total: number; idle: number; waiting: number; max: number } {
+    const { totalCount, idleCount, waitingCount } = this.current;
+    return { total: totalCount, idle: idleCount, waiting: waitingCount, max: this.baseConfig.max ?? 10 };
+  }
   override async end(): Promise<void> {
     await this.current.end();
   }

@@ -13,6 +13,7 @@ import {
   temporalConnectionOptions,
 } from '../platform/temporal';
 import { createOrderWorker } from './worker';
+import { sdkMetricsAddress, startMetricsServer } from '../monitoring/metrics-server';
 
 // The SDK's own log lines go through the same pino logger as ours, at the configured level.
 const sdkLevels: Record<string, LogLevel> = { trace: 'TRACE', debug: 'DEBUG', info: 'INFO', warn: 'WARN' };
@@ -30,7 +31,18 @@ async function main(): Promise<void> {
     logger: new DefaultLogger(sdkLevels[config.LOG_LEVEL] ?? 'ERROR', (entry) =>
       logger[pinoLevels[entry.level]]({ ...entry.meta, component: 'temporal-sdk' }, entry.message),
     ),
+    // The SDK's worker metrics (task latencies, slots, sticky cache), merged into our /metrics.
+    ...(config.TEMPORAL_SDK_METRICS_PORT
+      ? {
+          telemetryOptions: {
+            metrics: { prometheus: { bindAddress: sdkMetricsAddress(config.TEMPORAL_SDK_METRICS_PORT) } },
+          },
+        }
+      : {}),
   });
+  const metricsServer = config.METRICS_PORT
+    ? await startMetricsServer(config.METRICS_PORT, config.TEMPORAL_SDK_METRICS_PORT)
+    : undefined;
   const client = await connectClient(config);
   await ensureSearchAttributes(client, config.TEMPORAL_NAMESPACE);
   await ensureKeyRotationSchedule(client, config);
@@ -38,7 +50,10 @@ async function main(): Promise<void> {
 
   const connection = await NativeConnection.connect(temporalConnectionOptions(config));
   const { worker, close } = await createOrderWorker({ config, connection });
-  logger.info({ taskQueue: config.TEMPORAL_TASK_QUEUE, temporal: config.TEMPORAL_ADDRESS }, 'worker started');
+  logger.info(
+    { taskQueue: config.TEMPORAL_TASK_QUEUE, temporal: config.TEMPORAL_ADDRESS, metricsPort: config.METRICS_PORT },
+    'worker started',
+  );
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.once(signal, () => {
       logger.info({ signal }, 'draining: no new tasks, finishing those in hand');
@@ -53,6 +68,7 @@ async function main(): Promise<void> {
   } finally {
     await close();
     await connection.close();
+    metricsServer?.close();
   }
   logger.info('worker stopped');
 }

@@ -11,6 +11,7 @@ import { Keyring } from '../keys/keyring';
 import { logger } from '../platform/logger';
 import { keyringRazorpayGateway } from '../payments/razorpay';
 import { createStripe } from '../payments/stripe';
+import { bindDatabase } from '../monitoring/metrics';
 
 export interface OrderWorkerOptions {
   config: Config;
@@ -59,10 +60,12 @@ export async function createOrderWorker(
       keyConfig: config,
     });
   let stopFollowing = () => {};
+  let unbind = () => {};
   let activities = options.activities;
   if (database) {
     const keyring = new Keyring(database.prisma, config);
     stopFollowing = await followDatabaseLogin(database.pool, keyring, config.DATABASE_LOGIN_REFRESH, logger);
+    unbind = bindDatabase(database.prisma, database.pool);
     activities = (options.wrapActivities ?? ((a: Activities) => a))(real(database.prisma, keyring));
   }
   const worker = await Worker.create({
@@ -83,6 +86,7 @@ export async function createOrderWorker(
     worker,
     close: async () => {
       stopFollowing();
+      unbind();
       await database?.prisma.$disconnect();
     },
   };

@@ -68,6 +68,9 @@ export async function startStack(
     SMTP_URL: smtp.url,
     RAZORPAY_API_BASE: razorpay.baseUrl,
     PORT: '0',
+    // A worker process started by a test serves no metrics unless the test asks (ports shared by all).
+    METRICS_PORT: '0',
+    TEMPORAL_SDK_METRICS_PORT: '0',
     ...options.env,
   };
   const config = loadConfig(env);
@@ -93,6 +96,7 @@ export async function startStack(
     razorpay: keyringRazorpayGateway(config, keyring),
     logger,
     keyring,
+    pool: api.pool,
   });
   const server: Server = await new Promise((resolve) => {
     const listening = app.listen(0, '127.0.0.1', () => resolve(listening));
