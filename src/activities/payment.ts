@@ -188,7 +188,14 @@ export function paymentActivities(prisma: PrismaClient, stripe: Stripe, razorpay
             );
       await prisma.payment.updateMany({
         where: { orderId: input.orderId, providerPaymentId: input.providerPaymentId },
-        data: { status: 'REFUNDED', failureReason: input.reason, processedAt: new Date() },
+        data: {
+          status: 'REFUNDED',
+          failureReason: input.reason,
+          processedAt: new Date(),
+          refundId: refund.id,
+          refundedAmount: input.amount,
+          refundedAt: new Date(),
+        },
       });
       unexpectedPaymentRefunds.inc({ provider: input.provider ?? 'STRIPE' });
       return { refundId: refund.id };

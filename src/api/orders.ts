@@ -12,7 +12,6 @@ import type { Order } from '../generated/prisma/client';
 import {
   cancelOrderUpdate,
   deliverOrderUpdate,
-  getOrderQuery,
   placeOrderUpdate,
   retryPaymentUpdate,
   shipOrderUpdate,
@@ -29,6 +28,8 @@ import { paymentsSwitch } from '../payments/switch';
 import { authenticate, currentUser, requireRole, type AuthUser } from './auth';
 import type { ApiDeps } from './deps';
 import { HttpError, parse, refusal } from './errors';
+import { after, cursorParam, encodeCursor, newestFirst } from './paging';
+import { closedStatuses, orderSummary, orderView } from '../orders/view';
 import { idempotencyKeyOf, idFromKey, keyReused, requestFingerprint } from './idempotency';
 
 const checkoutBody = z.object({
@@ -53,6 +54,13 @@ const shipBody = z.object({
   carrier: z.string().trim().min(1).max(100).optional(),
 });
 const emptyBody = z.object({}).default({});
+// An empty parameter (`?cursor=`) means none.
+const blank = (v: unknown) => (v === '' ? undefined : v);
+const myOrdersQuery = z.object({
+  customerId: z.preprocess(blank, z.string().uuid().optional()),
+  limit: z.preprocess(blank, z.coerce.number().int().min(1).max(100).default(20)),
+  cursor: z.preprocess(blank, cursorParam.optional()),
+});
 const listQuery = z.object({
   status: z
     .enum(['PENDING', 'PAID', 'CONFIRMED', 'SHIPPED', 'DELIVERED', 'CANCELLED', 'REFUNDED', 'PARTIALLY_REFUNDED'])
@@ -73,9 +81,6 @@ const checkoutRefusals = new Set<ErrorCode>([
   ErrorCode.WALLET_CURRENCY_MISMATCH,
   ErrorCode.PAYMENT_PROVIDER_UNAVAILABLE,
 ]);
-
-// The workflow of an order in one of these statuses has finished: the database is the truth.
-const closedStatuses = new Set(['CANCELLED', 'DELIVERED', 'REFUNDED']);
 
 export const orderWorkflowId = (orderId: string) => `order-${orderId}`;
 
@@ -121,39 +126,6 @@ export function ordersRouter(deps: ApiDeps): Router {
         status: order.status,
         paymentStatus: order.paymentStatus,
       });
-    }
-  }
-
-  async function present(order: Order): Promise<unknown> {
-    const items = await prisma.orderItem.findMany({
-      where: { orderId: order.id },
-      select: { productId: true, sku: true, name: true, quantity: true, unitPrice: true },
-    });
-    const stored = {
-      orderId: order.id,
-      customerId: order.customerId,
-      status: order.status,
-      paymentStatus: order.paymentStatus,
-      paymentMethod: order.paymentMethod,
-      paymentProvider: order.paymentProvider ?? undefined,
-      currency: order.currency,
-      totalAmount: order.totalAmount,
-      items,
-      cancelReason: order.cancelReason ?? undefined,
-      trackingNumber: order.trackingNumber ?? undefined,
-      carrier: order.carrier ?? undefined,
-      reservationExpiresAt: order.reservationExpiresAt?.toISOString(),
-      createdAt: order.createdAt.toISOString(),
-      source: 'database' as const,
-    };
-    // A delivered order refunded in part has a finished workflow too.
-    if (closedStatuses.has(order.status) || order.deliveredAt) return stored;
-    try {
-      const live = await handleOf(order.id).query(getOrderQuery);
-      return { ...stored, ...live, createdAt: stored.createdAt, source: 'workflow' as const };
-    } catch (error) {
-      deps.logger.warn({ err: error, orderId: order.id }, 'order query failed; answering from the database');
-      return stored;
     }
   }
 
@@ -282,7 +254,26 @@ export function ordersRouter(deps: ApiDeps): Router {
   });
 
   router.get('/api/orders/:id', auth, async (req, res) => {
-    res.json(await present(await loadOrder(req)));
+    const user = currentUser(req);
+    res.json(await orderView(deps, await loadOrder(req), { id: user.id, role: user.role }));
+  });
+
+  router.get('/api/orders', auth, async (req, res) => {
+    const query = parse(myOrdersQuery, req.query);
+    const user = currentUser(req);
+    if (user.role !== 'ADMIN' && query.customerId && query.customerId !== user.id)
+      throw new HttpError(403, 'FORBIDDEN', 'Customers list only their own orders');
+    const customerId = user.role === 'ADMIN' ? query.customerId : user.id;
+    const orders = await prisma.order.findMany({
+      where: { customerId, ...after(query.cursor) },
+      orderBy: newestFirst,
+      take: query.limit + 1,
+    });
+    const page = orders.slice(0, query.limit);
+    res.json({
+      orders: page.map(orderSummary),
+      nextCursor: orders.length > query.limit ? encodeCursor(page.at(-1)!) : null,
+    });
   });
 
   router.post('/api/orders/:id/payments', auth, async (req, res) => {
@@ -316,18 +307,7 @@ export function ordersRouter(deps: ApiDeps): Router {
       orderBy: { createdAt: 'desc' },
       take: query.limit,
     });
-    res.json({
-      orders: orders.map((o) => ({
-        orderId: o.id,
-        customerId: o.customerId,
-        status: o.status,
-        paymentStatus: o.paymentStatus,
-        paymentMethod: o.paymentMethod,
-        totalAmount: o.totalAmount,
-        currency: o.currency,
-        createdAt: o.createdAt.toISOString(),
-      })),
-    });
+    res.json({ orders: orders.map(orderSummary) });
   });
 
   /** Records an admin's transition of an order in the audit log, with the status before and after. */
