@@ -6,6 +6,7 @@ import { Context } from '@temporalio/activity';
 import type { Transporter } from 'nodemailer';
 import type { PrismaClient } from '../platform/db';
 import { formatMoney } from '../platform/money';
+import { returnEmail, type ReturnEmailKind } from '../returns/emails';
 
 export type OrderEmailKind = 'ORDER_CONFIRMED' | 'ORDER_SHIPPED' | 'ORDER_CANCELLED' | 'PAYMENT_REFUNDED';
 
@@ -107,6 +108,19 @@ export function emailActivities(prisma: PrismaClient, mailer: Transporter, from:
         },
       }[input.kind];
       await sendOnce(`${input.kind}:${input.refundId}`, { to: order.customer.email, ...message });
+    },
+
+    /** Tells the customer where their return stands, once per step. */
+    async sendReturnEmail(input: { returnId: string; kind: ReturnEmailKind }): Promise<void> {
+      const ret = await prisma.return.findUniqueOrThrow({ where: { id: input.returnId }, include: { lines: true } });
+      const customer = await prisma.user.findUniqueOrThrow({
+        where: { id: ret.customerId },
+        select: { name: true, email: true },
+      });
+      await sendOnce(`${input.kind}:${input.returnId}`, {
+        to: customer.email,
+        ...returnEmail(input.kind, ret, customer.name),
+      });
     },
 
     /** Tells every active admin about something only a person can settle, once per `key`. */

@@ -8,6 +8,7 @@ import { keyActivities, type KeyConfig } from './keys';
 import { orderActivities } from './order';
 import { paymentActivities } from './payment';
 import { refundActivities } from './refund';
+import { returnActivities } from './returns';
 import { webhookActivities } from './webhook';
 
 export interface ActivityDeps {
@@ -29,6 +30,7 @@ export function createActivities(deps: ActivityDeps) {
     ...refundActivities(deps.prisma, deps.stripe, deps.razorpay),
     ...emailActivities(deps.prisma, deps.mailer, deps.mailFrom),
     ...webhookActivities(deps.prisma),
+    ...returnActivities(deps.prisma),
     ...keyActivities(deps.prisma, deps.keyring, deps.keyConfig),
   };
 }

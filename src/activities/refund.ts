@@ -10,6 +10,8 @@ import { audit } from '../access/audit';
 import type { PrismaClient, Transaction } from '../platform/db';
 import type { RazorpayGateway } from '../payments/razorpay';
 import { creditWallet, WalletError } from '../refunds/wallet';
+import { disputeStanding, refuseWhileDisputed } from '../disputes/standing';
+import { refundableAmount } from '../refunds/refundable';
 import { lockOrder } from './order';
 import { callRazorpay, callStripe } from './payment';
 import { ErrorCode, type Actor, type OrderStatus, type PaymentStatus } from '../workflows/vocabulary';
@@ -46,6 +48,8 @@ export function refundActivities(prisma: PrismaClient, stripe: Stripe, razorpay:
       destination?: RefundDestination;
       reason: string;
       requestedBy: Actor;
+      /** The refund of a return's received lines: allowed after delivery, at most what is still refundable. */
+      returnId?: string;
     }): Promise<OpenedRefund> {
       return prisma.$transaction(async (tx) => {
         const existing = await tx.refund.findUnique({ where: { id: input.refundId } });
@@ -66,8 +70,11 @@ export function refundActivities(prisma: PrismaClient, stripe: Stripe, razorpay:
         if (details.paymentStatus !== 'PAID' && details.paymentStatus !== 'PARTIALLY_REFUNDED') {
           throw refused(ErrorCode.ORDER_NOT_PAID, `Order is not paid (payment ${details.paymentStatus})`, state);
         }
+        const standing = await disputeStanding(tx, input.orderId);
+        refuseWhileDisputed(standing);
         if (
           input.requestedBy.role === 'CUSTOMER' &&
+          !input.returnId &&
           (details.shippedAt || details.status === 'SHIPPED' || details.status === 'DELIVERED')
         ) {
           throw refused(ErrorCode.ORDER_ALREADY_SHIPPED, 'The order has shipped; contact support for a refund', state);
@@ -96,10 +103,12 @@ export function refundActivities(prisma: PrismaClient, stripe: Stripe, razorpay:
         });
         if (earlier.some((r) => r.status === 'PENDING_APPROVAL'))
           throw refused(ErrorCode.REFUND_PENDING, 'A refund for this order is already waiting for a decision');
-        const refundable = details.totalAmount - earlier.reduce((sum, r) => sum + r.amount, 0);
+        // A lost dispute is money the customer's bank already gave back.
+        const refundable = await refundableAmount(tx, details, standing);
         if (refundable <= 0)
           throw refused(ErrorCode.REFUND_ALREADY_PROCESSED, 'Refund already processed for this order', state);
-        const amount = input.amount ?? refundable;
+        // A return refunds its received lines, but never more than is left after other refunds.
+        const amount = input.returnId ? Math.min(input.amount ?? refundable, refundable) : (input.amount ?? refundable);
         if (amount > refundable)
           throw refused(ErrorCode.REFUND_AMOUNT_TOO_HIGH, `At most ${refundable} can still be refunded`, {
             refundable,
@@ -331,8 +340,8 @@ export function refundActivities(prisma: PrismaClient, stripe: Stripe, razorpay:
   };
 }
 
-/** A paid order's payment status from what its COMPLETED refunds have really paid back. */
-async function paymentStatusAfterRefunds(
+/** A paid order's payment status from what its COMPLETED refunds (and lost disputes) have really paid back. */
+export async function paymentStatusAfterRefunds(
   tx: Transaction,
   order: { id: string; totalAmount: number },
 ): Promise<'REFUNDED' | 'PARTIALLY_REFUNDED' | 'PAID'> {
@@ -340,7 +349,7 @@ async function paymentStatusAfterRefunds(
     where: { orderId: order.id, status: 'COMPLETED' },
     select: { amount: true },
   });
-  const refunded = refunds.reduce((sum, r) => sum + r.amount, 0);
+  const refunded = refunds.reduce((sum, r) => sum + r.amount, 0) + (await disputeStanding(tx, order.id)).lostAmount;
   return refunded >= order.totalAmount ? 'REFUNDED' : refunded > 0 ? 'PARTIALLY_REFUNDED' : 'PAID';
 }
 

@@ -14,6 +14,7 @@ import { ordersRouter } from './orders';
 import { paymentsRouter } from './payments';
 import { productsRouter } from './products';
 import { refundsRouter } from './refunds';
+import { returnsRouter } from './returns';
 import { usersRouter } from './users';
 import { MaintenanceFlag } from '../system/maintenance';
 import { maintenanceGate, systemRouter } from './system';
@@ -54,6 +55,7 @@ export function createApp(deps: ApiDeps): Express {
   app.use(productsRouter(deps));
   app.use(ordersRouter(deps));
   app.use(refundsRouter(deps));
+  app.use(returnsRouter(deps));
   app.use(operationsRouter(deps));
   app.use(usersRouter(deps));
   app.use(keysRouter(deps));

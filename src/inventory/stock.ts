@@ -11,7 +11,8 @@ import type { Actor } from '../workflows/vocabulary';
 import type { OrderItemRequest } from '../workflows/order/messages';
 
 const sqlTag = Prisma.sql;
-type Movement = 'RESERVE' | 'RELEASE' | 'SALE';
+// RETURN: units a customer sent back in resellable condition go on the shelf again (keyed by return id).
+type Movement = 'RESERVE' | 'RELEASE' | 'SALE' | 'RETURN';
 
 export interface Shortage {
   productId: string;
@@ -37,11 +38,14 @@ const movementSql: Record<Movement, (q: number, id: string) => Prisma.Sql> = {
     id,
   ) => sqlTag`UPDATE products SET stock = stock - ${q}, reserved_stock = reserved_stock - ${q}, updated_at = now()
       WHERE id = ${id}::uuid AND reserved_stock >= ${q} RETURNING stock, reserved_stock`,
+  RETURN: (q, id) => sqlTag`UPDATE products SET stock = stock + ${q}, updated_at = now()
+      WHERE id = ${id}::uuid RETURNING stock, reserved_stock`,
 };
 const before: Record<Movement, (row: StockRow, q: number) => StockRow> = {
   RESERVE: (r, q) => ({ stock: r.stock, reserved_stock: r.reserved_stock - q }),
   RELEASE: (r, q) => ({ stock: r.stock, reserved_stock: r.reserved_stock + q }),
   SALE: (r, q) => ({ stock: r.stock + q, reserved_stock: r.reserved_stock + q }),
+  RETURN: (r, q) => ({ stock: r.stock - q, reserved_stock: r.reserved_stock }),
 };
 
 export function ledgerKey(movement: Movement, orderId: string, productId: string): string {

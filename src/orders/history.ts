@@ -11,6 +11,8 @@ import type { temporal } from '@temporalio/proto';
 import { audit } from '../access/audit';
 import type { OperationsDeps } from '../payments/webhook-inbox';
 import { webhookWorkflowId } from '../payments/webhook-inbox';
+import { returnWorkflowId } from '../returns/returns';
+import { disputeWorkflowId } from '../disputes/disputes';
 
 export interface TimelineEntry {
   at: string;
@@ -78,6 +80,9 @@ const SHOWN = [
   'carrier',
   'reason',
   'refundId',
+  'returnId',
+  'disputeId',
+  'type',
   'paymentStatus',
   'orderStatus',
   'status',
@@ -103,6 +108,8 @@ function startedBy(workflowType: string | undefined, input: unknown): string | u
   if (workflowType === 'orderWorkflow' && v?.customerId) return `CUSTOMER:${v.customerId}`;
   if (workflowType === 'refundWorkflow' && v?.requestedBy) return `${v.requestedBy.role}:${v.requestedBy.id}`;
   if (workflowType === 'webhookWorkflow' && v?.provider) return `PROVIDER:${v.provider}`;
+  if (workflowType === 'returnWorkflow' && v?.customerId) return `CUSTOMER:${v.customerId}`;
+  if (workflowType === 'disputeWorkflow' && v?.provider) return `PROVIDER:${v.provider}`;
   return undefined;
 }
 
@@ -202,14 +209,18 @@ export async function orderHistory(
   page: { page: number; pageSize: number },
   actorId: string,
 ) {
-  const [refunds, webhooks] = await Promise.all([
+  const [refunds, webhooks, returns, disputes] = await Promise.all([
     deps.prisma.refund.findMany({ where: { orderId }, select: { id: true } }),
     deps.prisma.webhookEvent.findMany({ where: { orderId }, select: { provider: true, eventId: true } }),
+    deps.prisma.return.findMany({ where: { orderId }, select: { id: true } }),
+    deps.prisma.dispute.findMany({ where: { orderId }, select: { provider: true, providerDisputeId: true } }),
   ]);
   const workflowIds = [
     `order-${orderId}`,
     ...refunds.map((r) => `refund-${r.id}`),
     ...webhooks.map((w) => webhookWorkflowId(w.provider, w.eventId)),
+    ...returns.map((r) => returnWorkflowId(r.id)),
+    ...disputes.map((d) => disputeWorkflowId(d.provider, d.providerDisputeId)),
   ];
   const all = (await Promise.all(workflowIds.map((id) => historyOf(deps, id))))
     .flat()

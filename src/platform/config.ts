@@ -83,6 +83,12 @@ const envSchema = z.object({
     .enum(['true', 'false'])
     .default('true')
     .transform((v) => v === 'true'),
+  /** A delivered order's lines may be returned for this long after delivery. */
+  RETURN_WINDOW: duration.prefault('30d'),
+  /** A return whose goods have not arrived this long after the request expires. */
+  RETURN_RECEIVE_WITHIN: duration.prefault('14d'),
+  /** Admins are reminded of a dispute's evidence deadline this long before it. */
+  DISPUTE_REMINDER_LEAD: duration.prefault('48h'),
   SMTP_URL: z.string().default('smtp://127.0.0.1:1025'),
   MAIL_FROM: z.string().default('durable-commerce <orders@durable-commerce.local>'),
   RESERVATION_TTL: duration.prefault('30m'),

@@ -4,3 +4,4 @@ export { refundWorkflow } from './refund/workflow';
 export { webhookWorkflow } from './webhook/workflow';
 export { keyRotationWorkflow } from './key-rotation/workflow';
 export { adminNoticeWorkflow } from './admin-notice/workflow';
+export { returnWorkflow } from './return/workflow';

@@ -18,6 +18,8 @@ export interface RefundWorkflowInput {
   destination?: RefundDestination;
   reason: string;
   requestedBy: Actor;
+  /** A return's refund (`return-<returnId>` starts it as a child): allowed after delivery, capped at what is refundable. */
+  returnId?: string;
   /** A manual refund by an admin is approved by that admin as it is made. */
   approvedBy?: Actor;
   /** Approve by policy for trusted customers (more than 10 delivered orders, no refund before). */

@@ -283,6 +283,7 @@ export async function refundWorkflow(input: RefundWorkflowInput): Promise<Refund
       destination: input.destination,
       reason: input.reason,
       requestedBy: input.requestedBy,
+      returnId: input.returnId,
     });
     Object.assign(refund, request);
     record(

@@ -1,0 +1,130 @@
+/**
+ * Returns over HTTP (DESIGN.md "Returns and disputes"): a customer asks, an admin receives or
+ * rejects, admins list them. The workflow `return-<returnId>` decides; this is HTTP only.
+ */
+import { WithStartWorkflowOperation, WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
+import { randomUUID } from 'node:crypto';
+import { Router } from 'express';
+import { z } from 'zod';
+import { listReturns, presentReturn, returnWorkflowId } from '../returns/returns';
+import {
+  receiveReturnUpdate,
+  rejectReturnUpdate,
+  requestReturnUpdate,
+  type ReturnView,
+  type ReturnWorkflowInput,
+} from '../workflows/return/messages';
+import type { returnWorkflow } from '../workflows/return/workflow';
+import { authenticate, currentUser, requireRole } from './auth';
+import type { ApiDeps } from './deps';
+import { HttpError, parse, refusal } from './errors';
+
+const reason = z.string().trim().min(1).max(500);
+const productId = z.string().uuid();
+const quantity = z.number().int().min(1).max(1000);
+const requestBody = z.object({ lines: z.array(z.object({ productId, quantity })).min(1).max(100), reason });
+const receiveBody = z.object({
+  lines: z
+    .array(z.object({ productId, quantity, condition: z.enum(['RESTOCK', 'DAMAGED']) }))
+    .min(1)
+    .max(200),
+  refundShipping: z.boolean().optional(),
+  note: z.string().trim().min(1).max(500).optional(),
+});
+const rejectBody = z.object({ reason });
+const idParams = z.object({ id: z.string().uuid() });
+const listQuery = z.object({
+  status: z.enum(['REQUESTED', 'RECEIVED', 'REFUNDED', 'REFUND_FAILED', 'REJECTED', 'EXPIRED']).optional(),
+  orderId: z.string().uuid().optional(),
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+});
+
+export function returnsRouter(deps: ApiDeps): Router {
+  const { prisma, temporal, config } = deps;
+  const router = Router();
+  const auth = authenticate(deps);
+  const admin = [auth, requireRole('ADMIN')];
+
+  router.post('/api/orders/:id/returns', auth, requireRole('CUSTOMER'), async (req, res) => {
+    const body = parse(requestBody, req.body);
+    const { id: orderId } = parse(idParams, req.params);
+    const user = currentUser(req);
+    const order = await prisma.order.findUnique({ where: { id: orderId }, select: { customerId: true } });
+    if (!order) throw new HttpError(404, 'ORDER_NOT_FOUND', `No order ${orderId}`);
+    if (order.customerId !== user.id) throw new HttpError(403, 'FORBIDDEN', 'This order belongs to another customer');
+    // The same product twice is one line with the summed quantity.
+    const quantities = new Map<string, number>();
+    for (const line of body.lines)
+      quantities.set(line.productId, (quantities.get(line.productId) ?? 0) + line.quantity);
+    const returnId = randomUUID();
+    const input: ReturnWorkflowInput = {
+      returnId,
+      orderId,
+      customerId: user.id,
+      lines: [...quantities].map(([p, q]) => ({ productId: p, quantity: q })),
+      reason: body.reason,
+      returnWindowMs: config.RETURN_WINDOW,
+      receiveWithinMs: config.RETURN_RECEIVE_WITHIN,
+      refundReminderAfterMs: config.REFUND_REMINDER_AFTER,
+      refundSettleCheckAfterMs: config.REFUND_SETTLE_CHECK_AFTER,
+    };
+    const start = new WithStartWorkflowOperation<typeof returnWorkflow>('returnWorkflow', {
+      workflowId: returnWorkflowId(returnId),
+      taskQueue: config.TEMPORAL_TASK_QUEUE,
+      args: [input],
+      workflowIdConflictPolicy: 'FAIL',
+    });
+    let view: ReturnView;
+    try {
+      view = await temporal.workflow.executeUpdateWithStart(requestReturnUpdate, { startWorkflowOperation: start });
+    } catch (error) {
+      if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
+      view = await temporal.workflow.getHandle(returnWorkflowId(returnId)).result();
+    }
+    if (view.status === 'REFUSED')
+      throw refusal(view.failureCode ?? 'RETURN_REFUSED', view.failureReason ?? 'refused', view.failureDetails);
+    res
+      .status(202)
+      .location(`/admin/returns/${returnId}`)
+      .json({ returnId, status: view.status, expiresAt: view.expiresAt, lines: view.lines });
+  });
+
+  router.get('/admin/returns', ...admin, async (req, res) => {
+    res.json({ returns: await listReturns(prisma, parse(listQuery, req.query)) });
+  });
+
+  async function stored(id: string) {
+    const ret = await prisma.return.findUnique({ where: { id }, include: { lines: true } });
+    if (!ret) throw new HttpError(404, 'RETURN_NOT_FOUND', `No return ${id}`);
+    return ret;
+  }
+
+  router.get('/admin/returns/:id', ...admin, async (req, res) => {
+    res.json(presentReturn(await stored(parse(idParams, req.params).id)));
+  });
+
+  // The audit entries are written by the workflow's activities, with the admin's id and reason.
+  router.post('/admin/returns/:id/receive', ...admin, async (req, res) => {
+    const body = parse(receiveBody, req.body);
+    const ret = await stored(parse(idParams, req.params).id);
+    if (ret.status !== 'REQUESTED')
+      throw new HttpError(409, 'INVALID_RETURN_STATE', `The return is ${ret.status}`, { status: ret.status });
+    const view = await temporal.workflow
+      .getHandle(returnWorkflowId(ret.id))
+      .executeUpdate(receiveReturnUpdate, { args: [{ adminId: currentUser(req).id, ...body }] });
+    res.json(view);
+  });
+
+  router.post('/admin/returns/:id/reject', ...admin, async (req, res) => {
+    const { reason: why } = parse(rejectBody, req.body);
+    const ret = await stored(parse(idParams, req.params).id);
+    if (ret.status !== 'REQUESTED')
+      throw new HttpError(409, 'INVALID_RETURN_STATE', `The return is ${ret.status}`, { status: ret.status });
+    const view = await temporal.workflow
+      .getHandle(returnWorkflowId(ret.id))
+      .executeUpdate(rejectReturnUpdate, { args: [{ adminId: currentUser(req).id, reason: why }] });
+    res.json(view);
+  });
+
+  return router;
+}
