@@ -717,3 +717,31 @@ test('a Razorpay order: opened at checkout, paid, and confirmed', async () => {
   expect((await handle.result()).status).toBe('DELIVERED');
   await keepHistory('order-razorpay', handle);
 });
+
+test("a success for a payment that is not one of the order's attempts is refunded and never pays it", async () => {
+  const { orderId, handle, placed } = await placeOrder();
+  await placed;
+  const own = (await statusOf(handle)).paymentIntentId!;
+  // Another order's payment, with the right amount and currency, sent here (a side door, a misrouted event).
+  await handle.signal(paymentEventSignal, paid(orderId, 'pi_of_another_order'));
+  const refunded = await waitForStatus(
+    handle,
+    (o) => o.timeline.some((t) => t.event === 'UNEXPECTED_PAYMENT_REFUNDED'),
+    'foreign payment refunded',
+  );
+  expect(refunded).toMatchObject({ status: 'PENDING', paymentStatus: 'PENDING', paymentIntentId: own });
+  expect(refunded.timeline.at(-1)?.detail).toContain('pi_of_another_order: not a payment attempt of this order');
+  expect(callsOf(orderId, 'recordPaymentSucceeded')).toEqual([]);
+  expect(callsOf(orderId, 'refundUnexpectedPayment').map((c) => c.input.providerPaymentId)).toEqual([
+    'pi_of_another_order',
+  ]);
+
+  // Its own payment still pays it.
+  await handle.signal(paymentEventSignal, paid(orderId, own));
+  await waitForStatus(handle, (o) => o.status === 'CONFIRMED', 'CONFIRMED');
+  expect(callsOf(orderId, 'recordPaymentSucceeded').map((c) => c.input.providerPaymentId)).toEqual([own]);
+  await handle.executeUpdate(shipOrderUpdate, { args: [{ actor: admin, trackingNumber: 'OWN-ONLY' }] });
+  await handle.executeUpdate(deliverOrderUpdate, { args: [{ actor: admin }] });
+  await handle.result();
+  await keepHistory('order-foreign-payment-refunded', handle);
+});

@@ -80,6 +80,9 @@ const CANCEL_REFUSED_ONCE_PAID = 'cancel-refused-once-paid';
 const SHIPMENT_REFUSAL_ANSWERED = 'shipment-refusal-answered';
 // Patch: a shipment pending when the full refund's news arrives is refused (it waited forever).
 const REFUND_ANSWERS_PENDING_SHIPMENT = 'refund-answers-pending-shipment';
+// Patch: a success for a payment that is not one of this order's own attempts (another order's
+// payment, routed here by a side door) is refunded; before, any matching amount paid the order.
+const ONLY_OWN_ATTEMPTS_PAY = 'only-own-attempts-pay';
 
 export async function orderWorkflow(input: OrderWorkflowInput): Promise<OrderView> {
   const order: OrderView = {
@@ -105,6 +108,8 @@ export async function orderWorkflow(input: OrderWorkflowInput): Promise<OrderVie
   let cancelRefusal: ApplicationFailure | undefined;
   /** The provider payment (PaymentIntent or Razorpay order) that paid the order, once one has. */
   let paidBy: string | undefined;
+  /** Every payment attempt opened for this order (PaymentIntents or Razorpay orders), oldest first. */
+  const attempts: string[] = [];
   let retryRequest: PaymentRetryRequest | undefined;
   let retryFailure: ApplicationFailure | undefined;
   let shipRequest: ShipOrderRequest | undefined;
@@ -310,6 +315,7 @@ export async function orderWorkflow(input: OrderWorkflowInput): Promise<OrderVie
       order.paymentIntentId = intent.paymentIntentId;
       clientSecret = intent.clientSecret;
     }
+    attempts.push(currentPayment()!);
     order.paymentAttempt = attempt;
     order.paymentStatus = 'PENDING';
     record(
@@ -449,6 +455,10 @@ export async function orderWorkflow(input: OrderWorkflowInput): Promise<OrderVie
       order.paymentStatus = 'FAILED';
       record('PAYMENT_FAILED', providerActor(event), event.failureReason);
       setCurrentDetails(describe(order));
+      return false;
+    }
+    if (!attempts.includes(event.providerPaymentId) && patched(ONLY_OWN_ATTEMPTS_PAY)) {
+      await refund(event, 'not a payment attempt of this order');
       return false;
     }
     if (event.amount !== order.totalAmount || event.currency.toUpperCase() !== order.currency.toUpperCase()) {
