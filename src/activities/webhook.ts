@@ -1,4 +1,9 @@
-import { ApplicationFailure } from '@temporalio/activity';
+/**
+ * The webhook workflow's activities: which order an event is about, whether a payment already
+ * paid it, and the event's bookkeeping row (status, error, attempts).
+ */
+import { ApplicationFailure, Context } from '@temporalio/activity';
+import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import type { PrismaClient } from '../platform/db';
 import { webhookEvents } from '../monitoring/metrics';
@@ -58,20 +63,33 @@ export function webhookActivities(prisma: PrismaClient) {
       return paid > 0;
     },
 
-    /** Records how processing a stored webhook event ended (PROCESSED or FAILED with the error). */
+    /**
+     * Records how processing a stored webhook event ended (PROCESSED or FAILED with the error).
+     * Each workflow run (the first delivery, each replay) counts one attempt; a retry of this
+     * activity in the same run (its worker died after the write) counts nothing more.
+     */
     async recordWebhookOutcome(
       input: Pick<WebhookWorkflowInput, 'provider' | 'eventId'> & WebhookOutcome,
     ): Promise<void> {
-      await prisma.webhookEvent.update({
-        where: { provider_eventId: { provider: input.provider, eventId: input.eventId } },
-        data: {
-          status: input.status,
-          error: input.status === 'FAILED' ? input.detail : null,
-          attemptCount: { increment: 1 },
-          processedAt: new Date(),
-        },
-      });
-      webhookEvents.inc({ provider: input.provider, outcome: input.status.toLowerCase() });
+      // Outside a workflow (no run to tell retries apart) every call counts.
+      const runId = Context.current().info.workflowExecution?.runId ?? randomUUID();
+      const where = { provider: input.provider, eventId: input.eventId };
+      const [counted] = await prisma.$transaction([
+        prisma.webhookEvent.updateMany({
+          where: { ...where, OR: [{ countedRunId: null }, { countedRunId: { not: runId } }] },
+          data: { attemptCount: { increment: 1 }, countedRunId: runId },
+        }),
+        prisma.webhookEvent.update({
+          where: { provider_eventId: where },
+          data: {
+            status: input.status,
+            error: input.status === 'FAILED' ? input.detail : null,
+            processedAt: new Date(),
+          },
+        }),
+      ]);
+      // Counted once per attempt, as the row counts it.
+      if (counted.count > 0) webhookEvents.inc({ provider: input.provider, outcome: input.status.toLowerCase() });
     },
   };
 }

@@ -43,21 +43,37 @@ import { orderRefundedSignal } from '../refund/messages';
 import { businessFailure, refundRefusedAlert } from '../failures';
 import { searchAttributes } from '../search-attributes';
 
-// Database writes: retried until they succeed (business refusals are non-retryable failures).
+// Timeouts are chosen against API_TEMPORAL_DEADLINE (30 s by default): a request waiting on an
+// update (checkout, payment retry, cancel, ship, deliver) must see an activity lost with its worker
+// retried, and finished, before the API gives up on it.
+//
+// Database writes (createOrderAndReserveStock, confirmOrder, cancelOrder, markShipped, ...): one
+// short transaction, milliseconds even under load. 5 s start-to-close: a write lost with its worker
+// (kill -9) is retried at +5.5 s, so a checkout survives even two lost attempts within its deadline.
+// Retried until they succeed (business refusals are non-retryable failures), every 0.5 s at first,
+// then backing off to 30 s for an outage.
 const store = proxyActivities<Activities>({
-  startToCloseTimeout: '30s',
-  retry: { initialInterval: '1s', maximumInterval: '30s' },
+  startToCloseTimeout: '5s',
+  retry: { initialInterval: '500ms', maximumInterval: '30s' },
 });
-// Opening a PaymentIntent happens while the customer waits at checkout: give up quickly.
+// Opening a PaymentIntent or Razorpay order happens while the customer waits at checkout. The
+// provider answers in about a second; 6 s start-to-close and three attempts take at most
+// 6 + 0.5 + 6 + 1 + 6 = 19.5 s, inside the 30 s deadline, then the order is cancelled as
+// PAYMENT_PROVIDER_UNAVAILABLE and the customer told so.
 const checkoutPayments = proxyActivities<Activities>({
-  startToCloseTimeout: '10s',
+  startToCloseTimeout: '6s',
   retry: { initialInterval: '500ms', maximumAttempts: 3 },
 });
-// Cancelling and refunding must eventually happen, however long Stripe is unreachable.
+// Cancelling a PaymentIntent (a cancel request waits on it), asking the provider for a payment's
+// status and refunding must eventually happen, however long the provider is unreachable. One
+// provider call takes about a second (the SDK gives up at 10 s): 12 s start-to-close lets a slow
+// call finish and still retries a lost one once within a waiting request's deadline.
 const payments = proxyActivities<Activities>({
-  startToCloseTimeout: '30s',
+  startToCloseTimeout: '12s',
   retry: { initialInterval: '2s', maximumInterval: '5m' },
 });
+// Email is never on a request's path (sent after the update has answered); SMTP can be slow, so
+// 30 s, and retried for as long as the mail server is down.
 const mail = proxyActivities<Activities>({
   startToCloseTimeout: '30s',
   retry: { initialInterval: '5s', maximumInterval: '10m' },

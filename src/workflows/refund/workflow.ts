@@ -37,15 +37,24 @@ import {
 import { ErrorCode, type Actor } from '../vocabulary';
 import { businessFailure, refundReversedAlert, reversalReason } from '../failures';
 
+// Timeouts are chosen against API_TEMPORAL_DEADLINE (30 s): a refund request and an admin's
+// approval or rejection wait on this workflow's writes and payout.
+//
+// Database writes (openRefund, recordRefundDecision, completeRefund, ...): one short transaction;
+// 5 s start-to-close, so one lost with its worker is retried at +5.5 s, well inside the deadline.
 const store = proxyActivities<Activities>({
-  startToCloseTimeout: '30s',
-  retry: { initialInterval: '1s', maximumInterval: '30s' },
+  startToCloseTimeout: '5s',
+  retry: { initialInterval: '500ms', maximumInterval: '30s' },
 });
-// Money goes back eventually, however long the provider is unreachable; refusals are not retried.
+// The payout an approval waits on: a wallet credit (a database write) or a provider refund (about a
+// second; the SDK gives up at 10 s). 12 s start-to-close lets a slow provider call finish and still
+// retries a lost one within the approval's deadline. Money goes back eventually, however long the
+// provider is unreachable; refusals are not retried.
 const money = proxyActivities<Activities>({
-  startToCloseTimeout: '30s',
+  startToCloseTimeout: '12s',
   retry: { initialInterval: '2s', maximumInterval: '5m' },
 });
+// Email is sent after the decision has been answered, never on a request's path: 30 s for a slow SMTP server.
 const mail = proxyActivities<Activities>({
   startToCloseTimeout: '30s',
   retry: { initialInterval: '5s', maximumInterval: '10m' },

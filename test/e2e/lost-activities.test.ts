@@ -1,0 +1,91 @@
+/**
+ * Activities lost with their worker (kill -9 mid-activity), simulated by an attempt that never
+ * reports back:
+ * - a checkout whose createOrderAndReserveStock attempt is lost still answers 201: the attempt
+ *   times out well inside API_TEMPORAL_DEADLINE and its retry places the order (with a 30 s
+ *   start-to-close, the default deadline's own length, it answered 503 every time);
+ * - webhook_events.attempt_count counts processing attempts (the first delivery, each replay),
+ *   not activity retries: a retry of the outcome's write is not a second attempt.
+ */
+import { ApplicationFailure } from '@temporalio/common';
+import type { Activities } from '../../src/activities';
+import { createProduct, createUser, eventually, startStack, type Stack, type TestUser } from '../helpers/stack';
+import { deliverStripeEvent, paymentIntentEvent } from '../helpers/webhooks';
+
+let stack: Stack;
+let admin: TestUser;
+
+beforeAll(async () => {
+  stack = await startStack({ worker: false });
+  admin = await createUser(stack, 'ADMIN');
+});
+afterAll(() => stack.stop());
+
+test('a checkout whose reservation attempt is lost is still answered 201 within the deadline', async () => {
+  let release!: () => void;
+  const lostAttempt = new Promise<void>((resolve) => (release = resolve));
+  let attempts = 0;
+  await stack.startWorker({
+    wrapActivities: (activities: Activities) => ({
+      ...activities,
+      createOrderAndReserveStock: async (input) => {
+        if (attempts++ === 0) {
+          await lostAttempt; // never reports back, as if its worker had died holding it
+          throw ApplicationFailure.create({ type: 'WORKER_LOST', message: 'this attempt was lost' });
+        }
+        return activities.createOrderAndReserveStock(input);
+      },
+    }),
+  });
+  try {
+    const customer = await createUser(stack);
+    const product = await createProduct(stack, admin, { stock: 5, price: 1100 });
+    const checkout = await stack.http.post(
+      '/api/checkout',
+      { items: [{ productId: product.id, quantity: 1 }], paymentMethod: 'cod' },
+      customer.token,
+    );
+    expect(checkout.status).toBe(201);
+    expect(attempts).toBe(2);
+    expect(await stack.prisma.inventoryLedger.count({ where: { reference: checkout.body.orderId } })).toBe(1);
+  } finally {
+    release();
+    await stack.stopWorker();
+  }
+});
+
+test('an outcome recorded twice by an activity retry is one attempt', async () => {
+  let lost = 0;
+  await stack.startWorker({
+    wrapActivities: (activities: Activities) => ({
+      ...activities,
+      // The write lands, then the worker "dies" before Temporal hears of it: the activity is retried.
+      recordWebhookOutcome: async (input) => {
+        await activities.recordWebhookOutcome(input);
+        if (lost++ === 0)
+          throw ApplicationFailure.create({ type: 'WORKER_LOST', message: 'worker lost after the write' });
+      },
+    }),
+  });
+  const customer = await createUser(stack);
+  const product = await createProduct(stack, admin, { stock: 5, price: 1500 });
+  const checkout = await stack.http.post(
+    '/api/checkout',
+    { items: [{ productId: product.id, quantity: 1 }], paymentMethod: 'card' },
+    customer.token,
+  );
+  expect(checkout.status).toBe(201);
+  const order = (await stack.http.get(`/api/orders/${checkout.body.orderId}`, customer.token)).body;
+  const event = paymentIntentEvent('payment_intent.succeeded', {
+    id: order.paymentIntentId,
+    orderId: order.orderId,
+    amount: 1500,
+    currency: 'usd',
+  });
+  expect((await deliverStripeEvent(stack, event)).status).toBe(200);
+  await eventually(async () => lost >= 2, 'the outcome recorded by the retry');
+
+  const stored = await stack.prisma.webhookEvent.findFirstOrThrow({ where: { eventId: event.id as string } });
+  expect(stored.status).toBe('PROCESSED');
+  expect(stored.attemptCount).toBe(1);
+});
