@@ -136,6 +136,10 @@ const envSchema = z.object({
   MAINTENANCE_RETRY_AFTER: duration.prefault('5m'),
   /** How long the API and the worker take at most to stop on SIGTERM: in-flight requests and activities get this long to finish. */
   SHUTDOWN_TIMEOUT: duration.prefault('25s'),
+  /** How long GET /health reuses a provider's probe result: at most one provider call per interval, however many hits. */
+  HEALTH_PROVIDER_CACHE_TTL: duration.prefault('30s'),
+  /** How long one health probe (database, Temporal, a provider) may take before it counts as down. */
+  HEALTH_CHECK_TIMEOUT: duration.prefault('3s'),
   /** The worker serves GET /metrics (ours and the Temporal SDK's) on this port; 0 turns it off. */
   METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9464),
   /** Loopback port of the Temporal SDK's own Prometheus exporter, merged into the worker's /metrics; 0 turns it off. */
