@@ -39,6 +39,8 @@ import { notifyAdmins } from '../src/system/notices';
 import { diagnosePayments } from '../src/system/payments-diagnosis';
 import { createStripe } from '../src/payments/stripe';
 import { keyringRazorpayGateway } from '../src/payments/razorpay';
+import { InventoryError } from '../src/inventory/errors';
+import { registerInventoryCommands } from './ops-inventory';
 
 class UsageError extends Error {}
 
@@ -442,6 +444,7 @@ db.command('terminate-long-queries')
     print(result);
     if (result.terminated.some((q) => !q.terminated)) process.exitCode = 1;
   });
+registerInventoryCommands(program, { withOperations, actor, print, date, positive });
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   if (error instanceof CommanderError) {
@@ -459,6 +462,7 @@ program.parseAsync(process.argv).catch((error: unknown) => {
   console.error(`error: ${message}`);
   const refused =
     error instanceof UsageError ||
+    error instanceof InventoryError ||
     error instanceof WorkflowUpdateFailedError ||
     (error instanceof HttpError && error.status < 500);
   process.exitCode = refused ? 2 : 1;

@@ -2,7 +2,7 @@
 import bcrypt from 'bcryptjs';
 import { randomUUID } from 'node:crypto';
 import { loadConfig, type Config } from '../src/platform/config';
-import { createProduct } from '../src/api/products';
+import { createProduct } from '../src/inventory/catalogue';
 import { createPrisma, type PrismaClient } from '../src/platform/db';
 
 export const seedProducts = [

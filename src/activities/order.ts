@@ -11,6 +11,8 @@ import { type CancelReason, type OrderLine, type OrderWorkflowInput } from '../w
 import { debitWalletForOrder, WalletError } from '../refunds/wallet';
 import { moveStock } from '../inventory/stock';
 import { paymentAttempts, reservationExpiries } from '../monitoring/metrics';
+import { resolveLines } from '../inventory/variants';
+import { InventoryError } from '../inventory/errors';
 
 export interface PlacedOrderRecord {
   totalAmount: number;
@@ -40,9 +42,17 @@ export function orderActivities(prisma: PrismaClient) {
         const existing = await tx.order.findUnique({ where: { id: input.orderId }, include: { items: true } });
         if (existing) return toRecord(existing);
 
-        const products = await tx.product.findMany({ where: { id: { in: input.items.map((i) => i.productId) } } });
-        const byId = new Map(products.map((p) => [p.id, p]));
-        const missing = input.items.filter((i) => !byId.has(i.productId)).map((i) => i.productId);
+        const resolved = await resolveLines(tx, input.items).catch((error: unknown) => {
+          if (!(error instanceof InventoryError)) throw error;
+          throw ApplicationFailure.create({
+            type: error.code,
+            message: error.message,
+            details: [error.details],
+            nonRetryable: true,
+          });
+        });
+        const products = resolved.map((r) => r.product);
+        const missing = input.items.filter((i) => !products.some((p) => p.id === i.productId)).map((i) => i.productId);
         if (missing.length > 0) {
           throw ApplicationFailure.create({
             type: ErrorCode.PRODUCT_NOT_FOUND,
@@ -62,16 +72,14 @@ export function orderActivities(prisma: PrismaClient) {
           });
         }
 
-        const lines: OrderLine[] = input.items.map((item) => {
-          const product = byId.get(item.productId)!;
-          return {
-            productId: product.id,
-            sku: product.sku,
-            name: product.name,
-            quantity: item.quantity,
-            unitPrice: product.price,
-          };
-        });
+        const lines: OrderLine[] = resolved.map((r) => ({
+          productId: r.product.id,
+          ...(r.variant ? { variantId: r.variant.id } : {}),
+          sku: r.sku,
+          name: r.name,
+          quantity: r.line.quantity,
+          unitPrice: r.unitPrice,
+        }));
         const totalAmount = lines.reduce((sum, line) => sum + line.unitPrice * line.quantity, 0);
         if (totalAmount > MAX_ORDER_TOTAL) {
           // The API checks this too; a price raised meanwhile must refuse, not retry forever.
@@ -305,7 +313,7 @@ export function orderActivities(prisma: PrismaClient) {
 }
 
 async function itemsOf(tx: Pick<PrismaClient, 'orderItem'>, orderId: string) {
-  return tx.orderItem.findMany({ where: { orderId }, select: { productId: true, quantity: true } });
+  return tx.orderItem.findMany({ where: { orderId }, select: { productId: true, variantId: true, quantity: true } });
 }
 
 /**
@@ -355,12 +363,17 @@ async function payFromWallet(
   });
 }
 
-function toRecord(order: { totalAmount: number; currency: string; items: OrderLine[] }): PlacedOrderRecord {
+function toRecord(order: {
+  totalAmount: number;
+  currency: string;
+  items: (Omit<OrderLine, 'variantId'> & { variantId: string | null })[];
+}): PlacedOrderRecord {
   return {
     totalAmount: order.totalAmount,
     currency: order.currency,
-    items: order.items.map(({ productId, sku, name, quantity, unitPrice }) => ({
+    items: order.items.map(({ productId, variantId, sku, name, quantity, unitPrice }) => ({
       productId,
+      ...(variantId ? { variantId } : {}),
       sku,
       name,
       quantity,

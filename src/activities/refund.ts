@@ -3,7 +3,7 @@
  * refund id, wallet credits and provider refunds carry `refund-<refundId>` as idempotency key.
  */
 import { ApplicationFailure } from '@temporalio/activity';
-import { randomUUID } from 'node:crypto';
+import { moveStock } from '../inventory/stock';
 import Stripe from 'stripe';
 import { isActiveAdmin } from '../access/admins';
 import { audit } from '../access/audit';
@@ -357,31 +357,8 @@ export async function paymentStatusAfterRefunds(
 async function restock(
   tx: Transaction,
   orderId: string,
-  items: { productId: string; quantity: number }[],
+  items: { productId: string; variantId: string | null; quantity: number }[],
   actor: Actor,
 ) {
-  for (const item of items) {
-    const key = `restock:${orderId}:${item.productId}`;
-    if (await tx.inventoryLedger.findUnique({ where: { idempotencyKey: key } })) continue;
-    const product = await tx.product.update({
-      where: { id: item.productId },
-      data: { stock: { increment: item.quantity } },
-    });
-    await tx.inventoryLedger.create({
-      data: {
-        id: randomUUID(),
-        productId: item.productId,
-        type: 'RESTOCK',
-        quantity: item.quantity,
-        previousStock: product.stock - item.quantity,
-        newStock: product.stock,
-        previousReserved: product.reservedStock,
-        newReserved: product.reservedStock,
-        reason: 'Restocked: order refunded in full before shipment',
-        actor: actor.id,
-        reference: orderId,
-        idempotencyKey: key,
-      },
-    });
-  }
+  await moveStock(tx, 'RESTOCK', orderId, items, actor, 'Restocked: order refunded in full before shipment');
 }

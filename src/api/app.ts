@@ -6,6 +6,7 @@ import type { ApiDeps } from './deps';
 import { codecRouter } from './codec';
 import { errorHandler, notFound } from './errors';
 import { healthRouter } from './health';
+import { inventoryRouter } from './inventory';
 import { keysRouter } from './keys';
 import { metricsRouter, timeRequests } from './metrics';
 import { bindDatabase } from '../monitoring/metrics';
@@ -53,6 +54,7 @@ export function createApp(deps: ApiDeps): Express {
   app.use(metricsRouter());
   app.use(authRouter(deps));
   app.use(productsRouter(deps));
+  app.use(inventoryRouter(deps));
   app.use(ordersRouter(deps));
   app.use(refundsRouter(deps));
   app.use(returnsRouter(deps));

@@ -11,6 +11,7 @@ import { z, ZodError } from 'zod';
 import { isDatabaseUnavailable } from '../platform/db';
 import type { Logger } from '../platform/logger';
 import { ErrorCode } from '../workflows/vocabulary';
+import { InventoryError } from '../inventory/errors';
 
 /** An error the client caused or must know about; rendered as `{ error: { code, message, details? } }`. */
 export class HttpError extends Error {
@@ -68,6 +69,13 @@ const failureStatus: Record<string, number> = {
   [ErrorCode.DISPUTE_NOT_FOUND]: 404,
   [ErrorCode.DISPUTE_CLOSED]: 409,
   [ErrorCode.REFUND_NOT_HELD]: 409,
+  [ErrorCode.VARIANT_NOT_FOUND]: 404,
+  [ErrorCode.VARIANT_REQUIRED]: 400,
+  [ErrorCode.STOCK_BELOW_RESERVED]: 409,
+  [ErrorCode.SKU_EXISTS]: 409,
+  [ErrorCode.RESET_NOT_FOUND]: 404,
+  [ErrorCode.INVALID_RESET_STATE]: 409,
+  [ErrorCode.RESET_REFUSED]: 409,
   FORBIDDEN: 403,
   VALIDATION: 400,
 };
@@ -104,7 +112,13 @@ export const notFound: RequestHandler = (req, _res, next) => {
 export function errorHandler(logger: Logger): ErrorRequestHandler {
   return (error, req, res, _next) => {
     let http: HttpError | undefined =
-      error instanceof HttpError ? error : error instanceof ZodError ? validationError(error) : fromTemporal(error);
+      error instanceof HttpError
+        ? error
+        : error instanceof ZodError
+          ? validationError(error)
+          : error instanceof InventoryError
+            ? refusal(error.code, error.message, error.details)
+            : fromTemporal(error);
     // body-parser's own errors carry a status and a type.
     if (!http && error?.type === 'entity.too.large')
       http = new HttpError(413, 'PAYLOAD_TOO_LARGE', 'The request body is too large');

@@ -25,6 +25,7 @@ import { searchAttributes } from '../workflows/search-attributes';
 import { audit } from '../access/audit';
 import { MAX_ORDER_TOTAL } from '../platform/money';
 import { paymentsSwitch } from '../payments/switch';
+import { mergeLines, unitPrices } from '../inventory/variants';
 import { authenticate, currentUser, requireRole, type AuthUser } from './auth';
 import type { ApiDeps } from './deps';
 import { HttpError, parse, refusal } from './errors';
@@ -34,7 +35,13 @@ import { idempotencyKeyOf, idFromKey, keyReused, requestFingerprint } from './id
 
 const checkoutBody = z.object({
   items: z
-    .array(z.object({ productId: z.string().uuid(), quantity: z.number().int().min(1).max(1000) }))
+    .array(
+      z.object({
+        productId: z.string().uuid(),
+        variantId: z.string().uuid().optional(),
+        quantity: z.number().int().min(1).max(1000),
+      }),
+    )
     .min(1)
     .max(100),
   paymentMethod: z.enum(['card', 'cod', 'wallet']),
@@ -165,11 +172,7 @@ export function ordersRouter(deps: ApiDeps): Router {
     const key = idempotencyKeyOf(req);
     const user = currentUser(req);
     if (body.paymentMethod === 'card') await assertPaymentsEnabled();
-    // The same product twice is one line with the summed quantity.
-    const quantities = new Map<string, number>();
-    for (const item of body.items)
-      quantities.set(item.productId, (quantities.get(item.productId) ?? 0) + item.quantity);
-    const items = [...quantities].map(([productId, quantity]) => ({ productId, quantity }));
+    const items = mergeLines(body.items);
 
     const products = await prisma.product.findMany({
       where: { id: { in: items.map((i) => i.productId) } },
@@ -190,10 +193,8 @@ export function ordersRouter(deps: ApiDeps): Router {
       );
     }
 
-    const total = items.reduce(
-      (sum, item) => sum + products.find((p) => p.id === item.productId)!.price * item.quantity,
-      0,
-    );
+    const prices = await unitPrices(prisma, items);
+    const total = items.reduce((sum, item, index) => sum + prices[index] * item.quantity, 0);
     if (total > MAX_ORDER_TOTAL) {
       throw new HttpError(
         400,

@@ -1,114 +1,91 @@
 /**
- * Stock movements. Each one is a single conditional UPDATE (so no interleaving of concurrent
- * checkouts can oversell) plus an inventory ledger row whose unique idempotency key makes an
- * activity retry a no-op. They run inside the caller's transaction, so an order and its stock
- * always move together.
+ * An order's stock movements (reserve at checkout, release on cancel, sale on payment or COD
+ * shipment, restock on a full refund, a return's resellable units), per product or per variant, each through the ledger's one
+ * writer in the caller's transaction, so an order and its stock always move together and a
+ * retried activity moves nothing twice.
  */
-import { randomUUID } from 'node:crypto';
 import type { Transaction } from '../platform/db';
-import { Prisma } from '../generated/prisma/client';
 import type { Actor } from '../workflows/vocabulary';
-import type { OrderItemRequest } from '../workflows/order/messages';
+import { recordStockMovement, type LedgerType } from './ledger';
 
-const sqlTag = Prisma.sql;
 // RETURN: units a customer sent back in resellable condition go on the shelf again (keyed by return id).
-type Movement = 'RESERVE' | 'RELEASE' | 'SALE' | 'RETURN';
+type OrderMovement = 'RESERVE' | 'RELEASE' | 'SALE' | 'RESTOCK' | 'RETURN';
+
+export interface StockLine {
+  productId: string;
+  variantId?: string | null;
+  quantity: number;
+}
 
 export interface Shortage {
   productId: string;
+  variantId?: string;
   sku: string;
   name: string;
   requested: number;
   available: number;
 }
 
-interface StockRow {
-  stock: number;
-  reserved_stock: number;
-}
-
-// How each movement changes (stock, reserved), and the condition that keeps both valid.
-const movementSql: Record<Movement, (q: number, id: string) => Prisma.Sql> = {
-  RESERVE: (q, id) => sqlTag`UPDATE products SET reserved_stock = reserved_stock + ${q}, updated_at = now()
-      WHERE id = ${id}::uuid AND stock - reserved_stock >= ${q} RETURNING stock, reserved_stock`,
-  RELEASE: (q, id) => sqlTag`UPDATE products SET reserved_stock = reserved_stock - ${q}, updated_at = now()
-      WHERE id = ${id}::uuid AND reserved_stock >= ${q} RETURNING stock, reserved_stock`,
-  SALE: (
-    q,
-    id,
-  ) => sqlTag`UPDATE products SET stock = stock - ${q}, reserved_stock = reserved_stock - ${q}, updated_at = now()
-      WHERE id = ${id}::uuid AND reserved_stock >= ${q} RETURNING stock, reserved_stock`,
-  RETURN: (q, id) => sqlTag`UPDATE products SET stock = stock + ${q}, updated_at = now()
-      WHERE id = ${id}::uuid RETURNING stock, reserved_stock`,
-};
-const before: Record<Movement, (row: StockRow, q: number) => StockRow> = {
-  RESERVE: (r, q) => ({ stock: r.stock, reserved_stock: r.reserved_stock - q }),
-  RELEASE: (r, q) => ({ stock: r.stock, reserved_stock: r.reserved_stock + q }),
-  SALE: (r, q) => ({ stock: r.stock + q, reserved_stock: r.reserved_stock + q }),
-  RETURN: (r, q) => ({ stock: r.stock - q, reserved_stock: r.reserved_stock }),
+const changes: Record<OrderMovement, (q: number) => { stockDelta: number; reservedDelta: number }> = {
+  RESERVE: (q) => ({ stockDelta: 0, reservedDelta: q }),
+  RELEASE: (q) => ({ stockDelta: 0, reservedDelta: -q }),
+  SALE: (q) => ({ stockDelta: -q, reservedDelta: -q }),
+  RESTOCK: (q) => ({ stockDelta: q, reservedDelta: 0 }),
+  RETURN: (q) => ({ stockDelta: q, reservedDelta: 0 }),
 };
 
-export function ledgerKey(movement: Movement, orderId: string, productId: string): string {
-  return `${movement.toLowerCase()}:${orderId}:${productId}`;
+/** The business key of an order line's movement (lines without a variant keep their old keys). */
+export function ledgerKey(movement: LedgerType, orderId: string, line: Pick<StockLine, 'productId' | 'variantId'>) {
+  return `${movement.toLowerCase()}:${orderId}:${line.productId}${line.variantId ? `:${line.variantId}` : ''}`;
 }
 
 /**
- * Applies one movement per item for an order. Items already moved (ledger key present) are
- * skipped. Returns the shortages for RESERVE; the caller rolls back if there are any.
+ * Applies one movement per line of an order. Lines already moved are skipped. Returns the
+ * shortages for RESERVE; the caller rolls back if there are any. Any other refusal is a bug in
+ * the caller (the order's state did not allow it) and throws.
  */
 export async function moveStock(
   tx: Transaction,
-  movement: Movement,
+  movement: OrderMovement,
+  /** The order (or return) the movement belongs to: the ledger row's reference and part of its key. */
   orderId: string,
-  items: OrderItemRequest[],
+  lines: StockLine[],
   actor: Actor,
   reason: string,
 ): Promise<Shortage[]> {
   const shortages: Shortage[] = [];
-  // A fixed lock order (by product id) means two multi-item orders can never deadlock.
-  const sorted = [...items].sort((a, b) => a.productId.localeCompare(b.productId));
-  const keys = sorted.map((item) => ledgerKey(movement, orderId, item.productId));
-  const done = new Set(
-    (
-      await tx.inventoryLedger.findMany({ where: { idempotencyKey: { in: keys } }, select: { idempotencyKey: true } })
-    ).map((row) => row.idempotencyKey),
+  // A fixed lock order (by product, then variant) means two multi-line orders can never deadlock.
+  const sorted = [...lines].sort(
+    (a, b) => a.productId.localeCompare(b.productId) || (a.variantId ?? '').localeCompare(b.variantId ?? ''),
   );
-  for (const [index, item] of sorted.entries()) {
-    const key = keys[index];
-    if (done.has(key)) continue;
-    const [after] = await tx.$queryRaw<StockRow[]>(movementSql[movement](item.quantity, item.productId));
-    if (!after) {
-      const product = await tx.product.findUnique({ where: { id: item.productId } });
-      if (movement !== 'RESERVE' || !product) {
-        throw new Error(
-          `${movement} of ${item.quantity} x ${item.productId} for order ${orderId} found no matching stock`,
-        );
-      }
-      shortages.push({
-        productId: product.id,
-        sku: product.sku,
-        name: product.name,
-        requested: item.quantity,
-        available: product.stock - product.reservedStock,
-      });
-      continue;
+  for (const line of sorted) {
+    const result = await recordStockMovement(tx, {
+      productId: line.productId,
+      variantId: line.variantId,
+      type: movement,
+      ...changes[movement](line.quantity),
+      actor: actor.id,
+      reason,
+      reference: orderId,
+      idempotencyKey: ledgerKey(movement, orderId, line),
+    });
+    if (result.status !== 'REFUSED') continue;
+    if (movement !== 'RESERVE' || result.refusal !== 'INSUFFICIENT_AVAILABLE') {
+      throw new Error(
+        `${movement} of ${line.quantity} x ${line.productId}${line.variantId ? `/${line.variantId}` : ''} for order ${orderId} refused: ${result.refusal}`,
+      );
     }
-    const prior = before[movement](after, item.quantity);
-    await tx.inventoryLedger.create({
-      data: {
-        id: randomUUID(),
-        productId: item.productId,
-        type: movement,
-        quantity: item.quantity,
-        previousStock: prior.stock,
-        newStock: after.stock,
-        previousReserved: prior.reserved_stock,
-        newReserved: after.reserved_stock,
-        reason,
-        actor: actor.id,
-        reference: orderId,
-        idempotencyKey: key,
-      },
+    const item = line.variantId
+      ? await tx.productVariant.findUniqueOrThrow({ where: { id: line.variantId }, include: { product: true } })
+      : undefined;
+    const product = item?.product ?? (await tx.product.findUniqueOrThrow({ where: { id: line.productId } }));
+    shortages.push({
+      productId: line.productId,
+      ...(line.variantId ? { variantId: line.variantId } : {}),
+      sku: item?.sku ?? product.sku,
+      name: item ? `${product.name} (${item.name})` : product.name,
+      requested: line.quantity,
+      available: result.current!.stock - result.current!.reserved,
     });
   }
   return shortages;

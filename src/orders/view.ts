@@ -110,7 +110,7 @@ export async function orderView(
   const [items, payments, refunds] = await Promise.all([
     prisma.orderItem.findMany({
       where: { orderId: order.id },
-      select: { productId: true, sku: true, name: true, quantity: true, unitPrice: true },
+      select: { productId: true, variantId: true, sku: true, name: true, quantity: true, unitPrice: true },
     }),
     orderPayments(prisma, order.id, viewer),
     orderRefunds(prisma, order.id, viewer),

@@ -678,9 +678,9 @@ describe('catalogue and health', () => {
     const few = await createProduct(stack, admin, { stock: 3 });
     const many = await createProduct(stack, admin, { stock: 10 });
     const none = await createProduct(stack, admin, { stock: 0 });
-    const catalogue = await stack.http.get('/api/products');
-    expect(catalogue.status).toBe(200);
-    const entry = (id: string) => catalogue.body.products.find((p: { id: string }) => p.id === id);
+    const catalogue = await Promise.all([few, many, none].map((p) => stack.http.get(`/api/products/${p.id}`)));
+    expect(catalogue.map((c) => c.status)).toEqual([200, 200, 200]);
+    const entry = (id: string) => catalogue.find((c) => c.body.id === id)!.body;
     expect(entry(few.id)).toMatchObject({ available: 3, inStock: true, stockMessage: 'Only 3 left' });
     expect(entry(many.id)).toMatchObject({ available: 10, inStock: true, stockMessage: null });
     expect(entry(none.id)).toMatchObject({ available: 0, inStock: false, stockMessage: 'Out of stock' });

@@ -154,8 +154,8 @@ describe('with a short reservation', () => {
       return body.status === 'CANCELLED' && body;
     }, 'reservation expiry');
     expect(cancelled).toMatchObject({ cancelReason: 'RESERVATION_EXPIRED', paymentStatus: 'PENDING' });
-    const { body: catalogue } = await shortStack.http.get('/api/products');
-    expect(catalogue.products.find((p: { id: string }) => p.id === product.id).available).toBe(4);
+    const { body: catalogued } = await shortStack.http.get(`/api/products/${product.id}`);
+    expect(catalogued.availableStock).toBe(4);
     const ledger = await shortStack.prisma.inventoryLedger.findMany({
       where: { reference: orderId },
       orderBy: { createdAt: 'asc' },

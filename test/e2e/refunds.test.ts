@@ -6,6 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { manualRefundId } from '../../src/api/refunds';
 import {
+  availableOf,
   createProduct,
   createUser,
   eventually,
@@ -641,9 +642,7 @@ test('store credit pays for an order at once; too little is 409 with nothing res
     [1500, customer.id],
   ]);
   // The refused checkout reserved nothing: 10 units, 2 sold.
-  expect(
-    (await stack.http.get('/api/products')).body.products.find((p: { id: string }) => p.id === product.id).available,
-  ).toBe(8);
+  expect(await availableOf(stack, product.id)).toBe(8);
 
   // A refund of a wallet-paid order goes back to the wallet, never to a card it never touched.
   const toCard = await requestRefund(customer, orderId, { reason: 'changed my mind', destination: 'ORIGINAL_PAYMENT' });
@@ -675,10 +674,7 @@ test('store credit pays for an order at once; too little is 409 with nothing res
     status: 409,
     code: 'WALLET_CURRENCY_MISMATCH',
   });
-  expect(
-    (await stack.http.get('/api/products')).body.products.find((p: { id: string }) => p.id === euroProduct.id)
-      .available,
-  ).toBe(3);
+  expect(await availableOf(stack, euroProduct.id)).toBe(3);
 });
 
 test('a wallet never goes past its limit: credits at once that would overflow it are 409 WALLET_BALANCE_LIMIT, never a 500', async () => {

@@ -246,8 +246,8 @@ export async function untilOrder(
 
 /** Units of a product the catalogue shows as available. */
 export async function availableOf(stack: Stack, productId: string): Promise<number> {
-  const { body } = await stack.http.get('/api/products');
-  return body.products.find((p: { id: string }) => p.id === productId).available;
+  const { body } = await stack.http.get(`/api/products/${productId}`);
+  return body.availableStock;
 }
 
 /** Emails to `email` whose subject ends with `suffix` ("confirmed", "shipped", ...). */

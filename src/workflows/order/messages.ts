@@ -8,6 +8,8 @@ import type { Actor, OrderStatus, PaymentMethod, PaymentProvider, PaymentStatus 
 
 export interface OrderItemRequest {
   productId: string;
+  /** The variant (size, colour) of the product; its own SKU, price and stock. */
+  variantId?: string;
   quantity: number;
 }
 
@@ -28,6 +30,7 @@ export interface OrderWorkflowInput {
 
 export interface OrderLine {
   productId: string;
+  variantId?: string;
   sku: string;
   name: string;
   quantity: number;

@@ -1,0 +1,79 @@
+/**
+ * The ops CLI's inventory and catalogue commands (the runbooks' stock procedures without SQL):
+ * each calls the same operation as the admin API, as the acting admin, and is audited there.
+ */
+import { InvalidArgumentError, type Command } from 'commander';
+import type { Config } from '../src/platform/config';
+import type { OperationsDeps } from '../src/payments/webhook-inbox';
+import { checkLedger } from '../src/inventory/ledger';
+import { adjustmentBody, adjustStock, listAdjustments } from '../src/inventory/adjustments';
+
+function count(value: string): number {
+  const parsed = Number(value);
+  if (!Number.isInteger(parsed) || parsed < 0) throw new InvalidArgumentError(`not a count: ${value}`);
+  return parsed;
+}
+
+export interface OpsKit {
+  withOperations: <T>(
+    actorEmail: string | undefined,
+    work: (deps: OperationsDeps & { config: Config }, actorId: string) => Promise<T>,
+  ) => Promise<T>;
+  actor: () => string | undefined;
+  print: (value: unknown) => void;
+  date: (value: string) => Date;
+  positive: (value: string) => number;
+}
+
+export function registerInventoryCommands(program: Command, kit: OpsKit): void {
+  const { withOperations, actor, print, date, positive } = kit;
+  const inventory = program.command('inventory').description('stock on hand, the ledger, adjustments and resets');
+
+  inventory
+    .command('check')
+    .description('prove that every product and variant has the stock its ledger rows add up to (exit 1 if not)')
+    .action(async () => {
+      const result = await withOperations(actor(), ({ prisma }) => checkLedger(prisma));
+      print(result);
+      if (result.mismatches.length > 0) process.exitCode = 1;
+    });
+
+  inventory
+    .command('adjust')
+    .description("set a product's (or variant's) count on hand, with a reason (the runbook's manual adjustment)")
+    .requiredOption('--product <id>', 'product id')
+    .option('--variant <id>', 'variant id')
+    .requiredOption('--new-stock <n>', 'the count on hand', count)
+    .requiredOption('--reason <text>', 'why (recorded in the ledger and the audit log)')
+    .option('--reference <text>', 'a count sheet or ticket')
+    .action(async (options) => {
+      const input = adjustmentBody.parse({
+        productId: options.product,
+        variantId: options.variant,
+        newStock: options.newStock,
+        reason: options.reason,
+        reference: options.reference,
+      });
+      print(await withOperations(actor(), ({ prisma }, actorId) => adjustStock(prisma, input, actorId)));
+    });
+
+  inventory
+    .command('adjustments')
+    .description('adjustments, newest first, with who and why')
+    .option('--product <id>', 'only this product')
+    .option('--from <date>', 'made at or after', date)
+    .option('--to <date>', 'made at or before', date)
+    .option('--limit <n>', 'at most this many', positive, 100)
+    .action(async (options) => {
+      print(
+        await withOperations(actor(), ({ prisma }) =>
+          listAdjustments(prisma, {
+            productId: options.product,
+            from: options.from,
+            to: options.to,
+            limit: options.limit,
+          }),
+        ),
+      );
+    });
+}

@@ -1,0 +1,32 @@
+/** HTTP for inventory operations (admin only): adjustments; the operations live in src/inventory. */
+import { Router } from 'express';
+import { z } from 'zod';
+import { authenticate, currentUser, requireRole } from './auth';
+import type { ApiDeps } from './deps';
+import { parse } from './errors';
+import { adjustmentBody, adjustmentsQuery, adjustStock, listAdjustments } from '../inventory/adjustments';
+
+const idempotencyKey = z.string().trim().min(1).max(200).optional();
+
+export function inventoryRouter(deps: ApiDeps): Router {
+  const { prisma } = deps;
+  const router = Router();
+  const admin = [authenticate(deps), requireRole('ADMIN')];
+
+  router.post('/admin/inventory/adjustments', ...admin, async (req, res) => {
+    const body = parse(adjustmentBody, req.body);
+    const key = parse(idempotencyKey, req.get('idempotency-key'));
+    res.status(201).json(await adjustStock(prisma, body, currentUser(req).id, key));
+  });
+
+  router.get('/admin/inventory/adjustments', ...admin, async (req, res) => {
+    res.json(await listAdjustments(prisma, parse(adjustmentsQuery, emptyMeansAbsent(req.query))));
+  });
+
+  return router;
+}
+
+/** `?productId=` means no filter, as everywhere in the admin API. */
+export function emptyMeansAbsent(query: unknown): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(query as Record<string, unknown>).filter(([, v]) => v !== ''));
+}

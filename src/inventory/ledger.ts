@@ -1,0 +1,203 @@
+/**
+ * The inventory ledger's one writer. Every change to a product's (or variant's) units on hand or
+ * reserved goes through recordStockMovement: it locks the stock row, refuses a change that would
+ * leave negative stock or fewer units on hand than unpaid orders hold, updates the row and writes
+ * one ledger row with the values before and after. The row's idempotency key is the movement's
+ * business key, so a retried activity or a repeated request moves nothing twice. Because nothing
+ * else writes stock, on-hand and reserved always equal the sums of the ledger (checkLedger).
+ */
+import { randomUUID } from 'node:crypto';
+import type { PrismaClient, Transaction } from '../platform/db';
+import { Prisma } from '../generated/prisma/client';
+
+export const ledgerTypes = [
+  'RESERVE',
+  'RELEASE',
+  'SALE',
+  'ADJUSTMENT',
+  'RESET',
+  'IMPORT',
+  'RESTOCK',
+  'RETURN',
+  'ROLLBACK',
+] as const;
+export type LedgerType = (typeof ledgerTypes)[number];
+
+export interface StockMovement {
+  productId: string;
+  /** The variant whose own stock moves; the product's stock when absent. */
+  variantId?: string | null;
+  type: LedgerType;
+  /** Units added to (negative: taken from) stock on hand. */
+  stockDelta?: number;
+  /** Or the new count on hand (an adjustment or reset), instead of stockDelta. */
+  setStock?: number;
+  /** Units added to (negative: taken from) the units unpaid orders hold. */
+  reservedDelta?: number;
+  actor: string;
+  reason: string;
+  reference?: string | null;
+  /** The movement's business key: a second movement with the same key changes nothing. */
+  idempotencyKey: string;
+}
+
+export interface StockLevels {
+  stock: number;
+  reserved: number;
+}
+
+export type MovementRefusal = 'NOT_FOUND' | 'INSUFFICIENT_AVAILABLE' | 'STOCK_BELOW_RESERVED' | 'NEGATIVE';
+
+export type MovementResult =
+  | {
+      status: 'APPLIED' | 'ALREADY_APPLIED';
+      entryId: string;
+      previous: StockLevels;
+      next: StockLevels;
+      /** This movement took available stock to or below the threshold (once per crossing). */
+      lowStockCrossed: boolean;
+    }
+  | { status: 'REFUSED'; refusal: MovementRefusal; current?: StockLevels };
+
+interface LockedRow {
+  sku: string;
+  stock: number;
+  reserved_stock: number;
+  low_stock_threshold: number;
+  low_stock_alerted_at: Date | null;
+}
+
+// NO KEY UPDATE: writers take turns on the row, while inserts that merely reference it (an order
+// line's foreign key takes KEY SHARE) neither wait for nor deadlock with them.
+async function lockStockRow(tx: Transaction, m: StockMovement): Promise<LockedRow | undefined> {
+  const rows = m.variantId
+    ? await tx.$queryRaw<
+        LockedRow[]
+      >`SELECT v.sku, v.stock, v.reserved_stock, p.low_stock_threshold, v.low_stock_alerted_at
+        FROM product_variants v JOIN products p ON p.id = v.product_id
+        WHERE v.id = ${m.variantId}::uuid AND v.product_id = ${m.productId}::uuid FOR NO KEY UPDATE OF v`
+    : await tx.$queryRaw<LockedRow[]>`SELECT sku, stock, reserved_stock, low_stock_threshold, low_stock_alerted_at
+        FROM products WHERE id = ${m.productId}::uuid FOR NO KEY UPDATE`;
+  return rows[0];
+}
+
+/** Applies one stock movement and writes its ledger row, inside the caller's transaction. */
+export async function recordStockMovement(tx: Transaction, m: StockMovement): Promise<MovementResult> {
+  const row = await lockStockRow(tx, m);
+  if (!row) return { status: 'REFUSED', refusal: 'NOT_FOUND' };
+  // Checked under the row lock: a concurrent twin of this movement has committed or not started.
+  const earlier = await tx.inventoryLedger.findUnique({ where: { idempotencyKey: m.idempotencyKey } });
+  if (earlier) {
+    return {
+      status: 'ALREADY_APPLIED',
+      entryId: earlier.id,
+      previous: { stock: earlier.previousStock, reserved: earlier.previousReserved },
+      next: { stock: earlier.newStock, reserved: earlier.newReserved },
+      lowStockCrossed: false,
+    };
+  }
+  const previous = { stock: row.stock, reserved: row.reserved_stock };
+  const next = {
+    stock: m.setStock ?? row.stock + (m.stockDelta ?? 0),
+    reserved: row.reserved_stock + (m.reservedDelta ?? 0),
+  };
+  if (next.stock < 0 || next.reserved < 0) return { status: 'REFUSED', refusal: 'NEGATIVE', current: previous };
+  if (next.stock < next.reserved) {
+    const refusal = m.type === 'RESERVE' ? 'INSUFFICIENT_AVAILABLE' : 'STOCK_BELOW_RESERVED';
+    return { status: 'REFUSED', refusal, current: previous };
+  }
+
+  // Low stock: armed while available is above the threshold, fired once when a movement crosses it.
+  const available = next.stock - next.reserved;
+  const low = available <= row.low_stock_threshold;
+  const lowStockCrossed = low && !row.low_stock_alerted_at && available < previous.stock - previous.reserved;
+  const alertedAt = low ? (lowStockCrossed ? new Date() : row.low_stock_alerted_at) : null;
+  if (m.variantId) {
+    await tx.$executeRaw`UPDATE product_variants SET stock = ${next.stock}, reserved_stock = ${next.reserved},
+        low_stock_alerted_at = ${alertedAt}, updated_at = now() WHERE id = ${m.variantId}::uuid`;
+  } else {
+    await tx.$executeRaw`UPDATE products SET stock = ${next.stock}, reserved_stock = ${next.reserved},
+        low_stock_alerted_at = ${alertedAt}, updated_at = now() WHERE id = ${m.productId}::uuid`;
+  }
+  const entryId = randomUUID();
+  await tx.inventoryLedger.create({
+    data: {
+      id: entryId,
+      productId: m.productId,
+      variantId: m.variantId ?? null,
+      type: m.type,
+      quantity: Math.abs(next.stock - previous.stock) || Math.abs(next.reserved - previous.reserved),
+      previousStock: previous.stock,
+      newStock: next.stock,
+      previousReserved: previous.reserved,
+      newReserved: next.reserved,
+      reason: m.reason,
+      actor: m.actor,
+      reference: m.reference ?? null,
+      idempotencyKey: m.idempotencyKey,
+    },
+  });
+  if (lowStockCrossed) {
+    await tx.lowStockAlert.create({
+      data: {
+        id: randomUUID(),
+        productId: m.productId,
+        variantId: m.variantId ?? null,
+        sku: row.sku,
+        available,
+        threshold: row.low_stock_threshold,
+      },
+    });
+  }
+  return { status: 'APPLIED', entryId, previous, next, lowStockCrossed };
+}
+
+export interface LedgerMismatch {
+  productId: string;
+  variantId: string | null;
+  sku: string;
+  stock: number;
+  reserved: number;
+  ledgerStock: number;
+  ledgerReserved: number;
+}
+
+/**
+ * Proves the ledger: for every product and variant, units on hand and reserved equal the sum of
+ * its ledger rows' changes. Answers how many were checked and every one that disagrees.
+ */
+export async function checkLedger(prisma: PrismaClient): Promise<{ checked: number; mismatches: LedgerMismatch[] }> {
+  const rows = await prisma.$queryRaw<
+    {
+      product_id: string;
+      variant_id: string | null;
+      sku: string;
+      stock: number;
+      reserved: number;
+      ledger_stock: bigint;
+      ledger_reserved: bigint;
+    }[]
+  >(Prisma.sql`
+    WITH sums AS (
+      SELECT product_id, variant_id, SUM(new_stock - previous_stock) AS ds, SUM(new_reserved - previous_reserved) AS dr
+      FROM inventory_ledger GROUP BY product_id, variant_id)
+    SELECT p.id AS product_id, NULL::uuid AS variant_id, p.sku, p.stock, p.reserved_stock AS reserved,
+           COALESCE(s.ds, 0)::bigint AS ledger_stock, COALESCE(s.dr, 0)::bigint AS ledger_reserved
+      FROM products p LEFT JOIN sums s ON s.product_id = p.id AND s.variant_id IS NULL
+    UNION ALL
+    SELECT v.product_id, v.id, v.sku, v.stock, v.reserved_stock,
+           COALESCE(s.ds, 0)::bigint, COALESCE(s.dr, 0)::bigint
+      FROM product_variants v LEFT JOIN sums s ON s.variant_id = v.id`);
+  const mismatches = rows
+    .map((r) => ({
+      productId: r.product_id,
+      variantId: r.variant_id,
+      sku: r.sku,
+      stock: r.stock,
+      reserved: r.reserved,
+      ledgerStock: Number(r.ledger_stock),
+      ledgerReserved: Number(r.ledger_reserved),
+    }))
+    .filter((r) => r.stock !== r.ledgerStock || r.reserved !== r.ledgerReserved);
+  return { checked: rows.length, mismatches };
+}
