@@ -13,6 +13,7 @@ import { JWT_SIGNING } from '../keys/keyring';
 import type { Role } from '../workflows/vocabulary';
 import type { ApiDeps } from './deps';
 import { HttpError, parse } from './errors';
+import { isDatabaseUnavailable } from '../platform/db';
 
 export interface AuthUser {
   id: string;
@@ -124,7 +125,9 @@ export function authenticate(
       const secret = kid ? await keyring.accepted(JWT_SIGNING, kid) : undefined;
       if (!secret) throw invalid;
       claims = tokenClaims.parse(jwt.verify(token, secret, { algorithms: ['HS256'] }));
-    } catch {
+    } catch (error) {
+      // A keyring the database cannot serve is 503, not a bad token.
+      if (isDatabaseUnavailable(error)) throw error;
       throw invalid;
     }
     const session = await prisma.session.findUnique({ where: { id: claims.jti }, include: { user: true } });

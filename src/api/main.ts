@@ -15,7 +15,11 @@ import { createApp } from './app';
 
 async function main(): Promise<void> {
   const config = loadConfig();
-  const { prisma, pool } = createDatabase(config.DATABASE_URL);
+  const { prisma, pool } = createDatabase(
+    config.DATABASE_URL,
+    config.DATABASE_POOL_SIZE,
+    config.DATABASE_ACQUIRE_TIMEOUT,
+  );
   const keyring = new Keyring(prisma, config);
   const stopFollowing = await followDatabaseLogin(pool, keyring, config.DATABASE_LOGIN_REFRESH, logger);
   const temporal = await connectClient(config);

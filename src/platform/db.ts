@@ -63,30 +63,46 @@ export function withLogin(connectionString: string, login: { user: string; passw
   return url.toString();
 }
 
-export function createPrisma(databaseUrl: string, maxConnections = 10): PrismaClient {
-  return createDatabase(databaseUrl, maxConnections).prisma;
+export function createPrisma(databaseUrl: string, maxConnections = 10, acquireTimeoutMs = 5000): PrismaClient {
+  return createDatabase(databaseUrl, maxConnections, acquireTimeoutMs).prisma;
 }
 
-/** A Prisma client and its pool (whose login can rotate); $disconnect() ends the pool. */
+/**
+ * A Prisma client and its pool (whose login can rotate); $disconnect() ends the pool. A caller
+ * that cannot get a connection within `acquireTimeoutMs` (every one busy, or the server slow to
+ * accept) fails with pg's timeout error, which the API answers as 503 DATABASE_UNAVAILABLE.
+ *
+ * Statements are sent unnamed (no `statementNameGenerator`), each in its own round trip or
+ * transaction, and locks are transaction-scoped: what PgBouncer's transaction mode requires.
+ */
 export function createDatabase(
   databaseUrl: string,
   maxConnections = 10,
+  acquireTimeoutMs = 5000,
 ): { prisma: PrismaClient; pool: SwitchablePool } {
-  const pool = new SwitchablePool({ connectionString: databaseUrl, max: maxConnections });
+  const pool = new SwitchablePool({
+    connectionString: databaseUrl,
+    max: maxConnections,
+    connectionTimeoutMillis: acquireTimeoutMs,
+  });
   return { prisma: new PrismaClient({ adapter: new PrismaPg(pool, { disposeExternalPool: true }) }), pool };
 }
 
-/** True when `error` is a unique-constraint violation, whether raised by Prisma or by raw SQL. */
-/** The database could not be reached, or the connection was lost: 503, never 500. */
+// pg-pool's errors when no connection came in time: every one busy, or the server slow to accept.
+const ACQUIRE_TIMEOUTS = ['timeout exceeded when trying to connect', 'Connection terminated due to connection timeout'];
+
+/** The database could not be reached, the pool had no connection in time, or the connection was lost: 503, never 500. */
 export function isDatabaseUnavailable(error: unknown): boolean {
-  const e = error as { code?: string; name?: string };
+  const e = error as { code?: string; name?: string; message?: string };
   return (
+    ACQUIRE_TIMEOUTS.includes(e?.message ?? '') ||
     ['P1001', 'P1002', 'P1008', 'P1017', 'P2024'].includes(e?.code ?? '') ||
     ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', '57P01', '57P03'].includes(e?.code ?? '') ||
     e?.name === 'PrismaClientInitializationError'
   );
 }
 
+/** True when `error` is a unique-constraint violation, whether raised by Prisma or by raw SQL. */
 export function isUniqueViolation(error: unknown): boolean {
   const e = error as { code?: string; meta?: { driverAdapterError?: { cause?: { originalCode?: string } } } };
   return e?.code === 'P2002' || e?.code === '23505' || e?.meta?.driverAdapterError?.cause?.originalCode === '23505';

@@ -47,7 +47,9 @@ export async function createOrderWorker(
   options: OrderWorkerOptions,
 ): Promise<{ worker: Worker; close: () => Promise<void> }> {
   const { config } = options;
-  const database = options.activities ? undefined : createDatabase(config.DATABASE_URL);
+  const database = options.activities
+    ? undefined
+    : createDatabase(config.DATABASE_URL, config.DATABASE_POOL_SIZE, config.DATABASE_ACQUIRE_TIMEOUT);
   const real = (prisma: PrismaClient, keyring: Keyring) =>
     createActivities({
       prisma,

@@ -76,7 +76,12 @@ export async function startStack(
   const config = loadConfig(env);
   // The test's own view of the database, apart from the API's (whose login may rotate).
   const prisma = createPrisma(config.DATABASE_URL, 10);
-  const api = createDatabase(config.DATABASE_URL, 20);
+  // 20 connections unless the test sizes the pool itself (the pool exhaustion test).
+  const api = createDatabase(
+    config.DATABASE_URL,
+    options.env?.DATABASE_POOL_SIZE ? config.DATABASE_POOL_SIZE : 20,
+    config.DATABASE_ACQUIRE_TIMEOUT,
+  );
   const keyring = new Keyring(api.prisma, config);
   const stopFollowing = await followDatabaseLogin(
     api.pool,

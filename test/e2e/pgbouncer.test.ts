@@ -1,0 +1,108 @@
+/**
+ * The system behind a real PgBouncer (Debian's package) in transaction mode, the long-term fix
+ * of the runbook's scenario 6: the API, the worker and the test all connect through it, with
+ * fewer server connections than clients, so consecutive statements of one client land on
+ * different server connections. Sign-in (a transaction-scoped advisory lock), concurrent
+ * checkouts (no oversell), a payment webhook to CONFIRMED and the database diagnosis all work.
+ * Migrations run directly against PostgreSQL (they hold a session lock), as the README says.
+ */
+import { randomUUID } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import pg from 'pg';
+import { dropDatabase } from '../../scripts/lib/databases';
+import { startPgBouncer, type PgBouncer } from '../../scripts/lib/pgbouncer';
+import { migrate } from '../../scripts/migrate';
+import { createProduct, createUser, startStack, untilOrder, type Stack, type TestUser } from '../helpers/stack';
+import { deliverStripeEvent, paymentIntentEvent } from '../helpers/webhooks';
+
+let bouncer: PgBouncer;
+let stack: Stack;
+let direct: string;
+let admin: TestUser;
+
+beforeAll(async () => {
+  const url = new URL(process.env.DATABASE_URL!);
+  url.pathname = `${url.pathname}_bouncer_${randomUUID().slice(0, 8)}`;
+  direct = url.toString();
+  await migrate(direct);
+  bouncer = await startPgBouncer({ upstreamUrl: direct, poolSize: 3 });
+  stack = await startStack({ env: { DATABASE_URL: bouncer.urlFor(direct) } });
+  admin = await createUser(stack, 'ADMIN');
+});
+afterAll(async () => {
+  await stack?.stop();
+  await bouncer?.stop();
+  await dropDatabase(direct);
+});
+
+async function adminConsole(command: string): Promise<Record<string, unknown>[]> {
+  const client = new pg.Client({ connectionString: bouncer.urlFor(direct).replace(/\/[^/?]+(\?|$)/, '/pgbouncer$1') });
+  await client.connect();
+  try {
+    return (await client.query(command)).rows;
+  } finally {
+    await client.end();
+  }
+}
+
+test('checkout, sign-in, webhooks and the diagnosis work through PgBouncer in transaction mode', async () => {
+  const product = await createProduct(stack, admin, { stock: 4, price: 900 });
+  const customers = await Promise.all(Array.from({ length: 6 }, () => createUser(stack)));
+  const checkouts = await Promise.all(
+    customers.map((c) =>
+      stack.http.post(
+        '/api/checkout',
+        { items: [{ productId: product.id, quantity: 1 }], paymentMethod: 'card' },
+        c.token,
+      ),
+    ),
+  );
+  expect(checkouts.map((c) => c.status).sort()).toEqual([201, 201, 201, 201, 409, 409]);
+  const stored = await stack.prisma.product.findUniqueOrThrow({ where: { id: product.id } });
+  expect([stored.stock, stored.reservedStock]).toEqual([4, 4]);
+
+  const index = checkouts.findIndex((c) => c.status === 201);
+  const orderId = checkouts[index].body.orderId as string;
+  const order = (await stack.http.get(`/api/orders/${orderId}`, customers[index].token)).body;
+  const event = paymentIntentEvent('payment_intent.succeeded', {
+    id: order.paymentIntentId,
+    orderId,
+    amount: 900,
+    currency: 'usd',
+  });
+  expect((await deliverStripeEvent(stack, event)).status).toBe(200);
+  await untilOrder(stack, orderId, customers[index].token, (o) => o.status === 'CONFIRMED', 'order confirmed');
+
+  const diagnosis = await stack.http.get('/admin/system/database', admin.token);
+  expect(diagnosis.status).toBe(200);
+
+  // It really went through PgBouncer, in transaction mode, on at most 3 server connections.
+  const database = new URL(direct).pathname.slice(1);
+  const pools = (await adminConsole('SHOW POOLS')).filter((p) => p.database === database);
+  expect(pools).toEqual([expect.objectContaining({ pool_mode: 'transaction' })]);
+  const servers = (await adminConsole('SHOW SERVERS')).filter((s) => s.database === database);
+  expect(servers.length).toBeLessThanOrEqual(3);
+  const clients = (await adminConsole('SHOW CLIENTS')).filter((c) => c.database === database);
+  expect(clients.length).toBeGreaterThan(servers.length);
+  const [stats] = (await adminConsole('SHOW STATS')).filter((s) => s.database === database);
+  expect(Number(stats.total_xact_count)).toBeGreaterThan(50);
+});
+
+test('application code takes only transaction-scoped advisory locks and keeps no session state', () => {
+  // Session-scoped locks, LISTEN, session settings and named prepared statements would each
+  // outlive the transaction, on a server connection PgBouncer hands to someone else next.
+  const forbidden =
+    /pg_(try_)?advisory_lock(_shared)?\(|\bLISTEN\s+\w|\bSET\s+SESSION\b|\bSET\s+(search_path|role|statement_timeout|lock_timeout|time zone)\b|statementNameGenerator\s*:/i;
+  const offenders: string[] = [];
+  const walk = (dir: string): void => {
+    for (const entry of readdirSync(dir, { withFileTypes: true })) {
+      const file = path.join(dir, entry.name);
+      if (entry.isDirectory() && entry.name !== 'generated') walk(file);
+      else if (entry.isFile() && file.endsWith('.ts') && forbidden.test(readFileSync(file, 'utf8')))
+        offenders.push(file);
+    }
+  };
+  walk(path.join(__dirname, '..', '..', 'src'));
+  expect(offenders).toEqual([]);
+});
