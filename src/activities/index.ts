@@ -3,6 +3,8 @@ import type Stripe from 'stripe';
 import type { PrismaClient } from '../platform/db';
 import type { Keyring } from '../keys/keyring';
 import type { RazorpayGateway } from '../payments/razorpay';
+import type { AlertConfig } from '../monitoring/alerts';
+import { alertActivities } from './alerts';
 import { emailActivities } from './email';
 import { keyActivities, type KeyConfig } from './keys';
 import { orderActivities } from './order';
@@ -20,6 +22,8 @@ export interface ActivityDeps {
   keyring: Keyring;
   /** Where keys are verified (provider APIs) and the database logins are administered. */
   keyConfig: KeyConfig;
+  /** Windows and thresholds of the business alerts. */
+  alertConfig: AlertConfig;
 }
 
 /** Every activity, bound to its dependencies; the worker registers the result. */
@@ -32,6 +36,7 @@ export function createActivities(deps: ActivityDeps) {
     ...webhookActivities(deps.prisma),
     ...returnActivities(deps.prisma),
     ...keyActivities(deps.prisma, deps.keyring, deps.keyConfig),
+    ...alertActivities(deps.prisma, deps.alertConfig),
   };
 }
 

@@ -1,6 +1,7 @@
 import express, { type Express } from 'express';
 import helmet from 'helmet';
 import { pinoHttp } from 'pino-http';
+import { alertsRouter } from './alerts';
 import { authRouter } from './auth';
 import type { ApiDeps } from './deps';
 import { codecRouter } from './codec';
@@ -61,6 +62,7 @@ export function createApp(deps: ApiDeps): Express {
   app.use(operationsRouter(deps));
   app.use(usersRouter(deps));
   app.use(keysRouter(deps));
+  app.use(alertsRouter(deps));
   app.use(systemRouter(deps, maintenance));
   app.use(notFound);
   app.use(errorHandler(deps.logger));

@@ -140,6 +140,16 @@ const envSchema = z.object({
   HEALTH_PROVIDER_CACHE_TTL: duration.prefault('30s'),
   /** How long one health probe (database, Temporal, a provider) may take before it counts as down. */
   HEALTH_CHECK_TIMEOUT: duration.prefault('3s'),
+  /** How often the Temporal Schedule evaluates the business alerts (src/monitoring/alerts.ts). */
+  ALERT_EVALUATION_INTERVAL: duration.prefault('1m'),
+  /** The window the alert rates are measured over (webhook failures, signatures, payment success). */
+  ALERT_WINDOW: duration.prefault('10m'),
+  /** Fewest events in the window for a rate to be judged at all (one failure of two is not an outage). */
+  ALERT_MIN_SAMPLE: z.coerce.number().int().positive().default(10),
+  /** An order still PAID (not yet confirmed) this long after payment is stuck. */
+  ALERT_ORDER_STUCK_PAID_AFTER: duration.prefault('15m'),
+  /** A webhook event still PENDING this long after it arrived is stuck. */
+  ALERT_WEBHOOK_STUCK_PENDING_AFTER: duration.prefault('15m'),
   /** The worker serves GET /metrics (ours and the Temporal SDK's) on this port; 0 turns it off. */
   METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9464),
   /** Loopback port of the Temporal SDK's own Prometheus exporter, merged into the worker's /metrics; 0 turns it off. */

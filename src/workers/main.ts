@@ -14,6 +14,7 @@ import {
 } from '../platform/temporal';
 import { createOrderWorker } from './worker';
 import { sdkMetricsAddress, startMetricsServer } from '../monitoring/metrics-server';
+import { ensureAlertSchedule } from '../monitoring/alert-schedule';
 
 // The SDK's own log lines go through the same pino logger as ours, at the configured level.
 const sdkLevels: Record<string, LogLevel> = { trace: 'TRACE', debug: 'DEBUG', info: 'INFO', warn: 'WARN' };
@@ -46,6 +47,7 @@ async function main(): Promise<void> {
   const client = await connectClient(config);
   await ensureSearchAttributes(client, config.TEMPORAL_NAMESPACE);
   await ensureKeyRotationSchedule(client, config);
+  await ensureAlertSchedule(client, config);
   await client.connection.close();
 
   const connection = await NativeConnection.connect(temporalConnectionOptions(config));

@@ -60,6 +60,7 @@ export async function createOrderWorker(
       mailFrom: config.MAIL_FROM,
       keyring,
       keyConfig: config,
+      alertConfig: config,
     });
   let stopFollowing = () => {};
   let unbind = () => {};

@@ -3,5 +3,6 @@ export { orderWorkflow } from './order/workflow';
 export { refundWorkflow } from './refund/workflow';
 export { webhookWorkflow } from './webhook/workflow';
 export { keyRotationWorkflow } from './key-rotation/workflow';
+export { alertEvaluationWorkflow } from './alert-evaluation/workflow';
 export { adminNoticeWorkflow } from './admin-notice/workflow';
 export { returnWorkflow } from './return/workflow';
