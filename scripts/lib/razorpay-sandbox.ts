@@ -2,8 +2,9 @@
  * A local stand-in for Razorpay's API (api.razorpay.com cannot be reached from our machines),
  * speaking its documented request and response shapes for the calls we make: orders, an
  * order's payments and refunds, behind HTTP basic auth with the key id and secret.
- * `pay()` plays the customer completing (or failing) Razorpay Checkout: it records the payment
- * and returns the webhook Razorpay would send, for the caller to sign and deliver.
+ * `pay()` plays the customer completing (or failing) Razorpay Checkout: it records the payment,
+ * with whatever `notes` the customer's browser passed to Checkout, and returns the webhooks
+ * Razorpay would send, for the caller to sign and deliver.
  */
 import { createHmac, randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -109,7 +110,9 @@ export async function startRazorpaySandbox(options: {
         options.webhook
       ) {
         const outcome = url.searchParams.get('outcome') === 'failed' ? 'failed' : 'captured';
-        const { paymentId, webhooks } = sandbox.pay(parts[2], outcome);
+        // What Razorpay Checkout's `notes` option set in the customer's browser: anything at all.
+        const { notes } = (await body(req)) as { notes?: Record<string, string> };
+        const { paymentId, webhooks } = sandbox.pay(parts[2], outcome, { notes });
         for (const hook of Object.values(webhooks)) {
           await fetch(options.webhook.url, {
             method: 'POST',
@@ -217,6 +220,7 @@ export async function startRazorpaySandbox(options: {
     pay(
       razorpayOrderId: string,
       outcome: 'captured' | 'failed' = 'captured',
+      options: { notes?: Record<string, string> } = {},
     ): { paymentId: string; webhooks: Record<string, RazorpayWebhook> } {
       const order = orders.get(razorpayOrderId);
       if (!order) throw new Error(`no sandbox order ${razorpayOrderId}`);
@@ -232,7 +236,8 @@ export async function startRazorpaySandbox(options: {
         amount_refunded: 0,
         error_code: outcome === 'failed' ? 'BAD_REQUEST_ERROR' : null,
         error_description: outcome === 'failed' ? 'Payment failed because the card was declined' : null,
-        notes: {},
+        // Set by the customer's browser (Checkout's `notes` option), not by the shop.
+        notes: options.notes ?? {},
         created_at: now(),
       };
       payments.set(payment.id, payment);

@@ -10,6 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { simpleParser } from 'mailparser';
 import { SMTPServer } from 'smtp-server';
+import { startUniqueIdHop } from './stripe-mock-ids';
 
 export const cacheDir = process.env.DURABLE_COMMERCE_CACHE ?? path.join(os.homedir(), '.cache', 'durable-commerce');
 const binDir = path.join(cacheDir, 'bin');
@@ -140,13 +141,16 @@ export async function startStripeMock(options: {
   logFile: string;
 }): Promise<{ baseUrl: string; process: ChildProcess }> {
   const stripeMock = ensureTool('stripe-mock');
-  const httpsPort = await freePort();
+  const [httpPort, httpsPort] = [await freePort(), await freePort()];
   const child = startLogged(
     stripeMock,
-    ['-http-addr', `127.0.0.1:${options.port}`, '-https-addr', `127.0.0.1:${httpsPort}`],
+    ['-http-addr', `127.0.0.1:${httpPort}`, '-https-addr', `127.0.0.1:${httpsPort}`],
     options.logFile,
   );
-  await waitForPort(options.port, 'stripe-mock', child);
+  await waitForPort(httpPort, 'stripe-mock', child);
+  // On the port asked for: a hop that gives every PaymentIntent an id of its own, as Stripe does.
+  const hop = await startUniqueIdHop({ port: options.port, target: `http://127.0.0.1:${httpPort}` });
+  child.once('exit', () => hop.close());
   return { baseUrl: `http://127.0.0.1:${options.port}`, process: child };
 }
 

@@ -121,7 +121,9 @@ export function paymentActivities(prisma: PrismaClient, stripe: Stripe, razorpay
         return { outcome: 'PENDING', amount: intent.amount, currency };
       }
       const attempts = await callRazorpay(() => razorpay.orderPayments(input.providerPaymentId));
-      const captured = attempts.find((p) => p.status === 'captured' || p.status === 'refunded');
+      // Paid means captured and still with us: a payment refunded (in full: `refunded`; in part:
+      // `amount_refunded`) since is not money this order can keep.
+      const captured = attempts.find((p) => p.status === 'captured' && !p.amount_refunded);
       if (captured)
         return {
           outcome: 'SUCCEEDED',

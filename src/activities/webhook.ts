@@ -4,39 +4,27 @@
  */
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import { randomUUID } from 'node:crypto';
-import { z } from 'zod';
 import type { PrismaClient } from '../platform/db';
+import { orderOfPaymentAttempt } from '../payments/attempts';
 import { webhookEvents } from '../monitoring/metrics';
 import type { WebhookOutcome, WebhookWorkflowInput } from '../workflows/webhook/messages';
 
 export function webhookActivities(prisma: PrismaClient) {
   return {
     /**
-     * Which of our orders a provider's payment event is about: Stripe events carry our order id in
-     * the PaymentIntent's metadata; Razorpay events name the Razorpay order we opened for it.
+     * Which of our orders a provider's payment event is about (src/payments/attempts.ts): never
+     * one its metadata or notes name (`input.orderId` is ignored; old webhook histories pass it).
      */
     async resolvePaymentOrder(input: {
       provider: 'STRIPE' | 'RAZORPAY';
       orderId?: string;
       providerPaymentId: string;
     }): Promise<{ orderId: string }> {
-      // metadata.orderId comes from whoever created the PaymentIntent: only a UUID can be one of ours.
-      const ownOrderId = input.orderId && z.uuid().safeParse(input.orderId).success ? input.orderId : undefined;
-      const attempt = await prisma.payment.findFirst({
-        where: {
-          provider: input.provider,
-          providerPaymentId: input.providerPaymentId,
-          ...(ownOrderId ? { orderId: ownOrderId } : {}),
-        },
-        select: { orderId: true },
-      });
-      const orderId =
-        attempt?.orderId ??
-        (ownOrderId && (await prisma.order.findUnique({ where: { id: ownOrderId }, select: { id: true } }))?.id);
+      const orderId = await orderOfPaymentAttempt(prisma, input.provider, input.providerPaymentId);
       if (!orderId) {
         throw ApplicationFailure.create({
           type: 'ORDER_NOT_FOUND',
-          message: `No order matches ${input.provider} payment ${input.providerPaymentId}${input.orderId ? ` (order ${input.orderId})` : ''}`,
+          message: `No order matches ${input.provider} payment ${input.providerPaymentId}`,
           nonRetryable: true,
         });
       }

@@ -8,6 +8,7 @@ import type { PaymentProvider } from '../workflows/vocabulary';
 import type { WebhookWorkflowInput } from '../workflows/webhook/messages';
 import type { ApiDeps } from './deps';
 import { HttpError } from './errors';
+import { orderOfPaymentAttempt } from '../payments/attempts';
 import { webhookEvents, webhookRejections } from '../monitoring/metrics';
 
 const rawBody = express.raw({ type: () => true, limit: '512kb' });
@@ -57,10 +58,12 @@ export function paymentsRouter(deps: ApiDeps): Router {
    * then answer 2xx. If Temporal cannot take it the answer is 503 and the provider redelivers.
    */
   async function accept(res: Response, input: WebhookWorkflowInput, payload: object): Promise<void> {
+    // Filed under the order that opened the payment attempt it names (never one its metadata names).
+    const orderId = input.payment
+      ? await orderOfPaymentAttempt(prisma, input.provider, input.payment.providerPaymentId)
+      : undefined;
     await prisma.webhookEvent.createMany({
-      data: [
-        { provider: input.provider, eventId: input.eventId, type: input.eventType, payload, orderId: input.orderId },
-      ],
+      data: [{ provider: input.provider, eventId: input.eventId, type: input.eventType, payload, orderId }],
       skipDuplicates: true,
     });
     try {

@@ -14,6 +14,8 @@ export interface RazorpayPayment {
   amount: number;
   currency: string;
   status: 'created' | 'authorized' | 'captured' | 'refunded' | 'failed';
+  /** How much of it has been refunded (minor units). */
+  amount_refunded?: number;
   error_code?: string | null;
   error_description?: string | null;
   notes?: Record<string, string> | unknown[];

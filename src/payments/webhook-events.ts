@@ -20,7 +20,6 @@ const stripePaymentIntent = z.object({
   amount: z.number().int().nonnegative(),
   amount_received: z.number().int().nonnegative().optional(),
   currency: z.string().min(3),
-  metadata: z.record(z.string(), z.string()).default({}),
   last_payment_error: z.object({ message: z.string().optional(), code: z.string().optional() }).nullish(),
 });
 
@@ -42,7 +41,6 @@ const razorpayEvent = z.object({
   event: z.string(),
   payload: z.object({
     payment: z.object({ entity: razorpayPayment }).optional(),
-    order: z.object({ entity: z.object({ notes }) }).optional(),
     refund: z.object({ entity: razorpayRefund }).optional(),
   }),
 });
@@ -119,9 +117,9 @@ export function stripeWebhookInput(event: {
   const parsed = stripePaymentIntent.safeParse(event.data?.object);
   if (!parsed.success) throw new MalformedEventError(`${event.type} does not carry a valid PaymentIntent`);
   const intent = parsed.data;
+  // Routed by the PaymentIntent's id, which we created and recorded; never by its metadata.
   return {
     ...base,
-    orderId: intent.metadata.orderId,
     payment: {
       provider: 'STRIPE',
       eventId: event.id,
@@ -155,9 +153,10 @@ export function razorpayWebhookInput(eventId: string, body: unknown): WebhookWor
   if (!outcome) return base;
   const payment = payload.payment?.entity;
   if (!payment) throw new MalformedEventError(`${event} does not carry a payment`);
+  // Routed by the Razorpay order's id, which we opened and recorded. Never by the payment's notes:
+  // Razorpay Checkout takes them from the customer's browser, so they can name any order at all.
   return {
     ...base,
-    orderId: payment.notes.orderId ?? payload.order?.entity.notes.orderId,
     payment: {
       provider: 'RAZORPAY',
       eventId,

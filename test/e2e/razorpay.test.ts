@@ -103,6 +103,50 @@ describe('with webhooks arriving', () => {
     expect(mailsTo(stack, customer.email, 'refunded')).toHaveLength(0);
   });
 
+  test("a payment for order A's Razorpay order with order B's id in its notes confirms A; B stays pending", async () => {
+    const a = await placeRazorpayOrder(stack, admin);
+    const b = await placeRazorpayOrder(stack, admin); // same price: only the notes point at B
+    // Razorpay Checkout's `notes` are set in the customer's browser: here they name B.
+    const { paymentId, webhooks } = stack.razorpay.pay(a.razorpayOrderId, 'captured', {
+      notes: { orderId: b.orderId, attempt: '1' },
+    });
+    expect((await deliverRazorpayWebhook(stack, webhooks['payment.captured'])).status).toBe(200);
+    expect((await deliverRazorpayWebhook(stack, webhooks['order.paid'])).status).toBe(200);
+    await untilOrder(stack, a.orderId, a.customer.token, (o) => o.status === 'CONFIRMED', 'A CONFIRMED');
+    await eventually(
+      async () =>
+        (await stack.prisma.webhookEvent.count({
+          where: { eventId: { in: Object.values(webhooks).map((w) => w.eventId) }, status: 'PROCESSED' },
+        })) === 2,
+      'both events processed',
+    );
+    const stored = await stack.prisma.webhookEvent.findMany({
+      where: { eventId: { in: Object.values(webhooks).map((w) => w.eventId) } },
+    });
+    expect(stored.map((e) => e.error)).toEqual([null, null]);
+    expect(await orderOf(stack, b.orderId, b.customer.token)).toMatchObject({
+      status: 'PENDING',
+      paymentStatus: 'PENDING',
+      razorpayOrderId: b.razorpayOrderId,
+    });
+    expect(await stack.prisma.payment.findFirstOrThrow({ where: { orderId: b.orderId } })).toMatchObject({
+      providerPaymentId: b.razorpayOrderId,
+      status: 'PENDING',
+    });
+    expect(await stack.prisma.payment.findFirstOrThrow({ where: { orderId: a.orderId } })).toMatchObject({
+      providerPaymentId: a.razorpayOrderId,
+      status: 'SUCCEEDED',
+    });
+    expect(stack.razorpay.refunds.filter((r) => r.payment_id === paymentId)).toEqual([]);
+    // And the database will not let one provider payment stand for two orders' attempts.
+    await expect(
+      stack.prisma.payment.update({
+        where: { orderId_attempt: { orderId: b.orderId, attempt: 1 } },
+        data: { providerPaymentId: a.razorpayOrderId },
+      }),
+    ).rejects.toThrow(/Unique constraint/);
+  });
+
   test('a failed payment, then a retry with a new Razorpay order', async () => {
     const { customer, orderId, razorpayOrderId } = await placeRazorpayOrder(stack, admin);
     const failed = stack.razorpay.pay(razorpayOrderId, 'failed');
@@ -326,6 +370,37 @@ describe('when webhooks are late or the order has closed', () => {
     await eventually(async () => mailsTo(stack, customer.email, 'confirmed').length > 0, 'confirmation email');
     expect(mailsTo(stack, customer.email, 'confirmed')).toHaveLength(1);
     expect(await stack.prisma.inventoryLedger.count({ where: { reference: orderId, type: 'SALE' } })).toBe(1);
+  });
+
+  test('a Razorpay payment already refunded when the status check finds it does not pay the order', async () => {
+    const { customer, orderId, razorpayOrderId } = await placeRazorpayOrder(stack, admin);
+    // The customer paid; the webhook is lost; the payment is refunded at the dashboard before we ask.
+    const { paymentId } = stack.razorpay.pay(razorpayOrderId);
+    const key = `${stack.config.RAZORPAY_KEY_ID}:${stack.config.RAZORPAY_KEY_SECRET}`;
+    const refunded = await fetch(`${stack.razorpay.baseUrl}/v1/payments/${paymentId}/refund`, {
+      method: 'POST',
+      headers: { authorization: `Basic ${Buffer.from(key).toString('base64')}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ amount: PRICE }),
+    });
+    expect(refunded.status).toBe(200);
+
+    const checked = await untilOrder(
+      stack,
+      orderId,
+      customer.token,
+      (o) => o.timeline.some((t: { event: string }) => t.event === 'PAYMENT_STATUS_CHECKED'),
+      'status checked',
+    );
+    expect(checked).toMatchObject({ status: 'PENDING', paymentStatus: 'PENDING' });
+    expect(checked.timeline.find((t: { event: string }) => t.event === 'PAYMENT_STATUS_CHECKED').detail).toContain(
+      'reports PENDING',
+    );
+    const expired = await untilOrder(stack, orderId, customer.token, (o) => o.status === 'CANCELLED', 'expired');
+    expect(expired.cancelReason).toBe('RESERVATION_EXPIRED');
+    expect(await stack.prisma.payment.findFirstOrThrow({ where: { orderId } })).toMatchObject({
+      status: 'CANCELLED',
+      confirmedBy: null,
+    });
   });
 
   test('a payment after the reservation expired is refunded in full, exactly once, and the customer is told', async () => {

@@ -10,6 +10,7 @@ export interface WebhookWorkflowInput {
   provider: PaymentProvider;
   eventId: string;
   eventType: string;
+  /** Unused: histories before the routing fix carry the order id a provider's metadata named. */
   orderId?: string;
   /** The payment outcome the event reports, when it reports one. */
   payment?: PaymentEvent;
