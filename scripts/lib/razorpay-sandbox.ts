@@ -59,6 +59,8 @@ const now = () => Math.floor(Date.now() / 1000);
 
 export async function startRazorpaySandbox(options: {
   port?: number;
+  /** Loopback unless told (docker-compose.yml's sandbox container listens on 0.0.0.0). */
+  host?: string;
   keyId: string;
   keySecret: string;
   /** Where `POST /sandbox/orders/:id/pay` delivers the resulting webhooks (local development). */
@@ -208,7 +210,7 @@ export async function startRazorpaySandbox(options: {
       return fail(res, 404, 'BAD_REQUEST_ERROR', 'The requested URL was not found on the server.');
     })().catch((error: Error) => fail(res, 400, 'BAD_REQUEST_ERROR', error.message));
   });
-  await new Promise<void>((resolve) => server.listen(options.port ?? 0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve) => server.listen(options.port ?? 0, options.host ?? '127.0.0.1', resolve));
   const port = (server.address() as AddressInfo).port;
 
   const sandbox = {
