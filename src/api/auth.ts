@@ -118,12 +118,18 @@ export function authenticate(
     const token = scheme === 'Bearer' && bearer ? bearer : options.cookie ? cookieOf(req, options.cookie) : undefined;
     if (!token) throw new HttpError(401, 'UNAUTHENTICATED', 'A bearer token is required');
     const invalid = new HttpError(401, 'UNAUTHENTICATED', 'The token is invalid, expired or revoked');
+    let kid: string | undefined;
+    try {
+      kid = jwt.decode(token, { complete: true })?.header.kid;
+    } catch {
+      throw invalid;
+    }
+    // The key comes from the kid: the active key, or a rotated-out one still within its grace.
+    // Reading it can fail with the database (503, the client retries); only a missing key is 401.
+    const secret = kid ? await keyring.accepted(JWT_SIGNING, kid) : undefined;
+    if (!secret) throw invalid;
     let claims: z.infer<typeof tokenClaims>;
     try {
-      // The key comes from the kid: the active key, or a rotated-out one still within its grace.
-      const kid = jwt.decode(token, { complete: true })?.header.kid;
-      const secret = kid ? await keyring.accepted(JWT_SIGNING, kid) : undefined;
-      if (!secret) throw invalid;
       claims = tokenClaims.parse(jwt.verify(token, secret, { algorithms: ['HS256'] }));
     } catch (error) {
       // A keyring the database cannot serve is 503, not a bad token.

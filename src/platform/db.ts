@@ -93,12 +93,23 @@ const ACQUIRE_TIMEOUTS = ['timeout exceeded when trying to connect', 'Connection
 
 /** The database could not be reached, the pool had no connection in time, or the connection was lost: 503, never 500. */
 export function isDatabaseUnavailable(error: unknown): boolean {
-  const e = error as { code?: string; name?: string; message?: string };
+  const e = error as {
+    code?: string;
+    name?: string;
+    message?: string;
+    meta?: { driverAdapterError?: { cause?: { originalCode?: string; kind?: string } } };
+  };
+  const cause = e?.meta?.driverAdapterError?.cause;
   return (
     ACQUIRE_TIMEOUTS.includes(e?.message ?? '') ||
     ['P1001', 'P1002', 'P1008', 'P1017', 'P2024'].includes(e?.code ?? '') ||
-    ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', '57P01', '57P03'].includes(e?.code ?? '') ||
-    e?.name === 'PrismaClientInitializationError'
+    ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', '57P01', '57P02', '57P03'].includes(e?.code ?? '') ||
+    e?.name === 'PrismaClientInitializationError' ||
+    // A server killed or restarting under Prisma's pg adapter: the driver's code travels in meta
+    // (57P01 "terminating connection due to unexpected postmaster exit"), and pg reports a
+    // connection dropped mid-query as a plain Error. Seen by `npm run chaos`; answered 500 before.
+    ['57P01', '57P02', '57P03', '08006', '08003', '08001'].includes(cause?.originalCode ?? '') ||
+    /^Connection terminated/.test(e?.message ?? '')
   );
 }
 
