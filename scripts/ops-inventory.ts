@@ -7,6 +7,9 @@ import type { Config } from '../src/platform/config';
 import type { OperationsDeps } from '../src/payments/webhook-inbox';
 import { checkLedger } from '../src/inventory/ledger';
 import { adjustmentBody, adjustStock, listAdjustments } from '../src/inventory/adjustments';
+import { resetBody } from '../src/inventory/resets';
+import { rollbackResetRun, showReset, startReset } from '../src/inventory/reset-runs';
+import { readFileSync } from 'node:fs';
 
 function count(value: string): number {
   const parsed = Number(value);
@@ -75,5 +78,34 @@ export function registerInventoryCommands(program: Command, kit: OpsKit): void {
           }),
         ),
       );
+    });
+
+  inventory
+    .command('reset <file>')
+    .description(
+      'reset many counts at once (physical-count reconciliation) from a JSON file {adjustments:[{productId, variantId?, newQuantity, reason}], reason, reference}',
+    )
+    .action(async (file: string) => {
+      const input = resetBody.parse(JSON.parse(readFileSync(file, 'utf8')));
+      print(await withOperations(actor(), (deps, actorId) => startReset(deps, input, { id: actorId, role: 'ADMIN' })));
+    });
+
+  inventory
+    .command('reset-status <resetId>')
+    .description('where a reset stands: status, each line before and after, errors, rollback')
+    .action(async (resetId: string) => {
+      print(await withOperations(actor(), (deps) => showReset(deps, resetId)));
+    });
+
+  inventory
+    .command('rollback <resetId>')
+    .description("reverse a reset's lines as deltas (sales since are kept)")
+    .requiredOption('--reason <text>', 'why')
+    .action(async (resetId: string, options) => {
+      const result = await withOperations(actor(), (deps, actorId) =>
+        rollbackResetRun(deps, resetId, { actor: { id: actorId, role: 'ADMIN' }, reason: options.reason }),
+      );
+      print(result);
+      if (result.lines.some((l) => l.status === 'REFUSED')) process.exitCode = 1;
     });
 }

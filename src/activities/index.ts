@@ -6,6 +6,7 @@ import type { RazorpayGateway } from '../payments/razorpay';
 import type { AlertConfig } from '../monitoring/alerts';
 import { alertActivities } from './alerts';
 import { emailActivities } from './email';
+import { inventoryActivities } from './inventory';
 import { keyActivities, type KeyConfig } from './keys';
 import { orderActivities } from './order';
 import { paymentActivities } from './payment';
@@ -37,6 +38,7 @@ export function createActivities(deps: ActivityDeps) {
     ...returnActivities(deps.prisma),
     ...keyActivities(deps.prisma, deps.keyring, deps.keyConfig),
     ...alertActivities(deps.prisma, deps.alertConfig),
+    ...inventoryActivities(deps.prisma),
   };
 }
 

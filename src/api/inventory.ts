@@ -5,6 +5,11 @@ import { authenticate, currentUser, requireRole } from './auth';
 import type { ApiDeps } from './deps';
 import { parse } from './errors';
 import { adjustmentBody, adjustmentsQuery, adjustStock, listAdjustments } from '../inventory/adjustments';
+import { resetBody } from '../inventory/resets';
+import { rollbackResetRun, showReset, startReset } from '../inventory/reset-runs';
+
+const resetParams = z.object({ id: z.string().uuid() });
+const rollbackBody = z.object({ reason: z.string().trim().min(1).max(500) });
 
 const idempotencyKey = z.string().trim().min(1).max(200).optional();
 
@@ -21,6 +26,23 @@ export function inventoryRouter(deps: ApiDeps): Router {
 
   router.get('/admin/inventory/adjustments', ...admin, async (req, res) => {
     res.json(await listAdjustments(prisma, parse(adjustmentsQuery, emptyMeansAbsent(req.query))));
+  });
+
+  router.post('/admin/inventory/resets', ...admin, async (req, res) => {
+    const body = parse(resetBody, req.body);
+    const user = currentUser(req);
+    res.status(202).json(await startReset(deps, body, { id: user.id, role: user.role }));
+  });
+
+  router.get('/admin/inventory/resets/:id', ...admin, async (req, res) => {
+    res.json(await showReset(deps, parse(resetParams, req.params).id));
+  });
+
+  router.post('/admin/inventory/resets/:id/rollback', ...admin, async (req, res) => {
+    const { id } = parse(resetParams, req.params);
+    const { reason } = parse(rollbackBody, req.body);
+    const user = currentUser(req);
+    res.json(await rollbackResetRun(deps, id, { actor: { id: user.id, role: user.role }, reason }));
   });
 
   return router;

@@ -92,6 +92,8 @@ const envSchema = z.object({
   SMTP_URL: z.string().default('smtp://127.0.0.1:1025'),
   MAIL_FROM: z.string().default('durable-commerce <orders@durable-commerce.local>'),
   RESERVATION_TTL: duration.prefault('30m'),
+  /** How long after an inventory reset it may still be rolled back. */
+  INVENTORY_RESET_ROLLBACK_WINDOW: duration.prefault('7d'),
   JWT_SECRET: z.string().min(16).default(localDefaults.JWT_SECRET),
   JWT_TTL: duration.prefault('1h'),
   /** The `kid` of the first JWT key, taken into the keyring from JWT_SECRET on first start. */

@@ -6,3 +6,4 @@ export { keyRotationWorkflow } from './key-rotation/workflow';
 export { alertEvaluationWorkflow } from './alert-evaluation/workflow';
 export { adminNoticeWorkflow } from './admin-notice/workflow';
 export { returnWorkflow } from './return/workflow';
+export { inventoryResetWorkflow } from './inventory-reset/workflow';

@@ -1,0 +1,39 @@
+/**
+ * Inventory workflow steps (the reset's snapshot, apply, verify and rollback): each calls the
+ * one implementation in src/inventory and turns its refusals into non-retryable failures.
+ */
+import { ApplicationFailure } from '@temporalio/activity';
+import type { PrismaClient } from '../platform/db';
+import { InventoryError } from '../inventory/errors';
+import { applyReset, rollbackReset, snapshotReset, verifyReset } from '../inventory/resets';
+
+async function refusing<T>(work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    if (!(error instanceof InventoryError)) throw error;
+    throw ApplicationFailure.create({
+      type: error.code,
+      message: error.message,
+      details: [error.details],
+      nonRetryable: true,
+    });
+  }
+}
+
+export function inventoryActivities(prisma: PrismaClient) {
+  return {
+    async snapshotInventoryReset(input: { resetId: string }): Promise<void> {
+      await refusing(() => snapshotReset(prisma, input.resetId));
+    },
+    async applyInventoryReset(input: { resetId: string }): Promise<void> {
+      await refusing(() => applyReset(prisma, input.resetId));
+    },
+    async verifyInventoryReset(input: { resetId: string }) {
+      return refusing(() => verifyReset(prisma, input.resetId));
+    },
+    async rollbackInventoryReset(input: { resetId: string; actorId: string; reason: string }) {
+      return refusing(() => rollbackReset(prisma, input));
+    },
+  };
+}
