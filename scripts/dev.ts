@@ -91,7 +91,8 @@ durable-commerce is running
     temporalUi
       ? `
                    to see payloads in clear: sign in as an admin at http://127.0.0.1:${config.PORT}/codec/login,
-                   then turn on "Include cross-origin credentials" in the UI's codec settings`
+                   then in the UI's codec settings choose "Use my browser setting", paste
+                   http://127.0.0.1:${config.PORT}/codec and turn on "Include cross-origin credentials"`
       : ''
   }
   Temporal         ${env.TEMPORAL_ADDRESS}  namespace ${config.TEMPORAL_NAMESPACE}, task queue ${config.TEMPORAL_TASK_QUEUE}

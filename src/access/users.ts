@@ -5,19 +5,19 @@
  * admin account has ever been made (a suspended one counts), decided under a lock, and recorded
  * with the operating-system user and host that ran it.
  */
-import bcrypt from 'bcryptjs';
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { HttpError } from '../api/errors';
 import { audit } from './audit';
+import { hashPassword, passwordPolicy } from './passwords';
 import { isUniqueViolation, type PrismaClient } from '../platform/db';
 
 export const newUserBody = z.object({
   email: z.string().trim().toLowerCase().pipe(z.email().max(320)),
   name: z.string().trim().min(1).max(200),
   role: z.enum(['CUSTOMER', 'ADMIN']).default('CUSTOMER'),
-  // The initial password: long enough that a guess within the sign-in limits is hopeless.
-  password: z.string().min(12).max(200),
+  // The initial password, under the password policy (at least 12 characters, at most bcrypt's 72 bytes).
+  password: passwordPolicy,
   reason: z.string().trim().min(1).max(500),
 });
 export type NewUser = z.infer<typeof newUserBody>;
@@ -30,7 +30,7 @@ export async function createAccount(
   input: NewUser,
   actor: string | { bootstrap: { ranBy: string } },
 ) {
-  const passwordHash = await bcrypt.hash(input.password, 10);
+  const passwordHash = await hashPassword(input.password);
   try {
     return await prisma.$transaction(async (tx) => {
       let actorId: string;

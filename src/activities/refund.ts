@@ -5,7 +5,7 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import { moveStock } from '../inventory/stock';
 import Stripe from 'stripe';
-import { isActiveAdmin } from '../access/admins';
+import { findActiveAdmin, isActiveAdmin } from '../access/admins';
 import { audit } from '../access/audit';
 import type { PrismaClient, Transaction } from '../platform/db';
 import type { RazorpayGateway } from '../payments/razorpay';
@@ -149,7 +149,7 @@ export function refundActivities(prisma: PrismaClient, stripe: Stripe, razorpay:
       return delivered > 10 && previousRefunds === 0;
     },
 
-    /** Whether `userId` is an active admin (decisions sent from the Web UI name their admin by id). */
+    /** Whether `userId` names an active admin, by user id or email (decisions sent from the Web UI). */
     async isAdmin(input: { refundId: string; userId: string }): Promise<boolean> {
       return isActiveAdmin(prisma, input.userId);
     },
@@ -163,24 +163,31 @@ export function refundActivities(prisma: PrismaClient, stripe: Stripe, razorpay:
       approved: boolean;
       decidedBy: string;
       reason: string;
-    }): Promise<void> {
+      /** How the decision came: `signal` was sent through Temporal itself (Web UI, CLI), `update` by the API. */
+      via?: 'signal' | 'update';
+    }): Promise<{ decidedBy: string } | void> {
       const status = input.approved ? 'APPROVED' : 'REJECTED';
+      // A decision sent from the Web UI may name its admin by email: the record names the account.
+      const admin = input.decidedBy.includes('@') ? await findActiveAdmin(prisma, input.decidedBy) : undefined;
+      const decidedBy = admin?.id ?? input.decidedBy;
+      const sentThrough = input.via === 'signal' ? { via: 'temporal-signal', named: input.decidedBy } : {};
       await prisma.$transaction(async (tx) => {
         const decided = await tx.refund.updateMany({
           where: { id: input.refundId, status: 'PENDING_APPROVAL' },
-          data: { status, decidedBy: input.decidedBy, decisionReason: input.reason, decidedAt: new Date() },
+          data: { status, decidedBy, decisionReason: input.reason, decidedAt: new Date() },
         });
         if (decided.count === 0) return; // recorded by an earlier attempt
         await audit(tx, {
-          actorId: input.decidedBy,
+          actorId: decidedBy,
           action: input.approved ? 'REFUND_APPROVED' : 'REFUND_REJECTED',
           targetType: 'refund',
           targetId: input.refundId,
           reason: input.reason,
           before: { status: 'PENDING_APPROVAL' },
-          after: { status, decidedBy: input.decidedBy },
+          after: { status, decidedBy, ...sentThrough },
         });
       }, txOptions);
+      return { decidedBy };
     },
 
     /** WALLET: instant store credit. */

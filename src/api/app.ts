@@ -1,5 +1,6 @@
 import express, { type Express } from 'express';
 import helmet from 'helmet';
+import { parse as parseQuery } from 'node:querystring';
 import { pinoHttp } from 'pino-http';
 import { alertsRouter } from './alerts';
 import { authRouter } from './auth';
@@ -21,11 +22,22 @@ import { usersRouter } from './users';
 import { MaintenanceFlag } from '../system/maintenance';
 import { maintenanceGate, systemRouter } from './system';
 
+function withoutEmptyValues(query: string): Record<string, string | string[]> {
+  const parsed = parseQuery(query);
+  const kept: Record<string, string | string[]> = {};
+  for (const [name, value] of Object.entries(parsed)) {
+    const values = (Array.isArray(value) ? value : [value ?? '']).filter((v) => v !== '');
+    if (values.length) kept[name] = values.length === 1 ? values[0] : values;
+  }
+  return kept;
+}
+
 export function createApp(deps: ApiDeps): Express {
   bindDatabase(deps.prisma, deps.pool);
   const app = express();
   app.disable('x-powered-by');
-  app.set('query parser', 'simple');
+  // An empty parameter (`/admin/audit?action=`, what a form with a blank field sends) means no filter.
+  app.set('query parser', withoutEmptyValues);
   if (deps.config.TRUST_PROXY)
     app.set(
       'trust proxy',

@@ -28,7 +28,12 @@ declare module 'express-serve-static-core' {
 }
 
 const loginBody = z.object({ email: z.string().email().max(320), password: z.string().min(1).max(200) });
-const tokenClaims = z.object({ sub: z.string().uuid(), jti: z.string().uuid() });
+const tokenClaims = z.object({ sub: z.string().uuid(), jti: z.string().uuid(), scope: z.string().optional() });
+/**
+ * A token limited to one part of the API. The codec sign-in mints one for `/codec` only: that
+ * token lives in a browser cookie, so it must not also be an admin's bearer token for the rest.
+ */
+export type TokenScope = 'codec';
 // Compared against when the email is unknown, so a wrong email costs as long as a wrong password.
 const DUMMY_HASH = bcrypt.hashSync('durable-commerce-no-such-user', 10);
 
@@ -38,7 +43,9 @@ export function addressOf(req: Request): string {
 
 /**
  * Checks a password and opens a session: the token is a JWT naming it. Attempts are limited
- * per account and per address; a suspended account is refused.
+ * per account from one address, per address, and (with a higher ceiling) per account from
+ * everywhere: someone failing from other addresses cannot lock the owner out, short of that
+ * ceiling. A suspended account is refused.
  */
 export async function signIn(
   deps: Pick<ApiDeps, 'prisma' | 'config' | 'keyring'>,
@@ -46,6 +53,7 @@ export async function signIn(
   password: string,
   ip: string,
   role?: Role,
+  scope?: TokenScope,
 ) {
   const { prisma, config } = deps;
   const email = given.toLowerCase();
@@ -54,11 +62,16 @@ export async function signIn(
   const since = new Date(Date.now() - config.LOGIN_WINDOW);
   const attempt = await prisma.$transaction(async (tx) => {
     await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext(${`login:${email}`}))`;
-    const [byAccount, byAddress] = await Promise.all([
-      tx.loginFailure.count({ where: { email, createdAt: { gte: since } } }),
+    const [byAccountAndAddress, byAddress, byAccount] = await Promise.all([
+      tx.loginFailure.count({ where: { email, ip, createdAt: { gte: since } } }),
       tx.loginFailure.count({ where: { ip, createdAt: { gte: since } } }),
+      tx.loginFailure.count({ where: { email, createdAt: { gte: since } } }),
     ]);
-    if (byAccount >= config.LOGIN_MAX_FAILURES_PER_ACCOUNT || byAddress >= config.LOGIN_MAX_FAILURES_PER_ADDRESS)
+    if (
+      byAccountAndAddress >= config.LOGIN_MAX_FAILURES_PER_ACCOUNT_AND_ADDRESS ||
+      byAddress >= config.LOGIN_MAX_FAILURES_PER_ADDRESS ||
+      byAccount >= config.LOGIN_MAX_FAILURES_PER_ACCOUNT
+    )
       return undefined;
     return tx.loginFailure.create({ data: { id: randomUUID(), email, ip } });
   });
@@ -77,7 +90,7 @@ export async function signIn(
     data: { id: randomUUID(), userId: user.id, expiresAt: new Date(Date.now() + config.JWT_TTL), ip },
   });
   const key = await deps.keyring.active(JWT_SIGNING);
-  const token = jwt.sign({ role: user.role }, key.secret, {
+  const token = jwt.sign({ role: user.role, ...(scope ? { scope } : {}) }, key.secret, {
     algorithm: 'HS256',
     keyid: key.kid,
     subject: user.id,
@@ -107,10 +120,13 @@ export function authRouter(deps: ApiDeps): Router {
   return router;
 }
 
-/** Requires a valid bearer token of a live session of an active user; sets `req.user`. */
+/**
+ * Requires a valid bearer token of a live session of an active user; sets `req.user`. A scoped
+ * token (the codec's) is accepted only where `options.scope` names its scope.
+ */
 export function authenticate(
   { prisma, keyring }: Pick<ApiDeps, 'prisma' | 'keyring'>,
-  options: { cookie?: string } = {},
+  options: { cookie?: string; scope?: TokenScope } = {},
 ): RequestHandler {
   return async (req, _res, next) => {
     const [scheme, bearer] = (req.header('authorization') ?? '').split(' ');
@@ -136,6 +152,8 @@ export function authenticate(
       if (isDatabaseUnavailable(error)) throw error;
       throw invalid;
     }
+    if (claims.scope !== undefined && claims.scope !== options.scope)
+      throw new HttpError(401, 'UNAUTHENTICATED', `This token is for ${claims.scope} only`);
     const session = await prisma.session.findUnique({ where: { id: claims.jti }, include: { user: true } });
     if (
       !session ||

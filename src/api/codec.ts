@@ -7,7 +7,7 @@
  * base64 metadata values and data.
  */
 import type { Payload, PayloadCodec } from '@temporalio/common';
-import express, { Router, type RequestHandler } from 'express';
+import express, { Router, type Request, type RequestHandler } from 'express';
 import { z } from 'zod';
 import { UndecodablePayloadError } from '../platform/codec';
 import { serialize } from 'cookie';
@@ -16,14 +16,36 @@ import type { ApiDeps } from './deps';
 import { HttpError, parse } from './errors';
 
 export const CODEC_COOKIE = 'durable_commerce_codec';
+/** NODE_ENV values of local development and tests, where the codec cookie may travel over plain http. */
+const localNodeEnvs = new Set(['development', 'test']);
 const loginForm = z.object({ email: z.string().email().max(320), password: z.string().min(1).max(200) });
 const loginPage = `<!doctype html><meta charset="utf-8"><title>durable-commerce: codec sign-in</title>
 <h1>Decode payloads in the Temporal Web UI</h1>
-<p>Sign in as an admin. Then, in the Web UI's codec settings, turn on <em>Include cross-origin credentials</em>.</p>
+<p>Sign in as an admin. The page then says how to point the Web UI's codec settings at this endpoint.</p>
 <form method="post" action="/codec/login">
 <label>Email <input name="email" type="email" required autocomplete="username"></label>
 <label>Password <input name="password" type="password" required autocomplete="current-password"></label>
 <button>Sign in</button></form>`;
+
+/** This endpoint's address as the browser reached it: what the admin pastes into the Web UI. */
+const endpointOf = (req: Request) => `${req.protocol}://${req.get('host')}/codec`;
+const escapeHtml = (text: string) =>
+  text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+
+/**
+ * The Web UI (temporal CLI v1.5.1, UI 2.42) sends the browser's cookies only to a codec endpoint
+ * set in the browser, never to the cluster-level one (`--ui-codec-endpoint`, whose "include
+ * credentials" the CLI cannot turn on): so the admin sets the endpoint in the browser, once.
+ */
+const signedInPage = (endpoint: string) => `<!doctype html><meta charset="utf-8"><title>Signed in</title>
+<p>Signed in. Now, once per browser, in the Temporal Web UI:</p>
+<ol>
+<li>open the codec settings (the <em>Codec Server</em> button at the top right);</li>
+<li>choose <em>Use my browser setting and ignore Cluster-level setting.</em>;</li>
+<li>paste <code>${escapeHtml(endpoint)}</code> as the <em>Codec Server browser endpoint</em>;</li>
+<li>turn on <em>Include cross-origin credentials</em>, then <em>Apply</em>.</li>
+</ol>
+<p>Payloads then show in clear, and signals you send are encrypted. You may close this tab.</p>`;
 
 const jsonPayloads = z.object({
   payloads: z
@@ -76,24 +98,23 @@ export function codecRouter(deps: ApiDeps): Router {
     express.json({ limit: '10kb' }),
     async (req, res) => {
       const { email, password } = parse(loginForm, req.body);
-      const { token, user } = await signIn(deps, email, password, addressOf(req), 'ADMIN');
+      // A token for /codec only: the cookie is not a bearer token for the rest of the admin API.
+      const { token, user } = await signIn(deps, email, password, addressOf(req), 'ADMIN', 'codec');
       res.setHeader(
         'Set-Cookie',
         serialize(CODEC_COOKIE, token, {
           httpOnly: true,
           sameSite: 'strict',
-          secure: req.secure,
+          // Plain http only on a developer's or the test's own machine; anywhere else https only.
+          secure: req.secure || !localNodeEnvs.has(deps.config.NODE_ENV),
           path: '/codec',
           maxAge: Math.floor(deps.config.JWT_TTL / 1000),
         }),
       );
       res.setHeader('Content-Security-Policy', pagePolicy);
       res.format({
-        html: () =>
-          void res.send(
-            '<!doctype html><meta charset="utf-8"><title>Signed in</title><p>Signed in. The Temporal Web UI can now decode payloads; you may close this tab.</p>',
-          ),
-        default: () => void res.json({ signedIn: true, user }),
+        html: () => void res.send(signedInPage(endpointOf(req))),
+        default: () => void res.json({ signedIn: true, user, codecEndpoint: endpointOf(req) }),
       });
     },
   );
@@ -109,12 +130,13 @@ export function codecRouter(deps: ApiDeps): Router {
     ],
   ] as const) {
     router.options(path, cors);
+    // Who is asking is settled before a 4 MB body is read and parsed.
     router.post(
       path,
       cors,
-      express.json({ limit: '4mb' }),
-      authenticate(deps, { cookie: CODEC_COOKIE }),
+      authenticate(deps, { cookie: CODEC_COOKIE, scope: 'codec' }),
       requireRole('ADMIN'),
+      express.json({ limit: '4mb' }),
       async (req, res) => {
         const { payloads } = parse(jsonPayloads, req.body);
         try {

@@ -15,6 +15,8 @@ import { InventoryError } from '../inventory/errors';
 
 /** An error the client caused or must know about; rendered as `{ error: { code, message, details? } }`. */
 export class HttpError extends Error {
+  /** What happened in full, for the logs only (a provider's own error text); never sent to the client. */
+  internalDetail?: string;
   constructor(
     readonly status: number,
     readonly code: string,
@@ -24,6 +26,15 @@ export class HttpError extends Error {
     super(message);
   }
 }
+
+/**
+ * Refusals whose text comes from a payment provider or the network (`connect ECONNREFUSED
+ * 127.0.0.1:12120`, a provider's internal message): clients get this fixed message instead,
+ * and the full text goes to the logs.
+ */
+const fixedMessages: Record<string, string> = {
+  [ErrorCode.PAYMENT_PROVIDER_UNAVAILABLE]: 'The payment provider is unavailable; try again shortly',
+};
 
 /** Validates `data` against `schema`; a mismatch is a 400 naming every bad field. */
 export function parse<T extends z.ZodType>(schema: T, data: unknown): z.infer<T> {
@@ -82,7 +93,15 @@ const failureStatus: Record<string, number> = {
 
 /** The HTTP answer for a workflow's business refusal of `type` (409 when the type is not listed). */
 export function refusal(type: string, message: string, details?: unknown): HttpError {
-  return new HttpError(failureStatus[type] ?? 409, type === 'VALIDATION' ? 'VALIDATION_ERROR' : type, message, details);
+  const fixed = fixedMessages[type];
+  const http = new HttpError(
+    failureStatus[type] ?? 409,
+    type === 'VALIDATION' ? 'VALIDATION_ERROR' : type,
+    fixed ?? message,
+    fixed ? undefined : details,
+  );
+  if (fixed) http.internalDetail = message;
+  return http;
 }
 
 function fromTemporal(error: unknown): HttpError | undefined {
@@ -129,6 +148,8 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
     if (!http && typeof error?.status === 'number' && error.status >= 400 && error.status < 500) {
       http = new HttpError(error.status, 'BAD_REQUEST', error.expose ? error.message : 'Bad request');
     }
+    if (http?.internalDetail)
+      logger.warn({ code: http.code, detail: http.internalDetail, method: req.method, path: req.path }, 'refused');
     if (!http) {
       logger.error({ err: error, method: req.method, path: req.path }, 'unhandled error');
       http = new HttpError(500, 'INTERNAL', 'Something went wrong on our side');

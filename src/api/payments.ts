@@ -4,6 +4,7 @@ import type Stripe from 'stripe';
 import { countRejection, startWebhookWorkflow } from '../payments/webhook-inbox';
 import { verifyRazorpaySignature } from '../payments/razorpay';
 import { MalformedEventError, razorpayWebhookInput, stripeWebhookInput } from '../payments/webhook-events';
+import { razorpayDedupeKey, StaleEventError } from '../payments/razorpay-replay';
 import type { PaymentProvider } from '../workflows/vocabulary';
 import type { WebhookWorkflowInput } from '../workflows/webhook/messages';
 import type { ApiDeps } from './deps';
@@ -21,7 +22,7 @@ export function paymentsRouter(deps: ApiDeps): Router {
   /** A delivery refused with 400: logged, counted for the health report, nothing stored. */
   async function refuse(
     provider: PaymentProvider,
-    code: 'INVALID_SIGNATURE' | 'MISSING_SIGNATURE' | 'MALFORMED_EVENT',
+    code: 'INVALID_SIGNATURE' | 'MISSING_SIGNATURE' | 'MALFORMED_EVENT' | 'STALE_EVENT',
     message: string,
     detail?: string,
   ): Promise<never> {
@@ -49,6 +50,7 @@ export function paymentsRouter(deps: ApiDeps): Router {
       return parse();
     } catch (error) {
       if (error instanceof MalformedEventError) return refuse(provider, 'MALFORMED_EVENT', error.message);
+      if (error instanceof StaleEventError) return refuse(provider, 'STALE_EVENT', error.message);
       throw error;
     }
   }
@@ -57,15 +59,30 @@ export function paymentsRouter(deps: ApiDeps): Router {
    * The shared inbox: store the event once (provider + event id), hand it to Temporal, and only
    * then answer 2xx. If Temporal cannot take it the answer is 503 and the provider redelivers.
    */
-  async function accept(res: Response, input: WebhookWorkflowInput, payload: object): Promise<void> {
+  async function accept(
+    res: Response,
+    input: WebhookWorkflowInput,
+    payload: object,
+    dedupeKey?: string,
+  ): Promise<void> {
+    const { provider, eventId } = input;
     // Filed under the order that opened the payment attempt it names (never one its metadata names).
     const orderId = input.payment
       ? await orderOfPaymentAttempt(prisma, input.provider, input.payment.providerPaymentId)
       : undefined;
     await prisma.webhookEvent.createMany({
-      data: [{ provider: input.provider, eventId: input.eventId, type: input.eventType, payload, orderId }],
+      data: [{ provider, eventId, type: input.eventType, payload, orderId, dedupeKey }],
       skipDuplicates: true,
     });
+    // The same signed body stored under another event id is a replay: the same answer, no effect.
+    if (dedupeKey) {
+      const stored = await prisma.webhookEvent.findFirst({ where: { provider, dedupeKey }, select: { eventId: true } });
+      if (stored && stored.eventId !== eventId) {
+        logger.warn({ provider, eventId, storedAs: stored.eventId }, 'webhook body replayed under another event id');
+        res.json({ received: true, duplicate: true });
+        return;
+      }
+    }
     try {
       // Bounded: if Temporal is down the provider hears 503 promptly and redelivers later.
       await deps.temporal.withDeadline(Date.now() + HANDOFF_DEADLINE_MS, () => startWebhookWorkflow(deps, input));
@@ -118,7 +135,8 @@ export function paymentsRouter(deps: ApiDeps): Router {
         throw new MalformedEventError('The body is not JSON');
       }
     });
-    await accept(res, await read('RAZORPAY', () => razorpayWebhookInput(eventId, payload)), payload);
+    const dedupeKey = await read('RAZORPAY', () => razorpayDedupeKey(payload, body, config.RAZORPAY_WEBHOOK_MAX_AGE));
+    await accept(res, await read('RAZORPAY', () => razorpayWebhookInput(eventId, payload)), payload, dedupeKey);
   });
 
   return router;

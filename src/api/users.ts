@@ -7,6 +7,7 @@ import { Router } from 'express';
 import { z } from 'zod';
 import { audit } from '../access/audit';
 import { createAccount, newUserBody } from '../access/users';
+import { changeOwnPassword, passwordPolicy, resetPassword } from '../access/passwords';
 import { authenticate, currentUser, requireRole } from './auth';
 import type { ApiDeps } from './deps';
 import { HttpError, parse } from './errors';
@@ -14,6 +15,8 @@ import { HttpError, parse } from './errors';
 const userParams = z.object({ id: z.string().uuid() });
 const reasonBody = z.object({ reason: z.string().trim().min(1).max(500) });
 const roleBody = reasonBody.extend({ role: z.enum(['CUSTOMER', 'ADMIN']) });
+const resetBody = reasonBody.extend({ password: passwordPolicy });
+const changeBody = z.object({ currentPassword: z.string().min(1).max(200), newPassword: passwordPolicy });
 const auditQuery = z.object({
   actor: z.string().min(1).optional(),
   action: z.string().min(1).optional(),
@@ -113,6 +116,22 @@ export function usersRouter(deps: ApiDeps): Router {
       return changed;
     });
     res.json({ userId: user.id, ...snapshot(updated) });
+  });
+
+  // Anyone signed in changes their own password, knowing the current one.
+  router.post('/api/auth/password', authenticate(deps), async (req, res) => {
+    const body = parse(changeBody, req.body);
+    const user = currentUser(req);
+    res.json(await changeOwnPassword(prisma, { userId: user.id, sessionId: user.sessionId, ...body }));
+  });
+
+  router.post('/admin/users/:id/password', ...admin, async (req, res) => {
+    const { password, reason } = parse(resetBody, req.body);
+    const user = await target(req);
+    res.json({
+      userId: user.id,
+      ...(await resetPassword(prisma, { userId: user.id, password, reason, actorId: currentUser(req).id })),
+    });
   });
 
   router.get('/admin/audit', ...admin, async (req, res) => {

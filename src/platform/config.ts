@@ -72,6 +72,8 @@ const envSchema = z.object({
   RAZORPAY_KEY_SECRET: z.string().default(localDefaults.RAZORPAY_KEY_SECRET),
   RAZORPAY_WEBHOOK_SECRET: z.string().default(localDefaults.RAZORPAY_WEBHOOK_SECRET),
   RAZORPAY_API_BASE: z.string().url().default('http://127.0.0.1:12120'),
+  /** Oldest Razorpay event (its signed `created_at`) accepted: Razorpay retries a delivery for 24 hours. */
+  RAZORPAY_WEBHOOK_MAX_AGE: duration.prefault('24h'),
   /** With no webhook this long after a payment attempt opened, ask the provider ourselves. */
   PAYMENT_RECONCILE_AFTER: duration.prefault('10m'),
   /** Remind admins of an undecided refund after this long, and again each interval. */
@@ -126,9 +128,14 @@ const envSchema = z.object({
   MASTER_KEY_ID: z.string().default('local-1'),
   /** Origins of the Temporal Web UI allowed to call the codec endpoint. */
   TEMPORAL_UI_ORIGINS: z.string().default('http://127.0.0.1:8233,http://localhost:8233'),
-  /** Failed sign-ins allowed per account, and per address, within LOGIN_WINDOW. */
-  LOGIN_MAX_FAILURES_PER_ACCOUNT: z.coerce.number().int().positive().default(5),
+  /**
+   * Failed sign-ins allowed within LOGIN_WINDOW: for one account from one address (the usual
+   * lock), for one address whatever the accounts, and for one account from every address
+   * together, a higher ceiling, so that failures from elsewhere do not lock out its owner.
+   */
+  LOGIN_MAX_FAILURES_PER_ACCOUNT_AND_ADDRESS: z.coerce.number().int().positive().default(5),
   LOGIN_MAX_FAILURES_PER_ADDRESS: z.coerce.number().int().positive().default(50),
+  LOGIN_MAX_FAILURES_PER_ACCOUNT: z.coerce.number().int().positive().default(100),
   LOGIN_WINDOW: duration.prefault('15m'),
   /** Express's `trust proxy` (`loopback`, a hop count, addresses): set it behind a reverse proxy so limits see the client's address. */
   TRUST_PROXY: z.string().optional(),

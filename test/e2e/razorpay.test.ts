@@ -228,6 +228,7 @@ describe('with webhooks arriving', () => {
             },
           },
         },
+        created_at: Math.floor(Date.now() / 1000),
       }),
     };
     expect((await deliverRazorpayWebhook(stack, hook)).status).toBe(200);

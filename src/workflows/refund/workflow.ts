@@ -140,7 +140,7 @@ export async function refundWorkflow(input: RefundWorkflowInput): Promise<Refund
     };
   }
   const decisionHelp =
-    'Send {"adminId": "<admin user id>", "reason": "<why>"}. The admin who asked for the refund cannot decide it.';
+    'Send {"adminId": "<your admin user id or email>", "reason": "<why>"}. The admin who asked for the refund cannot decide it.';
   setHandler(approveRefundSignal, decideBySignal(true), { description: `Approve the refund. ${decisionHelp}` });
   setHandler(rejectRefundSignal, decideBySignal(false), { description: `Reject the refund. ${decisionHelp}` });
   setHandler(approveRefundUpdate, decideByUpdate(true), {
@@ -317,6 +317,7 @@ export async function refundWorkflow(input: RefundWorkflowInput): Promise<Refund
   let approved: boolean;
   let decidedBy: string;
   let decisionReason: string;
+  let decidedVia: PendingDecision['via'] | undefined;
   if (input.approvedBy) {
     [approved, decidedBy, decisionReason] = [true, input.approvedBy.id, input.reason];
   } else if (
@@ -332,9 +333,19 @@ export async function refundWorkflow(input: RefundWorkflowInput): Promise<Refund
     setCurrentDetails(describe(refund));
     const chosen = await awaitDecision();
     [approved, decidedBy, decisionReason] = [chosen.approve, chosen.decision.adminId, chosen.decision.reason];
+    decidedVia = chosen.via;
   }
   decided = true;
-  await store.recordRefundDecision({ refundId: input.refundId, approved, decidedBy, reason: decisionReason });
+  const recorded = await store.recordRefundDecision({
+    refundId: input.refundId,
+    approved,
+    decidedBy,
+    reason: decisionReason,
+    via: decidedVia,
+  });
+  // A decision from the Web UI may name its admin by email; from here on the admin is their account id.
+  // (Histories recorded before the activity answered it have no answer: the name stays as sent.)
+  decidedBy = recorded?.decidedBy ?? decidedBy;
   refund.decidedBy = decidedBy;
   refund.decisionReason = decisionReason;
   refund.status = approved ? 'APPROVED' : 'REJECTED';
@@ -428,7 +439,7 @@ function describe(refund: RefundView): string {
   if (refund.status === 'PENDING_APPROVAL') {
     return (
       `Waiting for an admin: refund ${refund.amount} ${refund.currency} to ${refund.destination} (${refund.reason}). ` +
-      'Send signal approveRefund or rejectRefund with {"adminId": "<admin user id>", "reason": "<why>"}.'
+      'Send signal approveRefund or rejectRefund with {"adminId": "<your admin user id or email>", "reason": "<why>"}.'
     );
   }
   return `${refund.status}${refund.decidedBy ? ` (decided by ${refund.decidedBy})` : ''}.`;
