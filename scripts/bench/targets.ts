@@ -136,10 +136,16 @@ export async function startProduct(options: {
       return (await call(customer, 'GET', `/api/orders/${orderId}`, undefined, auth(customer))).body.status as string;
     },
   };
-  // Warm up: one order through each API, so the measured run starts once every worker polls.
+  // Warm up: one order through each API, so the measured run starts once every worker polls
+  // (a worker still bundling its workflows makes the first checkouts wait for it).
   for (let i = 0; i < bases.length; i++) {
-    const placed = await target.checkout(i, false);
-    if ('error' in placed) throw new Error(`warm-up checkout through API ${i + 1} failed: ${placed.error}`);
+    const giveUpAt = Date.now() + 300_000;
+    for (;;) {
+      const placed = await target.checkout(i, false);
+      if (!('error' in placed)) break;
+      if (!placed.error.startsWith('503') || Date.now() > giveUpAt)
+        throw new Error(`warm-up checkout through API ${i + 1} failed: ${placed.error}`);
+    }
   }
   return { target, pids, stop: async () => void (await Promise.all(children.map((child) => stopProcess(child)))) };
 }
