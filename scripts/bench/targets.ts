@@ -43,18 +43,32 @@ export async function startProduct(options: {
 }): Promise<Running> {
   const children: ChildProcess[] = [];
   const pids: Record<string, number | undefined> = {};
-  for (let i = 1; i <= options.workers; i++) {
-    const child = start('src/workers/main.ts', options.env);
+  let stopping = false;
+  const watch = (name: string, child: ChildProcess) => {
     children.push(child);
-    pids[`worker-${i}`] = child.pid;
+    pids[name] = child.pid;
+    child.once('exit', (code, signal) => {
+      if (!stopping) console.error(`bench: ${name} exited (${signal ?? code}) during the run`);
+    });
+  };
+  const stop = async () => {
+    stopping = true;
+    await Promise.all(children.map((child) => stopProcess(child)));
+  };
+  for (let i = 1; i <= options.workers; i++) {
+    // Each worker serves its own /metrics: ports of its own, so several can share the machine.
+    const metrics = { METRICS_PORT: String(await freePort()), TEMPORAL_SDK_METRICS_PORT: String(await freePort()) };
+    watch(`worker-${i}`, start('src/workers/main.ts', { ...options.env, ...metrics }));
   }
   const bases: string[] = [];
   for (let i = 1; i <= options.apis; i++) {
     const port = await freePort();
     const child = start('src/api/main.ts', { ...options.env, PORT: String(port) });
-    children.push(child);
-    pids[`api-${i}`] = child.pid;
-    await waitForPort(port, `API ${i}`, child);
+    watch(`api-${i}`, child);
+    await waitForPort(port, `API ${i}`, child).catch(async (error: unknown) => {
+      await stop();
+      throw error;
+    });
     bases.push(`http://127.0.0.1:${port}`);
   }
   const call = async (customer: number, method: string, url: string, body?: string, headers = {}) => {
@@ -143,11 +157,13 @@ export async function startProduct(options: {
     for (;;) {
       const placed = await target.checkout(i, false);
       if (!('error' in placed)) break;
-      if (!placed.error.startsWith('503') || Date.now() > giveUpAt)
+      if (!placed.error.startsWith('503') || Date.now() > giveUpAt) {
+        await stop();
         throw new Error(`warm-up checkout through API ${i + 1} failed: ${placed.error}`);
+      }
     }
   }
-  return { target, pids, stop: async () => void (await Promise.all(children.map((child) => stopProcess(child)))) };
+  return { target, pids, stop };
 }
 
 export async function startFloor(options: { temporalAddress: string; workers: number }): Promise<Running> {
