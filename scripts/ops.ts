@@ -37,6 +37,8 @@ import { maintenanceNotice, setMaintenance } from '../src/system/maintenance';
 import { diagnoseDatabase, longQueries, terminateLongQueries, terminationNotice } from '../src/system/database';
 import { notifyAdmins } from '../src/system/notices';
 import { diagnosePayments } from '../src/system/payments-diagnosis';
+import { backupDatabase, databaseName, restoreDatabase } from '../src/system/backup';
+import { audit } from '../src/access/audit';
 import { createStripe } from '../src/payments/stripe';
 import { keyringRazorpayGateway } from '../src/payments/razorpay';
 import { InventoryError } from '../src/inventory/errors';
@@ -445,6 +447,85 @@ db.command('terminate-long-queries')
     if (result.terminated.some((q) => !q.terminated)) process.exitCode = 1;
   });
 registerInventoryCommands(program, { withOperations, actor, print, date, positive });
+
+db.command('backup')
+  .description(
+    'pg_dump --format=custom, verified with pg_restore --list, with a manifest (checksum, row counts) and retention',
+  )
+  .option('--dir <dir>', 'where to write it (BACKUP_DIR)')
+  .option('--retention-days <n>', 'remove backups older than this (BACKUP_RETENTION_DAYS)', positive)
+  .requiredOption('--reason <text>', 'why (recorded in the audit log)')
+  .action(async (options) =>
+    print(
+      await withOperations(actor(), async (deps, actorId) => {
+        const result = await backupDatabase({
+          databaseUrl: deps.config.DATABASE_ADMIN_URL ?? deps.config.DATABASE_URL,
+          dir: options.dir ?? deps.config.BACKUP_DIR,
+          retentionDays: options.retentionDays ?? deps.config.BACKUP_RETENTION_DAYS,
+        });
+        const { rowCounts: _rowCounts, ...summary } = result;
+        await audit(deps.prisma, {
+          actorId,
+          action: 'DATABASE_BACKED_UP',
+          targetType: 'database',
+          targetId: result.database,
+          reason: options.reason,
+          after: summary,
+        });
+        return {
+          file: result.file,
+          size: result.size,
+          sha256: result.sha256,
+          entries: result.entries,
+          removed: result.removed,
+        };
+      }),
+    ),
+  );
+
+db.command('restore <file>')
+  .description(
+    'overwrite the database with a backup: a pre-restore backup first, other connections terminated, restored in one transaction, row counts and migrations verified',
+  )
+  .option('--yes', 'do not ask to type the database name', false)
+  .option('--dir <dir>', 'where the pre-restore backup goes (BACKUP_DIR)')
+  .requiredOption('--reason <text>', 'why (recorded in the audit log)')
+  .action(async (file: string, options) => {
+    const config = loadConfig();
+    const databaseUrl = config.DATABASE_ADMIN_URL ?? config.DATABASE_URL;
+    const name = databaseName(databaseUrl);
+    if (!options.yes) {
+      console.error(`This overwrites the database ${name} with ${file}.`);
+      const typed = await ask(`Type the database name (${name}) to go on: `);
+      if (typed !== name) throw new UsageError('not confirmed: nothing was restored');
+    }
+    const result = await withOperations(actor(), async (deps, actorId) => {
+      const restored = await restoreDatabase({
+        databaseUrl,
+        file,
+        dir: options.dir ?? deps.config.BACKUP_DIR,
+        retentionDays: deps.config.BACKUP_RETENTION_DAYS,
+      });
+      // Written after the restore, into the restored database (before it, the entry would be overwritten).
+      const { rowCounts: _rowCounts, ...pre } = restored.preRestoreBackup;
+      await audit(deps.prisma, {
+        actorId,
+        action: 'DATABASE_RESTORED',
+        targetType: 'database',
+        targetId: restored.database,
+        reason: options.reason,
+        after: {
+          file: restored.file,
+          preRestoreBackup: pre.file,
+          verified: restored.verified,
+          migrations: restored.migrations,
+        },
+      });
+      return restored;
+    });
+    print(result);
+    if (result.verified && result.verified.mismatches.length > 0) process.exitCode = 1;
+  });
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   if (error instanceof CommanderError) {

@@ -8,6 +8,7 @@ import { alertActivities } from './alerts';
 import { emailActivities } from './email';
 import { inventoryActivities } from './inventory';
 import { keyActivities, type KeyConfig } from './keys';
+import { systemActivities, type BackupConfig } from './system';
 import { orderActivities } from './order';
 import { paymentActivities } from './payment';
 import { refundActivities } from './refund';
@@ -25,6 +26,8 @@ export interface ActivityDeps {
   keyConfig: KeyConfig;
   /** Windows and thresholds of the business alerts. */
   alertConfig: AlertConfig;
+  /** Where scheduled backups go and which login takes them. */
+  backupConfig: BackupConfig;
 }
 
 /** Every activity, bound to its dependencies; the worker registers the result. */
@@ -39,6 +42,7 @@ export function createActivities(deps: ActivityDeps) {
     ...keyActivities(deps.prisma, deps.keyring, deps.keyConfig),
     ...alertActivities(deps.prisma, deps.alertConfig),
     ...inventoryActivities(deps.prisma),
+    ...systemActivities(deps.prisma, deps.backupConfig),
   };
 }
 

@@ -139,6 +139,12 @@ const envSchema = z.object({
   LOGIN_WINDOW: duration.prefault('15m'),
   /** Express's `trust proxy` (`loopback`, a hop count, addresses): set it behind a reverse proxy so limits see the client's address. */
   TRUST_PROXY: z.string().optional(),
+  /** Where `ops db backup` and the backup schedule write their dumps (on the machine that runs them). */
+  BACKUP_DIR: z.string().default('.data/backups'),
+  /** Backups older than this many days are removed after each new one. */
+  BACKUP_RETENTION_DAYS: z.coerce.number().int().min(1).default(30),
+  /** When set (say `24h`), the worker keeps a Temporal Schedule that backs the database up at this interval; unset, none. */
+  BACKUP_SCHEDULE_INTERVAL: duration.optional(),
   /** How long each API replica trusts its copy of the maintenance flag before reading it again. */
   MAINTENANCE_CACHE_TTL: duration.prefault('2s'),
   /** The Retry-After a storefront write is told while maintenance mode is on. */

@@ -13,6 +13,7 @@ import {
   temporalConnectionOptions,
 } from '../platform/temporal';
 import { createOrderWorker } from './worker';
+import { ensureBackupSchedule } from '../system/backup-schedule';
 import { sdkMetricsAddress, startMetricsServer } from '../monitoring/metrics-server';
 import { ensureAlertSchedule } from '../monitoring/alert-schedule';
 
@@ -48,6 +49,7 @@ async function main(): Promise<void> {
   await ensureSearchAttributes(client, config.TEMPORAL_NAMESPACE);
   await ensureKeyRotationSchedule(client, config);
   await ensureAlertSchedule(client, config);
+  await ensureBackupSchedule(client, config);
   await client.connection.close();
 
   const connection = await NativeConnection.connect(temporalConnectionOptions(config));

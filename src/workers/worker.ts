@@ -61,6 +61,7 @@ export async function createOrderWorker(
       keyring,
       keyConfig: config,
       alertConfig: config,
+      backupConfig: config,
     });
   let stopFollowing = () => {};
   let unbind = () => {};

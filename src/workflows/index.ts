@@ -7,3 +7,4 @@ export { alertEvaluationWorkflow } from './alert-evaluation/workflow';
 export { adminNoticeWorkflow } from './admin-notice/workflow';
 export { returnWorkflow } from './return/workflow';
 export { inventoryResetWorkflow } from './inventory-reset/workflow';
+export { databaseBackupWorkflow } from './database-backup/workflow';
