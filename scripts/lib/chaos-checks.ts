@@ -1,0 +1,187 @@
+/**
+ * What `npm run chaos` holds the system to once it has settled, read from the database and the
+ * SMTP mailbox: every accepted order in its expected state, stock and reservations equal to the
+ * inventory ledger, one succeeded payment per paid order, one wallet entry per credit, refund
+ * and wallet payment, one delivered email per notification, and no webhook event unprocessed.
+ * Each order counts once: as expected, lost (something missing) or doubled (something twice).
+ */
+import type { PrismaClient } from '../../src/platform/db';
+import type { ReceivedMail } from './services';
+
+export type Flow = 'card' | 'cod' | 'wallet' | 'refund';
+
+export interface AcceptedOrder {
+  orderId: string;
+  flow: Flow;
+  customerEmail: string;
+  productId: string;
+  quantity: number;
+  /** The refund approved for it (flow `refund`). */
+  refundId?: string;
+}
+
+export interface Expectations {
+  orders: AcceptedOrder[];
+  /** wallet_entries idempotency keys of the goodwill credits that were answered 201. */
+  goodwillKeys: string[];
+  products: { id: string; initialStock: number }[];
+}
+
+export interface Verdict {
+  expected: number;
+  lost: number;
+  doubled: number;
+  problems: string[];
+}
+
+const expectedState: Record<Flow, { status: string; paymentStatus?: string }> = {
+  card: { status: 'CONFIRMED', paymentStatus: 'PAID' },
+  cod: { status: 'CONFIRMED' },
+  wallet: { status: 'CONFIRMED', paymentStatus: 'PAID' },
+  refund: { status: 'REFUNDED' },
+};
+
+export async function checkInvariants(
+  prisma: PrismaClient,
+  mailbox: ReceivedMail[],
+  expectations: Expectations,
+): Promise<Verdict> {
+  const problems: string[] = [];
+  const verdict: Verdict = { expected: 0, lost: 0, doubled: 0, problems };
+  const ids = expectations.orders.map((o) => o.orderId);
+  const orders = new Map((await prisma.order.findMany({ where: { id: { in: ids } } })).map((o) => [o.id, o]));
+  const payments = await prisma.payment.findMany({ where: { orderId: { in: ids }, status: 'SUCCEEDED' } });
+  const emails = await prisma.emailMessage.findMany();
+  const delivered = new Map<string, number>();
+  for (const mail of mailbox)
+    if (mail.messageId) delivered.set(mail.messageId, (delivered.get(mail.messageId) ?? 0) + 1);
+  const entries = await prisma.walletEntry.findMany();
+  const entryCount = new Map<string, number>();
+  for (const entry of entries) entryCount.set(entry.idempotencyKey, (entryCount.get(entry.idempotencyKey) ?? 0) + 1);
+  const reserves = await prisma.inventoryLedger.groupBy({
+    by: ['reference'],
+    where: { reference: { in: ids }, type: 'RESERVE' },
+    _count: true,
+  });
+  const reserveCount = new Map(reserves.map((r) => [r.reference, r._count]));
+
+  /** The emails with this subject: how many were recorded, and how many of those the mailbox got. */
+  const mailsWith = (subject: string) => {
+    const rows = emails.filter((e) => e.subject === subject);
+    return {
+      rows: rows.length,
+      unsent: rows.filter((e) => !e.sentAt).length,
+      received: rows.map((e) => delivered.get(e.messageId) ?? 0),
+    };
+  };
+
+  for (const accepted of expectations.orders) {
+    const order = orders.get(accepted.orderId);
+    const missing: string[] = [];
+    const twice: string[] = [];
+    const want = expectedState[accepted.flow];
+    if (!order) missing.push('no order row');
+    else {
+      if (order.status !== want.status) missing.push(`status ${order.status}, expected ${want.status}`);
+      if (want.paymentStatus && order.paymentStatus !== want.paymentStatus)
+        missing.push(`payment status ${order.paymentStatus}, expected ${want.paymentStatus}`);
+    }
+    if (accepted.flow === 'card' || accepted.flow === 'refund') {
+      const succeeded = payments.filter((p) => p.orderId === accepted.orderId).length;
+      if (accepted.flow === 'card' && succeeded === 0) missing.push('no succeeded payment');
+      if (succeeded > 1) twice.push(`${succeeded} succeeded payments`);
+    }
+    if (accepted.flow === 'wallet') {
+      const debits = entryCount.get(`order-payment-${accepted.orderId}`) ?? 0;
+      if (debits === 0) missing.push('no wallet debit');
+      if (debits > 1) twice.push(`${debits} wallet debits`);
+    }
+    if (accepted.flow === 'refund' && accepted.refundId) {
+      const credits = entryCount.get(`refund-${accepted.refundId}`) ?? 0;
+      if (credits === 0) missing.push('no wallet credit for the refund');
+      if (credits > 1) twice.push(`${credits} wallet credits for the refund`);
+      const refundMail = mailsWith(`Refund for order ${accepted.orderId}`);
+      if (refundMail.rows === 0 || refundMail.received.some((n) => n === 0)) missing.push('refund email not delivered');
+      if (refundMail.received.some((n) => n > 1)) twice.push('refund email delivered twice');
+    }
+    const confirmation = mailsWith(`Order ${accepted.orderId} confirmed`);
+    if (confirmation.rows === 0 || confirmation.unsent > 0 || confirmation.received.some((n) => n === 0))
+      missing.push('confirmation email not delivered');
+    if (confirmation.received.some((n) => n > 1)) twice.push('confirmation email delivered twice');
+    const reserved = reserveCount.get(accepted.orderId) ?? 0;
+    if (reserved > 1) twice.push(`${reserved} reservations`);
+
+    if (missing.length > 0) {
+      verdict.lost++;
+      problems.push(`lost: ${accepted.flow} order ${accepted.orderId}: ${missing.join('; ')}`);
+    } else if (twice.length > 0) {
+      verdict.doubled++;
+      problems.push(`doubled: ${accepted.flow} order ${accepted.orderId}: ${twice.join('; ')}`);
+    } else verdict.expected++;
+  }
+
+  // Orders nobody was answered 201 for: orphans of retried checkouts, holding stock and emailing.
+  const accepted = new Set(ids);
+  const orphans = (await prisma.order.findMany({ select: { id: true, status: true } })).filter(
+    (o) => !accepted.has(o.id),
+  );
+  for (const orphan of orphans) problems.push(`doubled: order ${orphan.id} (${orphan.status}) was never answered 201`);
+  verdict.doubled += orphans.length;
+
+  // Every goodwill credit answered 201 is in the wallet once.
+  for (const key of expectations.goodwillKeys) {
+    const n = entryCount.get(key) ?? 0;
+    if (n !== 1) {
+      problems.push(`${n === 0 ? 'lost' : 'doubled'}: goodwill credit ${key}: ${n} wallet entries`);
+      if (n === 0) verdict.lost++;
+      else verdict.doubled++;
+    }
+  }
+  // Every wallet's balance is what its entries add up to.
+  for (const wallet of await prisma.wallet.findMany({ include: { entries: true } })) {
+    const sum = wallet.entries.reduce((total, e) => total + (e.type === 'CREDIT' ? e.amount : -e.amount), 0);
+    if (sum !== wallet.balance) {
+      verdict.lost++;
+      problems.push(`lost: wallet ${wallet.id} balance ${wallet.balance}, its entries add up to ${sum}`);
+    }
+  }
+  // Mail delivered more often than recorded, or recorded and never delivered.
+  for (const [messageId, n] of delivered) {
+    if (n > 1 && !emails.some((e) => e.messageId === messageId)) {
+      verdict.doubled++;
+      problems.push(`doubled: email ${messageId} delivered ${n} times`);
+    }
+  }
+
+  // Stock and reservations equal the ledger, and what the accepted orders should have left.
+  const ledger = await prisma.inventoryLedger.groupBy({
+    by: ['productId'],
+    _sum: { previousStock: true, newStock: true, previousReserved: true, newReserved: true },
+  });
+  for (const { id, initialStock } of expectations.products) {
+    const product = await prisma.product.findUniqueOrThrow({ where: { id } });
+    const sums = ledger.find((l) => l.productId === id)?._sum;
+    const ledgerStock = (sums?.newStock ?? 0) - (sums?.previousStock ?? 0);
+    const ledgerReserved = (sums?.newReserved ?? 0) - (sums?.previousReserved ?? 0);
+    if (ledgerStock !== product.stock || ledgerReserved !== product.reservedStock) {
+      verdict.lost++;
+      problems.push(
+        `lost: product ${id}: stock ${product.stock} reserved ${product.reservedStock}, the ledger says ${ledgerStock} and ${ledgerReserved}`,
+      );
+    }
+    const mine = expectations.orders.filter((o) => o.productId === id);
+    const sold = mine.filter((o) => o.flow === 'card' || o.flow === 'wallet').reduce((n, o) => n + o.quantity, 0);
+    const held = mine.filter((o) => o.flow === 'cod').reduce((n, o) => n + o.quantity, 0);
+    if (product.stock !== initialStock - sold || product.reservedStock !== held) {
+      verdict.lost++;
+      problems.push(
+        `lost: product ${id}: stock ${product.stock} reserved ${product.reservedStock}, the accepted orders leave ${initialStock - sold} and ${held}`,
+      );
+    }
+  }
+
+  const unprocessed = await prisma.webhookEvent.findMany({ where: { status: { not: 'PROCESSED' } } });
+  for (const event of unprocessed) problems.push(`lost: webhook event ${event.eventId} is ${event.status}`);
+  verdict.lost += unprocessed.length;
+  return verdict;
+}
