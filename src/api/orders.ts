@@ -30,7 +30,7 @@ import { authenticate, currentUser, requireRole, type AuthUser } from './auth';
 import type { ApiDeps } from './deps';
 import { HttpError, parse, refusal } from './errors';
 import { after, cursorParam, encodeCursor, newestFirst } from './paging';
-import { closedStatuses, orderSummary, orderView } from '../orders/view';
+import { closedStatuses, forCustomer, orderSummary, orderView } from '../orders/view';
 import { idempotencyKeyOf, idFromKey, keyReused, requestFingerprint } from './idempotency';
 
 const checkoutBody = z.object({
@@ -298,7 +298,7 @@ export function ordersRouter(deps: ApiDeps): Router {
     const view: OrderView = await handleOf(order.id).executeUpdate(cancelOrderUpdate, {
       args: [{ actor: actorOf(user), reason }],
     });
-    res.json(user.role === 'ADMIN' ? await audited(req, order, 'ORDER_CANCELLED', view, reason) : view);
+    res.json(user.role === 'ADMIN' ? await audited(req, order, 'ORDER_CANCELLED', view, reason) : forCustomer(view));
   });
 
   router.get('/admin/orders', ...admin, async (req, res) => {

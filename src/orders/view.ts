@@ -143,6 +143,11 @@ export async function orderView(
   }
 }
 
+/** The workflow's own view of an order as a customer may see it: no admin's user id in its timeline. */
+export function forCustomer<T extends { timeline: OrderTimelineEntry[] }>(view: T): T {
+  return { ...view, timeline: view.timeline.map(withoutAdminIds) };
+}
+
 /** A customer sees that an admin acted, not which one. */
 function withoutAdminIds(entry: OrderTimelineEntry): OrderTimelineEntry {
   return entry.actor?.role === 'ADMIN' ? { ...entry, actor: { role: 'ADMIN' } as OrderTimelineEntry['actor'] } : entry;
