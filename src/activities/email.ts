@@ -7,6 +7,7 @@ import type { Transporter } from 'nodemailer';
 import type { PrismaClient } from '../platform/db';
 import { formatMoney } from '../platform/money';
 import { returnEmail, type ReturnEmailKind } from '../returns/emails';
+import { disputeEmail, type DisputeEmailKind } from '../disputes/emails';
 
 export type OrderEmailKind = 'ORDER_CONFIRMED' | 'ORDER_SHIPPED' | 'ORDER_CANCELLED' | 'PAYMENT_REFUNDED';
 
@@ -121,6 +122,20 @@ export function emailActivities(prisma: PrismaClient, mailer: Transporter, from:
         to: customer.email,
         ...returnEmail(input.kind, ret, customer.name),
       });
+    },
+
+    /** Tells every active admin where a dispute stands, once per step (`key` tells reminders apart). */
+    async sendDisputeEmail(input: { recordId: string; kind: DisputeEmailKind; key?: string }): Promise<void> {
+      const dispute = await prisma.dispute.findUniqueOrThrow({ where: { id: input.recordId } });
+      const admins = await prisma.user.findMany({
+        where: { role: 'ADMIN', status: 'ACTIVE' },
+        select: { email: true },
+      });
+      for (const admin of admins)
+        await sendOnce(`${input.kind}:${input.recordId}${input.key ? `:${input.key}` : ''}:${admin.email}`, {
+          to: admin.email,
+          ...disputeEmail(input.kind, dispute),
+        });
     },
 
     /** Tells every active admin about something only a person can settle, once per `key`. */

@@ -13,6 +13,7 @@ import { orderActivities } from './order';
 import { paymentActivities } from './payment';
 import { refundActivities } from './refund';
 import { returnActivities } from './returns';
+import { disputeActivities } from './disputes';
 import { webhookActivities } from './webhook';
 
 export interface ActivityDeps {
@@ -28,6 +29,8 @@ export interface ActivityDeps {
   alertConfig: AlertConfig;
   /** Where scheduled backups go and which login takes them. */
   backupConfig: BackupConfig;
+  /** How long before a dispute's evidence deadline admins are reminded (DISPUTE_REMINDER_LEAD). */
+  disputeReminderLeadMs: number;
 }
 
 /** Every activity, bound to its dependencies; the worker registers the result. */
@@ -39,6 +42,7 @@ export function createActivities(deps: ActivityDeps) {
     ...emailActivities(deps.prisma, deps.mailer, deps.mailFrom),
     ...webhookActivities(deps.prisma),
     ...returnActivities(deps.prisma),
+    ...disputeActivities(deps.prisma, deps.stripe, deps.disputeReminderLeadMs),
     ...keyActivities(deps.prisma, deps.keyring, deps.keyConfig),
     ...alertActivities(deps.prisma, deps.alertConfig),
     ...inventoryActivities(deps.prisma),

@@ -18,6 +18,7 @@ import { paymentsRouter } from './payments';
 import { productsRouter } from './products';
 import { refundsRouter } from './refunds';
 import { returnsRouter } from './returns';
+import { disputesRouter } from './disputes';
 import { usersRouter } from './users';
 import { MaintenanceFlag } from '../system/maintenance';
 import { maintenanceGate, systemRouter } from './system';
@@ -71,6 +72,7 @@ export function createApp(deps: ApiDeps): Express {
   app.use(ordersRouter(deps));
   app.use(refundsRouter(deps));
   app.use(returnsRouter(deps));
+  app.use(disputesRouter(deps));
   app.use(operationsRouter(deps));
   app.use(usersRouter(deps));
   app.use(keysRouter(deps));

@@ -6,6 +6,7 @@ import { audit } from '../access/audit';
 import { creditWallet, WalletError } from '../refunds/wallet';
 import {
   approveRefundUpdate,
+  decideHeldRefundUpdate,
   rejectRefundUpdate,
   requestRefundUpdate,
   type RefundView,
@@ -104,6 +105,7 @@ export function refundsRouter(deps: ApiDeps): Router {
     walletCredited: refund.walletCredited ?? 0,
     stripeRefundId: refund.providerRefundId ?? null,
     ...(refund.failureReason ? { failureReason: refund.failureReason } : {}),
+    ...(refund.heldFor ? { heldFor: refund.heldFor } : {}),
   });
 
   router.post('/api/orders/:id/refunds', auth, requireRole('CUSTOMER'), async (req, res) => {
@@ -179,6 +181,35 @@ export function refundsRouter(deps: ApiDeps): Router {
       const refund = await temporal.workflow
         .getHandle(`refund-${id}`)
         .executeUpdate(update, { args: [{ adminId, reason: why }] });
+      res.json(summary(refund));
+    });
+  }
+
+  // A refund held because its order's payment is disputed: pay it out, or cancel it.
+  for (const [action, release] of [
+    ['release', true],
+    ['cancel', false],
+  ] as const) {
+    router.post(`/admin/refunds/:id/${action}`, ...admin, async (req, res) => {
+      const { reason: why } = parse(decisionBody, req.body);
+      const { id } = parse(idParams, req.params);
+      const stored = await prisma.refund.findUnique({ where: { id } });
+      if (!stored) throw new HttpError(404, 'REFUND_NOT_FOUND', `No refund ${id}`);
+      if (stored.status !== 'APPROVED')
+        throw new HttpError(409, 'REFUND_NOT_HELD', `The refund is ${stored.status}`, { status: stored.status });
+      const adminId = currentUser(req).id;
+      const refund = await temporal.workflow
+        .getHandle(`refund-${id}`)
+        .executeUpdate(decideHeldRefundUpdate, { args: [{ adminId, reason: why, release }] });
+      await audit(prisma, {
+        actorId: adminId,
+        action: release ? 'REFUND_RELEASED' : 'REFUND_CANCELLED',
+        targetType: 'refund',
+        targetId: id,
+        reason: why,
+        before: { status: 'APPROVED', heldFor: 'dispute' },
+        after: { status: refund.status },
+      });
       res.json(summary(refund));
     });
   }

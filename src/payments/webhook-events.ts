@@ -7,6 +7,7 @@ import type { PaymentEvent } from '../workflows/order/messages';
 import type { PaymentProvider } from '../workflows/vocabulary';
 import type { RefundSettlement } from '../workflows/refund/messages';
 import type { WebhookWorkflowInput } from '../workflows/webhook/messages';
+import { MalformedDisputeError, razorpayDisputeEvent, stripeDisputeEvent } from './dispute-events';
 
 /** The payload does not carry what its type promises. */
 export class MalformedEventError extends Error {}
@@ -113,6 +114,8 @@ export function stripeWebhookInput(event: {
   const base = { provider: 'STRIPE' as const, eventId: event.id, eventType: event.type };
   const refunds = stripeRefundSettlements(event);
   if (refunds) return { ...base, refunds };
+  const dispute = readDispute(() => stripeDisputeEvent(event));
+  if (dispute) return { ...base, dispute };
   if (!outcome) return base;
   const parsed = stripePaymentIntent.safeParse(event.data?.object);
   if (!parsed.success) throw new MalformedEventError(`${event.type} does not carry a valid PaymentIntent`);
@@ -139,6 +142,8 @@ export function razorpayWebhookInput(eventId: string, body: unknown): WebhookWor
   if (!parsed.success) throw new MalformedEventError('not a Razorpay event');
   const { event, payload } = parsed.data;
   const base = { provider: 'RAZORPAY' as const, eventId, eventType: event };
+  const dispute = readDispute(() => razorpayDisputeEvent(eventId, event, body));
+  if (dispute) return { ...base, dispute };
   const refundOutcome = razorpayRefundOutcomes[event];
   if (refundOutcome) {
     const refund = payload.refund?.entity;
@@ -168,6 +173,15 @@ export function razorpayWebhookInput(eventId: string, body: unknown): WebhookWor
       failureReason: payment.error_description ?? undefined,
     },
   };
+}
+
+function readDispute<T>(read: () => T): T {
+  try {
+    return read();
+  } catch (error) {
+    if (error instanceof MalformedDisputeError) throw new MalformedEventError(error.message);
+    throw error;
+  }
 }
 
 /** Reads a stored event again (replay). */

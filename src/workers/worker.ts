@@ -62,6 +62,7 @@ export async function createOrderWorker(
       keyConfig: config,
       alertConfig: config,
       backupConfig: config,
+      disputeReminderLeadMs: config.DISPUTE_REMINDER_LEAD,
     });
   let stopFollowing = () => {};
   let unbind = () => {};

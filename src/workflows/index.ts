@@ -8,3 +8,4 @@ export { adminNoticeWorkflow } from './admin-notice/workflow';
 export { returnWorkflow } from './return/workflow';
 export { inventoryResetWorkflow } from './inventory-reset/workflow';
 export { databaseBackupWorkflow } from './database-backup/workflow';
+export { disputeWorkflow } from './dispute/workflow';

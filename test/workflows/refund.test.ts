@@ -16,6 +16,7 @@ import type { Activities } from '../../src/activities';
 import {
   approveRefundSignal,
   approveRefundUpdate,
+  decideHeldRefundUpdate,
   getRefundQuery,
   refundSettledSignal,
   rejectRefundSignal,
@@ -39,6 +40,8 @@ const FULLY_REFUNDED_ORDER = randomUUID();
 const DECLINED_BY_PROVIDER = randomUUID();
 const WALLET_IN_EUROS = randomUUID();
 const admins = new Set([admin.id, otherAdmin.id]);
+/** An order whose payment is disputed: its approved refunds are held for an admin. */
+const HELD_FOR_DISPUTE = randomUUID();
 /** An order whose provider settles refunds at once (as Razorpay does). */
 const SETTLED_AT_ONCE = randomUUID();
 /** The completion email of this refund waits until the test opens it (the workflow is finishing). */
@@ -69,6 +72,9 @@ const stubs: Partial<Activities> = {
     return admins.has(input.userId);
   },
   async recordRefundDecision() {},
+  async refundHold(input) {
+    return input.orderId === HELD_FOR_DISPUTE ? { held: true, disputeId: 'dp_held' } : { held: false };
+  },
   async creditRefundToWallet(input) {
     if (input.orderId === WALLET_IN_EUROS) {
       throw ApplicationFailure.create({
@@ -175,6 +181,7 @@ test('wallet refund approved through the update: credited once, customer told', 
     'isTrustedCustomer',
     'isAdmin',
     'recordRefundDecision',
+    'refundHold',
     'creditRefundToWallet',
     'completeRefund',
     'sendRefundEmail',
@@ -403,4 +410,29 @@ test('a request the order cannot take is refused with the reason, and nothing el
   });
   expect((await handle.result()).status).toBe('REFUSED');
   expect(callsOf(refundId).map((c) => c.name)).toEqual(['openRefund']);
+});
+
+test('a refund approved while its order is disputed is held; the admin cancels it', async () => {
+  const { refundId, handle, requested } = await requestRefund({
+    orderId: HELD_FOR_DISPUTE,
+    destination: 'WALLET',
+    requestedBy: admin,
+    approvedBy: admin,
+  });
+  expect(await requested).toMatchObject({ status: 'APPROVED', heldFor: 'dp_held' });
+  const stranger = await updateRefusal(
+    handle.executeUpdate(decideHeldRefundUpdate, { args: [{ adminId: randomUUID(), reason: 'x', release: true }] }),
+  );
+  expect(stranger.type).toBe('NOT_AN_ADMIN');
+  const cancelled = await handle.executeUpdate(decideHeldRefundUpdate, {
+    args: [{ adminId: otherAdmin.id, reason: 'the bank is refunding it', release: false }],
+  });
+  expect(cancelled).toMatchObject({
+    status: 'FAILED',
+    failureReason: 'cancelled while disputed: the bank is refunding it',
+  });
+  await handle.result();
+  expect(callsOf(refundId, 'creditRefundToWallet')).toHaveLength(0);
+  expect(callsOf(refundId, 'failRefund')).toHaveLength(1);
+  await keepHistory('refund-held-for-dispute-cancelled', handle);
 });

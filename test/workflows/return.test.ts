@@ -52,6 +52,9 @@ const stubs: Partial<Activities> = {
     return { customerId: input.requestedBy.id, amount: input.amount!, currency: 'USD', destination: 'WALLET' };
   },
   async recordRefundDecision() {},
+  async refundHold() {
+    return { held: false };
+  },
   async creditRefundToWallet() {
     return { entryId: randomUUID(), balance: 2000 };
   },
@@ -133,6 +136,7 @@ test('received in part with a damaged unit, refunded by its child refund workflo
   expect(callsOf(returnId, 'openRefund')[0].input).toMatchObject({ amount: 2000, refundId: result.refundId });
   expect(callsOf(result.refundId!).map((c) => c.name)).toEqual([
     'recordRefundDecision',
+    'refundHold',
     'creditRefundToWallet',
     'completeRefund',
     'sendRefundEmail',

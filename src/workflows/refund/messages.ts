@@ -55,7 +55,17 @@ export interface RefundView {
   failureCode?: string;
   /** The refusal's details (for REFUND_AMOUNT_TOO_HIGH: what is still refundable). */
   failureDetails?: unknown;
+  /** The open dispute this approved refund is held for, until an admin releases or cancels it. */
+  heldFor?: string;
   timeline: OrderTimelineEntry[];
+}
+
+/** An admin's decision on a refund held because its order's payment is disputed. */
+export interface HeldRefundDecision {
+  adminId: string;
+  reason: string;
+  /** true: pay it out now; false: cancel it (FAILED with the reason). */
+  release: boolean;
 }
 
 /** A provider reporting how a refund ended (Stripe `refund.updated` / `charge.refunded`, or a status check). */
@@ -74,6 +84,8 @@ export const rejectRefundSignal = defineSignal<[RefundDecision]>('rejectRefund')
 export const approveRefundUpdate = defineUpdate<RefundView, [RefundDecision]>('approveRefund');
 export const rejectRefundUpdate = defineUpdate<RefundView, [RefundDecision]>('rejectRefund');
 export const refundSettledSignal = defineSignal<[RefundSettlement]>('refundSettled');
+export const decideHeldRefundSignal = defineSignal<[HeldRefundDecision]>('decideHeldRefund');
+export const decideHeldRefundUpdate = defineUpdate<RefundView, [HeldRefundDecision]>('decideHeldRefund');
 
 /** Sent by a refund to its order: the money moved back, so the order's payment status follows. */
 export interface OrderRefunded {

@@ -23,6 +23,9 @@ import type { Activities } from '../../activities';
 import {
   approveRefundSignal,
   approveRefundUpdate,
+  decideHeldRefundSignal,
+  decideHeldRefundUpdate,
+  type HeldRefundDecision,
   getRefundQuery,
   orderRefundedSignal,
   refundSettledSignal,
@@ -66,6 +69,8 @@ const TRUSTED_CUSTOMER_POLICY = 'policy:trusted-customer';
 const REFUSAL_FAILS_THE_REFUND = 'refusal-fails-the-refund';
 // Patch: the provider failing the refund while this workflow finishes reverses it and tells admins.
 const LATE_FAILURE_REVERSES = 'late-failure-reverses';
+// Patch: an approved refund whose order's payment is now disputed waits for an admin before paying out.
+const DISPUTE_HOLDS_REFUND = 'dispute-holds-refund';
 
 interface PendingDecision {
   id: number;
@@ -90,6 +95,8 @@ export async function refundWorkflow(input: RefundWorkflowInput): Promise<Refund
   const verdicts = new Map<number, ApplicationFailure | 'ACCEPTED'>();
   let nextDecisionId = 0;
   const settlements: RefundSettlement[] = [];
+  const holdDecisions: { id: number; decision: HeldRefundDecision }[] = [];
+  const holdVerdicts = new Map<number, ApplicationFailure | 'ACCEPTED'>();
 
   // ---- Handlers ------------------------------------------------------------------------------
 
@@ -101,7 +108,9 @@ export async function refundWorkflow(input: RefundWorkflowInput): Promise<Refund
     requestRefundUpdate,
     async () => {
       await condition(
-        () => opened !== undefined && (opened.failure !== undefined || !input.approvedBy || effectsStarted()),
+        () =>
+          opened !== undefined &&
+          (opened.failure !== undefined || !input.approvedBy || effectsStarted() || refund.heldFor !== undefined),
       );
       if (opened?.failure) throw opened.failure;
       return refund;
@@ -132,7 +141,12 @@ export async function refundWorkflow(input: RefundWorkflowInput): Promise<Refund
     return async (decision: RefundDecision): Promise<RefundView> => {
       const id = decide(approve, 'update', decision);
       await condition(
-        () => verdicts.has(id) && (verdicts.get(id) !== 'ACCEPTED' || effectsStarted() || refund.status === 'REJECTED'),
+        () =>
+          verdicts.has(id) &&
+          (verdicts.get(id) !== 'ACCEPTED' ||
+            effectsStarted() ||
+            refund.status === 'REJECTED' ||
+            refund.heldFor !== undefined),
       );
       const verdict = verdicts.get(id);
       if (verdict !== 'ACCEPTED') throw verdict;
@@ -163,6 +177,58 @@ export async function refundWorkflow(input: RefundWorkflowInput): Promise<Refund
         'The provider reports how the refund ended: {refundId, providerRefundId, outcome: "SUCCEEDED"|"FAILED", eventId}.',
     },
   );
+
+  const holdHelp = 'Send {"adminId": "<admin user id>", "reason": "<why>", "release": true|false}.';
+  setHandler(decideHeldRefundSignal, (decision) => void holdDecisions.push({ id: nextDecisionId++, decision }), {
+    description: `Pay out (release: true) or cancel a refund held for a dispute. ${holdHelp}`,
+  });
+  setHandler(
+    decideHeldRefundUpdate,
+    async (decision) => {
+      const id = nextDecisionId++;
+      holdDecisions.push({ id, decision });
+      await condition(() => holdVerdicts.has(id) && (holdVerdicts.get(id) !== 'ACCEPTED' || effectsStarted()));
+      const verdict = holdVerdicts.get(id);
+      if (verdict !== 'ACCEPTED') throw verdict;
+      return refund;
+    },
+    {
+      validator: (decision) => {
+        if (!decision?.adminId || !decision.reason?.trim() || typeof decision.release !== 'boolean')
+          throw ApplicationFailure.create({
+            type: 'VALIDATION',
+            message: 'adminId, reason and release are required',
+            nonRetryable: true,
+          });
+        if (refund.heldFor === undefined)
+          throw ApplicationFailure.create({
+            type: ErrorCode.REFUND_NOT_HELD,
+            message: `The refund is ${refund.status} and not held`,
+            nonRetryable: true,
+          });
+      },
+      description: `Pay out or cancel a refund held for a dispute, answering the outcome. ${holdHelp}`,
+    },
+  );
+
+  /** Waits for an admin's decision on a held refund; refuses anyone who is not an active admin. */
+  async function awaitHoldDecision(): Promise<HeldRefundDecision> {
+    for (;;) {
+      await condition(() => holdDecisions.length > 0);
+      const candidate = holdDecisions.shift()!;
+      const isAdmin = await store.isAdmin({ refundId: input.refundId, userId: candidate.decision.adminId });
+      const refusal = isAdmin
+        ? undefined
+        : ApplicationFailure.create({
+            type: ErrorCode.NOT_AN_ADMIN,
+            message: `${candidate.decision.adminId} is not an active admin`,
+            nonRetryable: true,
+          });
+      holdVerdicts.set(candidate.id, refusal ?? 'ACCEPTED');
+      if (!refusal) return candidate.decision;
+      record('HOLD_DECISION_REFUSED', adminActor(candidate.decision), refusal.message);
+    }
+  }
 
   function validateDecision(decision: RefundDecision): void {
     if (!decision?.adminId || !decision.reason?.trim()) {
@@ -277,6 +343,15 @@ export async function refundWorkflow(input: RefundWorkflowInput): Promise<Refund
 
   async function finish(): Promise<RefundView> {
     refuseRemainingDecisions();
+    for (let late = holdDecisions.shift(); late; late = holdDecisions.shift())
+      holdVerdicts.set(
+        late.id,
+        ApplicationFailure.create({
+          type: ErrorCode.REFUND_NOT_HELD,
+          message: `The refund is ${refund.status}`,
+          nonRetryable: true,
+        }),
+      );
     await condition(allHandlersFinished);
     return refund;
   }
@@ -359,6 +434,35 @@ export async function refundWorkflow(input: RefundWorkflowInput): Promise<Refund
   if (!approved) {
     await mail.sendRefundEmail({ refundId: input.refundId, kind: 'REFUND_REJECTED' });
     return finish();
+  }
+
+  // 3a. The order's payment is disputed (the bank may be taking the money back): an admin decides.
+  if (patched(DISPUTE_HOLDS_REFUND)) {
+    const hold = await store.refundHold({ refundId: input.refundId, orderId: input.orderId });
+    if (hold.held) {
+      refund.heldFor = hold.disputeId;
+      record('REFUND_HELD', SYSTEM, `dispute ${hold.disputeId} of the order's payment is open`);
+      await mail.alertAdmins({
+        key: `refund-held-${input.refundId}`,
+        subject: `Refund ${input.refundId} held: order ${input.orderId} is disputed`,
+        text:
+          `Refund ${input.refundId} of ${refund.amount} ${refund.currency} (minor units) for order ${input.orderId} was approved, ` +
+          `but dispute ${hold.disputeId} of the order's payment is open. Pay it out with POST /admin/refunds/${input.refundId}/release ` +
+          `or cancel it with POST /admin/refunds/${input.refundId}/cancel (each {"reason": "..."}).\n`,
+      });
+      const decision = await awaitHoldDecision();
+      refund.heldFor = undefined;
+      if (!decision.release) {
+        const why = `cancelled while disputed: ${decision.reason}`;
+        await money.failRefund({ refundId: input.refundId, reason: why });
+        refund.status = 'FAILED';
+        refund.failureReason = why;
+        record('REFUND_CANCELLED', adminActor(decision), decision.reason);
+        await mail.sendRefundEmail({ refundId: input.refundId, kind: 'REFUND_FAILED' });
+        return finish();
+      }
+      record('REFUND_RELEASED', adminActor(decision), decision.reason);
+    }
   }
 
   // 3. Pay it back to its one destination. A refusal (the provider declines the refund, the

@@ -5,6 +5,7 @@
 import type { PaymentProvider } from '../vocabulary';
 import type { PaymentEvent } from '../order/messages';
 import type { RefundSettlement } from '../refund/messages';
+import type { DisputeEvent } from '../dispute/messages';
 
 export interface WebhookWorkflowInput {
   provider: PaymentProvider;
@@ -16,6 +17,8 @@ export interface WebhookWorkflowInput {
   payment?: PaymentEvent;
   /** Refunds whose outcome the event reports (Stripe `refund.updated`, `charge.refunded`). */
   refunds?: RefundSettlement[];
+  /** A dispute (chargeback) event: handed to `dispute-<provider>-<disputeId>`. */
+  dispute?: DisputeEvent;
 }
 
 export interface WebhookOutcome {

@@ -11,8 +11,11 @@
 import {
   ApplicationFailure,
   getExternalWorkflowHandle,
+  ParentClosePolicy,
   patched,
   proxyActivities,
+  startChild,
+  WorkflowIdReusePolicy,
   workflowInfo,
 } from '@temporalio/workflow';
 import { businessFailure, refundRefusedAlert, refundReversedAlert, reversalReason } from '../failures';
@@ -20,6 +23,8 @@ import type { Activities } from '../../activities';
 import { paymentEventSignal, type PaymentEvent } from '../order/messages';
 import { refundSettledSignal, type RefundSettlement } from '../refund/messages';
 import { type WebhookOutcome, type WebhookWorkflowInput } from './messages';
+import { disputeEventSignal, type DisputeEvent } from '../dispute/messages';
+import type { disputeWorkflow } from '../dispute/workflow';
 
 // No request waits on this workflow (the endpoint answers once Temporal has it), but a payment's
 // news should reach its order in seconds. The event bookkeeping is a short database write: 5 s
@@ -40,6 +45,8 @@ const PAID_ORDER_KEEPS_ITS_PAYMENT = 'paid-order-keeps-its-payment';
 const REFUND_REFUSAL_ALERTS_ADMINS = 'late-refund-refusal-alerts-admins';
 // Patch: a refund the provider fails after we recorded it COMPLETED is reversed and reported.
 const COMPLETED_REFUND_FAILURE_REPORTED = 'completed-refund-failure-reported';
+// Patch: dispute events signal (or start) the dispute's own workflow instead of doing nothing.
+const DISPUTES_HAVE_WORKFLOWS = 'disputes-have-workflows';
 // Refunding a late or duplicate payment at the provider (about a second; the SDK gives up at 10 s).
 const refunds = proxyActivities<Activities>({
   startToCloseTimeout: '12s',
@@ -61,6 +68,8 @@ export async function webhookWorkflow(input: WebhookWorkflowInput): Promise<Webh
 
 async function deliverToOrder(input: WebhookWorkflowInput): Promise<WebhookOutcome> {
   if (input.refunds) return deliverToRefunds(input);
+  // Only events parsed as disputes take this branch, and none did before it existed.
+  if (input.dispute && patched(DISPUTES_HAVE_WORKFLOWS)) return deliverToDispute(input.dispute);
   const payment = input.payment;
   if (!payment) return { status: 'PROCESSED', detail: `${input.eventType}: nothing to do` };
   const { orderId } = await routing.resolvePaymentOrder({
@@ -123,6 +132,43 @@ async function deliverToRefunds(input: WebhookWorkflowInput): Promise<WebhookOut
     status: 'PROCESSED',
     detail: `${input.eventType}: delivered to ${to}${reversed.length ? `; reported failed after completion: ${reversed.join(', ')}` : ''}`,
   };
+}
+
+/**
+ * Signal-with-start, from a workflow: signal `dispute-<provider>-<disputeId>`, else start it with
+ * this event as its first. Two events racing to start it: the loser signals the winner. A dispute
+ * whose workflow has finished (decided) takes no more events: its outcome stands.
+ */
+async function deliverToDispute(event: DisputeEvent): Promise<WebhookOutcome> {
+  const route = await routing.routeDisputeEvent({
+    provider: event.provider,
+    disputeId: event.disputeId,
+    providerPaymentId: event.providerPaymentId,
+    chargeId: event.chargeId,
+  });
+  const workflowId = `dispute-${event.provider.toLowerCase()}-${event.disputeId}`;
+  const signal = async () => {
+    try {
+      await getExternalWorkflowHandle(workflowId).signal(disputeEventSignal, event);
+      return true;
+    } catch {
+      return false; // not running
+    }
+  };
+  if (await signal()) return { status: 'PROCESSED', detail: `${event.eventType} delivered to ${workflowId}` };
+  try {
+    await startChild<typeof disputeWorkflow>('disputeWorkflow', {
+      workflowId,
+      args: [{ ...route, provider: event.provider, disputeId: event.disputeId, first: event }],
+      parentClosePolicy: ParentClosePolicy.ABANDON,
+      workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+    });
+    return { status: 'PROCESSED', detail: `${event.eventType} started ${workflowId} for order ${route.orderId}` };
+  } catch (error) {
+    if ((error as Error)?.name !== 'WorkflowExecutionAlreadyStartedError') throw error;
+    if (await signal()) return { status: 'PROCESSED', detail: `${event.eventType} delivered to ${workflowId}` };
+    return { status: 'PROCESSED', detail: `${workflowId} has decided the dispute: ${event.eventType} changes nothing` };
+  }
 }
 
 async function reportReversal(input: WebhookWorkflowInput, settlement: RefundSettlement): Promise<boolean> {
