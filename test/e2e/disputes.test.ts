@@ -307,6 +307,7 @@ test('dispute events duplicated and out of order have one effect each (Stripe an
   const rOpened = razorpayEvent('payment.dispute.created', 'open', t);
   await deliverRazorpayWebhook(stack, rOpened);
   expect((await deliverRazorpayWebhook(stack, rOpened)).body).toMatchObject({ duplicate: true });
+  await eventually(() => disputeRow(disputeId), 'opened');
   await deliverRazorpayWebhook(stack, razorpayEvent('payment.dispute.under_review', 'under_review', t + 5));
   await eventually(async () => (await disputeRow(disputeId))?.providerStatus === 'under_review', 'under review');
   await deliverRazorpayWebhook(stack, razorpayEvent('payment.dispute.won', 'won', t + 10));

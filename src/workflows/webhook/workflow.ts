@@ -167,7 +167,14 @@ async function deliverToDispute(event: DisputeEvent): Promise<WebhookOutcome> {
   } catch (error) {
     if ((error as Error)?.name !== 'WorkflowExecutionAlreadyStartedError') throw error;
     if (await signal()) return { status: 'PROCESSED', detail: `${event.eventType} delivered to ${workflowId}` };
-    return { status: 'PROCESSED', detail: `${workflowId} has decided the dispute: ${event.eventType} changes nothing` };
+    // Decided: the outcome stands, but the record still takes what this event adds (funds moved).
+    await store.applyDisputeEvent({
+      recordId: route.recordId,
+      orderId: route.orderId,
+      paymentId: route.paymentId,
+      event,
+    });
+    return { status: 'PROCESSED', detail: `${workflowId} has decided the dispute: ${event.eventType} recorded` };
   }
 }
 
