@@ -9,7 +9,7 @@
 import type { Payload, PayloadCodec } from '@temporalio/common';
 import express, { Router, type Request, type RequestHandler } from 'express';
 import { z } from 'zod';
-import { UndecodablePayloadError } from '../platform/codec';
+import { EncryptionCodec, UndecodablePayloadError } from '../platform/codec';
 import { serialize } from 'cookie';
 import { addressOf, authenticate, requireRole, signIn } from './auth';
 import type { ApiDeps } from './deps';
@@ -67,7 +67,8 @@ const toJson = (p: Payload): JsonPayload => ({
 
 export function codecRouter(deps: ApiDeps): Router {
   const router = Router();
-  const codecs: PayloadCodec[] = [...deps.temporal.options.loadedDataConverter.payloadCodecs];
+  // The Web UI asks it to decode whatever history holds, old plaintext payloads included: a view, so it reads those as they are.
+  const codecs: PayloadCodec[] = [EncryptionCodec.fromConfig(deps.config, 'accept')];
   const origins = new Set(deps.config.TEMPORAL_UI_ORIGINS.split(',').map((o) => o.trim()));
 
   // The Web UI calls from its own origin, with the token in Authorization and the namespace in X-Namespace.

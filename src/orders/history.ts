@@ -4,6 +4,7 @@
  * order: what arrived, who asked for what, which steps ran or failed, which timers fired.
  * Only chosen fields are shown, never whole payloads (no card data, no addresses, no secrets).
  */
+import { ENCRYPTED } from '../platform/codec';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { defaultPayloadConverter, type Payload } from '@temporalio/common';
 import { tsToDate } from '@temporalio/common/lib/time';
@@ -35,6 +36,11 @@ export interface TimelineEntry {
 
 type HistoryEvent = temporal.api.history.v1.IHistoryEvent;
 
+const isEncrypted = (payload: Payload) =>
+  payload.metadata?.encoding !== undefined &&
+  payload.metadata?.encoding !== null &&
+  Buffer.from(payload.metadata.encoding).toString() === ENCRYPTED;
+
 type Decode = (payloads: { payloads?: Payload[] | null } | null | undefined) => unknown[];
 
 /** Decrypts every payload of a history up front (the codec is async), then reads them as values. */
@@ -52,9 +58,12 @@ async function decrypted(deps: OperationsDeps, events: HistoryEvent[]): Promise<
     for (const child of Object.values(value)) collect(child);
   };
   events.forEach(collect);
-  let decoded = all;
+  // Only sealed payloads go to the codec (which refuses plaintext): one in clear (history from
+  // before encryption, a signal someone typed straight into Temporal) is shown as it is.
+  const sealed = all.filter(isEncrypted);
+  let decoded = sealed;
   for (const codec of codecs) decoded = await codec.decode(decoded);
-  all.forEach((payload, i) => plain.set(payload, decoded[i]));
+  sealed.forEach((payload, i) => plain.set(payload, decoded[i]));
   return (payloads) => decode((payloads?.payloads ?? []).map((p) => plain.get(p) ?? p));
 }
 

@@ -31,14 +31,29 @@ export function parseMasterKeys(config: Pick<Config, 'MASTER_KEYS' | 'MASTER_KEY
 /** A payload this codec cannot open: no or an unknown key id, or data that fails authentication. */
 export class UndecodablePayloadError extends Error {}
 
+/**
+ * A payload that arrived unencrypted where everything must be: someone who reached the Temporal
+ * frontend directly (the CLI, a Web UI without our codec) and typed a signal or update. Its
+ * workflow task fails with this message, so the signal never reaches workflow code, and the
+ * history shows why (reset the workflow to before it to go on).
+ */
+export class UnencryptedPayloadError extends UndecodablePayloadError {}
+
+export type PlaintextPolicy = 'refuse' | 'accept';
+
 export class EncryptionCodec implements PayloadCodec {
   constructor(
     private readonly keys: Map<string, Buffer>,
     private readonly currentKeyId: string,
+    /** `accept` reads payloads written before encryption (histories of workflows started then). */
+    private readonly plaintext: PlaintextPolicy = 'refuse',
   ) {}
 
-  static fromConfig(config: Pick<Config, 'MASTER_KEYS' | 'MASTER_KEY_ID'>): EncryptionCodec {
-    return new EncryptionCodec(parseMasterKeys(config), config.MASTER_KEY_ID);
+  static fromConfig(
+    config: CodecConfig,
+    plaintext: PlaintextPolicy = config.TEMPORAL_PLAINTEXT_PAYLOADS,
+  ): EncryptionCodec {
+    return new EncryptionCodec(parseMasterKeys(config), config.MASTER_KEY_ID, plaintext);
   }
 
   async encode(payloads: Payload[]): Promise<Payload[]> {
@@ -53,8 +68,15 @@ export class EncryptionCodec implements PayloadCodec {
 
   async decode(payloads: Payload[]): Promise<Payload[]> {
     return payloads.map((payload) => {
-      if (!payload.metadata?.encoding || decodeText(payload.metadata.encoding) !== ENCRYPTED) return payload; // written before encryption
-      const keyId = payload.metadata[KEY_ID] ? decodeText(payload.metadata[KEY_ID]) : undefined;
+      const encoding = payload.metadata?.encoding ? decodeText(payload.metadata.encoding) : undefined;
+      if (encoding !== ENCRYPTED) {
+        if (this.plaintext === 'accept') return payload; // written before encryption
+        throw new UnencryptedPayloadError(
+          `refusing an unencrypted payload (encoding ${encoding ?? 'none'}): every payload must be encrypted by ` +
+            'our codec; signals and updates sent straight to Temporal (CLI, a Web UI without the codec endpoint) are not accepted',
+        );
+      }
+      const keyId = payload.metadata?.[KEY_ID] ? decodeText(payload.metadata[KEY_ID]!) : undefined;
       if (!keyId) throw new UndecodablePayloadError('an encrypted payload carries no key id');
       const key = this.keys.get(keyId);
       if (!key) throw new UndecodablePayloadError(`payload encrypted under unknown key ${keyId}`);
@@ -77,7 +99,9 @@ export class EncryptionCodec implements PayloadCodec {
 /** The failure converter's module, for workers and clients to load (and bundles to include). */
 export const failureConverterPath = require.resolve('./failure-converter');
 
+export type CodecConfig = Pick<Config, 'MASTER_KEYS' | 'MASTER_KEY_ID' | 'TEMPORAL_PLAINTEXT_PAYLOADS'>;
+
 /** The data converter every client and worker of ours uses. */
-export function dataConverterFor(config: Pick<Config, 'MASTER_KEYS' | 'MASTER_KEY_ID'>) {
+export function dataConverterFor(config: CodecConfig) {
   return { payloadCodecs: [EncryptionCodec.fromConfig(config)], failureConverterPath };
 }

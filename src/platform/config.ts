@@ -126,6 +126,12 @@ const envSchema = z.object({
   /** Master keys encrypting the keyring: `id:base64-32-bytes` pairs, comma-separated; MASTER_KEY_ID encrypts new secrets. */
   MASTER_KEYS: z.string().default(localDefaults.MASTER_KEYS),
   MASTER_KEY_ID: z.string().default('local-1'),
+  /**
+   * `refuse`: a payload Temporal hands our workers unencrypted fails its workflow task (a signal
+   * typed straight into Temporal never reaches the workflow). `accept` only while workflows
+   * started before payload encryption still run.
+   */
+  TEMPORAL_PLAINTEXT_PAYLOADS: z.enum(['refuse', 'accept']).default('refuse'),
   /** Origins of the Temporal Web UI allowed to call the codec endpoint. */
   TEMPORAL_UI_ORIGINS: z.string().default('http://127.0.0.1:8233,http://localhost:8233'),
   /**

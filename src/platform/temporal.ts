@@ -52,7 +52,8 @@ export function temporalConnectionOptions(
  * down, and a CLI command that never talks to Temporal does not need it.
  */
 export async function connectClient(
-  config: TemporalConnectionConfig & Pick<Config, 'TEMPORAL_NAMESPACE' | 'MASTER_KEYS' | 'MASTER_KEY_ID'>,
+  config: TemporalConnectionConfig &
+    Pick<Config, 'TEMPORAL_NAMESPACE' | 'MASTER_KEYS' | 'MASTER_KEY_ID' | 'TEMPORAL_PLAINTEXT_PAYLOADS'>,
 ): Promise<Client> {
   const connection = Connection.lazy(temporalConnectionOptions(config));
   return new Client({ connection, namespace: config.TEMPORAL_NAMESPACE, dataConverter: dataConverterFor(config) });

@@ -332,8 +332,11 @@ export async function decodedHistoryText(stack: Stack, workflowId: string): Prom
   const payloads: Payload[] = [];
   const collect = (value: unknown): void => {
     if (!value || typeof value !== 'object' || ArrayBuffer.isView(value)) return;
-    if ('data' in value && 'metadata' in value) payloads.push(value as Payload);
-    else Object.values(value).forEach(collect);
+    // Sealed payloads only: search attributes (and anything written in clear) are read as they are.
+    if ('data' in value && 'metadata' in value) {
+      const encoding = (value as Payload).metadata?.encoding;
+      if (encoding && Buffer.from(encoding).toString() === 'binary/encrypted') payloads.push(value as Payload);
+    } else Object.values(value).forEach(collect);
   };
   collect(history);
   for (const payload of payloads) {

@@ -26,7 +26,10 @@ test('every recorded history replays without non-determinism', async () => {
   }));
   const failures: string[] = [];
   for await (const result of Worker.runReplayHistories(
-    { workflowBundle: { codePath: process.env.WORKFLOW_BUNDLE_PATH! }, dataConverter: dataConverterFor(loadConfig()) },
+    {
+      workflowBundle: { codePath: process.env.WORKFLOW_BUNDLE_PATH! },
+      dataConverter: dataConverterFor({ ...loadConfig(), TEMPORAL_PLAINTEXT_PAYLOADS: 'accept' }),
+    },
     histories,
   )) {
     if (result.error) failures.push(`${result.workflowId}: ${result.error.message}`);
