@@ -11,6 +11,7 @@ import { healthRouter } from './health';
 import { inventoryRouter } from './inventory';
 import { keysRouter } from './keys';
 import { metricsRouter, timeRequests } from './metrics';
+import { openApiRouter } from './openapi';
 import { bindDatabase } from '../monitoring/metrics';
 import { operationsRouter } from './operations';
 import { ordersRouter } from './orders';
@@ -66,6 +67,7 @@ export function createApp(deps: ApiDeps): Express {
   app.use(maintenanceGate(deps, maintenance));
   app.use(healthRouter(deps));
   app.use(metricsRouter());
+  app.use(openApiRouter());
   app.use(authRouter(deps));
   app.use(productsRouter(deps));
   app.use(inventoryRouter(deps));

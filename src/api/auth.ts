@@ -27,7 +27,7 @@ declare module 'express-serve-static-core' {
   }
 }
 
-const loginBody = z.object({ email: z.string().email().max(320), password: z.string().min(1).max(200) });
+export const loginBody = z.object({ email: z.string().email().max(320), password: z.string().min(1).max(200) });
 const tokenClaims = z.object({ sub: z.string().uuid(), jti: z.string().uuid(), scope: z.string().optional() });
 /**
  * A token limited to one part of the API. The codec sign-in mints one for `/codec` only: that

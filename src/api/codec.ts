@@ -18,7 +18,7 @@ import { HttpError, parse } from './errors';
 export const CODEC_COOKIE = 'durable_commerce_codec';
 /** NODE_ENV values of local development and tests, where the codec cookie may travel over plain http. */
 const localNodeEnvs = new Set(['development', 'test']);
-const loginForm = z.object({ email: z.string().email().max(320), password: z.string().min(1).max(200) });
+export const loginForm = z.object({ email: z.string().email().max(320), password: z.string().min(1).max(200) });
 const loginPage = `<!doctype html><meta charset="utf-8"><title>durable-commerce: codec sign-in</title>
 <h1>Decode payloads in the Temporal Web UI</h1>
 <p>Sign in as an admin. The page then says how to point the Web UI's codec settings at this endpoint.</p>
@@ -47,7 +47,7 @@ const signedInPage = (endpoint: string) => `<!doctype html><meta charset="utf-8"
 </ol>
 <p>Payloads then show in clear, and signals you send are encrypted. You may close this tab.</p>`;
 
-const jsonPayloads = z.object({
+export const jsonPayloads = z.object({
   payloads: z
     .array(z.object({ metadata: z.record(z.string(), z.string()).default({}), data: z.string().default('') }))
     .max(1000),

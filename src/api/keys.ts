@@ -15,18 +15,22 @@ import type { ApiDeps } from './deps';
 import { parse } from './errors';
 
 const reason = z.string().trim().min(1).max(500);
-const rotateBody = z.object({ purpose: z.enum(secretPurposes), revokeSessions: z.boolean().default(false), reason });
-const rotationParams = z.object({ workflowId: z.string().min(1).max(200) });
-const stepParams = rotationParams.extend({ stepId: z.string().min(1).max(100) });
+export const rotateBody = z.object({
+  purpose: z.enum(secretPurposes),
+  revokeSessions: z.boolean().default(false),
+  reason,
+});
+export const rotationParams = z.object({ workflowId: z.string().min(1).max(200) });
+export const stepParams = rotationParams.extend({ stepId: z.string().min(1).max(100) });
 // A secret as copied from a dashboard: one line, no spaces.
 const secretValue = z.string().regex(/^\S+$/, 'one line without spaces').max(500);
-const secretBody = z.union([
+export const secretBody = z.union([
   z.object({ secret: secretValue }).strict(),
   z.object({ keyId: secretValue, keySecret: secretValue }).strict(),
 ]);
-const confirmBody = z.object({ note: z.string().trim().max(500).optional() });
-const keysQuery = z.object({ purpose: z.enum(secretPurposes).optional() });
-const rotationsQuery = keysQuery.extend({ limit: z.coerce.number().int().min(1).max(200).default(50) });
+export const confirmBody = z.object({ note: z.string().trim().max(500).optional() });
+export const keysQuery = z.object({ purpose: z.enum(secretPurposes).optional() });
+export const rotationsQuery = keysQuery.extend({ limit: z.coerce.number().int().min(1).max(200).default(50) });
 
 /** The keyring and its rotations, admins only; every action is audited. */
 export function keysRouter(deps: ApiDeps): Router {

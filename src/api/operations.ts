@@ -8,14 +8,14 @@ import type { ApiDeps } from './deps';
 import { HttpError, parse } from './errors';
 
 const provider = z.enum(['STRIPE', 'RAZORPAY']);
-const listQuery = z.object({
+export const listQuery = z.object({
   provider: provider.optional(),
   status: z.enum(['PENDING', 'PROCESSED', 'FAILED']).optional(),
   from: z.coerce.date().optional(),
   to: z.coerce.date().optional(),
   limit: z.coerce.number().int().min(1).max(500).default(100),
 });
-const replayBody = z
+export const replayBody = z
   .object({
     provider,
     from: z.coerce.date(),
@@ -24,20 +24,20 @@ const replayBody = z
     reason: z.string().trim().min(1).max(500).optional(),
   })
   .refine((r) => r.from <= r.to, { message: 'from must not be after to', path: ['from'] });
-const healthQuery = z.object({
+export const healthQuery = z.object({
   hours: z.coerce
     .number()
     .positive()
     .max(24 * 90)
     .default(24),
 });
-const historyParams = z.object({ id: z.string().uuid() });
-const pageQuery = z.object({
+export const historyParams = z.object({ id: z.string().uuid() });
+export const pageQuery = z.object({
   page: z.coerce.number().int().min(1).default(1),
   pageSize: z.coerce.number().int().min(1).max(500).default(100),
 });
 const REPLAY_DEADLINE_MS = 10 * 60_000;
-const paymentsBody = z.object({ enabled: z.boolean(), reason: z.string().trim().min(1).max(500) });
+export const paymentsBody = z.object({ enabled: z.boolean(), reason: z.string().trim().min(1).max(500) });
 
 /** Admin operations on the webhook inbox and the payments switch; every one is audited. */
 export function operationsRouter(deps: ApiDeps): Router {

@@ -33,7 +33,7 @@ import { after, cursorParam, encodeCursor, newestFirst } from './paging';
 import { closedStatuses, forCustomer, orderSummary, orderView } from '../orders/view';
 import { idempotencyKeyOf, idFromKey, keyReused, requestFingerprint } from './idempotency';
 
-const checkoutBody = z.object({
+export const checkoutBody = z.object({
   items: z
     .array(
       z.object({
@@ -52,23 +52,23 @@ const checkoutBody = z.object({
     .transform((c) => c.toUpperCase())
     .optional(),
 });
-const orderParams = z.object({ id: z.string().uuid() });
+export const orderParams = z.object({ id: z.string().uuid() });
 const paymentMethods = { card: 'CARD', cod: 'COD', wallet: 'WALLET' } as const;
-const cancelBody = z.object({ reason: z.string().trim().min(1).max(500).optional() }).default({});
-const adminCancelBody = z.object({ reason: z.string().trim().min(1).max(500) });
-const shipBody = z.object({
+export const cancelBody = z.object({ reason: z.string().trim().min(1).max(500).optional() }).default({});
+export const adminCancelBody = z.object({ reason: z.string().trim().min(1).max(500) });
+export const shipBody = z.object({
   trackingNumber: z.string().trim().min(1).max(100),
   carrier: z.string().trim().min(1).max(100).optional(),
 });
-const emptyBody = z.object({}).default({});
+export const emptyBody = z.object({}).default({});
 // An empty parameter (`?cursor=`) means none.
 const blank = (v: unknown) => (v === '' ? undefined : v);
-const myOrdersQuery = z.object({
+export const myOrdersQuery = z.object({
   customerId: z.preprocess(blank, z.string().uuid().optional()),
   limit: z.preprocess(blank, z.coerce.number().int().min(1).max(100).default(20)),
   cursor: z.preprocess(blank, cursorParam.optional()),
 });
-const listQuery = z.object({
+export const listQuery = z.object({
   status: z
     .enum(['PENDING', 'PAID', 'CONFIRMED', 'SHIPPED', 'DELIVERED', 'CANCELLED', 'REFUNDED', 'PARTIALLY_REFUNDED'])
     .optional(),

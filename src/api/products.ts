@@ -14,7 +14,7 @@ import {
   presentProduct,
 } from '../inventory/catalogue';
 
-const productParams = z.object({ id: z.string().uuid() });
+export const productParams = z.object({ id: z.string().uuid() });
 
 export function productsRouter(deps: ApiDeps): Router {
   const { prisma } = deps;

@@ -22,12 +22,12 @@ import { idempotencyKeyOf, idFromKey, keyReused } from './idempotency';
 const amount = z.number().int().positive().max(100_000_000);
 const reason = z.string().trim().min(1).max(500);
 const destination = z.enum(['WALLET', 'ORIGINAL_PAYMENT']);
-const customerRequest = z.object({ amount: amount.optional(), reason, destination: destination.optional() });
-const adminRequest = z.object({ amount, reason, destination: destination.optional() });
-const decisionBody = z.object({ reason });
-const idParams = z.object({ id: z.string().uuid() });
-const userParams = z.object({ userId: z.string().uuid() });
-const creditBody = z.object({
+export const customerRequest = z.object({ amount: amount.optional(), reason, destination: destination.optional() });
+export const adminRequest = z.object({ amount, reason, destination: destination.optional() });
+export const decisionBody = z.object({ reason });
+export const idParams = z.object({ id: z.string().uuid() });
+export const userParams = z.object({ userId: z.string().uuid() });
+export const creditBody = z.object({
   amount,
   reason,
   currency: z
@@ -40,7 +40,7 @@ const MANUAL_REFUND_NAMESPACE = '5b0f6a9e-3f52-4f43-9d1c-1d0c1a6b7e21';
 /** Names a manual refund after the admin, the order and the client's Idempotency-Key. */
 export const manualRefundId = (adminId: string, orderId: string, key: string) =>
   idFromKey(MANUAL_REFUND_NAMESPACE, adminId, orderId, key);
-const listQuery = z.object({
+export const listQuery = z.object({
   status: z.enum(['PENDING_APPROVAL', 'APPROVED', 'REJECTED', 'COMPLETED', 'FAILED']).optional(),
   orderId: z.string().uuid().optional(),
   limit: z.coerce.number().int().min(1).max(200).default(50),

@@ -22,8 +22,8 @@ import { HttpError, parse, refusal } from './errors';
 const reason = z.string().trim().min(1).max(500);
 const productId = z.string().uuid();
 const quantity = z.number().int().min(1).max(1000);
-const requestBody = z.object({ lines: z.array(z.object({ productId, quantity })).min(1).max(100), reason });
-const receiveBody = z.object({
+export const requestBody = z.object({ lines: z.array(z.object({ productId, quantity })).min(1).max(100), reason });
+export const receiveBody = z.object({
   lines: z
     .array(z.object({ productId, quantity, condition: z.enum(['RESTOCK', 'DAMAGED']) }))
     .min(1)
@@ -31,9 +31,9 @@ const receiveBody = z.object({
   refundShipping: z.boolean().optional(),
   note: z.string().trim().min(1).max(500).optional(),
 });
-const rejectBody = z.object({ reason });
-const idParams = z.object({ id: z.string().uuid() });
-const listQuery = z.object({
+export const rejectBody = z.object({ reason });
+export const idParams = z.object({ id: z.string().uuid() });
+export const listQuery = z.object({
   status: z.enum(['REQUESTED', 'RECEIVED', 'REFUNDED', 'REFUND_FAILED', 'REJECTED', 'EXPIRED']).optional(),
   orderId: z.string().uuid().optional(),
   limit: z.coerce.number().int().min(1).max(200).default(50),

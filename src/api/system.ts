@@ -15,11 +15,11 @@ import type { ApiDeps } from './deps';
 import { HttpError, parse } from './errors';
 
 const reason = z.string().trim().min(1).max(500);
-const maintenanceBody = z.object({ enabled: z.boolean(), reason });
+export const maintenanceBody = z.object({ enabled: z.boolean(), reason });
 /** A duration such as `10m` or `90s`, in whole seconds, at least one. */
 const seconds = duration.pipe(z.number().min(1000, 'at least 1s')).transform((ms) => Math.round(ms / 1000));
-const diagnosisQuery = z.object({ longerThan: seconds.default(300) });
-const terminateBody = z.object({ olderThan: seconds, reason });
+export const diagnosisQuery = z.object({ longerThan: seconds.default(300) });
+export const terminateBody = z.object({ olderThan: seconds, reason });
 
 const READS = new Set(['GET', 'HEAD', 'OPTIONS']);
 // Signing in and out change no business data, and admins must be able to sign in to end maintenance.

@@ -12,12 +12,12 @@ import { authenticate, currentUser, requireRole } from './auth';
 import type { ApiDeps } from './deps';
 import { HttpError, parse } from './errors';
 
-const userParams = z.object({ id: z.string().uuid() });
-const reasonBody = z.object({ reason: z.string().trim().min(1).max(500) });
-const roleBody = reasonBody.extend({ role: z.enum(['CUSTOMER', 'ADMIN']) });
-const resetBody = reasonBody.extend({ password: passwordPolicy });
-const changeBody = z.object({ currentPassword: z.string().min(1).max(200), newPassword: passwordPolicy });
-const auditQuery = z.object({
+export const userParams = z.object({ id: z.string().uuid() });
+export const reasonBody = z.object({ reason: z.string().trim().min(1).max(500) });
+export const roleBody = reasonBody.extend({ role: z.enum(['CUSTOMER', 'ADMIN']) });
+export const resetBody = reasonBody.extend({ password: passwordPolicy });
+export const changeBody = z.object({ currentPassword: z.string().min(1).max(200), newPassword: passwordPolicy });
+export const auditQuery = z.object({
   actor: z.string().min(1).optional(),
   action: z.string().min(1).optional(),
   targetId: z.string().min(1).optional(),
