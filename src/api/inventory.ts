@@ -8,8 +8,8 @@ import { adjustmentBody, adjustmentsQuery, adjustStock, listAdjustments } from '
 import { resetBody } from '../inventory/resets';
 import { rollbackResetRun, showReset, startReset } from '../inventory/reset-runs';
 
-const resetParams = z.object({ id: z.string().uuid() });
-const rollbackBody = z.object({ reason: z.string().trim().min(1).max(500) });
+export const resetParams = z.object({ id: z.string().uuid() });
+export const rollbackBody = z.object({ reason: z.string().trim().min(1).max(500) });
 
 const idempotencyKey = z.string().trim().min(1).max(200).optional();
 

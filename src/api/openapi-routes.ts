@@ -5,6 +5,8 @@
  */
 import type { z } from 'zod';
 import { adjustmentBody, adjustmentsQuery } from '../inventory/adjustments';
+import { resetBody } from '../inventory/resets';
+import { resetParams, rollbackBody } from './inventory';
 import { catalogueQuery, newProduct } from '../inventory/catalogue';
 import { newUserBody } from '../access/users';
 import { alertsQuery } from './alerts';
@@ -202,6 +204,26 @@ export const routes: Record<string, RouteDoc> = {
     errors: { ...NOT_FOUND, ...IDEMPOTENCY, 409: ['INSUFFICIENT_STOCK'] },
   },
   'GET /admin/inventory/adjustments': { summary: 'Stock adjustments', who: 'admin', query: adjustmentsQuery },
+  'POST /admin/inventory/resets': {
+    summary: 'Start a stock reset run',
+    who: 'admin',
+    body: resetBody,
+    ok: 202,
+    errors: TEMPORAL,
+  },
+  'GET /admin/inventory/resets/:id': {
+    summary: 'One stock reset run',
+    who: 'admin',
+    params: resetParams,
+    errors: NOT_FOUND,
+  },
+  'POST /admin/inventory/resets/:id/rollback': {
+    summary: 'Roll a stock reset back',
+    who: 'admin',
+    params: resetParams,
+    body: rollbackBody,
+    errors: { ...NOT_FOUND, 409: ['INVALID_RESET_STATE'], ...TEMPORAL },
+  },
   'GET /admin/webhooks': { summary: 'Stored webhook events', who: 'admin', query: ops.listQuery },
   'POST /admin/webhooks/replay': {
     summary: 'Replay failed events',
