@@ -1,5 +1,5 @@
 /**
- * The ops CLI's inventory and catalogue commands (the runbooks' stock procedures without SQL):
+ * The ops CLI's inventory and catalogue commands (and re-sending an order's confirmation) (the runbooks' stock procedures without SQL):
  * each calls the same operation as the admin API, as the acting admin, and is audited there.
  */
 import { InvalidArgumentError, type Command } from 'commander';
@@ -10,6 +10,8 @@ import { adjustmentBody, adjustStock, listAdjustments } from '../src/inventory/a
 import { resetBody } from '../src/inventory/resets';
 import { rollbackResetRun, showReset, startReset } from '../src/inventory/reset-runs';
 import { readFileSync } from 'node:fs';
+import { resendConfirmation } from '../src/orders/confirmation';
+import { lowStockList } from '../src/inventory/low-stock';
 
 function count(value: string): number {
   const parsed = Number(value);
@@ -107,5 +109,26 @@ export function registerInventoryCommands(program: Command, kit: OpsKit): void {
       );
       print(result);
       if (result.lines.some((l) => l.status === 'REFUSED')) process.exitCode = 1;
+    });
+
+  inventory
+    .command('low-stock')
+    .description('everything at or below its low-stock threshold, lowest first')
+    .action(async () => {
+      print({ items: await withOperations(actor(), ({ prisma }) => lowStockList(prisma)) });
+    });
+
+  program
+    .command('orders')
+    .description('order operations')
+    .command('send-confirmation <orderId>')
+    .description("re-send a confirmed order's confirmation email to its customer (audited)")
+    .requiredOption('--reason <text>', 'why')
+    .action(async (orderId: string, options) => {
+      print(
+        await withOperations(actor(), (deps, actorId) =>
+          resendConfirmation(deps, { orderId, actorId, reason: options.reason }),
+        ),
+      );
     });
 }

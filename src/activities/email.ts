@@ -6,6 +6,7 @@ import { Context } from '@temporalio/activity';
 import type { Transporter } from 'nodemailer';
 import type { PrismaClient } from '../platform/db';
 import { formatMoney } from '../platform/money';
+import { lowStockDigest, markLowStockAlertSent, pendingLowStockAlerts } from '../inventory/low-stock';
 import { returnEmail, type ReturnEmailKind } from '../returns/emails';
 import { disputeEmail, type DisputeEmailKind } from '../disputes/emails';
 
@@ -171,6 +172,30 @@ export function emailActivities(prisma: PrismaClient, mailer: Transporter, from:
             `(workflow refund-${input.refundId}, signal approveRefund or rejectRefund with {"adminId": "<your user id>", "reason": "..."}).\n`,
         });
       }
+    },
+
+    /** Emails each low-stock crossing the ledger recorded to its vendor (else every admin), once each. */
+    async sendLowStockAlerts(): Promise<{ sent: number }> {
+      const pending = await pendingLowStockAlerts(prisma);
+      for (const alert of pending) {
+        for (const to of alert.recipients)
+          await sendOnce(`LOW_STOCK:${alert.alertId}:${to}`, { to, subject: alert.subject, text: alert.text });
+        await markLowStockAlertSent(prisma, alert.alertId);
+      }
+      return { sent: pending.length };
+    },
+
+    /** The daily low-stock digest to every active admin (key: the day), when anything is low. */
+    async sendLowStockDigest(input: { day: string }): Promise<{ items: boolean }> {
+      const digest = await lowStockDigest(prisma);
+      if (!digest) return { items: false };
+      const admins = await prisma.user.findMany({
+        where: { role: 'ADMIN', status: 'ACTIVE' },
+        select: { email: true },
+      });
+      for (const admin of admins)
+        await sendOnce(`LOW_STOCK_DIGEST:${input.day}:${admin.email}`, { to: admin.email, ...digest });
+      return { items: true };
     },
   };
 }

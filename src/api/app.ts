@@ -9,6 +9,7 @@ import { codecRouter } from './codec';
 import { errorHandler, notFound } from './errors';
 import { healthRouter } from './health';
 import { inventoryRouter } from './inventory';
+import { orderEmailsRouter } from './order-emails';
 import { keysRouter } from './keys';
 import { metricsRouter, timeRequests } from './metrics';
 import { openApiRouter } from './openapi';
@@ -71,6 +72,7 @@ export function createApp(deps: ApiDeps): Express {
   app.use(authRouter(deps));
   app.use(productsRouter(deps));
   app.use(inventoryRouter(deps));
+  app.use(orderEmailsRouter(deps));
   app.use(ordersRouter(deps));
   app.use(refundsRouter(deps));
   app.use(returnsRouter(deps));

@@ -1,4 +1,4 @@
-/** HTTP for inventory operations (admin only): adjustments; the operations live in src/inventory. */
+/** HTTP for inventory operations (admin only): adjustments, resets, low stock; the operations live in src/inventory. */
 import { Router } from 'express';
 import { z } from 'zod';
 import { authenticate, currentUser, requireRole } from './auth';
@@ -6,6 +6,7 @@ import type { ApiDeps } from './deps';
 import { parse } from './errors';
 import { adjustmentBody, adjustmentsQuery, adjustStock, listAdjustments } from '../inventory/adjustments';
 import { resetBody } from '../inventory/resets';
+import { lowStockList } from '../inventory/low-stock';
 import { rollbackResetRun, showReset, startReset } from '../inventory/reset-runs';
 
 export const resetParams = z.object({ id: z.string().uuid() });
@@ -26,6 +27,10 @@ export function inventoryRouter(deps: ApiDeps): Router {
 
   router.get('/admin/inventory/adjustments', ...admin, async (req, res) => {
     res.json(await listAdjustments(prisma, parse(adjustmentsQuery, emptyMeansAbsent(req.query))));
+  });
+
+  router.get('/admin/inventory/low-stock', ...admin, async (_req, res) => {
+    res.json({ items: await lowStockList(prisma) });
   });
 
   router.post('/admin/inventory/resets', ...admin, async (req, res) => {

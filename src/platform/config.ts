@@ -96,6 +96,9 @@ const envSchema = z.object({
   RESERVATION_TTL: duration.prefault('30m'),
   /** How long after an inventory reset it may still be rolled back. */
   INVENTORY_RESET_ROLLBACK_WINDOW: duration.prefault('7d'),
+  /** How often low-stock crossings are emailed, and how often the low-stock digest goes out. */
+  LOW_STOCK_ALERT_INTERVAL: duration.prefault('1m'),
+  LOW_STOCK_DIGEST_INTERVAL: duration.prefault('1d'),
   JWT_SECRET: z.string().min(16).default(localDefaults.JWT_SECRET),
   JWT_TTL: duration.prefault('1h'),
   /** The `kid` of the first JWT key, taken into the keyring from JWT_SECRET on first start. */

@@ -3,6 +3,7 @@
  * worker until SIGINT/SIGTERM, which drains it (see shutdownGraceTime in worker.ts); the process
  * exits 0 once drained, and never later than SHUTDOWN_TIMEOUT plus a second.
  */
+import { ensureLowStockSchedules } from '../inventory/low-stock-schedule';
 import { DefaultLogger, NativeConnection, Runtime, type LogLevel } from '@temporalio/worker';
 import { loadConfig } from '../platform/config';
 import { logger } from '../platform/logger';
@@ -50,6 +51,7 @@ async function main(): Promise<void> {
   await ensureKeyRotationSchedule(client, config);
   await ensureAlertSchedule(client, config);
   await ensureBackupSchedule(client, config);
+  await ensureLowStockSchedules(client, config);
   await client.connection.close();
 
   const connection = await NativeConnection.connect(temporalConnectionOptions(config));

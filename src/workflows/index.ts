@@ -9,3 +9,5 @@ export { returnWorkflow } from './return/workflow';
 export { inventoryResetWorkflow } from './inventory-reset/workflow';
 export { databaseBackupWorkflow } from './database-backup/workflow';
 export { disputeWorkflow } from './dispute/workflow';
+export { orderEmailWorkflow } from './order-email/workflow';
+export { lowStockWorkflow } from './low-stock/workflow';
