@@ -143,6 +143,7 @@ test('the health report counts per provider and flags a success rate under 95% o
       payload: {
         payment: { entity: { id: `pay_${i}`, order_id: `order_nope_${i}`, amount: 100, currency: 'INR', notes: [] } },
       },
+      created_at: Math.floor(Date.now() / 1000), // Razorpay signs it with every event
     });
     expect((await deliverRazorpayWebhook(stack, { eventId: `evt_health_${i}`, body })).status).toBe(200);
   }
