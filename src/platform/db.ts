@@ -102,7 +102,9 @@ export function isDatabaseUnavailable(error: unknown): boolean {
   const cause = e?.meta?.driverAdapterError?.cause;
   return (
     ACQUIRE_TIMEOUTS.includes(e?.message ?? '') ||
-    ['P1001', 'P1002', 'P1008', 'P1017', 'P2024'].includes(e?.code ?? '') ||
+    // P2028: an interactive transaction could not start (or expired) in time, seen by the chaos run
+    // on goodwill credits while PostgreSQL was saturated; it answered 500.
+    ['P1001', 'P1002', 'P1008', 'P1017', 'P2024', 'P2028'].includes(e?.code ?? '') ||
     ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', '57P01', '57P02', '57P03'].includes(e?.code ?? '') ||
     e?.name === 'PrismaClientInitializationError' ||
     // A server killed or restarting under Prisma's pg adapter: the driver's code travels in meta

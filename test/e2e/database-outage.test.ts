@@ -82,6 +82,8 @@ test('a signed-in request while the database drops connections is 503 DATABASE_U
 test('a connection terminated under a query is 503 DATABASE_UNAVAILABLE, not 500', async () => {
   const { isDatabaseUnavailable } = await import('../../src/platform/db');
   expect(isDatabaseUnavailable(new Error('Connection terminated unexpectedly'))).toBe(true);
+  // An interactive transaction that could not start in time (the server saturated).
+  expect(isDatabaseUnavailable({ code: 'P2028', name: 'PrismaClientKnownRequestError' })).toBe(true);
   expect(
     isDatabaseUnavailable({
       code: 'P2039',
