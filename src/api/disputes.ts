@@ -11,12 +11,12 @@ import { authenticate, currentUser, requireRole } from './auth';
 import type { ApiDeps } from './deps';
 import { HttpError, parse } from './errors';
 
-const idParams = z.object({ id: z.string().uuid() });
-const listQuery = z.object({
+export const idParams = z.object({ id: z.string().uuid() });
+export const listQuery = z.object({
   status: z.enum(['OPEN', 'WON', 'LOST']).optional(),
   limit: z.coerce.number().int().min(1).max(200).default(50),
 });
-const evidenceBody = z.object({ note: z.string().trim().min(1).max(5000) });
+export const evidenceBody = z.object({ note: z.string().trim().min(1).max(5000) });
 
 export function disputesRouter(deps: ApiDeps): Router {
   const { prisma, temporal } = deps;

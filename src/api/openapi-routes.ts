@@ -12,7 +12,9 @@ import { newUserBody } from '../access/users';
 import { alertsQuery } from './alerts';
 import { loginBody } from './auth';
 import { jsonPayloads, loginForm } from './codec';
+import * as disputes from './disputes';
 import * as keys from './keys';
+import * as orderEmails from './order-emails';
 import * as ops from './operations';
 import * as orders from './orders';
 import { productParams } from './products';
@@ -223,6 +225,42 @@ export const routes: Record<string, RouteDoc> = {
     params: resetParams,
     body: rollbackBody,
     errors: { ...NOT_FOUND, 409: ['INVALID_RESET_STATE'], ...TEMPORAL },
+  },
+  'GET /admin/inventory/low-stock': { summary: 'Products at or below their low-stock threshold', who: 'admin' },
+  'POST /admin/orders/:id/send-confirmation': {
+    summary: 'Send the confirmation email again',
+    who: 'admin',
+    params: orderEmails.params,
+    body: orderEmails.body,
+    errors: { ...NOT_FOUND, ...STATE, ...TEMPORAL },
+  },
+  'POST /admin/refunds/:id/release': {
+    summary: 'Pay out a refund held by a dispute',
+    who: 'admin',
+    params: refunds.idParams,
+    body: refunds.decisionBody,
+    errors: { 404: ['REFUND_NOT_FOUND'], 409: ['REFUND_NOT_HELD'], ...TEMPORAL },
+  },
+  'POST /admin/refunds/:id/cancel': {
+    summary: 'Cancel a refund held by a dispute',
+    who: 'admin',
+    params: refunds.idParams,
+    body: refunds.decisionBody,
+    errors: { 404: ['REFUND_NOT_FOUND'], 409: ['REFUND_NOT_HELD'], ...TEMPORAL },
+  },
+  'GET /admin/disputes': { summary: 'Provider disputes', who: 'admin', query: disputes.listQuery },
+  'GET /admin/disputes/:id': {
+    summary: 'One dispute',
+    who: 'admin',
+    params: disputes.idParams,
+    errors: { 404: ['DISPUTE_NOT_FOUND'] },
+  },
+  'POST /admin/disputes/:id/evidence': {
+    summary: 'Record evidence submitted for a dispute',
+    who: 'admin',
+    params: disputes.idParams,
+    body: disputes.evidenceBody,
+    errors: { 404: ['DISPUTE_NOT_FOUND'], ...TEMPORAL },
   },
   'GET /admin/webhooks': { summary: 'Stored webhook events', who: 'admin', query: ops.listQuery },
   'POST /admin/webhooks/replay': {

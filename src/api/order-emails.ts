@@ -6,8 +6,8 @@ import type { ApiDeps } from './deps';
 import { parse } from './errors';
 import { resendConfirmation } from '../orders/confirmation';
 
-const params = z.object({ id: z.string().uuid() });
-const body = z
+export const params = z.object({ id: z.string().uuid() });
+export const body = z
   .object({ reason: z.string().trim().min(1).max(500).default('Customer asked for the confirmation again') })
   .default({ reason: 'Customer asked for the confirmation again' });
 
