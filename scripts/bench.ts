@@ -21,7 +21,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { loadConfig } from '../src/platform/config';
 import { dataConverterFor } from '../src/platform/codec';
-import { orderWorkflowId } from '../src/api/orders';
+import { orderWorkflowId } from '../src/workflows/ids';
 import { cpuSeconds, databaseActiveMs, rssMiB, stepLatencies } from './bench/report';
 import { rate, runLoad, summary, type LoadFigures, type LoadTarget } from './bench/load';
 import { startFloor, startProduct, type Running } from './bench/targets';

@@ -4,7 +4,8 @@
  * OPS_ACTOR) and must be an active admin; every command is recorded under that admin's id. The
  * one exception is `users create --role ADMIN` on a deployment with no admin account yet.
  *
- * Exit codes: 0 done, 1 the operation ran but reported failures, 2 bad usage or refused.
+ * Exit codes: 0 done, 1 the operation ran but reported failures (or could not run: a dependency
+ * is down), 2 bad usage or refused (a DomainError's code decides, see exitStatus).
  */
 import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
@@ -12,7 +13,7 @@ import os from 'node:os';
 import { createInterface } from 'node:readline';
 import { duration, loadConfig, type Config } from '../src/platform/config';
 import { createPrisma, type PrismaClient } from '../src/platform/db';
-import { HttpError } from '../src/api/errors';
+import { DomainError } from '../src/platform/errors';
 import { Keyring, secretPurposes } from '../src/keys/keyring';
 import { orderHistory } from '../src/orders/history';
 import {
@@ -41,8 +42,8 @@ import { backupDatabase, databaseName, restoreDatabase } from '../src/system/bac
 import { audit } from '../src/access/audit';
 import { createStripe } from '../src/payments/stripe';
 import { keyringRazorpayGateway } from '../src/payments/razorpay';
-import { InventoryError } from '../src/inventory/errors';
 import { registerInventoryCommands } from './ops-inventory';
+import { ErrorCode, isErrorCode } from '../src/workflows/vocabulary';
 
 class UsageError extends Error {}
 
@@ -447,6 +448,17 @@ db.command('terminate-long-queries')
     if (result.terminated.some((q) => !q.terminated)) process.exitCode = 1;
   });
 registerInventoryCommands(program, { withOperations, actor, print, date, positive });
+/**
+ * The exit status of a refusal, by its code: 2 (refused: fix the request and run again) unless
+ * listed here as 1 (the operation could not run now: a dependency is down; run it again later).
+ */
+const exitStatus: Partial<Record<ErrorCode, 1 | 2>> = {
+  TEMPORAL_UNAVAILABLE: 1,
+  DATABASE_UNAVAILABLE: 1,
+  PAYMENT_PROVIDER_UNAVAILABLE: 1,
+  PAYMENTS_DISABLED: 1,
+  INTERNAL: 1,
+};
 
 db.command('backup')
   .description(
@@ -541,10 +553,10 @@ program.parseAsync(process.argv).catch((error: unknown) => {
         ? error.message
         : String(error);
   console.error(`error: ${message}`);
-  const refused =
-    error instanceof UsageError ||
-    error instanceof InventoryError ||
-    error instanceof WorkflowUpdateFailedError ||
-    (error instanceof HttpError && error.status < 500);
+  if (error instanceof DomainError) {
+    process.exitCode = isErrorCode(error.code) ? (exitStatus[error.code] ?? 2) : 2;
+    return;
+  }
+  const refused = error instanceof UsageError || error instanceof WorkflowUpdateFailedError;
   process.exitCode = refused ? 2 : 1;
 });

@@ -8,7 +8,8 @@
  */
 import bcrypt from 'bcryptjs';
 import { z } from 'zod';
-import { HttpError } from '../api/errors';
+import { DomainError } from '../platform/errors';
+import { ErrorCode } from '../workflows/vocabulary';
 import { audit } from './audit';
 import type { PrismaClient } from '../platform/db';
 
@@ -35,9 +36,9 @@ export async function changeOwnPassword(
 ): Promise<{ sessionsRevoked: number }> {
   const user = await prisma.user.findUnique({ where: { id: input.userId } });
   if (!user || !(await bcrypt.compare(input.currentPassword, user.passwordHash)))
-    throw new HttpError(403, 'WRONG_PASSWORD', 'The current password is wrong');
+    throw new DomainError(ErrorCode.WRONG_PASSWORD, 'The current password is wrong');
   if (input.currentPassword === input.newPassword)
-    throw new HttpError(400, 'PASSWORD_UNCHANGED', 'The new password must differ from the current one');
+    throw new DomainError(ErrorCode.PASSWORD_UNCHANGED, 'The new password must differ from the current one');
   const passwordHash = await hashPassword(input.newPassword);
   return prisma.$transaction(async (tx) => {
     await tx.user.update({ where: { id: user.id }, data: { passwordHash } });

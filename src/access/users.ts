@@ -7,7 +7,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
-import { HttpError } from '../api/errors';
+import { DomainError } from '../platform/errors';
+import { ErrorCode } from '../workflows/vocabulary';
 import { audit } from './audit';
 import { hashPassword, passwordPolicy } from './passwords';
 import { isUniqueViolation, type PrismaClient } from '../platform/db';
@@ -40,9 +41,8 @@ export async function createAccount(
         // Two bootstraps at once: the lock makes the second see the first one's admin.
         await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext('bootstrap-admin'))`;
         if (input.role !== 'ADMIN' || (await tx.user.count({ where: { role: 'ADMIN' } })) > 0) {
-          throw new HttpError(
-            409,
-            'BOOTSTRAP_CLOSED',
+          throw new DomainError(
+            ErrorCode.BOOTSTRAP_CLOSED,
             'Only the first admin of a deployment is created without an acting admin',
           );
         }
@@ -64,7 +64,7 @@ export async function createAccount(
     });
   } catch (error) {
     if (isUniqueViolation(error))
-      throw new HttpError(409, 'EMAIL_TAKEN', `An account for ${input.email} exists already`);
+      throw new DomainError(ErrorCode.EMAIL_TAKEN, `An account for ${input.email} exists already`);
     throw error;
   }
 }

@@ -2,22 +2,15 @@
  * Inventory workflow steps (the reset's snapshot, apply, verify and rollback): each calls the
  * one implementation in src/inventory and turns its refusals into non-retryable failures.
  */
-import { ApplicationFailure } from '@temporalio/activity';
 import type { PrismaClient } from '../platform/db';
-import { InventoryError } from '../inventory/errors';
+import { asActivityFailure } from '../platform/errors';
 import { applyReset, rollbackReset, snapshotReset, verifyReset } from '../inventory/resets';
 
 async function refusing<T>(work: () => Promise<T>): Promise<T> {
   try {
     return await work();
   } catch (error) {
-    if (!(error instanceof InventoryError)) throw error;
-    throw ApplicationFailure.create({
-      type: error.code,
-      message: error.message,
-      details: [error.details],
-      nonRetryable: true,
-    });
+    throw asActivityFailure(error);
   }
 }
 

@@ -3,6 +3,8 @@
  * Temporal history; each step is written to the audit log.
  */
 import { ApplicationFailure } from '@temporalio/activity';
+import { refusalFailure } from '../platform/errors';
+import { ErrorCode } from '../workflows/vocabulary';
 import jwt from 'jsonwebtoken';
 import { createHmac, randomBytes } from 'node:crypto';
 import Stripe from 'stripe';
@@ -20,8 +22,7 @@ export type KeyConfig = Pick<
   'STRIPE_API_BASE' | 'RAZORPAY_API_BASE' | 'DATABASE_URL' | 'DATABASE_ADMIN_URL' | 'DATABASE_ROLE_PREFIX'
 >;
 
-const verificationFailed = (message: string) =>
-  ApplicationFailure.create({ type: 'KEY_VERIFICATION_FAILED', message, nonRetryable: true });
+const verificationFailed = (message: string) => refusalFailure(ErrorCode.KEY_VERIFICATION_FAILED, message);
 
 /** A provider's answer that will not change on retry (401, 403, 400) means the key is wrong. */
 function isRefusal(error: unknown): boolean {
@@ -56,11 +57,10 @@ async function asDatabaseAdmin<T>(work: () => Promise<T>): Promise<T> {
     return await work();
   } catch (error) {
     if ((error as { code?: string }).code === '42501') {
-      throw ApplicationFailure.create({
-        type: 'DATABASE_ADMIN_REFUSED',
-        message: `DATABASE_ADMIN_URL may not manage the login roles: ${(error as Error).message}`,
-        nonRetryable: true,
-      });
+      throw refusalFailure(
+        ErrorCode.DATABASE_ADMIN_REFUSED,
+        `DATABASE_ADMIN_URL may not manage the login roles: ${(error as Error).message}`,
+      );
     }
     throw error;
   }
@@ -197,11 +197,10 @@ export function keyActivities(prisma: PrismaClient, keyring: Keyring, config: Ke
       const user = databaseLogins.standby(activeUser);
       for (const row of retiring) {
         if ((JSON.parse(await keyring.secretOf(row.kid)) as DatabaseLogin).user === user) {
-          throw ApplicationFailure.create({
-            type: 'ROTATION_IN_PROGRESS',
-            message: `${user} is still in its grace period (${row.kid}); rotate again after it ends`,
-            nonRetryable: true,
-          });
+          throw refusalFailure(
+            ErrorCode.ROTATION_IN_PROGRESS,
+            `${user} is still in its grace period (${row.kid}); rotate again after it ends`,
+          );
         }
       }
       const staged = await keyring.stage(

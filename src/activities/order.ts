@@ -2,17 +2,16 @@
  * The order's records in PostgreSQL. Every activity here is one transaction and is safe to
  * retry: writes are keyed by order id (and ledger keys), and status updates are guarded.
  */
-import { ApplicationFailure } from '@temporalio/activity';
 import { randomUUID } from 'node:crypto';
 import type { PrismaClient, Transaction } from '../platform/db';
 import { MAX_ORDER_TOTAL } from '../platform/money';
 import { ErrorCode, type Actor } from '../workflows/vocabulary';
 import { type CancelReason, type OrderLine, type OrderWorkflowInput } from '../workflows/order/messages';
-import { debitWalletForOrder, WalletError } from '../refunds/wallet';
+import { debitWalletForOrder } from '../refunds/wallet';
+import { DomainError, refusalFailure } from '../platform/errors';
 import { moveStock } from '../inventory/stock';
 import { paymentAttempts, reservationExpiries } from '../monitoring/metrics';
 import { resolveLines } from '../inventory/variants';
-import { InventoryError } from '../inventory/errors';
 
 export interface PlacedOrderRecord {
   totalAmount: number;
@@ -43,33 +42,24 @@ export function orderActivities(prisma: PrismaClient) {
         if (existing) return toRecord(existing);
 
         const resolved = await resolveLines(tx, input.items).catch((error: unknown) => {
-          if (!(error instanceof InventoryError)) throw error;
-          throw ApplicationFailure.create({
-            type: error.code,
-            message: error.message,
-            details: [error.details],
-            nonRetryable: true,
-          });
+          if (!(error instanceof DomainError)) throw error;
+          throw refusalFailure(error.code, error.message, error.details);
         });
         const products = resolved.map((r) => r.product);
         const missing = input.items.filter((i) => !products.some((p) => p.id === i.productId)).map((i) => i.productId);
         if (missing.length > 0) {
-          throw ApplicationFailure.create({
-            type: ErrorCode.PRODUCT_NOT_FOUND,
-            message: `Unknown products: ${missing.join(', ')}`,
-            details: [{ productIds: missing }],
-            nonRetryable: true,
+          throw refusalFailure(ErrorCode.PRODUCT_NOT_FOUND, `Unknown products: ${missing.join(', ')}`, {
+            productIds: missing,
           });
         }
         const currency = input.currency ?? products[0].currency;
         const foreign = products.filter((p) => p.currency !== currency);
         if (foreign.length > 0) {
-          throw ApplicationFailure.create({
-            type: ErrorCode.CURRENCY_MISMATCH,
-            message: `Products priced in another currency than ${currency}: ${foreign.map((p) => p.sku).join(', ')}`,
-            details: [{ currency, skus: foreign.map((p) => p.sku) }],
-            nonRetryable: true,
-          });
+          throw refusalFailure(
+            ErrorCode.CURRENCY_MISMATCH,
+            `Products priced in another currency than ${currency}: ${foreign.map((p) => p.sku).join(', ')}`,
+            { currency, skus: foreign.map((p) => p.sku) },
+          );
         }
 
         const lines: OrderLine[] = resolved.map((r) => ({
@@ -83,11 +73,10 @@ export function orderActivities(prisma: PrismaClient) {
         const totalAmount = lines.reduce((sum, line) => sum + line.unitPrice * line.quantity, 0);
         if (totalAmount > MAX_ORDER_TOTAL) {
           // The API checks this too; a price raised meanwhile must refuse, not retry forever.
-          throw ApplicationFailure.create({
-            type: ErrorCode.ORDER_TOTAL_TOO_LARGE,
-            message: `The order total ${totalAmount} is above the largest charge, ${MAX_ORDER_TOTAL}`,
-            nonRetryable: true,
-          });
+          throw refusalFailure(
+            ErrorCode.ORDER_TOTAL_TOO_LARGE,
+            `The order total ${totalAmount} is above the largest charge, ${MAX_ORDER_TOTAL}`,
+          );
         }
         await tx.order.create({
           data: {
@@ -111,12 +100,11 @@ export function orderActivities(prisma: PrismaClient) {
         );
         if (shortages.length > 0) {
           // Throwing rolls the whole transaction back: no order row, no reservation, no ledger entry.
-          throw ApplicationFailure.create({
-            type: ErrorCode.INSUFFICIENT_STOCK,
-            message: `Insufficient stock for ${shortages.map((s) => `${s.sku} (requested ${s.requested}, available ${s.available})`).join(', ')}`,
-            details: [{ products: shortages }],
-            nonRetryable: true,
-          });
+          throw refusalFailure(
+            ErrorCode.INSUFFICIENT_STOCK,
+            `Insufficient stock for ${shortages.map((s) => `${s.sku} (requested ${s.requested}, available ${s.available})`).join(', ')}`,
+            { products: shortages },
+          );
         }
         if (input.paymentMethod === 'WALLET')
           await payFromWallet(tx, {
@@ -247,12 +235,11 @@ export function orderActivities(prisma: PrismaClient) {
         const order = await tx.order.findUniqueOrThrow({ where: { id: input.orderId } });
         if (order.status === 'SHIPPED' && order.trackingNumber === input.trackingNumber) return; // a retry of this very shipment
         if (order.status !== 'CONFIRMED' && order.status !== 'PARTIALLY_REFUNDED') {
-          throw ApplicationFailure.create({
-            type: ErrorCode.INVALID_ORDER_STATE,
-            message: `Order is ${order.status} (payment ${order.paymentStatus}): it cannot be shipped`,
-            details: [{ status: order.status, paymentStatus: order.paymentStatus }],
-            nonRetryable: true,
-          });
+          throw refusalFailure(
+            ErrorCode.INVALID_ORDER_STATE,
+            `Order is ${order.status} (payment ${order.paymentStatus}): it cannot be shipped`,
+            { status: order.status, paymentStatus: order.paymentStatus },
+          );
         }
         if (input.commitStock)
           await moveStock(
@@ -335,13 +322,8 @@ async function payFromWallet(
         currency: input.currency,
       });
   } catch (error) {
-    if (!(error instanceof WalletError)) throw error;
-    throw ApplicationFailure.create({
-      type: error.code,
-      message: error.message,
-      details: [{ required: input.amount, currency: input.currency }],
-      nonRetryable: true,
-    });
+    if (!(error instanceof DomainError)) throw error;
+    throw refusalFailure(error.code, error.message, { required: input.amount, currency: input.currency });
   }
   await tx.payment.create({
     data: {

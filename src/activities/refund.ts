@@ -2,28 +2,20 @@
  * Refunds' records and money movements. Each is safe to retry: refund rows are keyed by the
  * refund id, wallet credits and provider refunds carry `refund-<refundId>` as idempotency key.
  */
-import { ApplicationFailure } from '@temporalio/activity';
 import { moveStock } from '../inventory/stock';
 import Stripe from 'stripe';
 import { findActiveAdmin, isActiveAdmin } from '../access/admins';
 import { audit } from '../access/audit';
 import type { PrismaClient, Transaction } from '../platform/db';
 import type { RazorpayGateway } from '../payments/razorpay';
-import { creditWallet, WalletError } from '../refunds/wallet';
+import { creditWallet } from '../refunds/wallet';
+import { DomainError, refusalFailure } from '../platform/errors';
 import { disputeStanding, refuseWhileDisputed } from '../disputes/standing';
 import { refundableAmount } from '../refunds/refundable';
 import { lockOrder } from './order';
 import { callRazorpay, callStripe } from './payment';
 import { ErrorCode, type Actor, type OrderStatus, type PaymentStatus } from '../workflows/vocabulary';
 import { type RefundDestination, type RefundSettlement } from '../workflows/refund/messages';
-
-const refused = (type: string, message: string, details?: unknown) =>
-  ApplicationFailure.create({
-    type,
-    message,
-    details: details === undefined ? undefined : [details],
-    nonRetryable: true,
-  });
 
 const txOptions = { maxWait: 15_000, timeout: 20_000 };
 
@@ -54,7 +46,7 @@ export function refundActivities(prisma: PrismaClient, stripe: Stripe, razorpay:
       return prisma.$transaction(async (tx) => {
         const existing = await tx.refund.findUnique({ where: { id: input.refundId } });
         if (!(await lockOrder(tx, input.orderId)))
-          throw refused(ErrorCode.ORDER_NOT_FOUND, `No order ${input.orderId}`);
+          throw refusalFailure(ErrorCode.ORDER_NOT_FOUND, `No order ${input.orderId}`);
         const details = await tx.order.findUniqueOrThrow({ where: { id: input.orderId } });
         if (existing)
           return {
@@ -66,9 +58,9 @@ export function refundActivities(prisma: PrismaClient, stripe: Stripe, razorpay:
 
         const state = { status: details.status, paymentStatus: details.paymentStatus };
         if (details.paymentStatus === 'REFUNDED')
-          throw refused(ErrorCode.REFUND_ALREADY_PROCESSED, 'Refund already processed for this order', state);
+          throw refusalFailure(ErrorCode.REFUND_ALREADY_PROCESSED, 'Refund already processed for this order', state);
         if (details.paymentStatus !== 'PAID' && details.paymentStatus !== 'PARTIALLY_REFUNDED') {
-          throw refused(ErrorCode.ORDER_NOT_PAID, `Order is not paid (payment ${details.paymentStatus})`, state);
+          throw refusalFailure(ErrorCode.ORDER_NOT_PAID, `Order is not paid (payment ${details.paymentStatus})`, state);
         }
         const standing = await disputeStanding(tx, input.orderId);
         refuseWhileDisputed(standing);
@@ -77,7 +69,11 @@ export function refundActivities(prisma: PrismaClient, stripe: Stripe, razorpay:
           !input.returnId &&
           (details.shippedAt || details.status === 'SHIPPED' || details.status === 'DELIVERED')
         ) {
-          throw refused(ErrorCode.ORDER_ALREADY_SHIPPED, 'The order has shipped; contact support for a refund', state);
+          throw refusalFailure(
+            ErrorCode.ORDER_ALREADY_SHIPPED,
+            'The order has shipped; contact support for a refund',
+            state,
+          );
         }
         // Cash and store credit have no provider payment to refund: they go back to the wallet.
         const walletOnly = details.paymentMethod === 'COD' || details.paymentMethod === 'WALLET';
@@ -85,14 +81,18 @@ export function refundActivities(prisma: PrismaClient, stripe: Stripe, razorpay:
         if (destination === 'ORIGINAL_PAYMENT' && walletOnly) {
           const paidWith =
             details.paymentMethod === 'COD' ? 'A cash-on-delivery order' : 'An order paid from the wallet';
-          throw refused(ErrorCode.REFUND_DESTINATION_NOT_ALLOWED, `${paidWith} can only be refunded to the wallet`, {
-            destination,
-          });
+          throw refusalFailure(
+            ErrorCode.REFUND_DESTINATION_NOT_ALLOWED,
+            `${paidWith} can only be refunded to the wallet`,
+            {
+              destination,
+            },
+          );
         }
         const wallet =
           destination === 'WALLET' ? await tx.wallet.findUnique({ where: { userId: details.customerId } }) : null;
         if (wallet && wallet.currency !== details.currency) {
-          throw refused(
+          throw refusalFailure(
             ErrorCode.WALLET_CURRENCY_MISMATCH,
             `The customer's wallet holds ${wallet.currency}; a ${details.currency} order cannot be refunded to it`,
             { walletCurrency: wallet.currency, currency: details.currency },
@@ -102,15 +102,15 @@ export function refundActivities(prisma: PrismaClient, stripe: Stripe, razorpay:
           where: { orderId: input.orderId, status: { in: ['PENDING_APPROVAL', 'APPROVED', 'COMPLETED'] } },
         });
         if (earlier.some((r) => r.status === 'PENDING_APPROVAL'))
-          throw refused(ErrorCode.REFUND_PENDING, 'A refund for this order is already waiting for a decision');
+          throw refusalFailure(ErrorCode.REFUND_PENDING, 'A refund for this order is already waiting for a decision');
         // A lost dispute is money the customer's bank already gave back.
         const refundable = await refundableAmount(tx, details, standing);
         if (refundable <= 0)
-          throw refused(ErrorCode.REFUND_ALREADY_PROCESSED, 'Refund already processed for this order', state);
+          throw refusalFailure(ErrorCode.REFUND_ALREADY_PROCESSED, 'Refund already processed for this order', state);
         // A return refunds its received lines, but never more than is left after other refunds.
         const amount = input.returnId ? Math.min(input.amount ?? refundable, refundable) : (input.amount ?? refundable);
         if (amount > refundable)
-          throw refused(ErrorCode.REFUND_AMOUNT_TOO_HIGH, `At most ${refundable} can still be refunded`, {
+          throw refusalFailure(ErrorCode.REFUND_AMOUNT_TOO_HIGH, `At most ${refundable} can still be refunded`, {
             refundable,
             currency: details.currency,
           });
@@ -211,7 +211,7 @@ export function refundActivities(prisma: PrismaClient, stripe: Stripe, razorpay:
         });
       } catch (error) {
         // The wallet was opened in another currency after the request, or is full: retrying cannot help.
-        if (error instanceof WalletError) throw refused(error.code, error.message);
+        if (error instanceof DomainError) throw refusalFailure(error.code, error.message);
         throw error;
       }
     },
@@ -226,7 +226,7 @@ export function refundActivities(prisma: PrismaClient, stripe: Stripe, razorpay:
         where: { orderId: input.orderId, status: { in: ['SUCCEEDED'] }, provider: { in: ['STRIPE', 'RAZORPAY'] } },
       });
       if (!payment?.providerPaymentId)
-        throw refused('NO_PROVIDER_PAYMENT', `Order ${input.orderId} has no provider payment to refund`);
+        throw refusalFailure(ErrorCode.NO_PROVIDER_PAYMENT, `Order ${input.orderId} has no provider payment to refund`);
       const key = `refund-${input.refundId}`;
       let result: { providerRefundId: string; outcome: RefundSettlement['outcome'] };
       if (payment.provider === 'RAZORPAY') {
@@ -234,7 +234,10 @@ export function refundActivities(prisma: PrismaClient, stripe: Stripe, razorpay:
           (p) => p.status === 'captured' || p.status === 'refunded',
         );
         if (!captured)
-          throw refused('NO_PROVIDER_PAYMENT', `Razorpay order ${payment.providerPaymentId} has no captured payment`);
+          throw refusalFailure(
+            ErrorCode.NO_PROVIDER_PAYMENT,
+            `Razorpay order ${payment.providerPaymentId} has no captured payment`,
+          );
         const refund = await callRazorpay(() => razorpay.refundOnce(captured.id, input.amount, key));
         result = { providerRefundId: refund.id, outcome: 'SUCCEEDED' }; // Razorpay answers refunds as processed
       } else {

@@ -2,7 +2,9 @@
  * The webhook workflow's activities: which order an event is about, whether a payment already
  * paid it, and the event's bookkeeping row (status, error, attempts).
  */
-import { ApplicationFailure, Context } from '@temporalio/activity';
+import { Context } from '@temporalio/activity';
+import { refusalFailure } from '../platform/errors';
+import { ErrorCode } from '../workflows/vocabulary';
 import { randomUUID } from 'node:crypto';
 import type { PrismaClient } from '../platform/db';
 import { orderOfPaymentAttempt } from '../payments/attempts';
@@ -22,11 +24,10 @@ export function webhookActivities(prisma: PrismaClient) {
     }): Promise<{ orderId: string }> {
       const orderId = await orderOfPaymentAttempt(prisma, input.provider, input.providerPaymentId);
       if (!orderId) {
-        throw ApplicationFailure.create({
-          type: 'ORDER_NOT_FOUND',
-          message: `No order matches ${input.provider} payment ${input.providerPaymentId}`,
-          nonRetryable: true,
-        });
+        throw refusalFailure(
+          ErrorCode.ORDER_NOT_FOUND,
+          `No order matches ${input.provider} payment ${input.providerPaymentId}`,
+        );
       }
       return { orderId };
     },

@@ -10,9 +10,10 @@ import { parse as parseCookie } from 'cookie';
 import jwt from 'jsonwebtoken';
 import { z } from 'zod';
 import { JWT_SIGNING } from '../keys/keyring';
-import type { Role } from '../workflows/vocabulary';
+import { ErrorCode, type Role } from '../workflows/vocabulary';
 import type { ApiDeps } from './deps';
-import { HttpError, parse } from './errors';
+import { DomainError } from '../platform/errors';
+import { parse } from './errors';
 import { isDatabaseUnavailable } from '../platform/db';
 
 export interface AuthUser {
@@ -76,15 +77,16 @@ export async function signIn(
     return tx.loginFailure.create({ data: { id: randomUUID(), email, ip } });
   });
   if (!attempt)
-    throw new HttpError(429, 'TOO_MANY_ATTEMPTS', 'Too many failed sign-ins; try again later', {
+    throw new DomainError(ErrorCode.TOO_MANY_ATTEMPTS, 'Too many failed sign-ins; try again later', {
       retryAfterSeconds: Math.ceil(config.LOGIN_WINDOW / 1000),
     });
   const user = await prisma.user.findUnique({ where: { email } });
   const valid = await bcrypt.compare(password, user?.passwordHash ?? DUMMY_HASH);
-  if (!user || !valid) throw new HttpError(401, 'INVALID_CREDENTIALS', 'Email or password is wrong');
+  if (!user || !valid) throw new DomainError(ErrorCode.INVALID_CREDENTIALS, 'Email or password is wrong');
   await prisma.loginFailure.delete({ where: { id: attempt.id } });
-  if (user.status === 'SUSPENDED') throw new HttpError(403, 'ACCOUNT_SUSPENDED', 'This account is suspended');
-  if (role && user.role !== role) throw new HttpError(403, 'FORBIDDEN', `Only ${role.toLowerCase()}s may sign in here`);
+  if (user.status === 'SUSPENDED') throw new DomainError(ErrorCode.ACCOUNT_SUSPENDED, 'This account is suspended');
+  if (role && user.role !== role)
+    throw new DomainError(ErrorCode.FORBIDDEN, `Only ${role.toLowerCase()}s may sign in here`);
 
   const session = await prisma.session.create({
     data: { id: randomUUID(), userId: user.id, expiresAt: new Date(Date.now() + config.JWT_TTL), ip },
@@ -132,8 +134,8 @@ export function authenticate(
     const [scheme, bearer] = (req.header('authorization') ?? '').split(' ');
     // A cookie, where allowed (the codec endpoint, called by the Web UI with the browser's cookies).
     const token = scheme === 'Bearer' && bearer ? bearer : options.cookie ? cookieOf(req, options.cookie) : undefined;
-    if (!token) throw new HttpError(401, 'UNAUTHENTICATED', 'A bearer token is required');
-    const invalid = new HttpError(401, 'UNAUTHENTICATED', 'The token is invalid, expired or revoked');
+    if (!token) throw new DomainError(ErrorCode.UNAUTHENTICATED, 'A bearer token is required');
+    const invalid = new DomainError(ErrorCode.UNAUTHENTICATED, 'The token is invalid, expired or revoked');
     let kid: string | undefined;
     try {
       kid = jwt.decode(token, { complete: true })?.header.kid;
@@ -153,7 +155,7 @@ export function authenticate(
       throw invalid;
     }
     if (claims.scope !== undefined && claims.scope !== options.scope)
-      throw new HttpError(401, 'UNAUTHENTICATED', `This token is for ${claims.scope} only`);
+      throw new DomainError(ErrorCode.UNAUTHENTICATED, `This token is for ${claims.scope} only`);
     const session = await prisma.session.findUnique({ where: { id: claims.jti }, include: { user: true } });
     if (
       !session ||
@@ -175,12 +177,12 @@ function cookieOf(req: Request, name: string): string | undefined {
 
 export function requireRole(role: Role): RequestHandler {
   return (req, _res, next) => {
-    if (req.user?.role !== role) throw new HttpError(403, 'FORBIDDEN', `Only ${role.toLowerCase()}s may do this`);
+    if (req.user?.role !== role) throw new DomainError(ErrorCode.FORBIDDEN, `Only ${role.toLowerCase()}s may do this`);
     next();
   };
 }
 
 export function currentUser(req: { user?: AuthUser }): AuthUser {
-  if (!req.user) throw new HttpError(401, 'UNAUTHENTICATED', 'A bearer token is required');
+  if (!req.user) throw new DomainError(ErrorCode.UNAUTHENTICATED, 'A bearer token is required');
   return req.user;
 }

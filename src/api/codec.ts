@@ -13,7 +13,9 @@ import { EncryptionCodec, UndecodablePayloadError } from '../platform/codec';
 import { serialize } from 'cookie';
 import { addressOf, authenticate, requireRole, signIn } from './auth';
 import type { ApiDeps } from './deps';
-import { HttpError, parse } from './errors';
+import { DomainError } from '../platform/errors';
+import { ErrorCode } from '../workflows/vocabulary';
+import { parse } from './errors';
 
 export const CODEC_COOKIE = 'durable_commerce_codec';
 /** NODE_ENV values of local development and tests, where the codec cookie may travel over plain http. */
@@ -143,7 +145,8 @@ export function codecRouter(deps: ApiDeps): Router {
         try {
           res.json({ payloads: (await run(payloads.map(fromJson))).map(toJson) });
         } catch (error) {
-          if (error instanceof UndecodablePayloadError) throw new HttpError(400, 'UNDECODABLE_PAYLOAD', error.message);
+          if (error instanceof UndecodablePayloadError)
+            throw new DomainError(ErrorCode.UNDECODABLE_PAYLOAD, error.message);
           throw error;
         }
       },

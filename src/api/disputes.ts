@@ -4,12 +4,14 @@
  */
 import { Router } from 'express';
 import { z } from 'zod';
-import { disputeWorkflowId, listDisputes, presentDispute } from '../disputes/disputes';
+import { listDisputes, presentDispute } from '../disputes/disputes';
+import { disputeWorkflowId } from '../workflows/ids';
 import { submitEvidenceUpdate } from '../workflows/dispute/messages';
-import type { PaymentProvider } from '../workflows/vocabulary';
+import { ErrorCode, type PaymentProvider } from '../workflows/vocabulary';
+import { DomainError } from '../platform/errors';
 import { authenticate, currentUser, requireRole } from './auth';
 import type { ApiDeps } from './deps';
-import { HttpError, parse } from './errors';
+import { parse } from './errors';
 
 export const idParams = z.object({ id: z.string().uuid() });
 export const listQuery = z.object({
@@ -25,7 +27,7 @@ export function disputesRouter(deps: ApiDeps): Router {
 
   async function stored(id: string) {
     const dispute = await prisma.dispute.findUnique({ where: { id } });
-    if (!dispute) throw new HttpError(404, 'DISPUTE_NOT_FOUND', `No dispute ${id}`);
+    if (!dispute) throw new DomainError(ErrorCode.DISPUTE_NOT_FOUND, `No dispute ${id}`);
     return dispute;
   }
 
@@ -42,9 +44,9 @@ export function disputesRouter(deps: ApiDeps): Router {
     const { note } = parse(evidenceBody, req.body);
     const dispute = await stored(parse(idParams, req.params).id);
     if (dispute.status !== 'OPEN')
-      throw new HttpError(409, 'DISPUTE_CLOSED', `The dispute is ${dispute.status}`, { status: dispute.status });
+      throw new DomainError(ErrorCode.DISPUTE_CLOSED, `The dispute is ${dispute.status}`, { status: dispute.status });
     if (dispute.evidenceSubmittedAt)
-      throw new HttpError(409, 'DISPUTE_CLOSED', 'Evidence was already submitted', {
+      throw new DomainError(ErrorCode.DISPUTE_CLOSED, 'Evidence was already submitted', {
         evidenceSubmittedAt: dispute.evidenceSubmittedAt.toISOString(),
       });
     const view = await temporal.workflow

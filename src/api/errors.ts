@@ -1,3 +1,9 @@
+/**
+ * HTTP's view of errors: every DomainError (and a workflow's refusal, an ApplicationFailure coded
+ * from the same vocabulary) becomes `{ error: { code, message, details? } }` with the status its
+ * code maps to in `httpStatus`; request validation, body-parser's errors and outages get codes of
+ * their own; anything else is a logged 500 that says nothing about our internals.
+ */
 import {
   ServiceError,
   WorkflowFailedError,
@@ -10,29 +16,97 @@ import type { ErrorRequestHandler, RequestHandler } from 'express';
 import { z, ZodError } from 'zod';
 import { isDatabaseUnavailable } from '../platform/db';
 import type { Logger } from '../platform/logger';
-import { ErrorCode } from '../workflows/vocabulary';
-import { InventoryError } from '../inventory/errors';
+import { DomainError } from '../platform/errors';
+import { ErrorCode, isErrorCode } from '../workflows/vocabulary';
 
-/** An error the client caused or must know about; rendered as `{ error: { code, message, details? } }`. */
-export class HttpError extends Error {
-  /** What happened in full, for the logs only (a provider's own error text); never sent to the client. */
-  internalDetail?: string;
-  constructor(
-    readonly status: number,
-    readonly code: string,
-    message: string,
-    readonly details?: unknown,
-  ) {
-    super(message);
-  }
-}
+/**
+ * The HTTP status of every error code. A Record over the closed vocabulary, so adding a code
+ * without its status does not compile.
+ */
+export const httpStatus: Record<ErrorCode, number> = {
+  INSUFFICIENT_STOCK: 409,
+  PRODUCT_NOT_FOUND: 404,
+  SKU_EXISTS: 409,
+  CURRENCY_MISMATCH: 400,
+  INVALID_ORDER_STATE: 409,
+  ORDER_NOT_FOUND: 404,
+  ORDER_TOTAL_TOO_LARGE: 400,
+  PAYMENT_PROVIDER_UNAVAILABLE: 503,
+  PAYMENTS_DISABLED: 503,
+  NO_PROVIDER_PAYMENT: 409,
+  INVALID_SIGNATURE: 400,
+  MISSING_SIGNATURE: 400,
+  MALFORMED_EVENT: 400,
+  STALE_EVENT: 400,
+  WEBHOOK_FAILED: 409,
+  ORDER_NOT_PAID: 409,
+  ORDER_ALREADY_SHIPPED: 409,
+  REFUND_NOT_FOUND: 404,
+  REFUND_PENDING: 409,
+  REFUND_ALREADY_PROCESSED: 409,
+  REFUND_AMOUNT_TOO_HIGH: 409,
+  REFUND_DESTINATION_NOT_ALLOWED: 409,
+  REFUND_ALREADY_DECIDED: 409,
+  SELF_APPROVAL: 403,
+  IDEMPOTENCY_KEY_REUSED: 422,
+  INVALID_IDEMPOTENCY_KEY: 400,
+  REFUND_REFUSED: 409,
+  WALLET_CURRENCY_MISMATCH: 409,
+  WALLET_BALANCE_LIMIT: 409,
+  INSUFFICIENT_WALLET_BALANCE: 409,
+  ORDER_DISPUTED: 409,
+  ORDER_NOT_DELIVERED: 409,
+  RETURN_WINDOW_CLOSED: 409,
+  RETURN_QUANTITY_TOO_HIGH: 409,
+  RETURN_NOT_FOUND: 404,
+  INVALID_RETURN_STATE: 409,
+  DISPUTE_NOT_FOUND: 404,
+  DISPUTE_CLOSED: 409,
+  REFUND_NOT_HELD: 409,
+  RETURN_REFUSED: 409,
+  VARIANT_NOT_FOUND: 404,
+  VARIANT_REQUIRED: 400,
+  STOCK_BELOW_RESERVED: 409,
+  RESET_NOT_FOUND: 404,
+  INVALID_RESET_STATE: 409,
+  RESET_REFUSED: 409,
+  INVALID_ROTATION_STATE: 409,
+  ROTATION_NOT_FOUND: 404,
+  ROTATION_IN_PROGRESS: 409,
+  SECRET_NOT_SUPPLIED: 409,
+  UNKNOWN_MANUAL_STEP: 404,
+  KEY_VERIFICATION_FAILED: 409,
+  DATABASE_ADMIN_REFUSED: 409,
+  UNDECODABLE_PAYLOAD: 400,
+  UNAUTHENTICATED: 401,
+  INVALID_CREDENTIALS: 401,
+  ACCOUNT_SUSPENDED: 403,
+  TOO_MANY_ATTEMPTS: 429,
+  FORBIDDEN: 403,
+  NOT_AN_ADMIN: 403,
+  SELF_ACTION: 409,
+  WRONG_PASSWORD: 403,
+  PASSWORD_UNCHANGED: 400,
+  USER_NOT_FOUND: 404,
+  EMAIL_TAKEN: 409,
+  BOOTSTRAP_CLOSED: 409,
+  MAINTENANCE: 503,
+  VALIDATION_ERROR: 400,
+  BAD_REQUEST: 400,
+  MALFORMED_JSON: 400,
+  PAYLOAD_TOO_LARGE: 413,
+  NOT_FOUND: 404,
+  TEMPORAL_UNAVAILABLE: 503,
+  DATABASE_UNAVAILABLE: 503,
+  INTERNAL: 500,
+};
 
 /**
  * Refusals whose text comes from a payment provider or the network (`connect ECONNREFUSED
  * 127.0.0.1:12120`, a provider's internal message): clients get this fixed message instead,
  * and the full text goes to the logs.
  */
-const fixedMessages: Record<string, string> = {
+const fixedMessages: Partial<Record<string, string>> = {
   [ErrorCode.PAYMENT_PROVIDER_UNAVAILABLE]: 'The payment provider is unavailable; try again shortly',
 };
 
@@ -43,121 +117,72 @@ export function parse<T extends z.ZodType>(schema: T, data: unknown): z.infer<T>
   return result.data;
 }
 
-function validationError(error: ZodError): HttpError {
-  return new HttpError(400, 'VALIDATION_ERROR', 'The request is invalid', {
+function validationError(error: ZodError): DomainError {
+  return new DomainError(ErrorCode.VALIDATION_ERROR, 'The request is invalid', {
     fields: error.issues.map((issue) => ({ path: issue.path.join('.'), message: issue.message })),
   });
 }
 
-// How workflow refusals (ApplicationFailure types) map onto HTTP.
-const failureStatus: Record<string, number> = {
-  [ErrorCode.INSUFFICIENT_STOCK]: 409,
-  [ErrorCode.INVALID_ORDER_STATE]: 409,
-  [ErrorCode.PRODUCT_NOT_FOUND]: 404,
-  [ErrorCode.CURRENCY_MISMATCH]: 400,
-  [ErrorCode.PAYMENT_PROVIDER_UNAVAILABLE]: 503,
-  [ErrorCode.ORDER_NOT_FOUND]: 404,
-  [ErrorCode.ORDER_NOT_PAID]: 409,
-  [ErrorCode.ORDER_ALREADY_SHIPPED]: 409,
-  [ErrorCode.REFUND_PENDING]: 409,
-  [ErrorCode.REFUND_ALREADY_PROCESSED]: 409,
-  [ErrorCode.REFUND_AMOUNT_TOO_HIGH]: 409,
-  [ErrorCode.REFUND_DESTINATION_NOT_ALLOWED]: 409,
-  [ErrorCode.REFUND_ALREADY_DECIDED]: 409,
-  [ErrorCode.SELF_APPROVAL]: 403,
-  [ErrorCode.NOT_AN_ADMIN]: 403,
-  [ErrorCode.INVALID_ROTATION_STATE]: 409,
-  [ErrorCode.UNKNOWN_MANUAL_STEP]: 404,
-  [ErrorCode.WALLET_CURRENCY_MISMATCH]: 409,
-  [ErrorCode.ORDER_TOTAL_TOO_LARGE]: 400,
-  [ErrorCode.INSUFFICIENT_WALLET_BALANCE]: 409,
-  [ErrorCode.ORDER_DISPUTED]: 409,
-  [ErrorCode.ORDER_NOT_DELIVERED]: 409,
-  [ErrorCode.RETURN_WINDOW_CLOSED]: 409,
-  [ErrorCode.RETURN_QUANTITY_TOO_HIGH]: 409,
-  [ErrorCode.RETURN_NOT_FOUND]: 404,
-  [ErrorCode.INVALID_RETURN_STATE]: 409,
-  [ErrorCode.DISPUTE_NOT_FOUND]: 404,
-  [ErrorCode.DISPUTE_CLOSED]: 409,
-  [ErrorCode.REFUND_NOT_HELD]: 409,
-  [ErrorCode.VARIANT_NOT_FOUND]: 404,
-  [ErrorCode.VARIANT_REQUIRED]: 400,
-  [ErrorCode.STOCK_BELOW_RESERVED]: 409,
-  [ErrorCode.SKU_EXISTS]: 409,
-  [ErrorCode.RESET_NOT_FOUND]: 404,
-  [ErrorCode.INVALID_RESET_STATE]: 409,
-  [ErrorCode.RESET_REFUSED]: 409,
-  FORBIDDEN: 403,
-  VALIDATION: 400,
-};
-
-/** The HTTP answer for a workflow's business refusal of `type` (409 when the type is not listed). */
-export function refusal(type: string, message: string, details?: unknown): HttpError {
-  const fixed = fixedMessages[type];
-  const http = new HttpError(
-    failureStatus[type] ?? 409,
-    type === 'VALIDATION' ? 'VALIDATION_ERROR' : type,
-    fixed ?? message,
-    fixed ? undefined : details,
-  );
-  if (fixed) http.internalDetail = message;
-  return http;
+/** A workflow's business refusal (an ApplicationFailure whose type is one of our codes), as a DomainError. */
+export function fromFailure(failure: unknown): DomainError | undefined {
+  if (failure instanceof ApplicationFailure && isErrorCode(failure.type))
+    return new DomainError(failure.type, failure.message, failure.details?.[0]);
+  return undefined;
 }
 
-function fromTemporal(error: unknown): HttpError | undefined {
+function fromTemporal(error: unknown): DomainError | undefined {
   if (error instanceof WorkflowUpdateFailedError || error instanceof WorkflowFailedError) {
-    const cause = error.cause;
-    if (cause instanceof ApplicationFailure && cause.type && failureStatus[cause.type])
-      return refusal(cause.type, cause.message, cause.details?.[0]);
+    const refused = fromFailure(error.cause);
+    if (refused) return refused;
   }
-  if (error instanceof WorkflowNotFoundError) return new HttpError(404, 'NOT_FOUND', 'No such workflow');
+  if (error instanceof WorkflowNotFoundError) return new DomainError(ErrorCode.NOT_FOUND, 'No such workflow');
   if (error instanceof WorkflowUpdateRPCTimeoutOrCancelledError) {
-    return new HttpError(
-      503,
-      'TEMPORAL_UNAVAILABLE',
+    return new DomainError(
+      ErrorCode.TEMPORAL_UNAVAILABLE,
       'The workflow did not answer in time; check its state before trying again',
     );
   }
   if (error instanceof ServiceError) {
-    return new HttpError(503, 'TEMPORAL_UNAVAILABLE', 'The workflow service is unavailable; try again shortly');
+    return new DomainError(ErrorCode.TEMPORAL_UNAVAILABLE, 'The workflow service is unavailable; try again shortly');
   }
   return undefined;
 }
 
 export const notFound: RequestHandler = (req, _res, next) => {
-  next(new HttpError(404, 'NOT_FOUND', `No route for ${req.method} ${req.path}`));
+  next(new DomainError(ErrorCode.NOT_FOUND, `No route for ${req.method} ${req.path}`));
 };
 
 export function errorHandler(logger: Logger): ErrorRequestHandler {
   return (error, req, res, _next) => {
-    let http: HttpError | undefined =
-      error instanceof HttpError
-        ? error
-        : error instanceof ZodError
-          ? validationError(error)
-          : error instanceof InventoryError
-            ? refusal(error.code, error.message, error.details)
-            : fromTemporal(error);
+    let status: number | undefined;
+    let domain: DomainError | undefined =
+      error instanceof DomainError ? error : error instanceof ZodError ? validationError(error) : fromTemporal(error);
     // body-parser's own errors carry a status and a type.
-    if (!http && error?.type === 'entity.too.large')
-      http = new HttpError(413, 'PAYLOAD_TOO_LARGE', 'The request body is too large');
-    if (!http && error?.type === 'entity.parse.failed')
-      http = new HttpError(400, 'MALFORMED_JSON', 'The request body is not valid JSON');
-    if (!http && isDatabaseUnavailable(error))
-      http = new HttpError(503, 'DATABASE_UNAVAILABLE', 'The database is unavailable; try again shortly');
-    if (!http && typeof error?.status === 'number' && error.status >= 400 && error.status < 500) {
-      http = new HttpError(error.status, 'BAD_REQUEST', error.expose ? error.message : 'Bad request');
+    if (!domain && error?.type === 'entity.too.large')
+      domain = new DomainError(ErrorCode.PAYLOAD_TOO_LARGE, 'The request body is too large');
+    if (!domain && error?.type === 'entity.parse.failed')
+      domain = new DomainError(ErrorCode.MALFORMED_JSON, 'The request body is not valid JSON');
+    if (!domain && isDatabaseUnavailable(error))
+      domain = new DomainError(ErrorCode.DATABASE_UNAVAILABLE, 'The database is unavailable; try again shortly');
+    if (!domain && typeof error?.status === 'number' && error.status >= 400 && error.status < 500) {
+      status = error.status; // another 4xx from Express's middleware keeps its own status
+      domain = new DomainError(ErrorCode.BAD_REQUEST, error.expose ? error.message : 'Bad request');
     }
-    if (http?.internalDetail)
-      logger.warn({ code: http.code, detail: http.internalDetail, method: req.method, path: req.path }, 'refused');
-    if (!http) {
+    if (!domain) {
       logger.error({ err: error, method: req.method, path: req.path }, 'unhandled error');
-      http = new HttpError(500, 'INTERNAL', 'Something went wrong on our side');
+      domain = new DomainError(ErrorCode.INTERNAL, 'Something went wrong on our side');
     }
-    const retryAfter = (http.details as { retryAfterSeconds?: number } | undefined)?.retryAfterSeconds;
-    if ((http.status === 429 || http.status === 503) && retryAfter) res.setHeader('Retry-After', String(retryAfter));
-    res
-      .status(http.status)
-      .json({ error: { code: http.code, message: http.message, ...(http.details ? { details: http.details } : {}) } });
+    const fixed = fixedMessages[domain.code];
+    if (fixed) {
+      logger.warn({ code: domain.code, detail: domain.message, method: req.method, path: req.path }, 'refused');
+      domain = new DomainError(domain.code, fixed);
+    }
+    // A provider's own refusal (a disputed charge, say) is a conflict with the state of the money.
+    status ??= isErrorCode(domain.code) ? httpStatus[domain.code] : 409;
+    const retryAfter = (domain.details as { retryAfterSeconds?: number } | undefined)?.retryAfterSeconds;
+    if ((status === 429 || status === 503) && retryAfter) res.setHeader('Retry-After', String(retryAfter));
+    res.status(status).json({
+      error: { code: domain.code, message: domain.message, ...(domain.details ? { details: domain.details } : {}) },
+    });
   };
 }

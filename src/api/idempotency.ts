@@ -9,7 +9,8 @@
 import { createHash } from 'node:crypto';
 import type { Request } from 'express';
 import { v5 as uuidv5 } from 'uuid';
-import { HttpError } from './errors';
+import { DomainError } from '../platform/errors';
+import { ErrorCode } from '../workflows/vocabulary';
 
 export const MAX_IDEMPOTENCY_KEY_LENGTH = 200;
 
@@ -19,9 +20,8 @@ export function idempotencyKeyOf(req: Request): string | undefined {
   if (raw === undefined) return undefined;
   const key = raw.trim();
   if (key.length === 0 || key.length > MAX_IDEMPOTENCY_KEY_LENGTH) {
-    throw new HttpError(
-      400,
-      'INVALID_IDEMPOTENCY_KEY',
+    throw new DomainError(
+      ErrorCode.INVALID_IDEMPOTENCY_KEY,
       `The Idempotency-Key header must be 1 to ${MAX_IDEMPOTENCY_KEY_LENGTH} characters`,
       { maxLength: MAX_IDEMPOTENCY_KEY_LENGTH },
     );
@@ -40,8 +40,12 @@ export function requestFingerprint(body: unknown): string {
 }
 
 /** 422: the key was used for a different request; `details` names what it made. */
-export function keyReused(what: string, details: Record<string, unknown>): HttpError {
-  return new HttpError(422, 'IDEMPOTENCY_KEY_REUSED', `This Idempotency-Key was used for a different ${what}`, details);
+export function keyReused(what: string, details: Record<string, unknown>): DomainError {
+  return new DomainError(
+    ErrorCode.IDEMPOTENCY_KEY_REUSED,
+    `This Idempotency-Key was used for a different ${what}`,
+    details,
+  );
 }
 
 /** JSON with object keys sorted, so two equal bodies give one digest whatever their key order. */

@@ -5,7 +5,9 @@ import { paymentsSwitch, setPaymentsEnabled } from '../payments/switch';
 import { listWebhookEvents, replayWebhookEvents, webhookHealth } from '../payments/webhook-inbox';
 import { authenticate, currentUser, requireRole } from './auth';
 import type { ApiDeps } from './deps';
-import { HttpError, parse } from './errors';
+import { DomainError } from '../platform/errors';
+import { ErrorCode } from '../workflows/vocabulary';
+import { parse } from './errors';
 
 const provider = z.enum(['STRIPE', 'RAZORPAY']);
 export const listQuery = z.object({
@@ -65,7 +67,7 @@ export function operationsRouter(deps: ApiDeps): Router {
   router.get('/admin/orders/:id/history', ...admin, async (req, res) => {
     const { id } = parse(historyParams, req.params);
     if (!(await deps.prisma.order.findUnique({ where: { id }, select: { id: true } })))
-      throw new HttpError(404, 'ORDER_NOT_FOUND', `No order ${id}`);
+      throw new DomainError(ErrorCode.ORDER_NOT_FOUND, `No order ${id}`);
     res.json(await orderHistory(deps, id, parse(pageQuery, req.query), currentUser(req).id));
   });
 

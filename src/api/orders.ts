@@ -22,13 +22,15 @@ import {
 import { ErrorCode, type Actor } from '../workflows/vocabulary';
 import type { orderWorkflow } from '../workflows/order/workflow';
 import { searchAttributes } from '../workflows/search-attributes';
+import { orderWorkflowId } from '../workflows/ids';
 import { audit } from '../access/audit';
 import { MAX_ORDER_TOTAL } from '../platform/money';
 import { paymentsSwitch } from '../payments/switch';
 import { mergeLines, unitPrices } from '../inventory/variants';
 import { authenticate, currentUser, requireRole, type AuthUser } from './auth';
 import type { ApiDeps } from './deps';
-import { HttpError, parse, refusal } from './errors';
+import { DomainError } from '../platform/errors';
+import { parse } from './errors';
 import { after, cursorParam, encodeCursor, newestFirst } from './paging';
 import { closedStatuses, forCustomer, orderSummary, orderView } from '../orders/view';
 import { idempotencyKeyOf, idFromKey, keyReused, requestFingerprint } from './idempotency';
@@ -89,8 +91,6 @@ const checkoutRefusals = new Set<ErrorCode>([
   ErrorCode.PAYMENT_PROVIDER_UNAVAILABLE,
 ]);
 
-export const orderWorkflowId = (orderId: string) => `order-${orderId}`;
-
 function actorOf(user: AuthUser): Actor {
   return { id: user.id, role: user.role };
 }
@@ -109,9 +109,9 @@ export function ordersRouter(deps: ApiDeps): Router {
     const { id } = parse(orderParams, req.params);
     const user = currentUser(req);
     const order = await prisma.order.findUnique({ where: { id } });
-    if (!order) throw new HttpError(404, 'ORDER_NOT_FOUND', `No order ${id}`);
+    if (!order) throw new DomainError(ErrorCode.ORDER_NOT_FOUND, `No order ${id}`);
     if (user.role !== 'ADMIN' && order.customerId !== user.id)
-      throw new HttpError(403, 'FORBIDDEN', 'This order belongs to another customer');
+      throw new DomainError(ErrorCode.FORBIDDEN, 'This order belongs to another customer');
     return order;
   }
 
@@ -119,7 +119,7 @@ export function ordersRouter(deps: ApiDeps): Router {
   async function assertPaymentsEnabled(): Promise<void> {
     const payments = await paymentsSwitch(prisma);
     if (!payments.enabled) {
-      throw new HttpError(503, 'PAYMENTS_DISABLED', `Payments are switched off: ${payments.reason}`, {
+      throw new DomainError(ErrorCode.PAYMENTS_DISABLED, `Payments are switched off: ${payments.reason}`, {
         reason: payments.reason,
         since: payments.updatedAt,
       });
@@ -129,7 +129,7 @@ export function ordersRouter(deps: ApiDeps): Router {
   /** A transition on a finished order is refused here, with its status, without asking Temporal. */
   function assertOpen(order: Order): void {
     if (closedStatuses.has(order.status)) {
-      throw new HttpError(409, 'INVALID_ORDER_STATE', `Order is ${order.status}`, {
+      throw new DomainError(ErrorCode.INVALID_ORDER_STATE, `Order is ${order.status}`, {
         status: order.status,
         paymentStatus: order.paymentStatus,
       });
@@ -152,7 +152,7 @@ export function ordersRouter(deps: ApiDeps): Router {
     const view: OrderView = await handleOf(orderId).result();
     const refused = view.timeline.find((t) => t.event === 'CHECKOUT_REFUSED' || t.event === 'CHECKOUT_FAILED');
     if (refused && view.cancelReason && checkoutRefusals.has(view.cancelReason as ErrorCode))
-      throw refusal(view.cancelReason, refused.detail ?? view.cancelReason);
+      throw new DomainError(view.cancelReason as ErrorCode, refused.detail ?? view.cancelReason);
     return {
       orderId: view.orderId,
       status: view.status,
@@ -180,14 +180,15 @@ export function ordersRouter(deps: ApiDeps): Router {
     });
     const unknown = items.filter((i) => !products.some((p) => p.id === i.productId)).map((i) => i.productId);
     if (unknown.length > 0)
-      throw new HttpError(404, 'PRODUCT_NOT_FOUND', `Unknown products: ${unknown.join(', ')}`, { productIds: unknown });
+      throw new DomainError(ErrorCode.PRODUCT_NOT_FOUND, `Unknown products: ${unknown.join(', ')}`, {
+        productIds: unknown,
+      });
     // The order is priced in the currency asked for, else in that of the first item listed.
     const currency = body.currency ?? products.find((p) => p.id === items[0].productId)!.currency;
     const foreign = products.filter((p) => p.currency !== currency);
     if (foreign.length > 0) {
-      throw new HttpError(
-        400,
-        'CURRENCY_MISMATCH',
+      throw new DomainError(
+        ErrorCode.CURRENCY_MISMATCH,
         `Not priced in ${currency}: ${foreign.map((p) => p.sku).join(', ')}`,
         { currency, skus: foreign.map((p) => p.sku) },
       );
@@ -196,8 +197,7 @@ export function ordersRouter(deps: ApiDeps): Router {
     const prices = await unitPrices(prisma, items);
     const total = items.reduce((sum, item, index) => sum + prices[index] * item.quantity, 0);
     if (total > MAX_ORDER_TOTAL) {
-      throw new HttpError(
-        400,
+      throw new DomainError(
         ErrorCode.ORDER_TOTAL_TOO_LARGE,
         `The order total ${total} is above the largest charge, ${MAX_ORDER_TOTAL}`,
         { total, max: MAX_ORDER_TOTAL },
@@ -242,9 +242,8 @@ export function ordersRouter(deps: ApiDeps): Router {
       else if (error instanceof WorkflowUpdateRPCTimeoutOrCancelledError || error instanceof ServiceError) {
         // The order may exist: say which, so the client can look instead of retrying blind.
         res.location(`/api/orders/${orderId}`);
-        throw new HttpError(
-          503,
-          'TEMPORAL_UNAVAILABLE',
+        throw new DomainError(
+          ErrorCode.TEMPORAL_UNAVAILABLE,
           `The checkout did not finish in time; order ${orderId} may have been placed: look before trying again`,
           { orderId },
         );
@@ -263,7 +262,7 @@ export function ordersRouter(deps: ApiDeps): Router {
     const query = parse(myOrdersQuery, req.query);
     const user = currentUser(req);
     if (user.role !== 'ADMIN' && query.customerId && query.customerId !== user.id)
-      throw new HttpError(403, 'FORBIDDEN', 'Customers list only their own orders');
+      throw new DomainError(ErrorCode.FORBIDDEN, 'Customers list only their own orders');
     const customerId = user.role === 'ADMIN' ? query.customerId : user.id;
     const orders = await prisma.order.findMany({
       where: { customerId, ...after(query.cursor) },
@@ -281,7 +280,7 @@ export function ordersRouter(deps: ApiDeps): Router {
     parse(emptyBody, req.body);
     const order = await loadOrder(req);
     if (order.customerId !== currentUser(req).id)
-      throw new HttpError(403, 'FORBIDDEN', 'Only the customer who placed the order may pay for it');
+      throw new DomainError(ErrorCode.FORBIDDEN, 'Only the customer who placed the order may pay for it');
     assertOpen(order);
     await assertPaymentsEnabled();
     const result = await handleOf(order.id).executeUpdate(retryPaymentUpdate, {

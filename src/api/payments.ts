@@ -8,7 +8,7 @@ import { razorpayDedupeKey, StaleEventError } from '../payments/razorpay-replay'
 import type { PaymentProvider } from '../workflows/vocabulary';
 import type { WebhookWorkflowInput } from '../workflows/webhook/messages';
 import type { ApiDeps } from './deps';
-import { HttpError } from './errors';
+import { DomainError } from '../platform/errors';
 import { orderOfPaymentAttempt } from '../payments/attempts';
 import { webhookEvents, webhookRejections } from '../monitoring/metrics';
 
@@ -31,7 +31,7 @@ export function paymentsRouter(deps: ApiDeps): Router {
     await countRejection(prisma, provider, code).catch((error: unknown) =>
       logger.error({ err: error }, 'could not count a refused webhook'),
     );
-    throw new HttpError(400, code, message);
+    throw new DomainError(code, message);
   }
   const rejectSignature = (
     provider: PaymentProvider,

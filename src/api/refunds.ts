@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { Router, type Request } from 'express';
 import { z } from 'zod';
 import { audit } from '../access/audit';
-import { creditWallet, WalletError } from '../refunds/wallet';
+import { creditWallet } from '../refunds/wallet';
 import {
   approveRefundUpdate,
   decideHeldRefundUpdate,
@@ -12,12 +12,14 @@ import {
   type RefundView,
   type RefundWorkflowInput,
 } from '../workflows/refund/messages';
-import { type Actor } from '../workflows/vocabulary';
+import { ErrorCode, refusalCode, type Actor } from '../workflows/vocabulary';
 import type { refundWorkflow } from '../workflows/refund/workflow';
 import { authenticate, currentUser, requireRole } from './auth';
 import type { ApiDeps } from './deps';
-import { HttpError, parse, refusal } from './errors';
+import { DomainError } from '../platform/errors';
+import { parse } from './errors';
 import { idempotencyKeyOf, idFromKey, keyReused } from './idempotency';
+import { refundWorkflowId } from '../workflows/ids';
 
 const amount = z.number().int().positive().max(100_000_000);
 const reason = z.string().trim().min(1).max(500);
@@ -73,7 +75,7 @@ export function refundsRouter(deps: ApiDeps): Router {
       settleCheckAfterMs: config.REFUND_SETTLE_CHECK_AFTER,
     };
     const start = new WithStartWorkflowOperation<typeof refundWorkflow>('refundWorkflow', {
-      workflowId: `refund-${refundId}`,
+      workflowId: refundWorkflowId(refundId),
       taskQueue: config.TEMPORAL_TASK_QUEUE,
       args: [input],
       workflowIdConflictPolicy: 'USE_EXISTING',
@@ -83,14 +85,14 @@ export function refundsRouter(deps: ApiDeps): Router {
       return await temporal.workflow.executeUpdateWithStart(requestRefundUpdate, { startWorkflowOperation: start });
     } catch (error) {
       if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
-      return temporal.workflow.getHandle<typeof refundWorkflow>(`refund-${refundId}`).result(); // it has finished
+      return temporal.workflow.getHandle<typeof refundWorkflow>(refundWorkflowId(refundId)).result(); // it has finished
     }
   }
 
   async function orderFor(req: Request) {
     const { id } = parse(idParams, req.params);
     const order = await prisma.order.findUnique({ where: { id } });
-    if (!order) throw new HttpError(404, 'ORDER_NOT_FOUND', `No order ${id}`);
+    if (!order) throw new DomainError(ErrorCode.ORDER_NOT_FOUND, `No order ${id}`);
     return order;
   }
 
@@ -112,7 +114,8 @@ export function refundsRouter(deps: ApiDeps): Router {
     const body = parse(customerRequest, req.body);
     const order = await orderFor(req);
     const user = currentUser(req);
-    if (order.customerId !== user.id) throw new HttpError(403, 'FORBIDDEN', 'This order belongs to another customer');
+    if (order.customerId !== user.id)
+      throw new DomainError(ErrorCode.FORBIDDEN, 'This order belongs to another customer');
     const refund = await startRefund(order.id, { ...body, requestedBy: { id: user.id, role: 'CUSTOMER' } });
     res.status(202).location(`/admin/refunds/${refund.refundId}`).json(summary(refund));
   });
@@ -135,8 +138,8 @@ export function refundsRouter(deps: ApiDeps): Router {
     }
     // A retry of a refused refund is refused again, as it was the first time.
     if (refund.status === 'REFUSED')
-      throw refusal(
-        refund.failureCode ?? 'REFUND_REFUSED',
+      throw new DomainError(
+        refusalCode(refund.failureCode, ErrorCode.REFUND_REFUSED),
         refund.failureReason ?? 'The refund was refused',
         refund.failureDetails,
       );
@@ -171,15 +174,15 @@ export function refundsRouter(deps: ApiDeps): Router {
       const { reason: why } = parse(decisionBody, req.body);
       const { id } = parse(idParams, req.params);
       const stored = await prisma.refund.findUnique({ where: { id } });
-      if (!stored) throw new HttpError(404, 'REFUND_NOT_FOUND', `No refund ${id}`);
+      if (!stored) throw new DomainError(ErrorCode.REFUND_NOT_FOUND, `No refund ${id}`);
       if (stored.status !== 'PENDING_APPROVAL') {
-        throw new HttpError(409, 'REFUND_ALREADY_DECIDED', `The refund is already ${stored.status}`, {
+        throw new DomainError(ErrorCode.REFUND_ALREADY_DECIDED, `The refund is already ${stored.status}`, {
           status: stored.status,
         });
       }
       const adminId = currentUser(req).id;
       const refund = await temporal.workflow
-        .getHandle(`refund-${id}`)
+        .getHandle(refundWorkflowId(id))
         .executeUpdate(update, { args: [{ adminId, reason: why }] });
       res.json(summary(refund));
     });
@@ -194,12 +197,12 @@ export function refundsRouter(deps: ApiDeps): Router {
       const { reason: why } = parse(decisionBody, req.body);
       const { id } = parse(idParams, req.params);
       const stored = await prisma.refund.findUnique({ where: { id } });
-      if (!stored) throw new HttpError(404, 'REFUND_NOT_FOUND', `No refund ${id}`);
+      if (!stored) throw new DomainError(ErrorCode.REFUND_NOT_FOUND, `No refund ${id}`);
       if (stored.status !== 'APPROVED')
-        throw new HttpError(409, 'REFUND_NOT_HELD', `The refund is ${stored.status}`, { status: stored.status });
+        throw new DomainError(ErrorCode.REFUND_NOT_HELD, `The refund is ${stored.status}`, { status: stored.status });
       const adminId = currentUser(req).id;
       const refund = await temporal.workflow
-        .getHandle(`refund-${id}`)
+        .getHandle(refundWorkflowId(id))
         .executeUpdate(decideHeldRefundUpdate, { args: [{ adminId, reason: why, release }] });
       await audit(prisma, {
         actorId: adminId,
@@ -218,38 +221,33 @@ export function refundsRouter(deps: ApiDeps): Router {
     const { userId } = parse(userParams, req.params);
     const body = parse(creditBody, req.body);
     const user = await prisma.user.findUnique({ where: { id: userId }, include: { wallet: true } });
-    if (!user) throw new HttpError(404, 'USER_NOT_FOUND', `No user ${userId}`);
+    if (!user) throw new DomainError(ErrorCode.USER_NOT_FOUND, `No user ${userId}`);
     const adminId = currentUser(req).id;
     // A client retrying the same credit sends the same Idempotency-Key and is credited once.
     const key = idempotencyKeyOf(req);
-    try {
-      // A retried request (same Idempotency-Key) answers the same entry: one credit, one audit entry.
-      const credited = await creditWallet(
-        prisma,
-        {
-          userId,
-          amount: body.amount,
-          currency: body.currency ?? user.wallet?.currency ?? 'USD',
-          reason: body.reason,
-          actor: adminId,
-          reference: 'goodwill',
-          idempotencyKey: `goodwill-${key ? `${adminId}-${key}` : randomUUID()}`,
-        },
-        (after) => ({
-          actorId: adminId,
-          action: 'WALLET_CREDITED',
-          targetType: 'user',
-          targetId: userId,
-          reason: body.reason,
-          before: { balance: after.balance - body.amount },
-          after,
-        }),
-      );
-      res.status(201).json(credited);
-    } catch (error) {
-      if (error instanceof WalletError) throw new HttpError(409, error.code, error.message);
-      throw error;
-    }
+    // A retried request (same Idempotency-Key) answers the same entry: one credit, one audit entry.
+    const credited = await creditWallet(
+      prisma,
+      {
+        userId,
+        amount: body.amount,
+        currency: body.currency ?? user.wallet?.currency ?? 'USD',
+        reason: body.reason,
+        actor: adminId,
+        reference: 'goodwill',
+        idempotencyKey: `goodwill-${key ? `${adminId}-${key}` : randomUUID()}`,
+      },
+      (after) => ({
+        actorId: adminId,
+        action: 'WALLET_CREDITED',
+        targetType: 'user',
+        targetId: userId,
+        reason: body.reason,
+        before: { balance: after.balance - body.amount },
+        after,
+      }),
+    );
+    res.status(201).json(credited);
   });
 
   router.get('/api/wallet', auth, async (req, res) => {

@@ -6,7 +6,8 @@ import { WithStartWorkflowOperation, WorkflowExecutionAlreadyStartedError } from
 import { randomUUID } from 'node:crypto';
 import { Router } from 'express';
 import { z } from 'zod';
-import { listReturns, presentReturn, returnWorkflowId } from '../returns/returns';
+import { listReturns, presentReturn } from '../returns/returns';
+import { returnWorkflowId } from '../workflows/ids';
 import {
   receiveReturnUpdate,
   rejectReturnUpdate,
@@ -17,7 +18,9 @@ import {
 import type { returnWorkflow } from '../workflows/return/workflow';
 import { authenticate, currentUser, requireRole } from './auth';
 import type { ApiDeps } from './deps';
-import { HttpError, parse, refusal } from './errors';
+import { DomainError } from '../platform/errors';
+import { ErrorCode, refusalCode } from '../workflows/vocabulary';
+import { parse } from './errors';
 
 const reason = z.string().trim().min(1).max(500);
 const productId = z.string().uuid();
@@ -50,8 +53,9 @@ export function returnsRouter(deps: ApiDeps): Router {
     const { id: orderId } = parse(idParams, req.params);
     const user = currentUser(req);
     const order = await prisma.order.findUnique({ where: { id: orderId }, select: { customerId: true } });
-    if (!order) throw new HttpError(404, 'ORDER_NOT_FOUND', `No order ${orderId}`);
-    if (order.customerId !== user.id) throw new HttpError(403, 'FORBIDDEN', 'This order belongs to another customer');
+    if (!order) throw new DomainError(ErrorCode.ORDER_NOT_FOUND, `No order ${orderId}`);
+    if (order.customerId !== user.id)
+      throw new DomainError(ErrorCode.FORBIDDEN, 'This order belongs to another customer');
     // The same product twice is one line with the summed quantity.
     const quantities = new Map<string, number>();
     for (const line of body.lines)
@@ -82,7 +86,11 @@ export function returnsRouter(deps: ApiDeps): Router {
       view = await temporal.workflow.getHandle(returnWorkflowId(returnId)).result();
     }
     if (view.status === 'REFUSED')
-      throw refusal(view.failureCode ?? 'RETURN_REFUSED', view.failureReason ?? 'refused', view.failureDetails);
+      throw new DomainError(
+        refusalCode(view.failureCode, ErrorCode.RETURN_REFUSED),
+        view.failureReason ?? 'refused',
+        view.failureDetails,
+      );
     res
       .status(202)
       .location(`/admin/returns/${returnId}`)
@@ -95,7 +103,7 @@ export function returnsRouter(deps: ApiDeps): Router {
 
   async function stored(id: string) {
     const ret = await prisma.return.findUnique({ where: { id }, include: { lines: true } });
-    if (!ret) throw new HttpError(404, 'RETURN_NOT_FOUND', `No return ${id}`);
+    if (!ret) throw new DomainError(ErrorCode.RETURN_NOT_FOUND, `No return ${id}`);
     return ret;
   }
 
@@ -108,7 +116,7 @@ export function returnsRouter(deps: ApiDeps): Router {
     const body = parse(receiveBody, req.body);
     const ret = await stored(parse(idParams, req.params).id);
     if (ret.status !== 'REQUESTED')
-      throw new HttpError(409, 'INVALID_RETURN_STATE', `The return is ${ret.status}`, { status: ret.status });
+      throw new DomainError(ErrorCode.INVALID_RETURN_STATE, `The return is ${ret.status}`, { status: ret.status });
     const view = await temporal.workflow
       .getHandle(returnWorkflowId(ret.id))
       .executeUpdate(receiveReturnUpdate, { args: [{ adminId: currentUser(req).id, ...body }] });
@@ -119,7 +127,7 @@ export function returnsRouter(deps: ApiDeps): Router {
     const { reason: why } = parse(rejectBody, req.body);
     const ret = await stored(parse(idParams, req.params).id);
     if (ret.status !== 'REQUESTED')
-      throw new HttpError(409, 'INVALID_RETURN_STATE', `The return is ${ret.status}`, { status: ret.status });
+      throw new DomainError(ErrorCode.INVALID_RETURN_STATE, `The return is ${ret.status}`, { status: ret.status });
     const view = await temporal.workflow
       .getHandle(returnWorkflowId(ret.id))
       .executeUpdate(rejectReturnUpdate, { args: [{ adminId: currentUser(req).id, reason: why }] });

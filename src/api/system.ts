@@ -12,7 +12,9 @@ import { notifyAdmins } from '../system/notices';
 import { diagnosePayments } from '../system/payments-diagnosis';
 import { authenticate, currentUser, requireRole } from './auth';
 import type { ApiDeps } from './deps';
-import { HttpError, parse } from './errors';
+import { DomainError } from '../platform/errors';
+import { ErrorCode } from '../workflows/vocabulary';
+import { parse } from './errors';
 
 const reason = z.string().trim().min(1).max(500);
 export const maintenanceBody = z.object({ enabled: z.boolean(), reason });
@@ -38,9 +40,13 @@ export function maintenanceGate(deps: ApiDeps, flag: MaintenanceFlag): RequestHa
     const state = await flag.current();
     if (!state.enabled) return next();
     next(
-      new HttpError(503, 'MAINTENANCE', `The shop is under maintenance (${state.reason}); please try again later`, {
-        retryAfterSeconds,
-      }),
+      new DomainError(
+        ErrorCode.MAINTENANCE,
+        `The shop is under maintenance (${state.reason}); please try again later`,
+        {
+          retryAfterSeconds,
+        },
+      ),
     );
   };
 }

@@ -10,7 +10,9 @@ import { createAccount, newUserBody } from '../access/users';
 import { changeOwnPassword, passwordPolicy, resetPassword } from '../access/passwords';
 import { authenticate, currentUser, requireRole } from './auth';
 import type { ApiDeps } from './deps';
-import { HttpError, parse } from './errors';
+import { DomainError } from '../platform/errors';
+import { ErrorCode } from '../workflows/vocabulary';
+import { parse } from './errors';
 
 export const userParams = z.object({ id: z.string().uuid() });
 export const reasonBody = z.object({ reason: z.string().trim().min(1).max(500) });
@@ -40,9 +42,10 @@ export function usersRouter(deps: ApiDeps): Router {
   /** Loads the target user; an admin may not act on their own account this way (no lock-outs by accident). */
   async function target(req: Parameters<typeof currentUser>[0] & { params: unknown }) {
     const { id } = parse(userParams, req.params);
-    if (id === currentUser(req).id) throw new HttpError(409, 'SELF_ACTION', 'Admins cannot change their own access');
+    if (id === currentUser(req).id)
+      throw new DomainError(ErrorCode.SELF_ACTION, 'Admins cannot change their own access');
     const user = await prisma.user.findUnique({ where: { id } });
-    if (!user) throw new HttpError(404, 'USER_NOT_FOUND', `No user ${id}`);
+    if (!user) throw new DomainError(ErrorCode.USER_NOT_FOUND, `No user ${id}`);
     return user;
   }
 

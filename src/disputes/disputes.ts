@@ -4,7 +4,7 @@
  * twice or out of order: a decided dispute stays decided, an event older than the newest one
  * applied changes no field, and every change is audited as the provider's.
  */
-import { ApplicationFailure } from '@temporalio/common';
+import { refusalFailure } from '../platform/errors';
 import { v5 as uuidv5 } from 'uuid';
 import { audit } from '../access/audit';
 import { lockOrder } from '../activities/order';
@@ -12,12 +12,10 @@ import { paymentStatusAfterRefunds } from '../activities/refund';
 import type { PrismaClient } from '../platform/db';
 import { ErrorCode, type PaymentProvider } from '../workflows/vocabulary';
 import type { DisputeEvent, DisputeState } from '../workflows/dispute/messages';
+import { disputeWorkflowId } from '../workflows/ids';
 
 const txOptions = { maxWait: 15_000, timeout: 20_000 };
 const DISPUTE_NAMESPACE = '0d6c2a57-8a53-4b8e-9a4e-6f1f3f3b9c11';
-
-export const disputeWorkflowId = (provider: PaymentProvider, providerDisputeId: string) =>
-  `dispute-${provider.toLowerCase()}-${providerDisputeId}`;
 
 /** Our id for a provider's dispute: the same whichever of its events arrives first. */
 export const disputeRecordId = (provider: PaymentProvider, providerDisputeId: string) =>
@@ -36,11 +34,10 @@ export async function findDisputedPayment(
       })
     : null;
   if (!payment)
-    throw ApplicationFailure.create({
-      type: ErrorCode.ORDER_NOT_FOUND,
-      message: `No payment of ours matches the disputed ${provider} payment ${providerPaymentId ?? '(none named)'}`,
-      nonRetryable: true,
-    });
+    throw refusalFailure(
+      ErrorCode.ORDER_NOT_FOUND,
+      `No payment of ours matches the disputed ${provider} payment ${providerPaymentId ?? '(none named)'}`,
+    );
   return { orderId: payment.orderId, paymentId: payment.id };
 }
 

@@ -9,7 +9,7 @@ import { z } from 'zod';
 import type { PrismaClient } from '../platform/db';
 import { audit } from '../access/audit';
 import { ErrorCode } from '../workflows/vocabulary';
-import { InventoryError } from './errors';
+import { DomainError } from '../platform/errors';
 import { recordStockMovement, type MovementResult } from './ledger';
 
 export const adjustmentBody = z.object({
@@ -33,13 +33,13 @@ export function movementRefused(
   result: Extract<MovementResult, { status: 'REFUSED' }>,
   target: { productId: string; variantId?: string | null },
   requested: number,
-): InventoryError {
+): DomainError {
   if (result.refusal === 'NOT_FOUND')
     return target.variantId
-      ? new InventoryError(ErrorCode.VARIANT_NOT_FOUND, `No variant ${target.variantId} of product ${target.productId}`)
-      : new InventoryError(ErrorCode.PRODUCT_NOT_FOUND, `No product ${target.productId}`);
+      ? new DomainError(ErrorCode.VARIANT_NOT_FOUND, `No variant ${target.variantId} of product ${target.productId}`)
+      : new DomainError(ErrorCode.PRODUCT_NOT_FOUND, `No product ${target.productId}`);
   const reserved = result.current?.reserved ?? 0;
-  return new InventoryError(
+  return new DomainError(
     ErrorCode.STOCK_BELOW_RESERVED,
     `Stock cannot be ${requested}: unpaid orders hold ${reserved} units`,
     { ...target, requested, reserved, stock: result.current?.stock },
@@ -53,7 +53,7 @@ export async function assertStockTarget(
 ) {
   if (target.variantId) return;
   if ((await prisma.productVariant.count({ where: { productId: target.productId } })) > 0)
-    throw new InventoryError(ErrorCode.VARIANT_REQUIRED, `Product ${target.productId} has variants: name a variantId`, {
+    throw new DomainError(ErrorCode.VARIANT_REQUIRED, `Product ${target.productId} has variants: name a variantId`, {
       productId: target.productId,
     });
 }

@@ -10,7 +10,7 @@ import type { Product, ProductVariant } from '../generated/prisma/client';
 import { isUniqueViolation, type PrismaClient, type Transaction } from '../platform/db';
 import { audit } from '../access/audit';
 import { ErrorCode } from '../workflows/vocabulary';
-import { InventoryError } from './errors';
+import { DomainError } from '../platform/errors';
 import { recordStockMovement } from './ledger';
 
 /** Below this many available units the catalogue says "Only N left". */
@@ -46,12 +46,12 @@ export async function createProduct(prisma: PrismaClient, input: NewProduct, act
   const { variants = [], ...fields } = newProduct.parse(input);
   const skus = [fields.sku, ...variants.map((v) => v.sku)];
   if (new Set(skus).size !== skus.length)
-    throw new InventoryError('VALIDATION', 'A variant repeats a SKU of this product', { skus });
+    throw new DomainError(ErrorCode.VALIDATION_ERROR, 'A variant repeats a SKU of this product', { skus });
   try {
     return await prisma.$transaction((tx) => insertProduct(tx, { ...fields, variants }, actorId, 'RESTOCK'));
   } catch (error) {
     if (isUniqueViolation(error))
-      throw new InventoryError(ErrorCode.SKU_EXISTS, `A product or variant with SKU ${skus.join(' or ')} exists`, {
+      throw new DomainError(ErrorCode.SKU_EXISTS, `A product or variant with SKU ${skus.join(' or ')} exists`, {
         skus,
       });
     throw error;
@@ -73,7 +73,7 @@ export async function insertProduct(
     ...(await tx.productVariant.findMany({ where: { sku: { in: skus } }, select: { sku: true } })),
   ];
   if (taken.length > 0)
-    throw new InventoryError(ErrorCode.SKU_EXISTS, `SKU ${taken.map((t) => t.sku).join(', ')} exists already`, {
+    throw new DomainError(ErrorCode.SKU_EXISTS, `SKU ${taken.map((t) => t.sku).join(', ')} exists already`, {
       skus: taken.map((t) => t.sku),
     });
   const product = await tx.product.create({ data: { id: randomUUID(), ...fields, stock: 0 } });
@@ -184,6 +184,6 @@ export async function findProduct(prisma: PrismaClient, id: string) {
     where: { id },
     include: { variants: { orderBy: { sku: 'asc' } } },
   });
-  if (!product) throw new InventoryError(ErrorCode.PRODUCT_NOT_FOUND, `No product ${id}`);
+  if (!product) throw new DomainError(ErrorCode.PRODUCT_NOT_FOUND, `No product ${id}`);
   return product;
 }

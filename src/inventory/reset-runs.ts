@@ -9,13 +9,10 @@ import type { Config } from '../platform/config';
 import type { PrismaClient } from '../platform/db';
 import { ErrorCode, type Actor } from '../workflows/vocabulary';
 import type { inventoryResetWorkflow } from '../workflows/inventory-reset/workflow';
-import {
-  inventoryResetWorkflowId,
-  rollbackResetUpdate,
-  type ResetRollbackLine,
-} from '../workflows/inventory-reset/messages';
-import { InventoryError } from './errors';
+import { rollbackResetUpdate, type ResetRollbackLine } from '../workflows/inventory-reset/messages';
+import { DomainError } from '../platform/errors';
 import { requestReset, resetView, type ResetRequest } from './resets';
+import { inventoryResetWorkflowId } from '../workflows/ids';
 
 export interface ResetDeps {
   prisma: PrismaClient;
@@ -49,12 +46,12 @@ export async function rollbackResetRun(
   const view = await showReset(deps, resetId);
   if (view.rollback) return { resetId, status: view.status, lines: view.rollback };
   if (view.status !== 'VERIFIED' && view.status !== 'VERIFY_FAILED')
-    throw new InventoryError(ErrorCode.INVALID_RESET_STATE, `A reset that is ${view.status} cannot be rolled back`, {
+    throw new DomainError(ErrorCode.INVALID_RESET_STATE, `A reset that is ${view.status} cannot be rolled back`, {
       status: view.status,
     });
   const handle = deps.temporal.workflow.getHandle(view.workflowId);
   if ((await handle.describe()).status.name !== 'RUNNING')
-    throw new InventoryError(ErrorCode.INVALID_RESET_STATE, 'The reset is past its rollback window', {
+    throw new DomainError(ErrorCode.INVALID_RESET_STATE, 'The reset is past its rollback window', {
       status: view.status,
     });
   const lines = await handle.executeUpdate(rollbackResetUpdate, { args: [request] });

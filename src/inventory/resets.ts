@@ -12,7 +12,7 @@ import type { PrismaClient } from '../platform/db';
 import { audit } from '../access/audit';
 import { ErrorCode } from '../workflows/vocabulary';
 import type { ResetLineResult, ResetRollbackLine, ResetStatus, ResetView } from '../workflows/inventory-reset/messages';
-import { InventoryError } from './errors';
+import { DomainError } from '../platform/errors';
 import { recordStockMovement } from './ledger';
 
 export const resetBody = z.object({
@@ -61,7 +61,7 @@ export async function requestReset(prisma: PrismaClient, resetId: string, input:
 
 async function loadReset(prisma: PrismaClient, resetId: string) {
   const reset = await prisma.inventoryReset.findUnique({ where: { id: resetId } });
-  if (!reset) throw new InventoryError(ErrorCode.RESET_NOT_FOUND, `No inventory reset ${resetId}`);
+  if (!reset) throw new DomainError(ErrorCode.RESET_NOT_FOUND, `No inventory reset ${resetId}`);
   return { ...reset, requested: reset.lines as unknown as (RequestedLine & Partial<ResetLineResult>)[] };
 }
 
@@ -96,7 +96,7 @@ const lineKey = (line: { productId: string; variantId?: string | null }) => `${l
 export async function applyReset(prisma: PrismaClient, resetId: string): Promise<ResetLineResult[]> {
   const reset = await loadReset(prisma, resetId);
   if (reset.status === 'REFUSED')
-    throw new InventoryError(ErrorCode.RESET_REFUSED, 'The reset was refused', { errors: reset.errors });
+    throw new DomainError(ErrorCode.RESET_REFUSED, 'The reset was refused', { errors: reset.errors });
   const errors: { line: number; productId: string; variantId?: string; code: string; message: string }[] = [];
   const results: ResetLineResult[] = [];
   const seen = new Set<string>();
@@ -145,15 +145,15 @@ export async function applyReset(prisma: PrismaClient, resetId: string): Promise
             newStock: result.next.stock,
           });
         }
-        if (errors.length > 0) throw new InventoryError(ErrorCode.RESET_REFUSED, 'refused');
+        if (errors.length > 0) throw new DomainError(ErrorCode.RESET_REFUSED, 'refused');
         await tx.inventoryReset.update({ where: { id: resetId }, data: { status: 'APPLIED', lines: asJson(results) } });
       },
       { maxWait: 15_000, timeout: 60_000 },
     );
   } catch (error) {
-    if (!(error instanceof InventoryError) || errors.length === 0) throw error;
+    if (!(error instanceof DomainError) || errors.length === 0) throw error;
     await setStatus(prisma, resetId, 'REFUSED', { errors: asJson(errors) });
-    throw new InventoryError(
+    throw new DomainError(
       ErrorCode.RESET_REFUSED,
       `The reset was refused: ${errors.length} of ${reset.requested.length} lines are invalid; nothing changed`,
       { errors },

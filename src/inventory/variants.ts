@@ -7,7 +7,7 @@
 import type { Product, ProductVariant } from '../generated/prisma/client';
 import type { PrismaClient, Transaction } from '../platform/db';
 import { ErrorCode } from '../workflows/vocabulary';
-import { InventoryError } from './errors';
+import { DomainError } from '../platform/errors';
 
 export interface CheckoutLine {
   productId: string;
@@ -54,12 +54,12 @@ export async function resolveLines(
   );
   if (unknownVariants.length > 0) {
     const ids = unknownVariants.map((i) => i.variantId!);
-    throw new InventoryError(ErrorCode.VARIANT_NOT_FOUND, `Unknown variants: ${ids.join(', ')}`, { variantIds: ids });
+    throw new DomainError(ErrorCode.VARIANT_NOT_FOUND, `Unknown variants: ${ids.join(', ')}`, { variantIds: ids });
   }
   const unnamed = items.filter((i) => !i.variantId && variants.some((v) => v.productId === i.productId));
   if (unnamed.length > 0) {
     const ids = unnamed.map((i) => i.productId);
-    throw new InventoryError(ErrorCode.VARIANT_REQUIRED, `Name a variantId for products ${ids.join(', ')}`, {
+    throw new DomainError(ErrorCode.VARIANT_REQUIRED, `Name a variantId for products ${ids.join(', ')}`, {
       productIds: ids,
     });
   }

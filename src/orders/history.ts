@@ -11,9 +11,13 @@ import { tsToDate } from '@temporalio/common/lib/time';
 import type { temporal } from '@temporalio/proto';
 import { audit } from '../access/audit';
 import type { OperationsDeps } from '../payments/webhook-inbox';
-import { webhookWorkflowId } from '../payments/webhook-inbox';
-import { returnWorkflowId } from '../returns/returns';
-import { disputeWorkflowId } from '../disputes/disputes';
+import {
+  disputeWorkflowId,
+  orderWorkflowId,
+  refundWorkflowId,
+  returnWorkflowId,
+  webhookWorkflowId,
+} from '../workflows/ids';
 
 export interface TimelineEntry {
   at: string;
@@ -225,8 +229,8 @@ export async function orderHistory(
     deps.prisma.dispute.findMany({ where: { orderId }, select: { provider: true, providerDisputeId: true } }),
   ]);
   const workflowIds = [
-    `order-${orderId}`,
-    ...refunds.map((r) => `refund-${r.id}`),
+    orderWorkflowId(orderId),
+    ...refunds.map((r) => refundWorkflowId(r.id)),
     ...webhooks.map((w) => webhookWorkflowId(w.provider, w.eventId)),
     ...returns.map((r) => returnWorkflowId(r.id)),
     ...disputes.map((d) => disputeWorkflowId(d.provider, d.providerDisputeId)),

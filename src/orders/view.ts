@@ -11,6 +11,7 @@ import type { PrismaClient } from '../platform/db';
 import type { Logger } from '../platform/logger';
 import { getOrderQuery, type OrderTimelineEntry } from '../workflows/order/messages';
 import type { Role } from '../workflows/vocabulary';
+import { orderWorkflowId } from '../workflows/ids';
 
 export interface Viewer {
   id: string;
@@ -128,7 +129,7 @@ export async function orderView(
   // A delivered order refunded in part has a finished workflow too.
   if (closedStatuses.has(order.status) || order.deliveredAt) return { ...stored, ...facts };
   try {
-    const live = await deps.temporal.workflow.getHandle(`order-${order.id}`).query(getOrderQuery);
+    const live = await deps.temporal.workflow.getHandle(orderWorkflowId(order.id)).query(getOrderQuery);
     return {
       ...stored,
       ...live,

@@ -16,15 +16,13 @@ import { storedWebhookInput } from './webhook-events';
 import type { PaymentProvider } from '../workflows/vocabulary';
 import type { WebhookOutcome, WebhookWorkflowInput } from '../workflows/webhook/messages';
 import type { webhookWorkflow } from '../workflows/webhook/workflow';
+import { webhookWorkflowId } from '../workflows/ids';
 
 export interface OperationsDeps {
   prisma: PrismaClient;
   temporal: Client;
   config: Pick<Config, 'TEMPORAL_TASK_QUEUE'>;
 }
-
-export const webhookWorkflowId = (provider: PaymentProvider, eventId: string) =>
-  `webhook-${provider.toLowerCase()}-${eventId}`;
 
 /**
  * Hands an event to Temporal. The id makes a second run impossible while one runs or after one

@@ -5,6 +5,7 @@ import { temporal } from '@temporalio/proto';
 import { dataConverterFor } from './codec';
 import { jwtRotationGrace, type Config } from './config';
 import type { keyRotationWorkflow } from '../workflows/key-rotation/workflow';
+import { keyRotationWorkflowId } from '../workflows/ids';
 import { searchAttributes } from '../workflows/search-attributes';
 
 export type TemporalConnectionConfig = Pick<
@@ -95,7 +96,7 @@ export async function ensureKeyRotationSchedule(
   const action = {
     type: 'startWorkflow' as const,
     workflowType: 'keyRotationWorkflow',
-    workflowId: `key-rotation-JWT_SIGNING-scheduled`,
+    workflowId: keyRotationWorkflowId('JWT_SIGNING', 'scheduled'),
     taskQueue: config.TEMPORAL_TASK_QUEUE,
     args: [
       {

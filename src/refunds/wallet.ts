@@ -7,19 +7,11 @@ import { randomUUID } from 'node:crypto';
 import type { PrismaClient, Transaction } from '../platform/db';
 import { isUniqueViolation } from '../platform/db';
 import { audit, type AuditEntry } from '../access/audit';
+import { DomainError } from '../platform/errors';
+import { ErrorCode } from '../workflows/vocabulary';
 
 /** The highest balance a wallet may hold, in minor units: its column is a 32-bit integer. */
 export const MAX_WALLET_BALANCE = 2_000_000_000;
-
-/** A credit the wallet cannot take; retrying will not change that. */
-export class WalletError extends Error {
-  constructor(
-    readonly code: 'WALLET_CURRENCY_MISMATCH' | 'WALLET_BALANCE_LIMIT' | 'INSUFFICIENT_WALLET_BALANCE',
-    message: string,
-  ) {
-    super(message);
-  }
-}
 
 export interface WalletCredit {
   userId: string;
@@ -59,14 +51,14 @@ export async function creditWallet(
       });
       const wallet = await tx.wallet.findUniqueOrThrow({ where: { userId: credit.userId } });
       if (wallet.currency !== credit.currency) {
-        throw new WalletError(
-          'WALLET_CURRENCY_MISMATCH',
+        throw new DomainError(
+          ErrorCode.WALLET_CURRENCY_MISMATCH,
           `The wallet holds ${wallet.currency}; it cannot be credited in ${credit.currency}`,
         );
       }
       if (count === 0) {
-        throw new WalletError(
-          'WALLET_BALANCE_LIMIT',
+        throw new DomainError(
+          ErrorCode.WALLET_BALANCE_LIMIT,
           `The wallet holds ${wallet.balance} ${wallet.currency}; a credit of ${credit.amount} would take it past ${MAX_WALLET_BALANCE}`,
         );
       }
@@ -113,15 +105,15 @@ export async function debitWalletForOrder(
   });
   const wallet = await tx.wallet.findUnique({ where: { userId: input.userId } });
   if (wallet && wallet.currency !== input.currency) {
-    throw new WalletError(
-      'WALLET_CURRENCY_MISMATCH',
+    throw new DomainError(
+      ErrorCode.WALLET_CURRENCY_MISMATCH,
       `The wallet holds ${wallet.currency}; it cannot pay for an order in ${input.currency}`,
     );
   }
   if (count === 0 || !wallet) {
     const held = wallet ? `${wallet.balance} ${wallet.currency}` : 'nothing';
-    throw new WalletError(
-      'INSUFFICIENT_WALLET_BALANCE',
+    throw new DomainError(
+      ErrorCode.INSUFFICIENT_WALLET_BALANCE,
       `The wallet holds ${held}; the order costs ${input.amount} ${input.currency}`,
     );
   }

@@ -6,7 +6,7 @@
  * to stock (ledger RETURN); the refund itself is the refund workflow's, under the refund rules.
  * Every step is one transaction with its audit entry, safe to retry (keyed by the return id).
  */
-import { ApplicationFailure } from '@temporalio/common';
+import { refusalFailure } from '../platform/errors';
 import { audit } from '../access/audit';
 import { disputeStanding, refuseWhileDisputed } from '../disputes/standing';
 import { moveStock } from '../inventory/stock';
@@ -18,16 +18,6 @@ import type { ReturnLineRequest, ReturnReceipt, ReturnStatus } from '../workflow
 
 const txOptions = { maxWait: 15_000, timeout: 20_000 };
 const SYSTEM = 'system';
-
-export const returnWorkflowId = (returnId: string) => `return-${returnId}`;
-
-const refused = (type: string, message: string, details?: unknown) =>
-  ApplicationFailure.create({
-    type,
-    message,
-    details: details === undefined ? undefined : [details],
-    nonRetryable: true,
-  });
 
 export interface OpenedReturn {
   currency: string;
@@ -68,25 +58,31 @@ export async function openReturn(
   },
 ): Promise<OpenedReturn> {
   return prisma.$transaction(async (tx) => {
-    if (!(await lockOrder(tx, input.orderId))) throw refused(ErrorCode.ORDER_NOT_FOUND, `No order ${input.orderId}`);
+    if (!(await lockOrder(tx, input.orderId)))
+      throw refusalFailure(ErrorCode.ORDER_NOT_FOUND, `No order ${input.orderId}`);
     const existing = await tx.return.findUnique({ where: { id: input.returnId }, include: { lines: true } });
     if (existing) return presentOpened(existing);
     const order = await tx.order.findUniqueOrThrow({ where: { id: input.orderId }, include: { items: true } });
-    if (order.customerId !== input.customerId) throw refused('FORBIDDEN', 'This order belongs to another customer');
+    if (order.customerId !== input.customerId)
+      throw refusalFailure(ErrorCode.FORBIDDEN, 'This order belongs to another customer');
     if (!order.deliveredAt)
-      throw refused(ErrorCode.ORDER_NOT_DELIVERED, `Only a delivered order can be returned (order ${order.status})`, {
-        status: order.status,
-      });
+      throw refusalFailure(
+        ErrorCode.ORDER_NOT_DELIVERED,
+        `Only a delivered order can be returned (order ${order.status})`,
+        {
+          status: order.status,
+        },
+      );
     const closesAt = new Date(order.deliveredAt.getTime() + input.returnWindowMs);
     if (Date.now() > closesAt.getTime())
-      throw refused(ErrorCode.RETURN_WINDOW_CLOSED, `The return window closed at ${closesAt.toISOString()}`, {
+      throw refusalFailure(ErrorCode.RETURN_WINDOW_CLOSED, `The return window closed at ${closesAt.toISOString()}`, {
         deliveredAt: order.deliveredAt.toISOString(),
         closedAt: closesAt.toISOString(),
       });
     const standing = await disputeStanding(tx, input.orderId);
     refuseWhileDisputed(standing);
     if (order.paymentStatus === 'REFUNDED' || (await refundableAmount(tx, order, standing)) <= 0)
-      throw refused(ErrorCode.REFUND_ALREADY_PROCESSED, 'Refund already processed for this order', {
+      throw refusalFailure(ErrorCode.REFUND_ALREADY_PROCESSED, 'Refund already processed for this order', {
         status: order.status,
         paymentStatus: order.paymentStatus,
       });
@@ -94,12 +90,12 @@ export async function openReturn(
     const lines = input.lines.map((line) => {
       const item = order.items.find((i) => i.productId === line.productId);
       if (!item)
-        throw refused('VALIDATION', `Product ${line.productId} is not in order ${input.orderId}`, {
+        throw refusalFailure(ErrorCode.VALIDATION_ERROR, `Product ${line.productId} is not in order ${input.orderId}`, {
           productId: line.productId,
         });
       const returnable = item.quantity - (returned.get(line.productId) ?? 0);
       if (line.quantity > returnable)
-        throw refused(
+        throw refusalFailure(
           ErrorCode.RETURN_QUANTITY_TOO_HIGH,
           `At most ${returnable} of ${item.sku} can still be returned (${item.quantity} delivered)`,
           { productId: line.productId, delivered: item.quantity, returnable },
@@ -160,10 +156,10 @@ export async function receiveReturn(
 ): Promise<ReceivedReturn> {
   return prisma.$transaction(async (tx) => {
     const ret = await tx.return.findUnique({ where: { id: input.returnId }, include: { lines: true } });
-    if (!ret) throw refused(ErrorCode.RETURN_NOT_FOUND, `No return ${input.returnId}`);
+    if (!ret) throw refusalFailure(ErrorCode.RETURN_NOT_FOUND, `No return ${input.returnId}`);
     if (ret.status !== 'REQUESTED') {
       if (ret.receivedBy) return presentReceived(ret); // recorded by an earlier attempt
-      throw refused(ErrorCode.INVALID_RETURN_STATE, `The return is ${ret.status}`, { status: ret.status });
+      throw refusalFailure(ErrorCode.INVALID_RETURN_STATE, `The return is ${ret.status}`, { status: ret.status });
     }
     await lockOrder(tx, ret.orderId);
     const counts = receivedCounts(input.lines);

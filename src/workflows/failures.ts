@@ -1,4 +1,20 @@
+/**
+ * How workflows refuse and read refusals: one way to raise a business refusal (an
+ * ApplicationFailure coded from the closed vocabulary, never retried), one way to read the refusal
+ * inside an activity's failure, and the admin alerts written when money must be given back by hand.
+ */
 import { ActivityFailure, ApplicationFailure, log } from '@temporalio/workflow';
+import type { ErrorCode } from './vocabulary';
+
+/** A business refusal: a non-retryable ApplicationFailure whose type is `code`; `details`, if any, its only detail. */
+export function refusal(code: ErrorCode, message: string, details?: unknown): ApplicationFailure {
+  return ApplicationFailure.create({
+    type: code,
+    message,
+    details: details === undefined ? undefined : [details],
+    nonRetryable: true,
+  });
+}
 
 /**
  * The business refusal inside an activity failure (INSUFFICIENT_STOCK, REFUND_PENDING, ...), so

@@ -18,28 +18,49 @@ export interface Actor {
   role: Role | 'SYSTEM';
 }
 
-/** Machine-readable codes of the business errors workflows raise (ApplicationFailure types). */
+/**
+ * The one closed vocabulary of machine-readable error codes: every refusal a workflow raises (its
+ * ApplicationFailure type), every DomainError a capability throws, and every code the API or the
+ * CLI reports. The API maps each to an HTTP status (src/api/errors.ts, a table the compiler keeps
+ * complete), the CLI to an exit code (scripts/ops.ts). A provider's own refusal keeps the
+ * provider's words (`STRIPE_<code>`, `RAZORPAY_<code>`, see ProviderRefusalCode): those are not ours
+ * to close.
+ */
 export const ErrorCode = {
+  // Orders and inventory
   INSUFFICIENT_STOCK: 'INSUFFICIENT_STOCK',
   PRODUCT_NOT_FOUND: 'PRODUCT_NOT_FOUND',
+  SKU_EXISTS: 'SKU_EXISTS',
   CURRENCY_MISMATCH: 'CURRENCY_MISMATCH',
   INVALID_ORDER_STATE: 'INVALID_ORDER_STATE',
-  PAYMENT_PROVIDER_UNAVAILABLE: 'PAYMENT_PROVIDER_UNAVAILABLE',
   ORDER_NOT_FOUND: 'ORDER_NOT_FOUND',
+  ORDER_TOTAL_TOO_LARGE: 'ORDER_TOTAL_TOO_LARGE',
+  // Payments and webhooks
+  PAYMENT_PROVIDER_UNAVAILABLE: 'PAYMENT_PROVIDER_UNAVAILABLE',
+  PAYMENTS_DISABLED: 'PAYMENTS_DISABLED',
+  NO_PROVIDER_PAYMENT: 'NO_PROVIDER_PAYMENT',
+  INVALID_SIGNATURE: 'INVALID_SIGNATURE',
+  MISSING_SIGNATURE: 'MISSING_SIGNATURE',
+  MALFORMED_EVENT: 'MALFORMED_EVENT',
+  STALE_EVENT: 'STALE_EVENT',
+  WEBHOOK_FAILED: 'WEBHOOK_FAILED',
+  // Refunds and wallet
   ORDER_NOT_PAID: 'ORDER_NOT_PAID',
   ORDER_ALREADY_SHIPPED: 'ORDER_ALREADY_SHIPPED',
+  REFUND_NOT_FOUND: 'REFUND_NOT_FOUND',
   REFUND_PENDING: 'REFUND_PENDING',
   REFUND_ALREADY_PROCESSED: 'REFUND_ALREADY_PROCESSED',
   REFUND_AMOUNT_TOO_HIGH: 'REFUND_AMOUNT_TOO_HIGH',
   REFUND_DESTINATION_NOT_ALLOWED: 'REFUND_DESTINATION_NOT_ALLOWED',
   REFUND_ALREADY_DECIDED: 'REFUND_ALREADY_DECIDED',
   SELF_APPROVAL: 'SELF_APPROVAL',
-  NOT_AN_ADMIN: 'NOT_AN_ADMIN',
-  INVALID_ROTATION_STATE: 'INVALID_ROTATION_STATE',
-  UNKNOWN_MANUAL_STEP: 'UNKNOWN_MANUAL_STEP',
+  IDEMPOTENCY_KEY_REUSED: 'IDEMPOTENCY_KEY_REUSED',
+  INVALID_IDEMPOTENCY_KEY: 'INVALID_IDEMPOTENCY_KEY',
+  REFUND_REFUSED: 'REFUND_REFUSED',
   WALLET_CURRENCY_MISMATCH: 'WALLET_CURRENCY_MISMATCH',
-  ORDER_TOTAL_TOO_LARGE: 'ORDER_TOTAL_TOO_LARGE',
+  WALLET_BALANCE_LIMIT: 'WALLET_BALANCE_LIMIT',
   INSUFFICIENT_WALLET_BALANCE: 'INSUFFICIENT_WALLET_BALANCE',
+  // Returns and disputes
   ORDER_DISPUTED: 'ORDER_DISPUTED',
   ORDER_NOT_DELIVERED: 'ORDER_NOT_DELIVERED',
   RETURN_WINDOW_CLOSED: 'RETURN_WINDOW_CLOSED',
@@ -49,15 +70,65 @@ export const ErrorCode = {
   DISPUTE_NOT_FOUND: 'DISPUTE_NOT_FOUND',
   DISPUTE_CLOSED: 'DISPUTE_CLOSED',
   REFUND_NOT_HELD: 'REFUND_NOT_HELD',
+  // Inventory and catalogue
   VARIANT_NOT_FOUND: 'VARIANT_NOT_FOUND',
   VARIANT_REQUIRED: 'VARIANT_REQUIRED',
   STOCK_BELOW_RESERVED: 'STOCK_BELOW_RESERVED',
-  SKU_EXISTS: 'SKU_EXISTS',
   RESET_NOT_FOUND: 'RESET_NOT_FOUND',
   INVALID_RESET_STATE: 'INVALID_RESET_STATE',
   RESET_REFUSED: 'RESET_REFUSED',
+  RETURN_REFUSED: 'RETURN_REFUSED',
+  // Keys
+  INVALID_ROTATION_STATE: 'INVALID_ROTATION_STATE',
+  ROTATION_NOT_FOUND: 'ROTATION_NOT_FOUND',
+  ROTATION_IN_PROGRESS: 'ROTATION_IN_PROGRESS',
+  SECRET_NOT_SUPPLIED: 'SECRET_NOT_SUPPLIED',
+  UNKNOWN_MANUAL_STEP: 'UNKNOWN_MANUAL_STEP',
+  KEY_VERIFICATION_FAILED: 'KEY_VERIFICATION_FAILED',
+  DATABASE_ADMIN_REFUSED: 'DATABASE_ADMIN_REFUSED',
+  UNDECODABLE_PAYLOAD: 'UNDECODABLE_PAYLOAD',
+  // Access
+  UNAUTHENTICATED: 'UNAUTHENTICATED',
+  INVALID_CREDENTIALS: 'INVALID_CREDENTIALS',
+  ACCOUNT_SUSPENDED: 'ACCOUNT_SUSPENDED',
+  TOO_MANY_ATTEMPTS: 'TOO_MANY_ATTEMPTS',
+  FORBIDDEN: 'FORBIDDEN',
+  NOT_AN_ADMIN: 'NOT_AN_ADMIN',
+  SELF_ACTION: 'SELF_ACTION',
+  WRONG_PASSWORD: 'WRONG_PASSWORD',
+  PASSWORD_UNCHANGED: 'PASSWORD_UNCHANGED',
+  USER_NOT_FOUND: 'USER_NOT_FOUND',
+  EMAIL_TAKEN: 'EMAIL_TAKEN',
+  BOOTSTRAP_CLOSED: 'BOOTSTRAP_CLOSED',
+  // Any request
+  MAINTENANCE: 'MAINTENANCE',
+  VALIDATION_ERROR: 'VALIDATION_ERROR',
+  BAD_REQUEST: 'BAD_REQUEST',
+  MALFORMED_JSON: 'MALFORMED_JSON',
+  PAYLOAD_TOO_LARGE: 'PAYLOAD_TOO_LARGE',
+  NOT_FOUND: 'NOT_FOUND',
+  TEMPORAL_UNAVAILABLE: 'TEMPORAL_UNAVAILABLE',
+  DATABASE_UNAVAILABLE: 'DATABASE_UNAVAILABLE',
+  INTERNAL: 'INTERNAL',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+/** A payment provider's own refusal, named in its words (a card declined, a charge disputed). */
+export type ProviderRefusalCode = `STRIPE_${string}` | `RAZORPAY_${string}`;
+
+/** What a refusal may be coded with: one of ours, or the provider's own. */
+export type RefusalCode = ErrorCode | ProviderRefusalCode;
+
+/** Whether `code` (an ApplicationFailure type, say) is one of ours. */
+export function isErrorCode(code: unknown): code is ErrorCode {
+  return typeof code === 'string' && Object.hasOwn(ErrorCode, code);
+}
+
+/** A stored refusal code (a refund's failureCode, say) read back: ours, the provider's, or `fallback`. */
+export function refusalCode(code: string | null | undefined, fallback: ErrorCode): RefusalCode {
+  if (isErrorCode(code)) return code;
+  if (code && /^(STRIPE|RAZORPAY)_/.test(code)) return code as ProviderRefusalCode;
+  return fallback;
+}
 
 /** What the keyring holds, one versioned secret per purpose. */
 export const keyPurposes = [

@@ -15,6 +15,7 @@ import {
   type TestUser,
 } from '../helpers/stack';
 import { deliverStripeEvent, paymentIntentEvent } from '../helpers/webhooks';
+import { orderWorkflowId } from '../../src/workflows/ids';
 
 let stack: Stack;
 let admin: TestUser;
@@ -45,7 +46,7 @@ test("an order's history holds only encrypted payloads, which the codec endpoint
   // The history as stored, read without any decoding.
   const { history } = await stack.temporal.workflowService.getWorkflowExecutionHistory({
     namespace: stack.config.TEMPORAL_NAMESPACE,
-    execution: { workflowId: `order-${orderId}` },
+    execution: { workflowId: orderWorkflowId(orderId) },
   });
   const stored = await storedHistoryText(stack, `order-${orderId}`);
   const plain = (text: string) => stored.includes(text);
@@ -146,7 +147,7 @@ test("an error that repeats a customer's email address is sealed like any payloa
       { items: [{ productId: product.id, quantity: 1 }], paymentMethod: 'cod' },
       customer.token,
     );
-    const execution = { workflowId: `order-${body.orderId}` };
+    const execution = { workflowId: orderWorkflowId(body.orderId) };
     const described = await eventually(async () => {
       const raw = await stack.temporal.workflowService.describeWorkflowExecution({
         namespace: stack.config.TEMPORAL_NAMESPACE,

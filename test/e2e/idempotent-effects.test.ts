@@ -17,6 +17,7 @@ import { Keyring } from '../../src/keys/keyring';
 import { creditWallet } from '../../src/refunds/wallet';
 import type { OrderWorkflowInput } from '../../src/workflows/order/messages';
 import { createProduct, createUser, eventually, startStack, type Stack, type TestUser } from '../helpers/stack';
+import { orderWorkflowId } from '../../src/workflows/ids';
 
 let stack: Stack;
 let admin: TestUser;
@@ -98,7 +99,7 @@ test('an email sent by an activity retried, and by two activities at once, arriv
   const as = (activityId: string) =>
     new MockActivityEnvironment({
       activityId,
-      workflowExecution: { workflowId: `order-${orderId}`, runId: randomUUID() },
+      workflowExecution: { workflowId: orderWorkflowId(orderId), runId: randomUUID() },
     });
   const send = (activityId: string) =>
     as(activityId).run(mail.sendOrderEmail, { orderId, kind: 'ORDER_CONFIRMED' as const });

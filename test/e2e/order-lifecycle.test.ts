@@ -16,6 +16,7 @@ import {
   type TestUser,
 } from '../helpers/stack';
 import { deliverStripeEvent, paymentIntentEvent } from '../helpers/webhooks';
+import { orderWorkflowId } from '../../src/workflows/ids';
 
 let stack: Stack;
 let admin: TestUser;
@@ -99,7 +100,7 @@ test('a card order goes from checkout to delivery, with a confirmation email', a
     return order.source === 'database' && order;
   }, 'order closed');
   expect(finalOrder).toMatchObject({ status: 'DELIVERED', paymentStatus: 'PAID', trackingNumber: 'TRACK-123' });
-  const timeline = (await stack.temporal.workflow.getHandle(`order-${orderId}`).result()).timeline.map(
+  const timeline = (await stack.temporal.workflow.getHandle(orderWorkflowId(orderId)).result()).timeline.map(
     (t: { event: string }) => t.event,
   );
   expect(timeline).toEqual([
@@ -213,7 +214,7 @@ test('search attributes follow the order (temporal workflow list --query works),
 
   // What the Web UI reads to offer signals, queries and updates with their help text.
   const { definition } = await stack.temporal.workflow
-    .getHandle(`order-${orderId}`)
+    .getHandle(orderWorkflowId(orderId))
     .query<{ definition: Record<string, { name: string; description?: string }[]> }>('__temporal_workflow_metadata');
   const described = (kind: string) => Object.fromEntries(definition[kind].map((d) => [d.name, d.description ?? '']));
   expect(described('signalDefinitions').paymentEvent).toMatch(/payment outcome/i);

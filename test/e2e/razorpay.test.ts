@@ -17,6 +17,7 @@ import {
   type TestUser,
 } from '../helpers/stack';
 import { deliverRazorpayWebhook } from '../helpers/webhooks';
+import { orderWorkflowId, refundWorkflowId } from '../../src/workflows/ids';
 
 const PRICE = 49_900; // ₹499.00 in paise
 
@@ -88,7 +89,7 @@ describe('with webhooks arriving', () => {
     await untilOrder(stack, orderId, customer.token, (o) => o.status === 'CONFIRMED', 'CONFIRMED');
     await stack.http.post(`/admin/orders/${orderId}/ship`, { trackingNumber: 'RZP-LATE' }, admin.token);
     await stack.http.post(`/admin/orders/${orderId}/deliver`, {}, admin.token);
-    await stack.temporal.workflow.getHandle(`order-${orderId}`).result();
+    await stack.temporal.workflow.getHandle(orderWorkflowId(orderId)).result();
 
     expect((await deliverRazorpayWebhook(stack, webhooks['order.paid'])).status).toBe(200);
     await eventually(
@@ -265,7 +266,7 @@ describe('with webhooks arriving', () => {
     const made = stack.razorpay.refunds.filter((r) => r.payment_id === paymentId);
     expect(made.map((r) => [r.amount, r.notes.idempotencyKey])).toEqual([[PRICE, `refund-${refundId}`]]);
     await untilOrder(stack, orderId, customer.token, (o) => o.status === 'REFUNDED', 'REFUNDED');
-    await stack.temporal.workflow.getHandle(`refund-${refundId}`).result();
+    await stack.temporal.workflow.getHandle(refundWorkflowId(refundId)).result();
 
     // Days later Razorpay reports the refund failed (the card was closed): the customer has not been paid back.
     const body = JSON.stringify({
@@ -408,7 +409,7 @@ describe('when webhooks are late or the order has closed', () => {
     const { customer, orderId, razorpayOrderId } = await placeRazorpayOrder(stack, admin);
     await untilOrder(stack, orderId, customer.token, (o) => o.status === 'CANCELLED', 'expired');
     // The order's workflow has finished: only the webhook's own workflow can act on this payment.
-    await stack.temporal.workflow.getHandle(`order-${orderId}`).result();
+    await stack.temporal.workflow.getHandle(orderWorkflowId(orderId)).result();
 
     const { paymentId, webhooks } = stack.razorpay.pay(razorpayOrderId);
     const answers = await Promise.all(

@@ -18,6 +18,7 @@ import {
   type TestUser,
 } from '../helpers/stack';
 import { deliverStripeEvent, paymentIntentEvent } from '../helpers/webhooks';
+import { orderWorkflowId, refundWorkflowId } from '../../src/workflows/ids';
 
 let stack: Stack;
 let admin: TestUser;
@@ -135,7 +136,7 @@ test('request, approve through the API: wallet credited, ledger balanced, email 
     decisionReason: 'goodwill',
   });
   // Refunded in full before shipping: nothing to ship, and the unit is back on the shelf.
-  expect(await stack.temporal.workflow.getHandle(`order-${orderId}`).result()).toMatchObject({
+  expect(await stack.temporal.workflow.getHandle(orderWorkflowId(orderId)).result()).toMatchObject({
     status: 'REFUNDED',
     paymentStatus: 'REFUNDED',
   });
@@ -161,7 +162,7 @@ test('approve by signal, as the Web UI sends it: a Stripe refund, completed by i
 
   // What the Web UI does: signal approveRefund with a JSON payload.
   await stack.temporal.workflow
-    .getHandle(`refund-${refundId}`)
+    .getHandle(refundWorkflowId(refundId))
     .signal('approveRefund', { adminId: admin.id, reason: 'confirmed with the warehouse' });
   const approved = await eventually(async () => {
     const row = await refundRow(refundId);
@@ -213,7 +214,7 @@ test('two admins approving at the same moment: one decision, one ledger entry', 
   await Promise.all([
     stack.http.post(`/admin/refunds/${walletRefund}/approve`, { reason: 'api' }, admin.token),
     stack.temporal.workflow
-      .getHandle(`refund-${walletRefund}`)
+      .getHandle(refundWorkflowId(walletRefund))
       .signal('approveRefund', { adminId: otherAdmin.id, reason: 'ui' }),
   ]);
   await eventually(async () => (await refundRow(walletRefund)).status === 'COMPLETED', 'COMPLETED');
@@ -257,7 +258,7 @@ test('who may decide: not a customer, not the admin who asked for the refund', a
     403,
   );
   // From the Web UI anyone can type a customer's id: the workflow refuses it and says so.
-  const handle = stack.temporal.workflow.getHandle(`refund-${refundId}`);
+  const handle = stack.temporal.workflow.getHandle(refundWorkflowId(refundId));
   const bystander = await createUser(stack);
   await handle.signal('approveRefund', { adminId: bystander.id, reason: 'looks fine to me' });
   const refused = await eventually(async () => {
@@ -466,7 +467,7 @@ test('a card refund Stripe fails after it completed: FAILED, the payment counts 
     failure_reason: status === 'failed' ? 'expired_or_canceled_card' : null,
   });
   await deliverStripeEvent(stack, refundEvent('refund.updated', refundObject('succeeded')));
-  await stack.temporal.workflow.getHandle(`refund-${refundId}`).result();
+  await stack.temporal.workflow.getHandle(refundWorkflowId(refundId)).result();
   expect(await orderOf(stack, orderId, customer.token)).toMatchObject({
     status: 'PARTIALLY_REFUNDED',
     paymentStatus: 'PARTIALLY_REFUNDED',
@@ -514,7 +515,7 @@ test('a manual refund retried with its Idempotency-Key, at once and later, is on
       headers: { 'idempotency-key': key },
     });
   const together = await Promise.all([issue(1500), issue(1500)]);
-  await stack.temporal.workflow.getHandle(`refund-${together[0].body.refundId}`).result();
+  await stack.temporal.workflow.getHandle(refundWorkflowId(together[0].body.refundId)).result();
   const later = await issue(1500); // after the refund's workflow has finished
   const answers = [...together, later];
   expect(answers.map((a) => a.status)).toEqual([201, 201, 201]);
@@ -541,7 +542,7 @@ test('a manual refund retried with its Idempotency-Key, at once and later, is on
     code: 'REFUND_AMOUNT_TOO_HIGH',
   });
   const refusedId = manualRefundId(admin.id, orderId, 'ticket-4713');
-  expect((await stack.temporal.workflow.getHandle(`refund-${refusedId}`).result()).status).toBe('REFUSED');
+  expect((await stack.temporal.workflow.getHandle(refundWorkflowId(refusedId)).result()).status).toBe('REFUSED');
   const tooMuchAgain = await issue(99_000, 'ticket-4713');
   expect({ status: tooMuchAgain.status, code: tooMuchAgain.body.error.code }).toEqual({
     status: 409,
@@ -844,7 +845,7 @@ describe('policies and reminders', () => {
       )
     ).body;
     expect(second.status).toBe('PENDING_APPROVAL');
-    const view = await quick.temporal.workflow.getHandle(`refund-${second.refundId}`).query('getRefund');
+    const view = await quick.temporal.workflow.getHandle(refundWorkflowId(second.refundId)).query('getRefund');
     expect((view as { status: string }).status).toBe('PENDING_APPROVAL');
   });
 });
@@ -874,13 +875,13 @@ test('the history of an order paid, partly refunded and shipped says who did wha
   expect(entries.map((e) => e.at)).toEqual([...entries.map((e) => e.at)].sort());
   const find = (kind: string, name: string) => entries.find((e) => e.kind === kind && e.name === name);
   expect(find('STARTED', 'orderWorkflow')).toMatchObject({
-    workflowId: `order-${orderId}`,
+    workflowId: orderWorkflowId(orderId),
     actor: `CUSTOMER:${customer.id}`,
   });
   expect(find('SIGNAL', 'paymentEvent')).toMatchObject({ actor: 'PROVIDER:STRIPE' });
   expect(find('STARTED', 'webhookWorkflow')?.workflowId).toMatch(/^webhook-stripe-evt_/);
   expect(find('STARTED', 'refundWorkflow')).toMatchObject({
-    workflowId: `refund-${refundId}`,
+    workflowId: refundWorkflowId(refundId),
     actor: `CUSTOMER:${customer.id}`,
   });
   expect(find('UPDATE', 'approveRefund')).toMatchObject({ actor: `ADMIN:${admin.id}`, detail: 'reason=photo checked' });

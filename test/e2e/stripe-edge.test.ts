@@ -24,6 +24,7 @@ import {
   type TestUser,
 } from '../helpers/stack';
 import { deliverStripeEvent, paymentIntentEvent } from '../helpers/webhooks';
+import { orderWorkflowId, refundWorkflowId } from '../../src/workflows/ids';
 
 let proxy: Awaited<ReturnType<typeof startHoldingProxy>>;
 let stack: Stack;
@@ -99,7 +100,7 @@ test('a refund whose worker dies between the decision and the Stripe call happen
 
   const inFlight = proxy.holdNext('POST', '/v1/refunds');
   await stack.temporal.workflow
-    .getHandle(`refund-${refundId}`)
+    .getHandle(refundWorkflowId(refundId))
     .signal('approveRefund', { adminId: admin.id, reason: 'lost parcel' });
   await inFlight;
   expect(await refundRow(refundId)).toMatchObject({ status: 'APPROVED', decidedBy: admin.id, providerRefundId: null });
@@ -125,7 +126,7 @@ test('a refund whose worker dies between the decision and the Stripe call happen
       r.params.get('metadata[orderId]'),
     ]),
   ).toEqual([['6400', refundId, orderId]]);
-  const history = await stack.temporal.workflow.getHandle(`refund-${refundId}`).fetchHistory();
+  const history = await stack.temporal.workflow.getHandle(refundWorkflowId(refundId)).fetchHistory();
   const scheduled = (name: string) =>
     history.events!.filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === name).length;
   expect([scheduled('recordRefundDecision'), scheduled('createProviderRefund'), scheduled('completeRefund')]).toEqual([
@@ -144,7 +145,7 @@ test('Stripe made the refund but its answer was lost: the retry asks again under
 
   const answered = proxy.dropAnswerNext('POST', '/v1/refunds');
   await stack.temporal.workflow
-    .getHandle(`refund-${refundId}`)
+    .getHandle(refundWorkflowId(refundId))
     .signal('approveRefund', { adminId: admin.id, reason: 'lost parcel' });
   await answered;
   const approved = await eventually(
@@ -219,7 +220,9 @@ test('a refund Stripe refuses ends FAILED with its reason and an email; the orde
     'failure email',
   );
   expect(email.text).toContain('$33.00');
-  expect(await stack.temporal.workflow.getHandle(`refund-${refundId}`).result()).toMatchObject({ status: 'FAILED' });
+  expect(await stack.temporal.workflow.getHandle(refundWorkflowId(refundId)).result()).toMatchObject({
+    status: 'FAILED',
+  });
   expect(await orderOf(stack, orderId, customer.token)).toMatchObject({ status: 'CONFIRMED', paymentStatus: 'PAID' });
 
   // The failed refund does not block the customer from asking again.
@@ -297,7 +300,7 @@ test('a payment for a cancelled order that Stripe will not refund: every admin i
     (await stack.http.post(`/api/orders/${orderId}/cancel`, { reason: 'changed my mind' }, customer.token)).status,
   ).toBe(200);
   // The order's workflow has finished: only the webhook's own workflow can act on this payment.
-  await stack.temporal.workflow.getHandle(`order-${orderId}`).result();
+  await stack.temporal.workflow.getHandle(orderWorkflowId(orderId)).result();
 
   proxy.refuseNext('POST', '/v1/refunds', 400, {
     type: 'invalid_request_error',

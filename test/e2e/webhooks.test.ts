@@ -16,6 +16,7 @@ import {
   type TestUser,
 } from '../helpers/stack';
 import { deliverStripeEvent, paymentIntentEvent } from '../helpers/webhooks';
+import { orderWorkflowId, webhookWorkflowId } from '../../src/workflows/ids';
 
 let stack: Stack;
 let admin: TestUser;
@@ -218,7 +219,7 @@ test('news of the payment that paid a delivered order, after its workflow closed
   await untilStatus(orderId, customer.token, 'CONFIRMED');
   await stack.http.post(`/admin/orders/${orderId}/ship`, { trackingNumber: 'LATE-NEWS' }, admin.token);
   expect((await stack.http.post(`/admin/orders/${orderId}/deliver`, {}, admin.token)).body.status).toBe('DELIVERED');
-  await stack.temporal.workflow.getHandle(`order-${orderId}`).result();
+  await stack.temporal.workflow.getHandle(orderWorkflowId(orderId)).result();
 
   // Stripe sends the success again under another event id (a replay would do the same).
   const late = paymentIntentEvent('payment_intent.succeeded', intent);
@@ -234,7 +235,9 @@ test('news of the payment that paid a delivered order, after its workflow closed
   });
   expect(await orderOf(orderId, customer.token)).toMatchObject({ status: 'DELIVERED', paymentStatus: 'PAID' });
   expect(mailsTo(customer.email, 'refunded')).toHaveLength(0);
-  const history = await stack.temporal.workflow.getHandle(`webhook-stripe-${late.id as string}`).fetchHistory();
+  const history = await stack.temporal.workflow
+    .getHandle(webhookWorkflowId('STRIPE', late.id as string))
+    .fetchHistory();
   const activities = history
     .events!.map((e) => e.activityTaskScheduledEventAttributes?.activityType?.name)
     .filter(Boolean);

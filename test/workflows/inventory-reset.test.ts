@@ -10,13 +10,13 @@ import { randomUUID } from 'node:crypto';
 import type { inventoryResetWorkflow } from '../../src/workflows/inventory-reset/workflow';
 import {
   getResetProgressQuery,
-  inventoryResetWorkflowId,
   rollbackResetUpdate,
   type ResetRollbackLine,
 } from '../../src/workflows/inventory-reset/messages';
 import type { Actor } from '../../src/workflows/vocabulary';
 import { eventually } from '../helpers/stack';
 import { keepHistory, recording, startStubWorker, updateRefusal } from '../helpers/workflow-worker';
+import { inventoryResetWorkflowId } from '../../src/workflows/ids';
 
 const admin: Actor = { id: randomUUID(), role: 'ADMIN' };
 const refusedResets = new Set<string>();
@@ -67,7 +67,7 @@ test('snapshot, apply, verify, then a rollback by update reverses the lines and 
   const refusal = await updateRefusal(
     handle.executeUpdate(rollbackResetUpdate, { args: [{ actor: admin, reason: ' ' }] }),
   );
-  expect(refusal.type).toBe('VALIDATION');
+  expect(refusal.type).toBe('VALIDATION_ERROR');
   const lines = await handle.executeUpdate(rollbackResetUpdate, { args: [{ actor: admin, reason: 'wrong sheet' }] });
   expect(lines).toEqual(reversal);
   expect(await handle.result()).toBe('ROLLED_BACK');

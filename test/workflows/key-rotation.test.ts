@@ -10,6 +10,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { randomUUID } from 'node:crypto';
 import type { Activities } from '../../src/activities';
 import type { keyRotationWorkflow } from '../../src/workflows/key-rotation/workflow';
+import { keyRotationWorkflowId } from '../../src/workflows/ids';
 import {
   confirmManualStepSignal,
   confirmManualStepUpdate,
@@ -104,7 +105,7 @@ async function startRotation(
     ...overrides,
   };
   return client.workflow.start<typeof keyRotationWorkflow>('keyRotationWorkflow', {
-    workflowId: `key-rotation-${input.purpose}-${randomUUID()}`,
+    workflowId: keyRotationWorkflowId(input.purpose, randomUUID()),
     taskQueue,
     args: [input],
   });

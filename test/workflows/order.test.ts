@@ -26,6 +26,7 @@ import { type Actor } from '../../src/workflows/vocabulary';
 import type { orderWorkflow } from '../../src/workflows/order/workflow';
 import { eventually } from '../helpers/stack';
 import { keepHistory, recording, startStubWorker, updateRefusal } from '../helpers/workflow-worker';
+import { orderWorkflowId } from '../../src/workflows/ids';
 
 const UNIT_PRICE = 1250;
 const SHORT_PRODUCT = '00000000-0000-0000-0000-00000000dead'; // the stub reports it out of stock
@@ -159,7 +160,7 @@ async function placeOrder(overrides: Partial<OrderWorkflowInput> = {}) {
     ...overrides,
   };
   const start = new WithStartWorkflowOperation<typeof orderWorkflow>('orderWorkflow', {
-    workflowId: `order-${orderId}`,
+    workflowId: orderWorkflowId(orderId),
     taskQueue,
     args: [input],
     workflowIdConflictPolicy: 'FAIL',

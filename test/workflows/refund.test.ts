@@ -30,6 +30,7 @@ import { type Actor } from '../../src/workflows/vocabulary';
 import type { refundWorkflow } from '../../src/workflows/refund/workflow';
 import { eventually } from '../helpers/stack';
 import { keepHistory, recording, startStubWorker, updateRefusal } from '../helpers/workflow-worker';
+import { refundWorkflowId } from '../../src/workflows/ids';
 
 const admin: Actor = { id: randomUUID(), role: 'ADMIN' };
 const otherAdmin: Actor = { id: randomUUID(), role: 'ADMIN' };
@@ -146,7 +147,7 @@ async function requestRefund(overrides: Partial<RefundWorkflowInput> = {}) {
     ...overrides,
   };
   const start = new WithStartWorkflowOperation<typeof refundWorkflow>('refundWorkflow', {
-    workflowId: `refund-${refundId}`,
+    workflowId: refundWorkflowId(refundId),
     taskQueue,
     args: [input],
     workflowIdConflictPolicy: 'FAIL',
@@ -338,7 +339,7 @@ test('who may decide: not the admin who asked, not a non-admin from the Web UI',
         handle.executeUpdate(approveRefundUpdate, { args: [{ adminId: otherAdmin.id, reason: ' ' }] }),
       )
     ).type,
-  ).toBe('VALIDATION');
+  ).toBe('VALIDATION_ERROR');
   await handle.signal(approveRefundSignal, { adminId: customer.id, reason: 'typed into the UI' });
   const view = await until(handle, (r) => r.timeline.some((t) => t.event === 'DECISION_REFUSED'), 'refused');
   expect(view.status).toBe('PENDING_APPROVAL');

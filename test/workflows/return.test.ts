@@ -116,7 +116,7 @@ test('received in part with a damaged unit, refunded by its child refund workflo
       args: [{ adminId: admin, lines: [{ productId: randomUUID(), quantity: 1, condition: 'RESTOCK' }] }],
     }),
   );
-  expect(stranger.type).toBe('VALIDATION');
+  expect(stranger.type).toBe('VALIDATION_ERROR');
 
   const received = await handle.executeUpdate(receiveReturnUpdate, {
     args: [

@@ -14,6 +14,7 @@ import type { PaymentEvent } from '../../src/workflows/order/messages';
 import type { WebhookOutcome, WebhookWorkflowInput } from '../../src/workflows/webhook/messages';
 import type { webhookWorkflow } from '../../src/workflows/webhook/workflow';
 import { keepHistory, recording, startStubWorker } from '../helpers/workflow-worker';
+import { refundWorkflowId, webhookWorkflowId } from '../../src/workflows/ids';
 
 /** Orders whose workflows have finished (none runs under `order-<id>` on this task queue). */
 const CLOSED_ORDER = randomUUID();
@@ -84,7 +85,7 @@ function paymentEvent(
 
 function start(input: WebhookWorkflowInput) {
   return client.workflow.start<typeof webhookWorkflow>('webhookWorkflow', {
-    workflowId: `webhook-stripe-${input.eventId}`,
+    workflowId: webhookWorkflowId('STRIPE', input.eventId),
     taskQueue,
     args: [input],
   });
@@ -202,7 +203,7 @@ test('a finished refund the provider now reports failed is reversed and every ad
 test('a completed refund reported failed while its workflow still runs is reversed as well', async () => {
   // A refund workflow that has not closed yet (here it never gets past its first step).
   const still = await client.workflow.start('refundWorkflow', {
-    workflowId: `refund-${COMPLETED_REFUND}`,
+    workflowId: refundWorkflowId(COMPLETED_REFUND),
     taskQueue,
     args: [
       {

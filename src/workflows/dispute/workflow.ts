@@ -93,7 +93,7 @@ export async function disputeWorkflow(input: DisputeWorkflowInput): Promise<Disp
     {
       validator: (submission) => {
         if (!submission?.adminId || !submission.note?.trim())
-          throw failure('VALIDATION', 'adminId and note are required');
+          throw failure(ErrorCode.VALIDATION_ERROR, 'adminId and note are required');
         if (view.status !== 'OPEN') throw failure(ErrorCode.DISPUTE_CLOSED, `The dispute is ${view.status}`);
         if (view.evidence)
           throw failure(ErrorCode.DISPUTE_CLOSED, `Evidence was already submitted at ${view.evidence.at}`);

@@ -70,5 +70,3 @@ export interface ResetProgress {
 
 export const getResetProgressQuery = defineQuery<ResetProgress>('getResetProgress');
 export const rollbackResetUpdate = defineUpdate<ResetRollbackLine[], [RollbackResetRequest]>('rollbackReset');
-
-export const inventoryResetWorkflowId = (resetId: string) => `inventory-reset-${resetId}`;

@@ -4,9 +4,9 @@
  * reasons per line), verifies the result against the ledger, then stays open for the rollback
  * window: an admin's rollbackReset update reverses each line as a delta, keeping sales since.
  */
-import { ApplicationFailure, condition, proxyActivities, setHandler } from '@temporalio/workflow';
+import { condition, proxyActivities, setHandler } from '@temporalio/workflow';
 import type { Activities } from '../../activities';
-import { businessFailure } from '../failures';
+import { businessFailure, refusal } from '../failures';
 import { ErrorCode } from '../vocabulary';
 import {
   getResetProgressQuery,
@@ -38,15 +38,14 @@ export async function inventoryResetWorkflow(input: InventoryResetInput): Promis
     },
     {
       validator: (request) => {
-        if (!request.reason?.trim())
-          throw ApplicationFailure.create({ type: 'VALIDATION', message: 'A rollback needs a reason' });
+        if (!request.reason?.trim()) throw refusal(ErrorCode.VALIDATION_ERROR, 'A rollback needs a reason');
         // Taken while the reset is still being applied too: it then runs right after verification.
         if (status === 'REFUSED' || windowClosed || rollback)
-          throw ApplicationFailure.create({
-            type: ErrorCode.INVALID_RESET_STATE,
-            message: rollback ? 'The reset is already rolled back' : `A reset that is ${status} cannot be rolled back`,
-            details: [{ status }],
-          });
+          throw refusal(
+            ErrorCode.INVALID_RESET_STATE,
+            rollback ? 'The reset is already rolled back' : `A reset that is ${status} cannot be rolled back`,
+            { status },
+          );
       },
     },
   );

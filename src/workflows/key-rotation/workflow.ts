@@ -136,7 +136,7 @@ export async function keyRotationWorkflow(input: KeyRotationInput): Promise<KeyR
     },
     {
       validator: (secret) => {
-        if (!secret?.kid) throw refused('VALIDATION', 'kid is required');
+        if (!secret?.kid) throw refused(ErrorCode.VALIDATION_ERROR, 'kid is required');
         if (view.step !== 'AWAITING_SECRET' || view.newKid) {
           throw refused(
             ErrorCode.INVALID_ROTATION_STATE,
@@ -351,7 +351,7 @@ export async function keyRotationWorkflow(input: KeyRotationInput): Promise<KeyR
   });
 }
 
-function refused(type: string, message: string): ApplicationFailure {
+function refused(type: ErrorCode, message: string): ApplicationFailure {
   return ApplicationFailure.create({ type, message, nonRetryable: true });
 }
 

@@ -40,8 +40,9 @@ import {
 } from './messages';
 import { ErrorCode, type Actor, type OrderStatus } from '../vocabulary';
 import { orderRefundedSignal } from '../refund/messages';
-import { businessFailure, refundRefusedAlert } from '../failures';
+import { businessFailure, refundRefusedAlert, refusal } from '../failures';
 import { searchAttributes } from '../search-attributes';
+import { orderWorkflowId } from '../ids';
 
 // Timeouts are chosen against API_TEMPORAL_DEADLINE (30 s by default): a request waiting on an
 // update (checkout, payment retry, cancel, ship, deliver) must see an activity lost with its worker
@@ -257,11 +258,7 @@ export async function orderWorkflow(input: OrderWorkflowInput): Promise<OrderVie
         if (shipRequest) throw invalidState(order, 'a shipment is already in progress');
         if (cancelRequest) throw invalidState(order, 'the order is being cancelled');
         if (!request.trackingNumber?.trim()) {
-          throw ApplicationFailure.create({
-            type: 'VALIDATION',
-            message: 'trackingNumber is required',
-            nonRetryable: true,
-          });
+          throw refusal(ErrorCode.VALIDATION_ERROR, 'trackingNumber is required');
         }
       },
       description: 'Admin: mark a CONFIRMED order shipped: {actor: {id, role: "ADMIN"}, trackingNumber, carrier?}.',
@@ -419,7 +416,7 @@ export async function orderWorkflow(input: OrderWorkflowInput): Promise<OrderVie
           payment: event,
           why,
           refusal,
-          workflowId: `order-${order.orderId}`,
+          workflowId: orderWorkflowId(order.orderId),
         }),
       );
       return;
@@ -728,18 +725,14 @@ function invalidState(order: OrderView, why: string): ApplicationFailure {
 
 function assertAdmin(actor: Actor): void {
   if (actor?.role !== 'ADMIN') {
-    throw ApplicationFailure.create({ type: 'FORBIDDEN', message: 'Only an admin may do this', nonRetryable: true });
+    throw refusal(ErrorCode.FORBIDDEN, 'Only an admin may do this');
   }
 }
 
 function assertActorMayAct(order: OrderView, actor: Actor): void {
   if (actor?.role === 'ADMIN' || actor?.role === 'SYSTEM') return;
   if (actor?.role !== 'CUSTOMER' || actor.id !== order.customerId) {
-    throw ApplicationFailure.create({
-      type: 'FORBIDDEN',
-      message: 'Only the customer who placed the order may do this',
-      nonRetryable: true,
-    });
+    throw refusal(ErrorCode.FORBIDDEN, 'Only the customer who placed the order may do this');
   }
 }
 

@@ -38,7 +38,8 @@ import {
   type RefundWorkflowInput,
 } from './messages';
 import { ErrorCode, type Actor } from '../vocabulary';
-import { businessFailure, refundReversedAlert, reversalReason } from '../failures';
+import { businessFailure, refundReversedAlert, refusal, reversalReason } from '../failures';
+import { orderWorkflowId } from '../ids';
 
 // Timeouts are chosen against API_TEMPORAL_DEADLINE (30 s): a refund request and an admin's
 // approval or rejection wait on this workflow's writes and payout.
@@ -196,7 +197,7 @@ export async function refundWorkflow(input: RefundWorkflowInput): Promise<Refund
       validator: (decision) => {
         if (!decision?.adminId || !decision.reason?.trim() || typeof decision.release !== 'boolean')
           throw ApplicationFailure.create({
-            type: 'VALIDATION',
+            type: ErrorCode.VALIDATION_ERROR,
             message: 'adminId, reason and release are required',
             nonRetryable: true,
           });
@@ -232,11 +233,7 @@ export async function refundWorkflow(input: RefundWorkflowInput): Promise<Refund
 
   function validateDecision(decision: RefundDecision): void {
     if (!decision?.adminId || !decision.reason?.trim()) {
-      throw ApplicationFailure.create({
-        type: 'VALIDATION',
-        message: 'adminId and reason are required',
-        nonRetryable: true,
-      });
+      throw refusal(ErrorCode.VALIDATION_ERROR, 'adminId and reason are required');
     }
     if (decided || !opened || opened.failure) throw alreadyDecided(refund);
     if (decision.adminId === input.requestedBy.id) throw selfApproval();
@@ -492,7 +489,7 @@ export async function refundWorkflow(input: RefundWorkflowInput): Promise<Refund
   refund.status = 'COMPLETED';
   record('REFUND_COMPLETED', SYSTEM, `order ${order.orderStatus}, payment ${order.paymentStatus}`);
   try {
-    await getExternalWorkflowHandle(`order-${input.orderId}`).signal(orderRefundedSignal, {
+    await getExternalWorkflowHandle(orderWorkflowId(input.orderId)).signal(orderRefundedSignal, {
       refundId: input.refundId,
       amount: refund.amount!,
       ...order,

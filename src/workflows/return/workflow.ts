@@ -22,7 +22,8 @@ import {
   uuid4,
 } from '@temporalio/workflow';
 import type { Activities } from '../../activities';
-import { businessFailure } from '../failures';
+import { businessFailure, refusal } from '../failures';
+import { refundWorkflowId } from '../ids';
 import type { refundWorkflow } from '../refund/workflow';
 import { ErrorCode, type Actor } from '../vocabulary';
 import {
@@ -102,24 +103,27 @@ export async function returnWorkflow(input: ReturnWorkflowInput): Promise<Return
 
   function assertWaiting(): void {
     if (!opened || opened.failure || settled || view.status !== 'REQUESTED')
-      throw failure(ErrorCode.INVALID_RETURN_STATE, `The return is ${view.status}`, { status: view.status });
+      throw refusal(ErrorCode.INVALID_RETURN_STATE, `The return is ${view.status}`, { status: view.status });
   }
   function validateReceipt(receipt: ReturnReceipt): void {
     if (!receipt?.adminId || !Array.isArray(receipt.lines) || receipt.lines.length === 0)
-      throw failure('VALIDATION', 'adminId and at least one line are required');
+      throw refusal(ErrorCode.VALIDATION_ERROR, 'adminId and at least one line are required');
     assertWaiting();
     const totals = new Map<string, number>();
     for (const line of receipt.lines) {
       if (!Number.isInteger(line.quantity) || line.quantity < 1 || !['RESTOCK', 'DAMAGED'].includes(line.condition))
-        throw failure('VALIDATION', 'each line needs a positive quantity and condition RESTOCK or DAMAGED');
+        throw refusal(
+          ErrorCode.VALIDATION_ERROR,
+          'each line needs a positive quantity and condition RESTOCK or DAMAGED',
+        );
       totals.set(line.productId, (totals.get(line.productId) ?? 0) + line.quantity);
     }
     for (const [productId, quantity] of totals) {
       const asked = input.lines.find((l) => l.productId === productId)?.quantity;
       if (asked === undefined)
-        throw failure('VALIDATION', `Product ${productId} is not part of this return`, { productId });
+        throw refusal(ErrorCode.VALIDATION_ERROR, `Product ${productId} is not part of this return`, { productId });
       if (quantity > asked)
-        throw failure(ErrorCode.RETURN_QUANTITY_TOO_HIGH, `Only ${asked} of ${productId} were asked to be returned`, {
+        throw refusal(ErrorCode.RETURN_QUANTITY_TOO_HIGH, `Only ${asked} of ${productId} were asked to be returned`, {
           productId,
           asked,
           received: quantity,
@@ -128,7 +132,7 @@ export async function returnWorkflow(input: ReturnWorkflowInput): Promise<Return
   }
   function validateRejection(rejection: ReturnRejection): void {
     if (!rejection?.adminId || !rejection.reason?.trim())
-      throw failure('VALIDATION', 'adminId and reason are required');
+      throw refusal(ErrorCode.VALIDATION_ERROR, 'adminId and reason are required');
     assertWaiting();
   }
 
@@ -140,7 +144,7 @@ export async function returnWorkflow(input: ReturnWorkflowInput): Promise<Return
   async function finish(): Promise<ReturnView> {
     settled = true;
     for (let late = actions.shift(); late; late = actions.shift())
-      verdicts.set(late.id, failure(ErrorCode.INVALID_RETURN_STATE, `The return is ${view.status}`));
+      verdicts.set(late.id, refusal(ErrorCode.INVALID_RETURN_STATE, `The return is ${view.status}`));
     await condition(allHandlersFinished);
     return view;
   }
@@ -165,13 +169,13 @@ export async function returnWorkflow(input: ReturnWorkflowInput): Promise<Return
     );
     opened = {};
   } catch (error) {
-    const refusal = businessFailure(error);
-    opened = { failure: refusal };
+    const refused = businessFailure(error);
+    opened = { failure: refused };
     view.status = 'REFUSED';
-    view.failureReason = refusal.message;
-    view.failureCode = refusal.type ?? undefined;
-    view.failureDetails = refusal.details?.[0];
-    record('RETURN_REFUSED', SYSTEM, refusal.message);
+    view.failureReason = refused.message;
+    view.failureCode = refused.type ?? undefined;
+    view.failureDetails = refused.details?.[0];
+    record('RETURN_REFUSED', SYSTEM, refused.message);
     return finish();
   }
   await mail.sendReturnEmail({ returnId: input.returnId, kind: 'RETURN_REQUESTED' });
@@ -235,7 +239,7 @@ export async function returnWorkflow(input: ReturnWorkflowInput): Promise<Return
   const receipt = (accepted as Extract<Action, { kind: 'receive' }>).receipt;
   const refundId = uuid4();
   const child = await startChild<typeof refundWorkflow>('refundWorkflow', {
-    workflowId: `refund-${refundId}`,
+    workflowId: refundWorkflowId(refundId),
     parentClosePolicy: ParentClosePolicy.ABANDON, // money in motion finishes even if this return is terminated
     args: [
       {
@@ -253,7 +257,7 @@ export async function returnWorkflow(input: ReturnWorkflowInput): Promise<Return
     ],
   });
   view.refundId = refundId;
-  record('REFUND_STARTED', SYSTEM, `refund-${refundId}`);
+  record('REFUND_STARTED', SYSTEM, refundWorkflowId(refundId));
   const refund = await child.result();
   view.refundStatus = refund.status;
   const ok = refund.status === 'COMPLETED';
@@ -273,15 +277,6 @@ export async function returnWorkflow(input: ReturnWorkflowInput): Promise<Return
   record(ok ? 'RETURN_REFUNDED' : 'RETURN_REFUND_FAILED', SYSTEM, detail);
   await mail.sendReturnEmail({ returnId: input.returnId, kind: ok ? 'RETURN_REFUNDED' : 'RETURN_REFUND_FAILED' });
   return finish();
-}
-
-function failure(type: string, message: string, details?: unknown): ApplicationFailure {
-  return ApplicationFailure.create({
-    type,
-    message,
-    details: details === undefined ? undefined : [details],
-    nonRetryable: true,
-  });
 }
 
 function describe(view: ReturnView): string {

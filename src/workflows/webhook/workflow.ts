@@ -9,7 +9,6 @@
  * provider's redelivery) may run it again under the same id; a processed one never runs twice.
  */
 import {
-  ApplicationFailure,
   getExternalWorkflowHandle,
   ParentClosePolicy,
   patched,
@@ -18,13 +17,15 @@ import {
   WorkflowIdReusePolicy,
   workflowInfo,
 } from '@temporalio/workflow';
-import { businessFailure, refundRefusedAlert, refundReversedAlert, reversalReason } from '../failures';
+import { businessFailure, refundRefusedAlert, refundReversedAlert, refusal, reversalReason } from '../failures';
+import { ErrorCode } from '../vocabulary';
 import type { Activities } from '../../activities';
 import { paymentEventSignal, type PaymentEvent } from '../order/messages';
 import { refundSettledSignal, type RefundSettlement } from '../refund/messages';
 import { type WebhookOutcome, type WebhookWorkflowInput } from './messages';
 import { disputeEventSignal, type DisputeEvent } from '../dispute/messages';
 import type { disputeWorkflow } from '../dispute/workflow';
+import { orderWorkflowId, refundWorkflowId } from '../ids';
 
 // No request waits on this workflow (the endpoint answers once Temporal has it), but a payment's
 // news should reach its order in seconds. The event bookkeeping is a short database write: 5 s
@@ -61,8 +62,7 @@ export async function webhookWorkflow(input: WebhookWorkflowInput): Promise<Webh
     outcome = { status: 'FAILED', detail: businessFailure(error).message };
   }
   await store.recordWebhookOutcome({ provider: input.provider, eventId: input.eventId, ...outcome });
-  if (outcome.status === 'FAILED')
-    throw ApplicationFailure.create({ type: 'WEBHOOK_FAILED', message: outcome.detail, nonRetryable: true });
+  if (outcome.status === 'FAILED') throw refusal(ErrorCode.WEBHOOK_FAILED, outcome.detail);
   return outcome;
 }
 
@@ -77,14 +77,14 @@ async function deliverToOrder(input: WebhookWorkflowInput): Promise<WebhookOutco
     orderId: input.orderId,
     providerPaymentId: payment.providerPaymentId,
   });
-  const orderWorkflowId = `order-${orderId}`;
+  const orderWorkflow = orderWorkflowId(orderId);
   try {
-    await getExternalWorkflowHandle(orderWorkflowId).signal(paymentEventSignal, payment);
-    return { status: 'PROCESSED', detail: `${payment.outcome} delivered to ${orderWorkflowId}` };
+    await getExternalWorkflowHandle(orderWorkflow).signal(paymentEventSignal, payment);
+    return { status: 'PROCESSED', detail: `${payment.outcome} delivered to ${orderWorkflow}` };
   } catch {
     // The order exists but its workflow has finished: nothing is waiting for this payment.
     if (payment.outcome !== 'SUCCEEDED')
-      return { status: 'PROCESSED', detail: `${orderWorkflowId} has finished; a failed payment needs nothing` };
+      return { status: 'PROCESSED', detail: `${orderWorkflow} has finished; a failed payment needs nothing` };
     // Unless this very payment paid the order (a late `order.paid`, a replay): that money is the order's.
     if (
       patched(PAID_ORDER_KEEPS_ITS_PAYMENT) &&
@@ -113,7 +113,7 @@ async function deliverToRefunds(input: WebhookWorkflowInput): Promise<WebhookOut
   const reversed: string[] = [];
   for (const settlement of input.refunds ?? []) {
     try {
-      await getExternalWorkflowHandle(`refund-${settlement.refundId}`).signal(refundSettledSignal, settlement);
+      await getExternalWorkflowHandle(refundWorkflowId(settlement.refundId)).signal(refundSettledSignal, settlement);
       delivered.push(settlement.refundId);
     } catch {
       // refund-<id> has already finished
@@ -127,7 +127,7 @@ async function deliverToRefunds(input: WebhookWorkflowInput): Promise<WebhookOut
     )
       reversed.push(settlement.refundId);
   }
-  const to = delivered.length ? delivered.map((id) => `refund-${id}`).join(', ') : 'no running refund';
+  const to = delivered.length ? delivered.map((id) => refundWorkflowId(id)).join(', ') : 'no running refund';
   return {
     status: 'PROCESSED',
     detail: `${input.eventType}: delivered to ${to}${reversed.length ? `; reported failed after completion: ${reversed.join(', ')}` : ''}`,
@@ -208,7 +208,7 @@ async function refundLatePayment(orderId: string, payment: PaymentEvent): Promis
     );
     return {
       status: 'FAILED',
-      detail: `order-${orderId} had closed; the refund of ${payment.providerPaymentId} was refused (${refusal}); admins alerted`,
+      detail: `${orderWorkflowId(orderId)} had closed; the refund of ${payment.providerPaymentId} was refused (${refusal}); admins alerted`,
     };
   }
   await refunds.sendOrderEmail({
@@ -218,6 +218,6 @@ async function refundLatePayment(orderId: string, payment: PaymentEvent): Promis
   });
   return {
     status: 'PROCESSED',
-    detail: `order-${orderId} had closed: payment ${payment.providerPaymentId} refunded in full (${refundId})`,
+    detail: `${orderWorkflowId(orderId)} had closed: payment ${payment.providerPaymentId} refunded in full (${refundId})`,
   };
 }
