@@ -11,7 +11,7 @@ import { audit } from '../access/audit';
 import { ErrorCode } from '../workflows/vocabulary';
 import type { orderEmailWorkflow } from '../workflows/order-email/workflow';
 import { orderEmailWorkflowId } from '../workflows/order-email/messages';
-import { InventoryError } from '../inventory/errors';
+import { DomainError } from '../platform/errors';
 
 const confirmedStatuses = new Set(['CONFIRMED', 'SHIPPED', 'DELIVERED', 'PARTIALLY_REFUNDED']);
 
@@ -20,9 +20,9 @@ export async function resendConfirmation(
   input: { orderId: string; actorId: string; reason: string },
 ) {
   const order = await deps.prisma.order.findUnique({ where: { id: input.orderId } });
-  if (!order) throw new InventoryError(ErrorCode.ORDER_NOT_FOUND, `No order ${input.orderId}`);
+  if (!order) throw new DomainError(ErrorCode.ORDER_NOT_FOUND, `No order ${input.orderId}`);
   if (!order.confirmedAt || !confirmedStatuses.has(order.status))
-    throw new InventoryError(
+    throw new DomainError(
       ErrorCode.INVALID_ORDER_STATE,
       `Order is ${order.status}: only a confirmed order's confirmation is re-sent`,
       {
