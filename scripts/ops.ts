@@ -44,6 +44,7 @@ import { createStripe } from '../src/payments/stripe';
 import { keyringRazorpayGateway } from '../src/payments/razorpay';
 import { registerInventoryCommands } from './ops-inventory';
 import { ErrorCode, isErrorCode } from '../src/workflows/vocabulary';
+import { registerBackfillCommands } from './ops-backfill';
 
 class UsageError extends Error {}
 
@@ -448,6 +449,7 @@ db.command('terminate-long-queries')
     if (result.terminated.some((q) => !q.terminated)) process.exitCode = 1;
   });
 registerInventoryCommands(program, { withOperations, actor, print, date, positive });
+registerBackfillCommands(program, { withOperations, actor, print, date, positive });
 /**
  * The exit status of a refusal, by its code: 2 (refused: fix the request and run again) unless
  * listed here as 1 (the operation could not run now: a dependency is down; run it again later).

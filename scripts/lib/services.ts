@@ -10,6 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { simpleParser } from 'mailparser';
 import { SMTPServer } from 'smtp-server';
+import { searchAttributes } from '../../src/workflows/search-attributes';
 import { startUniqueIdHop } from './stripe-mock-ids';
 
 export const cacheDir = process.env.DURABLE_COMMERCE_CACHE ?? path.join(os.homedir(), '.cache', 'durable-commerce');
@@ -119,12 +120,9 @@ export async function startTemporalDevServer(options: {
     mkdirSync(path.dirname(options.dbFile), { recursive: true });
     args.push('--db-filename', options.dbFile);
   }
-  for (const [name, type] of [
-    ['OrderId', 'Keyword'],
-    ['CustomerId', 'Keyword'],
-    ['OrderStatus', 'Keyword'],
-  ]) {
-    args.push('--search-attribute', `${name}=${type}`);
+  // The CLI names the types as the SDK does, capitalised: KEYWORD is Keyword, INT is Int.
+  for (const { name, type } of Object.values(searchAttributes)) {
+    args.push('--search-attribute', `${name}=${type.charAt(0)}${type.slice(1).toLowerCase()}`);
   }
   const child = startLogged(temporal, args, options.logFile);
   await waitForPort(options.port, 'Temporal dev server', child);

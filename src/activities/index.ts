@@ -5,6 +5,7 @@ import type { Keyring } from '../keys/keyring';
 import type { RazorpayGateway } from '../payments/razorpay';
 import type { AlertConfig } from '../monitoring/alerts';
 import { alertActivities } from './alerts';
+import { backfillActivities } from './backfills';
 import { emailActivities } from './email';
 import { inventoryActivities } from './inventory';
 import { keyActivities, type KeyConfig } from './keys';
@@ -47,6 +48,7 @@ export function createActivities(deps: ActivityDeps) {
     ...alertActivities(deps.prisma, deps.alertConfig),
     ...inventoryActivities(deps.prisma),
     ...systemActivities(deps.prisma, deps.backupConfig),
+    ...backfillActivities(deps.prisma),
   };
 }
 

@@ -17,6 +17,7 @@ export const keyRotationWorkflowId = (purpose: KeyPurpose, rotationId: string) =
 export const keyRotationIdPrefix = (purpose: KeyPurpose) => `key-rotation-${purpose}-`;
 export const inventoryResetWorkflowId = (resetId: string) => `inventory-reset-${resetId}`;
 export const productImportWorkflowId = (importId: string) => `product-import-${importId}`;
+export const backfillWorkflowId = (name: string, backfillId: string) => `backfill-${name}-${backfillId}`;
 export const returnWorkflowId = (returnId: string) => `return-${returnId}`;
 export const disputeWorkflowId = (provider: PaymentProvider, disputeId: string) =>
   `dispute-${provider.toLowerCase()}-${disputeId}`;

@@ -11,3 +11,4 @@ export { databaseBackupWorkflow } from './database-backup/workflow';
 export { disputeWorkflow } from './dispute/workflow';
 export { orderEmailWorkflow } from './order-email/workflow';
 export { lowStockWorkflow } from './low-stock/workflow';
+export { backfillWorkflow } from './backfill/workflow';
