@@ -62,7 +62,6 @@ async function start(...flags: string[]): Promise<string> {
 }
 
 async function productUpdates(): Promise<number> {
-  await stack.prisma.$queryRawUnsafe('SELECT pg_stat_clear_snapshot()');
   const [row] = await stack.prisma.$queryRawUnsafe<{ n: bigint }[]>(
     "SELECT n_tup_upd AS n FROM pg_stat_user_tables WHERE relname = 'products'",
   );

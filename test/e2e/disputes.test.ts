@@ -166,7 +166,9 @@ test('a dispute lost after a partial refund: what the bank took back counts, not
     const d = await disputeRow(dp.id);
     return d?.status === 'LOST' && d;
   }, 'lost');
-  expect(lost.fundsWithdrawn).toBe(true);
+  // The withdrawal's event may be applied after the decision (its webhook ran in parallel).
+  await eventually(async () => (await disputeRow(dp.id))?.fundsWithdrawn, 'funds withdrawn recorded');
+  expect(lost.status).toBe('LOST');
   const order = await stack.prisma.order.findUniqueOrThrow({ where: { id: orderId } });
   expect(order).toMatchObject({
     disputeStatus: 'LOST',
