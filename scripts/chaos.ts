@@ -387,6 +387,7 @@ async function run(stack: ChaosStack): Promise<number> {
         expected: 0,
         lost: accepted.length,
         doubled: 0,
+        redelivered: 0,
         problems: [`check failed: ${error.message}`],
       }),
     );
@@ -400,7 +401,9 @@ async function run(stack: ChaosStack): Promise<number> {
       ? `${ms.length} restarts, serving again in ${Math.round(Math.min(...ms))}-${Math.round(Math.max(...ms))} ms`
       : 'no restarts';
   log(`worker: ${restarts(stack.worker.restarts)}; API: ${restarts(stack.api.restarts)}`);
-  log(`emails delivered ${stack.smtp.messages.length}; goodwill credits ${goodwillKeys.length}`);
+  log(
+    `emails delivered ${stack.smtp.messages.length} (${verdict.redelivered} sent again after a crash with the same Message-ID); goodwill credits ${goodwillKeys.length}`,
+  );
   await prisma.$disconnect();
   const lost = verdict.lost + unanswered.length;
   console.log(

@@ -43,7 +43,7 @@ test('a crossing emails the vendor once, re-arms when stock recovers; without a 
 
   expect((await buy(5)).status).toBe(201); // 15 -> 10 available: at the threshold
   await tick(schedules.alerts);
-  await eventually(async () => mailTo(vendor, sku).length === 1, 'the vendor told of the crossing');
+  await eventually(async () => mailTo(vendor, sku).length === 1, 'the vendor told of the crossing', 60_000);
   expect(mailTo(vendor, sku)[0].subject).toBe(`Low stock: ${sku} has 10 left`);
 
   expect((await buy(1)).status).toBe(201); // still low: no second alert for the same crossing
