@@ -14,7 +14,9 @@ let admin: TestUser;
 let schedules: { alerts: string; digest: string };
 
 beforeAll(async () => {
-  stack = await startStack();
+  // A database of its own: a tick emails every pending crossing in the database to every active
+  // admin, and the rest of the suite leaves hundreds of both behind.
+  stack = await startStack({ isolatedDatabase: true });
   admin = await createUser(stack, 'ADMIN');
   schedules = await ensureLowStockSchedules(stack.temporal, stack.config);
 });
