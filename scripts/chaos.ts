@@ -278,19 +278,15 @@ async function run(stack: ChaosStack): Promise<number> {
       await deliver(succeeded);
       if (kind === 'card') return;
       await untilStatus(placed.orderId, customer.token, 'CONFIRMED');
-      let refundId: string | undefined;
+      // Retried with its Idempotency-Key through 5xx and lost answers: one request however often it is sent.
       const requested = await client.call(
         'POST',
         `/api/orders/${placed.orderId}/refunds`,
         { reason: 'chaos: changed my mind', destination: 'WALLET' },
         customer.token,
+        { 'idempotency-key': `chaos-refund-${placed.orderId}` },
       );
-      if (requested.status === 202) refundId = requested.body.refundId;
-      else if (requested.body.error?.code === 'REFUND_PENDING') {
-        // The first request got through before its answer was lost.
-        refundId = (await client.call('GET', `/admin/refunds?orderId=${placed.orderId}`, undefined, admin)).body
-          .refunds?.[0]?.id;
-      }
+      const refundId = requested.status === 202 ? (requested.body.refundId as string | undefined) : undefined;
       if (!refundId) throw new Error(`refund request: ${requested.status} ${JSON.stringify(requested.body)}`);
       record.refundId = refundId;
       const approved = await client.call(

@@ -456,6 +456,7 @@ registerBackfillCommands(program, { withOperations, actor, print, date, positive
  */
 const exitStatus: Partial<Record<ErrorCode, 1 | 2>> = {
   TEMPORAL_UNAVAILABLE: 1,
+  WORKFLOW_TASK_FAILED: 1,
   DATABASE_UNAVAILABLE: 1,
   PAYMENT_PROVIDER_UNAVAILABLE: 1,
   PAYMENTS_DISABLED: 1,

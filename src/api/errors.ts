@@ -5,6 +5,7 @@
  * their own; anything else is a logged 500 that says nothing about our internals.
  */
 import {
+  isGrpcServiceError,
   ServiceError,
   WorkflowFailedError,
   WorkflowNotFoundError,
@@ -97,6 +98,7 @@ export const httpStatus: Record<ErrorCode, number> = {
   PAYLOAD_TOO_LARGE: 413,
   NOT_FOUND: 404,
   TEMPORAL_UNAVAILABLE: 503,
+  WORKFLOW_TASK_FAILED: 503,
   DATABASE_UNAVAILABLE: 503,
   INTERNAL: 500,
 };
@@ -130,6 +132,9 @@ export function fromFailure(failure: unknown): DomainError | undefined {
   return undefined;
 }
 
+/** gRPC's status code 9 (the client SDK's own @grpc/grpc-js names it `status.FAILED_PRECONDITION`). */
+const GRPC_FAILED_PRECONDITION = 9;
+
 function fromTemporal(error: unknown): DomainError | undefined {
   if (error instanceof WorkflowUpdateFailedError || error instanceof WorkflowFailedError) {
     const refused = fromFailure(error.cause);
@@ -142,7 +147,18 @@ function fromTemporal(error: unknown): DomainError | undefined {
       'The workflow did not answer in time; check its state before trying again',
     );
   }
-  if (error instanceof ServiceError) {
+  // An update sent while the workflow's last task failed (a worker died in it, or it refused a
+  // payload) is FAILED_PRECONDITION: Temporal retries the task, so the client should too. An
+  // update-with-start throws the gRPC error itself; a plain update wraps it in a ServiceError.
+  const grpc = isGrpcServiceError(error) ? error : error instanceof ServiceError ? error.cause : undefined;
+  if (isGrpcServiceError(grpc) && grpc.code === GRPC_FAILED_PRECONDITION && /failed state/i.test(grpc.message)) {
+    return new DomainError(
+      ErrorCode.WORKFLOW_TASK_FAILED,
+      "The workflow's last task failed, so it cannot take this now; try again shortly (its history says why)",
+      { retryAfterSeconds: 2 },
+    );
+  }
+  if (error instanceof ServiceError || isGrpcServiceError(error)) {
     return new DomainError(ErrorCode.TEMPORAL_UNAVAILABLE, 'The workflow service is unavailable; try again shortly');
   }
   return undefined;

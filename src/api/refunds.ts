@@ -42,6 +42,10 @@ const MANUAL_REFUND_NAMESPACE = '5b0f6a9e-3f52-4f43-9d1c-1d0c1a6b7e21';
 /** Names a manual refund after the admin, the order and the client's Idempotency-Key. */
 export const manualRefundId = (adminId: string, orderId: string, key: string) =>
   idFromKey(MANUAL_REFUND_NAMESPACE, adminId, orderId, key);
+const CUSTOMER_REFUND_NAMESPACE = '0d3c9f4e-7a61-4b8e-9e2f-6c5b1a7d3e90';
+/** Names a customer's refund request after the customer, the order and the client's Idempotency-Key. */
+export const customerRefundId = (customerId: string, orderId: string, key: string) =>
+  idFromKey(CUSTOMER_REFUND_NAMESPACE, customerId, orderId, key);
 export const listQuery = z.object({
   status: z.enum(['PENDING_APPROVAL', 'APPROVED', 'REJECTED', 'COMPLETED', 'FAILED']).optional(),
   orderId: z.string().uuid().optional(),
@@ -116,7 +120,25 @@ export function refundsRouter(deps: ApiDeps): Router {
     const user = currentUser(req);
     if (order.customerId !== user.id)
       throw new DomainError(ErrorCode.FORBIDDEN, 'This order belongs to another customer');
-    const refund = await startRefund(order.id, { ...body, requestedBy: { id: user.id, role: 'CUSTOMER' } });
+    // A retried request (same Idempotency-Key, after a timeout or a 503) answers the request it
+    // made; without a key a retry is refused with REFUND_PENDING while the first one waits.
+    const key = idempotencyKeyOf(req);
+    const refundId = key ? customerRefundId(user.id, order.id, key) : randomUUID();
+    const refund = await startRefund(order.id, { ...body, requestedBy: { id: user.id, role: 'CUSTOMER' } }, refundId);
+    if (
+      key &&
+      ((body.amount !== undefined && refund.amount !== body.amount) ||
+        refund.reason !== body.reason ||
+        (body.destination && refund.destination && refund.destination !== body.destination))
+    ) {
+      throw keyReused('refund request', { refundId: refund.refundId });
+    }
+    if (refund.status === 'REFUSED')
+      throw new DomainError(
+        refusalCode(refund.failureCode, ErrorCode.REFUND_REFUSED),
+        refund.failureReason ?? 'The refund was refused',
+        refund.failureDetails,
+      );
     res.status(202).location(`/admin/refunds/${refund.refundId}`).json(summary(refund));
   });
 

@@ -558,6 +558,44 @@ test('a manual refund retried with its Idempotency-Key, at once and later, is on
   });
 });
 
+test("a customer's refund request retried with its Idempotency-Key, at once and later, is one request", async () => {
+  const { customer, orderId } = await paidOrder(4000);
+  const ask = (reason = 'arrived broken', key = 'my-request-1') =>
+    stack.http.request('POST', `/api/orders/${orderId}/refunds`, {
+      body: { reason, destination: 'WALLET' },
+      token: customer.token,
+      headers: { 'idempotency-key': key },
+    });
+  const together = await Promise.all([ask(), ask()]);
+  expect(together.map((a) => a.status)).toEqual([202, 202]);
+  expect(together[1].body.refundId).toBe(together[0].body.refundId);
+  expect(together[0].body).toMatchObject({ status: 'PENDING_APPROVAL', amount: 4000 });
+  const later = await ask(); // the answer was lost: the client asks again
+  expect({ status: later.status, refundId: later.body.refundId }).toEqual({
+    status: 202,
+    refundId: together[0].body.refundId,
+  });
+  expect(await stack.prisma.refund.count({ where: { orderId } })).toBe(1);
+
+  // The same key for another request is a client mistake, and changes nothing.
+  const reused = await ask('changed my mind');
+  expect({ status: reused.status, code: reused.body.error.code, details: reused.body.error.details }).toEqual({
+    status: 422,
+    code: 'IDEMPOTENCY_KEY_REUSED',
+    details: { refundId: together[0].body.refundId },
+  });
+  // Without a key (or with another) a second request waits behind the first: refused as before.
+  const another = await ask('arrived broken', 'my-request-2');
+  expect({ status: another.status, code: another.body.error.code }).toEqual({ status: 409, code: 'REFUND_PENDING' });
+  expect(await stack.prisma.refund.count({ where: { orderId } })).toBe(1);
+
+  // Decided and finished, the retry still answers that request as it now stands.
+  await stack.http.post(`/admin/refunds/${together[0].body.refundId}/approve`, { reason: 'photo seen' }, admin.token);
+  await stack.temporal.workflow.getHandle(refundWorkflowId(together[0].body.refundId)).result();
+  expect((await ask()).body).toMatchObject({ refundId: together[0].body.refundId, status: 'COMPLETED' });
+  expect((await walletOf(customer.id)).balance).toBe(4000);
+});
+
 test('goodwill credit: transactional, in the ledger with the admin, once per idempotency key', async () => {
   const customer = await createUser(stack);
   const credit = () =>

@@ -38,11 +38,13 @@ test('an approval signalled in clear straight to Temporal fails its workflow tas
     { items: [{ productId: product.id, quantity: 1 }], paymentMethod: 'wallet' },
     customer.token,
   );
-  const requested = await stack.http.post(
-    `/api/orders/${checkout.body.orderId}/refunds`,
-    { reason: 'changed my mind' },
-    customer.token,
-  );
+  const ask = () =>
+    stack.http.request('POST', `/api/orders/${checkout.body.orderId}/refunds`, {
+      body: { reason: 'changed my mind' },
+      token: customer.token,
+      headers: { 'idempotency-key': 'side-door-1' },
+    });
+  const requested = await ask();
   expect(requested.status).toBe(202);
   const workflowId = `refund-${requested.body.refundId}`;
 
@@ -64,6 +66,20 @@ test('an approval signalled in clear straight to Temporal fails its workflow tas
     failed.workflowTaskFailedEventAttributes!.failure!.encodedAttributes! as Payload,
   ]);
   expect(JSON.parse(new TextDecoder().decode(attributes.data!)).message).toMatch(/refusing an unencrypted payload/);
+  // While its task is failed the workflow takes nothing: the API says so, as a retryable 503.
+  const approved = await stack.http.post(
+    `/admin/refunds/${requested.body.refundId}/approve`,
+    { reason: 'through the API' },
+    admin.token,
+  );
+  const retried = await ask();
+  for (const answer of [approved, retried]) {
+    expect({
+      status: answer.status,
+      code: answer.body.error?.code,
+      retryAfter: answer.headers.get('retry-after'),
+    }).toEqual({ status: 503, code: 'WORKFLOW_TASK_FAILED', retryAfter: '2' });
+  }
   const refund = await stack.prisma.refund.findUniqueOrThrow({ where: { id: requested.body.refundId } });
   expect(refund.status).toBe('PENDING_APPROVAL');
   expect(await stack.prisma.walletEntry.count({ where: { reference: requested.body.refundId } })).toBe(0);
