@@ -5,9 +5,12 @@
  * one exception is `users create --role ADMIN` on a deployment with no admin account yet.
  *
  * Exit codes: 0 done, 1 the operation ran but reported failures (or could not run: a dependency
- * is down), 2 bad usage or refused (a DomainError's code decides, see exitStatus).
+ * is down), 2 bad usage or refused (the code of a DomainError, or of a workflow's refusal, decides:
+ * see exitStatus; the code is printed after the message).
  */
 import { WorkflowUpdateFailedError } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
+import { ZodError } from 'zod';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import os from 'node:os';
 import { createInterface } from 'node:readline';
@@ -45,6 +48,7 @@ import { keyringRazorpayGateway } from '../src/payments/razorpay';
 import { registerInventoryCommands } from './ops-inventory';
 import { ErrorCode, isErrorCode } from '../src/workflows/vocabulary';
 import { registerBackfillCommands } from './ops-backfill';
+import { registerReturnsCommands } from './ops-returns';
 
 class UsageError extends Error {}
 
@@ -450,6 +454,7 @@ db.command('terminate-long-queries')
   });
 registerInventoryCommands(program, { withOperations, actor, print, date, positive });
 registerBackfillCommands(program, { withOperations, actor, print, date, positive });
+registerReturnsCommands(program, { withOperations, actor, print, date, positive });
 /**
  * The exit status of a refusal, by its code: 2 (refused: fix the request and run again) unless
  * listed here as 1 (the operation could not run now: a dependency is down; run it again later).
@@ -547,17 +552,27 @@ program.parseAsync(process.argv).catch((error: unknown) => {
     process.exitCode = error.exitCode === 0 ? 0 : 2; // help and version exit 0; usage errors 2
     return;
   }
-  // A refusal by the workflow (an update's validator) reads as its own message.
+  if (error instanceof ZodError) {
+    console.error(`error: ${error.issues.map((i) => `${i.path.join('.') || 'input'}: ${i.message}`).join('; ')}`);
+    process.exitCode = 2;
+    return;
+  }
+  // A refusal by the workflow (an update's validator or handler) reads as its own message, with its code.
   const cause = (error as { cause?: unknown })?.cause;
+  const refusal =
+    error instanceof WorkflowUpdateFailedError && cause instanceof ApplicationFailure && isErrorCode(cause.type)
+      ? new DomainError(cause.type, cause.message, cause.details?.[0])
+      : undefined;
   const message =
     error instanceof WorkflowUpdateFailedError && cause instanceof Error
       ? cause.message
       : error instanceof Error
         ? error.message
         : String(error);
-  console.error(`error: ${message}`);
-  if (error instanceof DomainError) {
-    process.exitCode = isErrorCode(error.code) ? (exitStatus[error.code] ?? 2) : 2;
+  const domain = refusal ?? (error instanceof DomainError ? error : undefined);
+  console.error(`error: ${message}${domain ? ` (${domain.code})` : ''}`);
+  if (domain) {
+    process.exitCode = isErrorCode(domain.code) ? (exitStatus[domain.code] ?? 2) : 2;
     return;
   }
   const refused = error instanceof UsageError || error instanceof WorkflowUpdateFailedError;

@@ -6,15 +6,18 @@ import { WithStartWorkflowOperation, WorkflowExecutionAlreadyStartedError } from
 import { randomUUID } from 'node:crypto';
 import { Router } from 'express';
 import { z } from 'zod';
-import { listReturns, presentReturn } from '../returns/returns';
-import { returnWorkflowId } from '../workflows/ids';
+import { listReturns } from '../returns/returns';
 import {
-  receiveReturnUpdate,
-  rejectReturnUpdate,
-  requestReturnUpdate,
-  type ReturnView,
-  type ReturnWorkflowInput,
-} from '../workflows/return/messages';
+  listQuery,
+  receiveBody,
+  receiveReturnGoods,
+  rejectBody,
+  rejectReturn,
+  requestBody,
+  showReturn,
+} from '../returns/operations';
+import { returnWorkflowId } from '../workflows/ids';
+import { requestReturnUpdate, type ReturnView, type ReturnWorkflowInput } from '../workflows/return/messages';
 import type { returnWorkflow } from '../workflows/return/workflow';
 import { authenticate, currentUser, requireRole } from './auth';
 import type { ApiDeps } from './deps';
@@ -22,25 +25,8 @@ import { DomainError } from '../platform/errors';
 import { ErrorCode, refusalCode } from '../workflows/vocabulary';
 import { parse } from './errors';
 
-const reason = z.string().trim().min(1).max(500);
-const productId = z.string().uuid();
-const quantity = z.number().int().min(1).max(1000);
-export const requestBody = z.object({ lines: z.array(z.object({ productId, quantity })).min(1).max(100), reason });
-export const receiveBody = z.object({
-  lines: z
-    .array(z.object({ productId, quantity, condition: z.enum(['RESTOCK', 'DAMAGED']) }))
-    .min(1)
-    .max(200),
-  refundShipping: z.boolean().optional(),
-  note: z.string().trim().min(1).max(500).optional(),
-});
-export const rejectBody = z.object({ reason });
+export { listQuery, receiveBody, rejectBody, requestBody } from '../returns/operations';
 export const idParams = z.object({ id: z.string().uuid() });
-export const listQuery = z.object({
-  status: z.enum(['REQUESTED', 'RECEIVED', 'REFUNDED', 'REFUND_FAILED', 'REJECTED', 'EXPIRED']).optional(),
-  orderId: z.string().uuid().optional(),
-  limit: z.coerce.number().int().min(1).max(200).default(50),
-});
 
 export function returnsRouter(deps: ApiDeps): Router {
   const { prisma, temporal, config } = deps;
@@ -101,37 +87,19 @@ export function returnsRouter(deps: ApiDeps): Router {
     res.json({ returns: await listReturns(prisma, parse(listQuery, req.query)) });
   });
 
-  async function stored(id: string) {
-    const ret = await prisma.return.findUnique({ where: { id }, include: { lines: true } });
-    if (!ret) throw new DomainError(ErrorCode.RETURN_NOT_FOUND, `No return ${id}`);
-    return ret;
-  }
-
   router.get('/admin/returns/:id', ...admin, async (req, res) => {
-    res.json(presentReturn(await stored(parse(idParams, req.params).id)));
+    res.json(await showReturn(prisma, parse(idParams, req.params).id));
   });
 
   // The audit entries are written by the workflow's activities, with the admin's id and reason.
   router.post('/admin/returns/:id/receive', ...admin, async (req, res) => {
     const body = parse(receiveBody, req.body);
-    const ret = await stored(parse(idParams, req.params).id);
-    if (ret.status !== 'REQUESTED')
-      throw new DomainError(ErrorCode.INVALID_RETURN_STATE, `The return is ${ret.status}`, { status: ret.status });
-    const view = await temporal.workflow
-      .getHandle(returnWorkflowId(ret.id))
-      .executeUpdate(receiveReturnUpdate, { args: [{ adminId: currentUser(req).id, ...body }] });
-    res.json(view);
+    res.json(await receiveReturnGoods(deps, parse(idParams, req.params).id, body, currentUser(req).id));
   });
 
   router.post('/admin/returns/:id/reject', ...admin, async (req, res) => {
     const { reason: why } = parse(rejectBody, req.body);
-    const ret = await stored(parse(idParams, req.params).id);
-    if (ret.status !== 'REQUESTED')
-      throw new DomainError(ErrorCode.INVALID_RETURN_STATE, `The return is ${ret.status}`, { status: ret.status });
-    const view = await temporal.workflow
-      .getHandle(returnWorkflowId(ret.id))
-      .executeUpdate(rejectReturnUpdate, { args: [{ adminId: currentUser(req).id, reason: why }] });
-    res.json(view);
+    res.json(await rejectReturn(deps, parse(idParams, req.params).id, why, currentUser(req).id));
   });
 
   return router;

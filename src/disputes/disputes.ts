@@ -164,9 +164,13 @@ export async function recordEvidence(
   }, txOptions);
 }
 
-export async function listDisputes(prisma: PrismaClient, filter: { status?: DisputeState; limit?: number }) {
+/** Disputes for the admin list: the nearest evidence deadline first. */
+export async function listDisputes(
+  prisma: PrismaClient,
+  filter: { status?: DisputeState; provider?: PaymentProvider; orderId?: string; limit?: number },
+) {
   const disputes = await prisma.dispute.findMany({
-    where: { status: filter.status },
+    where: { status: filter.status, provider: filter.provider, orderId: filter.orderId },
     orderBy: [{ evidenceDueBy: { sort: 'asc', nulls: 'last' } }, { createdAt: 'desc' }],
     take: filter.limit ?? 50,
   });

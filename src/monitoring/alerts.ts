@@ -10,7 +10,7 @@ import { randomUUID } from 'node:crypto';
 import type { Config } from '../platform/config';
 import type { PrismaClient } from '../platform/db';
 import { isUniqueViolation } from '../platform/db';
-import { databaseGauge } from './metrics';
+import { databaseGauge, disputesDueSoon } from './metrics';
 
 export type AlertConfig = Pick<
   Config,
@@ -39,7 +39,7 @@ const percent = (part: number, whole: number) => (whole > 0 ? Math.round((part /
 const ago = (ms: number) => new Date(Date.now() - ms);
 const minutes = (ms: number) => `${Math.round(ms / 6000) / 10} min`;
 
-/** The rules, with the runbooks' thresholds (issue 16; the same as deploy/prometheus/alerts.yml). */
+/** The rules, with the runbooks' thresholds (issues 16 and 19; the same as deploy/prometheus/alerts.yml). */
 export const rules: Rule[] = [
   {
     key: 'webhook_failure_rate',
@@ -147,6 +147,20 @@ export const rules: Rule[] = [
         value: stuck,
         threshold: 0,
         summary: `${stuck} webhook event(s) received more than ${minutes(config.ALERT_WEBHOOK_STUCK_PENDING_AFTER)} ago are still PENDING: replay them with POST /admin/webhooks/replay`,
+      };
+    },
+  },
+  {
+    key: 'dispute_deadline_within_48h',
+    async measure(prisma) {
+      // Evidence submitted, the dispute decided or the deadline gone by: nothing left to do in time.
+      const due = await disputesDueSoon(prisma);
+      return {
+        firing: due > 0,
+        severity: 'critical',
+        value: due,
+        threshold: 0,
+        summary: `${due} open dispute(s) have their evidence due within 48 hours and none submitted: GET /admin/disputes?status=OPEN, then POST /admin/disputes/:id/evidence (or npm run ops -- disputes evidence)`,
       };
     },
   },

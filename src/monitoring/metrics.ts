@@ -151,6 +151,45 @@ databaseGauge({
   },
 });
 
+databaseGauge({
+  name: 'durable_commerce_disputes_open',
+  help: 'Provider disputes (chargebacks) not yet decided, by provider (see GET /admin/disputes?status=OPEN)',
+  labelNames: ['provider'],
+  read: async (prisma) => {
+    const groups = await prisma.dispute.groupBy({
+      by: ['provider'],
+      where: { status: 'OPEN' },
+      _count: { _all: true },
+    });
+    // Both providers always have a sample: 0 is news too (an alert resolves on it).
+    return (['STRIPE', 'RAZORPAY'] as const).map((provider) => ({
+      labels: { provider },
+      value: groups.find((g) => g.provider === provider)?._count._all ?? 0,
+    }));
+  },
+});
+
+/** How far ahead a dispute's evidence deadline counts as close (the gauge's name says 48 h). */
+export const DISPUTE_DEADLINE_HORIZON_MS = 48 * 3600_000;
+
+/** Open disputes whose evidence is still owed and due between now and `horizonMs` from now. */
+export function disputesDueSoon(prisma: PrismaClient, horizonMs = DISPUTE_DEADLINE_HORIZON_MS) {
+  const now = Date.now();
+  return prisma.dispute.count({
+    where: {
+      status: 'OPEN',
+      evidenceSubmittedAt: null,
+      evidenceDueBy: { gte: new Date(now), lte: new Date(now + horizonMs) },
+    },
+  });
+}
+
+databaseGauge({
+  name: 'durable_commerce_dispute_deadlines_within_48h',
+  help: 'Open disputes whose evidence is not submitted yet and is due within 48 hours',
+  read: async (prisma) => [{ value: await disputesDueSoon(prisma) }],
+});
+
 /** Renders the registry, plus `extra` text (the Temporal SDK's own metrics on the worker). */
 export async function metricsText(extra = ''): Promise<string> {
   const own = await registry.metrics();

@@ -1,7 +1,8 @@
 /**
  * An order's audit trail, read from Temporal: the order workflow's history and the workflows
- * that acted on it (its refunds, the webhook events about its payments), as one timeline in time
- * order: what arrived, who asked for what, which steps ran or failed, which timers fired.
+ * that acted on it (its refunds, returns and disputes, the webhook events about its payments),
+ * as one timeline in time order: what arrived, who asked for what, which steps ran or failed,
+ * which timers fired.
  * Only chosen fields are shown, never whole payloads (no card data, no addresses, no secrets).
  */
 import { ENCRYPTED } from '../platform/codec';

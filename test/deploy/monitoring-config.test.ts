@@ -36,6 +36,8 @@ test('every runbook threshold has a rule', () => {
     'DatabasePoolNearlyFull',
     'HighMemory',
     'BusinessAlertOpen',
+    'DisputeDeadlineWithin48h',
+    'DisputesOpen',
   ])
     expect(rules).toContain(`alert: ${alert}\n`);
 });
@@ -54,6 +56,8 @@ test('the Grafana dashboard shows every metric DESIGN.md names', () => {
     'durable_commerce_refunds_pending',
     'durable_commerce_db_connections',
     'durable_commerce_alerts_open',
+    'durable_commerce_disputes_open',
+    'durable_commerce_dispute_deadlines_within_48h',
     'process_resident_memory_bytes',
     'temporal_worker_task_slots_available',
     'temporal_sticky_cache_size',
