@@ -18,6 +18,9 @@ export interface Actor {
   role: Role | 'SYSTEM';
 }
 
+/** The system itself as the actor of a transition: a timer, a policy, a provider's news, a rollback. */
+export const SYSTEM: Actor = { id: 'system', role: 'SYSTEM' };
+
 /**
  * The one closed vocabulary of machine-readable error codes: every refusal a workflow raises (its
  * ApplicationFailure type), every DomainError a capability throws, and every code the API or the

@@ -12,34 +12,35 @@ import {
   getExternalWorkflowHandle,
   ParentClosePolicy,
   patched,
-  proxyActivities,
   startChild,
   WorkflowIdReusePolicy,
   workflowInfo,
 } from '@temporalio/workflow';
-import { businessFailure, refundRefusedAlert, refundReversedAlert, refusal, reversalReason } from '../failures';
+import { businessFailure, refundReversedAlert, refusal, reversalReason } from '../failures';
+import { activitiesFor } from '../policies';
+import { refundOrAlert } from '../unexpected-payments';
 import { ErrorCode } from '../vocabulary';
-import type { Activities } from '../../activities';
 import { paymentEventSignal, type PaymentEvent } from '../order/messages';
 import { refundSettledSignal, type RefundSettlement } from '../refund/messages';
 import { type WebhookOutcome, type WebhookWorkflowInput } from './messages';
 import { disputeEventSignal, type DisputeEvent } from '../dispute/messages';
 import type { disputeWorkflow } from '../dispute/workflow';
-import { orderWorkflowId, refundWorkflowId } from '../ids';
+import { disputeWorkflowId, orderWorkflowId, refundWorkflowId } from '../ids';
 
 // No request waits on this workflow (the endpoint answers once Temporal has it), but a payment's
-// news should reach its order in seconds. The event bookkeeping is a short database write: 5 s
-// start-to-close retries one lost with its worker at +5.5 s rather than +31 s.
-const store = proxyActivities<Activities>({
-  startToCloseTimeout: '5s',
-  retry: { initialInterval: '500ms', maximumInterval: '30s' },
-});
-// Finding the order is a lookup: if it keeps failing, that is a bug to fix and replay, not to wait out.
-// One indexed read: 5 s start-to-close, as for the writes.
-const routing = proxyActivities<Activities>({
-  startToCloseTimeout: '5s',
-  retry: { initialInterval: '1s', maximumAttempts: 3 },
-});
+// news should reach its order in seconds: its bookkeeping runs under the database policy, finding
+// the order under the lookup policy (src/workflows/policies.ts).
+const act = activitiesFor(
+  'recordWebhookOutcome',
+  'resolvePaymentOrder',
+  'isOrderPaidBy',
+  'routeDisputeEvent',
+  'applyDisputeEvent',
+  'reverseCompletedRefund',
+  'alertAdmins',
+  'sendOrderEmail',
+);
+
 // Patch: a success event for the payment that paid a finished order is not refunded.
 const PAID_ORDER_KEEPS_ITS_PAYMENT = 'paid-order-keeps-its-payment';
 // Patch: a late payment the provider will not refund is reported to every admin by email.
@@ -48,11 +49,6 @@ const REFUND_REFUSAL_ALERTS_ADMINS = 'late-refund-refusal-alerts-admins';
 const COMPLETED_REFUND_FAILURE_REPORTED = 'completed-refund-failure-reported';
 // Patch: dispute events signal (or start) the dispute's own workflow instead of doing nothing.
 const DISPUTES_HAVE_WORKFLOWS = 'disputes-have-workflows';
-// Refunding a late or duplicate payment at the provider (about a second; the SDK gives up at 10 s).
-const refunds = proxyActivities<Activities>({
-  startToCloseTimeout: '12s',
-  retry: { initialInterval: '2s', maximumInterval: '5m' },
-});
 
 export async function webhookWorkflow(input: WebhookWorkflowInput): Promise<WebhookOutcome> {
   let outcome: WebhookOutcome;
@@ -61,7 +57,7 @@ export async function webhookWorkflow(input: WebhookWorkflowInput): Promise<Webh
   } catch (error) {
     outcome = { status: 'FAILED', detail: businessFailure(error).message };
   }
-  await store.recordWebhookOutcome({ provider: input.provider, eventId: input.eventId, ...outcome });
+  await act.recordWebhookOutcome({ provider: input.provider, eventId: input.eventId, ...outcome });
   if (outcome.status === 'FAILED') throw refusal(ErrorCode.WEBHOOK_FAILED, outcome.detail);
   return outcome;
 }
@@ -72,7 +68,7 @@ async function deliverToOrder(input: WebhookWorkflowInput): Promise<WebhookOutco
   if (input.dispute && patched(DISPUTES_HAVE_WORKFLOWS)) return deliverToDispute(input.dispute);
   const payment = input.payment;
   if (!payment) return { status: 'PROCESSED', detail: `${input.eventType}: nothing to do` };
-  const { orderId } = await routing.resolvePaymentOrder({
+  const { orderId } = await act.resolvePaymentOrder({
     provider: payment.provider,
     orderId: input.orderId,
     providerPaymentId: payment.providerPaymentId,
@@ -88,7 +84,7 @@ async function deliverToOrder(input: WebhookWorkflowInput): Promise<WebhookOutco
     // Unless this very payment paid the order (a late `order.paid`, a replay): that money is the order's.
     if (
       patched(PAID_ORDER_KEEPS_ITS_PAYMENT) &&
-      (await routing.isOrderPaidBy({
+      (await act.isOrderPaidBy({
         orderId,
         provider: payment.provider,
         providerPaymentId: payment.providerPaymentId,
@@ -140,13 +136,13 @@ async function deliverToRefunds(input: WebhookWorkflowInput): Promise<WebhookOut
  * whose workflow has finished (decided) takes no more events: its outcome stands.
  */
 async function deliverToDispute(event: DisputeEvent): Promise<WebhookOutcome> {
-  const route = await routing.routeDisputeEvent({
+  const route = await act.routeDisputeEvent({
     provider: event.provider,
     disputeId: event.disputeId,
     providerPaymentId: event.providerPaymentId,
     chargeId: event.chargeId,
   });
-  const workflowId = `dispute-${event.provider.toLowerCase()}-${event.disputeId}`;
+  const workflowId = disputeWorkflowId(event.provider, event.disputeId);
   const signal = async () => {
     try {
       await getExternalWorkflowHandle(workflowId).signal(disputeEventSignal, event);
@@ -168,7 +164,7 @@ async function deliverToDispute(event: DisputeEvent): Promise<WebhookOutcome> {
     if ((error as Error)?.name !== 'WorkflowExecutionAlreadyStartedError') throw error;
     if (await signal()) return { status: 'PROCESSED', detail: `${event.eventType} delivered to ${workflowId}` };
     // Decided: the outcome stands, but the record still takes what this event adds (funds moved).
-    await store.applyDisputeEvent({
+    await act.applyDisputeEvent({
       recordId: route.recordId,
       orderId: route.orderId,
       paymentId: route.paymentId,
@@ -180,44 +176,30 @@ async function deliverToDispute(event: DisputeEvent): Promise<WebhookOutcome> {
 
 async function reportReversal(input: WebhookWorkflowInput, settlement: RefundSettlement): Promise<boolean> {
   const why = reversalReason(input.provider, settlement);
-  const reversal = await store.reverseCompletedRefund({ refundId: settlement.refundId, reason: why });
+  const reversal = await act.reverseCompletedRefund({ refundId: settlement.refundId, reason: why });
   if (!reversal) return false;
-  await refunds.alertAdmins(refundReversedAlert({ refundId: settlement.refundId, why, reversal }));
+  await act.alertAdmins(refundReversedAlert({ refundId: settlement.refundId, why, reversal }));
   return true;
 }
 
 async function refundLatePayment(orderId: string, payment: PaymentEvent): Promise<WebhookOutcome> {
-  const why = 'paid after the order had closed';
-  let refundId: string;
-  try {
-    ({ refundId } = await refunds.refundUnexpectedPayment({
-      orderId,
-      provider: payment.provider,
-      providerPaymentId: payment.providerPaymentId,
-      chargeId: payment.chargeId,
-      amount: payment.amount,
-      reason: why,
-    }));
-  } catch (error) {
-    if (!patched(REFUND_REFUSAL_ALERTS_ADMINS)) throw error;
-    // The provider refused: the money is still with us, so a person must know. The event stays
-    // FAILED, visible in the inbox and its health report, until someone has dealt with it.
-    const refusal = businessFailure(error).message;
-    await refunds.alertAdmins(
-      refundRefusedAlert({ orderId, payment, why, refusal, workflowId: workflowInfo().workflowId }),
-    );
+  // The provider may refuse: the event then stays FAILED, visible in the inbox and its health
+  // report, until someone has dealt with it (admins are alerted).
+  const given = await refundOrAlert({
+    orderId,
+    payment,
+    why: 'paid after the order had closed',
+    workflowId: workflowInfo().workflowId,
+    alertPatch: REFUND_REFUSAL_ALERTS_ADMINS,
+  });
+  if (given.refusal !== undefined)
     return {
       status: 'FAILED',
-      detail: `${orderWorkflowId(orderId)} had closed; the refund of ${payment.providerPaymentId} was refused (${refusal}); admins alerted`,
+      detail: `${orderWorkflowId(orderId)} had closed; the refund of ${payment.providerPaymentId} was refused (${given.refusal}); admins alerted`,
     };
-  }
-  await refunds.sendOrderEmail({
-    orderId,
-    kind: 'PAYMENT_REFUNDED',
-    key: payment.chargeId ?? payment.providerPaymentId,
-  });
+  await act.sendOrderEmail({ orderId, kind: 'PAYMENT_REFUNDED', key: payment.chargeId ?? payment.providerPaymentId });
   return {
     status: 'PROCESSED',
-    detail: `${orderWorkflowId(orderId)} had closed: payment ${payment.providerPaymentId} refunded in full (${refundId})`,
+    detail: `${orderWorkflowId(orderId)} had closed: payment ${payment.providerPaymentId} refunded in full (${given.refundId})`,
   };
 }

@@ -1,0 +1,27 @@
+/**
+ * The order workflow's patch ids, each with its reason: changes made while orders were running,
+ * guarded with patched() so the histories of orders started before them replay unchanged.
+ */
+
+/** A late webhook is chased: after a while without one, the workflow asks the provider itself. */
+export const PAYMENT_RECONCILIATION = 'payment-reconciliation';
+/** The late-payment email is keyed by the refunded charge, as the webhook workflow keys it. */
+export const REFUND_EMAIL_KEYED_BY_CHARGE = 'refund-email-keyed-by-charge';
+/** A refund the provider refuses is reported to admins instead of failing the order. */
+export const REFUND_REFUSAL_ALERTS_ADMINS = 'refund-refusal-alerts-admins';
+/**
+ * The order remembers which payment paid it, through refunds too, and a payment for an earlier
+ * attempt that succeeds after all pays the order (the current attempt is closed).
+ */
+export const PAID_BY_REMEMBERED = 'paid-by-remembered';
+/** A cancellation overtaken by the payment is refused, never carried out on a paid order. */
+export const CANCEL_REFUSED_ONCE_PAID = 'cancel-refused-once-paid';
+/** A shipment the database refuses (the order was refunded in full that moment) is refused. */
+export const SHIPMENT_REFUSAL_ANSWERED = 'shipment-refusal-answered';
+/** A shipment pending when the full refund's news arrives is refused (it waited forever). */
+export const REFUND_ANSWERS_PENDING_SHIPMENT = 'refund-answers-pending-shipment';
+/**
+ * A success for a payment that is not one of this order's own attempts (another order's payment,
+ * routed here by a side door) is refunded; before, any matching amount paid the order.
+ */
+export const ONLY_OWN_ATTEMPTS_PAY = 'only-own-attempts-pay';

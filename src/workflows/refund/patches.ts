@@ -1,0 +1,11 @@
+/**
+ * The refund workflow's patch ids, each with its reason: changes made while refunds were running,
+ * guarded with patched() so the histories of refunds started before them replay unchanged.
+ */
+
+/** A refused payout (provider refusal, wallet currency) fails the refund instead of the workflow. */
+export const REFUSAL_FAILS_THE_REFUND = 'refusal-fails-the-refund';
+/** The provider failing the refund while this workflow finishes reverses it and tells admins. */
+export const LATE_FAILURE_REVERSES = 'late-failure-reverses';
+/** An approved refund whose order's payment is now disputed waits for an admin before paying out. */
+export const DISPUTE_HOLDS_REFUND = 'dispute-holds-refund';
