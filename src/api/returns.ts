@@ -79,7 +79,7 @@ export function returnsRouter(deps: ApiDeps): Router {
       );
     res
       .status(202)
-      .location(`/admin/returns/${returnId}`)
+      .location(`/api/orders/${orderId}`) // the customer's view of the order lists its returns
       .json({ returnId, status: view.status, expiresAt: view.expiresAt, lines: view.lines });
   });
 

@@ -1,9 +1,10 @@
 /**
  * What an order looks like to the people it concerns (`GET /api/orders/:id`, `GET /api/orders`):
  * the order as stored; every payment made for it, each with its status and any automatic refund
- * (money that came and went is never invisible, DESIGN.md orders rule 6); its refund requests;
- * and, while its workflow runs, the live state from the workflow's query. A customer sees the
- * same facts as an admin, without the user ids of the admins who acted on them.
+ * (money that came and went is never invisible, DESIGN.md orders rule 6); its refund requests
+ * and returns, and whether its payment is disputed; and, while its workflow runs, the live state
+ * from the workflow's query. A customer sees the same facts as an admin, without the user ids of
+ * the admins who acted on them.
  */
 import type { Client } from '@temporalio/client';
 import type { Order } from '../generated/prisma/client';
@@ -86,6 +87,36 @@ export async function orderRefunds(prisma: PrismaClient, orderId: string, viewer
   }));
 }
 
+/**
+ * The order's returns, oldest first: what was asked for and what came back, the refund, and a
+ * rejection's reason (told to the customer by email too); which admins acted only for admins.
+ */
+export async function orderReturns(prisma: PrismaClient, orderId: string, viewer: Viewer) {
+  const returns = await prisma.return.findMany({
+    where: { orderId },
+    include: { lines: true },
+    orderBy: { createdAt: 'asc' },
+  });
+  return returns.map((r) => ({
+    returnId: r.id,
+    status: r.status,
+    reason: r.reason,
+    lines: r.lines.map((l) => ({
+      productId: l.productId,
+      quantity: l.quantity,
+      restocked: l.restocked,
+      damaged: l.damaged,
+    })),
+    expiresAt: r.expiresAt.toISOString(),
+    refundId: r.refundId ?? undefined,
+    refundAmount: r.refundAmount ?? undefined,
+    decisionReason: r.decisionReason ?? undefined,
+    createdAt: r.createdAt.toISOString(),
+    closedAt: r.closedAt?.toISOString(),
+    ...(viewer.role === 'ADMIN' ? { receivedBy: r.receivedBy ?? undefined, decidedBy: r.decidedBy ?? undefined } : {}),
+  }));
+}
+
 /** One line of an order list. */
 export function orderSummary(order: Order) {
   return {
@@ -108,13 +139,14 @@ export async function orderView(
   viewer: Viewer,
 ): Promise<Record<string, unknown>> {
   const { prisma } = deps;
-  const [items, payments, refunds] = await Promise.all([
+  const [items, payments, refunds, returns] = await Promise.all([
     prisma.orderItem.findMany({
       where: { orderId: order.id },
       select: { productId: true, variantId: true, sku: true, name: true, quantity: true, unitPrice: true },
     }),
     orderPayments(prisma, order.id, viewer),
     orderRefunds(prisma, order.id, viewer),
+    orderReturns(prisma, order.id, viewer),
   ]);
   const stored = {
     ...orderSummary(order),
@@ -123,9 +155,11 @@ export async function orderView(
     trackingNumber: order.trackingNumber ?? undefined,
     carrier: order.carrier ?? undefined,
     reservationExpiresAt: order.reservationExpiresAt?.toISOString(),
+    // A provider dispute of its payment (OPEN: no refund or return meanwhile; WON or LOST).
+    disputeStatus: order.disputeStatus ?? undefined,
     source: 'database' as const,
   };
-  const facts = { payments, refunds };
+  const facts = { payments, refunds, returns };
   // A delivered order refunded in part has a finished workflow too.
   if (closedStatuses.has(order.status) || order.deliveredAt) return { ...stored, ...facts };
   try {

@@ -95,6 +95,7 @@ test('a dispute opened, reminded, answered with evidence and won; refunds and re
   expect(await stack.prisma.order.findUniqueOrThrow({ where: { id: orderId } })).toMatchObject({
     disputeStatus: 'OPEN',
   });
+  expect(await orderOf(stack, orderId, customer.token)).toMatchObject({ disputeStatus: 'OPEN', status: 'DELIVERED' });
   const opened = await eventually(async () => adminMails('Dispute opened')[0], 'opened email');
   expect(opened.text).toContain('$40.00');
   expect(opened.text).toContain('fraudulent');

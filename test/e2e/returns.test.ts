@@ -149,6 +149,21 @@ test('a partial return with one damaged unit: one unit restocked (RETURN), both 
   const actions = (await stack.prisma.auditLog.findMany({ where: { targetId: returnId } })).map((a) => a.action);
   expect(actions.sort()).toEqual(['RETURN_RECEIVED', 'RETURN_REFUNDED', 'RETURN_REQUESTED']);
 
+  // The customer's view of the order shows the return (no admin's id); the admin's names who received it.
+  const mine = await orderOf(stack, orderId, customer.token);
+  expect(mine.returns).toEqual([
+    expect.objectContaining({
+      returnId,
+      status: 'REFUNDED',
+      reason: 'wrong size',
+      lines: [{ productId: product.id, quantity: 2, restocked: 1, damaged: 1 }],
+      refundId: refund.id,
+      refundAmount: 4000,
+    }),
+  ]);
+  expect(mine.returns[0]).not.toHaveProperty('receivedBy');
+  expect((await orderOf(stack, orderId, admin.token)).returns[0]).toMatchObject({ receivedBy: admin.id });
+
   const listed = await stack.http.get('/admin/returns?status=REFUNDED', admin.token);
   expect(listed.body.returns.map((r: { returnId: string }) => r.returnId)).toContain(returnId);
 
@@ -190,6 +205,12 @@ test('a cash-on-delivery order is refunded to the wallet; rejection is emailed, 
   expect(
     await stack.prisma.auditLog.findFirst({ where: { targetId: first.body.returnId, action: 'RETURN_REJECTED' } }),
   ).toMatchObject({ actorId: admin.id, reason: 'opened and used' });
+  expect(first.headers.get('location')).toBe(`/api/orders/${orderId}`);
+  expect((await orderOf(stack, orderId, customer.token)).returns[0]).toMatchObject({
+    returnId: first.body.returnId,
+    status: 'REJECTED',
+    decisionReason: 'opened and used',
+  });
   const late = await stack.http.post(
     `/admin/returns/${first.body.returnId}/receive`,
     { lines: [{ productId: product.id, quantity: 1, condition: 'RESTOCK' }] },
