@@ -23,6 +23,10 @@ import {
 } from '../helpers/stack';
 import { deliverStripeEvent, paymentIntentEvent } from '../helpers/webhooks';
 
+// Each ops command is a process of its own (tsx compiles the CLI at start-up: seconds each on a
+// loaded machine), and the first test runs thirteen of them.
+jest.setTimeout(300_000);
+
 let stack: Stack;
 let admin: TestUser;
 
