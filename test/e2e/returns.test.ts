@@ -1,7 +1,7 @@
 /**
  * Returns end to end over HTTP (DESIGN.md "Returns and disputes"): a partial return with a
  * damaged unit, restocked and refunded through the refund rules; the same units twice refused;
- * cash on delivery to the wallet; rejection; expiry (a second stack with a short
+ * cash on delivery and wallet orders to the wallet; rejection; expiry (a second stack with a short
  * RETURN_RECEIVE_WITHIN); and a return request racing an admin's manual refund of the same order.
  */
 import {
@@ -37,10 +37,18 @@ async function deliveredOrder(
   by: TestUser,
   quantity: number,
   price: number,
-  method: 'card' | 'cod' = 'card',
+  method: 'card' | 'cod' | 'wallet' = 'card',
 ) {
   const customer = await createUser(on);
   const product = await createProduct(on, by, { stock: 10, price });
+  if (method === 'wallet') {
+    const credit = await on.http.post(
+      `/admin/wallets/${customer.id}/credit`,
+      { amount: price * quantity, reason: 'store credit to spend' },
+      by.token,
+    );
+    expect(credit.status).toBeLessThan(300);
+  }
   const checkout = await on.http.post(
     '/api/checkout',
     { items: [{ productId: product.id, quantity }], paymentMethod: method },
@@ -241,6 +249,37 @@ test('a cash-on-delivery order is refunded to the wallet; rejection is emailed, 
   expect(await stack.prisma.order.findUniqueOrThrow({ where: { id: orderId } })).toMatchObject({
     status: 'REFUNDED',
     paymentStatus: 'REFUNDED',
+  });
+});
+
+test("a wallet-paid order's return is refunded to the wallet, the received line only", async () => {
+  const { customer, product, orderId } = await deliveredOrder(stack, admin, 2, 1800, 'wallet');
+  expect((await stack.prisma.wallet.findUniqueOrThrow({ where: { userId: customer.id } })).balance).toBe(0);
+  const asked = await stack.http.post(
+    `/api/orders/${orderId}/returns`,
+    { lines: [{ productId: product.id, quantity: 1 }], reason: 'one too many' },
+    customer.token,
+  );
+  expect(asked.status).toBe(202);
+  await stack.http.post(
+    `/admin/returns/${asked.body.returnId}/receive`,
+    { lines: [{ productId: product.id, quantity: 1, condition: 'RESTOCK' }] },
+    admin.token,
+  );
+  const done = await eventually(async () => {
+    const row = await returnRow(stack, asked.body.returnId);
+    return row.status === 'REFUNDED' && row;
+  }, 'refunded');
+  expect(done.refundAmount).toBe(1800);
+  expect(await stack.prisma.refund.findUniqueOrThrow({ where: { id: done.refundId! } })).toMatchObject({
+    destination: 'WALLET',
+    status: 'COMPLETED',
+    amount: 1800,
+  });
+  expect((await stack.prisma.wallet.findUniqueOrThrow({ where: { userId: customer.id } })).balance).toBe(1800);
+  expect(await stack.prisma.order.findUniqueOrThrow({ where: { id: orderId } })).toMatchObject({
+    status: 'PARTIALLY_REFUNDED',
+    paymentStatus: 'PARTIALLY_REFUNDED',
   });
 });
 
