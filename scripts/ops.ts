@@ -323,7 +323,8 @@ keys
 keys
   .command('rewrap')
   .description(
-    're-encrypt every keyring secret under MASTER_KEY_ID (after adding a new master key), so the old one can go',
+    're-encrypt every keyring secret under MASTER_KEY_ID (after adding a new master key, so the old one can go, ' +
+      'and after upgrading, for secrets still sealed the old way); running it again moves nothing',
   )
   .requiredOption('--reason <text>', 'why (recorded in the audit log)')
   .action(async (options) =>

@@ -13,6 +13,16 @@ import { connectClient } from '../platform/temporal';
 import { stopGracefully } from '../platform/shutdown';
 import { createApp } from './app';
 
+/** Secrets stored before the keyring's subkeys are still read; an operator should move them (audited). */
+async function warnOfLegacySecrets(keyring: Keyring): Promise<void> {
+  const count = await keyring.legacyCount().catch(() => 0); // the database may not be up yet: not a reason to stop
+  if (count)
+    logger.warn(
+      { secrets: count },
+      'keyring secrets are sealed the old way (the master key itself, no AAD): run `npm run ops -- keys rewrap --reason "..."`',
+    );
+}
+
 async function main(): Promise<void> {
   const config = loadConfig();
   const { prisma, pool } = createDatabase(
@@ -21,6 +31,7 @@ async function main(): Promise<void> {
     config.DATABASE_ACQUIRE_TIMEOUT,
   );
   const keyring = new Keyring(prisma, config);
+  await warnOfLegacySecrets(keyring);
   const stopFollowing = await followDatabaseLogin(pool, keyring, config.DATABASE_LOGIN_REFRESH, logger);
   const temporal = await connectClient(config);
   const app = createApp({

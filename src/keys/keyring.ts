@@ -8,14 +8,23 @@
  * environment, taken in on first use; from then on the keyring is the source of truth and the
  * environment value is ignored. The database password has no first version: until its first
  * rotation the processes use DATABASE_URL's credentials.
+ *
+ * Secrets are sealed under the master key's `keyring` subkey (HKDF, src/platform/subkeys.ts), not
+ * the master key itself (which also protects Temporal payloads), and bound (AAD) to their master
+ * key id, purpose and kid: a ciphertext copied onto another row does not open. Each row's
+ * `cipher_format` says how it was sealed: 1 (before issue 13: the master key, no AAD), still read,
+ * and moved to 2 by rewrap() (`npm run ops -- keys rewrap`).
  */
-import { createCipheriv, createDecipheriv, randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { parseMasterKeys } from '../platform/codec';
+import { Subkeys } from '../platform/subkeys';
+import { CIPHER_FORMAT, openSecret, sealSecret, type SealedFor } from './sealed-secrets';
 import { isLocalDefault, type Config } from '../platform/config';
 import { isUniqueViolation, type PrismaClient } from '../platform/db';
 import type { SecretVersion } from '../generated/prisma/client';
 import { keyPurposes, type KeyPurpose } from '../workflows/vocabulary';
 
+export { CIPHER_FORMAT } from './sealed-secrets';
 export const secretPurposes = keyPurposes;
 export type SecretPurpose = KeyPurpose;
 export const JWT_SIGNING: SecretPurpose = 'JWT_SIGNING';
@@ -61,7 +70,7 @@ export interface Secret {
 }
 
 export class Keyring {
-  private readonly masterKeys: Map<string, Buffer>;
+  private readonly subkeys: Subkeys;
   private readonly bootstrapped = new Map<SecretPurpose, Promise<void>>();
 
   constructor(
@@ -70,27 +79,15 @@ export class Keyring {
   ) {
     if (config.NODE_ENV === 'production' && isLocalDefault('MASTER_KEYS', config.MASTER_KEYS))
       throw new Error('refusing the public local master key (MASTER_KEYS) in production');
-    this.masterKeys = parseMasterKeys(config);
+    this.subkeys = new Subkeys(parseMasterKeys(config));
   }
 
-  private encrypt(secret: string) {
-    const iv = randomBytes(12);
-    const cipher = createCipheriv('aes-256-gcm', this.masterKeys.get(this.config.MASTER_KEY_ID)!, iv);
-    const ciphertext = Buffer.concat([cipher.update(secret, 'utf8'), cipher.final()]);
-    return {
-      ciphertext: ciphertext.toString('base64'),
-      iv: iv.toString('base64'),
-      authTag: cipher.getAuthTag().toString('base64'),
-      masterKeyId: this.config.MASTER_KEY_ID,
-    };
+  private encrypt(secret: string, place: SealedFor) {
+    return sealSecret(this.subkeys, this.config.MASTER_KEY_ID, place, secret);
   }
 
   private decrypt(row: SecretVersion): string {
-    const master = this.masterKeys.get(row.masterKeyId);
-    if (!master) throw new Error(`master key ${row.masterKeyId} of ${row.kid} is not configured`);
-    const decipher = createDecipheriv('aes-256-gcm', master, Buffer.from(row.iv, 'base64'));
-    decipher.setAuthTag(Buffer.from(row.authTag, 'base64'));
-    return Buffer.concat([decipher.update(Buffer.from(row.ciphertext, 'base64')), decipher.final()]).toString('utf8');
+    return openSecret(this.subkeys, row);
   }
 
   /** The configured first version of `purpose`, if it has one. */
@@ -159,7 +156,7 @@ export class Keyring {
           kid: first.kid,
           status: 'ACTIVE',
           activatedAt: new Date(),
-          ...this.encrypt(first.secret),
+          ...this.encrypt(first.secret, { purpose, kid: first.kid }),
         },
       });
     } catch (error) {
@@ -225,7 +222,7 @@ export class Keyring {
             version,
             kid,
             status: 'STAGED',
-            ...this.encrypt(value ?? randomBytes(64).toString('base64url')),
+            ...this.encrypt(value ?? randomBytes(64).toString('base64url'), { purpose, kid }),
           },
         });
         return { kid, version };
@@ -297,24 +294,31 @@ export class Keyring {
   }
 
   /**
-   * Re-encrypts every secret held under another master key with MASTER_KEY_ID, so an old master
-   * key can leave MASTER_KEYS (once no Temporal history still needs it). Answers what moved.
+   * Re-encrypts every secret held under another master key, or sealed the old way (the master key
+   * itself, no AAD), under MASTER_KEY_ID's keyring subkey, so an old master key can leave
+   * MASTER_KEYS (once no Temporal history still needs it) and no secret stays in the old format.
+   * Idempotent: a second run finds nothing to move. Answers what moved, from where.
    */
-  async rewrap(): Promise<{ rewrapped: { kid: string; from: string }[] }> {
+  async rewrap(): Promise<{ rewrapped: Rewrapped[] }> {
     const stale = await this.prisma.secretVersion.findMany({
-      where: { masterKeyId: { not: this.config.MASTER_KEY_ID } },
+      where: { OR: [{ masterKeyId: { not: this.config.MASTER_KEY_ID } }, { cipherFormat: { not: CIPHER_FORMAT } }] },
       orderBy: [{ purpose: 'asc' }, { version: 'asc' }],
     });
-    const rewrapped: { kid: string; from: string }[] = [];
+    const rewrapped: Rewrapped[] = [];
     for (const row of stale) {
-      // Conditional on the old master key id: a concurrent rewrap of the same row changes nothing twice.
+      // Conditional on how the row was sealed: a concurrent rewrap of the same row changes nothing twice.
       const { count } = await this.prisma.secretVersion.updateMany({
-        where: { id: row.id, masterKeyId: row.masterKeyId },
-        data: this.encrypt(this.decrypt(row)),
+        where: { id: row.id, masterKeyId: row.masterKeyId, cipherFormat: row.cipherFormat, ciphertext: row.ciphertext },
+        data: this.encrypt(this.decrypt(row), row),
       });
-      if (count) rewrapped.push({ kid: row.kid, from: row.masterKeyId });
+      if (count) rewrapped.push({ kid: row.kid, from: row.masterKeyId, fromFormat: row.cipherFormat });
     }
     return { rewrapped };
+  }
+
+  /** How many secrets are still sealed the old way (rewrap() moves them). */
+  async legacyCount(): Promise<number> {
+    return this.prisma.secretVersion.count({ where: { cipherFormat: { not: CIPHER_FORMAT } } });
   }
 
   /** Every version of every purpose, without secrets. */
@@ -322,12 +326,24 @@ export class Keyring {
     for (const purpose of secretPurposes) await this.bootstrap(purpose);
     const rows = await this.prisma.secretVersion.findMany({ orderBy: [{ purpose: 'asc' }, { version: 'asc' }] });
     return rows.map(
-      ({ purpose, version, kid, status, masterKeyId, createdAt, activatedAt, retiringUntil, retiredAt }) => ({
+      ({
         purpose,
         version,
         kid,
         status,
         masterKeyId,
+        cipherFormat,
+        createdAt,
+        activatedAt,
+        retiringUntil,
+        retiredAt,
+      }) => ({
+        purpose,
+        version,
+        kid,
+        status,
+        masterKeyId,
+        cipherFormat,
         createdAt,
         activatedAt,
         retiringUntil,
@@ -335,6 +351,13 @@ export class Keyring {
       }),
     );
   }
+}
+
+/** A secret re-encrypted by rewrap(): its kid, and the master key and format it was sealed under before. */
+export interface Rewrapped {
+  kid: string;
+  from: string;
+  fromFormat: number;
 }
 
 /** ACTIVE, or RETIRING with its grace still running (or not yet started). */

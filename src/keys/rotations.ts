@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { DomainError } from '../platform/errors';
 import { audit } from '../access/audit';
 import { jwtRotationGrace, type Config } from '../platform/config';
-import { Keyring, type RazorpayKey, type SecretPurpose } from './keyring';
+import { Keyring, type Rewrapped, type RazorpayKey, type SecretPurpose } from './keyring';
 import {
   confirmManualStepUpdate,
   getKeyRotationQuery,
@@ -242,12 +242,15 @@ export async function cancelKeyRotation(
   return before;
 }
 
-/** Re-encrypts the keyring under MASTER_KEY_ID (master key rotation), audited. */
+/**
+ * Re-encrypts the keyring under MASTER_KEY_ID's keyring subkey (master key rotation, and secrets
+ * still sealed the old way, under the master key without AAD), audited. Running it again moves nothing.
+ */
 export async function rewrapKeyring(
   deps: KeyOperationsDeps,
   reason: string,
   actorId: string,
-): Promise<{ masterKeyId: string; rewrapped: { kid: string; from: string }[] }> {
+): Promise<{ masterKeyId: string; rewrapped: Rewrapped[] }> {
   const { rewrapped } = await new Keyring(deps.prisma, deps.config).rewrap();
   await audit(deps.prisma, {
     actorId,

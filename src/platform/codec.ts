@@ -4,15 +4,23 @@
  * secret or personal data in clear text. The key id travels in the payload's metadata, so old
  * histories stay readable after the master key rotates. Admins read history in the Web UI
  * through the codec endpoint (src/api/codec.ts).
+ *
+ * Payloads are sealed under the master key's `temporal-payload` subkey (HKDF, src/platform/subkeys.ts),
+ * never the master key the keyring also uses, and bound (AAD) to that use and to their key id;
+ * metadata `encryption-format: 2` says so. Payloads written before (no format: the master key
+ * itself, no AAD) are still read, so the histories of workflows started then replay and decode.
  */
 import type { Payload, PayloadCodec } from '@temporalio/common';
 import { decode as decodeText, encode as encodeText } from '@temporalio/common/lib/encoding';
 import { temporal } from '@temporalio/proto';
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import type { Config } from './config';
+import { associatedData, open, seal, Subkeys } from './subkeys';
 
 export const ENCRYPTED = 'binary/encrypted';
 const KEY_ID = 'encryption-key-id';
+/** Absent on payloads sealed under the master key itself without AAD (before issue 13); `2` since. */
+export const FORMAT = 'encryption-format';
+const CURRENT_FORMAT = '2';
 
 /** `id:base64(32 bytes)` pairs, comma-separated, as MASTER_KEYS holds them. */
 export function parseMasterKeys(config: Pick<Config, 'MASTER_KEYS' | 'MASTER_KEY_ID'>): Map<string, Buffer> {
@@ -42,12 +50,15 @@ export class UnencryptedPayloadError extends UndecodablePayloadError {}
 export type PlaintextPolicy = 'refuse' | 'accept';
 
 export class EncryptionCodec implements PayloadCodec {
+  private readonly subkeys: Subkeys;
   constructor(
     private readonly keys: Map<string, Buffer>,
     private readonly currentKeyId: string,
     /** `accept` reads payloads written before encryption (histories of workflows started then). */
     private readonly plaintext: PlaintextPolicy = 'refuse',
-  ) {}
+  ) {
+    this.subkeys = new Subkeys(keys);
+  }
 
   static fromConfig(
     config: CodecConfig,
@@ -57,12 +68,19 @@ export class EncryptionCodec implements PayloadCodec {
   }
 
   async encode(payloads: Payload[]): Promise<Payload[]> {
+    const key = this.subkeys.of(this.currentKeyId, 'temporal-payload')!;
+    const aad = payloadAad(this.currentKeyId);
     return payloads.map((payload) => {
-      const iv = randomBytes(12);
-      const cipher = createCipheriv('aes-256-gcm', this.keys.get(this.currentKeyId)!, iv);
       const plain = temporal.api.common.v1.Payload.encode(payload).finish();
-      const sealed = Buffer.concat([iv, cipher.update(plain), cipher.final(), cipher.getAuthTag()]);
-      return { metadata: { encoding: encodeText(ENCRYPTED), [KEY_ID]: encodeText(this.currentKeyId) }, data: sealed };
+      const { iv, ciphertext, authTag } = seal(key, plain, aad);
+      return {
+        metadata: {
+          encoding: encodeText(ENCRYPTED),
+          [KEY_ID]: encodeText(this.currentKeyId),
+          [FORMAT]: encodeText(CURRENT_FORMAT),
+        },
+        data: Buffer.concat([iv, ciphertext, authTag]),
+      };
     });
   }
 
@@ -78,14 +96,18 @@ export class EncryptionCodec implements PayloadCodec {
       }
       const keyId = payload.metadata?.[KEY_ID] ? decodeText(payload.metadata[KEY_ID]!) : undefined;
       if (!keyId) throw new UndecodablePayloadError('an encrypted payload carries no key id');
-      const key = this.keys.get(keyId);
-      if (!key) throw new UndecodablePayloadError(`payload encrypted under unknown key ${keyId}`);
-      const sealed = Buffer.from(payload.data ?? new Uint8Array());
-      if (sealed.length < 12 + 16) throw new UndecodablePayloadError('an encrypted payload is too short');
+      const format = payload.metadata?.[FORMAT] ? decodeText(payload.metadata[FORMAT]!) : undefined;
+      if (format !== undefined && format !== CURRENT_FORMAT)
+        throw new UndecodablePayloadError(`an encrypted payload in unknown format ${format}`);
+      if (!this.keys.has(keyId)) throw new UndecodablePayloadError(`payload encrypted under unknown key ${keyId}`);
+      const data = Buffer.from(payload.data ?? new Uint8Array());
+      if (data.length < 12 + 16) throw new UndecodablePayloadError('an encrypted payload is too short');
+      const sealed = { iv: data.subarray(0, 12), ciphertext: data.subarray(12, -16), authTag: data.subarray(-16) };
       try {
-        const decipher = createDecipheriv('aes-256-gcm', key, sealed.subarray(0, 12));
-        decipher.setAuthTag(sealed.subarray(sealed.length - 16));
-        const plain = Buffer.concat([decipher.update(sealed.subarray(12, sealed.length - 16)), decipher.final()]);
+        const plain =
+          format === CURRENT_FORMAT
+            ? open(this.subkeys.of(keyId, 'temporal-payload')!, sealed, payloadAad(keyId))
+            : open(this.keys.get(keyId)!, sealed); // written before subkeys: the master key itself, no AAD
         return temporal.api.common.v1.Payload.decode(plain) as Payload;
       } catch {
         throw new UndecodablePayloadError(
@@ -94,6 +116,11 @@ export class EncryptionCodec implements PayloadCodec {
       }
     });
   }
+}
+
+/** What a payload's ciphertext is bound to: its use and the key id its metadata names. */
+function payloadAad(keyId: string): Buffer {
+  return associatedData('temporal-payload', keyId);
 }
 
 /** The failure converter's module, for workers and clients to load (and bundles to include). */
