@@ -4,6 +4,7 @@ import type { PrismaClient } from '../platform/db';
 import type { Keyring } from '../keys/keyring';
 import type { RazorpayGateway } from '../payments/razorpay';
 import type { AlertConfig } from '../monitoring/alerts';
+import { adminActivities } from './admins';
 import { alertActivities } from './alerts';
 import { backfillActivities } from './backfills';
 import { emailActivities } from './email';
@@ -46,6 +47,7 @@ export function createActivities(deps: ActivityDeps) {
     ...disputeActivities(deps.prisma, deps.stripe, deps.disputeReminderLeadMs),
     ...keyActivities(deps.prisma, deps.keyring, deps.keyConfig),
     ...alertActivities(deps.prisma, deps.alertConfig),
+    ...adminActivities(deps.prisma),
     ...inventoryActivities(deps.prisma),
     ...systemActivities(deps.prisma, deps.backupConfig),
     ...backfillActivities(deps.prisma),

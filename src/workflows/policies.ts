@@ -99,6 +99,8 @@ const policyOf: Record<keyof Activities, Policy> = {
   alertAdmins: 'email',
   sendLowStockAlerts: 'emailRound',
   sendLowStockDigest: 'emailRound',
+  // Who a decision sent through Temporal names
+  resolveActiveAdmin: 'database',
   // Keys
   auditKeyStep: 'database',
   isActiveAdmin: 'database',

@@ -8,7 +8,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { signRazorpayWebhook } from '../../scripts/lib/razorpay-sandbox';
-import type { KeyRotationView } from '../../src/workflows/key-rotation/messages';
+import { confirmManualStepSignal, type KeyRotationView } from '../../src/workflows/key-rotation/messages';
 import { startHoldingProxy } from '../helpers/holding-proxy';
 import {
   createProduct,
@@ -315,13 +315,39 @@ test('Stripe API key refused by Stripe: rolled back, the old key stays active, a
   expect(JSON.stringify(trail)).not.toContain(refusedKey);
 });
 
-test('Stripe API key accepted: new calls carry the new key from its promotion on', async () => {
+test('Stripe API key accepted (its step confirmed from the Web UI by email): new calls carry the new key from its promotion on', async () => {
   const customer = await createUser(stack);
   const newKey = `sk_test_${randomBytes(12).toString('hex')}`;
   const workflowId = await startRotation('STRIPE_API_KEY');
   await stack.http.post(`/admin/keys/rotations/${workflowId}/secret`, { secret: newKey }, admin.token);
-  await stack.http.post(`/admin/keys/rotations/${workflowId}/steps/old-key-expiry/confirm`, {}, admin.token);
-  await untilStep(workflowId, 'GRACE');
+  await untilStep(workflowId, 'AWAITING_MANUAL_STEPS');
+  // "Send a Signal" in the Web UI (encoded by the codec): first a suspended admin, then an active
+  // one naming themself by email. Signals are taken in order: only the second confirms.
+  const suspended = await createUser(stack, 'ADMIN');
+  await stack.prisma.user.update({ where: { id: suspended.id }, data: { status: 'SUSPENDED' } });
+  const handle = stack.temporal.workflow.getHandle(workflowId);
+  await handle.signal(confirmManualStepSignal, { stepId: 'old-key-expiry', adminId: suspended.email, note: 'me' });
+  await handle.signal(confirmManualStepSignal, {
+    stepId: 'old-key-expiry',
+    adminId: admin.email.toUpperCase(),
+    note: 'rolled, old key expires in 24h',
+  });
+  const grace = await untilStep(workflowId, 'GRACE');
+  expect(grace.manualSteps).toEqual([
+    expect.objectContaining({ id: 'old-key-expiry', confirmedBy: admin.id, note: 'rolled, old key expires in 24h' }),
+  ]);
+  const confirmations = (await auditTrail(workflowId)).filter((e) => e.action === 'KEY_MANUAL_STEP_CONFIRMED');
+  expect(confirmations).toEqual([
+    expect.objectContaining({
+      actorId: admin.id,
+      after: {
+        stepId: 'old-key-expiry',
+        note: 'rolled, old key expires in 24h',
+        via: 'temporal-signal',
+        named: admin.email.toUpperCase(),
+      },
+    }),
+  ]);
 
   const before = stripeProxy.apiKeys.length;
   await placeCardOrder(customer);

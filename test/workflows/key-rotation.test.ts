@@ -25,6 +25,7 @@ import { keepHistory, recording, startStubWorker, updateRefusal } from '../helpe
 
 const admin: Actor = { id: randomUUID(), role: 'ADMIN' };
 const webUiAdmin = randomUUID();
+const webUiAdminEmail = 'Night.Shift@Example.test';
 const REFUSED = 'refused-kid';
 /** kid → status, per rotation: the stubbed keyring. */
 const keyring = new Map<string, string>();
@@ -64,6 +65,9 @@ const stubs: Partial<Activities> = {
   async auditKeyStep() {},
   async isActiveAdmin(input) {
     return input.userId === webUiAdmin;
+  },
+  async resolveActiveAdmin(input) {
+    return [webUiAdmin, webUiAdminEmail].includes(input.named) ? { id: webUiAdmin, email: webUiAdminEmail } : null;
   },
   async prepareDatabaseLogins() {
     if (databaseAdminRefuses)
@@ -152,14 +156,26 @@ test('Stripe webhook secret: waits for the secret and the manual step (confirmed
   ).toBe('INVALID_ROTATION_STATE');
   await untilStep(handle, 'AWAITING_MANUAL_STEPS');
 
-  // From the Web UI: someone who is not an active admin is ignored; an admin is taken.
+  // From the Web UI: someone who is not an active admin is ignored; an admin, named by email, is
+  // taken and recorded under their account id, as sent through Temporal.
   await handle.signal(confirmManualStepSignal, { stepId: 'old-secret-expiry', adminId: randomUUID() });
-  await handle.signal(confirmManualStepSignal, { stepId: 'old-secret-expiry', adminId: webUiAdmin, note: 'rolled' });
+  await handle.signal(confirmManualStepSignal, {
+    stepId: 'old-secret-expiry',
+    adminId: webUiAdminEmail,
+    note: 'rolled',
+  });
   const result = await handle.result();
   expect(result).toMatchObject({
     step: 'DONE',
     newKid: kid,
     manualSteps: [{ id: 'old-secret-expiry', confirmedBy: webUiAdmin, note: 'rolled' }],
+  });
+  const confirmedAudit = callsOf('all', 'auditKeyStep').find(
+    (c) => c.input.action === 'KEY_MANUAL_STEP_CONFIRMED' && c.input.rotationId === handle.workflowId,
+  );
+  expect(confirmedAudit?.input).toMatchObject({
+    actorId: webUiAdmin,
+    after: { stepId: 'old-secret-expiry', note: 'rolled', via: 'temporal-signal', named: webUiAdminEmail },
   });
   expect(callsFor(kid)).toEqual([
     'auditKeyStep',
@@ -170,7 +186,8 @@ test('Stripe webhook secret: waits for the secret and the manual step (confirmed
     'retireKey',
     'auditKeyStep',
   ]);
-  await keepHistory('key-rotation-stripe-webhook-secret', handle);
+  // (key-rotation-stripe-webhook-secret.json was recorded before the admin was resolved: it replays the old path.)
+  await keepHistory('key-rotation-stripe-webhook-secret-by-email', handle);
 });
 
 test('a key the provider refuses is rolled back: retired, never promoted', async () => {

@@ -53,6 +53,10 @@ const verification = proxyActivities<Activities>({
 });
 
 const DEFAULT_STEP_TIMEOUT_MS = 7 * 24 * 3_600_000;
+// Patch: a manual step confirmed from the Web UI is recorded under the admin account it names (by
+// id or email, resolved by the activity), and audited as sent through Temporal; before, the name
+// as typed was recorded, and an email was refused.
+const MANUAL_STEP_RECORDS_RESOLVED_ADMIN = 'manual-step-records-resolved-admin';
 
 /** What a person does at the provider, per purpose (`grace` reads like "24 hours"). */
 function manualStepsFor(purpose: KeyPurpose, grace: string): ManualStep[] {
@@ -180,31 +184,43 @@ export async function keyRotationWorkflow(input: KeyRotationInput): Promise<KeyR
     });
     return view;
   };
-  const confirmHelp = 'Send {"stepId": "<id from the query>", "adminId": "<admin user id>", "note": "<optional>"}.';
+  const confirmHelp =
+    'Send {"stepId": "<id from the query>", "adminId": "<your admin user id or email>", "note": "<optional>"}.';
   setHandler(confirmManualStepUpdate, confirm, {
     validator: (confirmation) => void pendingStep(confirmation?.stepId),
     description: `Confirm a manual step is done at the provider (the API's admin). ${confirmHelp}`,
   });
+  /** The account a confirmation from the Web UI names, if it is an active admin's (by id or email). */
+  const adminNamedBy = async (confirmation: ManualStepConfirmation): Promise<string | undefined> => {
+    if (!confirmation?.stepId || !confirmation.adminId) return undefined;
+    if (patched(MANUAL_STEP_RECORDS_RESOLVED_ADMIN))
+      return (await steps.resolveActiveAdmin({ named: confirmation.adminId }))?.id;
+    return (await steps.isActiveAdmin({ userId: confirmation.adminId })) ? confirmation.adminId : undefined;
+  };
   setHandler(
     confirmManualStepSignal,
     async (confirmation) => {
       // From the Web UI nobody has signed in: the admin named must be an active admin.
-      if (
-        !confirmation?.stepId ||
-        !confirmation.adminId ||
-        !(await steps.isActiveAdmin({ userId: confirmation.adminId }))
-      ) {
+      const adminId = await adminNamedBy(confirmation);
+      if (!adminId) {
         log.warn("Manual step confirmation ignored: stepId and an active admin's adminId are required", {
           stepId: confirmation?.stepId,
         });
         return;
       }
       try {
-        confirm(confirmation);
+        confirm({ ...confirmation, adminId });
         await auditStep(
           'KEY_MANUAL_STEP_CONFIRMED',
-          { stepId: confirmation.stepId, note: confirmation.note },
-          confirmation.adminId,
+          {
+            stepId: confirmation.stepId,
+            note: confirmation.note,
+            // Sent through Temporal itself (Web UI, CLI): who it named, as typed.
+            ...(patched(MANUAL_STEP_RECORDS_RESOLVED_ADMIN)
+              ? { via: 'temporal-signal', named: confirmation.adminId }
+              : {}),
+          },
+          adminId,
         );
       } catch (error) {
         log.warn('Manual step confirmation ignored', { error: String(error) });
