@@ -12,6 +12,7 @@ import { inventoryActivities } from './inventory';
 import { keyActivities, type KeyConfig } from './keys';
 import { systemActivities, type BackupConfig } from './system';
 import { orderActivities } from './order';
+import { productImportActivities } from './product-imports';
 import { paymentActivities } from './payment';
 import { refundActivities } from './refund';
 import { returnActivities } from './returns';
@@ -51,6 +52,7 @@ export function createActivities(deps: ActivityDeps) {
     ...inventoryActivities(deps.prisma),
     ...systemActivities(deps.prisma, deps.backupConfig),
     ...backfillActivities(deps.prisma),
+    ...productImportActivities(deps.prisma),
   };
 }
 

@@ -18,6 +18,7 @@ import { operationsRouter } from './operations';
 import { ordersRouter } from './orders';
 import { paymentsRouter } from './payments';
 import { productsRouter } from './products';
+import { productImportsRouter } from './product-imports';
 import { refundsRouter } from './refunds';
 import { returnsRouter } from './returns';
 import { disputesRouter } from './disputes';
@@ -71,6 +72,7 @@ export function createApp(deps: ApiDeps): Express {
   app.use(openApiRouter());
   app.use(authRouter(deps));
   app.use(productsRouter(deps));
+  app.use(productImportsRouter(deps));
   app.use(inventoryRouter(deps));
   app.use(orderEmailsRouter(deps));
   app.use(ordersRouter(deps));

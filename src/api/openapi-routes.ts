@@ -18,6 +18,8 @@ import * as orderEmails from './order-emails';
 import * as ops from './operations';
 import * as orders from './orders';
 import { productParams } from './products';
+import { importForm } from './product-imports';
+import { importOptions, importParams, importStatusQuery } from '../inventory/import-runs';
 import * as refunds from './refunds';
 import * as returns from './returns';
 import * as system from './system';
@@ -30,6 +32,8 @@ export interface RouteDoc {
   summary: string;
   who: Who;
   body?: Schema;
+  /** A multipart/form-data body instead of JSON (a file upload). */
+  multipart?: Schema;
   query?: Schema;
   params?: Schema;
   /** The success status (200 unless said). */
@@ -66,6 +70,21 @@ export const routes: Record<string, RouteDoc> = {
     body: newProduct,
     ok: 201,
     errors: { 409: ['SKU_EXISTS'] },
+  },
+  'POST /admin/products/import': {
+    summary:
+      'Import products from a CSV (the same file again answers the same import; 202 and its id for a large file)',
+    who: 'admin',
+    query: importOptions,
+    multipart: importForm,
+    errors: TEMPORAL,
+  },
+  'GET /admin/products/imports/:id': {
+    summary: 'Where a product import stands: counts, progress, row errors (paged by afterRow)',
+    who: 'admin',
+    params: importParams,
+    query: importStatusQuery,
+    errors: { 404: ['IMPORT_NOT_FOUND'] },
   },
   'POST /api/checkout': {
     summary: 'Place an order',

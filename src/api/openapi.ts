@@ -31,7 +31,8 @@ function responses(doc: RouteDoc) {
   const errors: Record<number, string[]> = {};
   const add = (status: number, codes: string[]) =>
     (errors[status] = [...new Set([...(errors[status] ?? []), ...codes])]);
-  if (doc.body || doc.query || doc.params) add(400, ['VALIDATION_ERROR']);
+  if (doc.body || doc.multipart || doc.query || doc.params) add(400, ['VALIDATION_ERROR']);
+  if (doc.multipart) add(413, ['PAYLOAD_TOO_LARGE']);
   if (doc.body) {
     add(400, ['MALFORMED_JSON']);
     add(413, ['PAYLOAD_TOO_LARGE']);
@@ -64,6 +65,9 @@ export function openApiDocument(): Record<string, unknown> {
       parameters: [...parameters('path', doc.params), ...parameters('query', doc.query)],
       ...(doc.body
         ? { requestBody: { required: true, content: { 'application/json': { schema: jsonSchema(doc.body) } } } }
+        : {}),
+      ...(doc.multipart
+        ? { requestBody: { required: true, content: { 'multipart/form-data': { schema: jsonSchema(doc.multipart) } } } }
         : {}),
       responses: responses(doc),
     };

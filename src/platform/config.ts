@@ -96,6 +96,27 @@ const envSchema = z.object({
   RESERVATION_TTL: duration.prefault('30m'),
   /** How long after an inventory reset it may still be rolled back. */
   INVENTORY_RESET_ROLLBACK_WINDOW: duration.prefault('7d'),
+  /** A CSV product import's largest file (POST /admin/products/import answers 413 PAYLOAD_TOO_LARGE past it). */
+  PRODUCT_IMPORT_MAX_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .default(50 * 1024 * 1024),
+  /** Files up to this size are answered with the import's result; larger ones with 202 and its id, to follow. */
+  PRODUCT_IMPORT_WAIT_MAX_BYTES: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .default(256 * 1024),
+  /** Rows judged per activity of the import workflow, and batches before it continues as new. */
+  PRODUCT_IMPORT_BATCH_SIZE: z.coerce.number().int().min(1).max(10_000).default(500),
+  PRODUCT_IMPORT_BATCHES_PER_RUN: z.coerce.number().int().min(1).max(1000).default(20),
+  /** The currency of an import's prices when its file has no currency column and the request names none. */
+  PRODUCT_IMPORT_CURRENCY: z
+    .string()
+    .regex(/^[A-Za-z]{3}$/, 'an ISO 4217 code such as USD')
+    .transform((c) => c.toUpperCase())
+    .default('USD'),
   /** How often low-stock crossings are emailed, and how often the low-stock digest goes out. */
   LOW_STOCK_ALERT_INTERVAL: duration.prefault('1m'),
   LOW_STOCK_DIGEST_INTERVAL: duration.prefault('1d'),

@@ -12,3 +12,4 @@ export { disputeWorkflow } from './dispute/workflow';
 export { orderEmailWorkflow } from './order-email/workflow';
 export { lowStockWorkflow } from './low-stock/workflow';
 export { backfillWorkflow } from './backfill/workflow';
+export { productImportWorkflow } from './product-import/workflow';

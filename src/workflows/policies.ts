@@ -45,6 +45,20 @@ const policies = {
   // Bulk work over many rows (an inventory reset's lines, a backfill's batch): a worker lost midway
   // is noticed after this long and the work runs again elsewhere, skipping what it did.
   bulk: { startToCloseTimeout: '2 minutes', retry: { maximumInterval: '30 seconds' } },
+  // A batch of a product import's rows: heartbeats, so a worker that dies mid-batch is noticed
+  // within 30 s and the batch runs again elsewhere, replacing what its first attempt wrote.
+  importBatch: {
+    startToCloseTimeout: '5 minutes',
+    heartbeatTimeout: '30 seconds',
+    retry: { maximumInterval: '30 seconds' },
+  },
+  // A product import's landing: one transaction as long as the file is large, heartbeating every
+  // page of rows; a worker lost midway rolls it back and it runs again (done once: it then answers).
+  importLanding: {
+    startToCloseTimeout: '1 hour',
+    heartbeatTimeout: '1 minute',
+    retry: { maximumInterval: '30 seconds' },
+  },
   // A full database backup: hours at most, a few tries, then the next scheduled one.
   backup: { startToCloseTimeout: '2h', retry: { initialInterval: '1m', maximumAttempts: 3 } },
 } satisfies Record<string, ActivityOptions>;
@@ -123,6 +137,10 @@ const policyOf: Record<keyof Activities, Policy> = {
   verifyInventoryReset: 'bulk',
   rollbackInventoryReset: 'bulk',
   runBackfillBatch: 'bulk',
+  readImportHeader: 'importBatch',
+  validateImportBatch: 'importBatch',
+  commitProductImport: 'importLanding',
+  finishProductImportDryRun: 'importBatch',
 };
 
 const proxies = Object.fromEntries(

@@ -11,4 +11,5 @@ export const searchAttributes = {
   orderStatus: defineSearchAttributeKey('OrderStatus', SearchAttributeType.KEYWORD),
   backfillName: defineSearchAttributeKey('BackfillName', SearchAttributeType.KEYWORD),
   backfillProcessed: defineSearchAttributeKey('BackfillProcessed', SearchAttributeType.INT),
+  importRowsRead: defineSearchAttributeKey('ImportRowsRead', SearchAttributeType.INT),
 };

@@ -12,11 +12,17 @@ export class HttpClient {
   async request(
     method: string,
     path: string,
-    options: { body?: unknown; raw?: string; token?: string; headers?: Record<string, string> } = {},
+    options: {
+      body?: unknown;
+      raw?: string;
+      form?: FormData;
+      token?: string;
+      headers?: Record<string, string>;
+    } = {},
   ): Promise<HttpResponse> {
     const headers: Record<string, string> = { ...options.headers };
     if (options.token) headers.authorization = `Bearer ${options.token}`;
-    let body: string | undefined = options.raw;
+    let body: string | FormData | undefined = options.form ?? options.raw;
     if (options.body !== undefined) {
       body = JSON.stringify(options.body);
       headers['content-type'] ??= 'application/json';
@@ -36,6 +42,15 @@ export class HttpClient {
 
   get(path: string, token?: string) {
     return this.request('GET', path, { token });
+  }
+
+  /** POSTs `fields` as multipart/form-data: strings as fields, Blobs (a File) as files. */
+  upload(path: string, fields: Record<string, string | Blob>, token?: string) {
+    const form = new FormData();
+    for (const [name, value] of Object.entries(fields))
+      if (typeof value === 'string') form.append(name, value);
+      else form.append(name, value, value instanceof File ? value.name : 'upload.csv');
+    return this.request('POST', path, { form, token });
   }
 
   post(path: string, body?: unknown, token?: string) {
