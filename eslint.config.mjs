@@ -3,22 +3,42 @@
 import js from '@eslint/js';
 import { defineConfig } from 'eslint/config';
 import globals from 'globals';
-import { builtinModules } from 'node:module';
 import tseslint from 'typescript-eslint';
 import prettierConfig from 'eslint-config-prettier';
 
 /** The TypeScript files tsconfig.json covers; linted with type information. */
 const typedFiles = ['src/**/*.ts', 'test/**/*.ts', 'scripts/**/*.ts', 'prisma.config.ts', 'jest.config.ts'];
 
-// Every Node built-in under both of its names (`fs` and `node:fs`). Newer Node versions list
-// prefix-only modules (`node:test`, `node:sqlite`) with their prefix already; keep those as they are.
-const nodeBuiltins = [
-  ...new Set(builtinModules.flatMap((name) => (name.startsWith('node:') ? [name] : [name, `node:${name}`]))),
-];
-
 const workflowBuiltinMessage =
-  'Workflow code must be deterministic: Temporal bundles it into an isolated sandbox and replays it, ' +
-  'so Node built-ins are not available there. Do I/O and anything non-deterministic in an activity.';
+  'Workflow code must be deterministic: Temporal bundles it into an isolated sandbox and replays it, so it ' +
+  'imports only @temporalio/workflow, other workflow modules and types (`import type`); Node built-ins and ' +
+  'other packages are not for it. Do I/O and anything non-deterministic in an activity.';
+/**
+ * What a workflow module may import: `@temporalio/workflow` (and `@temporalio/common`, the SDK's
+ * deterministic definitions the workflow package builds on, such as search-attribute keys), other
+ * workflow modules, and types from anywhere (`import type`). `outside` matches a relative path that
+ * leaves src/workflows from the file's folder.
+ */
+function workflowImports(outside) {
+  return {
+    patterns: [
+      {
+        regex: '^(?!@temporalio/(workflow|common)$)(?!\\.{1,2}/)',
+        allowTypeImports: true,
+        message: workflowBuiltinMessage,
+      },
+      {
+        regex: outside,
+        allowTypeImports: true,
+        message:
+          'Workflow code imports only other workflow modules, whose code Temporal bundles and replays: from ' +
+          'elsewhere import types only (`import type`), reach activities through proxyActivities() ' +
+          '(src/workflows/policies.ts), and move pure shared code into src/workflows (as vocabulary.ts, ids.ts).',
+      },
+    ],
+  };
+}
+
 const workflowTimerMessage =
   'Workflow code must be deterministic and replay-safe: use sleep() or condition() from @temporalio/workflow ' +
   'instead of timers of its own.';
@@ -65,28 +85,10 @@ export default defineConfig(
     },
   },
 
-  // Workflow code: deterministic, bundled by Temporal, no Node, no activities' implementations.
+  // Workflow code: deterministic, bundled by Temporal, no Node, no timers, no environment.
   {
     files: ['src/workflows/**/*.ts', 'scripts/bench/floor-workflow.ts'],
     rules: {
-      'no-restricted-imports': [
-        'error',
-        { paths: nodeBuiltins.map((name) => ({ name, message: workflowBuiltinMessage })) },
-      ],
-      '@typescript-eslint/no-restricted-imports': [
-        'error',
-        {
-          patterns: [
-            {
-              group: ['**/activities', '**/activities/*'],
-              allowTypeImports: true,
-              message:
-                'Workflows reach activities through proxyActivities(); import their types only (`import type`), ' +
-                'never the implementations, which would pull Node and I/O into the workflow bundle.',
-            },
-          ],
-        },
-      ],
       'no-restricted-globals': [
         'error',
         { name: 'setTimeout', message: workflowTimerMessage },
@@ -104,6 +106,21 @@ export default defineConfig(
         },
       ],
     },
+  },
+  // The determinism boundary: a workflow module imports only the SDK, other workflow modules (the
+  // relative paths that stay inside src/workflows), and types. How far `..` may climb depends on
+  // the folder, hence one block per depth.
+  {
+    files: ['src/workflows/*.ts'],
+    rules: { '@typescript-eslint/no-restricted-imports': ['error', workflowImports('^\\.\\./')] },
+  },
+  {
+    files: ['src/workflows/*/*.ts'],
+    rules: { '@typescript-eslint/no-restricted-imports': ['error', workflowImports('^\\.\\./\\.\\./')] },
+  },
+  {
+    files: ['scripts/bench/floor-workflow.ts'],
+    rules: { '@typescript-eslint/no-restricted-imports': ['error', workflowImports('^\\.\\./')] },
   },
 
   // Plain JavaScript (this file, jest.config.js): no type information.

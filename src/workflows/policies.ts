@@ -154,8 +154,3 @@ export function activitiesFor<K extends keyof Activities>(...names: K[]): Pick<A
     K
   >;
 }
-
-/** The policy an activity runs under (for tests and the docs). */
-export function policyFor(name: keyof Activities): ActivityOptions {
-  return policies[policyOf[name]];
-}

@@ -8,14 +8,13 @@
 import {
   condition,
   continueAsNew,
-  proxyActivities,
   sleep,
   setCurrentDetails,
   setHandler,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { Activities } from '../../activities';
+import { activitiesFor } from '../policies';
 import { searchAttributes } from '../search-attributes';
 import {
   getBackfillQuery,
@@ -26,12 +25,9 @@ import {
   type BackfillView,
 } from './messages';
 
-const { runBackfillBatch } = proxyActivities<Activities>({
-  // A batch is a bounded number of short row transactions; a worker lost mid-batch is noticed
-  // after this long and the batch runs again elsewhere, skipping the rows already recorded.
-  startToCloseTimeout: '2 minutes',
-  retry: { maximumInterval: '30 seconds' },
-});
+// A batch runs under the bulk policy (src/workflows/policies.ts): a worker lost mid-batch is noticed
+// and the batch runs again elsewhere, skipping the rows already recorded.
+const { runBackfillBatch } = activitiesFor('runBackfillBatch');
 
 export async function backfillWorkflow(input: BackfillInput): Promise<BackfillView> {
   const state = resume(input);

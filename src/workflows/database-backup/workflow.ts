@@ -3,15 +3,11 @@
  * failed dump is retried a few times, then the run fails where `temporal schedule describe`
  * and the Web UI show it.
  */
-import { proxyActivities } from '@temporalio/workflow';
-import type { Activities } from '../../activities';
+import { activitiesFor } from '../policies';
 import type { DatabaseBackupInput, DatabaseBackupOutcome } from './messages';
 
-const backup = proxyActivities<Activities>({
-  startToCloseTimeout: '2h',
-  retry: { initialInterval: '1m', maximumAttempts: 3 },
-});
+const act = activitiesFor('backupDatabase');
 
 export async function databaseBackupWorkflow(input: DatabaseBackupInput): Promise<DatabaseBackupOutcome> {
-  return backup.backupDatabase(input);
+  return act.backupDatabase(input);
 }

@@ -15,13 +15,12 @@ import {
   allHandlersFinished,
   ApplicationFailure,
   condition,
-  proxyActivities,
   setCurrentDetails,
   setHandler,
 } from '@temporalio/workflow';
-import type { Activities } from '../../activities';
-import { businessFailure } from '../failures';
-import { ErrorCode, type Actor } from '../vocabulary';
+import { activitiesFor } from '../policies';
+import { businessFailure, refusal } from '../failures';
+import { ErrorCode, SYSTEM, type Actor } from '../vocabulary';
 import {
   disputeEventSignal,
   getDisputeQuery,
@@ -32,18 +31,7 @@ import {
   type EvidenceSubmission,
 } from './messages';
 
-const store = proxyActivities<Activities>({
-  startToCloseTimeout: '30s',
-  retry: { initialInterval: '1s', maximumInterval: '30s' },
-});
-const provider = proxyActivities<Activities>({
-  startToCloseTimeout: '30s',
-  retry: { initialInterval: '2s', maximumInterval: '5m' },
-});
-const mail = proxyActivities<Activities>({
-  startToCloseTimeout: '30s',
-  retry: { initialInterval: '5s', maximumInterval: '10m' },
-});
+const act = activitiesFor('applyDisputeEvent', 'submitDisputeEvidence', 'sendDisputeEmail');
 
 interface PendingEvidence {
   id: number;
@@ -93,10 +81,10 @@ export async function disputeWorkflow(input: DisputeWorkflowInput): Promise<Disp
     {
       validator: (submission) => {
         if (!submission?.adminId || !submission.note?.trim())
-          throw failure(ErrorCode.VALIDATION_ERROR, 'adminId and note are required');
-        if (view.status !== 'OPEN') throw failure(ErrorCode.DISPUTE_CLOSED, `The dispute is ${view.status}`);
+          throw refusal(ErrorCode.VALIDATION_ERROR, 'adminId and note are required');
+        if (view.status !== 'OPEN') throw refusal(ErrorCode.DISPUTE_CLOSED, `The dispute is ${view.status}`);
         if (view.evidence)
-          throw failure(ErrorCode.DISPUTE_CLOSED, `Evidence was already submitted at ${view.evidence.at}`);
+          throw refusal(ErrorCode.DISPUTE_CLOSED, `Evidence was already submitted at ${view.evidence.at}`);
       },
       description: 'Record (and, for Stripe, submit) the evidence: {"adminId", "note"}.',
     },
@@ -109,7 +97,7 @@ export async function disputeWorkflow(input: DisputeWorkflowInput): Promise<Disp
 
   async function apply(event: DisputeEvent): Promise<void> {
     const before = view.status;
-    const applied = await store.applyDisputeEvent({
+    const applied = await act.applyDisputeEvent({
       recordId: input.recordId,
       orderId: input.orderId,
       paymentId: input.paymentId,
@@ -129,10 +117,10 @@ export async function disputeWorkflow(input: DisputeWorkflowInput): Promise<Disp
       providerActor,
       `${event.eventType} (${event.eventId}): ${applied.ignored ? 'older than, or after, what is recorded' : `${event.providerStatus}`}`,
     );
-    if (first) await mail.sendDisputeEmail({ recordId: input.recordId, kind: 'DISPUTE_OPENED' });
+    if (first) await act.sendDisputeEmail({ recordId: input.recordId, kind: 'DISPUTE_OPENED' });
     if (before === 'OPEN' && view.status !== 'OPEN') {
       record(view.status === 'WON' ? 'DISPUTE_WON' : 'DISPUTE_LOST', providerActor, event.providerStatus);
-      await mail.sendDisputeEmail({
+      await act.sendDisputeEmail({
         recordId: input.recordId,
         kind: view.status === 'WON' ? 'DISPUTE_WON' : 'DISPUTE_LOST',
       });
@@ -142,11 +130,11 @@ export async function disputeWorkflow(input: DisputeWorkflowInput): Promise<Disp
   async function submit(pending: PendingEvidence): Promise<void> {
     const { adminId, note } = pending.submission;
     if (view.status !== 'OPEN' || view.evidence) {
-      verdicts.set(pending.id, failure(ErrorCode.DISPUTE_CLOSED, `The dispute is ${view.status}`));
+      verdicts.set(pending.id, refusal(ErrorCode.DISPUTE_CLOSED, `The dispute is ${view.status}`));
       return;
     }
     try {
-      const submitted = await provider.submitDisputeEvidence({
+      const submitted = await act.submitDisputeEvidence({
         recordId: input.recordId,
         provider: input.provider,
         disputeId: input.disputeId,
@@ -160,7 +148,7 @@ export async function disputeWorkflow(input: DisputeWorkflowInput): Promise<Disp
         submitted.submittedToProvider ? 'submitted to the provider' : 'recorded; submit it in the provider dashboard',
       );
       verdicts.set(pending.id, 'ACCEPTED');
-      await mail.sendDisputeEmail({ recordId: input.recordId, kind: 'DISPUTE_EVIDENCE' });
+      await act.sendDisputeEmail({ recordId: input.recordId, kind: 'DISPUTE_EVIDENCE' });
     } catch (error) {
       verdicts.set(pending.id, businessFailure(error));
     }
@@ -191,18 +179,14 @@ export async function disputeWorkflow(input: DisputeWorkflowInput): Promise<Disp
     }
     if (!(await condition(news, wait))) {
       view.reminded = true;
-      await mail.sendDisputeEmail({ recordId: input.recordId, kind: 'DISPUTE_REMINDER', key: view.evidenceDueBy });
-      record('ADMINS_REMINDED', { id: 'system', role: 'SYSTEM' }, `evidence due ${view.evidenceDueBy}`);
+      await act.sendDisputeEmail({ recordId: input.recordId, kind: 'DISPUTE_REMINDER', key: view.evidenceDueBy });
+      record('ADMINS_REMINDED', SYSTEM, `evidence due ${view.evidenceDueBy}`);
     }
   }
   for (let late = evidence.shift(); late; late = evidence.shift())
-    verdicts.set(late.id, failure(ErrorCode.DISPUTE_CLOSED, `The dispute is ${view.status}`));
+    verdicts.set(late.id, refusal(ErrorCode.DISPUTE_CLOSED, `The dispute is ${view.status}`));
   await condition(allHandlersFinished);
   return view;
-}
-
-function failure(type: string, message: string): ApplicationFailure {
-  return ApplicationFailure.create({ type, message, nonRetryable: true });
 }
 
 function describe(view: DisputeView): string {

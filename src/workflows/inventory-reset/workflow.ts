@@ -4,8 +4,8 @@
  * reasons per line), verifies the result against the ledger, then stays open for the rollback
  * window: an admin's rollbackReset update reverses each line as a delta, keeping sales since.
  */
-import { condition, proxyActivities, setHandler } from '@temporalio/workflow';
-import type { Activities } from '../../activities';
+import { condition, setHandler } from '@temporalio/workflow';
+import { activitiesFor } from '../policies';
 import { businessFailure, refusal } from '../failures';
 import { ErrorCode } from '../vocabulary';
 import {
@@ -16,10 +16,12 @@ import {
   type ResetStatus,
 } from './messages';
 
-const acts = proxyActivities<Activities>({
-  startToCloseTimeout: '2 minutes',
-  retry: { maximumInterval: '30 seconds' },
-});
+const act = activitiesFor(
+  'snapshotInventoryReset',
+  'applyInventoryReset',
+  'verifyInventoryReset',
+  'rollbackInventoryReset',
+);
 
 export async function inventoryResetWorkflow(input: InventoryResetInput): Promise<ResetStatus> {
   let status: ResetStatus = 'PENDING';
@@ -50,22 +52,22 @@ export async function inventoryResetWorkflow(input: InventoryResetInput): Promis
     },
   );
 
-  await acts.snapshotInventoryReset({ resetId: input.resetId });
+  await act.snapshotInventoryReset({ resetId: input.resetId });
   status = 'SNAPSHOTTED';
   try {
-    await acts.applyInventoryReset({ resetId: input.resetId });
+    await act.applyInventoryReset({ resetId: input.resetId });
   } catch (error) {
     status = 'REFUSED';
     throw businessFailure(error);
   }
   status = 'APPLIED';
-  const { verified } = await acts.verifyInventoryReset({ resetId: input.resetId });
+  const { verified } = await act.verifyInventoryReset({ resetId: input.resetId });
   status = verified ? 'VERIFIED' : 'VERIFY_FAILED';
 
   rollbackOpen = true;
   await condition(() => rollback !== undefined, input.rollbackWindowMs);
   if (rollback) {
-    rolledBack = await acts.rollbackInventoryReset({ resetId: input.resetId, ...rollback });
+    rolledBack = await act.rollbackInventoryReset({ resetId: input.resetId, ...rollback });
     status = rolledBack.some((l) => l.status === 'REFUSED') ? 'PARTIALLY_ROLLED_BACK' : 'ROLLED_BACK';
   }
   rollbackOpen = false;

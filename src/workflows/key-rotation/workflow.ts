@@ -13,21 +13,20 @@
  */
 import {
   ActivityFailure,
-  ApplicationFailure,
   CancellationScope,
   allHandlersFinished,
   condition,
   isCancellation,
   log,
   patched,
-  proxyActivities,
   setCurrentDetails,
   setHandler,
   sleep,
   uuid4,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { Activities } from '../../activities';
+import { refusal } from '../failures';
+import { activitiesFor } from '../policies';
 import { ErrorCode, suppliedKeyPurposes, type KeyPurpose } from '../vocabulary';
 import {
   confirmManualStepSignal,
@@ -42,15 +41,21 @@ import {
 
 export type { KeyRotationInput, KeyRotationView } from './messages';
 
-const steps = proxyActivities<Activities>({
-  startToCloseTimeout: '30s',
-  retry: { initialInterval: '1s', maximumInterval: '30s' },
-});
-// A key that fails verification is rolled back after a few tries, not retried for ever.
-const verification = proxyActivities<Activities>({
-  startToCloseTimeout: '30s',
-  retry: { initialInterval: '1s', maximumAttempts: 3 },
-});
+// Keys change under the keyring policy, a new key is verified a few times only (src/workflows/policies.ts).
+const act = activitiesFor(
+  'auditKeyStep',
+  'isActiveAdmin',
+  'resolveActiveAdmin',
+  'stageKey',
+  'prepareDatabaseLogins',
+  'stageDatabasePassword',
+  'verifyKey',
+  'promoteKey',
+  'startKeyGrace',
+  'retireKey',
+  'lockDatabaseLogin',
+  'revokeAllSessions',
+);
 
 const DEFAULT_STEP_TIMEOUT_MS = 7 * 24 * 3_600_000;
 // Patch: a manual step confirmed from the Web UI is recorded under the admin account it names (by
@@ -124,7 +129,7 @@ export async function keyRotationWorkflow(input: KeyRotationInput): Promise<KeyR
   let suppliedBy: string | undefined;
   const show = (details: string) => setCurrentDetails(`${input.purpose}: ${details}`);
   const auditStep = (action: string, after?: Record<string, unknown>, actorId = input.requestedBy.id) =>
-    steps.auditKeyStep({ actorId, action, rotationId, reason: input.reason, after });
+    act.auditKeyStep({ actorId, action, rotationId, reason: input.reason, after });
 
   // ---- Handlers -----------------------------------------------------------------------------
   setHandler(getKeyRotationQuery, () => view, {
@@ -140,9 +145,9 @@ export async function keyRotationWorkflow(input: KeyRotationInput): Promise<KeyR
     },
     {
       validator: (secret) => {
-        if (!secret?.kid) throw refused(ErrorCode.VALIDATION_ERROR, 'kid is required');
+        if (!secret?.kid) throw refusal(ErrorCode.VALIDATION_ERROR, 'kid is required');
         if (view.step !== 'AWAITING_SECRET' || view.newKid) {
-          throw refused(
+          throw refusal(
             ErrorCode.INVALID_ROTATION_STATE,
             view.newKid
               ? `the rotation has its new secret (${view.newKid})`
@@ -158,18 +163,18 @@ export async function keyRotationWorkflow(input: KeyRotationInput): Promise<KeyR
   const pendingStep = (stepId: string): ManualStep => {
     const step = view.manualSteps.find((s) => s.id === stepId);
     if (!step)
-      throw refused(
+      throw refusal(
         ErrorCode.UNKNOWN_MANUAL_STEP,
         `no manual step ${stepId}; the steps are ${view.manualSteps.map((s) => s.id).join(', ') || 'none'}`,
       );
     if (step.confirmedBy)
-      throw refused(ErrorCode.INVALID_ROTATION_STATE, `step ${stepId} was confirmed by ${step.confirmedBy}`);
+      throw refusal(ErrorCode.INVALID_ROTATION_STATE, `step ${stepId} was confirmed by ${step.confirmedBy}`);
     const open =
       step.phase === 'BEFORE_VERIFY'
         ? ['AWAITING_SECRET', 'AWAITING_MANUAL_STEPS'].includes(view.step)
         : view.step === 'AWAITING_PROVIDER_SWITCH';
     if (!open)
-      throw refused(
+      throw refusal(
         ErrorCode.INVALID_ROTATION_STATE,
         `the rotation is ${view.step}; step ${stepId} cannot be confirmed now`,
       );
@@ -194,8 +199,8 @@ export async function keyRotationWorkflow(input: KeyRotationInput): Promise<KeyR
   const adminNamedBy = async (confirmation: ManualStepConfirmation): Promise<string | undefined> => {
     if (!confirmation?.stepId || !confirmation.adminId) return undefined;
     if (patched(MANUAL_STEP_RECORDS_RESOLVED_ADMIN))
-      return (await steps.resolveActiveAdmin({ named: confirmation.adminId }))?.id;
-    return (await steps.isActiveAdmin({ userId: confirmation.adminId })) ? confirmation.adminId : undefined;
+      return (await act.resolveActiveAdmin({ named: confirmation.adminId }))?.id;
+    return (await act.isActiveAdmin({ userId: confirmation.adminId })) ? confirmation.adminId : undefined;
   };
   setHandler(
     confirmManualStepSignal,
@@ -246,8 +251,8 @@ export async function keyRotationWorkflow(input: KeyRotationInput): Promise<KeyR
     view.step = 'ROLLED_BACK';
     view.failure = failure;
     if (view.newKid) {
-      await steps.retireKey({ kid: view.newKid });
-      if (input.purpose === 'DATABASE_PASSWORD') await steps.lockDatabaseLogin({ kid: view.newKid });
+      await act.retireKey({ kid: view.newKid });
+      if (input.purpose === 'DATABASE_PASSWORD') await act.lockDatabaseLogin({ kid: view.newKid });
     }
     // The system rolls back (a deadline, a failed check, a cancellation audited by whoever asked).
     await auditStep('KEY_ROTATION_ROLLED_BACK', { kid: view.newKid, failure }, 'system');
@@ -269,8 +274,8 @@ export async function keyRotationWorkflow(input: KeyRotationInput): Promise<KeyR
       await auditStep('KEY_SUPPLIED', { kid: view.newKid }, suppliedBy);
     } else if (input.purpose === 'DATABASE_PASSWORD') {
       try {
-        await steps.prepareDatabaseLogins();
-        const staged = await steps.stageDatabasePassword({ versionId: uuid4() });
+        await act.prepareDatabaseLogins();
+        const staged = await act.stageDatabasePassword({ versionId: uuid4() });
         [view.newKid, view.databaseUser] = [staged.kid, staged.user];
       } catch (error) {
         if (isCancellation(error)) throw error;
@@ -278,7 +283,7 @@ export async function keyRotationWorkflow(input: KeyRotationInput): Promise<KeyR
       }
       await auditStep('KEY_STAGED', { kid: view.newKid, user: view.databaseUser });
     } else {
-      view.newKid = (await steps.stageKey({ purpose: input.purpose, versionId: uuid4() })).kid;
+      view.newKid = (await act.stageKey({ purpose: input.purpose, versionId: uuid4() })).kid;
       await auditStep('KEY_STAGED', { kid: view.newKid });
     }
     const newKid = view.newKid!;
@@ -294,7 +299,7 @@ export async function keyRotationWorkflow(input: KeyRotationInput): Promise<KeyR
     view.step = 'VERIFYING';
     show(`verifying ${newKid}`);
     try {
-      await verification.verifyKey({ purpose: input.purpose, kid: newKid });
+      await act.verifyKey({ purpose: input.purpose, kid: newKid });
     } catch (error) {
       if (isCancellation(error)) throw error;
       return rollBack(failureMessage(error));
@@ -309,7 +314,7 @@ export async function keyRotationWorkflow(input: KeyRotationInput): Promise<KeyR
     // 4. Promote it: it signs, calls and connects from now on; the old key is still accepted.
     // While the provider still uses the old key (a manual switch follows), its grace waits for that.
     const switchFollows = view.manualSteps.some((s) => s.phase === 'AFTER_PROMOTE');
-    const promoted = await steps.promoteKey({
+    const promoted = await act.promoteKey({
       purpose: input.purpose,
       kid: newKid,
       graceMs: switchFollows ? null : input.graceMs,
@@ -323,7 +328,7 @@ export async function keyRotationWorkflow(input: KeyRotationInput): Promise<KeyR
       retiringUntil: promoted.retiringUntil,
     });
     if (input.revokeSessions) {
-      const { revoked } = await steps.revokeAllSessions({ reason: `key rotation ${rotationId}` });
+      const { revoked } = await act.revokeAllSessions({ reason: `key rotation ${rotationId}` });
       view.sessionsRevoked = revoked;
       await auditStep('SESSIONS_REVOKED', { revoked });
     }
@@ -333,7 +338,7 @@ export async function keyRotationWorkflow(input: KeyRotationInput): Promise<KeyR
       await waitForManualSteps('AFTER_PROMOTE');
       if (promoted.retiringKid)
         view.oldKeyAcceptedUntil = (
-          await steps.startKeyGrace({ kid: promoted.retiringKid, graceMs: input.graceMs })
+          await act.startKeyGrace({ kid: promoted.retiringKid, graceMs: input.graceMs })
         ).retiringUntil;
     }
 
@@ -342,8 +347,8 @@ export async function keyRotationWorkflow(input: KeyRotationInput): Promise<KeyR
       view.step = 'GRACE';
       show(`${newKid} active; ${promoted.retiringKid} accepted until ${view.oldKeyAcceptedUntil}`);
       await sleep(input.graceMs);
-      await steps.retireKey({ kid: promoted.retiringKid });
-      if (input.purpose === 'DATABASE_PASSWORD') await steps.lockDatabaseLogin({ kid: promoted.retiringKid });
+      await act.retireKey({ kid: promoted.retiringKid });
+      if (input.purpose === 'DATABASE_PASSWORD') await act.lockDatabaseLogin({ kid: promoted.retiringKid });
       await auditStep('KEY_RETIRED', { kid: promoted.retiringKid });
     }
     view.step = 'DONE';
@@ -365,10 +370,6 @@ export async function keyRotationWorkflow(input: KeyRotationInput): Promise<KeyR
     await condition(allHandlersFinished);
     return done;
   });
-}
-
-function refused(type: ErrorCode, message: string): ApplicationFailure {
-  return ApplicationFailure.create({ type, message, nonRetryable: true });
 }
 
 function failureMessage(error: unknown): string {

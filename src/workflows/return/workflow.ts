@@ -15,17 +15,16 @@ import {
   ApplicationFailure,
   condition,
   ParentClosePolicy,
-  proxyActivities,
   setCurrentDetails,
   setHandler,
   startChild,
   uuid4,
 } from '@temporalio/workflow';
-import type { Activities } from '../../activities';
+import { activitiesFor } from '../policies';
 import { businessFailure, refusal } from '../failures';
 import { refundWorkflowId } from '../ids';
 import type { refundWorkflow } from '../refund/workflow';
-import { ErrorCode, type Actor } from '../vocabulary';
+import { ErrorCode, SYSTEM, type Actor } from '../vocabulary';
 import {
   getReturnQuery,
   receiveReturnUpdate,
@@ -37,16 +36,7 @@ import {
   type ReturnWorkflowInput,
 } from './messages';
 
-const store = proxyActivities<Activities>({
-  startToCloseTimeout: '30s',
-  retry: { initialInterval: '1s', maximumInterval: '30s' },
-});
-const mail = proxyActivities<Activities>({
-  startToCloseTimeout: '30s',
-  retry: { initialInterval: '5s', maximumInterval: '10m' },
-});
-
-const SYSTEM: Actor = { id: 'system', role: 'SYSTEM' };
+const act = activitiesFor('openReturn', 'receiveReturn', 'closeWaitingReturn', 'recordReturnRefund', 'sendReturnEmail');
 
 type Action = { id: number } & (
   { kind: 'receive'; receipt: ReturnReceipt } | { kind: 'reject'; rejection: ReturnRejection }
@@ -80,7 +70,7 @@ export async function returnWorkflow(input: ReturnWorkflowInput): Promise<Return
     { description: 'Records the request (sent with update-with-start).' },
   );
 
-  async function act(action: Action): Promise<ReturnView> {
+  async function takeAction(action: Action): Promise<ReturnView> {
     actions.push(action);
     // Answers once the receipt is recorded and its refund has started (or the rejection is recorded).
     await condition(
@@ -91,12 +81,12 @@ export async function returnWorkflow(input: ReturnWorkflowInput): Promise<Return
     if (action.kind === 'receive') await condition(() => view.refundId !== undefined || view.status !== 'RECEIVED');
     return view;
   }
-  setHandler(receiveReturnUpdate, (receipt) => act({ id: nextActionId++, kind: 'receive', receipt }), {
+  setHandler(receiveReturnUpdate, (receipt) => takeAction({ id: nextActionId++, kind: 'receive', receipt }), {
     validator: validateReceipt,
     description:
       'The goods arrived: {"adminId", "lines": [{"productId", "quantity", "condition": "RESTOCK"|"DAMAGED"}], "refundShipping"?, "note"?}.',
   });
-  setHandler(rejectReturnUpdate, (rejection) => act({ id: nextActionId++, kind: 'reject', rejection }), {
+  setHandler(rejectReturnUpdate, (rejection) => takeAction({ id: nextActionId++, kind: 'reject', rejection }), {
     validator: validateRejection,
     description: 'Reject the return: {"adminId", "reason"}.',
   });
@@ -151,7 +141,7 @@ export async function returnWorkflow(input: ReturnWorkflowInput): Promise<Return
 
   // 1. Record the request, or refuse it with the reason.
   try {
-    const request = await store.openReturn({
+    const request = await act.openReturn({
       returnId: input.returnId,
       orderId: input.orderId,
       customerId: input.customerId,
@@ -178,7 +168,7 @@ export async function returnWorkflow(input: ReturnWorkflowInput): Promise<Return
     record('RETURN_REFUSED', SYSTEM, refused.message);
     return finish();
   }
-  await mail.sendReturnEmail({ returnId: input.returnId, kind: 'RETURN_REQUESTED' });
+  await act.sendReturnEmail({ returnId: input.returnId, kind: 'RETURN_REQUESTED' });
 
   // 2. Wait for the goods (or a rejection) until the return expires; refused actions keep it waiting.
   const deadline = Date.parse(view.expiresAt);
@@ -190,12 +180,12 @@ export async function returnWorkflow(input: ReturnWorkflowInput): Promise<Return
     try {
       if (action.kind === 'reject') {
         const { adminId, reason } = action.rejection;
-        await store.closeWaitingReturn({ returnId: input.returnId, status: 'REJECTED', actorId: adminId, reason });
+        await act.closeWaitingReturn({ returnId: input.returnId, status: 'REJECTED', actorId: adminId, reason });
         view.status = 'REJECTED';
         record('RETURN_REJECTED', { id: adminId, role: 'ADMIN' }, reason);
       } else {
         const { adminId, lines, refundShipping, note } = action.receipt;
-        const received = await store.receiveReturn({ returnId: input.returnId, adminId, lines, refundShipping, note });
+        const received = await act.receiveReturn({ returnId: input.returnId, adminId, lines, refundShipping, note });
         for (const line of view.lines)
           Object.assign(
             line,
@@ -219,21 +209,21 @@ export async function returnWorkflow(input: ReturnWorkflowInput): Promise<Return
   settled = true;
 
   if (!accepted) {
-    await store.closeWaitingReturn({
+    await act.closeWaitingReturn({
       returnId: input.returnId,
       status: 'EXPIRED',
       reason: 'the goods did not arrive in time',
     });
     view.status = 'EXPIRED';
     record('RETURN_EXPIRED', SYSTEM, `nothing received by ${view.expiresAt}`);
-    await mail.sendReturnEmail({ returnId: input.returnId, kind: 'RETURN_EXPIRED' });
+    await act.sendReturnEmail({ returnId: input.returnId, kind: 'RETURN_EXPIRED' });
     return finish();
   }
   if (view.status === 'REJECTED') {
-    await mail.sendReturnEmail({ returnId: input.returnId, kind: 'RETURN_REJECTED' });
+    await act.sendReturnEmail({ returnId: input.returnId, kind: 'RETURN_REJECTED' });
     return finish();
   }
-  await mail.sendReturnEmail({ returnId: input.returnId, kind: 'RETURN_RECEIVED' });
+  await act.sendReturnEmail({ returnId: input.returnId, kind: 'RETURN_RECEIVED' });
 
   // 3. Refund the received lines through the refund workflow: one destination, once, partial.
   const receipt = (accepted as Extract<Action, { kind: 'receive' }>).receipt;
@@ -264,7 +254,7 @@ export async function returnWorkflow(input: ReturnWorkflowInput): Promise<Return
   const detail = ok
     ? `${refund.amount} ${refund.currency} to ${refund.destination}`
     : (refund.failureReason ?? `the refund ended ${refund.status}`);
-  await store.recordReturnRefund({
+  await act.recordReturnRefund({
     returnId: input.returnId,
     refundId: refund.status === 'REFUSED' ? undefined : refundId,
     amount: ok ? refund.amount! : 0,
@@ -275,7 +265,7 @@ export async function returnWorkflow(input: ReturnWorkflowInput): Promise<Return
   view.refundAmount = ok ? refund.amount : 0;
   if (!ok) view.failureReason = detail;
   record(ok ? 'RETURN_REFUNDED' : 'RETURN_REFUND_FAILED', SYSTEM, detail);
-  await mail.sendReturnEmail({ returnId: input.returnId, kind: ok ? 'RETURN_REFUNDED' : 'RETURN_REFUND_FAILED' });
+  await act.sendReturnEmail({ returnId: input.returnId, kind: ok ? 'RETURN_REFUNDED' : 'RETURN_REFUND_FAILED' });
   return finish();
 }
 
