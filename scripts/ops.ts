@@ -49,6 +49,7 @@ import { registerInventoryCommands } from './ops-inventory';
 import { ErrorCode, isErrorCode } from '../src/workflows/vocabulary';
 import { registerBackfillCommands } from './ops-backfill';
 import { registerReturnsCommands } from './ops-returns';
+import { registerPriceCommands } from './ops-prices';
 
 class UsageError extends Error {}
 
@@ -456,6 +457,7 @@ db.command('terminate-long-queries')
 registerInventoryCommands(program, { withOperations, actor, print, date, positive });
 registerBackfillCommands(program, { withOperations, actor, print, date, positive });
 registerReturnsCommands(program, { withOperations, actor, print, date, positive });
+registerPriceCommands(program, { withOperations, actor, print, date, positive });
 /**
  * The exit status of a refusal, by its code: 2 (refused: fix the request and run again) unless
  * listed here as 1 (the operation could not run now: a dependency is down; run it again later).

@@ -13,6 +13,7 @@ import { keyActivities, type KeyConfig } from './keys';
 import { systemActivities, type BackupConfig } from './system';
 import { orderActivities } from './order';
 import { productImportActivities } from './product-imports';
+import { priceScheduleActivities } from './prices';
 import { paymentActivities } from './payment';
 import { refundActivities } from './refund';
 import { returnActivities } from './returns';
@@ -50,6 +51,7 @@ export function createActivities(deps: ActivityDeps) {
     ...alertActivities(deps.prisma, deps.alertConfig),
     ...adminActivities(deps.prisma),
     ...inventoryActivities(deps.prisma),
+    ...priceScheduleActivities(deps.prisma),
     ...systemActivities(deps.prisma, deps.backupConfig),
     ...backfillActivities(deps.prisma),
     ...productImportActivities(deps.prisma),

@@ -17,6 +17,7 @@ import { bindDatabase } from '../monitoring/metrics';
 import { operationsRouter } from './operations';
 import { ordersRouter } from './orders';
 import { paymentsRouter } from './payments';
+import { pricesRouter } from './prices';
 import { productsRouter } from './products';
 import { productImportsRouter } from './product-imports';
 import { refundsRouter } from './refunds';
@@ -74,6 +75,7 @@ export function createApp(deps: ApiDeps): Express {
   app.use(productsRouter(deps));
   app.use(productImportsRouter(deps));
   app.use(inventoryRouter(deps));
+  app.use(pricesRouter(deps));
   app.use(orderEmailsRouter(deps));
   app.use(ordersRouter(deps));
   app.use(refundsRouter(deps));

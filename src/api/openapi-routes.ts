@@ -17,6 +17,7 @@ import * as keys from './keys';
 import * as orderEmails from './order-emails';
 import * as ops from './operations';
 import * as orders from './orders';
+import { priceScheduleRoutes } from './openapi-price-routes';
 import { productParams } from './products';
 import { importForm } from './product-imports';
 import { importOptions, importParams, importStatusQuery } from '../inventory/import-runs';
@@ -246,6 +247,7 @@ export const routes: Record<string, RouteDoc> = {
     body: rollbackBody,
     errors: { ...NOT_FOUND, 409: ['INVALID_RESET_STATE'], ...TEMPORAL },
   },
+  ...priceScheduleRoutes,
   'GET /admin/inventory/low-stock': { summary: 'Products at or below their low-stock threshold', who: 'admin' },
   'POST /admin/orders/:id/send-confirmation': {
     summary: 'Send the confirmation email again',

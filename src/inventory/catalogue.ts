@@ -18,7 +18,8 @@ export const FEW_LEFT = 5;
 
 const sku = z.string().trim().min(1).max(64);
 const stock = z.number().int().min(0).max(1_000_000);
-const price = z.number().int().min(0).max(100_000_000);
+/** A price in minor units (cents, paise): 0 to 1,000,000.00. */
+export const price = z.number().int().min(0).max(100_000_000);
 
 export const newProduct = z.object({
   sku,

@@ -117,6 +117,8 @@ const envSchema = z.object({
     .regex(/^[A-Za-z]{3}$/, 'an ISO 4217 code such as USD')
     .transform((c) => c.toUpperCase())
     .default('USD'),
+  /** How far in the past a scheduled price change may start (a clock a little behind); further is refused. */
+  PRICE_SCHEDULE_START_TOLERANCE: duration.prefault('1m'),
   /** How often low-stock crossings are emailed, and how often the low-stock digest goes out. */
   LOW_STOCK_ALERT_INTERVAL: duration.prefault('1m'),
   LOW_STOCK_DIGEST_INTERVAL: duration.prefault('1d'),

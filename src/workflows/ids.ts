@@ -16,6 +16,7 @@ export const keyRotationWorkflowId = (purpose: KeyPurpose, rotationId: string) =
 /** Where a purpose's rotations' ids start: to find the ones running. */
 export const keyRotationIdPrefix = (purpose: KeyPurpose) => `key-rotation-${purpose}-`;
 export const inventoryResetWorkflowId = (resetId: string) => `inventory-reset-${resetId}`;
+export const priceScheduleWorkflowId = (scheduleId: string) => `price-schedule-${scheduleId}`;
 export const productImportWorkflowId = (importId: string) => `product-import-${importId}`;
 export const backfillWorkflowId = (name: string, backfillId: string) => `backfill-${name}-${backfillId}`;
 export const returnWorkflowId = (returnId: string) => `return-${returnId}`;
@@ -30,6 +31,7 @@ export type ParsedWorkflowId =
   | { kind: 'key-rotation'; purpose: KeyPurpose; rotationId: string }
   | { kind: 'inventory-reset'; resetId: string }
   | { kind: 'product-import'; importId: string }
+  | { kind: 'price-schedule'; scheduleId: string }
   | { kind: 'return'; returnId: string }
   | { kind: 'dispute'; provider: PaymentProvider; disputeId: string };
 
@@ -55,6 +57,7 @@ export function parseWorkflowId(id: string): ParsedWorkflowId | undefined {
   }
   if ((rest = after(id, 'inventory-reset-'))) return { kind: 'inventory-reset', resetId: rest };
   if ((rest = after(id, 'product-import-'))) return { kind: 'product-import', importId: rest };
+  if ((rest = after(id, 'price-schedule-'))) return { kind: 'price-schedule', scheduleId: rest };
   if ((rest = after(id, 'webhook-'))) {
     const keyed = providerKeyed(rest);
     return keyed && { kind: 'webhook', provider: keyed.provider, eventId: keyed.key };

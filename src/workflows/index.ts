@@ -13,3 +13,4 @@ export { orderEmailWorkflow } from './order-email/workflow';
 export { lowStockWorkflow } from './low-stock/workflow';
 export { backfillWorkflow } from './backfill/workflow';
 export { productImportWorkflow } from './product-import/workflow';
+export { priceScheduleWorkflow } from './price-schedule/workflow';

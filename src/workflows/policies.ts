@@ -136,6 +136,9 @@ const policyOf: Record<keyof Activities, Policy> = {
   applyInventoryReset: 'bulk',
   verifyInventoryReset: 'bulk',
   rollbackInventoryReset: 'bulk',
+  // A price schedule's start or end: every line in one transaction (up to 500 lines).
+  applyPriceSchedule: 'bulk',
+  endPriceSchedule: 'bulk',
   runBackfillBatch: 'bulk',
   readImportHeader: 'importBatch',
   validateImportBatch: 'importBatch',
