@@ -2,6 +2,7 @@ import type { Transporter } from 'nodemailer';
 import type Stripe from 'stripe';
 import type { PrismaClient } from '../platform/db';
 import type { Keyring } from '../keys/keyring';
+import type { RequestSeals } from '../access/request-seals';
 import type { RazorpayGateway } from '../payments/razorpay';
 import type { AlertConfig } from '../monitoring/alerts';
 import { adminActivities } from './admins';
@@ -27,6 +28,8 @@ export interface ActivityDeps {
   mailer: Transporter;
   mailFrom: string;
   keyring: Keyring;
+  /** Tells an admin request the API sealed from one typed into Temporal. */
+  requestSeals: RequestSeals;
   /** Where keys are verified (provider APIs) and the database logins are administered. */
   keyConfig: KeyConfig;
   /** Windows and thresholds of the business alerts. */
@@ -49,7 +52,7 @@ export function createActivities(deps: ActivityDeps) {
     ...disputeActivities(deps.prisma, deps.stripe, deps.disputeReminderLeadMs),
     ...keyActivities(deps.prisma, deps.keyring, deps.keyConfig),
     ...alertActivities(deps.prisma, deps.alertConfig),
-    ...adminActivities(deps.prisma),
+    ...adminActivities(deps.prisma, deps.requestSeals),
     ...inventoryActivities(deps.prisma),
     ...priceScheduleActivities(deps.prisma),
     ...systemActivities(deps.prisma, deps.backupConfig),

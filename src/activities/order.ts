@@ -12,6 +12,13 @@ import { DomainError, refusalFailure } from '../platform/errors';
 import { moveStock } from '../inventory/stock';
 import { paymentAttempts, reservationExpiries } from '../monitoring/metrics';
 import { resolveLines } from '../inventory/variants';
+import { audit } from '../access/audit';
+
+/** An admin request sent through Temporal itself: audited as such, with the name it gave as typed. */
+export interface SentThroughTemporal {
+  via: 'temporal-update';
+  named: string;
+}
 
 export interface PlacedOrderRecord {
   totalAmount: number;
@@ -229,6 +236,8 @@ export function orderActivities(prisma: PrismaClient) {
       carrier?: string;
       commitStock: boolean;
       actor: Actor;
+      /** Sent through Temporal itself (Web UI, CLI), naming its admin so: audited here, with the shipment. */
+      sentThrough?: SentThroughTemporal;
     }) {
       await prisma.$transaction(async (tx) => {
         await lockOrder(tx, input.orderId);
@@ -259,6 +268,16 @@ export function orderActivities(prisma: PrismaClient) {
             shippedAt: new Date(),
           },
         });
+        if (input.sentThrough)
+          await audit(tx, {
+            actorId: input.actor.id,
+            action: 'ORDER_SHIPPED',
+            targetType: 'order',
+            targetId: input.orderId,
+            reason: `tracking ${input.trackingNumber}`,
+            before: { status: order.status, paymentStatus: order.paymentStatus },
+            after: { status: 'SHIPPED', paymentStatus: order.paymentStatus, ...input.sentThrough },
+          });
       }, txOptions);
     },
 
@@ -267,6 +286,8 @@ export function orderActivities(prisma: PrismaClient) {
       orderId: string;
       cashCollected?: { amount: number; currency: string };
       actor: Actor;
+      /** Sent through Temporal itself (Web UI, CLI), naming its admin so: audited here, with the delivery. */
+      sentThrough?: SentThroughTemporal;
     }) {
       await prisma.$transaction(async (tx) => {
         if (input.cashCollected) {
@@ -286,7 +307,7 @@ export function orderActivities(prisma: PrismaClient) {
             },
           });
         }
-        await tx.order.updateMany({
+        const delivered = await tx.order.updateMany({
           where: { id: input.orderId, status: 'SHIPPED' },
           data: {
             status: 'DELIVERED',
@@ -294,6 +315,15 @@ export function orderActivities(prisma: PrismaClient) {
             ...(input.cashCollected ? { paymentStatus: 'PAID' as const, paidAt: new Date() } : {}),
           },
         });
+        if (delivered.count && input.sentThrough)
+          await audit(tx, {
+            actorId: input.actor.id,
+            action: 'ORDER_DELIVERED',
+            targetType: 'order',
+            targetId: input.orderId,
+            before: { status: 'SHIPPED' },
+            after: { status: 'DELIVERED', ...input.sentThrough },
+          });
       }, txOptions);
     },
   };

@@ -24,6 +24,7 @@ import type { orderWorkflow } from '../workflows/order/workflow';
 import { searchAttributes } from '../workflows/search-attributes';
 import { orderWorkflowId } from '../workflows/ids';
 import { audit } from '../access/audit';
+import { RequestSeals } from '../access/request-seals';
 import { MAX_ORDER_TOTAL } from '../platform/money';
 import { paymentsSwitch } from '../payments/switch';
 import { mergeLines, unitPrices } from '../inventory/variants';
@@ -100,6 +101,8 @@ export function ordersRouter(deps: ApiDeps): Router {
   const router = Router();
   const auth = authenticate(deps);
   const admin = [auth, requireRole('ADMIN')];
+  // Ship and deliver carry the API's seal: the workflow tells them from requests typed into Temporal.
+  const seals = RequestSeals.fromConfig(config);
 
   const handleOf = (orderId: string): WorkflowHandle<typeof orderWorkflow> =>
     temporal.workflow.getHandle(orderWorkflowId(orderId));
@@ -334,8 +337,9 @@ export function ordersRouter(deps: ApiDeps): Router {
     const body = parse(shipBody, req.body);
     const order = await loadOrder(req);
     assertOpen(order);
+    const request = { actor: actorOf(currentUser(req)), ...body };
     const view = await handleOf(order.id).executeUpdate(shipOrderUpdate, {
-      args: [{ actor: actorOf(currentUser(req)), ...body }],
+      args: [{ ...request, apiSeal: seals.seal(orderWorkflowId(order.id), shipOrderUpdate.name, request) }],
     });
     res.json(await audited(req, order, 'ORDER_SHIPPED', view, `tracking ${body.trackingNumber}`));
   });
@@ -344,8 +348,9 @@ export function ordersRouter(deps: ApiDeps): Router {
     parse(emptyBody, req.body);
     const order = await loadOrder(req);
     assertOpen(order);
+    const request = { actor: actorOf(currentUser(req)) };
     const view = await handleOf(order.id).executeUpdate(deliverOrderUpdate, {
-      args: [{ actor: actorOf(currentUser(req)) }],
+      args: [{ ...request, apiSeal: seals.seal(orderWorkflowId(order.id), deliverOrderUpdate.name, request) }],
     });
     res.json(await audited(req, order, 'ORDER_DELIVERED', view));
   });

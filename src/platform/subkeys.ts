@@ -9,7 +9,7 @@
 import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
 
 /** Every use a master key is put to; each gets its own subkey. */
-export type SubkeyUse = 'keyring' | 'temporal-payload';
+export type SubkeyUse = 'keyring' | 'temporal-payload' | 'api-request';
 
 const SALT = Buffer.from('durable-commerce/subkeys/v1');
 

@@ -8,6 +8,7 @@ import type { Config } from '../platform/config';
 import { followDatabaseLogin } from '../keys/database-login';
 import { createDatabase, type PrismaClient } from '../platform/db';
 import { Keyring } from '../keys/keyring';
+import { RequestSeals } from '../access/request-seals';
 import { logger } from '../platform/logger';
 import { keyringRazorpayGateway } from '../payments/razorpay';
 import { createStripe } from '../payments/stripe';
@@ -59,6 +60,7 @@ export async function createOrderWorker(
       mailer: nodemailer.createTransport(config.SMTP_URL),
       mailFrom: config.MAIL_FROM,
       keyring,
+      requestSeals: RequestSeals.fromConfig(config),
       keyConfig: config,
       alertConfig: config,
       backupConfig: config,

@@ -115,6 +115,7 @@ const policyOf: Record<keyof Activities, Policy> = {
   sendLowStockDigest: 'emailRound',
   // Who a decision sent through Temporal names
   resolveActiveAdmin: 'database',
+  checkAdminRequest: 'database',
   // Keys
   auditKeyStep: 'database',
   isActiveAdmin: 'database',

@@ -100,6 +100,13 @@ const stubs: Partial<Activities> = {
     }
   },
   async markDelivered() {},
+  // The API's admin (by id, sealed) or the same admin named by email in the Web UI; nobody else.
+  async checkAdminRequest(input) {
+    const named = input.request.actor.id;
+    if (named === admin.id) return { adminId: admin.id, via: 'api' };
+    if (named === ADMIN_EMAIL) return { adminId: admin.id, via: 'temporal' };
+    return { refused: `${named} is not an active admin` };
+  },
   async createPaymentIntent(input) {
     return {
       paymentIntentId: `pi_${input.orderId.slice(0, 8)}_${input.attempt}`,
@@ -136,6 +143,7 @@ const stubs: Partial<Activities> = {
 const { wrapped, callsOf } = recording(stubs, (input) => String(input.orderId ?? input.eventId ?? input.key));
 const customer: Actor = { id: randomUUID(), role: 'CUSTOMER' };
 const admin: Actor = { id: randomUUID(), role: 'ADMIN' };
+const ADMIN_EMAIL = 'warehouse@example.test';
 let client: Client;
 let taskQueue: string;
 let stop: () => Promise<void>;
@@ -358,6 +366,42 @@ test('paid from the wallet: confirmed at once, stock sold, nothing asked of a pr
     cancelReason: 'INSUFFICIENT_WALLET_BALANCE',
   });
   expect(callsOf(broke.orderId, 'confirmOrder')).toEqual([]);
+});
+
+test('a shipment or delivery naming no active admin is refused and changes nothing; by email it is recorded under the account', async () => {
+  const { orderId, handle, placed } = await placeOrder({ paymentMethod: 'COD' });
+  await placed;
+  const stranger: Actor = { id: randomUUID(), role: 'ADMIN' }; // "ADMIN", typed into the Web UI
+  const shipByStranger = await updateRefusal(
+    handle.executeUpdate(shipOrderUpdate, { args: [{ actor: stranger, trackingNumber: 'NOPE' }] }),
+  );
+  expect(shipByStranger).toMatchObject({ type: 'NOT_AN_ADMIN', message: `${stranger.id} is not an active admin` });
+  expect(callsOf(orderId, 'markShipped')).toHaveLength(0);
+  expect((await statusOf(handle)).status).toBe('CONFIRMED');
+
+  const webUiAdmin: Actor = { id: ADMIN_EMAIL, role: 'ADMIN' };
+  const shipped = await handle.executeUpdate(shipOrderUpdate, { args: [{ actor: webUiAdmin, trackingNumber: 'T-1' }] });
+  expect(shipped.timeline.find((e) => e.event === 'ORDER_SHIPPED')?.actor).toEqual(admin);
+  expect(callsOf(orderId, 'markShipped')[0].input).toMatchObject({
+    actor: admin,
+    sentThrough: { via: 'temporal-update', named: ADMIN_EMAIL },
+  });
+
+  const deliverByStranger = await updateRefusal(
+    handle.executeUpdate(deliverOrderUpdate, { args: [{ actor: stranger }] }),
+  );
+  expect(deliverByStranger.type).toBe('NOT_AN_ADMIN');
+  expect(callsOf(orderId, 'markDelivered')).toHaveLength(0);
+  expect((await statusOf(handle)).status).toBe('SHIPPED');
+  expect((await handle.executeUpdate(deliverOrderUpdate, { args: [{ actor: admin }] })).status).toBe('DELIVERED');
+  expect(callsOf(orderId, 'markDelivered')[0].input).toMatchObject({ actor: admin });
+  expect(callsOf(orderId, 'markDelivered')[0].input.sentThrough).toBeUndefined(); // the API's: audited by the API
+  const { timeline } = await handle.result();
+  expect(timeline.filter((e) => e.event.endsWith('_REFUSED')).map((e) => [e.event, e.actor.id])).toEqual([
+    ['SHIPMENT_REFUSED', stranger.id],
+    ['DELIVERY_REFUSED', stranger.id],
+  ]);
+  await keepHistory('order-admin-requests-checked', handle);
 });
 
 test('refused transitions say why and name the current status', async () => {

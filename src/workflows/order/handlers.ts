@@ -150,7 +150,8 @@ export function registerHandlers(s: OrderState): void {
           throw refusal(ErrorCode.VALIDATION_ERROR, 'trackingNumber is required');
         }
       },
-      description: 'Admin: mark a CONFIRMED order shipped: {actor: {id, role: "ADMIN"}, trackingNumber, carrier?}.',
+      description:
+        'Admin: mark a CONFIRMED order shipped: {actor: {id: "<your admin user id or email>", role: "ADMIN"}, trackingNumber, carrier?}.',
     },
   );
 
@@ -158,7 +159,9 @@ export function registerHandlers(s: OrderState): void {
     deliverOrderUpdate,
     async (request) => {
       s.deliverRequest = request;
-      await condition(() => order.status === 'DELIVERED');
+      s.deliverRefusal = undefined;
+      await condition(() => order.status === 'DELIVERED' || s.deliverRefusal !== undefined);
+      if (order.status !== 'DELIVERED') throw s.deliverRefusal;
       return order;
     },
     {
@@ -167,7 +170,8 @@ export function registerHandlers(s: OrderState): void {
         if (order.status !== 'SHIPPED') throw invalidState(order, 'only a SHIPPED order can be delivered');
         if (s.deliverRequest) throw invalidState(order, 'a delivery is already in progress');
       },
-      description: 'Admin: mark a SHIPPED order delivered: {actor: {id, role: "ADMIN"}}.',
+      description:
+        'Admin: mark a SHIPPED order delivered: {actor: {id: "<your admin user id or email>", role: "ADMIN"}}.',
     },
   );
 }

@@ -125,13 +125,20 @@ export interface CancelOrderRequest {
   actor: Actor;
   reason?: string;
 }
+/**
+ * An admin ships or delivers: `actor.id` names an active admin by user id or email. `apiSeal` is
+ * set by the API (src/access/request-seals.ts); a request without a valid one was sent through
+ * Temporal itself (Web UI, CLI) and is audited as such.
+ */
 export interface ShipOrderRequest {
   actor: Actor;
   trackingNumber: string;
   carrier?: string;
+  apiSeal?: string;
 }
 export interface DeliverOrderRequest {
   actor: Actor;
+  apiSeal?: string;
 }
 
 export const placeOrderUpdate = defineUpdate<PlacedOrder>('placeOrder');

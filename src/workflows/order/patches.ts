@@ -25,3 +25,9 @@ export const REFUND_ANSWERS_PENDING_SHIPMENT = 'refund-answers-pending-shipment'
  * routed here by a side door) is refunded; before, any matching amount paid the order.
  */
 export const ONLY_OWN_ATTEMPTS_PAY = 'only-own-attempts-pay';
+/**
+ * A shipment or delivery must name an active admin (by id or email, checked by an activity, as
+ * refund decisions are) and is recorded under that account; one sent through Temporal itself (no
+ * API seal) is audited as such. Before, any actor with role ADMIN, typed into the Web UI, shipped.
+ */
+export const ADMIN_REQUESTS_NAME_ACTIVE_ADMIN = 'admin-requests-name-active-admin';

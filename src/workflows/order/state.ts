@@ -45,6 +45,7 @@ export interface OrderState {
   shipRequest?: ShipOrderRequest;
   shipRefusal?: ApplicationFailure;
   deliverRequest?: DeliverOrderRequest;
+  deliverRefusal?: ApplicationFailure;
   /** Emails on their way, sent alongside the flow. */
   readonly emails: Promise<void>[];
 }

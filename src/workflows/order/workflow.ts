@@ -9,14 +9,31 @@
  * at a time, so concurrent requests can never interleave half-done transitions. The payment's
  * steps are in ./payment.ts, the guards in ./guards.ts, the state in ./state.ts.
  */
-import { allHandlersFinished, condition, patched, setCurrentDetails } from '@temporalio/workflow';
-import { businessFailure } from '../failures';
+import {
+  allHandlersFinished,
+  condition,
+  patched,
+  setCurrentDetails,
+  type ApplicationFailure,
+} from '@temporalio/workflow';
+import type { SentThroughTemporal } from '../../activities/order';
+import { businessFailure, refusal } from '../failures';
+import { orderWorkflowId } from '../ids';
 import { activitiesFor } from '../policies';
 import { ErrorCode, SYSTEM, type Actor } from '../vocabulary';
 import { cancelReasonOf, invalidState, providerUnavailable } from './guards';
 import { registerHandlers } from './handlers';
-import type { CancelReason, OrderView, OrderWorkflowInput, ShipOrderRequest } from './messages';
 import {
+  deliverOrderUpdate,
+  shipOrderUpdate,
+  type CancelReason,
+  type DeliverOrderRequest,
+  type OrderView,
+  type OrderWorkflowInput,
+  type ShipOrderRequest,
+} from './messages';
+import {
+  ADMIN_REQUESTS_NAME_ACTIVE_ADMIN,
   CANCEL_REFUSED_ONCE_PAID,
   PAYMENT_RECONCILIATION,
   REFUND_ANSWERS_PENDING_SHIPMENT,
@@ -33,7 +50,14 @@ import {
 } from './payment';
 import { describe, moveTo, newOrderState, record, sendEmail, type OrderState } from './state';
 
-const act = activitiesFor('createOrderAndReserveStock', 'confirmOrder', 'cancelOrder', 'markShipped', 'markDelivered');
+const act = activitiesFor(
+  'createOrderAndReserveStock',
+  'confirmOrder',
+  'cancelOrder',
+  'markShipped',
+  'markDelivered',
+  'checkAdminRequest',
+);
 
 /** What paid an order paid from the wallet (no provider payment can be it). */
 const WALLET_PAYMENT = 'wallet';
@@ -227,6 +251,14 @@ async function awaitShipment(s: OrderState): Promise<boolean> {
       return false;
     }
     shipment = s.shipRequest!;
+    const checked = await checkAdmin(s, shipOrderUpdate.name, shipment);
+    if (checked?.refusal) {
+      s.shipRefusal = checked.refusal;
+      s.shipRequest = undefined;
+      record(s, 'SHIPMENT_REFUSED', shipment.actor, checked.refusal.message);
+      continue;
+    }
+    if (checked) shipment = { ...shipment, actor: checked.actor };
     try {
       await act.markShipped({
         orderId: order.orderId,
@@ -234,6 +266,7 @@ async function awaitShipment(s: OrderState): Promise<boolean> {
         carrier: shipment.carrier,
         commitStock: order.paymentMethod === 'COD',
         actor: shipment.actor,
+        sentThrough: checked?.sentThrough,
       });
       break;
     } catch (error) {
@@ -260,13 +293,46 @@ async function awaitShipment(s: OrderState): Promise<boolean> {
 /** Waits for an admin to mark the order delivered; cash on delivery is collected then. */
 async function awaitDelivery(s: OrderState): Promise<void> {
   const { order } = s;
-  await waitFor(s, () => s.deliverRequest !== undefined);
-  const delivery = s.deliverRequest!;
+  let delivery: DeliverOrderRequest;
+  let sentThrough: SentThroughTemporal | undefined;
+  for (;;) {
+    await waitFor(s, () => s.deliverRequest !== undefined);
+    delivery = s.deliverRequest!;
+    const checked = await checkAdmin(s, deliverOrderUpdate.name, delivery);
+    if (!checked?.refusal) {
+      if (checked) [delivery, sentThrough] = [{ ...delivery, actor: checked.actor }, checked.sentThrough];
+      break;
+    }
+    s.deliverRefusal = checked.refusal;
+    s.deliverRequest = undefined;
+    record(s, 'DELIVERY_REFUSED', delivery.actor, checked.refusal.message);
+  }
   const cashCollected =
     order.paymentMethod === 'COD' ? { amount: order.totalAmount, currency: order.currency } : undefined;
-  await act.markDelivered({ orderId: order.orderId, cashCollected, actor: delivery.actor });
+  await act.markDelivered({ orderId: order.orderId, cashCollected, actor: delivery.actor, sentThrough });
   if (cashCollected) order.paymentStatus = 'PAID';
   moveTo(s, 'DELIVERED', 'ORDER_DELIVERED', delivery.actor, cashCollected ? 'cash collected' : undefined);
+}
+
+/**
+ * Whether a shipment or delivery names an active admin (by id or email), and how it came: the
+ * account it is recorded under, and `sentThrough` when it was typed into Temporal rather than sent
+ * by the API; or why it is refused. Undefined in histories from before the check.
+ */
+async function checkAdmin(
+  s: OrderState,
+  name: string,
+  request: ShipOrderRequest | DeliverOrderRequest,
+): Promise<
+  { actor: Actor; sentThrough?: SentThroughTemporal; refusal?: undefined } | { refusal: ApplicationFailure } | undefined
+> {
+  if (!patched(ADMIN_REQUESTS_NAME_ACTIVE_ADMIN)) return undefined;
+  const checked = await act.checkAdminRequest({ workflowId: orderWorkflowId(s.order.orderId), name, request });
+  if ('refused' in checked) return { refusal: refusal(ErrorCode.NOT_AN_ADMIN, checked.refused) };
+  return {
+    actor: { id: checked.adminId, role: 'ADMIN' },
+    sentThrough: checked.via === 'temporal' ? { via: 'temporal-update', named: request.actor.id } : undefined,
+  };
 }
 
 /** Cancels the order and releases its stock; a payment made at the last moment is refunded, never kept. */
