@@ -63,7 +63,7 @@ test('a sale applies at its start and restores at its end, for products and vari
   );
   const variant = sized.body.variants[0];
   const startsAt = inMs(2_000);
-  const endsAt = inMs(4_000);
+  const endsAt = inMs(6_000);
   const created = await schedule({
     lines: [
       { productId: plain.id, price: 1999 },

@@ -52,7 +52,7 @@ function start(scheduleId: string, startsAt: string, endsAt?: string) {
 test('a sale sleeps until its start, applies, sleeps until its end and ends, as the system', async () => {
   const scheduleId = randomUUID();
   const startsAt = inMs(1_000);
-  const endsAt = inMs(2_500);
+  const endsAt = inMs(4_000);
   const handle = await start(scheduleId, startsAt, endsAt);
   expect(await handle.query(getPriceScheduleProgressQuery)).toEqual({ status: 'SCHEDULED', cancelRequested: false });
   expect(await handle.result()).toBe('COMPLETED');
