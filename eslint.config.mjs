@@ -17,13 +17,15 @@ const workflowBuiltinMessage =
  * What a workflow module may import: `@temporalio/workflow` (and `@temporalio/common`, the SDK's
  * deterministic definitions the workflow package builds on, such as search-attribute keys), other
  * workflow modules, and types from anywhere (`import type`). `outside` matches a relative path that
- * leaves src/workflows from the file's folder.
+ * leaves src/workflows from the file's folder; `sandboxPackages` are more modules written for the
+ * workflow sandbox (Temporal's own workflow interceptors).
  */
-function workflowImports(outside) {
+function workflowImports(outside, sandboxPackages = []) {
+  const allowed = ['@temporalio/workflow', '@temporalio/common', ...sandboxPackages].join('|');
   return {
     patterns: [
       {
-        regex: '^(?!@temporalio/(workflow|common)$)(?!\\.{1,2}/)',
+        regex: `^(?!(${allowed})$)(?!\\.{1,2}/)`,
         allowTypeImports: true,
         message: workflowBuiltinMessage,
       },
@@ -112,7 +114,18 @@ export default defineConfig(
   // the folder, hence one block per depth.
   {
     files: ['src/workflows/*.ts'],
+    ignores: ['src/workflows/tracing-interceptors.ts'],
     rules: { '@typescript-eslint/no-restricted-imports': ['error', workflowImports('^\\.\\./')] },
+  },
+  // The tracing interceptors build on Temporal's OpenTelemetry interceptors for the sandbox.
+  {
+    files: ['src/workflows/tracing-interceptors.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        workflowImports('^\\.\\./', ['@temporalio/interceptors-opentelemetry/lib/workflow']),
+      ],
+    },
   },
   {
     files: ['src/workflows/*/*.ts'],

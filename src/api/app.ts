@@ -1,5 +1,12 @@
+/**
+ * The Express app: security headers, request timing, request ids and logging first; webhooks
+ * before any JSON parsing (their signatures are over the raw body); then every router.
+ */
 import express, { type Express } from 'express';
 import helmet from 'helmet';
+import { trace } from '@opentelemetry/api';
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { parse as parseQuery } from 'node:querystring';
 import { pinoHttp } from 'pino-http';
 import { alertsRouter } from './alerts';
@@ -26,6 +33,18 @@ import { disputesRouter } from './disputes';
 import { usersRouter } from './users';
 import { MaintenanceFlag } from '../system/maintenance';
 import { maintenanceGate, systemRouter } from './system';
+import { inRequestScope } from '../platform/logger';
+
+/**
+ * The request's id: the caller's X-Request-Id (a proxy's or a load balancer's) when it looks like
+ * one, else a new UUID; answered in X-Request-Id so a client can quote it.
+ */
+function requestId(req: IncomingMessage, res: ServerResponse): string {
+  const given = req.headers['x-request-id'];
+  const id = typeof given === 'string' && /^[\w.:-]{1,128}$/.test(given) ? given : randomUUID();
+  res.setHeader('X-Request-Id', id);
+  return id;
+}
 
 function withoutEmptyValues(query: string): Record<string, string | string[]> {
   const parsed = parseQuery(query);
@@ -50,6 +69,14 @@ export function createApp(deps: ApiDeps): Express {
     );
   app.use(helmet());
   app.use(timeRequests);
+  // Every line logged while a request is handled carries its id (src/platform/logger.ts), as does
+  // its trace; pino-http (after) takes req.id as the id of its own lines.
+  app.use((req, res, next) => {
+    const id = requestId(req, res);
+    req.id = id;
+    trace.getActiveSpan()?.setAttribute('request_id', id);
+    inRequestScope(id, [req, res], next);
+  });
   app.use(
     pinoHttp({
       logger: deps.logger,

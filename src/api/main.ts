@@ -2,6 +2,8 @@
  * The API process: connects to PostgreSQL and Temporal, serves the Express app, and on SIGTERM
  * stops gracefully within SHUTDOWN_TIMEOUT (src/platform/shutdown.ts).
  */
+// First: tracing patches Express and http as they load (src/api/start-tracing.ts).
+import { tracing } from './start-tracing';
 import { loadConfig } from '../platform/config';
 import { followDatabaseLogin } from '../keys/database-login';
 import { createDatabase } from '../platform/db';
@@ -53,6 +55,7 @@ async function main(): Promise<void> {
       await prisma.$disconnect();
       await pool.end().catch(() => undefined); // already ended with Prisma's adapter
       await temporal.connection.close();
+      await tracing?.shutdown(); // the last spans, exported before the process exits
     },
   });
   process.once('SIGINT', shutdown);

@@ -201,6 +201,16 @@ const envSchema = z.object({
   METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9464),
   /** Loopback port of the Temporal SDK's own Prometheus exporter, merged into the worker's /metrics; 0 turns it off. */
   TEMPORAL_SDK_METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9465),
+  /**
+   * Where traces go: an OTLP/HTTP receiver (an OpenTelemetry Collector, Jaeger, Tempo, ...) as
+   * `http://host:4318`; spans are posted as protobuf to `<this>/v1/traces`. Unset, tracing is off
+   * and nothing of OpenTelemetry's is started (src/platform/tracing.ts).
+   */
+  OTEL_EXPORTER_OTLP_ENDPOINT: z
+    .string()
+    .optional()
+    .transform((v) => (v?.trim() ? v.trim().replace(/\/+$/, '') : undefined))
+    .pipe(z.string().url().optional()),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   SEED_ADMIN_EMAIL: z.string().email().default('admin@durable-commerce.local'),
   SEED_ADMIN_PASSWORD: z.string().min(8).default('Admin123!'),

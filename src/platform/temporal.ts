@@ -2,6 +2,7 @@ import { Client, Connection, ScheduleAlreadyRunning, type TLSConfig } from '@tem
 import { readFileSync } from 'node:fs';
 import { SearchAttributeType } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
+import { OpenTelemetryWorkflowClientInterceptor } from '@temporalio/interceptors-opentelemetry';
 import { dataConverterFor } from './codec';
 import { jwtRotationGrace, type Config } from './config';
 import type { keyRotationWorkflow } from '../workflows/key-rotation/workflow';
@@ -54,10 +55,20 @@ export function temporalConnectionOptions(
  */
 export async function connectClient(
   config: TemporalConnectionConfig &
-    Pick<Config, 'TEMPORAL_NAMESPACE' | 'MASTER_KEYS' | 'MASTER_KEY_ID' | 'TEMPORAL_PLAINTEXT_PAYLOADS'>,
+    Pick<Config, 'TEMPORAL_NAMESPACE' | 'MASTER_KEYS' | 'MASTER_KEY_ID' | 'TEMPORAL_PLAINTEXT_PAYLOADS'> &
+    Partial<Pick<Config, 'OTEL_EXPORTER_OTLP_ENDPOINT'>>,
 ): Promise<Client> {
   const connection = Connection.lazy(temporalConnectionOptions(config));
-  return new Client({ connection, namespace: config.TEMPORAL_NAMESPACE, dataConverter: dataConverterFor(config) });
+  return new Client({
+    connection,
+    namespace: config.TEMPORAL_NAMESPACE,
+    dataConverter: dataConverterFor(config),
+    // With tracing on, a workflow's start, signals, updates and queries carry the caller's span
+    // (the HTTP request's) in a header, and the worker's interceptors continue that trace.
+    interceptors: config.OTEL_EXPORTER_OTLP_ENDPOINT
+      ? { workflow: [new OpenTelemetryWorkflowClientInterceptor()] }
+      : {},
+  });
 }
 
 const indexedType: Record<string, temporal.api.enums.v1.IndexedValueType> = {

@@ -3,6 +3,8 @@
  * worker until SIGINT/SIGTERM, which drains it (see shutdownGraceTime in worker.ts); the process
  * exits 0 once drained, and never later than SHUTDOWN_TIMEOUT plus a second.
  */
+// First: tracing patches http as it loads (src/workers/start-tracing.ts).
+import { tracing } from './start-tracing';
 import { ensureLowStockSchedules } from '../inventory/low-stock-schedule';
 import { DefaultLogger, NativeConnection, Runtime, type LogLevel } from '@temporalio/worker';
 import { loadConfig } from '../platform/config';
@@ -55,7 +57,7 @@ async function main(): Promise<void> {
   await client.connection.close();
 
   const connection = await NativeConnection.connect(temporalConnectionOptions(config));
-  const { worker, close } = await createOrderWorker({ config, connection });
+  const { worker, close } = await createOrderWorker({ config, connection, tracing });
   logger.info(
     { taskQueue: config.TEMPORAL_TASK_QUEUE, temporal: config.TEMPORAL_ADDRESS, metricsPort: config.METRICS_PORT },
     'worker started',
@@ -75,6 +77,7 @@ async function main(): Promise<void> {
     await close();
     await connection.close();
     metricsServer?.close();
+    await tracing?.shutdown(); // the last spans (a workflow that just ended), exported before exit
   }
   logger.info('worker stopped');
 }

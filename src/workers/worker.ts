@@ -1,3 +1,8 @@
+/**
+ * The one worker every durable-commerce workflow and activity runs on: real activities over
+ * PostgreSQL, the providers and SMTP (or a test's stubs), encrypted payloads, the workflow
+ * bundle, and Temporal's tracing interceptors and sink (src/workers/tracing.ts).
+ */
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
@@ -13,6 +18,8 @@ import { logger } from '../platform/logger';
 import { keyringRazorpayGateway } from '../payments/razorpay';
 import { createStripe } from '../payments/stripe';
 import { bindDatabase } from '../monitoring/metrics';
+import type { Tracing } from '../platform/tracing';
+import { tracingWorkerOptions, workflowInterceptorModules } from './tracing';
 
 export interface OrderWorkerOptions {
   config: Config;
@@ -23,6 +30,8 @@ export interface OrderWorkerOptions {
   wrapActivities?: (activities: Activities) => Activities;
   /** A prebuilt bundle (tests build one once); otherwise the workflows are bundled now. */
   workflowBundle?: WorkerOptions['workflowBundle'];
+  /** Started by the worker process when OTEL_EXPORTER_OTLP_ENDPOINT is set (src/workers/start-tracing.ts). */
+  tracing?: Tracing;
 }
 
 /**
@@ -34,13 +43,14 @@ export const prebuiltWorkflowBundlePath = path.join(__dirname, '..', 'workflow-b
 
 function workflowSource(
   given: WorkerOptions['workflowBundle'],
-): Pick<WorkerOptions, 'workflowBundle' | 'workflowsPath'> {
+): Pick<WorkerOptions, 'workflowBundle' | 'workflowsPath'> & { workflowModules?: string[] } {
   if (given) return { workflowBundle: given };
   if (__filename.endsWith('.js') && existsSync(prebuiltWorkflowBundlePath)) {
     return { workflowBundle: { codePath: prebuiltWorkflowBundlePath } };
   }
-  // Development (tsx) or a dist/ built without its bundle: webpack bundles the workflows now.
-  return { workflowsPath: require.resolve('../workflows') };
+  // Development (tsx) or a dist/ built without its bundle: webpack bundles the workflows now,
+  // with the tracing interceptors every bundle has (a prebuilt bundle was given them when built).
+  return { workflowsPath: require.resolve('../workflows'), workflowModules: workflowInterceptorModules };
 }
 
 /** The worker for the task queue every durable-commerce workflow and activity runs on. */
@@ -75,6 +85,8 @@ export async function createOrderWorker(
     unbind = bindDatabase(database.prisma, database.pool);
     activities = (options.wrapActivities ?? ((a: Activities) => a))(real(database.prisma, keyring));
   }
+  const { workflowModules, ...source } = workflowSource(options.workflowBundle);
+  const tracing = tracingWorkerOptions(options.tracing);
   const worker = await Worker.create({
     connection: options.connection,
     namespace: config.TEMPORAL_NAMESPACE,
@@ -87,7 +99,9 @@ export async function createOrderWorker(
     shutdownGraceTime: Math.floor(config.SHUTDOWN_TIMEOUT * 0.8),
     shutdownForceTime: config.SHUTDOWN_TIMEOUT,
     maxCachedWorkflows: config.WORKER_MAX_CACHED_WORKFLOWS,
-    ...workflowSource(options.workflowBundle),
+    ...source,
+    sinks: tracing.sinks,
+    interceptors: { ...tracing.interceptors, ...(workflowModules ? { workflowModules } : {}) },
   });
   return {
     worker,

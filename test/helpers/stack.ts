@@ -26,7 +26,7 @@ import { createStripe } from '../../src/payments/stripe';
 import { connectClient, temporalConnectionOptions } from '../../src/platform/temporal';
 import { createOrderWorker } from '../../src/workers/worker';
 import { startRazorpaySandbox } from '../../scripts/lib/razorpay-sandbox';
-import { startSmtpListener } from '../../scripts/lib/services';
+import { freePort, startSmtpListener } from '../../scripts/lib/services';
 import { migrate } from '../../scripts/migrate';
 import { dropDatabase } from '../../scripts/lib/databases';
 import { HttpClient } from './http';
@@ -260,20 +260,51 @@ export function mailsTo(stack: Stack, email: string, suffix: string) {
   return stack.smtp.messages.filter((m) => m.to.includes(email) && m.subject.endsWith(suffix));
 }
 
-/** Starts the production worker entrypoint as a process of its own; resolves once it polls. */
-export async function startWorkerProcess(stack: Stack): Promise<ChildProcess> {
-  const child = spawn(
-    process.execPath,
-    ['--import', 'tsx', path.join(__dirname, '..', '..', 'src', 'workers', 'main.ts')],
-    {
-      env: { ...stack.env, LOG_LEVEL: 'info' }, // 'worker started' is logged at info
-      stdio: ['ignore', 'pipe', 'inherit'],
-    },
+/**
+ * Starts the production worker entrypoint as a process of its own; resolves once it polls.
+ * Its log lines (JSON) are pushed to `lines` when given.
+ */
+export async function startWorkerProcess(stack: Stack, lines?: string[]): Promise<ChildProcess> {
+  return startProcess(path.join('src', 'workers', 'main.ts'), stack.env, 'worker started', lines);
+}
+
+/**
+ * Starts the production API entrypoint (src/api/main.ts) as a process of its own on a free port,
+ * beside the stack's in-process API; resolves once it listens. Its log lines go to `lines` when given.
+ */
+export async function startApiProcess(
+  stack: Stack,
+  lines?: string[],
+): Promise<{ process: ChildProcess; http: HttpClient }> {
+  const port = await freePort();
+  const child = await startProcess(
+    path.join('src', 'api', 'main.ts'),
+    { ...stack.env, PORT: String(port) },
+    'API listening',
+    lines,
   );
+  return { process: child, http: new HttpClient(`http://127.0.0.1:${port}`) };
+}
+
+async function startProcess(
+  entry: string,
+  env: NodeJS.ProcessEnv,
+  ready: string,
+  lines?: string[],
+): Promise<ChildProcess> {
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, '..', '..', entry)], {
+    env: { ...env, LOG_LEVEL: 'info' }, // the line waited for is logged at info
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  let partial = '';
   await new Promise<void>((resolve, reject) => {
-    child.once('exit', (code) => reject(new Error(`worker exited with ${code}`)));
+    child.once('exit', (code) => reject(new Error(`${entry} exited with ${code}`)));
     child.stdout!.on('data', (chunk: Buffer) => {
-      if (chunk.toString().includes('worker started')) resolve();
+      const text = partial + chunk.toString();
+      const complete = text.split('\n');
+      partial = complete.pop()!;
+      lines?.push(...complete.filter(Boolean));
+      if (text.includes(ready)) resolve();
     });
   });
   return child;

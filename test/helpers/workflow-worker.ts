@@ -12,12 +12,16 @@ import path from 'node:path';
 import { dataConverterFor } from '../../src/platform/codec';
 import { loadConfig } from '../../src/platform/config';
 import { connectClient, temporalConnectionOptions } from '../../src/platform/temporal';
+import type { Tracing } from '../../src/platform/tracing';
+import { tracingWorkerOptions } from '../../src/workers/tracing';
 import { ensureTool } from '../../scripts/lib/services';
 
 export const config = loadConfig();
 
 export async function startStubWorker(
   activities: object,
+  /** Where the workflows' spans go (test/workflows/tracing.test.ts); otherwise they are dropped, as in production with tracing off. */
+  tracing?: Tracing,
 ): Promise<{ client: Client; taskQueue: string; stop: () => Promise<void> }> {
   const taskQueue = `workflow-test-${randomUUID()}`;
   const client = await connectClient(config);
@@ -28,6 +32,7 @@ export async function startStubWorker(
     activities,
     workflowBundle: { codePath: process.env.WORKFLOW_BUNDLE_PATH! },
     dataConverter: dataConverterFor(config),
+    ...tracingWorkerOptions(tracing), // the bundle's tracing interceptors export through its sink
   });
   const running = worker.run();
   return {

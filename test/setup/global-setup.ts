@@ -10,6 +10,7 @@ import path from 'node:path';
 import { freePort, startStripeMock, startTemporalDevServer } from '../../scripts/lib/services';
 import { migrate } from '../../scripts/migrate';
 import { failureConverterPath } from '../../src/platform/codec';
+import { workflowInterceptorModules } from '../../src/workers/tracing';
 import { dropDatabase } from '../../scripts/lib/databases';
 import type { ChildProcess } from 'node:child_process';
 
@@ -45,6 +46,7 @@ export default async function globalSetup(): Promise<void> {
   const { code } = await bundleWorkflowCode({
     workflowsPath: require.resolve('../../src/workflows'),
     failureConverterPath,
+    workflowInterceptorModules,
     logger: quietLogger,
   });
   const bundlePath = path.join(workDir, 'workflow-bundle.js');

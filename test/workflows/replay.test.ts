@@ -9,6 +9,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { dataConverterFor } from '../../src/platform/codec';
 import { loadConfig } from '../../src/platform/config';
+import { tracingWorkerOptions } from '../../src/workers/tracing';
 
 const historiesDir = path.join(__dirname, '..', 'histories');
 const files = readdirSync(historiesDir)
@@ -29,6 +30,9 @@ test('every recorded history replays without non-determinism', async () => {
     {
       workflowBundle: { codePath: process.env.WORKFLOW_BUNDLE_PATH! },
       dataConverter: dataConverterFor({ ...loadConfig(), TEMPORAL_PLAINTEXT_PAYLOADS: 'accept' }),
+      // The bundle has the tracing interceptors, as production's does: histories recorded
+      // without them replay with them.
+      sinks: tracingWorkerOptions(undefined).sinks,
     },
     histories,
   )) {
