@@ -9,6 +9,7 @@
 import { randomUUID } from 'node:crypto';
 import { requestPriceSchedule } from '../../src/inventory/price-schedules';
 import { applyPriceSchedule, endPriceSchedule } from '../../src/inventory/price-schedule-steps';
+import { schedulePriceChange } from '../../src/inventory/price-schedule-runs';
 import {
   createProduct,
   createUser,
@@ -363,4 +364,25 @@ test('timers that fire late cannot tangle two changes: the next sale takes over 
   expect(await priceOf(other.id)).toBe(1200);
   await endPriceSchedule(stack.prisma, sale);
   expect(await priceOf(other.id)).toBe(1800);
+});
+
+test('a schedule whose workflow cannot be started is NOT_STARTED: it changes nothing and holds nothing', async () => {
+  const product = await createProduct(stack, admin, { stock: 10, price: 2500 });
+  const body = {
+    lines: [{ productId: product.id, price: 1000 }],
+    startsAt: inMs(3_600_000),
+    endsAt: inMs(7_200_000),
+    reason: 'Sale',
+  };
+  // Temporal itself refuses the start (a task queue it cannot take), as it would be unreachable.
+  const refusing = { ...stack, config: { ...stack.config, TEMPORAL_TASK_QUEUE: '' } };
+  await expect(schedulePriceChange(refusing, body, { id: admin.id, role: 'ADMIN' })).rejects.toThrow(/task ?queue/i);
+  const stranded = await stack.prisma.priceSchedule.findFirstOrThrow({
+    where: { lines: { some: { productId: product.id } } },
+  });
+  expect(stranded.status).toBe('NOT_STARTED');
+  const again = await schedule(body);
+  expect(again.status).toBe(202);
+  await stack.http.post(`/admin/price-schedules/${again.body.scheduleId}/cancel`, { reason: 'test done' }, admin.token);
+  expect(await priceOf(product.id)).toBe(2500);
 });
