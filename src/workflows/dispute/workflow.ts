@@ -18,8 +18,8 @@ import {
   setCurrentDetails,
   setHandler,
 } from '@temporalio/workflow';
-import { activitiesFor } from '../policies';
 import { businessFailure, refusal } from '../failures';
+import { activitiesFor } from '../policies';
 import { ErrorCode, SYSTEM, type Actor } from '../vocabulary';
 import {
   disputeEventSignal,
@@ -33,48 +33,89 @@ import {
 
 const act = activitiesFor('applyDisputeEvent', 'submitDisputeEvidence', 'sendDisputeEmail');
 
-interface PendingEvidence {
-  id: number;
-  submission: EvidenceSubmission;
+/** What one dispute's workflow holds: its view, the events and evidence queued, and each update's verdict. */
+interface DisputeState {
+  readonly input: DisputeWorkflowInput;
+  readonly view: DisputeView;
+  /** Who the provider's events are recorded as. */
+  readonly providerActor: Actor;
+  readonly events: DisputeEvent[];
+  readonly seen: Set<string>;
+  readonly evidence: { id: number; submission: EvidenceSubmission }[];
+  readonly verdicts: Map<number, ApplicationFailure | 'ACCEPTED'>;
+  nextEvidenceId: number;
 }
 
 export async function disputeWorkflow(input: DisputeWorkflowInput): Promise<DisputeView> {
-  const providerActor: Actor = { id: `provider:${input.provider.toLowerCase()}`, role: 'SYSTEM' };
-  const view: DisputeView = {
-    provider: input.provider,
-    disputeId: input.disputeId,
-    recordId: input.recordId,
-    orderId: input.orderId,
-    status: 'OPEN',
-    reminded: false,
-    eventsApplied: [],
-    timeline: [],
-  };
-  const events: DisputeEvent[] = [input.first];
-  const seen = new Set<string>([input.first.eventId]);
-  const evidence: PendingEvidence[] = [];
-  const verdicts = new Map<number, ApplicationFailure | 'ACCEPTED'>();
-  let nextEvidenceId = 0;
+  const s = newDisputeState(input);
+  registerHandlers(s);
 
+  // Until the provider decides: apply each event once (the first records the dispute and emails
+  // admins), submit the evidence an admin sends, and remind admins before the evidence deadline.
+  while (s.view.status === 'OPEN' || s.events.length > 0) {
+    const event = s.events.shift();
+    if (event) {
+      await applyEvent(s, event);
+      continue;
+    }
+    const pending = s.evidence.shift();
+    if (pending) {
+      await submitEvidence(s, pending);
+      continue;
+    }
+    await awaitNewsOrRemind(s);
+  }
+
+  // Decided: evidence sent too late is refused.
+  for (let late = s.evidence.shift(); late; late = s.evidence.shift())
+    s.verdicts.set(late.id, refusal(ErrorCode.DISPUTE_CLOSED, `The dispute is ${s.view.status}`));
+  await condition(allHandlersFinished);
+  return s.view;
+}
+
+function newDisputeState(input: DisputeWorkflowInput): DisputeState {
+  return {
+    input,
+    view: {
+      provider: input.provider,
+      disputeId: input.disputeId,
+      recordId: input.recordId,
+      orderId: input.orderId,
+      status: 'OPEN',
+      reminded: false,
+      eventsApplied: [],
+      timeline: [],
+    },
+    providerActor: { id: `provider:${input.provider.toLowerCase()}`, role: 'SYSTEM' },
+    events: [input.first],
+    seen: new Set([input.first.eventId]),
+    evidence: [],
+    verdicts: new Map(),
+    nextEvidenceId: 0,
+  };
+}
+
+function registerHandlers(s: DisputeState): void {
+  const { view } = s;
   setHandler(getDisputeQuery, () => view, {
     description: 'The dispute: amount, reason, evidence deadline, evidence, outcome, and its timeline.',
   });
   setHandler(
     disputeEventSignal,
     (event) => {
-      if (seen.has(event.eventId)) return; // a redelivery of an event already here
-      seen.add(event.eventId);
-      events.push(event);
+      if (s.seen.has(event.eventId)) return; // a redelivery of an event already here
+      s.seen.add(event.eventId);
+      s.events.push(event);
     },
     { description: 'A verified provider event about this dispute (sent by its webhook workflow).' },
   );
   setHandler(
     submitEvidenceUpdate,
     async (submission) => {
-      const id = nextEvidenceId++;
-      evidence.push({ id, submission });
-      await condition(() => verdicts.has(id));
-      const verdict = verdicts.get(id);
+      const id = s.nextEvidenceId++;
+      s.evidence.push({ id, submission });
+      await condition(() => s.verdicts.has(id));
+      const verdict = s.verdicts.get(id);
       if (verdict !== 'ACCEPTED') throw verdict;
       return view;
     },
@@ -89,104 +130,101 @@ export async function disputeWorkflow(input: DisputeWorkflowInput): Promise<Disp
       description: 'Record (and, for Stripe, submit) the evidence: {"adminId", "note"}.',
     },
   );
+}
 
-  function record(event: string, actor: Actor, detail?: string): void {
-    view.timeline.push({ at: new Date().toISOString(), event, actor, detail });
-    setCurrentDetails(describe(view));
-  }
+// ---- The steps -----------------------------------------------------------------------------------
 
-  async function apply(event: DisputeEvent): Promise<void> {
-    const before = view.status;
-    const applied = await act.applyDisputeEvent({
+/** Applies one provider event to the dispute's record; admins hear when it opens and when it is decided. */
+async function applyEvent(s: DisputeState, event: DisputeEvent): Promise<void> {
+  const { input, view, providerActor } = s;
+  const before = view.status;
+  const applied = await act.applyDisputeEvent({
+    recordId: input.recordId,
+    orderId: input.orderId,
+    paymentId: input.paymentId,
+    event,
+  });
+  view.eventsApplied.push(event.eventId);
+  const first = view.amount === undefined;
+  Object.assign(view, {
+    status: applied.status,
+    amount: applied.amount,
+    currency: applied.currency,
+    reason: applied.reason,
+    evidenceDueBy: applied.evidenceDueBy,
+  });
+  record(
+    s,
+    applied.ignored ? 'EVENT_IGNORED' : 'EVENT_APPLIED',
+    providerActor,
+    `${event.eventType} (${event.eventId}): ${applied.ignored ? 'older than, or after, what is recorded' : `${event.providerStatus}`}`,
+  );
+  if (first) await act.sendDisputeEmail({ recordId: input.recordId, kind: 'DISPUTE_OPENED' });
+  if (before === 'OPEN' && view.status !== 'OPEN') {
+    record(s, view.status === 'WON' ? 'DISPUTE_WON' : 'DISPUTE_LOST', providerActor, event.providerStatus);
+    await act.sendDisputeEmail({
       recordId: input.recordId,
-      orderId: input.orderId,
-      paymentId: input.paymentId,
-      event,
+      kind: view.status === 'WON' ? 'DISPUTE_WON' : 'DISPUTE_LOST',
     });
-    view.eventsApplied.push(event.eventId);
-    const first = view.amount === undefined;
-    Object.assign(view, {
-      status: applied.status,
-      amount: applied.amount,
-      currency: applied.currency,
-      reason: applied.reason,
-      evidenceDueBy: applied.evidenceDueBy,
+  }
+}
+
+/** Submits an admin's evidence (to Stripe; Razorpay's is recorded for its dashboard), once. */
+async function submitEvidence(s: DisputeState, pending: DisputeState['evidence'][number]): Promise<void> {
+  const { input, view, verdicts } = s;
+  const { adminId, note } = pending.submission;
+  if (view.status !== 'OPEN' || view.evidence) {
+    verdicts.set(pending.id, refusal(ErrorCode.DISPUTE_CLOSED, `The dispute is ${view.status}`));
+    return;
+  }
+  try {
+    const submitted = await act.submitDisputeEvidence({
+      recordId: input.recordId,
+      provider: input.provider,
+      disputeId: input.disputeId,
+      adminId,
+      note,
     });
+    view.evidence = { by: adminId, note, ...submitted };
     record(
-      applied.ignored ? 'EVENT_IGNORED' : 'EVENT_APPLIED',
-      providerActor,
-      `${event.eventType} (${event.eventId}): ${applied.ignored ? 'older than, or after, what is recorded' : `${event.providerStatus}`}`,
+      s,
+      'EVIDENCE_SUBMITTED',
+      { id: adminId, role: 'ADMIN' },
+      submitted.submittedToProvider ? 'submitted to the provider' : 'recorded; submit it in the provider dashboard',
     );
-    if (first) await act.sendDisputeEmail({ recordId: input.recordId, kind: 'DISPUTE_OPENED' });
-    if (before === 'OPEN' && view.status !== 'OPEN') {
-      record(view.status === 'WON' ? 'DISPUTE_WON' : 'DISPUTE_LOST', providerActor, event.providerStatus);
-      await act.sendDisputeEmail({
-        recordId: input.recordId,
-        kind: view.status === 'WON' ? 'DISPUTE_WON' : 'DISPUTE_LOST',
-      });
-    }
+    verdicts.set(pending.id, 'ACCEPTED');
+    await act.sendDisputeEmail({ recordId: input.recordId, kind: 'DISPUTE_EVIDENCE' });
+  } catch (error) {
+    verdicts.set(pending.id, businessFailure(error));
   }
+}
 
-  async function submit(pending: PendingEvidence): Promise<void> {
-    const { adminId, note } = pending.submission;
-    if (view.status !== 'OPEN' || view.evidence) {
-      verdicts.set(pending.id, refusal(ErrorCode.DISPUTE_CLOSED, `The dispute is ${view.status}`));
-      return;
-    }
-    try {
-      const submitted = await act.submitDisputeEvidence({
-        recordId: input.recordId,
-        provider: input.provider,
-        disputeId: input.disputeId,
-        adminId,
-        note,
-      });
-      view.evidence = { by: adminId, note, ...submitted };
-      record(
-        'EVIDENCE_SUBMITTED',
-        { id: adminId, role: 'ADMIN' },
-        submitted.submittedToProvider ? 'submitted to the provider' : 'recorded; submit it in the provider dashboard',
-      );
-      verdicts.set(pending.id, 'ACCEPTED');
-      await act.sendDisputeEmail({ recordId: input.recordId, kind: 'DISPUTE_EVIDENCE' });
-    } catch (error) {
-      verdicts.set(pending.id, businessFailure(error));
-    }
+/** Waits for an event or evidence; admins are reminded once, DISPUTE_REMINDER_LEAD before the deadline. */
+async function awaitNewsOrRemind(s: DisputeState): Promise<void> {
+  const { input, view } = s;
+  const wait = untilReminder(s);
+  const news = () => s.events.length > 0 || s.evidence.length > 0;
+  if (wait === undefined) {
+    await condition(news);
+    return;
   }
+  if (!(await condition(news, wait))) {
+    view.reminded = true;
+    await act.sendDisputeEmail({ recordId: input.recordId, kind: 'DISPUTE_REMINDER', key: view.evidenceDueBy });
+    record(s, 'ADMINS_REMINDED', SYSTEM, `evidence due ${view.evidenceDueBy}`);
+  }
+}
 
-  /** How long until the reminder is due (0: now), or undefined when none is to be sent. */
-  function untilReminder(): number | undefined {
-    if (view.reminded || view.evidence || !view.evidenceDueBy) return undefined;
-    return Math.max(Date.parse(view.evidenceDueBy) - input.reminderLeadMs - Date.now(), 0);
-  }
+/** How long until the reminder is due (0: now), or undefined when none is to be sent. */
+function untilReminder(s: DisputeState): number | undefined {
+  const { view } = s;
+  if (view.reminded || view.evidence || !view.evidenceDueBy) return undefined;
+  return Math.max(Date.parse(view.evidenceDueBy) - s.input.reminderLeadMs - Date.now(), 0);
+}
 
-  while (view.status === 'OPEN' || events.length > 0) {
-    const event = events.shift();
-    if (event) {
-      await apply(event);
-      continue;
-    }
-    const pending = evidence.shift();
-    if (pending) {
-      await submit(pending);
-      continue;
-    }
-    const wait = untilReminder();
-    const news = () => events.length > 0 || evidence.length > 0;
-    if (wait === undefined) {
-      await condition(news);
-      continue;
-    }
-    if (!(await condition(news, wait))) {
-      view.reminded = true;
-      await act.sendDisputeEmail({ recordId: input.recordId, kind: 'DISPUTE_REMINDER', key: view.evidenceDueBy });
-      record('ADMINS_REMINDED', SYSTEM, `evidence due ${view.evidenceDueBy}`);
-    }
-  }
-  for (let late = evidence.shift(); late; late = evidence.shift())
-    verdicts.set(late.id, refusal(ErrorCode.DISPUTE_CLOSED, `The dispute is ${view.status}`));
-  await condition(allHandlersFinished);
-  return view;
+function record(s: DisputeState, event: string, actor: Actor, detail?: string): void {
+  s.view.timeline.push({ at: new Date().toISOString(), event, actor, detail });
+  setCurrentDetails(describe(s.view));
 }
 
 function describe(view: DisputeView): string {
