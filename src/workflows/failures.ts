@@ -1,7 +1,8 @@
 /**
  * How workflows refuse and read refusals: one way to raise a business refusal (an
  * ApplicationFailure coded from the closed vocabulary, never retried), one way to read the refusal
- * inside an activity's failure, and the admin alerts written when money must be given back by hand.
+ * inside an activity's failure, one way to mark a refused request's view, and the admin alerts written
+ * when money must be given back by hand.
  */
 import { ActivityFailure, ApplicationFailure, log } from '@temporalio/workflow';
 import type { ErrorCode } from './vocabulary';
@@ -71,4 +72,20 @@ export function refundReversedAlert(input: {
 /** Why a completed refund is reversed, in the words the refund's record keeps. */
 export function reversalReason(who: string, settlement: { providerRefundId: string; failureReason?: string }): string {
   return `${who} reported refund ${settlement.providerRefundId} failed after it was completed${settlement.failureReason ? ` (${settlement.failureReason})` : ''}`;
+}
+
+/** What a refused request's view says of its refusal (a refund's, a return's). */
+export interface RefusedView {
+  status: string;
+  failureReason?: string;
+  failureCode?: string;
+  failureDetails?: unknown;
+}
+
+/** Marks a request's view REFUSED with the refusal's message, code and details, as the API reports them. */
+export function markRefused(view: RefusedView, failure: ApplicationFailure): void {
+  view.status = 'REFUSED';
+  view.failureReason = failure.message;
+  view.failureCode = failure.type ?? undefined;
+  view.failureDetails = failure.details?.[0];
 }

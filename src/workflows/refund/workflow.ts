@@ -17,7 +17,7 @@ import {
   patched,
   setCurrentDetails,
 } from '@temporalio/workflow';
-import { businessFailure, refundReversedAlert, reversalReason } from '../failures';
+import { businessFailure, markRefused, refundReversedAlert, reversalReason } from '../failures';
 import { orderWorkflowId } from '../ids';
 import { activitiesFor } from '../policies';
 import { SYSTEM, type Actor } from '../vocabulary';
@@ -98,10 +98,7 @@ async function recordRequest(s: RefundState): Promise<boolean> {
   } catch (error) {
     const failure = businessFailure(error);
     s.opened = { failure };
-    refund.status = 'REFUSED';
-    refund.failureReason = failure.message;
-    refund.failureCode = failure.type ?? undefined;
-    refund.failureDetails = failure.details?.[0];
+    markRefused(refund, failure);
     refund.amount ??= input.amount; // what was asked for, so a retry can be told apart from another request
     record(s, 'REFUND_REFUSED', SYSTEM, failure.message);
     return false;

@@ -11,7 +11,7 @@
  * Receipts and rejections are updates: the first valid one wins, later ones are refused.
  */
 import { allHandlersFinished, condition, ParentClosePolicy, startChild, uuid4 } from '@temporalio/workflow';
-import { businessFailure, refusal } from '../failures';
+import { businessFailure, markRefused, refusal } from '../failures';
 import { refundWorkflowId } from '../ids';
 import { activitiesFor } from '../policies';
 import type { refundWorkflow } from '../refund/workflow';
@@ -75,10 +75,7 @@ async function recordRequest(s: ReturnState): Promise<boolean> {
   } catch (error) {
     const refused = businessFailure(error);
     s.opened = { failure: refused };
-    view.status = 'REFUSED';
-    view.failureReason = refused.message;
-    view.failureCode = refused.type ?? undefined;
-    view.failureDetails = refused.details?.[0];
+    markRefused(view, refused);
     record(s, 'RETURN_REFUSED', SYSTEM, refused.message);
     return false;
   }
