@@ -2,22 +2,21 @@
  * Stripe calls. Every call that creates something carries an idempotency key derived from the
  * business key, so a retried activity never creates a second PaymentIntent or refund.
  */
-import { ApplicationFailure } from '@temporalio/activity';
+import { ApplicationFailure, Context } from '@temporalio/activity';
 import { randomUUID } from 'node:crypto';
 import Stripe from 'stripe';
 import type { PrismaClient } from '../platform/db';
 import { isPermanentRazorpayError, type RazorpayGateway } from '../payments/razorpay';
 import { paymentAttempts, unexpectedPaymentRefunds } from '../monitoring/metrics';
+import { providerPaymentStatus, type ProviderPaymentStatus } from '../payments/payment-status';
+import { verifyPaymentNews, type NewsCheck, type PaymentNews } from '../payments/news';
+import { audit } from '../access/audit';
+import { v5 as uuidv5 } from 'uuid';
 
-/** What the provider itself says about a payment attempt (reconciliation when no webhook came). */
-export interface ProviderPaymentStatus {
-  outcome: 'SUCCEEDED' | 'FAILED' | 'PENDING';
-  amount: number;
-  currency: string;
-  /** Razorpay's payment id (pay_...), the thing a refund is made against. */
-  chargeId?: string;
-  failureReason?: string;
-}
+/** The namespace of the audit entries of unverified payment news (one per check). */
+const UNVERIFIED_NEWS_AUDIT = 'c1c3f0a4-3f0e-4b8e-9f55-2b6f3f1d7a11';
+
+export type { ProviderPaymentStatus } from '../payments/payment-status';
 
 export function paymentActivities(prisma: PrismaClient, stripe: Stripe, razorpay: RazorpayGateway) {
   return {
@@ -103,44 +102,34 @@ export function paymentActivities(prisma: PrismaClient, stripe: Stripe, razorpay
       provider: 'STRIPE' | 'RAZORPAY';
       providerPaymentId: string;
     }): Promise<ProviderPaymentStatus> {
-      if (input.provider === 'STRIPE') {
-        const intent = await callStripe(() => stripe.paymentIntents.retrieve(input.providerPaymentId));
-        const currency = intent.currency.toUpperCase();
-        if (intent.status === 'succeeded') return { outcome: 'SUCCEEDED', amount: intent.amount_received, currency };
-        if (
-          intent.status === 'canceled' ||
-          (intent.status === 'requires_payment_method' && intent.last_payment_error)
-        ) {
-          return {
-            outcome: 'FAILED',
-            amount: intent.amount,
-            currency,
-            failureReason: intent.last_payment_error?.message ?? intent.status,
-          };
-        }
-        return { outcome: 'PENDING', amount: intent.amount, currency };
+      const status = () => providerPaymentStatus(stripe, razorpay, input.provider, input.providerPaymentId);
+      return input.provider === 'STRIPE' ? callStripe(status) : callRazorpay(status);
+    },
+
+    /**
+     * Whether payment or refund news a workflow was signalled comes from a verified source (the
+     * stored webhook event it names, or the provider); unverified news is audited here, with what
+     * it claimed and why it was not believed, and the workflow ignores it.
+     */
+    async verifyPaymentNews(news: PaymentNews): Promise<NewsCheck> {
+      const check = await verifyPaymentNews({ prisma, stripe, razorpay }, news);
+      if (!check.verified) {
+        const { workflowExecution, activityId } = Context.current().info;
+        await audit(prisma, {
+          // Once per check, however often the activity is retried.
+          id: uuidv5(`${workflowExecution?.runId}:${activityId}`, UNVERIFIED_NEWS_AUDIT),
+          actorId: 'temporal-signal',
+          action: 'UNVERIFIED_PAYMENT_NEWS_IGNORED',
+          targetType: news.kind === 'payment' ? 'order' : 'refund',
+          targetId: news.kind === 'payment' ? news.orderId : news.refundId,
+          reason: check.reason,
+          after: {
+            signal: news.kind === 'payment' ? 'paymentEvent' : 'refundSettled',
+            claimed: news.kind === 'payment' ? news.event : news.settlement,
+          },
+        });
       }
-      const attempts = await callRazorpay(() => razorpay.orderPayments(input.providerPaymentId));
-      // Paid means captured and still with us: a payment refunded (in full: `refunded`; in part:
-      // `amount_refunded`) since is not money this order can keep.
-      const captured = attempts.find((p) => p.status === 'captured' && !p.amount_refunded);
-      if (captured)
-        return {
-          outcome: 'SUCCEEDED',
-          amount: captured.amount,
-          currency: captured.currency.toUpperCase(),
-          chargeId: captured.id,
-        };
-      const last = attempts.at(-1);
-      if (last && attempts.every((p) => p.status === 'failed')) {
-        return {
-          outcome: 'FAILED',
-          amount: last.amount,
-          currency: last.currency.toUpperCase(),
-          failureReason: last.error_description ?? 'failed',
-        };
-      }
-      return { outcome: 'PENDING', amount: last?.amount ?? 0, currency: last?.currency.toUpperCase() ?? '' };
+      return check;
     },
 
     /**

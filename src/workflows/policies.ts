@@ -79,6 +79,7 @@ const policyOf: Record<keyof Activities, Policy> = {
   createRazorpayOrder: 'checkout',
   cancelPaymentIntent: 'provider',
   fetchPaymentStatus: 'provider',
+  verifyPaymentNews: 'provider',
   refundUnexpectedPayment: 'provider',
   // Refunds and the wallet
   openRefund: 'database',

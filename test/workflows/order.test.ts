@@ -100,6 +100,12 @@ const stubs: Partial<Activities> = {
     }
   },
   async markDelivered() {},
+  // No verified source (stored webhook event, provider) says what these events say.
+  async verifyPaymentNews(input) {
+    if (input.kind === 'payment' && unverifiable.has(input.event.eventId))
+      return { verified: false, reason: `no stored event ${input.event.eventId}, and the provider disagrees` };
+    return { verified: true, by: 'stored-event' };
+  },
   // The API's admin (by id, sealed) or the same admin named by email in the Web UI; nobody else.
   async checkAdminRequest(input) {
     const named = input.request.actor.id;
@@ -144,6 +150,8 @@ const { wrapped, callsOf } = recording(stubs, (input) => String(input.orderId ??
 const customer: Actor = { id: randomUUID(), role: 'CUSTOMER' };
 const admin: Actor = { id: randomUUID(), role: 'ADMIN' };
 const ADMIN_EMAIL = 'warehouse@example.test';
+/** Event ids of payment news no verified source confirms (typed into Temporal by hand). */
+const unverifiable = new Set<string>();
 let client: Client;
 let taskQueue: string;
 let stop: () => Promise<void>;
@@ -366,6 +374,44 @@ test('paid from the wallet: confirmed at once, stock sold, nothing asked of a pr
     cancelReason: 'INSUFFICIENT_WALLET_BALANCE',
   });
   expect(callsOf(broke.orderId, 'confirmOrder')).toEqual([]);
+});
+
+test('payment news no verified source confirms moves nothing; the real event with its id still pays', async () => {
+  const { orderId, handle, placed } = await placeOrder();
+  await placed;
+  const { paymentIntentId } = await statusOf(handle);
+  // Typed into the Web UI: the order's own PaymentIntent and the right amount, but no stored event says so.
+  const forged = paid(orderId, paymentIntentId!);
+  unverifiable.add(forged.eventId);
+  await handle.signal(paymentEventSignal, forged);
+  const ignored = await waitForStatus(
+    handle,
+    (o) => o.timeline.some((e) => e.event === 'UNVERIFIED_PAYMENT_NEWS_IGNORED'),
+    'news ignored',
+  );
+  expect(ignored).toMatchObject({ status: 'PENDING', paymentStatus: 'PENDING' });
+  expect(callsOf(orderId, 'recordPaymentSucceeded')).toHaveLength(0);
+
+  // The provider's webhook, stored and verified, under the same event id: believed.
+  unverifiable.delete(forged.eventId);
+  await handle.signal(paymentEventSignal, forged);
+  await waitForStatus(handle, (o) => o.status === 'CONFIRMED', 'CONFIRMED');
+
+  // A success for a payment that is not the order's, typed in while it is CONFIRMED: not refunded either.
+  const foreign = paid(orderId, 'pi_someone_else');
+  unverifiable.add(foreign.eventId);
+  await handle.signal(paymentEventSignal, foreign);
+  await waitForStatus(
+    handle,
+    (o) => o.timeline.filter((e) => e.event === 'UNVERIFIED_PAYMENT_NEWS_IGNORED').length === 2,
+    'second news ignored',
+  );
+  expect(callsOf(orderId, 'refundUnexpectedPayment')).toHaveLength(0);
+  expect(callsOf(orderId, 'verifyPaymentNews')).toHaveLength(3);
+  await handle.executeUpdate(shipOrderUpdate, { args: [{ actor: admin, trackingNumber: 'V-1' }] });
+  await handle.executeUpdate(deliverOrderUpdate, { args: [{ actor: admin }] });
+  expect(await handle.result()).toMatchObject({ status: 'DELIVERED', paymentStatus: 'PAID' });
+  await keepHistory('order-unverified-payment-news-ignored', handle);
 });
 
 test('a shipment or delivery naming no active admin is refused and changes nothing; by email it is recorded under the account', async () => {

@@ -100,6 +100,12 @@ const stubs: Partial<Activities> = {
       outcome: input.orderId === SETTLED_AT_ONCE ? 'SUCCEEDED' : 'PENDING',
     };
   },
+  // No verified source (stored webhook event, Stripe) says what a `forged-` settlement says.
+  async verifyPaymentNews(input) {
+    if (input.kind === 'refund' && input.settlement.eventId.startsWith('forged-'))
+      return { verified: false, reason: `no stored event ${input.settlement.eventId}, and Stripe disagrees` };
+    return { verified: true, by: 'stored-event' };
+  },
   async fetchProviderRefundStatus(input) {
     const outcome = providerSays.get(input.refundId)?.shift() ?? 'PENDING';
     return {
@@ -215,6 +221,39 @@ test("card refund approved by signal, settled by the provider's webhook", async 
   expect(callsOf(refundId, 'createProviderRefund')).toHaveLength(1);
   expect(callsOf(refundId, 'creditRefundToWallet')).toHaveLength(0);
   await keepHistory('refund-card-settled-by-webhook', handle);
+});
+
+test('a settlement no verified source confirms is ignored and recorded; the real one settles the refund', async () => {
+  const { refundId, handle, requested } = await requestRefund();
+  await requested;
+  await handle.executeUpdate(approveRefundUpdate, { args: [{ adminId: admin.id, reason: 'ok' }] });
+  const waiting = await until(handle, (r) => r.providerRefundId !== undefined, 'provider refund created');
+  // Typed into the Web UI's signal form: the refund "failed" (which would fail it), but no stored event says so.
+  await handle.signal(refundSettledSignal, {
+    refundId,
+    providerRefundId: waiting.providerRefundId!,
+    outcome: 'FAILED',
+    eventId: 'forged-1',
+    failureReason: 'typed by hand',
+  });
+  const ignored = await until(
+    handle,
+    (r) => r.timeline.some((t) => t.event === 'UNVERIFIED_REFUND_NEWS_IGNORED'),
+    'forged settlement ignored',
+  );
+  expect(ignored.status).toBe('APPROVED');
+  expect(callsOf(refundId, 'failRefund')).toHaveLength(0);
+  await handle.signal(refundSettledSignal, {
+    refundId,
+    providerRefundId: waiting.providerRefundId!,
+    outcome: 'SUCCEEDED',
+    eventId: 'evt_real',
+  });
+  expect((await handle.result()).status).toBe('COMPLETED');
+  expect(
+    callsOf(refundId, 'verifyPaymentNews').map((c) => (c.input.settlement as { eventId: string }).eventId),
+  ).toEqual(['forged-1', 'evt_real']);
+  await keepHistory('refund-unverified-settlement-ignored', handle);
 });
 
 test('no webhook: the provider is asked, until it settles; a failed refund is reported', async () => {

@@ -56,11 +56,13 @@ export function registerHandlers(s: OrderState): void {
     (event) => {
       if (s.seenPaymentEvents.has(event.eventId)) return; // a redelivered webhook has no second effect
       s.seenPaymentEvents.add(event.eventId);
+      s.signalledEvents.add(event.eventId);
       s.paymentInbox.push(event);
     },
     {
       description:
-        'A payment outcome from a provider: {provider, eventId, outcome: "SUCCEEDED"|"FAILED", providerPaymentId, amount, currency, failureReason?}.',
+        'A payment outcome from a provider, sent by the webhook workflow: {provider, eventId, outcome: "SUCCEEDED"|"FAILED", providerPaymentId, amount, currency, failureReason?}. ' +
+        'It is believed only if the stored verified webhook event it names, or the provider, says the same; anything else is recorded and ignored.',
     },
   );
 

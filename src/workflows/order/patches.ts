@@ -31,3 +31,9 @@ export const ONLY_OWN_ATTEMPTS_PAY = 'only-own-attempts-pay';
  * API seal) is audited as such. Before, any actor with role ADMIN, typed into the Web UI, shipped.
  */
 export const ADMIN_REQUESTS_NAME_ACTIVE_ADMIN = 'admin-requests-name-active-admin';
+/**
+ * Payment news from the paymentEvent signal is checked against the stored verified webhook event
+ * it names, or the provider, before it moves anything; unverified news (typed into Temporal by
+ * hand) is recorded and ignored. Before, any well-formed signal was believed.
+ */
+export const PAYMENT_NEWS_VERIFIED = 'payment-news-verified';

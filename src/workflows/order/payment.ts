@@ -12,6 +12,7 @@ import { SYSTEM, type Actor } from '../vocabulary';
 import type { OrderView, PaymentEvent } from './messages';
 import {
   ONLY_OWN_ATTEMPTS_PAY,
+  PAYMENT_NEWS_VERIFIED,
   PAID_BY_REMEMBERED,
   REFUND_EMAIL_KEYED_BY_CHARGE,
   REFUND_REFUSAL_ALERTS_ADMINS,
@@ -19,6 +20,7 @@ import {
 import { describe, moveTo, record, sendEmail, type OrderState } from './state';
 
 const act = activitiesFor(
+  'verifyPaymentNews',
   'createPaymentIntent',
   'createRazorpayOrder',
   'cancelPaymentIntent',
@@ -150,9 +152,25 @@ async function closeAttempt(s: OrderState, attempt: string): Promise<void> {
   }
 }
 
+/**
+ * Whether to act on `event`. Our own findings (status checks, cancellations) are; news that came
+ * by signal only once the stored verified webhook event it names, or the provider, says the same.
+ * Unverified news is recorded (and audited by the activity) and forgotten, so the real event with
+ * its id can still come.
+ */
+async function believed(s: OrderState, event: PaymentEvent): Promise<boolean> {
+  if (!s.signalledEvents.delete(event.eventId) || !patched(PAYMENT_NEWS_VERIFIED)) return true;
+  const check = await act.verifyPaymentNews({ kind: 'payment', orderId: s.order.orderId, event });
+  if (check.verified) return true;
+  s.seenPaymentEvents.delete(event.eventId);
+  record(s, 'UNVERIFIED_PAYMENT_NEWS_IGNORED', SYSTEM, `${event.outcome} ${event.providerPaymentId}: ${check.reason}`);
+  return false;
+}
+
 /** Handles a payment event while the order waits for payment; true once the order is PAID. */
 export async function applyPayment(s: OrderState, event: PaymentEvent): Promise<boolean> {
   const { order } = s;
+  if (!(await believed(s, event))) return false;
   if (event.outcome === 'FAILED') {
     if (event.providerPaymentId !== currentPayment(s)) {
       record(s, 'STALE_PAYMENT_FAILURE_IGNORED', SYSTEM, event.providerPaymentId);
@@ -206,6 +224,7 @@ export async function waitFor(s: OrderState, ready: () => boolean): Promise<void
   for (;;) {
     await condition(() => ready() || paymentInbox.length > 0);
     for (let event = paymentInbox.shift(); event; event = paymentInbox.shift()) {
+      if (!(await believed(s, event))) continue;
       const keptPayment = patched(PAID_BY_REMEMBERED) ? s.paidBy : paidWith(order);
       if (event.outcome === 'SUCCEEDED' && event.providerPaymentId !== keptPayment) {
         await refund(s, event, `payment arrived while the order was ${order.status}`);

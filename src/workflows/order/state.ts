@@ -33,6 +33,8 @@ export interface OrderState {
   /** Payment events not yet handled, and the ids of every one received (a redelivery has no effect). */
   readonly paymentInbox: PaymentEvent[];
   readonly seenPaymentEvents: Set<string>;
+  /** The inbox's events that came by signal (anyone can send one): checked before they are believed. */
+  readonly signalledEvents: Set<string>;
   /** Every payment attempt opened (PaymentIntents or Razorpay orders), oldest first. */
   readonly attempts: string[];
   /** The provider payment (PaymentIntent or Razorpay order) that paid the order, once one has. */
@@ -69,6 +71,7 @@ export function newOrderState(input: OrderWorkflowInput): OrderState {
     provider: input.provider ?? 'STRIPE',
     paymentInbox: [],
     seenPaymentEvents: new Set(),
+    signalledEvents: new Set(),
     attempts: [],
     emails: [],
   };

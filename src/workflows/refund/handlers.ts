@@ -113,7 +113,8 @@ export function registerHandlers(s: RefundState): void {
     },
     {
       description:
-        'The provider reports how the refund ended: {refundId, providerRefundId, outcome: "SUCCEEDED"|"FAILED", eventId}.',
+        'The provider reports how the refund ended, sent by the webhook workflow: {refundId, providerRefundId, outcome: "SUCCEEDED"|"FAILED", eventId}. ' +
+        'It is believed only if the stored verified webhook event it names, or Stripe, says the same; anything else is recorded and ignored.',
     },
   );
 

@@ -9,3 +9,9 @@ export const REFUSAL_FAILS_THE_REFUND = 'refusal-fails-the-refund';
 export const LATE_FAILURE_REVERSES = 'late-failure-reverses';
 /** An approved refund whose order's payment is now disputed waits for an admin before paying out. */
 export const DISPUTE_HOLDS_REFUND = 'dispute-holds-refund';
+/**
+ * A settlement from the refundSettled signal is checked against the stored verified webhook event
+ * it names, or Stripe, before it completes, fails or reverses the refund; unverified news (typed
+ * into Temporal by hand) is recorded and ignored. Before, any well-formed signal was believed.
+ */
+export const SETTLEMENT_NEWS_VERIFIED = 'settlement-news-verified';

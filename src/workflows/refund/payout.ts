@@ -3,13 +3,20 @@
  * payment at its provider, waiting for the provider to settle it (its webhook, or our own status
  * check when none comes).
  */
-import { condition } from '@temporalio/workflow';
+import { condition, patched } from '@temporalio/workflow';
 import { activitiesFor } from '../policies';
 import { SYSTEM } from '../vocabulary';
 import type { RefundSettlement } from './messages';
 import { record, type RefundState } from './state';
 
-const act = activitiesFor('creditRefundToWallet', 'createProviderRefund', 'fetchProviderRefundStatus');
+import { SETTLEMENT_NEWS_VERIFIED } from './patches';
+
+const act = activitiesFor(
+  'creditRefundToWallet',
+  'createProviderRefund',
+  'fetchProviderRefundStatus',
+  'verifyPaymentNews',
+);
 
 /** Moves the money to the refund's destination; answers why the provider failed it, if it did. */
 export async function payBack(s: RefundState, actorId: string): Promise<string | undefined> {
@@ -48,9 +55,32 @@ async function awaitSettlement(s: RefundState, providerRefundId: string): Promis
   const { input, settlements } = s;
   for (;;) {
     const arrived = await condition(() => settlements.some((x) => x.outcome !== 'PENDING'), input.settleCheckAfterMs);
-    if (arrived) return settlements.find((x) => x.outcome !== 'PENDING')!;
+    if (arrived) {
+      const news = settlements.find((x) => x.outcome !== 'PENDING')!;
+      if (await believedSettlement(s, news)) return news;
+      continue;
+    }
     const checked = await act.fetchProviderRefundStatus({ refundId: input.refundId, providerRefundId });
     record(s, 'REFUND_STATUS_CHECKED', SYSTEM, `provider reports ${checked.outcome} (no webhook yet)`);
     if (checked.outcome !== 'PENDING') return checked;
   }
+}
+
+/**
+ * Whether a settlement that came by signal (anyone can send one) is true: the stored verified
+ * webhook event it names, or Stripe, says the same. Unverified news is recorded (and audited by
+ * the activity) and dropped.
+ */
+export async function believedSettlement(s: RefundState, settlement: RefundSettlement): Promise<boolean> {
+  if (!patched(SETTLEMENT_NEWS_VERIFIED)) return true;
+  const check = await act.verifyPaymentNews({ kind: 'refund', refundId: s.input.refundId, settlement });
+  if (check.verified) return true;
+  s.settlements.splice(s.settlements.indexOf(settlement), 1);
+  record(
+    s,
+    'UNVERIFIED_REFUND_NEWS_IGNORED',
+    SYSTEM,
+    `${settlement.outcome} ${settlement.providerRefundId}: ${check.reason}`,
+  );
+  return false;
 }

@@ -26,7 +26,7 @@ import { adminActor, notHeld } from './guards';
 import { registerHandlers } from './handlers';
 import { orderRefundedSignal, type RefundView, type RefundWorkflowInput } from './messages';
 import { DISPUTE_HOLDS_REFUND, LATE_FAILURE_REVERSES, REFUSAL_FAILS_THE_REFUND } from './patches';
-import { payBack } from './payout';
+import { believedSettlement, payBack } from './payout';
 import { describe, newRefundState, record, type PendingDecision, type RefundState } from './state';
 
 const act = activitiesFor(
@@ -231,6 +231,7 @@ async function reverseLateFailure(s: RefundState): Promise<void> {
     (x) => x.outcome === 'FAILED' && x.providerRefundId === refund.providerRefundId,
   );
   if (!lateFailure || !patched(LATE_FAILURE_REVERSES)) return;
+  if (!(await believedSettlement(s, lateFailure))) return;
   const why = reversalReason('The provider', lateFailure);
   const reversal = await act.reverseCompletedRefund({ refundId: input.refundId, reason: why });
   if (!reversal) return;
