@@ -11,15 +11,10 @@
  * Events come twice and out of order: each is applied once (by event id), a decided dispute
  * stays decided, and an older event changes nothing (src/disputes/disputes.ts).
  */
-import {
-  allHandlersFinished,
-  ApplicationFailure,
-  condition,
-  setCurrentDetails,
-  setHandler,
-} from '@temporalio/workflow';
+import { allHandlersFinished, condition, setCurrentDetails, setHandler } from '@temporalio/workflow';
 import { businessFailure, refusal } from '../failures';
 import { activitiesFor } from '../policies';
+import { awaitVerdict, type Verdict } from '../verdicts';
 import { ErrorCode, SYSTEM, type Actor } from '../vocabulary';
 import {
   disputeEventSignal,
@@ -42,7 +37,7 @@ interface DisputeState {
   readonly events: DisputeEvent[];
   readonly seen: Set<string>;
   readonly evidence: { id: number; submission: EvidenceSubmission }[];
-  readonly verdicts: Map<number, ApplicationFailure | 'ACCEPTED'>;
+  readonly verdicts: Map<number, Verdict>;
   nextEvidenceId: number;
 }
 
@@ -114,9 +109,7 @@ function registerHandlers(s: DisputeState): void {
     async (submission) => {
       const id = s.nextEvidenceId++;
       s.evidence.push({ id, submission });
-      await condition(() => s.verdicts.has(id));
-      const verdict = s.verdicts.get(id);
-      if (verdict !== 'ACCEPTED') throw verdict;
+      await awaitVerdict(s.verdicts, id);
       return view;
     },
     {

@@ -4,6 +4,7 @@
  * what cannot be decided now); the main flow takes the first valid one and answers every other.
  */
 import { condition, setHandler } from '@temporalio/workflow';
+import { awaitVerdict } from '../verdicts';
 import {
   adminActor,
   alreadyDecided,
@@ -74,16 +75,11 @@ export function registerHandlers(s: RefundState): void {
   function decideByUpdate(approve: boolean) {
     return async (decision: RefundDecision): Promise<RefundView> => {
       const id = decide(approve, 'update', decision);
-      await condition(
-        () =>
-          s.verdicts.has(id) &&
-          (s.verdicts.get(id) !== 'ACCEPTED' ||
-            effectsStarted(refund) ||
-            refund.status === 'REJECTED' ||
-            refund.heldFor !== undefined),
+      await awaitVerdict(
+        s.verdicts,
+        id,
+        () => effectsStarted(refund) || refund.status === 'REJECTED' || refund.heldFor !== undefined,
       );
-      const verdict = s.verdicts.get(id);
-      if (verdict !== 'ACCEPTED') throw verdict;
       return refund;
     };
   }
@@ -127,11 +123,7 @@ export function registerHandlers(s: RefundState): void {
     async (decision) => {
       const id = s.nextDecisionId++;
       s.holdDecisions.push({ id, decision });
-      await condition(
-        () => s.holdVerdicts.has(id) && (s.holdVerdicts.get(id) !== 'ACCEPTED' || effectsStarted(refund)),
-      );
-      const verdict = s.holdVerdicts.get(id);
-      if (verdict !== 'ACCEPTED') throw verdict;
+      await awaitVerdict(s.holdVerdicts, id, () => effectsStarted(refund));
       return refund;
     },
     {

@@ -4,6 +4,7 @@
  * only queue; the main flow decides, one decision at a time.
  */
 import { ApplicationFailure, setCurrentDetails } from '@temporalio/workflow';
+import type { Verdict } from '../verdicts';
 import type { Actor } from '../vocabulary';
 import type { HeldRefundDecision, RefundDecision, RefundSettlement, RefundView, RefundWorkflowInput } from './messages';
 
@@ -14,9 +15,6 @@ export interface PendingDecision {
   decision: RefundDecision;
   via: 'signal' | 'update';
 }
-
-/** What each queued decision was answered: accepted, or the refusal its update throws. */
-export type Verdict = ApplicationFailure | 'ACCEPTED';
 
 export interface RefundState {
   readonly input: RefundWorkflowInput;

@@ -4,6 +4,7 @@
  */
 import { condition, setHandler } from '@temporalio/workflow';
 import { refusal } from '../failures';
+import { awaitVerdict } from '../verdicts';
 import { ErrorCode } from '../vocabulary';
 import { assertReceiptComplete, assertReceiptLines, assertRejectionComplete } from './guards';
 import {
@@ -32,11 +33,7 @@ export function registerHandlers(s: ReturnState): void {
   async function takeAction(action: Action): Promise<ReturnView> {
     s.actions.push(action);
     // Answers once the receipt is recorded and its refund has started (or the rejection is recorded).
-    await condition(
-      () => s.verdicts.has(action.id) && (s.verdicts.get(action.id) !== 'ACCEPTED' || view.status !== 'REQUESTED'),
-    );
-    const verdict = s.verdicts.get(action.id);
-    if (verdict !== 'ACCEPTED') throw verdict;
+    await awaitVerdict(s.verdicts, action.id, () => view.status !== 'REQUESTED');
     if (action.kind === 'receive') await condition(() => view.refundId !== undefined || view.status !== 'RECEIVED');
     return view;
   }

@@ -3,6 +3,7 @@
  * receipts and rejections its updates queued, and the verdict each update waits for.
  */
 import { ApplicationFailure, setCurrentDetails } from '@temporalio/workflow';
+import type { Verdict } from '../verdicts';
 import type { Actor } from '../vocabulary';
 import type { ReturnReceipt, ReturnRejection, ReturnView, ReturnWorkflowInput } from './messages';
 
@@ -19,7 +20,7 @@ export interface ReturnState {
   /** The request's answer: unset until recorded; a failure when it was refused. */
   opened?: { failure?: ApplicationFailure };
   readonly actions: Action[];
-  readonly verdicts: Map<number, ApplicationFailure | 'ACCEPTED'>;
+  readonly verdicts: Map<number, Verdict>;
   nextActionId: number;
   /** An action was accepted (or the return expired): no other may be. */
   settled: boolean;
