@@ -48,6 +48,7 @@ import { keyringRazorpayGateway } from '../src/payments/razorpay';
 import { registerInventoryCommands } from './ops-inventory';
 import { ErrorCode, isErrorCode } from '../src/workflows/vocabulary';
 import { registerBackfillCommands } from './ops-backfill';
+import { registerProductCommands } from './ops-products';
 import { registerReturnsCommands } from './ops-returns';
 import { registerPriceCommands } from './ops-prices';
 
@@ -456,6 +457,7 @@ db.command('terminate-long-queries')
   });
 registerInventoryCommands(program, { withOperations, actor, print, date, positive });
 registerBackfillCommands(program, { withOperations, actor, print, date, positive });
+registerProductCommands(program, { withOperations, actor, print, date, positive });
 registerReturnsCommands(program, { withOperations, actor, print, date, positive });
 registerPriceCommands(program, { withOperations, actor, print, date, positive });
 /**

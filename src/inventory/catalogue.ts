@@ -59,15 +59,13 @@ export async function createProduct(prisma: PrismaClient, input: NewProduct, act
   }
 }
 
-/** Inserts one product (refusing a SKU a variant already has) inside `tx`; used by creation and import. */
+/** Inserts one product (refusing a SKU a variant already has) inside `tx`; a CSV import lands many at once instead (src/inventory/imports.ts). */
 export async function insertProduct(
   tx: Transaction,
   input: z.output<typeof newProduct> & { variants: NonNullable<z.output<typeof newProduct>['variants']> },
   actorId: string,
   openingType: 'RESTOCK' | 'IMPORT',
   reference?: string,
-  /** The product's id when its caller derives it from a business key (an import's row). */
-  id: string = randomUUID(),
 ) {
   const { variants, stock: openingStock, ...fields } = input;
   const skus = [fields.sku, ...variants.map((v) => v.sku)];
@@ -79,7 +77,7 @@ export async function insertProduct(
     throw new DomainError(ErrorCode.SKU_EXISTS, `SKU ${taken.map((t) => t.sku).join(', ')} exists already`, {
       skus: taken.map((t) => t.sku),
     });
-  const product = await tx.product.create({ data: { id, ...fields, stock: 0 } });
+  const product = await tx.product.create({ data: { id: randomUUID(), ...fields, stock: 0 } });
   const opening = { actor: actorId, reason: 'Opening stock', reference: reference ?? product.sku };
   if (openingStock > 0)
     await recordStockMovement(tx, {

@@ -2,8 +2,8 @@
  * The steps of a CSV product import, each the one implementation its activity calls: read the
  * header; judge a batch of rows and record each (product_import_rows, once per row: a retried
  * batch replaces what its earlier attempt wrote, so nothing counts twice); then land every valid
- * row in one transaction, through the catalogue's insertProduct and so the ledger's one writer
- * (opening stock is an IMPORT movement). A duplicate SKU is a row error, whether the file has it
+ * row in one transaction, a page of rows a few statements at a time, opening stock through the
+ * ledger's writer (an IMPORT movement each). A duplicate SKU is a row error, whether the file has it
  * twice (the first row keeps it) or the catalogue has it already. A dry run stops after judging.
  */
 import { Prisma } from '../generated/prisma/client';
@@ -12,7 +12,7 @@ import { audit } from '../access/audit';
 import type { PrismaClient, Transaction } from '../platform/db';
 import { DomainError } from '../platform/errors';
 import { ErrorCode } from '../workflows/vocabulary';
-import { insertProduct } from './catalogue';
+import { recordStockAdditions } from './ledger';
 import { readUpload } from './import-files';
 import { judgeRow, readHeader, readRows, type ImportedProduct, type RowError } from './import-rows';
 
@@ -142,7 +142,7 @@ async function takenSkus(tx: Transaction, skus: string[]): Promise<Set<string>> 
   return new Set([...products, ...variants].map((r) => r.sku));
 }
 
-const COMMIT_PAGE = 200;
+const COMMIT_PAGE = 500;
 
 /**
  * Lands every valid row in one transaction (all of them or, on a crash, none: the retry starts
@@ -173,23 +173,23 @@ export async function commitProductImport(
           tx,
           page.map((r) => r.sku!),
         );
-        const landed: { row: number; productId: string }[] = [];
-        for (const row of page) {
-          if (taken.has(row.sku!)) {
-            await tx.productImportRow.update({
-              where: { importId_row: { importId, row: row.row } },
-              data: { errors: [{ column: 'sku', reason: `Duplicate SKU: ${row.sku} is already in the catalogue` }] },
-            });
-            continue;
-          }
-          const product = row.product as unknown as ImportedProduct;
-          const id = importedProductId(importId, row.row);
-          await insertProduct(tx, { ...product, variants: [] }, record.requestedBy, 'IMPORT', reference, id);
-          landed.push({ row: row.row, productId: id });
-        }
+        const conflicts = page.filter((r) => taken.has(r.sku!));
+        for (const row of conflicts)
+          await tx.productImportRow.update({
+            where: { importId_row: { importId, row: row.row } },
+            data: { errors: [{ column: 'sku', reason: `Duplicate SKU: ${row.sku} is already in the catalogue` }] },
+          });
+        const landed = page
+          .filter((r) => !taken.has(r.sku!))
+          .map((r) => ({
+            row: r.row,
+            id: importedProductId(importId, r.row),
+            product: r.product as unknown as ImportedProduct,
+          }));
+        await landPage(tx, landed, { actor: record.requestedBy, reference });
         if (landed.length > 0)
           await tx.$executeRaw`UPDATE product_import_rows r SET product_id = l.product_id
-            FROM unnest(${landed.map((l) => l.row)}::int[], ${landed.map((l) => l.productId)}::uuid[]) AS l(row, product_id)
+            FROM unnest(${landed.map((l) => l.row)}::int[], ${landed.map((l) => l.id)}::uuid[]) AS l(row, product_id)
             WHERE r.import_id = ${importId} AND r.row = l.row`;
         imported += landed.length;
         progress(imported);
@@ -212,6 +212,36 @@ export async function commitProductImport(
     // One transaction for the whole file: as long as a large file takes (the activity heartbeats).
     { timeout: 30 * 60_000, maxWait: 30_000 },
   );
+}
+
+/**
+ * One page of valid rows into the catalogue, a few statements for the lot: the products (with no
+ * stock yet), their opening stock as IMPORT movements by the ledger's writer, and a
+ * PRODUCT_CREATED audit entry each, as for a product created by hand.
+ */
+async function landPage(
+  tx: Transaction,
+  landed: { row: number; id: string; product: ImportedProduct }[],
+  by: { actor: string; reference: string },
+): Promise<void> {
+  if (landed.length === 0) return;
+  await tx.product.createMany({ data: landed.map(({ id, product }) => ({ ...product, id, stock: 0 })) });
+  await recordStockAdditions(
+    tx,
+    landed.map(({ id, product }) => ({ productId: id, units: product.stock, idempotencyKey: `import:${id}:opening` })),
+    { type: 'IMPORT', actor: by.actor, reason: 'Opening stock', reference: by.reference },
+  );
+  await tx.auditLog.createMany({
+    data: landed.map(({ id, product }) => ({
+      id: uuidv5(`${id}:created`, PRODUCT_ID_NAMESPACE),
+      actorId: by.actor,
+      action: 'PRODUCT_CREATED',
+      targetType: 'product',
+      targetId: id,
+      reason: by.reference,
+      after: { sku: product.sku, price: product.price, currency: product.currency, stock: product.stock, variants: [] },
+    })),
+  });
 }
 
 /** A dry run ends after judging: nothing lands; its counts say what would. */
