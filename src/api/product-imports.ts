@@ -21,7 +21,8 @@ import {
   importParams,
   importStatusQuery,
   productImportStatus,
-  startProductImport,
+  receiveProductImport,
+  runProductImport,
   type StartedImport,
 } from '../inventory/import-runs';
 
@@ -89,13 +90,18 @@ export function productImportsRouter(deps: ApiDeps): Router {
 
   router.post('/admin/products/import', ...admin, async (req, res) => {
     const actorId = currentUser(req).id;
-    const started = await receiveImport(req, (file, options) => startProductImport(deps, file, options, actorId));
-    if (started.fileBytes <= deps.config.PRODUCT_IMPORT_WAIT_MAX_BYTES) {
-      const result = await awaitProductImport(deps, started.importId);
-      if (result.status !== 'RUNNING') return void res.json(result);
-    }
-    const status = await productImportStatus(deps, started.importId, { limit: 100 });
-    res.status(202).location(`/admin/products/imports/${started.importId}`).json(status);
+    const received = await receiveImport(req, (file, options) => receiveProductImport(deps, file, options, actorId));
+    // Temporal's deadline for this request starts once the file is in: a long upload costs it nothing.
+    await deps.temporal.withDeadline(Date.now() + deps.config.API_TEMPORAL_DEADLINE, async () => {
+      await runProductImport(deps, received.importId);
+      if (received.fileBytes <= deps.config.PRODUCT_IMPORT_WAIT_MAX_BYTES) {
+        // Answered when done; a file still running when the deadline passes is answered 202 instead.
+        const result = await awaitProductImport(deps, received.importId);
+        if (result.status !== 'RUNNING') return void res.json(result);
+      }
+      const status = await productImportStatus(deps, received.importId, { limit: 100 });
+      res.status(202).location(`/admin/products/imports/${received.importId}`).json(status);
+    });
   });
 
   router.get('/admin/products/imports/:id', ...admin, async (req, res) => {

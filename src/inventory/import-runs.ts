@@ -81,6 +81,18 @@ export async function startProductImport(
   options: ImportOptions,
   actorId: string,
 ): Promise<StartedImport> {
+  const received = await receiveProductImport(deps, file, options, actorId);
+  await runProductImport(deps, received.importId);
+  return received;
+}
+
+/** Stores the file as it arrives and records the import (once per file); it is not started yet. */
+export async function receiveProductImport(
+  deps: ImportDeps,
+  file: { source: Readable; fileName?: string },
+  options: ImportOptions,
+  actorId: string,
+): Promise<StartedImport> {
   const currency = options.currency ?? deps.config.PRODUCT_IMPORT_CURRENCY;
   const upload = await storeUpload(deps.prisma, file.source, deps.config.PRODUCT_IMPORT_MAX_BYTES);
   const importId = importIdOf(upload.sha256, options.dryRun, currency);
@@ -113,10 +125,13 @@ export async function startProductImport(
       after: { fileName: file.fileName ?? null, fileBytes: upload.bytes, fileSha256: upload.sha256, currency },
     });
   else await discardUpload(deps.prisma, upload.uploadId); // the file is stored already, under its import
+  return { importId, workflowId: productImportWorkflowId(importId), fileBytes: upload.bytes, created };
+}
+
+/** Starts a received import's workflow unless it has finished (a file posted again). */
+export async function runProductImport(deps: ImportDeps, importId: string): Promise<void> {
   const record = await deps.prisma.productImport.findUniqueOrThrow({ where: { id: importId } });
-  const workflowId = productImportWorkflowId(importId);
   if (record.status === 'RUNNING') await startWorkflow(deps, importId, record.dryRun, record.fileBytes);
-  return { importId, workflowId, fileBytes: record.fileBytes, created };
 }
 
 /** Starts the import's workflow unless it runs or ran: the workflow id is the import's. */

@@ -4,6 +4,8 @@
  * exactly one product with one IMPORT ledger row, and the ledger still proves the stock. Then the
  * ops CLI: `products import <file>` shows its progress bar and prints the result (exit 1 for a
  * file with refused rows), the same file again is the same import, `import-status` answers it.
+ * With no worker at all, a small file is answered 202 once the request's Temporal deadline passes
+ * (never a hung request), and finishes when a worker is back.
  */
 import type { ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -122,4 +124,20 @@ test('ops products import shows a progress bar and the result; the same file aga
 
   const refused = await runOps(stack, admin.email, 'products', 'import', file, '--reason', 'x', '--currency', 'EURO');
   expect(refused.code).toBe(2);
+});
+
+test('with no worker, a small file is answered 202 at the deadline and finishes when a worker is back', async () => {
+  await stopProcess(worker);
+  worker = undefined;
+  const p = `NOWORKER-${randomUUID().slice(0, 6)}`;
+  const file = new File([`sku,name,price,stock\n${p}-1,Lentils,2.00,5\n`], 'small.csv');
+  const posted = await stack.http.upload('/admin/products/import', { file }, admin.token);
+  expect(posted.status).toBe(202);
+  expect(posted.body).toMatchObject({ status: 'RUNNING', imported: 0 });
+  worker = await startWorkerProcess(stack);
+  const done = await eventually(async () => {
+    const { body } = await stack.http.get(`/admin/products/imports/${posted.body.importId}`, admin.token);
+    return body.status === 'COMPLETED' && body;
+  }, 'the import to finish once a worker is back');
+  expect(done).toMatchObject({ imported: 1, failed: 0 });
 });
