@@ -28,12 +28,8 @@ import { startFloor, startProduct, type Running } from './bench/targets';
 import { dropDatabase } from './lib/databases';
 import { freePort, startSmtpListener, startStripeMock, startTemporalDevServer, stopProcess } from './lib/services';
 import { migrate } from './migrate';
+import { positive } from './lib/cli-args';
 
-function positive(value: string): number {
-  const parsed = Number(value);
-  if (!(parsed > 0)) throw new InvalidArgumentError(`not a positive number: ${value}`);
-  return parsed;
-}
 function share(value: string): number {
   const parsed = Number(value);
   if (!(parsed >= 0 && parsed <= 1)) throw new InvalidArgumentError(`not between 0 and 1: ${value}`);

@@ -12,7 +12,7 @@
  * and the exit code is 1 when anything was lost or doubled.
  */
 import bcrypt from 'bcryptjs';
-import { Command, InvalidArgumentError } from 'commander';
+import { Command } from 'commander';
 import { spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
@@ -23,12 +23,8 @@ import { createPrisma } from '../src/platform/db';
 import { checkInvariants, type AcceptedOrder, type Flow, type Verdict } from './lib/chaos-checks';
 import { startChaosStack, type ChaosStack } from './lib/chaos-stack';
 import { migrate } from './migrate';
+import { positive } from './lib/cli-args';
 
-function positive(value: string): number {
-  const parsed = Number(value);
-  if (!(parsed > 0)) throw new InvalidArgumentError(`not a positive number: ${value}`);
-  return parsed;
-}
 const options = new Command('chaos')
   .description('a mixed load under kill -9 of every part, then the invariants')
   .option('--orders <n>', 'orders to place', positive, 100)

@@ -8,9 +8,10 @@ import type { Command } from 'commander';
 import { backfillNames } from '../src/backfills/backfills';
 import { backfillStatus, controlBackfill, startBackfill } from '../src/backfills/runs';
 import type { OpsKit } from './ops-inventory';
+import { positiveInteger } from './lib/cli-args';
 
 export function registerBackfillCommands(program: Command, kit: OpsKit): void {
-  const { withOperations, actor, print, positive } = kit;
+  const { withOperations, actor, print } = kit;
   const backfill = program
     .command('backfill')
     .description(`data backfills as resumable workflows (${backfillNames.join(', ')})`);
@@ -20,9 +21,9 @@ export function registerBackfillCommands(program: Command, kit: OpsKit): void {
     .description('start a backfill and show its progress until it is done (Ctrl-C leaves it running)')
     .option('--dry-run', 'read every row and report what would change; write nothing', false)
     .requiredOption('--reason <text>', 'why (recorded in the audit log)')
-    .option('--batch-size <n>', 'rows per batch (one activity each)', positive, 100)
-    .option('--batches-per-run <n>', 'batches before the workflow continues as new', positive, 50)
-    .option('--throttle <ms>', 'pause this long between batches, to spare the database', positive)
+    .option('--batch-size <n>', 'rows per batch (one activity each)', positiveInteger, 100)
+    .option('--batches-per-run <n>', 'batches before the workflow continues as new', positiveInteger, 50)
+    .option('--throttle <ms>', 'pause this long between batches, to spare the database', positiveInteger)
     .option('--no-wait', 'start it and print its workflow id only')
     .action(
       async (

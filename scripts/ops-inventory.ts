@@ -2,9 +2,9 @@
  * The ops CLI's inventory and catalogue commands (and re-sending an order's confirmation) (the runbooks' stock procedures without SQL):
  * each calls the same operation as the admin API, as the acting admin, and is audited there.
  */
-import { InvalidArgumentError, type Command } from 'commander';
+import type { Command } from 'commander';
 import type { Config } from '../src/platform/config';
-import type { OperationsDeps } from '../src/payments/webhook-inbox';
+import type { OperationsDeps } from '../src/platform/temporal';
 import { checkLedger } from '../src/inventory/ledger';
 import { adjustmentBody, adjustStock, listAdjustments } from '../src/inventory/adjustments';
 import { resetBody } from '../src/inventory/resets';
@@ -12,12 +12,7 @@ import { rollbackResetRun, showReset, startReset } from '../src/inventory/reset-
 import { readFileSync } from 'node:fs';
 import { resendConfirmation } from '../src/orders/confirmation';
 import { lowStockList } from '../src/inventory/low-stock';
-
-function count(value: string): number {
-  const parsed = Number(value);
-  if (!Number.isInteger(parsed) || parsed < 0) throw new InvalidArgumentError(`not a count: ${value}`);
-  return parsed;
-}
+import { count, date, positiveInteger as positive } from './lib/cli-args';
 
 export interface OpsKit {
   withOperations: <T>(
@@ -26,12 +21,10 @@ export interface OpsKit {
   ) => Promise<T>;
   actor: () => string | undefined;
   print: (value: unknown) => void;
-  date: (value: string) => Date;
-  positive: (value: string) => number;
 }
 
 export function registerInventoryCommands(program: Command, kit: OpsKit): void {
-  const { withOperations, actor, print, date, positive } = kit;
+  const { withOperations, actor, print } = kit;
   const inventory = program.command('inventory').description('stock on hand, the ledger, adjustments and resets');
 
   inventory

@@ -11,6 +11,7 @@ import {
   showPriceSchedule,
 } from '../src/inventory/price-schedule-runs';
 import type { OpsKit } from './ops-inventory';
+import { positiveInteger } from './lib/cli-args';
 
 /** `<productId>=<price>` or `<productId>/<variantId>=<price>`, the price in minor units. */
 function priceLine(value: string, previous: { productId: string; variantId?: string; price: number }[] = []) {
@@ -20,7 +21,7 @@ function priceLine(value: string, previous: { productId: string; variantId?: str
 }
 
 export function registerPriceCommands(program: Command, kit: OpsKit): void {
-  const { withOperations, actor, print, positive } = kit;
+  const { withOperations, actor, print } = kit;
   const prices = program.command('prices').description('scheduled price changes and sales');
 
   prices
@@ -57,7 +58,7 @@ export function registerPriceCommands(program: Command, kit: OpsKit): void {
     .addOption(
       new Option('--status <status>', 'only in this status').choices(priceSchedulesQuery.shape.status.unwrap().options),
     )
-    .option('--limit <n>', 'at most this many', positive, 50)
+    .option('--limit <n>', 'at most this many', positiveInteger, 50)
     .action(async (options) => {
       const query = priceSchedulesQuery.parse({
         productId: options.product,

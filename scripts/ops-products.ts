@@ -16,9 +16,10 @@ import {
   startProductImport,
 } from '../src/inventory/import-runs';
 import type { OpsKit } from './ops-inventory';
+import { positiveInteger } from './lib/cli-args';
 
 export function registerProductCommands(program: Command, kit: OpsKit): void {
-  const { withOperations, actor, print, positive } = kit;
+  const { withOperations, actor, print } = kit;
   const products = program.command('products').description('the catalogue: CSV imports');
 
   products
@@ -30,7 +31,7 @@ export function registerProductCommands(program: Command, kit: OpsKit): void {
     .option('--dry-run', 'judge every row and report; write nothing', false)
     .option('--currency <code>', 'the currency of rows without one (PRODUCT_IMPORT_CURRENCY)')
     .requiredOption('--reason <text>', 'why (recorded in the audit log)')
-    .option('--errors <n>', 'row errors to print at most', positive, 100)
+    .option('--errors <n>', 'row errors to print at most', positiveInteger, 100)
     .option('--no-wait', 'start it and print its import id only')
     .action(
       async (
@@ -61,8 +62,8 @@ export function registerProductCommands(program: Command, kit: OpsKit): void {
   products
     .command('import-status <importId>')
     .description('where an import stands: counts, progress while it runs, row errors')
-    .option('--after-row <n>', 'row errors after this row', positive)
-    .option('--errors <n>', 'row errors to print at most', positive, 100)
+    .option('--after-row <n>', 'row errors after this row', positiveInteger)
+    .option('--errors <n>', 'row errors to print at most', positiveInteger, 100)
     .action(async (importId: string, options: { afterRow?: number; errors: number }) =>
       print(
         await withOperations(actor(), (deps) =>

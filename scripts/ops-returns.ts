@@ -11,6 +11,7 @@ import { disputeStates, evidenceBody, recordDisputeEvidence, showDispute } from 
 import { listReturns } from '../src/returns/returns';
 import { receiveBody, receiveReturnGoods, rejectReturn, returnStatuses, showReturn } from '../src/returns/operations';
 import type { OpsKit } from './ops-inventory';
+import { positiveInteger } from './lib/cli-args';
 
 function uuid(value: string): string {
   if (!z.string().uuid().safeParse(value).success) throw new InvalidArgumentError(`not an id (a UUID): ${value}`);
@@ -33,7 +34,7 @@ function receivedLine(value: string, previous: ReceivedLine[] = []): ReceivedLin
 }
 
 export function registerReturnsCommands(program: Command, kit: OpsKit): void {
-  const { withOperations, actor, print, positive } = kit;
+  const { withOperations, actor, print } = kit;
   const returns = program.command('returns').description('returns after delivery: list, show, receive, reject');
 
   returns
@@ -41,7 +42,7 @@ export function registerReturnsCommands(program: Command, kit: OpsKit): void {
     .description('returns, newest first')
     .addOption(new Option('--status <status>').choices(returnStatuses))
     .option('--order <orderId>', 'only this order', uuid)
-    .option('--limit <n>', 'at most this many', positive, 50)
+    .option('--limit <n>', 'at most this many', positiveInteger, 50)
     .action(async (options) =>
       print({
         returns: await withOperations(actor(), ({ prisma }) =>
@@ -95,7 +96,7 @@ export function registerReturnsCommands(program: Command, kit: OpsKit): void {
     .addOption(new Option('--status <status>').choices(disputeStates))
     .addOption(new Option('--provider <provider>', 'payment provider').choices(['STRIPE', 'RAZORPAY']))
     .option('--order <orderId>', 'only this order', uuid)
-    .option('--limit <n>', 'at most this many', positive, 50)
+    .option('--limit <n>', 'at most this many', positiveInteger, 50)
     .action(async (options) =>
       print({
         disputes: await withOperations(actor(), ({ prisma }) =>

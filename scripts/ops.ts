@@ -6,17 +6,17 @@
  *
  * Exit codes: 0 done, 1 the operation ran but reported failures (or could not run: a dependency
  * is down), 2 bad usage or refused (the code of a DomainError, or of a workflow's refusal, decides:
- * see exitStatus; the code is printed after the message).
+ * scripts/lib/exit-status.ts; the code is printed after the message).
  */
 import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { ZodError } from 'zod';
-import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { Command, CommanderError, Option } from 'commander';
 import os from 'node:os';
-import { createInterface } from 'node:readline';
-import { duration, loadConfig, type Config } from '../src/platform/config';
+import { loadConfig, type Config } from '../src/platform/config';
 import { createPrisma, type PrismaClient } from '../src/platform/db';
 import { DomainError } from '../src/platform/errors';
+import { isErrorCode } from '../src/workflows/vocabulary';
 import { Keyring, secretPurposes } from '../src/keys/keyring';
 import { orderHistory } from '../src/orders/history';
 import {
@@ -29,59 +29,37 @@ import {
   supplyRotationSecret,
 } from '../src/keys/rotations';
 import { setPaymentsEnabled } from '../src/payments/switch';
-import { BOOTSTRAP_ACTOR, createAccount, hasNoAdmin, newUserBody } from '../src/access/users';
 import {
-  listWebhookEvents,
-  replayWebhookEvents,
-  webhookHealth,
-  type OperationsDeps,
-} from '../src/payments/webhook-inbox';
-import { connectClient } from '../src/platform/temporal';
+  BOOTSTRAP_ACTOR,
+  changeRole,
+  createAccount,
+  hasNoAdmin,
+  newUserBody,
+  restoreUser,
+  suspendUser,
+  userIdOf,
+} from '../src/access/users';
+import { grantGoodwillCredit } from '../src/refunds/wallet';
+import { listWebhookEvents, replayWebhookEvents, webhookHealth } from '../src/payments/webhook-inbox';
+import { connectClient, type OperationsDeps } from '../src/platform/temporal';
 import { maintenanceNotice, setMaintenance } from '../src/system/maintenance';
 import { diagnoseDatabase, longQueries, terminateLongQueries, terminationNotice } from '../src/system/database';
 import { notifyAdmins } from '../src/system/notices';
 import { diagnosePayments } from '../src/system/payments-diagnosis';
-import { backupDatabase, databaseName, restoreDatabase } from '../src/system/backup';
-import { audit } from '../src/access/audit';
+import { databaseName, recordedBackup, recordedRestore } from '../src/system/backup';
 import { createStripe } from '../src/payments/stripe';
 import { keyringRazorpayGateway } from '../src/payments/razorpay';
 import { registerInventoryCommands } from './ops-inventory';
-import { ErrorCode, isErrorCode } from '../src/workflows/vocabulary';
 import { registerBackfillCommands } from './ops-backfill';
 import { registerProductCommands } from './ops-products';
 import { registerReturnsCommands } from './ops-returns';
 import { registerPriceCommands } from './ops-prices';
+import { actingAdminId } from '../src/access/admins';
+import { ask, currencyCode, date, positive, positiveInteger, readStdin, seconds } from './lib/cli-args';
+import { DONE, exitStatusOf, LATER, REFUSED } from './lib/exit-status';
 
 class UsageError extends Error {}
 
-function date(value: string): Date {
-  const parsed = new Date(value);
-  if (Number.isNaN(parsed.getTime()))
-    throw new InvalidArgumentError(`not a date: ${value} (use ISO 8601, e.g. 2026-01-15T00:00:00Z)`);
-  return parsed;
-}
-function positive(value: string): number {
-  const parsed = Number(value);
-  if (!(parsed > 0)) throw new InvalidArgumentError(`not a positive number: ${value}`);
-  return parsed;
-}
-/** A duration such as `10m` or `90s`, in whole seconds (at least one). */
-function seconds(value: string): number {
-  const parsed = duration.safeParse(value);
-  if (!parsed.success || parsed.data < 1000) throw new InvalidArgumentError(`not a duration of 1s or more: ${value}`);
-  return Math.round(parsed.data / 1000);
-}
-/** Asks `question` and answers the line typed (or piped) on standard input; '' when there is none. */
-async function ask(question: string): Promise<string> {
-  process.stderr.write(question);
-  const lines = createInterface({ input: process.stdin, terminal: false });
-  try {
-    for await (const line of lines) return line.trim();
-    return '';
-  } finally {
-    lines.close();
-  }
-}
 const providerOption = () => new Option('--provider <provider>', 'payment provider').choices(['STRIPE', 'RAZORPAY']);
 
 /**
@@ -115,11 +93,7 @@ async function actingAdmin(prisma: PrismaClient, actorEmail: string | undefined,
       `name the acting admin with --actor <email> (or OPS_ACTOR)${bootstrap ? '; only the first admin of a deployment is created without one' : ''}`,
     );
   }
-  const actor = await prisma.user.findUnique({ where: { email: actorEmail.toLowerCase() } });
-  if (actor?.role !== 'ADMIN') throw new UsageError(`${actorEmail} is not an admin`);
-  if (actor.status !== 'ACTIVE')
-    throw new UsageError(`${actorEmail} is ${actor.status.toLowerCase()}: a suspended admin may not act`);
-  return actor.id;
+  return actingAdminId(prisma, actorEmail);
 }
 
 /** Who runs this command, as the operating system knows them (a container user may have no name). */
@@ -153,7 +127,7 @@ webhooks
   .addOption(new Option('--status <status>').choices(['PENDING', 'PROCESSED', 'FAILED']))
   .option('--from <date>', 'received at or after', date)
   .option('--to <date>', 'received at or before', date)
-  .option('--limit <n>', 'at most this many', positive, 100)
+  .option('--limit <n>', 'at most this many', positiveInteger, 100)
   .action(async (options) =>
     print(await withOperations(actor(), (deps, actorId) => listWebhookEvents(deps, options, actorId))),
   );
@@ -313,7 +287,7 @@ keys
   .command('rotations')
   .description("this deployment's key rotations, newest first")
   .addOption(new Option('--purpose <purpose>').choices(secretPurposes))
-  .option('--limit <n>', 'at most this many', positive, 50)
+  .option('--limit <n>', 'at most this many', positiveInteger, 50)
   .action(async (options) =>
     print(
       await withOperations(actor(), (deps) =>
@@ -333,16 +307,11 @@ keys
     print(await withOperations(actor(), (deps, actorId) => rewrapKeyring(deps, options.reason, actorId))),
   );
 
-async function readStdin(): Promise<string> {
-  if (process.stdin.isTTY) return '';
-  const chunks: Buffer[] = [];
-  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
-}
-
-program
+const users = program
   .command('users')
-  .description('accounts (the runbook\'s "Creating Admin User")')
+  .description('accounts and their access (the runbook\'s "Creating Admin User" and "User Access Management")');
+
+users
   .command('create')
   .description(
     'create an account; its initial password is read from standard input (never an argument: it would stay in shell history)',
@@ -373,13 +342,74 @@ program
     );
   });
 
+users
+  .command('suspend <user>')
+  .description('suspend an account (id or email): every session ends at once, its tokens are refused')
+  .requiredOption('--reason <text>', 'why (recorded on the account and in the audit log)')
+  .action(async (user: string, options) =>
+    print(
+      await withOperations(actor(), async (deps, actorId) =>
+        suspendUser(deps.prisma, { userId: await userIdOf(deps.prisma, user), reason: options.reason, actorId }),
+      ),
+    ),
+  );
+
+users
+  .command('restore <user>')
+  .description('lift a suspension (id or email): the user may sign in again')
+  .requiredOption('--reason <text>', 'why (recorded in the audit log)')
+  .action(async (user: string, options) =>
+    print(
+      await withOperations(actor(), async (deps, actorId) =>
+        restoreUser(deps.prisma, { userId: await userIdOf(deps.prisma, user), reason: options.reason, actorId }),
+      ),
+    ),
+  );
+
+users
+  .command('role <user> <role>')
+  .description('make an account (id or email) a CUSTOMER or an ADMIN')
+  .requiredOption('--reason <text>', 'why (recorded in the audit log)')
+  .action(async (user: string, role: string, options) => {
+    if (role !== 'CUSTOMER' && role !== 'ADMIN') throw new UsageError(`role is CUSTOMER or ADMIN, not ${role}`);
+    print(
+      await withOperations(actor(), async (deps, actorId) =>
+        changeRole(deps.prisma, { userId: await userIdOf(deps.prisma, user), role, reason: options.reason, actorId }),
+      ),
+    );
+  });
+
+program
+  .command('wallets')
+  .description('store credit (the runbook\'s "Manually Crediting Wallet")')
+  .command('credit <user>')
+  .description("a goodwill credit to a customer's wallet (id or email), in minor units, audited")
+  .requiredOption('--amount <n>', 'minor units (cents, paise)', positiveInteger)
+  .requiredOption('--reason <text>', 'why (recorded in the ledger and the audit log)')
+  .option('--currency <code>', "the wallet's currency (a new wallet's; default USD)", currencyCode)
+  .option('--key <text>', 'an idempotency key: the same command run again with it credits once')
+  .action(async (user: string, options) =>
+    print(
+      await withOperations(actor(), async (deps, actorId) =>
+        grantGoodwillCredit(deps.prisma, {
+          userId: await userIdOf(deps.prisma, user),
+          amount: options.amount,
+          currency: options.currency,
+          reason: options.reason,
+          adminId: actorId,
+          requestKey: options.key,
+        }),
+      ),
+    ),
+  );
+
 program
   .command('audit')
   .description('audit trails')
   .command('order <orderId>')
   .description("an order's timeline from its workflow history: who did what, and when")
-  .option('--page <n>', 'page', positive, 1)
-  .option('--page-size <n>', 'entries per page', positive, 500)
+  .option('--page <n>', 'page', positiveInteger, 1)
+  .option('--page-size <n>', 'entries per page', positiveInteger, 500)
   .option('--json', 'print JSON instead of lines', false)
   .action(async (orderId: string, options) => {
     const history = await withOperations(actor(), (deps, actorId) =>
@@ -455,48 +485,31 @@ db.command('terminate-long-queries')
     print(result);
     if (result.terminated.some((q) => !q.terminated)) process.exitCode = 1;
   });
-registerInventoryCommands(program, { withOperations, actor, print, date, positive });
-registerBackfillCommands(program, { withOperations, actor, print, date, positive });
-registerProductCommands(program, { withOperations, actor, print, date, positive });
-registerReturnsCommands(program, { withOperations, actor, print, date, positive });
-registerPriceCommands(program, { withOperations, actor, print, date, positive });
-/**
- * The exit status of a refusal, by its code: 2 (refused: fix the request and run again) unless
- * listed here as 1 (the operation could not run now: a dependency is down; run it again later).
- */
-const exitStatus: Partial<Record<ErrorCode, 1 | 2>> = {
-  TEMPORAL_UNAVAILABLE: 1,
-  WORKFLOW_TASK_FAILED: 1,
-  DATABASE_UNAVAILABLE: 1,
-  PAYMENT_PROVIDER_UNAVAILABLE: 1,
-  PAYMENTS_DISABLED: 1,
-  INTERNAL: 1,
-};
+registerInventoryCommands(program, { withOperations, actor, print });
+registerBackfillCommands(program, { withOperations, actor, print });
+registerProductCommands(program, { withOperations, actor, print });
+registerReturnsCommands(program, { withOperations, actor, print });
+registerPriceCommands(program, { withOperations, actor, print });
 
 db.command('backup')
   .description(
     'pg_dump --format=custom, verified with pg_restore --list, with a manifest (checksum, row counts) and retention',
   )
   .option('--dir <dir>', 'where to write it (BACKUP_DIR)')
-  .option('--retention-days <n>', 'remove backups older than this (BACKUP_RETENTION_DAYS)', positive)
+  .option('--retention-days <n>', 'remove backups older than this (BACKUP_RETENTION_DAYS)', positiveInteger)
   .requiredOption('--reason <text>', 'why (recorded in the audit log)')
   .action(async (options) =>
     print(
       await withOperations(actor(), async (deps, actorId) => {
-        const result = await backupDatabase({
-          databaseUrl: deps.config.DATABASE_ADMIN_URL ?? deps.config.DATABASE_URL,
-          dir: options.dir ?? deps.config.BACKUP_DIR,
-          retentionDays: options.retentionDays ?? deps.config.BACKUP_RETENTION_DAYS,
-        });
-        const { rowCounts: _rowCounts, ...summary } = result;
-        await audit(deps.prisma, {
-          actorId,
-          action: 'DATABASE_BACKED_UP',
-          targetType: 'database',
-          targetId: result.database,
-          reason: options.reason,
-          after: summary,
-        });
+        const result = await recordedBackup(
+          deps.prisma,
+          {
+            databaseUrl: deps.config.DATABASE_ADMIN_URL ?? deps.config.DATABASE_URL,
+            dir: options.dir ?? deps.config.BACKUP_DIR,
+            retentionDays: options.retentionDays ?? deps.config.BACKUP_RETENTION_DAYS,
+          },
+          { actorId, reason: options.reason },
+        );
         return {
           file: result.file,
           size: result.size,
@@ -525,28 +538,17 @@ db.command('restore <file>')
       if (typed !== name) throw new UsageError('not confirmed: nothing was restored');
     }
     const result = await withOperations(actor(), async (deps, actorId) => {
-      const restored = await restoreDatabase({
-        databaseUrl,
-        file,
-        dir: options.dir ?? deps.config.BACKUP_DIR,
-        retentionDays: deps.config.BACKUP_RETENTION_DAYS,
-      });
-      // Written after the restore, into the restored database (before it, the entry would be overwritten).
-      const { rowCounts: _rowCounts, ...pre } = restored.preRestoreBackup;
-      await audit(deps.prisma, {
-        actorId,
-        action: 'DATABASE_RESTORED',
-        targetType: 'database',
-        targetId: restored.database,
-        reason: options.reason,
-        after: {
-          file: restored.file,
-          preRestoreBackup: pre.file,
-          verified: restored.verified,
-          migrations: restored.migrations,
+      // Audited after the restore, into the restored database (before it, the entry would be overwritten).
+      return recordedRestore(
+        deps.prisma,
+        {
+          databaseUrl,
+          file,
+          dir: options.dir ?? deps.config.BACKUP_DIR,
+          retentionDays: deps.config.BACKUP_RETENTION_DAYS,
         },
-      });
-      return restored;
+        { actorId, reason: options.reason },
+      );
     });
     print(result);
     if (result.verified && result.verified.mismatches.length > 0) process.exitCode = 1;
@@ -554,7 +556,7 @@ db.command('restore <file>')
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   if (error instanceof CommanderError) {
-    process.exitCode = error.exitCode === 0 ? 0 : 2; // help and version exit 0; usage errors 2
+    process.exitCode = error.exitCode === 0 ? DONE : REFUSED; // help and version exit 0; usage errors 2
     return;
   }
   if (error instanceof ZodError) {
@@ -577,9 +579,9 @@ program.parseAsync(process.argv).catch((error: unknown) => {
   const domain = refusal ?? (error instanceof DomainError ? error : undefined);
   console.error(`error: ${message}${domain ? ` (${domain.code})` : ''}`);
   if (domain) {
-    process.exitCode = isErrorCode(domain.code) ? (exitStatus[domain.code] ?? 2) : 2;
+    process.exitCode = exitStatusOf(domain.code);
     return;
   }
   const refused = error instanceof UsageError || error instanceof WorkflowUpdateFailedError;
-  process.exitCode = refused ? 2 : 1;
+  process.exitCode = refused ? REFUSED : LATER;
 });

@@ -1,8 +1,12 @@
-/** Creates the seeded admin and customer and a few products. Idempotent: re-running changes nothing. */
-import bcrypt from 'bcryptjs';
+/**
+ * Creates the seeded admin and customer and a few products, through the catalogue's own
+ * createProduct (audited, ledger OPENING rows) and the accounts' password hashing. Idempotent:
+ * re-running changes nothing.
+ */
 import { randomUUID } from 'node:crypto';
 import { loadConfig, type Config } from '../src/platform/config';
 import { createProduct } from '../src/inventory/catalogue';
+import { hashPassword } from '../src/access/passwords';
 import { createPrisma, type PrismaClient } from '../src/platform/db';
 
 export const seedProducts = [
@@ -42,7 +46,7 @@ export async function seed(prisma: PrismaClient, config: Config): Promise<void> 
         email: user.email,
         name: user.name,
         role: user.role,
-        passwordHash: await bcrypt.hash(user.password, 10),
+        passwordHash: await hashPassword(user.password),
       },
     });
   }

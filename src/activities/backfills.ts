@@ -1,7 +1,8 @@
 /** The backfill workflow's one activity: a batch, done by the one implementation in src/backfills. */
-import { ApplicationFailure } from '@temporalio/activity';
 import { isBackfillName, runBackfillBatch } from '../backfills/backfills';
 import type { PrismaClient } from '../platform/db';
+import { refusalFailure } from '../platform/errors';
+import { ErrorCode } from '../workflows/vocabulary';
 
 export function backfillActivities(prisma: PrismaClient) {
   return {
@@ -13,7 +14,7 @@ export function backfillActivities(prisma: PrismaClient) {
       dryRun: boolean;
     }) {
       if (!isBackfillName(input.name))
-        throw ApplicationFailure.nonRetryable(`No backfill is named ${input.name}`, 'VALIDATION');
+        throw refusalFailure(ErrorCode.VALIDATION_ERROR, `No backfill is named ${input.name}`);
       return runBackfillBatch(prisma, input);
     },
   };

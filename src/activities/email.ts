@@ -5,6 +5,7 @@
 import { Context } from '@temporalio/activity';
 import type { Transporter } from 'nodemailer';
 import type { PrismaClient } from '../platform/db';
+import { activeAdminEmails } from '../access/admins';
 import { formatMoney } from '../platform/money';
 import { lowStockDigest, markLowStockAlertSent, pendingLowStockAlerts } from '../inventory/low-stock';
 import { returnEmail, type ReturnEmailKind } from '../returns/emails';
@@ -128,26 +129,20 @@ export function emailActivities(prisma: PrismaClient, mailer: Transporter, from:
     /** Tells every active admin where a dispute stands, once per step (`key` tells reminders apart). */
     async sendDisputeEmail(input: { recordId: string; kind: DisputeEmailKind; key?: string }): Promise<void> {
       const dispute = await prisma.dispute.findUniqueOrThrow({ where: { id: input.recordId } });
-      const admins = await prisma.user.findMany({
-        where: { role: 'ADMIN', status: 'ACTIVE' },
-        select: { email: true },
-      });
-      for (const admin of admins)
-        await sendOnce(`${input.kind}:${input.recordId}${input.key ? `:${input.key}` : ''}:${admin.email}`, {
-          to: admin.email,
+      const admins = await activeAdminEmails(prisma);
+      for (const email of admins)
+        await sendOnce(`${input.kind}:${input.recordId}${input.key ? `:${input.key}` : ''}:${email}`, {
+          to: email,
           ...disputeEmail(input.kind, dispute),
         });
     },
 
     /** Tells every active admin about something only a person can settle, once per `key`. */
     async alertAdmins(input: { key: string; subject: string; text: string }): Promise<void> {
-      const admins = await prisma.user.findMany({
-        where: { role: 'ADMIN', status: 'ACTIVE' },
-        select: { email: true },
-      });
-      for (const admin of admins)
-        await sendOnce(`ADMIN_ALERT:${input.key}:${admin.email}`, {
-          to: admin.email,
+      const admins = await activeAdminEmails(prisma);
+      for (const email of admins)
+        await sendOnce(`ADMIN_ALERT:${input.key}:${email}`, {
+          to: email,
           subject: input.subject,
           text: input.text,
         });
@@ -157,13 +152,10 @@ export function emailActivities(prisma: PrismaClient, mailer: Transporter, from:
     async sendRefundReminder(input: { refundId: string; reminder: number }): Promise<void> {
       const refund = await prisma.refund.findUniqueOrThrow({ where: { id: input.refundId } });
       if (refund.status !== 'PENDING_APPROVAL') return;
-      const admins = await prisma.user.findMany({
-        where: { role: 'ADMIN', status: 'ACTIVE' },
-        select: { email: true },
-      });
-      for (const admin of admins) {
-        await sendOnce(`REFUND_REMINDER:${input.refundId}:${input.reminder}:${admin.email}`, {
-          to: admin.email,
+      const admins = await activeAdminEmails(prisma);
+      for (const email of admins) {
+        await sendOnce(`REFUND_REMINDER:${input.refundId}:${input.reminder}:${email}`, {
+          to: email,
           subject: `Refund ${input.refundId} is waiting for a decision`,
           text:
             `Refund ${input.refundId} of ${formatMoney(refund.amount, refund.currency)} for order ${refund.orderId} (${refund.destination}) ` +
@@ -189,12 +181,8 @@ export function emailActivities(prisma: PrismaClient, mailer: Transporter, from:
     async sendLowStockDigest(input: { day: string }): Promise<{ items: boolean }> {
       const digest = await lowStockDigest(prisma);
       if (!digest) return { items: false };
-      const admins = await prisma.user.findMany({
-        where: { role: 'ADMIN', status: 'ACTIVE' },
-        select: { email: true },
-      });
-      for (const admin of admins)
-        await sendOnce(`LOW_STOCK_DIGEST:${input.day}:${admin.email}`, { to: admin.email, ...digest });
+      const admins = await activeAdminEmails(prisma);
+      for (const email of admins) await sendOnce(`LOW_STOCK_DIGEST:${input.day}:${email}`, { to: email, ...digest });
       return { items: true };
     },
   };

@@ -3,16 +3,8 @@
  * one implementation in src/inventory and turns its refusals into non-retryable failures.
  */
 import type { PrismaClient } from '../platform/db';
-import { asActivityFailure } from '../platform/errors';
+import { refusing } from '../platform/errors';
 import { applyReset, rollbackReset, snapshotReset, verifyReset } from '../inventory/resets';
-
-async function refusing<T>(work: () => Promise<T>): Promise<T> {
-  try {
-    return await work();
-  } catch (error) {
-    throw asActivityFailure(error);
-  }
-}
 
 export function inventoryActivities(prisma: PrismaClient) {
   return {

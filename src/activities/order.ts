@@ -3,15 +3,13 @@
  * retry: writes are keyed by order id (and ledger keys), and status updates are guarded.
  */
 import { randomUUID } from 'node:crypto';
-import type { PrismaClient, Transaction } from '../platform/db';
-import { MAX_ORDER_TOTAL } from '../platform/money';
+import { txOptions, type PrismaClient, type Transaction } from '../platform/db';
 import { ErrorCode, type Actor } from '../workflows/vocabulary';
 import { type CancelReason, type OrderLine, type OrderWorkflowInput } from '../workflows/order/messages';
 import { debitWalletForOrder } from '../refunds/wallet';
-import { DomainError, refusalFailure } from '../platform/errors';
+import { DomainError, refusalFailure, refusing } from '../platform/errors';
 import { moveStock } from '../inventory/stock';
 import { paymentAttempts, reservationExpiries } from '../monitoring/metrics';
-import { resolveLines } from '../inventory/variants';
 import { audit } from '../access/audit';
 
 /** An admin request sent through Temporal itself: audited as such, with the name it gave as typed. */
@@ -19,20 +17,13 @@ export interface SentThroughTemporal {
   via: 'temporal-update';
   named: string;
 }
+import { priceCheckout } from '../orders/checkout';
+import { lockOrder } from '../orders/lock';
 
 export interface PlacedOrderRecord {
   totalAmount: number;
   currency: string;
   items: OrderLine[];
-}
-
-// Interactive transactions wait for a pooled connection under load (50 checkouts at once).
-const txOptions = { maxWait: 15_000, timeout: 20_000 };
-
-/** SELECT ... FOR UPDATE on the order (false when there is none): its writers take turns. */
-export async function lockOrder(tx: Transaction, orderId: string): Promise<boolean> {
-  const locked = await tx.$queryRaw<{ id: string }[]>`SELECT id FROM orders WHERE id = ${orderId}::uuid FOR UPDATE`;
-  return locked.length > 0;
 }
 
 export function orderActivities(prisma: PrismaClient) {
@@ -48,43 +39,8 @@ export function orderActivities(prisma: PrismaClient) {
         const existing = await tx.order.findUnique({ where: { id: input.orderId }, include: { items: true } });
         if (existing) return toRecord(existing);
 
-        const resolved = await resolveLines(tx, input.items).catch((error: unknown) => {
-          if (!(error instanceof DomainError)) throw error;
-          throw refusalFailure(error.code, error.message, error.details);
-        });
-        const products = resolved.map((r) => r.product);
-        const missing = input.items.filter((i) => !products.some((p) => p.id === i.productId)).map((i) => i.productId);
-        if (missing.length > 0) {
-          throw refusalFailure(ErrorCode.PRODUCT_NOT_FOUND, `Unknown products: ${missing.join(', ')}`, {
-            productIds: missing,
-          });
-        }
-        const currency = input.currency ?? products[0].currency;
-        const foreign = products.filter((p) => p.currency !== currency);
-        if (foreign.length > 0) {
-          throw refusalFailure(
-            ErrorCode.CURRENCY_MISMATCH,
-            `Products priced in another currency than ${currency}: ${foreign.map((p) => p.sku).join(', ')}`,
-            { currency, skus: foreign.map((p) => p.sku) },
-          );
-        }
-
-        const lines: OrderLine[] = resolved.map((r) => ({
-          productId: r.product.id,
-          ...(r.variant ? { variantId: r.variant.id } : {}),
-          sku: r.sku,
-          name: r.name,
-          quantity: r.line.quantity,
-          unitPrice: r.unitPrice,
-        }));
-        const totalAmount = lines.reduce((sum, line) => sum + line.unitPrice * line.quantity, 0);
-        if (totalAmount > MAX_ORDER_TOTAL) {
-          // The API checks this too; a price raised meanwhile must refuse, not retry forever.
-          throw refusalFailure(
-            ErrorCode.ORDER_TOTAL_TOO_LARGE,
-            `The order total ${totalAmount} is above the largest charge, ${MAX_ORDER_TOTAL}`,
-          );
-        }
+        // The checkout's prices as they are now, in the transaction that records them.
+        const { lines, currency, totalAmount } = await refusing(() => priceCheckout(tx, input.items, input.currency));
         await tx.order.create({
           data: {
             id: input.orderId,

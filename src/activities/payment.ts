@@ -148,7 +148,7 @@ export function paymentActivities(prisma: PrismaClient, stripe: Stripe, razorpay
           const intent = await callStripe(() => stripe.paymentIntents.retrieve(input.paymentIntentId));
           return { status: intent.status };
         }
-        throw asActivityFailure(error);
+        throw stripeFailure(error);
       }
     },
 
@@ -213,12 +213,12 @@ export async function callStripe<T>(call: () => Promise<T>): Promise<T> {
   try {
     return await call();
   } catch (error) {
-    throw asActivityFailure(error);
+    throw stripeFailure(error);
   }
 }
 
 /** Stripe's 4xx answers will not change on retry; network and 5xx errors will. */
-function asActivityFailure(error: unknown): unknown {
+function stripeFailure(error: unknown): unknown {
   const permanent =
     error instanceof Stripe.errors.StripeInvalidRequestError ||
     error instanceof Stripe.errors.StripeCardError ||

@@ -6,18 +6,17 @@ import { moveStock } from '../inventory/stock';
 import Stripe from 'stripe';
 import { findActiveAdmin, isActiveAdmin } from '../access/admins';
 import { audit } from '../access/audit';
-import type { PrismaClient, Transaction } from '../platform/db';
-import type { RazorpayGateway } from '../payments/razorpay';
+import { txOptions, type PrismaClient, type Transaction } from '../platform/db';
+import { capturedPayment, type RazorpayGateway } from '../payments/razorpay';
+import { stripeRefundOutcome } from '../payments/stripe';
 import { creditWallet } from '../refunds/wallet';
-import { DomainError, refusalFailure } from '../platform/errors';
+import { DomainError, refusalFailure, refusing } from '../platform/errors';
 import { disputeStanding, refuseWhileDisputed } from '../disputes/standing';
-import { refundableAmount } from '../refunds/refundable';
-import { lockOrder } from './order';
+import { paymentStatusAfterRefunds, refundableAmount } from '../refunds/refundable';
+import { lockOrder } from '../orders/lock';
 import { callRazorpay, callStripe } from './payment';
 import { ErrorCode, type Actor, type OrderStatus, type PaymentStatus } from '../workflows/vocabulary';
 import { type RefundDestination, type RefundSettlement } from '../workflows/refund/messages';
-
-const txOptions = { maxWait: 15_000, timeout: 20_000 };
 
 export interface OpenedRefund {
   customerId: string;
@@ -43,91 +42,99 @@ export function refundActivities(prisma: PrismaClient, stripe: Stripe, razorpay:
       /** The refund of a return's received lines: allowed after delivery, at most what is still refundable. */
       returnId?: string;
     }): Promise<OpenedRefund> {
-      return prisma.$transaction(async (tx) => {
-        const existing = await tx.refund.findUnique({ where: { id: input.refundId } });
-        if (!(await lockOrder(tx, input.orderId)))
-          throw refusalFailure(ErrorCode.ORDER_NOT_FOUND, `No order ${input.orderId}`);
-        const details = await tx.order.findUniqueOrThrow({ where: { id: input.orderId } });
-        if (existing)
-          return {
-            customerId: details.customerId,
-            amount: existing.amount,
-            currency: existing.currency,
-            destination: existing.destination,
-          };
+      return refusing(() =>
+        prisma.$transaction(async (tx) => {
+          const existing = await tx.refund.findUnique({ where: { id: input.refundId } });
+          if (!(await lockOrder(tx, input.orderId)))
+            throw refusalFailure(ErrorCode.ORDER_NOT_FOUND, `No order ${input.orderId}`);
+          const details = await tx.order.findUniqueOrThrow({ where: { id: input.orderId } });
+          if (existing)
+            return {
+              customerId: details.customerId,
+              amount: existing.amount,
+              currency: existing.currency,
+              destination: existing.destination,
+            };
 
-        const state = { status: details.status, paymentStatus: details.paymentStatus };
-        if (details.paymentStatus === 'REFUNDED')
-          throw refusalFailure(ErrorCode.REFUND_ALREADY_PROCESSED, 'Refund already processed for this order', state);
-        if (details.paymentStatus !== 'PAID' && details.paymentStatus !== 'PARTIALLY_REFUNDED') {
-          throw refusalFailure(ErrorCode.ORDER_NOT_PAID, `Order is not paid (payment ${details.paymentStatus})`, state);
-        }
-        const standing = await disputeStanding(tx, input.orderId);
-        refuseWhileDisputed(standing);
-        if (
-          input.requestedBy.role === 'CUSTOMER' &&
-          !input.returnId &&
-          (details.shippedAt || details.status === 'SHIPPED' || details.status === 'DELIVERED')
-        ) {
-          throw refusalFailure(
-            ErrorCode.ORDER_ALREADY_SHIPPED,
-            'The order has shipped; contact support for a refund',
-            state,
-          );
-        }
-        // Cash and store credit have no provider payment to refund: they go back to the wallet.
-        const walletOnly = details.paymentMethod === 'COD' || details.paymentMethod === 'WALLET';
-        const destination = input.destination ?? (walletOnly ? 'WALLET' : 'ORIGINAL_PAYMENT');
-        if (destination === 'ORIGINAL_PAYMENT' && walletOnly) {
-          const paidWith =
-            details.paymentMethod === 'COD' ? 'A cash-on-delivery order' : 'An order paid from the wallet';
-          throw refusalFailure(
-            ErrorCode.REFUND_DESTINATION_NOT_ALLOWED,
-            `${paidWith} can only be refunded to the wallet`,
-            {
-              destination,
-            },
-          );
-        }
-        const wallet =
-          destination === 'WALLET' ? await tx.wallet.findUnique({ where: { userId: details.customerId } }) : null;
-        if (wallet && wallet.currency !== details.currency) {
-          throw refusalFailure(
-            ErrorCode.WALLET_CURRENCY_MISMATCH,
-            `The customer's wallet holds ${wallet.currency}; a ${details.currency} order cannot be refunded to it`,
-            { walletCurrency: wallet.currency, currency: details.currency },
-          );
-        }
-        const earlier = await tx.refund.findMany({
-          where: { orderId: input.orderId, status: { in: ['PENDING_APPROVAL', 'APPROVED', 'COMPLETED'] } },
-        });
-        if (earlier.some((r) => r.status === 'PENDING_APPROVAL'))
-          throw refusalFailure(ErrorCode.REFUND_PENDING, 'A refund for this order is already waiting for a decision');
-        // A lost dispute is money the customer's bank already gave back.
-        const refundable = await refundableAmount(tx, details, standing);
-        if (refundable <= 0)
-          throw refusalFailure(ErrorCode.REFUND_ALREADY_PROCESSED, 'Refund already processed for this order', state);
-        // A return refunds its received lines, but never more than is left after other refunds.
-        const amount = input.returnId ? Math.min(input.amount ?? refundable, refundable) : (input.amount ?? refundable);
-        if (amount > refundable)
-          throw refusalFailure(ErrorCode.REFUND_AMOUNT_TOO_HIGH, `At most ${refundable} can still be refunded`, {
-            refundable,
-            currency: details.currency,
+          const state = { status: details.status, paymentStatus: details.paymentStatus };
+          if (details.paymentStatus === 'REFUNDED')
+            throw refusalFailure(ErrorCode.REFUND_ALREADY_PROCESSED, 'Refund already processed for this order', state);
+          if (details.paymentStatus !== 'PAID' && details.paymentStatus !== 'PARTIALLY_REFUNDED') {
+            throw refusalFailure(
+              ErrorCode.ORDER_NOT_PAID,
+              `Order is not paid (payment ${details.paymentStatus})`,
+              state,
+            );
+          }
+          const standing = await disputeStanding(tx, input.orderId);
+          refuseWhileDisputed(standing);
+          if (
+            input.requestedBy.role === 'CUSTOMER' &&
+            !input.returnId &&
+            (details.shippedAt || details.status === 'SHIPPED' || details.status === 'DELIVERED')
+          ) {
+            throw refusalFailure(
+              ErrorCode.ORDER_ALREADY_SHIPPED,
+              'The order has shipped; contact support for a refund',
+              state,
+            );
+          }
+          // Cash and store credit have no provider payment to refund: they go back to the wallet.
+          const walletOnly = details.paymentMethod === 'COD' || details.paymentMethod === 'WALLET';
+          const destination = input.destination ?? (walletOnly ? 'WALLET' : 'ORIGINAL_PAYMENT');
+          if (destination === 'ORIGINAL_PAYMENT' && walletOnly) {
+            const paidWith =
+              details.paymentMethod === 'COD' ? 'A cash-on-delivery order' : 'An order paid from the wallet';
+            throw refusalFailure(
+              ErrorCode.REFUND_DESTINATION_NOT_ALLOWED,
+              `${paidWith} can only be refunded to the wallet`,
+              {
+                destination,
+              },
+            );
+          }
+          const wallet =
+            destination === 'WALLET' ? await tx.wallet.findUnique({ where: { userId: details.customerId } }) : null;
+          if (wallet && wallet.currency !== details.currency) {
+            throw refusalFailure(
+              ErrorCode.WALLET_CURRENCY_MISMATCH,
+              `The customer's wallet holds ${wallet.currency}; a ${details.currency} order cannot be refunded to it`,
+              { walletCurrency: wallet.currency, currency: details.currency },
+            );
+          }
+          const earlier = await tx.refund.findMany({
+            where: { orderId: input.orderId, status: { in: ['PENDING_APPROVAL', 'APPROVED', 'COMPLETED'] } },
           });
+          if (earlier.some((r) => r.status === 'PENDING_APPROVAL'))
+            throw refusalFailure(ErrorCode.REFUND_PENDING, 'A refund for this order is already waiting for a decision');
+          // A lost dispute is money the customer's bank already gave back.
+          const refundable = await refundableAmount(tx, details, standing);
+          if (refundable <= 0)
+            throw refusalFailure(ErrorCode.REFUND_ALREADY_PROCESSED, 'Refund already processed for this order', state);
+          // A return refunds its received lines, but never more than is left after other refunds.
+          const amount = input.returnId
+            ? Math.min(input.amount ?? refundable, refundable)
+            : (input.amount ?? refundable);
+          if (amount > refundable)
+            throw refusalFailure(ErrorCode.REFUND_AMOUNT_TOO_HIGH, `At most ${refundable} can still be refunded`, {
+              refundable,
+              currency: details.currency,
+            });
 
-        await tx.refund.create({
-          data: {
-            id: input.refundId,
-            orderId: input.orderId,
-            amount,
-            currency: details.currency,
-            destination,
-            reason: input.reason,
-            requestedBy: input.requestedBy.id,
-          },
-        });
-        return { customerId: details.customerId, amount, currency: details.currency, destination };
-      }, txOptions);
+          await tx.refund.create({
+            data: {
+              id: input.refundId,
+              orderId: input.orderId,
+              amount,
+              currency: details.currency,
+              destination,
+              reason: input.reason,
+              requestedBy: input.requestedBy.id,
+            },
+          });
+          return { customerId: details.customerId, amount, currency: details.currency, destination };
+        }, txOptions),
+      );
     },
 
     /** The runbook's "future consideration": trusted customers have more than 10 delivered orders and no refund before. */
@@ -230,9 +237,7 @@ export function refundActivities(prisma: PrismaClient, stripe: Stripe, razorpay:
       const key = `refund-${input.refundId}`;
       let result: { providerRefundId: string; outcome: RefundSettlement['outcome'] };
       if (payment.provider === 'RAZORPAY') {
-        const captured = (await razorpay.orderPayments(payment.providerPaymentId)).find(
-          (p) => p.status === 'captured' || p.status === 'refunded',
-        );
+        const captured = capturedPayment(await razorpay.orderPayments(payment.providerPaymentId));
         if (!captured)
           throw refusalFailure(
             ErrorCode.NO_PROVIDER_PAYMENT,
@@ -251,11 +256,10 @@ export function refundActivities(prisma: PrismaClient, stripe: Stripe, razorpay:
             { idempotencyKey: key },
           ),
         );
-        // Stripe settles card refunds asynchronously: completion comes by webhook (or a status check).
-        result = {
-          providerRefundId: refund.id,
-          outcome: refund.status === 'failed' || refund.status === 'canceled' ? 'FAILED' : 'PENDING',
-        };
+        // Stripe settles card refunds asynchronously: completion comes by webhook (or a status check),
+        // even when the refund already reads succeeded; only a refusal is final here.
+        const outcome = stripeRefundOutcome(refund.status);
+        result = { providerRefundId: refund.id, outcome: outcome === 'FAILED' ? 'FAILED' : 'PENDING' };
       }
       await prisma.refund.update({
         where: { id: input.refundId },
@@ -267,12 +271,7 @@ export function refundActivities(prisma: PrismaClient, stripe: Stripe, razorpay:
     async fetchProviderRefundStatus(input: { refundId: string; providerRefundId: string }): Promise<RefundSettlement> {
       // Retried whatever Stripe answers: the refund exists, and a failed check must not fail it.
       const refund = await stripe.refunds.retrieve(input.providerRefundId);
-      const outcome =
-        refund.status === 'succeeded'
-          ? 'SUCCEEDED'
-          : refund.status === 'failed' || refund.status === 'canceled'
-            ? 'FAILED'
-            : 'PENDING';
+      const outcome = stripeRefundOutcome(refund.status);
       return {
         refundId: input.refundId,
         providerRefundId: refund.id,
@@ -348,19 +347,6 @@ export function refundActivities(prisma: PrismaClient, stripe: Stripe, razorpay:
       }, txOptions);
     },
   };
-}
-
-/** A paid order's payment status from what its COMPLETED refunds (and lost disputes) have really paid back. */
-export async function paymentStatusAfterRefunds(
-  tx: Transaction,
-  order: { id: string; totalAmount: number },
-): Promise<'REFUNDED' | 'PARTIALLY_REFUNDED' | 'PAID'> {
-  const refunds = await tx.refund.findMany({
-    where: { orderId: order.id, status: 'COMPLETED' },
-    select: { amount: true },
-  });
-  const refunded = refunds.reduce((sum, r) => sum + r.amount, 0) + (await disputeStanding(tx, order.id)).lostAmount;
-  return refunded >= order.totalAmount ? 'REFUNDED' : refunded > 0 ? 'PARTIALLY_REFUNDED' : 'PAID';
 }
 
 /** Units of a fully refunded, never shipped order go back on the shelf (RESTOCK in the ledger). */

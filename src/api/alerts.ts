@@ -1,7 +1,6 @@
 /** GET /admin/alerts?status=open|resolved: the business alerts the alert schedule opened (src/monitoring/alerts.ts). */
 import { Router } from 'express';
 import { z } from 'zod';
-import { audit } from '../access/audit';
 import { listAlerts } from '../monitoring/alerts';
 import { authenticate, currentUser, requireRole } from './auth';
 import type { ApiDeps } from './deps';
@@ -18,15 +17,7 @@ export const alertsQuery = z.object({
 export function alertsRouter(deps: ApiDeps): Router {
   const router = Router();
   router.get('/admin/alerts', authenticate(deps), requireRole('ADMIN'), async (req, res) => {
-    const filter = parse(alertsQuery, req.query);
-    const listed = await listAlerts(deps.prisma, filter);
-    await audit(deps.prisma, {
-      actorId: currentUser(req).id,
-      action: 'ALERTS_LISTED',
-      targetType: 'alerts',
-      after: { filter, count: listed.alerts.length },
-    });
-    res.json(listed);
+    res.json(await listAlerts(deps.prisma, parse(alertsQuery, req.query), currentUser(req).id));
   });
   return router;
 }

@@ -4,11 +4,10 @@
  * same key; the key names what the first request made (an order id, a refund id: a UUID v5 of
  * who asked and the key), so the retry finds it instead of making another. A workflow named
  * after that id can be started once, so Temporal itself enforces it, even for requests that
- * arrive together. Keys are capped: a long one is a 400, never a 500.
+ * arrive together. Keys are capped: a long one is a 400, never a 500. What a key names, and the
+ * refusal of a key reused for another request, are src/platform/idempotency.ts's.
  */
-import { createHash } from 'node:crypto';
 import type { Request } from 'express';
-import { v5 as uuidv5 } from 'uuid';
 import { DomainError } from '../platform/errors';
 import { ErrorCode } from '../workflows/vocabulary';
 
@@ -27,35 +26,4 @@ export function idempotencyKeyOf(req: Request): string | undefined {
     );
   }
   return key;
-}
-
-/** The id a key names within `namespace` (a UUID of its own per kind of thing), for the parts that scope it. */
-export function idFromKey(namespace: string, ...scope: string[]): string {
-  return uuidv5(scope.join(':'), namespace);
-}
-
-/** A digest of a request body, to tell a retry (same body) from a reused key (another body). */
-export function requestFingerprint(body: unknown): string {
-  return createHash('sha256').update(canonicalJson(body)).digest('base64url');
-}
-
-/** 422: the key was used for a different request; `details` names what it made. */
-export function keyReused(what: string, details: Record<string, unknown>): DomainError {
-  return new DomainError(
-    ErrorCode.IDEMPOTENCY_KEY_REUSED,
-    `This Idempotency-Key was used for a different ${what}`,
-    details,
-  );
-}
-
-/** JSON with object keys sorted, so two equal bodies give one digest whatever their key order. */
-function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  if (value && typeof value === 'object') {
-    const entries = Object.entries(value as Record<string, unknown>)
-      .filter(([, v]) => v !== undefined)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
-  }
-  return JSON.stringify(value);
 }

@@ -3,18 +3,13 @@ import {
   WithStartWorkflowOperation,
   WorkflowExecutionAlreadyStartedError,
   WorkflowUpdateRPCTimeoutOrCancelledError,
-  type WorkflowHandle,
 } from '@temporalio/client';
 import { randomUUID } from 'node:crypto';
 import { Router, type Request } from 'express';
 import { z } from 'zod';
 import type { Order } from '../generated/prisma/client';
 import {
-  cancelOrderUpdate,
-  deliverOrderUpdate,
   placeOrderUpdate,
-  retryPaymentUpdate,
-  shipOrderUpdate,
   type OrderView,
   type OrderWorkflowInput,
   type PlacedOrder,
@@ -23,18 +18,19 @@ import { ErrorCode, type Actor } from '../workflows/vocabulary';
 import type { orderWorkflow } from '../workflows/order/workflow';
 import { searchAttributes } from '../workflows/search-attributes';
 import { orderWorkflowId } from '../workflows/ids';
-import { audit } from '../access/audit';
 import { RequestSeals } from '../access/request-seals';
-import { MAX_ORDER_TOTAL } from '../platform/money';
-import { paymentsSwitch } from '../payments/switch';
-import { mergeLines, unitPrices } from '../inventory/variants';
+import { assertPaymentsEnabled } from '../payments/switch';
+import { mergeLines } from '../inventory/variants';
+import { priceCheckout } from '../orders/checkout';
 import { authenticate, currentUser, requireRole, type AuthUser } from './auth';
 import type { ApiDeps } from './deps';
 import { DomainError } from '../platform/errors';
 import { parse } from './errors';
 import { after, cursorParam, encodeCursor, newestFirst } from './paging';
-import { closedStatuses, forCustomer, orderSummary, orderView } from '../orders/view';
-import { idempotencyKeyOf, idFromKey, keyReused, requestFingerprint } from './idempotency';
+import { forCustomer, orderSummary, orderView } from '../orders/view';
+import { cancelOrder, deliverOrder, orderFor, orderHandle, retryPayment, shipOrder } from '../orders/transitions';
+import { idempotencyKeyOf } from './idempotency';
+import { idFromKey, keyReused, requestFingerprint } from '../platform/idempotency';
 
 export const checkoutBody = z.object({
   items: z
@@ -102,42 +98,13 @@ export function ordersRouter(deps: ApiDeps): Router {
   const auth = authenticate(deps);
   const admin = [auth, requireRole('ADMIN')];
   // Ship and deliver carry the API's seal: the workflow tells them from requests typed into Temporal.
-  const seals = RequestSeals.fromConfig(config);
+  const sealing = { ...deps, seals: RequestSeals.fromConfig(config) };
 
-  const handleOf = (orderId: string): WorkflowHandle<typeof orderWorkflow> =>
-    temporal.workflow.getHandle(orderWorkflowId(orderId));
+  const handleOf = (orderId: string) => orderHandle(deps, orderId);
 
-  /** Loads the order for `user`: 404 when unknown, 403 when it belongs to someone else. */
-  async function loadOrder(req: Request): Promise<Order> {
-    const { id } = parse(orderParams, req.params);
-    const user = currentUser(req);
-    const order = await prisma.order.findUnique({ where: { id } });
-    if (!order) throw new DomainError(ErrorCode.ORDER_NOT_FOUND, `No order ${id}`);
-    if (user.role !== 'ADMIN' && order.customerId !== user.id)
-      throw new DomainError(ErrorCode.FORBIDDEN, 'This order belongs to another customer');
-    return order;
-  }
-
-  /** While an operator has switched payments off, nothing new is charged. */
-  async function assertPaymentsEnabled(): Promise<void> {
-    const payments = await paymentsSwitch(prisma);
-    if (!payments.enabled) {
-      throw new DomainError(ErrorCode.PAYMENTS_DISABLED, `Payments are switched off: ${payments.reason}`, {
-        reason: payments.reason,
-        since: payments.updatedAt,
-      });
-    }
-  }
-
-  /** A transition on a finished order is refused here, with its status, without asking Temporal. */
-  function assertOpen(order: Order): void {
-    if (closedStatuses.has(order.status)) {
-      throw new DomainError(ErrorCode.INVALID_ORDER_STATE, `Order is ${order.status}`, {
-        status: order.status,
-        paymentStatus: order.paymentStatus,
-      });
-    }
-  }
+  /** Loads the order for the signed-in user: 404 when unknown, 403 when it belongs to someone else. */
+  const loadOrder = (req: Request): Promise<Order> =>
+    orderFor(prisma, parse(orderParams, req.params).id, actorOf(currentUser(req)));
 
   /** 422 when the order this key named was made for another request body. */
   async function assertSameCheckout(orderId: string, fingerprint: string): Promise<void> {
@@ -174,38 +141,11 @@ export function ordersRouter(deps: ApiDeps): Router {
     const body = parse(checkoutBody, req.body);
     const key = idempotencyKeyOf(req);
     const user = currentUser(req);
-    if (body.paymentMethod === 'card') await assertPaymentsEnabled();
+    if (body.paymentMethod === 'card') await assertPaymentsEnabled(prisma);
     const items = mergeLines(body.items);
 
-    const products = await prisma.product.findMany({
-      where: { id: { in: items.map((i) => i.productId) } },
-      select: { id: true, sku: true, currency: true, price: true },
-    });
-    const unknown = items.filter((i) => !products.some((p) => p.id === i.productId)).map((i) => i.productId);
-    if (unknown.length > 0)
-      throw new DomainError(ErrorCode.PRODUCT_NOT_FOUND, `Unknown products: ${unknown.join(', ')}`, {
-        productIds: unknown,
-      });
-    // The order is priced in the currency asked for, else in that of the first item listed.
-    const currency = body.currency ?? products.find((p) => p.id === items[0].productId)!.currency;
-    const foreign = products.filter((p) => p.currency !== currency);
-    if (foreign.length > 0) {
-      throw new DomainError(
-        ErrorCode.CURRENCY_MISMATCH,
-        `Not priced in ${currency}: ${foreign.map((p) => p.sku).join(', ')}`,
-        { currency, skus: foreign.map((p) => p.sku) },
-      );
-    }
-
-    const prices = await unitPrices(prisma, items);
-    const total = items.reduce((sum, item, index) => sum + prices[index] * item.quantity, 0);
-    if (total > MAX_ORDER_TOTAL) {
-      throw new DomainError(
-        ErrorCode.ORDER_TOTAL_TOO_LARGE,
-        `The order total ${total} is above the largest charge, ${MAX_ORDER_TOTAL}`,
-        { total, max: MAX_ORDER_TOTAL },
-      );
-    }
+    // Refused here, before any workflow starts; the order's activity prices it again as it reserves.
+    const { currency } = await priceCheckout(prisma, items, body.currency);
 
     // A retried checkout (double click, a client retrying after a timeout) sends the same
     // Idempotency-Key: the key names the order, and so its workflow, which Temporal starts once.
@@ -281,26 +221,16 @@ export function ordersRouter(deps: ApiDeps): Router {
 
   router.post('/api/orders/:id/payments', auth, async (req, res) => {
     parse(emptyBody, req.body);
-    const order = await loadOrder(req);
-    if (order.customerId !== currentUser(req).id)
-      throw new DomainError(ErrorCode.FORBIDDEN, 'Only the customer who placed the order may pay for it');
-    assertOpen(order);
-    await assertPaymentsEnabled();
-    const result = await handleOf(order.id).executeUpdate(retryPaymentUpdate, {
-      args: [{ actor: actorOf(currentUser(req)) }],
-    });
-    res.status(201).json(result);
+    const { id } = parse(orderParams, req.params);
+    res.status(201).json(await retryPayment(deps, { orderId: id, actor: actorOf(currentUser(req)) }));
   });
 
   router.post('/api/orders/:id/cancel', auth, async (req, res) => {
     const user = currentUser(req);
     const { reason } = parse(user.role === 'ADMIN' ? adminCancelBody : cancelBody, req.body);
-    const order = await loadOrder(req);
-    assertOpen(order);
-    const view: OrderView = await handleOf(order.id).executeUpdate(cancelOrderUpdate, {
-      args: [{ actor: actorOf(user), reason }],
-    });
-    res.json(user.role === 'ADMIN' ? await audited(req, order, 'ORDER_CANCELLED', view, reason) : forCustomer(view));
+    const { id } = parse(orderParams, req.params);
+    const view = await cancelOrder(deps, { orderId: id, actor: actorOf(user), reason });
+    res.json(user.role === 'ADMIN' ? view : forCustomer(view));
   });
 
   router.get('/admin/orders', ...admin, async (req, res) => {
@@ -313,56 +243,22 @@ export function ordersRouter(deps: ApiDeps): Router {
     res.json({ orders: orders.map(orderSummary) });
   });
 
-  /** Records an admin's transition of an order in the audit log, with the status before and after. */
-  async function audited(
-    req: Request,
-    order: Order,
-    action: string,
-    view: OrderView,
-    reason?: string,
-  ): Promise<OrderView> {
-    await audit(prisma, {
-      actorId: currentUser(req).id,
-      action,
-      targetType: 'order',
-      targetId: order.id,
-      reason,
-      before: { status: order.status, paymentStatus: order.paymentStatus },
-      after: { status: view.status, paymentStatus: view.paymentStatus },
-    });
-    return view;
-  }
-
   router.post('/admin/orders/:id/ship', ...admin, async (req, res) => {
     const body = parse(shipBody, req.body);
-    const order = await loadOrder(req);
-    assertOpen(order);
-    const request = { actor: actorOf(currentUser(req)), ...body };
-    const view = await handleOf(order.id).executeUpdate(shipOrderUpdate, {
-      args: [{ ...request, apiSeal: seals.seal(orderWorkflowId(order.id), shipOrderUpdate.name, request) }],
-    });
-    res.json(await audited(req, order, 'ORDER_SHIPPED', view, `tracking ${body.trackingNumber}`));
+    const { id } = parse(orderParams, req.params);
+    res.json(await shipOrder(sealing, { orderId: id, actor: actorOf(currentUser(req)), ...body }));
   });
 
   router.post('/admin/orders/:id/deliver', ...admin, async (req, res) => {
     parse(emptyBody, req.body);
-    const order = await loadOrder(req);
-    assertOpen(order);
-    const request = { actor: actorOf(currentUser(req)) };
-    const view = await handleOf(order.id).executeUpdate(deliverOrderUpdate, {
-      args: [{ ...request, apiSeal: seals.seal(orderWorkflowId(order.id), deliverOrderUpdate.name, request) }],
-    });
-    res.json(await audited(req, order, 'ORDER_DELIVERED', view));
+    const { id } = parse(orderParams, req.params);
+    res.json(await deliverOrder(sealing, { orderId: id, actor: actorOf(currentUser(req)) }));
   });
 
   router.post('/admin/orders/:id/cancel', ...admin, async (req, res) => {
     const { reason } = parse(adminCancelBody, req.body);
-    const order = await loadOrder(req);
-    assertOpen(order);
-    const view = await handleOf(order.id).executeUpdate(cancelOrderUpdate, {
-      args: [{ actor: actorOf(currentUser(req)), reason }],
-    });
-    res.json(await audited(req, order, 'ORDER_CANCELLED', view, reason));
+    const { id } = parse(orderParams, req.params);
+    res.json(await cancelOrder(deps, { orderId: id, actor: actorOf(currentUser(req)), reason }));
   });
 
   return router;

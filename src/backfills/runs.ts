@@ -4,7 +4,7 @@
  * to each row is in `backfill_rows` (src/backfills/backfills.ts).
  */
 import { randomUUID } from 'node:crypto';
-import type { OperationsDeps } from '../payments/webhook-inbox';
+import type { OperationsDeps } from '../platform/temporal';
 import type { backfillWorkflow } from '../workflows/backfill/workflow';
 import { backfillWorkflowId } from '../workflows/ids';
 import {

@@ -7,14 +7,13 @@
 import { refusalFailure } from '../platform/errors';
 import { v5 as uuidv5 } from 'uuid';
 import { audit } from '../access/audit';
-import { lockOrder } from '../activities/order';
-import { paymentStatusAfterRefunds } from '../activities/refund';
-import type { PrismaClient } from '../platform/db';
+import { lockOrder } from '../orders/lock';
+import { paymentStatusAfterRefunds } from '../refunds/refundable';
+import { txOptions, type PrismaClient } from '../platform/db';
 import { ErrorCode, type PaymentProvider } from '../workflows/vocabulary';
 import type { DisputeEvent, DisputeState } from '../workflows/dispute/messages';
 import { disputeWorkflowId } from '../workflows/ids';
 
-const txOptions = { maxWait: 15_000, timeout: 20_000 };
 const DISPUTE_NAMESPACE = '0d6c2a57-8a53-4b8e-9a4e-6f1f3f3b9c11';
 
 /** Our id for a provider's dispute: the same whichever of its events arrives first. */

@@ -4,7 +4,7 @@
  * and a lost dispute is money returned to the customer by their bank, so it counts against what
  * is still refundable and in the payment's status: nothing is paid back twice.
  */
-import { ApplicationFailure } from '@temporalio/common';
+import { DomainError } from '../platform/errors';
 import type { Transaction } from '../platform/db';
 import { ErrorCode } from '../workflows/vocabulary';
 
@@ -29,11 +29,10 @@ export async function disputeStanding(tx: Pick<Transaction, 'dispute'>, orderId:
 /** Refuses (409 ORDER_DISPUTED) while a dispute of the order is open. */
 export function refuseWhileDisputed(standing: DisputeStanding): void {
   if (standing.openDisputeId) {
-    throw ApplicationFailure.create({
-      type: ErrorCode.ORDER_DISPUTED,
-      message: `The order's payment is disputed (${standing.openDisputeId}): no refund or return until the dispute is decided`,
-      details: [{ disputeId: standing.openDisputeId }],
-      nonRetryable: true,
-    });
+    throw new DomainError(
+      ErrorCode.ORDER_DISPUTED,
+      `The order's payment is disputed (${standing.openDisputeId}): no refund or return until the dispute is decided`,
+      { disputeId: standing.openDisputeId },
+    );
   }
 }

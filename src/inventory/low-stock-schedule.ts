@@ -3,7 +3,8 @@
  * crossings are emailed (LOW_STOCK_ALERT_INTERVAL), and once a day the digest
  * (LOW_STOCK_DIGEST_INTERVAL). Created once, updated to the current intervals at worker start.
  */
-import { ScheduleAlreadyRunning, type Client } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
+import { upsertSchedule } from '../platform/temporal';
 import type { Config } from '../platform/config';
 import type { lowStockWorkflow } from '../workflows/low-stock/workflow';
 
@@ -20,14 +21,7 @@ export async function ensureLowStockSchedules(
       taskQueue: config.TEMPORAL_TASK_QUEUE,
       args: [{ mode }] as Parameters<typeof lowStockWorkflow>,
     };
-    const spec = { intervals: [{ every }] };
-    try {
-      await client.schedule.create({ scheduleId, spec, action });
-    } catch (error) {
-      if (!(error instanceof ScheduleAlreadyRunning)) throw error;
-      await client.schedule.getHandle(scheduleId).update((previous) => ({ ...previous, spec, action }));
-    }
-    return scheduleId;
+    return upsertSchedule(client, { scheduleId, spec: { intervals: [{ every }] }, action });
   };
   return {
     alerts: await ensure('ALERTS', config.LOW_STOCK_ALERT_INTERVAL),

@@ -5,6 +5,7 @@
  * low-stock schedules (src/inventory/low-stock-schedule.ts) send them; this module says what.
  */
 import type { PrismaClient } from '../platform/db';
+import { activeAdminEmails } from '../access/admins';
 
 export interface LowStockItem {
   productId: string;
@@ -48,9 +49,7 @@ export async function pendingLowStockAlerts(prisma: PrismaClient, limit = 100): 
   });
   if (alerts.length === 0) return [];
   const products = await prisma.product.findMany({ where: { id: { in: alerts.map((a) => a.productId) } } });
-  const admins = (
-    await prisma.user.findMany({ where: { role: 'ADMIN', status: 'ACTIVE' }, select: { email: true } })
-  ).map((a) => a.email);
+  const admins = await activeAdminEmails(prisma);
   return alerts.map((alert) => {
     const product = products.find((p) => p.id === alert.productId);
     return {

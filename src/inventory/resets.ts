@@ -8,7 +8,7 @@
  */
 import { z } from 'zod';
 import type { Prisma } from '../generated/prisma/client';
-import type { PrismaClient } from '../platform/db';
+import { longTxOptions, type PrismaClient } from '../platform/db';
 import { audit } from '../access/audit';
 import { ErrorCode } from '../workflows/vocabulary';
 import type { ResetLineResult, ResetRollbackLine, ResetStatus, ResetView } from '../workflows/inventory-reset/messages';
@@ -101,55 +101,52 @@ export async function applyReset(prisma: PrismaClient, resetId: string): Promise
   const results: ResetLineResult[] = [];
   const seen = new Set<string>();
   try {
-    await prisma.$transaction(
-      async (tx) => {
-        for (const [index, line] of reset.requested.entries()) {
-          const refuse = (code: string, message: string) =>
-            errors.push({ line: index + 1, ...target(line), code, message });
-          if (seen.has(lineKey(line))) {
-            refuse('DUPLICATE_LINE', 'The same product (or variant) is listed twice');
-            continue;
-          }
-          seen.add(lineKey(line));
-          if (!line.variantId && (await tx.productVariant.count({ where: { productId: line.productId } })) > 0) {
-            refuse(ErrorCode.VARIANT_REQUIRED, 'This product keeps its stock on its variants: name a variantId');
-            continue;
-          }
-          const result = await recordStockMovement(tx, {
-            ...target(line),
-            type: 'RESET',
-            setStock: line.newQuantity,
-            actor: reset.requestedBy,
-            reason: `${reset.reason}: ${line.reason}`,
-            reference: reset.reference,
-            idempotencyKey: `reset:${resetId}:${index + 1}`,
-          });
-          if (result.status === 'REFUSED') {
-            if (result.refusal === 'NOT_FOUND')
-              refuse(
-                line.variantId ? ErrorCode.VARIANT_NOT_FOUND : ErrorCode.PRODUCT_NOT_FOUND,
-                line.variantId ? `No variant ${line.variantId} of this product` : `No product ${line.productId}`,
-              );
-            else
-              refuse(
-                ErrorCode.STOCK_BELOW_RESERVED,
-                `Stock cannot be ${line.newQuantity}: unpaid orders hold ${result.current?.reserved} units`,
-              );
-            continue;
-          }
-          results.push({
-            ...target(line),
-            newQuantity: line.newQuantity,
-            reason: line.reason,
-            previousStock: result.previous.stock,
-            newStock: result.next.stock,
-          });
+    await prisma.$transaction(async (tx) => {
+      for (const [index, line] of reset.requested.entries()) {
+        const refuse = (code: string, message: string) =>
+          errors.push({ line: index + 1, ...target(line), code, message });
+        if (seen.has(lineKey(line))) {
+          refuse('DUPLICATE_LINE', 'The same product (or variant) is listed twice');
+          continue;
         }
-        if (errors.length > 0) throw new DomainError(ErrorCode.RESET_REFUSED, 'refused');
-        await tx.inventoryReset.update({ where: { id: resetId }, data: { status: 'APPLIED', lines: asJson(results) } });
-      },
-      { maxWait: 15_000, timeout: 60_000 },
-    );
+        seen.add(lineKey(line));
+        if (!line.variantId && (await tx.productVariant.count({ where: { productId: line.productId } })) > 0) {
+          refuse(ErrorCode.VARIANT_REQUIRED, 'This product keeps its stock on its variants: name a variantId');
+          continue;
+        }
+        const result = await recordStockMovement(tx, {
+          ...target(line),
+          type: 'RESET',
+          setStock: line.newQuantity,
+          actor: reset.requestedBy,
+          reason: `${reset.reason}: ${line.reason}`,
+          reference: reset.reference,
+          idempotencyKey: `reset:${resetId}:${index + 1}`,
+        });
+        if (result.status === 'REFUSED') {
+          if (result.refusal === 'NOT_FOUND')
+            refuse(
+              line.variantId ? ErrorCode.VARIANT_NOT_FOUND : ErrorCode.PRODUCT_NOT_FOUND,
+              line.variantId ? `No variant ${line.variantId} of this product` : `No product ${line.productId}`,
+            );
+          else
+            refuse(
+              ErrorCode.STOCK_BELOW_RESERVED,
+              `Stock cannot be ${line.newQuantity}: unpaid orders hold ${result.current?.reserved} units`,
+            );
+          continue;
+        }
+        results.push({
+          ...target(line),
+          newQuantity: line.newQuantity,
+          reason: line.reason,
+          previousStock: result.previous.stock,
+          newStock: result.next.stock,
+        });
+      }
+      if (errors.length > 0) throw new DomainError(ErrorCode.RESET_REFUSED, 'refused');
+      await tx.inventoryReset.update({ where: { id: resetId }, data: { status: 'APPLIED', lines: asJson(results) } });
+    }, longTxOptions);
   } catch (error) {
     if (!(error instanceof DomainError) || errors.length === 0) throw error;
     await setStatus(prisma, resetId, 'REFUSED', { errors: asJson(errors) });
@@ -203,58 +200,55 @@ export async function rollbackReset(
   const reset = await loadReset(prisma, input.resetId);
   if (reset.rollback) return reset.rollback as unknown as ResetRollbackLine[];
   const lines = reset.requested as ResetLineResult[];
-  return prisma.$transaction(
-    async (tx) => {
-      const outcome: ResetRollbackLine[] = [];
-      for (const [index, line] of lines.entries()) {
-        const delta = line.previousStock - line.newStock;
-        const result = await recordStockMovement(tx, {
-          ...target(line),
-          type: 'ROLLBACK',
-          stockDelta: delta,
-          actor: input.actorId,
-          reason: `Rollback of reset ${reset.reference ?? input.resetId}: ${input.reason}`,
-          reference: reset.reference,
-          idempotencyKey: `reset-rollback:${input.resetId}:${index + 1}`,
-        });
-        outcome.push(
-          result.status === 'REFUSED'
-            ? {
-                ...target(line),
-                delta,
-                status: 'REFUSED',
-                message:
-                  result.refusal === 'NOT_FOUND'
-                    ? 'The product is gone'
-                    : `Reversing ${delta} would leave ${(result.current?.stock ?? 0) + delta} on hand, below the ${result.current?.reserved} units unpaid orders hold`,
-              }
-            : {
-                ...target(line),
-                delta,
-                status: 'REVERSED',
-                previousStock: result.previous.stock,
-                newStock: result.next.stock,
-              },
-        );
-      }
-      const refused = outcome.filter((l) => l.status === 'REFUSED').length;
-      await tx.inventoryReset.update({
-        where: { id: input.resetId },
-        data: { status: refused ? 'PARTIALLY_ROLLED_BACK' : 'ROLLED_BACK', rollback: asJson(outcome) },
+  return prisma.$transaction(async (tx) => {
+    const outcome: ResetRollbackLine[] = [];
+    for (const [index, line] of lines.entries()) {
+      const delta = line.previousStock - line.newStock;
+      const result = await recordStockMovement(tx, {
+        ...target(line),
+        type: 'ROLLBACK',
+        stockDelta: delta,
+        actor: input.actorId,
+        reason: `Rollback of reset ${reset.reference ?? input.resetId}: ${input.reason}`,
+        reference: reset.reference,
+        idempotencyKey: `reset-rollback:${input.resetId}:${index + 1}`,
       });
-      await audit(tx, {
-        id: input.resetId,
-        actorId: input.actorId,
-        action: 'INVENTORY_RESET_ROLLED_BACK',
-        targetType: 'inventory_reset',
-        targetId: input.resetId,
-        reason: input.reason,
-        after: { lines: outcome },
-      });
-      return outcome;
-    },
-    { maxWait: 15_000, timeout: 60_000 },
-  );
+      outcome.push(
+        result.status === 'REFUSED'
+          ? {
+              ...target(line),
+              delta,
+              status: 'REFUSED',
+              message:
+                result.refusal === 'NOT_FOUND'
+                  ? 'The product is gone'
+                  : `Reversing ${delta} would leave ${(result.current?.stock ?? 0) + delta} on hand, below the ${result.current?.reserved} units unpaid orders hold`,
+            }
+          : {
+              ...target(line),
+              delta,
+              status: 'REVERSED',
+              previousStock: result.previous.stock,
+              newStock: result.next.stock,
+            },
+      );
+    }
+    const refused = outcome.filter((l) => l.status === 'REFUSED').length;
+    await tx.inventoryReset.update({
+      where: { id: input.resetId },
+      data: { status: refused ? 'PARTIALLY_ROLLED_BACK' : 'ROLLED_BACK', rollback: asJson(outcome) },
+    });
+    await audit(tx, {
+      id: input.resetId,
+      actorId: input.actorId,
+      action: 'INVENTORY_RESET_ROLLED_BACK',
+      targetType: 'inventory_reset',
+      targetId: input.resetId,
+      reason: input.reason,
+      after: { lines: outcome },
+    });
+    return outcome;
+  }, longTxOptions);
 }
 
 /** Where the reset stands, with its lines (and their rollback, if any). */

@@ -1,8 +1,8 @@
 /**
  * Checkout lines against the catalogue's products and variants: merging repeated lines, the unit
  * price of each (a variant's own price, else its product's), and the refusal of a line naming an
- * unknown variant or a product with variants without saying which one. The API prices a checkout
- * with it before starting the order workflow, and the order's activity resolves its lines with it.
+ * unknown variant or a product with variants without saying which one. A checkout is priced with
+ * it (src/orders/checkout.ts).
  */
 import type { Product, ProductVariant } from '../generated/prisma/client';
 import type { PrismaClient, Transaction } from '../platform/db';
@@ -78,10 +78,4 @@ export async function resolveLines(
       },
     ];
   });
-}
-
-/** The unit price of each line, in the order given (0 for an unknown product, which the caller refuses). */
-export async function unitPrices(prisma: PrismaClient, items: CheckoutLine[]): Promise<number[]> {
-  const resolved = await resolveLines(prisma, items);
-  return items.map((item) => resolved.find((r) => r.line === item)?.unitPrice ?? 0);
 }

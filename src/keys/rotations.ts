@@ -19,8 +19,8 @@ import {
 import { ErrorCode, suppliedKeyPurposes } from '../workflows/vocabulary';
 import { keyRotationIdPrefix, keyRotationPurpose, keyRotationWorkflowId } from '../workflows/ids';
 import type { keyRotationWorkflow } from '../workflows/key-rotation/workflow';
-import type { PrismaClient } from '../platform/db';
-import type { OperationsDeps } from '../payments/webhook-inbox';
+import { txOptions, type PrismaClient } from '../platform/db';
+import type { OperationsDeps } from '../platform/temporal';
 
 export type KeyOperationsDeps = Omit<OperationsDeps, 'config'> & {
   config: Pick<
@@ -67,26 +67,23 @@ export async function startKeyRotation(
   };
   // One start per purpose at a time (a lock held until the start is audited), so a second admin
   // pressing the button a moment later sees the first rotation and is refused.
-  await deps.prisma.$transaction(
-    async (tx) => {
-      await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext(${`key-rotation:${request.purpose}`}))`;
-      await refuseWhileRotating(deps, tx, request.purpose);
-      await deps.temporal.workflow.start<typeof keyRotationWorkflow>('keyRotationWorkflow', {
-        workflowId,
-        taskQueue: deps.config.TEMPORAL_TASK_QUEUE,
-        args: [input],
-      });
-      await audit(tx, {
-        actorId,
-        action: 'KEY_ROTATION_STARTED',
-        targetType: 'key_rotation',
-        targetId: workflowId,
-        reason: request.reason,
-        after: { purpose: request.purpose, revokeSessions: request.revokeSessions, graceMs: input.graceMs },
-      });
-    },
-    { maxWait: 15_000, timeout: 20_000 },
-  );
+  await deps.prisma.$transaction(async (tx) => {
+    await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext(${`key-rotation:${request.purpose}`}))`;
+    await refuseWhileRotating(deps, tx, request.purpose);
+    await deps.temporal.workflow.start<typeof keyRotationWorkflow>('keyRotationWorkflow', {
+      workflowId,
+      taskQueue: deps.config.TEMPORAL_TASK_QUEUE,
+      args: [input],
+    });
+    await audit(tx, {
+      actorId,
+      action: 'KEY_ROTATION_STARTED',
+      targetType: 'key_rotation',
+      targetId: workflowId,
+      reason: request.reason,
+      after: { purpose: request.purpose, revokeSessions: request.revokeSessions, graceMs: input.graceMs },
+    });
+  }, txOptions);
   return { rotationId, workflowId, purpose: request.purpose, graceMs: input.graceMs };
 }
 

@@ -3,7 +3,8 @@
  * `temporal schedule list`. Created by the worker at start-up, updated to the current interval;
  * an evaluation still running when the next is due makes that one skip (never two at once).
  */
-import { ScheduleAlreadyRunning, ScheduleOverlapPolicy, type Client } from '@temporalio/client';
+import { ScheduleOverlapPolicy, type Client } from '@temporalio/client';
+import { upsertSchedule } from '../platform/temporal';
 import type { Config } from '../platform/config';
 
 export const alertScheduleId = (taskQueue: string) => `${taskQueue}-alert-evaluation`;
@@ -21,12 +22,5 @@ export async function ensureAlertSchedule(
     args: [],
   };
   const spec = { intervals: [{ every: config.ALERT_EVALUATION_INTERVAL }] };
-  const policies = { overlap: ScheduleOverlapPolicy.SKIP };
-  try {
-    await client.schedule.create({ scheduleId, spec, action, policies });
-  } catch (error) {
-    if (!(error instanceof ScheduleAlreadyRunning)) throw error;
-    await client.schedule.getHandle(scheduleId).update((previous) => ({ ...previous, spec, action, policies }));
-  }
-  return scheduleId;
+  return upsertSchedule(client, { scheduleId, spec, action, policies: { overlap: ScheduleOverlapPolicy.SKIP } });
 }

@@ -7,6 +7,7 @@
  * twice; admins are emailed at opening and at resolution, each once (by alert key and opening).
  */
 import { randomUUID } from 'node:crypto';
+import { audit } from '../access/audit';
 import type { Config } from '../platform/config';
 import type { PrismaClient } from '../platform/db';
 import { isUniqueViolation } from '../platform/db';
@@ -255,12 +256,22 @@ export async function markAlertNotified(
   });
 }
 
-/** GET /admin/alerts: newest first, optionally only open or only resolved ones. */
-export async function listAlerts(prisma: PrismaClient, filter: { status?: 'OPEN' | 'RESOLVED'; limit: number }) {
+/** The business alerts, newest first, optionally only open or only resolved ones; who looked is audited. */
+export async function listAlerts(
+  prisma: PrismaClient,
+  filter: { status?: 'OPEN' | 'RESOLVED'; limit: number },
+  actorId: string,
+) {
   const alerts = await prisma.alert.findMany({
     where: { status: filter.status },
     orderBy: { openedAt: 'desc' },
     take: filter.limit,
+  });
+  await audit(prisma, {
+    actorId,
+    action: 'ALERTS_LISTED',
+    targetType: 'alerts',
+    after: { filter, count: alerts.length },
   });
   return {
     alerts: alerts.map((a) => ({

@@ -11,7 +11,7 @@ import { defaultPayloadConverter, type Payload } from '@temporalio/common';
 import { tsToDate } from '@temporalio/common/lib/time';
 import type { temporal } from '@temporalio/proto';
 import { audit } from '../access/audit';
-import type { OperationsDeps } from '../payments/webhook-inbox';
+import type { OperationsDeps } from '../platform/temporal';
 import {
   disputeWorkflowId,
   orderWorkflowId,

@@ -5,7 +5,7 @@
  */
 import type Stripe from 'stripe';
 import type { PaymentProvider } from '../workflows/vocabulary';
-import type { RazorpayGateway } from './razorpay';
+import { capturedPayment, type RazorpayGateway } from './razorpay';
 
 export interface ProviderPaymentStatus {
   outcome: 'SUCCEEDED' | 'FAILED' | 'PENDING';
@@ -40,8 +40,8 @@ export async function providerPaymentStatus(
   const attempts = await razorpay.orderPayments(providerPaymentId);
   // Paid means captured and still with us: a payment refunded (in full: `refunded`; in part:
   // `amount_refunded`) since is not money this order can keep.
-  const captured = attempts.find((p) => p.status === 'captured' && !p.amount_refunded);
-  if (captured)
+  const captured = capturedPayment(attempts);
+  if (captured && captured.status === 'captured' && !captured.amount_refunded)
     return {
       outcome: 'SUCCEEDED',
       amount: captured.amount,

@@ -21,6 +21,14 @@ export interface RazorpayPayment {
   notes?: Record<string, string> | unknown[];
 }
 
+/**
+ * The payment of a Razorpay order that was captured (refunded since, in part or in full, or not):
+ * a Razorpay order is paid at most once, so this is the money the order took, if any.
+ */
+export function capturedPayment(payments: RazorpayPayment[]): RazorpayPayment | undefined {
+  return payments.find((p) => p.status === 'captured' || p.status === 'refunded');
+}
+
 export interface RazorpayGateway {
   /** The public key id the browser's Razorpay Checkout needs alongside the order id. */
   keyId(): Promise<string>;

@@ -1,6 +1,17 @@
+/**
+ * Stripe: the client, and what a Stripe refund's status means for ours (one mapping, read by the
+ * webhook parser, the refund activity and the settlement check alike).
+ */
 import Stripe from 'stripe';
 import type { Config } from '../platform/config';
 import type { Keyring } from '../keys/keyring';
+
+/** A Stripe refund's status as our settlement outcome: succeeded, failed (or canceled), else still pending. */
+export function stripeRefundOutcome(status: string | null | undefined): 'SUCCEEDED' | 'FAILED' | 'PENDING' {
+  if (status === 'succeeded') return 'SUCCEEDED';
+  if (status === 'failed' || status === 'canceled') return 'FAILED';
+  return 'PENDING';
+}
 
 /**
  * The Stripe client, pointed at STRIPE_API_BASE (stripe-mock locally, api.stripe.com in

@@ -5,6 +5,8 @@
  */
 import { audit } from '../access/audit';
 import type { PrismaClient } from '../platform/db';
+import { DomainError } from '../platform/errors';
+import { ErrorCode } from '../workflows/vocabulary';
 
 const KEY = 'payments_enabled';
 
@@ -24,6 +26,17 @@ export async function paymentsSwitch(prisma: Pick<PrismaClient, 'systemSetting'>
     updatedBy: setting.updatedBy,
     updatedAt: setting.updatedAt.toISOString(),
   };
+}
+
+/** While an operator has switched payments off, nothing new is charged: 503 PAYMENTS_DISABLED. */
+export async function assertPaymentsEnabled(prisma: Pick<PrismaClient, 'systemSetting'>): Promise<void> {
+  const payments = await paymentsSwitch(prisma);
+  if (!payments.enabled) {
+    throw new DomainError(ErrorCode.PAYMENTS_DISABLED, `Payments are switched off: ${payments.reason}`, {
+      reason: payments.reason,
+      since: payments.updatedAt,
+    });
+  }
 }
 
 export async function setPaymentsEnabled(

@@ -8,6 +8,7 @@ import type { PaymentProvider } from '../workflows/vocabulary';
 import type { RefundSettlement } from '../workflows/refund/messages';
 import type { WebhookWorkflowInput } from '../workflows/webhook/messages';
 import { MalformedDisputeError, razorpayDisputeEvent, stripeDisputeEvent } from './dispute-events';
+import { stripeRefundOutcome } from './stripe';
 
 /** The payload does not carry what its type promises. */
 export class MalformedEventError extends Error {}
@@ -76,12 +77,7 @@ function stripeRefundSettlements(event: {
     if (!parsed.success) throw new MalformedEventError(`${event.type} does not carry a valid refund`);
     const refund = parsed.data;
     if (!refund.metadata?.refundId) return [];
-    const outcome =
-      refund.status === 'succeeded'
-        ? 'SUCCEEDED'
-        : refund.status === 'failed' || refund.status === 'canceled'
-          ? 'FAILED'
-          : 'PENDING';
+    const outcome = stripeRefundOutcome(refund.status);
     return [
       {
         refundId: refund.metadata.refundId,

@@ -2,27 +2,16 @@
  * The webhook inbox's operations (the runbook's "Replay Failed Webhooks" and "Webhook Health
  * Monitoring"), shared by the admin API and the ops CLI. Each is audited with the admin's id.
  */
-import {
-  WorkflowExecutionAlreadyStartedError,
-  WorkflowFailedError,
-  WorkflowNotFoundError,
-  type Client,
-} from '@temporalio/client';
+import { WorkflowExecutionAlreadyStartedError, WorkflowFailedError, WorkflowNotFoundError } from '@temporalio/client';
 import { audit } from '../access/audit';
-import type { Config } from '../platform/config';
 import type { PrismaClient } from '../platform/db';
+import type { OperationsDeps } from '../platform/temporal';
 import type { Prisma } from '../generated/prisma/client';
 import { storedWebhookInput } from './webhook-events';
 import type { PaymentProvider } from '../workflows/vocabulary';
 import type { WebhookOutcome, WebhookWorkflowInput } from '../workflows/webhook/messages';
 import type { webhookWorkflow } from '../workflows/webhook/workflow';
 import { webhookWorkflowId } from '../workflows/ids';
-
-export interface OperationsDeps {
-  prisma: PrismaClient;
-  temporal: Client;
-  config: Pick<Config, 'TEMPORAL_TASK_QUEUE'>;
-}
 
 /**
  * Hands an event to Temporal. The id makes a second run impossible while one runs or after one

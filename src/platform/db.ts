@@ -1,3 +1,7 @@
+/**
+ * The database client: Prisma over a pg pool whose login can change while it runs, the options
+ * every interactive transaction shares, and how to tell an outage or a unique violation apart.
+ */
 import { PrismaPg } from '@prisma/adapter-pg';
 import pg from 'pg';
 import { PrismaClient, type Prisma } from '../generated/prisma/client';
@@ -5,6 +9,14 @@ import { PrismaClient, type Prisma } from '../generated/prisma/client';
 export type { PrismaClient };
 /** What an interactive transaction's callback receives. */
 export type Transaction = Prisma.TransactionClient;
+
+/**
+ * Options for an interactive transaction of the request and activity paths: under load (fifty
+ * checkouts at once) a transaction waits for a pooled connection longer than Prisma's default.
+ */
+export const txOptions = { maxWait: 15_000, timeout: 20_000 };
+/** The same for the long ones (an inventory reset writes every product it names). */
+export const longTxOptions = { maxWait: 15_000, timeout: 60_000 };
 
 /**
  * A pg pool whose login can change while it runs (database password rotation): new connections

@@ -38,3 +38,12 @@ export function refusalFailure(code: RefusalCode, message: string, details?: unk
 export function asActivityFailure(error: unknown): unknown {
   return error instanceof DomainError ? refusalFailure(error.code, error.message, error.details) : error;
 }
+
+/** Runs an activity's work through the capability's one implementation, its refusals handed on as refusal failures. */
+export async function refusing<T>(work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    throw asActivityFailure(error);
+  }
+}

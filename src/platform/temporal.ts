@@ -1,13 +1,21 @@
-import { Client, Connection, ScheduleAlreadyRunning, type TLSConfig } from '@temporalio/client';
+import { Client, Connection, ScheduleAlreadyRunning, type ScheduleOptions, type TLSConfig } from '@temporalio/client';
 import { readFileSync } from 'node:fs';
 import { SearchAttributeType } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
 import { OpenTelemetryWorkflowClientInterceptor } from '@temporalio/interceptors-opentelemetry';
 import { dataConverterFor } from './codec';
 import { jwtRotationGrace, type Config } from './config';
+import type { PrismaClient } from './db';
 import type { keyRotationWorkflow } from '../workflows/key-rotation/workflow';
 import { keyRotationWorkflowId } from '../workflows/ids';
 import { searchAttributes } from '../workflows/search-attributes';
+
+/** What an operation that starts or asks a workflow needs (the admin API and the ops CLI both have it). */
+export interface OperationsDeps {
+  prisma: PrismaClient;
+  temporal: Client;
+  config: Pick<Config, 'TEMPORAL_TASK_QUEUE'>;
+}
 
 export type TemporalConnectionConfig = Pick<
   Config,
@@ -119,12 +127,22 @@ export async function ensureKeyRotationSchedule(
       },
     ] as Parameters<typeof keyRotationWorkflow>,
   };
-  const spec = { intervals: [{ every: config.JWT_ROTATION_INTERVAL }] };
+  return upsertSchedule(client, { scheduleId, spec: { intervals: [{ every: config.JWT_ROTATION_INTERVAL }] }, action });
+}
+
+/**
+ * Creates the schedule, or brings an existing one (an earlier worker's) to this spec, action and
+ * policies: every worker ensures its schedules at start, and the last configuration wins.
+ */
+export async function upsertSchedule(client: Client, options: ScheduleOptions): Promise<string> {
+  const { scheduleId, spec, action, policies } = options;
   try {
-    await client.schedule.create({ scheduleId, spec, action });
+    await client.schedule.create(options);
   } catch (error) {
     if (!(error instanceof ScheduleAlreadyRunning)) throw error;
-    await client.schedule.getHandle(scheduleId).update((previous) => ({ ...previous, spec, action }));
+    await client.schedule
+      .getHandle(scheduleId)
+      .update((previous) => ({ ...previous, spec, action, policies: { ...previous.policies, ...policies } }));
   }
   return scheduleId;
 }

@@ -5,7 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { PrismaClient, Transaction } from '../platform/db';
-import { isUniqueViolation } from '../platform/db';
+import { isUniqueViolation, txOptions } from '../platform/db';
 import { audit, type AuditEntry } from '../access/audit';
 import { DomainError } from '../platform/errors';
 import { ErrorCode } from '../workflows/vocabulary';
@@ -78,7 +78,7 @@ export async function creditWallet(
       const credited = { entryId: entry.id, balance: wallet.balance };
       if (audited) await audit(tx, audited(credited));
       return credited;
-    });
+    }, txOptions);
   } catch (error) {
     // Two credits with the same key at once: the other one committed it.
     if (!isUniqueViolation(error)) throw error;
@@ -88,6 +88,41 @@ export async function creditWallet(
     });
     return { entryId: entry.id, balance: entry.wallet.balance };
   }
+}
+
+/**
+ * The runbook's "Manually Crediting Wallet": an admin's goodwill credit, with its reason, in the
+ * wallet's currency (USD for a customer without one yet, unless another is named), audited in the
+ * credit's own transaction. `requestKey` (a client's Idempotency-Key, the CLI's --key) makes a
+ * retry answer the same entry: one credit, one audit entry.
+ */
+export async function grantGoodwillCredit(
+  prisma: PrismaClient,
+  input: { userId: string; amount: number; currency?: string; reason: string; adminId: string; requestKey?: string },
+): Promise<{ entryId: string; balance: number }> {
+  const user = await prisma.user.findUnique({ where: { id: input.userId }, include: { wallet: true } });
+  if (!user) throw new DomainError(ErrorCode.USER_NOT_FOUND, `No user ${input.userId}`);
+  return creditWallet(
+    prisma,
+    {
+      userId: user.id,
+      amount: input.amount,
+      currency: input.currency ?? user.wallet?.currency ?? 'USD',
+      reason: input.reason,
+      actor: input.adminId,
+      reference: 'goodwill',
+      idempotencyKey: `goodwill-${input.requestKey ? `${input.adminId}-${input.requestKey}` : randomUUID()}`,
+    },
+    (after) => ({
+      actorId: input.adminId,
+      action: 'WALLET_CREDITED',
+      targetType: 'user',
+      targetId: user.id,
+      reason: input.reason,
+      before: { balance: after.balance - input.amount },
+      after,
+    }),
+  );
 }
 
 /**

@@ -6,18 +6,15 @@
  * to stock (ledger RETURN); the refund itself is the refund workflow's, under the refund rules.
  * Every step is one transaction with its audit entry, safe to retry (keyed by the return id).
  */
-import { refusalFailure } from '../platform/errors';
+import { DomainError } from '../platform/errors';
 import { audit } from '../access/audit';
 import { disputeStanding, refuseWhileDisputed } from '../disputes/standing';
 import { moveStock } from '../inventory/stock';
 import { refundableAmount } from '../refunds/refundable';
-import type { PrismaClient, Transaction } from '../platform/db';
-import { lockOrder } from '../activities/order';
-import { ErrorCode, type Actor } from '../workflows/vocabulary';
+import { txOptions, type PrismaClient, type Transaction } from '../platform/db';
+import { lockOrder } from '../orders/lock';
+import { ErrorCode, SYSTEM, type Actor } from '../workflows/vocabulary';
 import type { ReturnLineRequest, ReturnReceipt, ReturnStatus } from '../workflows/return/messages';
-
-const txOptions = { maxWait: 15_000, timeout: 20_000 };
-const SYSTEM = 'system';
 
 export interface OpenedReturn {
   currency: string;
@@ -59,14 +56,14 @@ export async function openReturn(
 ): Promise<OpenedReturn> {
   return prisma.$transaction(async (tx) => {
     if (!(await lockOrder(tx, input.orderId)))
-      throw refusalFailure(ErrorCode.ORDER_NOT_FOUND, `No order ${input.orderId}`);
+      throw new DomainError(ErrorCode.ORDER_NOT_FOUND, `No order ${input.orderId}`);
     const existing = await tx.return.findUnique({ where: { id: input.returnId }, include: { lines: true } });
     if (existing) return presentOpened(existing);
     const order = await tx.order.findUniqueOrThrow({ where: { id: input.orderId }, include: { items: true } });
     if (order.customerId !== input.customerId)
-      throw refusalFailure(ErrorCode.FORBIDDEN, 'This order belongs to another customer');
+      throw new DomainError(ErrorCode.FORBIDDEN, 'This order belongs to another customer');
     if (!order.deliveredAt)
-      throw refusalFailure(
+      throw new DomainError(
         ErrorCode.ORDER_NOT_DELIVERED,
         `Only a delivered order can be returned (order ${order.status})`,
         {
@@ -75,14 +72,14 @@ export async function openReturn(
       );
     const closesAt = new Date(order.deliveredAt.getTime() + input.returnWindowMs);
     if (Date.now() > closesAt.getTime())
-      throw refusalFailure(ErrorCode.RETURN_WINDOW_CLOSED, `The return window closed at ${closesAt.toISOString()}`, {
+      throw new DomainError(ErrorCode.RETURN_WINDOW_CLOSED, `The return window closed at ${closesAt.toISOString()}`, {
         deliveredAt: order.deliveredAt.toISOString(),
         closedAt: closesAt.toISOString(),
       });
     const standing = await disputeStanding(tx, input.orderId);
     refuseWhileDisputed(standing);
     if (order.paymentStatus === 'REFUNDED' || (await refundableAmount(tx, order, standing)) <= 0)
-      throw refusalFailure(ErrorCode.REFUND_ALREADY_PROCESSED, 'Refund already processed for this order', {
+      throw new DomainError(ErrorCode.REFUND_ALREADY_PROCESSED, 'Refund already processed for this order', {
         status: order.status,
         paymentStatus: order.paymentStatus,
       });
@@ -90,12 +87,16 @@ export async function openReturn(
     const lines = input.lines.map((line) => {
       const item = order.items.find((i) => i.productId === line.productId);
       if (!item)
-        throw refusalFailure(ErrorCode.VALIDATION_ERROR, `Product ${line.productId} is not in order ${input.orderId}`, {
-          productId: line.productId,
-        });
+        throw new DomainError(
+          ErrorCode.VALIDATION_ERROR,
+          `Product ${line.productId} is not in order ${input.orderId}`,
+          {
+            productId: line.productId,
+          },
+        );
       const returnable = item.quantity - (returned.get(line.productId) ?? 0);
       if (line.quantity > returnable)
-        throw refusalFailure(
+        throw new DomainError(
           ErrorCode.RETURN_QUANTITY_TOO_HIGH,
           `At most ${returnable} of ${item.sku} can still be returned (${item.quantity} delivered)`,
           { productId: line.productId, delivered: item.quantity, returnable },
@@ -156,10 +157,10 @@ export async function receiveReturn(
 ): Promise<ReceivedReturn> {
   return prisma.$transaction(async (tx) => {
     const ret = await tx.return.findUnique({ where: { id: input.returnId }, include: { lines: true } });
-    if (!ret) throw refusalFailure(ErrorCode.RETURN_NOT_FOUND, `No return ${input.returnId}`);
+    if (!ret) throw new DomainError(ErrorCode.RETURN_NOT_FOUND, `No return ${input.returnId}`);
     if (ret.status !== 'REQUESTED') {
       if (ret.receivedBy) return presentReceived(ret); // recorded by an earlier attempt
-      throw refusalFailure(ErrorCode.INVALID_RETURN_STATE, `The return is ${ret.status}`, { status: ret.status });
+      throw new DomainError(ErrorCode.INVALID_RETURN_STATE, `The return is ${ret.status}`, { status: ret.status });
     }
     await lockOrder(tx, ret.orderId);
     const counts = receivedCounts(input.lines);
@@ -226,7 +227,7 @@ export async function closeWaitingReturn(
   input: { returnId: string; status: 'REJECTED' | 'EXPIRED'; actorId?: string; reason: string },
 ): Promise<boolean> {
   return prisma.$transaction(async (tx) => {
-    const actorId = input.actorId ?? SYSTEM;
+    const actorId = input.actorId ?? SYSTEM.id;
     const { count } = await tx.return.updateMany({
       where: { id: input.returnId, status: 'REQUESTED' },
       data: { status: input.status, decidedBy: actorId, decisionReason: input.reason, closedAt: new Date() },
@@ -263,7 +264,7 @@ export async function recordReturnRefund(
     });
     if (count === 0) return;
     await audit(tx, {
-      actorId: SYSTEM,
+      actorId: SYSTEM.id,
       action: input.status === 'REFUNDED' ? 'RETURN_REFUNDED' : 'RETURN_REFUND_FAILED',
       targetType: 'return',
       targetId: input.returnId,

@@ -3,7 +3,8 @@
  * schedule list` shows it). Created or updated by each worker at start when the interval is
  * set; with it unset (the default, and in tests) there is none, and an existing one is paused.
  */
-import { ScheduleAlreadyRunning, ScheduleNotFoundError, type Client } from '@temporalio/client';
+import { ScheduleNotFoundError, type Client } from '@temporalio/client';
+import { upsertSchedule } from '../platform/temporal';
 import type { Config } from '../platform/config';
 import type { databaseBackupWorkflow } from '../workflows/database-backup/workflow';
 
@@ -31,12 +32,8 @@ export async function ensureBackupSchedule(
     args: [{ reason: 'scheduled backup' }] as Parameters<typeof databaseBackupWorkflow>,
   };
   const spec = { intervals: [{ every: config.BACKUP_SCHEDULE_INTERVAL }] };
-  try {
-    await client.schedule.create({ scheduleId, spec, action, policies: { overlap: 'SKIP' } });
-  } catch (error) {
-    if (!(error instanceof ScheduleAlreadyRunning)) throw error;
-    await client.schedule.getHandle(scheduleId).update((previous) => ({ ...previous, spec, action }));
-    await client.schedule.getHandle(scheduleId).unpause('BACKUP_SCHEDULE_INTERVAL is set');
-  }
+  await upsertSchedule(client, { scheduleId, spec, action, policies: { overlap: 'SKIP' } });
+  // Paused while the interval was unset; a new schedule is running already (unpausing it is a no-op).
+  await client.schedule.getHandle(scheduleId).unpause('BACKUP_SCHEDULE_INTERVAL is set');
   return scheduleId;
 }

@@ -7,7 +7,8 @@
  *
  * pg_dump and pg_restore must be on PATH (the postgresql-client package) and speak to the server
  * directly (not through PgBouncer in transaction mode: the dump shares an exported snapshot).
- * The password goes to them in PGPASSWORD, never on a command line.
+ * The password goes to them in PGPASSWORD, never on a command line. The ops CLI and the backup
+ * schedule run them through recordedBackup and recordedRestore, which audit who ran them and why.
  */
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -16,6 +17,8 @@ import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/p
 import path from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
+import { audit } from '../access/audit';
+import type { PrismaClient } from '../platform/db';
 
 const run = promisify(execFile);
 
@@ -236,4 +239,56 @@ export async function restoreDatabase(options: {
   } finally {
     await db.end();
   }
+}
+
+/** Who ran a backup or a restore, and why: recorded in the audit log beside what it did. */
+export interface Recorded {
+  actorId: string;
+  reason: string;
+}
+
+/** A backup recorded in the audit log (DATABASE_BACKED_UP): the ops CLI's and the backup schedule's. */
+export async function recordedBackup(
+  prisma: Pick<PrismaClient, 'auditLog'>,
+  options: Parameters<typeof backupDatabase>[0],
+  by: Recorded,
+): Promise<BackupResult> {
+  const result = await backupDatabase(options);
+  const { rowCounts: _rowCounts, ...summary } = result;
+  await audit(prisma, {
+    actorId: by.actorId,
+    action: 'DATABASE_BACKED_UP',
+    targetType: 'database',
+    targetId: result.database,
+    reason: by.reason,
+    after: summary,
+  });
+  return result;
+}
+
+/**
+ * A restore recorded in the audit log (DATABASE_RESTORED). The entry is written after the restore,
+ * into the restored database: written before it, the restore would overwrite it. `prisma` must
+ * reach the database restored.
+ */
+export async function recordedRestore(
+  prisma: Pick<PrismaClient, 'auditLog'>,
+  options: Parameters<typeof restoreDatabase>[0],
+  by: Recorded,
+): Promise<RestoreResult> {
+  const restored = await restoreDatabase(options);
+  await audit(prisma, {
+    actorId: by.actorId,
+    action: 'DATABASE_RESTORED',
+    targetType: 'database',
+    targetId: restored.database,
+    reason: by.reason,
+    after: {
+      file: restored.file,
+      preRestoreBackup: restored.preRestoreBackup.file,
+      verified: restored.verified,
+      migrations: restored.migrations,
+    },
+  });
+  return restored;
 }

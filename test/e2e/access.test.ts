@@ -8,7 +8,7 @@
  */
 import jwt from 'jsonwebtoken';
 import { randomUUID } from 'node:crypto';
-import { createUser, runOpsWithInput, startStack, type Stack, type TestUser } from '../helpers/stack';
+import { createUser, runOps, runOpsWithInput, startStack, type Stack, type TestUser } from '../helpers/stack';
 
 const PASSWORD = 'correct horse battery staple';
 let stack: Stack;
@@ -249,6 +249,45 @@ test('a role change applies at once and is audited with before and after', async
     await stack.http.get(`/admin/audit?action=USER_ROLE_CHANGED&targetId=${user.id}&to=${since}`, admin.token)
   ).body.entries;
   expect(before).toEqual([]);
+});
+
+test('the ops CLI suspends, restores, changes a role and credits a wallet through the same audited actions', async () => {
+  const customer = await createUser(stack);
+  const ops = (...args: string[]) => runOps(stack, admin.email, ...args);
+
+  const suspended = await ops('users', 'suspend', customer.email.toUpperCase(), '--reason', 'card testing');
+  expect(suspended.code).toBe(0);
+  expect(JSON.parse(suspended.stdout)).toMatchObject({ userId: customer.id, status: 'SUSPENDED', sessionsRevoked: 1 });
+  expect(await whoCanSee(customer.token)).toBe(401);
+  // The same refusals as the API's: an admin never changes their own access; an unknown user is named.
+  const self = await ops('users', 'suspend', admin.email, '--reason', 'oops');
+  expect([self.code, self.stderr]).toEqual([2, expect.stringContaining('cannot change their own access')]);
+  const nobody = await ops('users', 'restore', 'nobody@example.com', '--reason', 'x');
+  expect([nobody.code, nobody.stderr]).toEqual([2, expect.stringContaining('No user nobody@example.com')]);
+
+  expect(JSON.parse((await ops('users', 'restore', customer.id, '--reason', 'cleared')).stdout)).toMatchObject({
+    status: 'ACTIVE',
+  });
+  expect(JSON.parse((await ops('users', 'role', customer.id, 'ADMIN', '--reason', 'support')).stdout)).toMatchObject({
+    role: 'ADMIN',
+  });
+  expect((await ops('users', 'role', customer.id, 'ROOT', '--reason', 'x')).code).toBe(2);
+
+  const credit = ['wallets', 'credit', customer.email, '--amount', '500', '--reason', 'late parcel', '--key', 'T-77'];
+  const credited = JSON.parse((await ops(...credit)).stdout);
+  expect(credited).toMatchObject({ balance: 500 });
+  expect(JSON.parse((await ops(...credit)).stdout)).toEqual(credited); // the same key credits once
+  expect((await ops('wallets', 'credit', customer.id, '--amount', '1.5', '--reason', 'x')).code).toBe(2);
+
+  const trail = (await stack.http.get(`/admin/audit?targetId=${customer.id}`, admin.token)).body.entries;
+  expect(
+    trail.map((e: { action: string; actorId: string; reason: string }) => [e.action, e.actorId, e.reason]),
+  ).toEqual([
+    ['WALLET_CREDITED', admin.id, 'late parcel'],
+    ['USER_ROLE_CHANGED', admin.id, 'support'],
+    ['USER_RESTORED', admin.id, 'cleared'],
+    ['USER_SUSPENDED', admin.id, 'card testing'],
+  ]);
 });
 
 test('creating a product is an audited admin action', async () => {

@@ -4,7 +4,7 @@
  * what was paid, and the runbook's refusals with clear codes.
  */
 import { randomUUID } from 'node:crypto';
-import { manualRefundId } from '../../src/api/refunds';
+import { manualRefundId } from '../../src/refunds/requests';
 import {
   availableOf,
   createProduct,
