@@ -12,18 +12,12 @@ import {
   eventually,
   orderOf,
   startStack,
+  useStack,
   type Stack,
   type TestUser,
 } from '../helpers/stack';
 
-let stack: Stack;
-let admin: TestUser;
-
-beforeAll(async () => {
-  stack = await startStack({ env: { RESERVATION_TTL: '30m' } });
-  admin = await createUser(stack, 'ADMIN');
-});
-afterAll(() => stack.stop());
+const { stack, admin } = useStack({ env: { RESERVATION_TTL: '30m' } });
 
 const checkout = (s: Stack, customer: TestUser, body: unknown, key?: string) =>
   s.http.request('POST', '/api/checkout', {

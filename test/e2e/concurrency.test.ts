@@ -3,16 +3,9 @@
  * succeed, 40 are refused with INSUFFICIENT_STOCK, and stock, reservations, the ledger and the
  * orders all agree afterwards.
  */
-import { availableOf, createProduct, createUser, startStack, type Stack, type TestUser } from '../helpers/stack';
+import { availableOf, createProduct, createUser, useStack } from '../helpers/stack';
 
-let stack: Stack;
-let admin: TestUser;
-
-beforeAll(async () => {
-  stack = await startStack();
-  admin = await createUser(stack, 'ADMIN');
-});
-afterAll(() => stack.stop());
+const { stack, admin } = useStack();
 
 test('50 concurrent checkouts for a product with stock 10: exactly 10 succeed', async () => {
   const product = await createProduct(stack, admin, { stock: 10, price: 999 });

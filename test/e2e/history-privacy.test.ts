@@ -8,23 +8,14 @@ import {
   createUser,
   eventually,
   orderOf,
-  startStack,
   storedHistoryText,
   untilOrder,
-  type Stack,
-  type TestUser,
+  useStack,
 } from '../helpers/stack';
 import { deliverStripeEvent, paymentIntentEvent } from '../helpers/webhooks';
 import { orderWorkflowId } from '../../src/workflows/ids';
 
-let stack: Stack;
-let admin: TestUser;
-
-beforeAll(async () => {
-  stack = await startStack();
-  admin = await createUser(stack, 'ADMIN');
-});
-afterAll(() => stack.stop());
+const { stack, admin } = useStack();
 
 test("an order's history holds only encrypted payloads, which the codec endpoint opens for admins only", async () => {
   const customer = await createUser(stack);

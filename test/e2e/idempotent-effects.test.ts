@@ -16,17 +16,10 @@ import { keyringRazorpayGateway } from '../../src/payments/razorpay';
 import { Keyring } from '../../src/keys/keyring';
 import { creditWallet } from '../../src/refunds/wallet';
 import type { OrderWorkflowInput } from '../../src/workflows/order/messages';
-import { createProduct, createUser, eventually, startStack, type Stack, type TestUser } from '../helpers/stack';
+import { createProduct, createUser, eventually, useStack } from '../helpers/stack';
 import { orderWorkflowId } from '../../src/workflows/ids';
 
-let stack: Stack;
-let admin: TestUser;
-
-beforeAll(async () => {
-  stack = await startStack({ worker: false });
-  admin = await createUser(stack, 'ADMIN');
-});
-afterAll(() => stack.stop());
+const { stack, admin } = useStack({ worker: false });
 
 test('reserving, selling and confirming twice move the stock once, with one ledger entry each', async () => {
   const orders = orderActivities(stack.prisma);

@@ -8,16 +8,9 @@ import { randomUUID } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { createProduct, createUser, eventually, runOps, startStack, type Stack, type TestUser } from '../helpers/stack';
+import { createProduct, createUser, eventually, runOps, useStack } from '../helpers/stack';
 
-let stack: Stack;
-let admin: TestUser;
-
-beforeAll(async () => {
-  stack = await startStack();
-  admin = await createUser(stack, 'ADMIN');
-});
-afterAll(() => stack.stop());
+const { stack, admin } = useStack();
 
 async function untilReset(resetId: string, done: (status: string) => boolean) {
   return eventually(async () => {

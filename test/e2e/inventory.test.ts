@@ -12,20 +12,12 @@ import {
   createUser,
   eventually,
   runOps,
-  startStack,
   untilOrder,
-  type Stack,
+  useStack,
   type TestUser,
 } from '../helpers/stack';
 
-let stack: Stack;
-let admin: TestUser;
-
-beforeAll(async () => {
-  stack = await startStack({ isolatedDatabase: true });
-  admin = await createUser(stack, 'ADMIN');
-});
-afterAll(() => stack.stop());
+const { stack, admin } = useStack({ isolatedDatabase: true });
 
 async function checkout(customer: TestUser, items: object[], paymentMethod = 'cod') {
   return stack.http.post('/api/checkout', { items, paymentMethod }, customer.token);

@@ -9,17 +9,10 @@
  */
 import { ApplicationFailure } from '@temporalio/common';
 import type { Activities } from '../../src/activities';
-import { createProduct, createUser, eventually, startStack, type Stack, type TestUser } from '../helpers/stack';
+import { createProduct, createUser, eventually, useStack } from '../helpers/stack';
 import { deliverStripeEvent, paymentIntentEvent } from '../helpers/webhooks';
 
-let stack: Stack;
-let admin: TestUser;
-
-beforeAll(async () => {
-  stack = await startStack({ worker: false });
-  admin = await createUser(stack, 'ADMIN');
-});
-afterAll(() => stack.stop());
+const { stack, admin } = useStack({ worker: false });
 
 test('a checkout whose reservation attempt is lost is still answered 201 within the deadline', async () => {
   let release!: () => void;

@@ -12,20 +12,13 @@ import {
   eventually,
   orderOf,
   startStack,
+  useStack,
   type Stack,
-  type TestUser,
 } from '../helpers/stack';
 import { deliverStripeEvent, paymentIntentEvent } from '../helpers/webhooks';
 import { orderWorkflowId } from '../../src/workflows/ids';
 
-let stack: Stack;
-let admin: TestUser;
-
-beforeAll(async () => {
-  stack = await startStack({ env: { RESERVATION_TTL: '30m' } });
-  admin = await createUser(stack, 'ADMIN');
-});
-afterAll(() => stack.stop());
+const { stack, admin } = useStack({ env: { RESERVATION_TTL: '30m' } });
 
 test('a card order goes from checkout to delivery, with a confirmation email', async () => {
   const customer = await createUser(stack);

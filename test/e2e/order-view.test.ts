@@ -12,19 +12,13 @@ import {
   orderOf,
   startStack,
   untilOrder,
+  useStack,
   type Stack,
   type TestUser,
 } from '../helpers/stack';
 import { deliverRazorpayWebhook, deliverStripeEvent, paymentIntentEvent } from '../helpers/webhooks';
 
-let stack: Stack;
-let admin: TestUser;
-
-beforeAll(async () => {
-  stack = await startStack({ env: { RESERVATION_TTL: '30m' } });
-  admin = await createUser(stack, 'ADMIN');
-});
-afterAll(() => stack.stop());
+const { stack, admin } = useStack({ env: { RESERVATION_TTL: '30m' } });
 
 describe('with reservations that expire at once', () => {
   let quick: Stack;

@@ -5,20 +5,13 @@
  * API serves again once they finish. Its own database, since the test locks a table in it.
  */
 import pg from 'pg';
-import { createProduct, createUser, eventually, startStack, type Stack, type TestUser } from '../helpers/stack';
+import { createProduct, eventually, useStack } from '../helpers/stack';
 
-let stack: Stack;
-let admin: TestUser;
-
-beforeAll(async () => {
-  stack = await startStack({
-    isolatedDatabase: true,
-    worker: false,
-    env: { DATABASE_POOL_SIZE: '1', DATABASE_ACQUIRE_TIMEOUT: '1s' },
-  });
-  admin = await createUser(stack, 'ADMIN');
+const { stack, admin } = useStack({
+  isolatedDatabase: true,
+  worker: false,
+  env: { DATABASE_POOL_SIZE: '1', DATABASE_ACQUIRE_TIMEOUT: '1s' },
 });
-afterAll(() => stack.stop());
 
 test('a request that finds the pool exhausted answers 503 DATABASE_UNAVAILABLE at once, and the API recovers', async () => {
   await createProduct(stack, admin, { stock: 1 });

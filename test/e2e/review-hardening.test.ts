@@ -6,27 +6,20 @@
  * bytes), and empty query parameters. A database of its own: sign-in failures are counted exactly.
  */
 import { randomUUID } from 'node:crypto';
-import { createProduct, createUser, startStack, type Stack, type TestUser } from '../helpers/stack';
+import { createProduct, createUser, startStack, useStack, type Stack } from '../helpers/stack';
 import { deliverRazorpayWebhook } from '../helpers/webhooks';
 import { freePort } from '../../scripts/lib/services';
 
 const PASSWORD = 'correct horse battery staple';
-let stack: Stack;
-let admin: TestUser;
-
-beforeAll(async () => {
-  stack = await startStack({
-    isolatedDatabase: true,
-    env: {
-      TRUST_PROXY: 'loopback',
-      LOGIN_MAX_FAILURES_PER_ACCOUNT_AND_ADDRESS: '3',
-      LOGIN_MAX_FAILURES_PER_ADDRESS: '40',
-      LOGIN_MAX_FAILURES_PER_ACCOUNT: '10',
-    },
-  });
-  admin = await createUser(stack, 'ADMIN');
+const { stack, admin } = useStack({
+  isolatedDatabase: true,
+  env: {
+    TRUST_PROXY: 'loopback',
+    LOGIN_MAX_FAILURES_PER_ACCOUNT_AND_ADDRESS: '3',
+    LOGIN_MAX_FAILURES_PER_ADDRESS: '40',
+    LOGIN_MAX_FAILURES_PER_ACCOUNT: '10',
+  },
 });
-afterAll(() => stack.stop());
 
 const loginFrom = (address: string, email: string, password = PASSWORD) =>
   stack.http.request('POST', '/api/auth/login', { body: { email, password }, headers: { 'x-forwarded-for': address } });

@@ -4,26 +4,9 @@
  * order is refused. The CLI does the same.
  */
 import { randomUUID } from 'node:crypto';
-import {
-  createProduct,
-  createUser,
-  eventually,
-  mailsTo,
-  runOps,
-  startStack,
-  untilOrder,
-  type Stack,
-  type TestUser,
-} from '../helpers/stack';
+import { createProduct, createUser, eventually, mailsTo, runOps, untilOrder, useStack } from '../helpers/stack';
 
-let stack: Stack;
-let admin: TestUser;
-
-beforeAll(async () => {
-  stack = await startStack();
-  admin = await createUser(stack, 'ADMIN');
-});
-afterAll(() => stack.stop());
+const { stack, admin } = useStack();
 
 test('POST /admin/orders/:id/send-confirmation sends the confirmation again, audited; only for a confirmed order', async () => {
   const customer = await createUser(stack);

@@ -10,22 +10,13 @@ import {
   eventually,
   mailsTo as mailsToIn,
   orderOf as orderIn,
-  startStack,
   untilOrder,
-  type Stack,
-  type TestUser,
+  useStack,
 } from '../helpers/stack';
 import { deliverStripeEvent, paymentIntentEvent } from '../helpers/webhooks';
 import { orderWorkflowId, webhookWorkflowId } from '../../src/workflows/ids';
 
-let stack: Stack;
-let admin: TestUser;
-
-beforeAll(async () => {
-  stack = await startStack();
-  admin = await createUser(stack, 'ADMIN');
-});
-afterAll(() => stack.stop());
+const { stack, admin } = useStack();
 
 const orderOf = (orderId: string, token: string) => orderIn(stack, orderId, token);
 const untilStatus = (orderId: string, token: string, status: string) =>

@@ -47,9 +47,13 @@ export interface Stack {
   stop: () => Promise<void>;
 }
 
-export async function startStack(
-  options: { env?: Record<string, string>; worker?: boolean; isolatedDatabase?: boolean } = {},
-): Promise<Stack> {
+export interface StackOptions {
+  env?: Record<string, string>;
+  worker?: boolean;
+  isolatedDatabase?: boolean;
+}
+
+export async function startStack(options: StackOptions = {}): Promise<Stack> {
   // A database of its own, for tests that count across a whole table (webhook health).
   let isolated: string | undefined;
   if (options.isolatedDatabase) {
@@ -308,6 +312,26 @@ async function startProcess(
     });
   });
   return child;
+}
+
+/**
+ * An e2e file's preamble: its stack (startStack's options) and an admin signed in, started before
+ * the file's tests and stopped after them. `const { stack, admin } = useStack(...)` at the top of
+ * the file; both are filled in by the time a test runs.
+ */
+export function useStack(options: StackOptions = {}): { stack: Stack; admin: TestUser } {
+  const stack = {} as Stack;
+  const admin = {} as TestUser;
+  let started = false;
+  beforeAll(async () => {
+    Object.assign(stack, await startStack(options));
+    started = true;
+    Object.assign(admin, await createUser(stack, 'ADMIN'));
+  });
+  afterAll(async () => {
+    if (started) await stack.stop();
+  });
+  return { stack, admin };
 }
 
 /** Runs the ops CLI (scripts/ops.ts) against the stack as `actorEmail`; answers its exit code and output. */

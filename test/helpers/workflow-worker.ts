@@ -47,6 +47,30 @@ export async function startStubWorker(
   };
 }
 
+/**
+ * A workflow test file's preamble: a worker of its own (startStubWorker) started before the
+ * file's tests and stopped after them; read `client` and `taskQueue` inside tests.
+ */
+export function useStubWorker(activities: object): { readonly client: Client; readonly taskQueue: string } {
+  let started: Awaited<ReturnType<typeof startStubWorker>> | undefined;
+  beforeAll(async () => {
+    started = await startStubWorker(activities);
+  });
+  afterAll(() => started?.stop());
+  const running = () => {
+    if (!started) throw new Error('the stub worker starts in beforeAll: read it inside a test');
+    return started;
+  };
+  return {
+    get client() {
+      return running().client;
+    },
+    get taskQueue() {
+      return running().taskQueue;
+    },
+  };
+}
+
 /** With RECORD_HISTORIES=1, saves the workflow's history to test/histories/<name>.json. */
 export async function keepHistory(name: string, handle: WorkflowHandle): Promise<void> {
   if (!process.env.RECORD_HISTORIES) return;

@@ -4,7 +4,7 @@
  * of order) ends it at once; a redelivered event is applied once. With RECORD_HISTORIES=1
  * scenarios write their histories for replay.test.ts.
  */
-import type { Client } from '@temporalio/client';
+
 import { randomUUID } from 'node:crypto';
 import type { Activities } from '../../src/activities';
 import {
@@ -17,7 +17,7 @@ import {
 } from '../../src/workflows/dispute/messages';
 import type { disputeWorkflow } from '../../src/workflows/dispute/workflow';
 import { eventually } from '../helpers/stack';
-import { keepHistory, recording, startStubWorker, updateRefusal } from '../helpers/workflow-worker';
+import { keepHistory, recording, useStubWorker, updateRefusal } from '../helpers/workflow-worker';
 
 const admin = randomUUID();
 /** What the stubbed store holds per dispute: a decision is final. */
@@ -45,13 +45,7 @@ const stubs: Partial<Activities> = {
 };
 const { wrapped, callsOf } = recording(stubs, (input) => String(input.recordId));
 
-let client: Client;
-let taskQueue: string;
-let stop: () => Promise<void>;
-beforeAll(async () => {
-  ({ client, taskQueue, stop } = await startStubWorker(wrapped));
-});
-afterAll(() => stop());
+const worker = useStubWorker(wrapped);
 
 function event(disputeId: string, state: DisputeState, overrides: Partial<DisputeEvent> = {}): DisputeEvent {
   return {
@@ -81,9 +75,9 @@ async function start(first: DisputeEvent, reminderLeadMs: number) {
     reminderLeadMs,
     first,
   };
-  const handle = await client.workflow.start<typeof disputeWorkflow>('disputeWorkflow', {
+  const handle = await worker.client.workflow.start<typeof disputeWorkflow>('disputeWorkflow', {
     workflowId: `dispute-stripe-${first.disputeId}`,
-    taskQueue,
+    taskQueue: worker.taskQueue,
     args: [input],
   });
   return { recordId, handle };

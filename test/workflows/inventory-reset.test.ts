@@ -4,7 +4,7 @@
  * reset failing with the per-line errors; a window that passes with no rollback; refused
  * rollback requests. With RECORD_HISTORIES=1 scenarios write their histories for replay.test.ts.
  */
-import { WorkflowFailedError, type Client } from '@temporalio/client';
+import { WorkflowFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { randomUUID } from 'node:crypto';
 import type { inventoryResetWorkflow } from '../../src/workflows/inventory-reset/workflow';
@@ -15,7 +15,7 @@ import {
 } from '../../src/workflows/inventory-reset/messages';
 import type { Actor } from '../../src/workflows/vocabulary';
 import { eventually } from '../helpers/stack';
-import { keepHistory, recording, startStubWorker, updateRefusal } from '../helpers/workflow-worker';
+import { keepHistory, recording, useStubWorker, updateRefusal } from '../helpers/workflow-worker';
 import { inventoryResetWorkflowId } from '../../src/workflows/ids';
 
 const admin: Actor = { id: randomUUID(), role: 'ADMIN' };
@@ -41,20 +41,14 @@ const stubs = {
   },
 };
 
-let client: Client;
-let taskQueue: string;
-let stop: () => Promise<void>;
 const { wrapped, callsOf } = recording(stubs, (input) => String(input.resetId));
 
-beforeAll(async () => {
-  ({ client, taskQueue, stop } = await startStubWorker(wrapped));
-});
-afterAll(() => stop());
+const worker = useStubWorker(wrapped);
 
 function start(resetId: string, rollbackWindowMs = 600_000) {
-  return client.workflow.start<typeof inventoryResetWorkflow>('inventoryResetWorkflow', {
+  return worker.client.workflow.start<typeof inventoryResetWorkflow>('inventoryResetWorkflow', {
     workflowId: inventoryResetWorkflowId(resetId),
-    taskQueue,
+    taskQueue: worker.taskQueue,
     args: [{ resetId, actor: admin, rollbackWindowMs }],
   });
 }

@@ -5,7 +5,7 @@
  * switch after promotion, and the database login's lock after its grace.
  * With RECORD_HISTORIES=1 scenarios write their histories for replay.test.ts.
  */
-import type { Client, WorkflowHandle } from '@temporalio/client';
+import type { WorkflowHandle } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { randomUUID } from 'node:crypto';
 import type { Activities } from '../../src/activities';
@@ -21,7 +21,7 @@ import {
 } from '../../src/workflows/key-rotation/messages';
 import { type Actor } from '../../src/workflows/vocabulary';
 import { eventually } from '../helpers/stack';
-import { keepHistory, recording, startStubWorker, updateRefusal } from '../helpers/workflow-worker';
+import { keepHistory, recording, useStubWorker, updateRefusal } from '../helpers/workflow-worker';
 
 const admin: Actor = { id: randomUUID(), role: 'ADMIN' };
 const webUiAdmin = randomUUID();
@@ -88,13 +88,7 @@ const stubs: Partial<Activities> = {
 };
 const { wrapped, callsOf } = recording(stubs, () => 'all');
 
-let client: Client;
-let taskQueue: string;
-let stop: () => Promise<void>;
-beforeAll(async () => {
-  ({ client, taskQueue, stop } = await startStubWorker(wrapped));
-});
-afterAll(() => stop());
+const worker = useStubWorker(wrapped);
 
 async function startRotation(
   overrides: Partial<KeyRotationInput>,
@@ -108,9 +102,9 @@ async function startRotation(
     stepTimeoutMs: 60_000,
     ...overrides,
   };
-  return client.workflow.start<typeof keyRotationWorkflow>('keyRotationWorkflow', {
+  return worker.client.workflow.start<typeof keyRotationWorkflow>('keyRotationWorkflow', {
     workflowId: keyRotationWorkflowId(input.purpose, randomUUID()),
-    taskQueue,
+    taskQueue: worker.taskQueue,
     args: [input],
   });
 }

@@ -6,7 +6,7 @@
  * With RECORD_HISTORIES=1 each scenario also writes its history to test/histories/, which
  * replay.test.ts replays on every run to catch non-deterministic changes.
  */
-import { WithStartWorkflowOperation, WorkflowUpdateStage, type Client, type WorkflowHandle } from '@temporalio/client';
+import { WithStartWorkflowOperation, WorkflowUpdateStage, type WorkflowHandle } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { randomUUID } from 'node:crypto';
 import type { Activities } from '../../src/activities';
@@ -25,7 +25,7 @@ import { orderRefundedSignal } from '../../src/workflows/refund/messages';
 import { type Actor } from '../../src/workflows/vocabulary';
 import type { orderWorkflow } from '../../src/workflows/order/workflow';
 import { eventually } from '../helpers/stack';
-import { keepHistory, recording, startStubWorker, updateRefusal } from '../helpers/workflow-worker';
+import { keepHistory, recording, useStubWorker, updateRefusal } from '../helpers/workflow-worker';
 import { orderWorkflowId } from '../../src/workflows/ids';
 
 const UNIT_PRICE = 1250;
@@ -152,14 +152,7 @@ const admin: Actor = { id: randomUUID(), role: 'ADMIN' };
 const ADMIN_EMAIL = 'warehouse@example.test';
 /** Event ids of payment news no verified source confirms (typed into Temporal by hand). */
 const unverifiable = new Set<string>();
-let client: Client;
-let taskQueue: string;
-let stop: () => Promise<void>;
-
-beforeAll(async () => {
-  ({ client, taskQueue, stop } = await startStubWorker(wrapped));
-});
-afterAll(() => stop());
+const worker = useStubWorker(wrapped);
 
 /** Checkout as the API does it: update-with-start, answering once stock is reserved. */
 async function placeOrder(overrides: Partial<OrderWorkflowInput> = {}) {
@@ -177,11 +170,11 @@ async function placeOrder(overrides: Partial<OrderWorkflowInput> = {}) {
   };
   const start = new WithStartWorkflowOperation<typeof orderWorkflow>('orderWorkflow', {
     workflowId: orderWorkflowId(orderId),
-    taskQueue,
+    taskQueue: worker.taskQueue,
     args: [input],
     workflowIdConflictPolicy: 'FAIL',
   });
-  const placed = client.workflow.executeUpdateWithStart(placeOrderUpdate, { startWorkflowOperation: start });
+  const placed = worker.client.workflow.executeUpdateWithStart(placeOrderUpdate, { startWorkflowOperation: start });
   const handle: WorkflowHandle<typeof orderWorkflow> = await start.workflowHandle();
   return { orderId, handle, placed };
 }

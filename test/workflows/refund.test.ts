@@ -4,12 +4,7 @@
  * trusted-customer policy, manual refunds, and settlement by webhook, status check or failure.
  * With RECORD_HISTORIES=1 scenarios write their histories for replay.test.ts.
  */
-import {
-  WithStartWorkflowOperation,
-  WorkflowUpdateFailedError,
-  type Client,
-  type WorkflowHandle,
-} from '@temporalio/client';
+import { WithStartWorkflowOperation, WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { randomUUID } from 'node:crypto';
 import type { Activities } from '../../src/activities';
@@ -29,7 +24,7 @@ import {
 import { type Actor } from '../../src/workflows/vocabulary';
 import type { refundWorkflow } from '../../src/workflows/refund/workflow';
 import { eventually } from '../helpers/stack';
-import { keepHistory, recording, startStubWorker, updateRefusal } from '../helpers/workflow-worker';
+import { keepHistory, recording, useStubWorker, updateRefusal } from '../helpers/workflow-worker';
 import { refundWorkflowId } from '../../src/workflows/ids';
 
 const admin: Actor = { id: randomUUID(), role: 'ADMIN' };
@@ -131,13 +126,7 @@ const stubs: Partial<Activities> = {
 };
 const { wrapped, callsOf } = recording(stubs, (input) => String(input.refundId ?? input.key));
 
-let client: Client;
-let taskQueue: string;
-let stop: () => Promise<void>;
-beforeAll(async () => {
-  ({ client, taskQueue, stop } = await startStubWorker(wrapped));
-});
-afterAll(() => stop());
+const worker = useStubWorker(wrapped);
 
 /** A refund request as the API makes it: update-with-start, answering once it is recorded. */
 async function requestRefund(overrides: Partial<RefundWorkflowInput> = {}) {
@@ -154,11 +143,13 @@ async function requestRefund(overrides: Partial<RefundWorkflowInput> = {}) {
   };
   const start = new WithStartWorkflowOperation<typeof refundWorkflow>('refundWorkflow', {
     workflowId: refundWorkflowId(refundId),
-    taskQueue,
+    taskQueue: worker.taskQueue,
     args: [input],
     workflowIdConflictPolicy: 'FAIL',
   });
-  const requested = client.workflow.executeUpdateWithStart(requestRefundUpdate, { startWorkflowOperation: start });
+  const requested = worker.client.workflow.executeUpdateWithStart(requestRefundUpdate, {
+    startWorkflowOperation: start,
+  });
   const handle: WorkflowHandle<typeof refundWorkflow> = await start.workflowHandle();
   return { refundId, handle, requested };
 }

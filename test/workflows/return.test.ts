@@ -4,7 +4,7 @@
  * expired; refused at the request; receipts that do not match the request refused before they
  * enter history. With RECORD_HISTORIES=1 scenarios write their histories for replay.test.ts.
  */
-import { WithStartWorkflowOperation, type Client, type WorkflowHandle } from '@temporalio/client';
+import { WithStartWorkflowOperation, type WorkflowHandle } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { randomUUID } from 'node:crypto';
 import type { Activities } from '../../src/activities';
@@ -17,7 +17,7 @@ import {
 } from '../../src/workflows/return/messages';
 import type { returnWorkflow } from '../../src/workflows/return/workflow';
 import { eventually } from '../helpers/stack';
-import { keepHistory, recording, startStubWorker, updateRefusal } from '../helpers/workflow-worker';
+import { keepHistory, recording, useStubWorker, updateRefusal } from '../helpers/workflow-worker';
 
 const admin = randomUUID();
 const product = randomUUID();
@@ -65,13 +65,7 @@ const stubs: Partial<Activities> = {
 };
 const { wrapped, callsOf } = recording(stubs, (input) => String(input.returnId ?? input.refundId));
 
-let client: Client;
-let taskQueue: string;
-let stop: () => Promise<void>;
-beforeAll(async () => {
-  ({ client, taskQueue, stop } = await startStubWorker(wrapped));
-});
-afterAll(() => stop());
+const worker = useStubWorker(wrapped);
 
 async function requestReturn(overrides: Partial<ReturnWorkflowInput> = {}) {
   const returnId = randomUUID();
@@ -89,11 +83,11 @@ async function requestReturn(overrides: Partial<ReturnWorkflowInput> = {}) {
   };
   const start = new WithStartWorkflowOperation<typeof returnWorkflow>('returnWorkflow', {
     workflowId: `return-${returnId}`,
-    taskQueue,
+    taskQueue: worker.taskQueue,
     args: [input],
     workflowIdConflictPolicy: 'FAIL',
   });
-  const requested = await client.workflow.executeUpdateWithStart(requestReturnUpdate, {
+  const requested = await worker.client.workflow.executeUpdateWithStart(requestReturnUpdate, {
     startWorkflowOperation: start,
   });
   const handle: WorkflowHandle<typeof returnWorkflow> = await start.workflowHandle();

@@ -6,14 +6,14 @@
  * outcome nobody waits for need nothing; an event for no order of ours fails without retrying.
  * With RECORD_HISTORIES=1 scenarios write their histories for replay.test.ts.
  */
-import { WorkflowFailedError, type Client } from '@temporalio/client';
+import { WorkflowFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { randomUUID } from 'node:crypto';
 import type { Activities } from '../../src/activities';
 import type { PaymentEvent } from '../../src/workflows/order/messages';
 import type { WebhookOutcome, WebhookWorkflowInput } from '../../src/workflows/webhook/messages';
 import type { webhookWorkflow } from '../../src/workflows/webhook/workflow';
-import { keepHistory, recording, startStubWorker } from '../helpers/workflow-worker';
+import { keepHistory, recording, useStubWorker } from '../helpers/workflow-worker';
 import { refundWorkflowId, webhookWorkflowId } from '../../src/workflows/ids';
 
 /** Orders whose workflows have finished (none runs under `order-<id>` on this task queue). */
@@ -59,13 +59,7 @@ const { wrapped, callsOf } = recording(stubs, (input) =>
   String(input.eventId ?? input.providerPaymentId ?? input.key ?? `refund:${String(input.refundId)}`),
 );
 
-let client: Client;
-let taskQueue: string;
-let stop: () => Promise<void>;
-beforeAll(async () => {
-  ({ client, taskQueue, stop } = await startStubWorker(wrapped));
-});
-afterAll(() => stop());
+const worker = useStubWorker(wrapped);
 
 function paymentEvent(
   providerPaymentId: string,
@@ -84,9 +78,9 @@ function paymentEvent(
 }
 
 function start(input: WebhookWorkflowInput) {
-  return client.workflow.start<typeof webhookWorkflow>('webhookWorkflow', {
+  return worker.client.workflow.start<typeof webhookWorkflow>('webhookWorkflow', {
     workflowId: webhookWorkflowId('STRIPE', input.eventId),
-    taskQueue,
+    taskQueue: worker.taskQueue,
     args: [input],
   });
 }
@@ -202,9 +196,9 @@ test('a finished refund the provider now reports failed is reversed and every ad
 
 test('a completed refund reported failed while its workflow still runs is reversed as well', async () => {
   // A refund workflow that has not closed yet (here it never gets past its first step).
-  const still = await client.workflow.start('refundWorkflow', {
+  const still = await worker.client.workflow.start('refundWorkflow', {
     workflowId: refundWorkflowId(COMPLETED_REFUND),
-    taskQueue,
+    taskQueue: worker.taskQueue,
     args: [
       {
         refundId: COMPLETED_REFUND,
