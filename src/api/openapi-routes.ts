@@ -4,9 +4,6 @@
  * fails until it does).
  */
 import type { z } from 'zod';
-import { adjustmentBody, adjustmentsQuery } from '../inventory/adjustments';
-import { resetBody } from '../inventory/resets';
-import { resetParams, rollbackBody } from './inventory';
 import { catalogueQuery, newProduct } from '../inventory/catalogue';
 import { newUserBody } from '../access/users';
 import { alertsQuery } from './alerts';
@@ -17,7 +14,8 @@ import * as keys from './keys';
 import * as orderEmails from './order-emails';
 import * as ops from './operations';
 import * as orders from './orders';
-import { priceScheduleRoutes } from './openapi-price-routes';
+import { IDEMPOTENCY, NOT_FOUND, STATE, TEMPORAL, WEBHOOK } from './openapi-codes';
+import { inventoryRoutes } from './openapi-inventory-routes';
 import { productParams } from './products';
 import { importForm } from './product-imports';
 import { importOptions, importParams, importStatusQuery } from '../inventory/import-runs';
@@ -42,12 +40,6 @@ export interface RouteDoc {
   /** Error statuses beyond those every route of its kind answers, each with its codes. */
   errors?: Record<number, string[]>;
 }
-
-const NOT_FOUND = { 404: ['NOT_FOUND'] };
-const STATE = { 409: ['INVALID_ORDER_STATE'] };
-const TEMPORAL = { 503: ['TEMPORAL_UNAVAILABLE', 'WORKFLOW_TASK_FAILED', 'DATABASE_UNAVAILABLE'] };
-const IDEMPOTENCY = { 400: ['VALIDATION_ERROR', 'INVALID_IDEMPOTENCY_KEY'], 422: ['IDEMPOTENCY_KEY_REUSED'] };
-const WEBHOOK = { 400: ['INVALID_SIGNATURE', 'MISSING_SIGNATURE', 'MALFORMED_EVENT'], 503: ['TEMPORAL_UNAVAILABLE'] };
 
 /** Every route: `METHOD /path` (Express syntax) to what it takes and answers. */
 export const routes: Record<string, RouteDoc> = {
@@ -219,36 +211,7 @@ export const routes: Record<string, RouteDoc> = {
     body: returns.rejectBody,
     errors: { ...NOT_FOUND, 409: ['INVALID_RETURN_STATE'], ...TEMPORAL },
   },
-  'POST /admin/inventory/adjustments': {
-    summary: 'Adjust stock',
-    who: 'admin',
-    body: adjustmentBody,
-    ok: 201,
-    errors: { ...NOT_FOUND, ...IDEMPOTENCY, 409: ['INSUFFICIENT_STOCK'] },
-  },
-  'GET /admin/inventory/adjustments': { summary: 'Stock adjustments', who: 'admin', query: adjustmentsQuery },
-  'POST /admin/inventory/resets': {
-    summary: 'Start a stock reset run',
-    who: 'admin',
-    body: resetBody,
-    ok: 202,
-    errors: TEMPORAL,
-  },
-  'GET /admin/inventory/resets/:id': {
-    summary: 'One stock reset run',
-    who: 'admin',
-    params: resetParams,
-    errors: NOT_FOUND,
-  },
-  'POST /admin/inventory/resets/:id/rollback': {
-    summary: 'Roll a stock reset back',
-    who: 'admin',
-    params: resetParams,
-    body: rollbackBody,
-    errors: { ...NOT_FOUND, 409: ['INVALID_RESET_STATE'], ...TEMPORAL },
-  },
-  ...priceScheduleRoutes,
-  'GET /admin/inventory/low-stock': { summary: 'Products at or below their low-stock threshold', who: 'admin' },
+  ...inventoryRoutes,
   'POST /admin/orders/:id/send-confirmation': {
     summary: 'Send the confirmation email again',
     who: 'admin',
