@@ -324,32 +324,10 @@ export class Keyring {
   /** Every version of every purpose, without secrets. */
   async list() {
     for (const purpose of secretPurposes) await this.bootstrap(purpose);
-    const rows = await this.prisma.secretVersion.findMany({ orderBy: [{ purpose: 'asc' }, { version: 'asc' }] });
-    return rows.map(
-      ({
-        purpose,
-        version,
-        kid,
-        status,
-        masterKeyId,
-        cipherFormat,
-        createdAt,
-        activatedAt,
-        retiringUntil,
-        retiredAt,
-      }) => ({
-        purpose,
-        version,
-        kid,
-        status,
-        masterKeyId,
-        cipherFormat,
-        createdAt,
-        activatedAt,
-        retiringUntil,
-        retiredAt,
-      }),
-    );
+    return this.prisma.secretVersion.findMany({
+      omit: { id: true, ciphertext: true, iv: true, authTag: true },
+      orderBy: [{ purpose: 'asc' }, { version: 'asc' }],
+    });
   }
 }
 
