@@ -56,6 +56,18 @@ function refuseIfRefused(refund: RefundView): void {
     );
 }
 
+/** Whether the refund a key names was asked for otherwise (amount, reason, destination): a key reused. */
+function askedOtherwise(
+  refund: RefundView,
+  asked: { amount?: number; reason: string; destination?: RefundDestination },
+): boolean {
+  return (
+    (asked.amount !== undefined && refund.amount !== asked.amount) ||
+    refund.reason !== asked.reason ||
+    (!!asked.destination && !!refund.destination && refund.destination !== asked.destination)
+  );
+}
+
 /** A refund as the API and the CLI show it. */
 export function presentRefund(refund: RefundView) {
   return {
@@ -142,14 +154,8 @@ export async function askForRefund(
     { amount, reason, destination, requestedBy: { id: input.customerId, role: 'CUSTOMER' } },
     refundId,
   );
-  if (
-    key &&
-    ((amount !== undefined && refund.amount !== amount) ||
-      refund.reason !== reason ||
-      (destination && refund.destination && refund.destination !== destination))
-  ) {
+  if (key && askedOtherwise(refund, { amount, reason, destination }))
     throw keyReused('refund request', { refundId: refund.refundId });
-  }
   refuseIfRefused(refund);
   return presentRefund(refund);
 }
@@ -181,13 +187,7 @@ export async function issueRefund(
     { amount, reason, destination, requestedBy: actor, approvedBy: actor },
     refundId,
   );
-  if (
-    refund.amount !== amount ||
-    refund.reason !== reason ||
-    (destination && refund.destination && refund.destination !== destination)
-  ) {
-    throw keyReused('refund', { refundId: refund.refundId });
-  }
+  if (askedOtherwise(refund, { amount, reason, destination })) throw keyReused('refund', { refundId: refund.refundId });
   refuseIfRefused(refund);
   const shown = presentRefund(refund);
   await audit(deps.prisma, {
