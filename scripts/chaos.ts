@@ -302,8 +302,26 @@ async function run(stack: ChaosStack): Promise<number> {
   const began = Date.now();
   const loadEnds = began + options.seconds * 1000;
   const kills = { worker: 0, api: 0, temporal: 0, postgres: 0 };
+  /** Kills one part with `kill -9` and brings it back (the worker has its own loop below). */
+  const killOnce = async (part: Exclude<keyof typeof kills, 'worker'>, late = '') => {
+    log(`kill -9 ${part}${late}`);
+    kills[part]++;
+    if (part === 'api') log(`API serving again after ${(await stack.api.restart()).toFixed(0)} ms`);
+    if (part === 'temporal') {
+      await stack.temporal.kill();
+      await pause(1000);
+      await stack.temporal.start();
+      log('Temporal restarted');
+    }
+    if (part === 'postgres') {
+      stack.postgres.kill();
+      await pause(1000);
+      await stack.postgres.start();
+      log('PostgreSQL restarted (crash recovery)');
+    }
+  };
   const killer = (async () => {
-    const once: [keyof typeof kills, number][] = [
+    const once: [Exclude<keyof typeof kills, 'worker'>, number][] = [
       ['api', 0.25],
       ['temporal', 0.45],
       ['postgres', 0.65],
@@ -313,22 +331,7 @@ async function run(stack: ChaosStack): Promise<number> {
       const due = once.find(([, at]) => Date.now() >= began + at * options.seconds * 1000);
       if (due) {
         once.splice(once.indexOf(due), 1);
-        const [part] = due;
-        log(`kill -9 ${part}`);
-        kills[part]++;
-        if (part === 'api') log(`API serving again after ${(await stack.api.restart()).toFixed(0)} ms`);
-        if (part === 'temporal') {
-          await stack.temporal.kill();
-          await pause(1000);
-          await stack.temporal.start();
-          log('Temporal restarted');
-        }
-        if (part === 'postgres') {
-          stack.postgres.kill();
-          await pause(1000);
-          await stack.postgres.start();
-          log('PostgreSQL restarted (crash recovery)');
-        }
+        await killOnce(due[0]);
       } else if (Date.now() >= nextWorker) {
         kills.worker++;
         const ms = await stack.worker.restart();
@@ -338,23 +341,7 @@ async function run(stack: ChaosStack): Promise<number> {
       await pause(200);
     }
     // A slow machine can push a kill past the load's end: each kind still happens once.
-    for (const [part] of once) {
-      log(`kill -9 ${part} (late)`);
-      kills[part]++;
-      if (part === 'api') log(`API serving again after ${(await stack.api.restart()).toFixed(0)} ms`);
-      if (part === 'temporal') {
-        await stack.temporal.kill();
-        await pause(1000);
-        await stack.temporal.start();
-        log('Temporal restarted');
-      }
-      if (part === 'postgres') {
-        stack.postgres.kill();
-        await pause(1000);
-        await stack.postgres.start();
-        log('PostgreSQL restarted (crash recovery)');
-      }
-    }
+    for (const [part] of once) await killOnce(part, ' (late)');
   })();
 
   const flows: Promise<void>[] = [];
