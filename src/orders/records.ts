@@ -1,0 +1,232 @@
+/**
+ * The order's rows as its workflow moves it on after checkout: a payment attempt that succeeded
+ * or failed, confirmed, cancelled, shipped, delivered. Each is one transaction, safe to run again
+ * (the order workflow's activities retry them): stock moves are keyed by order id through the
+ * ledger, payments by order and attempt, and each status update is guarded by the statuses it may
+ * leave, as the runbook's "safe" SQL was.
+ */
+import { randomUUID } from 'node:crypto';
+import { txOptions, type PrismaClient } from '../platform/db';
+import { DomainError } from '../platform/errors';
+import { moveStock } from '../inventory/stock';
+import { paymentAttempts, reservationExpiries } from '../monitoring/metrics';
+import { audit } from '../access/audit';
+import type { CancelReason } from '../workflows/order/messages';
+import { ErrorCode, type Actor } from '../workflows/vocabulary';
+import { lockOrder } from './lock';
+
+/** An admin request sent through Temporal itself: audited as such, with the name it gave as typed. */
+export interface SentThroughTemporal {
+  via: 'temporal-update';
+  named: string;
+}
+
+/** Payment confirmed by the provider: the attempt SUCCEEDED and the order PAID. */
+export async function recordPaymentSucceeded(
+  prisma: PrismaClient,
+  input: { orderId: string; attempt: number; providerPaymentId: string; confirmedBy: string },
+): Promise<void> {
+  const paid = await prisma.$transaction(async (tx) => {
+    // Usually the current attempt; sometimes an earlier one paid after all, and the current one is closed.
+    const current = await tx.payment.findUnique({
+      where: { orderId_attempt: { orderId: input.orderId, attempt: input.attempt } },
+    });
+    const earlier =
+      current?.providerPaymentId === input.providerPaymentId
+        ? undefined
+        : await tx.payment.findFirst({
+            where: { orderId: input.orderId, providerPaymentId: input.providerPaymentId },
+            orderBy: { attempt: 'desc' },
+          });
+    if (earlier)
+      await tx.payment.updateMany({
+        where: { orderId: input.orderId, attempt: input.attempt, status: { in: ['PENDING', 'FAILED'] } },
+        data: { status: 'CANCELLED' },
+      });
+    const payment = await tx.payment.update({
+      where: { orderId_attempt: { orderId: input.orderId, attempt: earlier?.attempt ?? input.attempt } },
+      data: {
+        status: 'SUCCEEDED',
+        providerPaymentId: input.providerPaymentId,
+        confirmedBy: input.confirmedBy,
+        processedAt: new Date(),
+      },
+    });
+    await tx.order.updateMany({
+      where: { id: input.orderId, status: 'PENDING' },
+      data: { status: 'PAID', paymentStatus: 'PAID', paidAt: new Date() },
+    });
+    return payment;
+  }, txOptions);
+  paymentAttempts.inc({ provider: paid.provider, outcome: 'succeeded' });
+}
+
+/** The attempt FAILED; an unpaid PENDING order's payment status says so (the customer may retry). */
+export async function recordPaymentFailed(
+  prisma: PrismaClient,
+  input: { orderId: string; attempt: number; reason: string },
+): Promise<void> {
+  const failed = await prisma.$transaction(async (tx) => {
+    const payment = await tx.payment.update({
+      where: { orderId_attempt: { orderId: input.orderId, attempt: input.attempt } },
+      data: { status: 'FAILED', failureReason: input.reason, processedAt: new Date() },
+    });
+    await tx.order.updateMany({
+      where: { id: input.orderId, status: 'PENDING', paymentStatus: { not: 'PAID' } },
+      data: { paymentStatus: 'FAILED' },
+    });
+    return payment;
+  }, txOptions);
+  paymentAttempts.inc({ provider: failed.provider, outcome: 'failed' });
+}
+
+/** CONFIRMED: for a paid order the reserved units become a SALE in the same transaction. */
+export async function recordConfirmed(
+  prisma: PrismaClient,
+  input: { orderId: string; commitStock: boolean; actor: Actor },
+): Promise<void> {
+  await prisma.$transaction(async (tx) => {
+    if (input.commitStock)
+      await moveStock(
+        tx,
+        'SALE',
+        input.orderId,
+        await itemsOf(tx, input.orderId),
+        input.actor,
+        'Sold: payment confirmed',
+      );
+    await tx.order.updateMany({
+      where: { id: input.orderId, status: { in: ['PENDING', 'PAID'] } },
+      data: { status: 'CONFIRMED', confirmedAt: new Date() },
+    });
+  }, txOptions);
+}
+
+/** CANCELLED: the reservation is released in the same transaction. */
+export async function recordCancelled(
+  prisma: PrismaClient,
+  input: { orderId: string; reason: CancelReason; note?: string; actor: Actor },
+): Promise<void> {
+  const cancelled = await prisma.$transaction(async (tx) => {
+    const detail = input.note ? `${input.reason}: ${input.note}` : input.reason;
+    await moveStock(tx, 'RELEASE', input.orderId, await itemsOf(tx, input.orderId), input.actor, `Released: ${detail}`);
+    const { count } = await tx.order.updateMany({
+      where: { id: input.orderId, status: { in: ['PENDING', 'CONFIRMED'] } },
+      data: { status: 'CANCELLED', cancelReason: input.reason, cancelledAt: new Date() },
+    });
+    await tx.payment.updateMany({
+      where: { orderId: input.orderId, status: 'PENDING' },
+      data: { status: 'CANCELLED' },
+    });
+    return count > 0;
+  }, txOptions);
+  if (cancelled && input.reason === 'RESERVATION_EXPIRED') reservationExpiries.inc();
+}
+
+/**
+ * SHIPPED. Cash-on-delivery stock stays reserved until now, when it leaves as a SALE. The order
+ * row is locked first, as completeRefund locks it: a refund completed in the same moment is
+ * seen, and the shipment refused (INVALID_ORDER_STATE), rather than goods leaving for an order
+ * paid back in full.
+ */
+export async function recordShipped(
+  prisma: PrismaClient,
+  input: {
+    orderId: string;
+    trackingNumber: string;
+    carrier?: string;
+    commitStock: boolean;
+    actor: Actor;
+    /** Sent through Temporal itself (Web UI, CLI), naming its admin so: audited here, with the shipment. */
+    sentThrough?: SentThroughTemporal;
+  },
+): Promise<void> {
+  await prisma.$transaction(async (tx) => {
+    await lockOrder(tx, input.orderId);
+    const order = await tx.order.findUniqueOrThrow({ where: { id: input.orderId } });
+    if (order.status === 'SHIPPED' && order.trackingNumber === input.trackingNumber) return; // a retry of this very shipment
+    if (order.status !== 'CONFIRMED' && order.status !== 'PARTIALLY_REFUNDED') {
+      throw new DomainError(
+        ErrorCode.INVALID_ORDER_STATE,
+        `Order is ${order.status} (payment ${order.paymentStatus}): it cannot be shipped`,
+        { status: order.status, paymentStatus: order.paymentStatus },
+      );
+    }
+    if (input.commitStock)
+      await moveStock(
+        tx,
+        'SALE',
+        input.orderId,
+        await itemsOf(tx, input.orderId),
+        input.actor,
+        'Sold: shipped cash on delivery',
+      );
+    await tx.order.update({
+      where: { id: input.orderId },
+      data: { status: 'SHIPPED', trackingNumber: input.trackingNumber, carrier: input.carrier, shippedAt: new Date() },
+    });
+    if (input.sentThrough)
+      await audit(tx, {
+        actorId: input.actor.id,
+        action: 'ORDER_SHIPPED',
+        targetType: 'order',
+        targetId: input.orderId,
+        reason: `tracking ${input.trackingNumber}`,
+        before: { status: order.status, paymentStatus: order.paymentStatus },
+        after: { status: 'SHIPPED', paymentStatus: order.paymentStatus, ...input.sentThrough },
+      });
+  }, txOptions);
+}
+
+/** DELIVERED. For cash on delivery this is when the payment is collected and recorded. */
+export async function recordDelivered(
+  prisma: PrismaClient,
+  input: {
+    orderId: string;
+    cashCollected?: { amount: number; currency: string };
+    actor: Actor;
+    /** Sent through Temporal itself (Web UI, CLI), naming its admin so: audited here, with the delivery. */
+    sentThrough?: SentThroughTemporal;
+  },
+): Promise<void> {
+  await prisma.$transaction(async (tx) => {
+    if (input.cashCollected) {
+      await tx.payment.upsert({
+        where: { orderId_attempt: { orderId: input.orderId, attempt: 1 } },
+        update: {},
+        create: {
+          id: randomUUID(),
+          orderId: input.orderId,
+          attempt: 1,
+          provider: 'COD',
+          amount: input.cashCollected.amount,
+          currency: input.cashCollected.currency,
+          status: 'SUCCEEDED',
+          confirmedBy: input.actor.id,
+          processedAt: new Date(),
+        },
+      });
+    }
+    const delivered = await tx.order.updateMany({
+      where: { id: input.orderId, status: 'SHIPPED' },
+      data: {
+        status: 'DELIVERED',
+        deliveredAt: new Date(),
+        ...(input.cashCollected ? { paymentStatus: 'PAID' as const, paidAt: new Date() } : {}),
+      },
+    });
+    if (delivered.count && input.sentThrough)
+      await audit(tx, {
+        actorId: input.actor.id,
+        action: 'ORDER_DELIVERED',
+        targetType: 'order',
+        targetId: input.orderId,
+        before: { status: 'SHIPPED' },
+        after: { status: 'DELIVERED', ...input.sentThrough },
+      });
+  }, txOptions);
+}
+
+async function itemsOf(tx: Pick<PrismaClient, 'orderItem'>, orderId: string) {
+  return tx.orderItem.findMany({ where: { orderId }, select: { productId: true, variantId: true, quantity: true } });
+}
