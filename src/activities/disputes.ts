@@ -8,7 +8,7 @@ import type { PrismaClient } from '../platform/db';
 import { disputeStanding } from '../disputes/standing';
 import { applyDisputeEvent, disputeRecordId, findDisputedPayment, recordEvidence } from '../disputes/disputes';
 import type { PaymentProvider } from '../workflows/vocabulary';
-import { callStripe } from './payment';
+import { callStripe } from '../payments/provider-calls';
 
 export function disputeActivities(prisma: PrismaClient, stripe: Stripe, reminderLeadMs: number) {
   return {

@@ -14,7 +14,7 @@ import { DomainError, refusalFailure, refusing } from '../platform/errors';
 import { disputeStanding, refuseWhileDisputed } from '../disputes/standing';
 import { paymentStatusAfterRefunds, refundableAmount } from '../refunds/refundable';
 import { lockOrder } from '../orders/lock';
-import { callRazorpay, callStripe } from './payment';
+import { callRazorpay, callStripe } from '../payments/provider-calls';
 import { ErrorCode, type Actor, type OrderStatus, type PaymentStatus } from '../workflows/vocabulary';
 import { type RefundDestination, type RefundSettlement } from '../workflows/refund/messages';
 

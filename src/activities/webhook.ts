@@ -1,14 +1,15 @@
 /**
- * The webhook workflow's activities: which order an event is about, whether a payment already
- * paid it, and the event's bookkeeping row (status, error, attempts).
+ * The webhook workflow's activities, thin adapters over src/payments: which order an event is
+ * about, whether a payment already paid it, and the event's bookkeeping row (status, error,
+ * attempts).
  */
 import { Context } from '@temporalio/activity';
 import { refusalFailure } from '../platform/errors';
 import { ErrorCode } from '../workflows/vocabulary';
 import { randomUUID } from 'node:crypto';
 import type { PrismaClient } from '../platform/db';
-import { orderOfPaymentAttempt } from '../payments/attempts';
-import { webhookEvents } from '../monitoring/metrics';
+import { isOrderPaidBy, orderOfPaymentAttempt } from '../payments/attempts';
+import { recordWebhookOutcome } from '../payments/webhook-inbox';
 import type { WebhookOutcome, WebhookWorkflowInput } from '../workflows/webhook/messages';
 
 export function webhookActivities(prisma: PrismaClient) {
@@ -32,53 +33,22 @@ export function webhookActivities(prisma: PrismaClient) {
       return { orderId };
     },
 
-    /**
-     * Whether this payment is the one that paid the order: a late or replayed success event for
-     * it (say Razorpay's `order.paid` after delivery) is news of money we kept on purpose.
-     */
+    /** Whether this payment is the one that paid the order (a late or replayed success of it is no news). */
     async isOrderPaidBy(input: {
       orderId: string;
       provider: 'STRIPE' | 'RAZORPAY';
       providerPaymentId: string;
     }): Promise<boolean> {
-      const paid = await prisma.payment.count({
-        where: {
-          orderId: input.orderId,
-          provider: input.provider,
-          providerPaymentId: input.providerPaymentId,
-          confirmedBy: { not: null },
-        },
-      });
-      return paid > 0;
+      return isOrderPaidBy(prisma, input);
     },
 
-    /**
-     * Records how processing a stored webhook event ended (PROCESSED or FAILED with the error).
-     * Each workflow run (the first delivery, each replay) counts one attempt; a retry of this
-     * activity in the same run (its worker died after the write) counts nothing more.
-     */
+    /** Records how processing a stored webhook event ended; each workflow run counts one attempt. */
     async recordWebhookOutcome(
       input: Pick<WebhookWorkflowInput, 'provider' | 'eventId'> & WebhookOutcome,
     ): Promise<void> {
       // Outside a workflow (no run to tell retries apart) every call counts.
       const runId = Context.current().info.workflowExecution?.runId ?? randomUUID();
-      const where = { provider: input.provider, eventId: input.eventId };
-      const [counted] = await prisma.$transaction([
-        prisma.webhookEvent.updateMany({
-          where: { ...where, OR: [{ countedRunId: null }, { countedRunId: { not: runId } }] },
-          data: { attemptCount: { increment: 1 }, countedRunId: runId },
-        }),
-        prisma.webhookEvent.update({
-          where: { provider_eventId: where },
-          data: {
-            status: input.status,
-            error: input.status === 'FAILED' ? input.detail : null,
-            processedAt: new Date(),
-          },
-        }),
-      ]);
-      // Counted once per attempt, as the row counts it.
-      if (counted.count > 0) webhookEvents.inc({ provider: input.provider, outcome: input.status.toLowerCase() });
+      await recordWebhookOutcome(prisma, input, runId);
     },
   };
 }

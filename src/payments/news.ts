@@ -5,7 +5,8 @@
  * send the same signals by hand (the Web UI's signal form, the CLI, through the codec). So before a
  * workflow acts on such news it is checked here: against the stored verified event it names
  * (provider and event id, with the same payment or refund, outcome and amount), or, when no stored
- * event names it, against the provider itself. Anything else is unverified and must be ignored.
+ * event names it, against the provider itself. Anything else is unverified and must be ignored,
+ * and is audited with what it claimed and why it was not believed (checkPaymentNews).
  */
 import type Stripe from 'stripe';
 import type { PrismaClient } from '../platform/db';
@@ -14,6 +15,8 @@ import type { RefundSettlement } from '../workflows/refund/messages';
 import type { RazorpayGateway } from './razorpay';
 import { providerPaymentStatus } from './payment-status';
 import { storedWebhookInput } from './webhook-events';
+import { stripeRefundOutcome } from './stripe';
+import { audit } from '../access/audit';
 
 /** News a workflow was signalled: a payment outcome for an order, or a refund's settlement. */
 export type PaymentNews =
@@ -31,6 +34,33 @@ export interface NewsSources {
 /** Whether `news` is what a verified source says. Provider outages throw (the caller retries). */
 export async function verifyPaymentNews(sources: NewsSources, news: PaymentNews): Promise<NewsCheck> {
   return news.kind === 'payment' ? verifyPayment(sources, news.event) : verifySettlement(sources, news.settlement);
+}
+
+/**
+ * Verifies `news` and audits it when it is unverified, once per `checkId` (the caller's key for
+ * this one check, the same however often it is retried).
+ */
+export async function checkPaymentNews(
+  sources: NewsSources & { prisma: Pick<PrismaClient, 'webhookEvent' | 'auditLog'> },
+  news: PaymentNews,
+  checkId: string,
+): Promise<NewsCheck> {
+  const check = await verifyPaymentNews(sources, news);
+  if (!check.verified) {
+    await audit(sources.prisma, {
+      id: checkId,
+      actorId: 'temporal-signal',
+      action: 'UNVERIFIED_PAYMENT_NEWS_IGNORED',
+      targetType: news.kind === 'payment' ? 'order' : 'refund',
+      targetId: news.kind === 'payment' ? news.orderId : news.refundId,
+      reason: check.reason,
+      after: {
+        signal: news.kind === 'payment' ? 'paymentEvent' : 'refundSettled',
+        claimed: news.kind === 'payment' ? news.event : news.settlement,
+      },
+    });
+  }
+  return check;
 }
 
 async function verifyPayment(sources: NewsSources, event: PaymentEvent): Promise<NewsCheck> {
@@ -89,12 +119,7 @@ async function verifySettlement(sources: NewsSources, settlement: RefundSettleme
   const refund = await askProvider(() => sources.stripe.refunds.retrieve(settlement.providerRefundId));
   if (!refund || refund.metadata?.refundId !== settlement.refundId)
     return unverified(`Stripe knows no refund ${settlement.providerRefundId} of refund ${settlement.refundId}`);
-  const outcome =
-    refund.status === 'succeeded'
-      ? 'SUCCEEDED'
-      : refund.status === 'failed' || refund.status === 'canceled'
-        ? 'FAILED'
-        : 'PENDING';
+  const outcome = stripeRefundOutcome(refund.status);
   return outcome === settlement.outcome
     ? { verified: true, by: 'provider' }
     : unverified(

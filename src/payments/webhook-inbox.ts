@@ -1,6 +1,7 @@
 /**
  * The webhook inbox's operations (the runbook's "Replay Failed Webhooks" and "Webhook Health
  * Monitoring"), shared by the admin API and the ops CLI. Each is audited with the admin's id.
+ * And the inbox's own bookkeeping: handing an event to Temporal, and how processing it ended.
  */
 import { WorkflowExecutionAlreadyStartedError, WorkflowFailedError, WorkflowNotFoundError } from '@temporalio/client';
 import { audit } from '../access/audit';
@@ -9,6 +10,7 @@ import type { OperationsDeps } from '../platform/temporal';
 import type { Prisma } from '../generated/prisma/client';
 import { storedWebhookInput } from './webhook-events';
 import type { PaymentProvider } from '../workflows/vocabulary';
+import { webhookEvents } from '../monitoring/metrics';
 import type { WebhookOutcome, WebhookWorkflowInput } from '../workflows/webhook/messages';
 import type { webhookWorkflow } from '../workflows/webhook/workflow';
 import { webhookWorkflowId } from '../workflows/ids';
@@ -24,6 +26,36 @@ export async function startWebhookWorkflow(deps: OperationsDeps, input: WebhookW
     args: [input],
     workflowIdReusePolicy: 'ALLOW_DUPLICATE_FAILED_ONLY',
   });
+}
+
+/**
+ * Records how processing a stored webhook event ended (PROCESSED or FAILED with the error).
+ * Each workflow run (the first delivery, each replay) counts one attempt: `runId` names the run,
+ * so a second call in the same run (a retried activity whose worker died after the write) counts
+ * nothing more.
+ */
+export async function recordWebhookOutcome(
+  prisma: PrismaClient,
+  input: Pick<WebhookWorkflowInput, 'provider' | 'eventId'> & WebhookOutcome,
+  runId: string,
+): Promise<void> {
+  const where = { provider: input.provider, eventId: input.eventId };
+  const [counted] = await prisma.$transaction([
+    prisma.webhookEvent.updateMany({
+      where: { ...where, OR: [{ countedRunId: null }, { countedRunId: { not: runId } }] },
+      data: { attemptCount: { increment: 1 }, countedRunId: runId },
+    }),
+    prisma.webhookEvent.update({
+      where: { provider_eventId: where },
+      data: {
+        status: input.status,
+        error: input.status === 'FAILED' ? input.detail : null,
+        processedAt: new Date(),
+      },
+    }),
+  ]);
+  // Counted once per attempt, as the row counts it.
+  if (counted.count > 0) webhookEvents.inc({ provider: input.provider, outcome: input.status.toLowerCase() });
 }
 
 export interface WebhookFilter {

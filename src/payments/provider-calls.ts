@@ -1,0 +1,48 @@
+/**
+ * How a provider's answer reads to Temporal: a refusal (a 4xx from Stripe or Razorpay) will not
+ * change on retry, so it becomes a non-retryable failure that names it; an outage is thrown as it
+ * is and retried. Every call to a provider that may be refused goes through one of these, from
+ * whichever capability makes it (payments, refunds, disputes).
+ */
+import { ApplicationFailure } from '@temporalio/common';
+import Stripe from 'stripe';
+import { isPermanentRazorpayError } from './razorpay';
+
+/** Razorpay's refusals (4xx) become non-retryable failures; outages are retried. */
+export async function callRazorpay<T>(call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (error) {
+    if (!isPermanentRazorpayError(error)) throw error;
+    throw ApplicationFailure.create({
+      type: `RAZORPAY_${error.error?.code ?? error.statusCode}`,
+      message: error.error?.description ?? `Razorpay answered ${error.statusCode}`,
+      nonRetryable: true,
+    });
+  }
+}
+
+/** Stripe's refusals (4xx) become non-retryable failures; outages are retried. */
+export async function callStripe<T>(call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (error) {
+    throw stripeFailure(error);
+  }
+}
+
+/** Stripe's 4xx answers will not change on retry; network and 5xx errors will. */
+export function stripeFailure(error: unknown): unknown {
+  const permanent =
+    error instanceof Stripe.errors.StripeInvalidRequestError ||
+    error instanceof Stripe.errors.StripeCardError ||
+    error instanceof Stripe.errors.StripeAuthenticationError ||
+    error instanceof Stripe.errors.StripePermissionError;
+  if (!permanent) return error;
+  const stripeError = error as Stripe.errors.StripeError;
+  return ApplicationFailure.create({
+    type: `STRIPE_${(stripeError.code ?? stripeError.type).toUpperCase()}`,
+    message: stripeError.message,
+    nonRetryable: true,
+  });
+}
