@@ -41,31 +41,26 @@ export function registerBackfillCommands(program: Command, kit: OpsKit): void {
           const started = await startBackfill(deps, { name, ...options, throttleMs: options.throttle }, actorId);
           if (!options.wait) return print(started);
           const total = await deps.prisma.product.count(); // every backfill so far walks the products
-          const bar = new SingleBar(
-            { format: `${name} [{bar}] {value}/{total} rows | {status} | {failed} failed`, hideCursor: true },
-            Presets.shades_classic,
-          );
-          bar.start(total, 0, { status: 'RUNNING', failed: 0 });
-          for (;;) {
-            const status = await backfillStatus(deps, started.workflowId);
-            bar.update(status.processed, { status: status.status, failed: status.counts.FAILED });
-            if (status.status === 'DONE') {
-              bar.stop();
-              print({ ...started, ...status });
-              if (status.counts.FAILED > 0) process.exitCode = 1;
-              return;
-            }
-            await new Promise((resolve) => setTimeout(resolve, 500));
-          }
+          const done = await follow(deps, name, started.workflowId, total);
+          print({ ...started, ...done });
+          if (done.workflowStatus !== 'COMPLETED' || done.counts.FAILED > 0) process.exitCode = 1;
         });
       },
     );
 
   backfill
     .command('status <workflowId>')
-    .description('where a backfill stands, with every row that failed and why')
-    .action(async (workflowId: string) =>
-      print(await withOperations(actor(), (deps) => backfillStatus(deps, workflowId))),
+    .description(
+      'where a backfill stands, with the rows that failed and why (in key order; page on with --failures-after)',
+    )
+    .option('--failures <n>', 'list at most this many failed rows', positiveInteger, 1000)
+    .option('--failures-after <rowKey>', 'list the failed rows after this key (the last one listed before)')
+    .action(async (workflowId: string, options: { failures: number; failuresAfter?: string }) =>
+      print(
+        await withOperations(actor(), (deps) =>
+          backfillStatus(deps, workflowId, { failuresLimit: options.failures, failuresAfter: options.failuresAfter }),
+        ),
+      ),
     );
 
   for (const action of ['pause', 'resume'] as const) {
@@ -82,5 +77,40 @@ export function registerBackfillCommands(program: Command, kit: OpsKit): void {
           ),
         ),
       );
+  }
+}
+
+/**
+ * A progress bar from the workflow's query until it is no longer running: on a terminal it
+ * redraws; on anything else (a log, a CI job, a pipe) it prints a line every second.
+ */
+async function follow(deps: Parameters<typeof backfillStatus>[0], name: string, workflowId: string, total: number) {
+  const bar = new SingleBar(
+    {
+      format: `${name} [{bar}] {value}/{total} rows | {status} | {changed} {verb}, {failed} failed | batch {batches}, run {runs}`,
+      hideCursor: true,
+      noTTYOutput: !process.stderr.isTTY,
+      notTTYSchedule: 1000,
+    },
+    Presets.shades_classic,
+  );
+  bar.start(Math.max(1, total), 0, { status: 'STARTING', changed: 0, verb: 'changed', failed: 0, batches: 0, runs: 1 });
+  try {
+    for (;;) {
+      const status = await backfillStatus(deps, workflowId, { failuresLimit: 100 });
+      bar.setTotal(Math.max(1, total, status.processed));
+      bar.update(status.processed, {
+        status: status.status,
+        changed: status.dryRun ? status.counts.WOULD_CHANGE : status.counts.CHANGED,
+        verb: status.dryRun ? 'would change' : 'changed',
+        failed: status.counts.FAILED,
+        batches: status.batches,
+        runs: status.runs,
+      });
+      if (status.workflowStatus !== 'RUNNING' && status.workflowStatus !== 'CONTINUED_AS_NEW') return status;
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+  } finally {
+    bar.stop();
   }
 }

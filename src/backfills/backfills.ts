@@ -71,12 +71,14 @@ export interface BatchResult {
   lastKey?: string;
   /** Fewer rows than asked for: the table is walked. */
   done: boolean;
+  /** SKIPPED stays 0: a row done by an earlier attempt counts as its recorded outcome (kept for carried progress). */
   counts: Record<RowOutcome | 'SKIPPED', number>;
 }
 
 /**
  * Does one batch of `name` after `after`: each row in its own transaction with its record, so
- * a row already recorded for this backfill (a retried batch) is skipped, never done twice.
+ * a row already recorded for this backfill (a retried batch) is never done twice; it counts as
+ * the outcome recorded for it, which the workflow never heard of.
  */
 export async function runBackfillBatch(
   prisma: PrismaClient,
@@ -92,7 +94,10 @@ export async function runBackfillBatch(
         data: [{ backfillId: input.backfillId, rowKey: row.id, outcome: 'PENDING' }],
         skipDuplicates: true,
       });
-      if (claimed.count === 0) return 'SKIPPED' as const;
+      // Recorded already: an earlier attempt of this batch did the row, then its worker died before the
+      // workflow heard back. It is not done again, and it counts as what was recorded, so a row that
+      // failed then is still counted as failed.
+      if (claimed.count === 0) return recordedOutcome(tx, input.backfillId, row.id);
       let result: RowOutcome;
       let error: string | undefined;
       try {
@@ -115,6 +120,11 @@ export async function runBackfillBatch(
   return { lastKey: rows.at(-1)?.id ?? input.after, done: rows.length < input.limit, counts };
 }
 
+async function recordedOutcome(tx: Transaction, backfillId: string, rowKey: string): Promise<RowOutcome> {
+  const recorded = await tx.backfillRow.findUniqueOrThrow({ where: { backfillId_rowKey: { backfillId, rowKey } } });
+  return recorded.outcome as RowOutcome; // never PENDING: a row is claimed and recorded in one transaction
+}
+
 async function applyInSavepoint<T>(tx: Transaction, work: () => Promise<T>): Promise<T> {
   await tx.$executeRawUnsafe('SAVEPOINT backfill_row');
   try {
@@ -127,14 +137,25 @@ async function applyInSavepoint<T>(tx: Transaction, work: () => Promise<T>): Pro
   }
 }
 
-/** The rows of a backfill that failed, with their reasons (every one of them, never lost). */
-export async function backfillFailures(prisma: PrismaClient, backfillId: string, limit = 1000) {
+/**
+ * The rows of a backfill that failed, with their reasons, in key order: a page of `limit` after
+ * `after`, and whether more follow. Every failure stays in `backfill_rows`; paging reaches them all.
+ */
+export async function backfillFailures(
+  prisma: PrismaClient,
+  backfillId: string,
+  page: { after?: string; limit?: number } = {},
+): Promise<{ failures: { rowKey: string; error: string | null }[]; moreFailures: boolean }> {
+  const limit = page.limit ?? 1000;
   const rows = await prisma.backfillRow.findMany({
-    where: { backfillId, outcome: 'FAILED' },
+    where: { backfillId, outcome: 'FAILED', ...(page.after ? { rowKey: { gt: page.after } } : {}) },
     orderBy: { rowKey: 'asc' },
-    take: limit,
+    take: limit + 1,
   });
-  return rows.map((row) => ({ rowKey: row.rowKey, error: row.error }));
+  return {
+    failures: rows.slice(0, limit).map((row) => ({ rowKey: row.rowKey, error: row.error })),
+    moreFailures: rows.length > limit,
+  };
 }
 
 /** Records who started a backfill and why: the audit entry every admin action has. */

@@ -7,12 +7,7 @@ import { randomUUID } from 'node:crypto';
 import type { OperationsDeps } from '../platform/temporal';
 import type { backfillWorkflow } from '../workflows/backfill/workflow';
 import { backfillWorkflowId } from '../workflows/ids';
-import {
-  getBackfillQuery,
-  pauseBackfillSignal,
-  resumeBackfillSignal,
-  type BackfillView,
-} from '../workflows/backfill/messages';
+import { getBackfillQuery, pauseBackfillSignal, resumeBackfillSignal } from '../workflows/backfill/messages';
 import { audit } from '../access/audit';
 import { DomainError } from '../platform/errors';
 import { ErrorCode } from '../workflows/vocabulary';
@@ -50,10 +45,23 @@ export async function startBackfill(deps: OperationsDeps, request: StartBackfill
   return { backfillId, workflowId };
 }
 
-/** Where a backfill stands (following its continue-as-new runs), with every row that failed. */
-export async function backfillStatus(deps: OperationsDeps, workflowId: string) {
-  const view: BackfillView = await deps.temporal.workflow.getHandle(workflowId).query(getBackfillQuery);
-  return { ...view, failures: await backfillFailures(deps.prisma, view.backfillId) };
+/**
+ * Where a backfill stands (following its continue-as-new runs), with the rows that failed and
+ * why: a page of them in key order (`failuresAfter` the last key seen), `moreFailures` when more follow.
+ */
+export async function backfillStatus(
+  deps: OperationsDeps,
+  workflowId: string,
+  page: { failuresAfter?: string; failuresLimit?: number } = {},
+) {
+  const handle = deps.temporal.workflow.getHandle(workflowId);
+  const [view, described] = await Promise.all([handle.query(getBackfillQuery), handle.describe()]);
+  const failed = await backfillFailures(deps.prisma, view.backfillId, {
+    after: page.failuresAfter,
+    limit: page.failuresLimit,
+  });
+  // The workflow's own status: a backfill terminated or failed by hand is no longer RUNNING, whatever its view says.
+  return { ...view, workflowStatus: described.status.name, ...failed };
 }
 
 export async function controlBackfill(
