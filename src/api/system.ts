@@ -24,13 +24,15 @@ export const diagnosisQuery = z.object({ longerThan: seconds.default(300) });
 export const terminateBody = z.object({ olderThan: seconds, reason });
 
 const READS = new Set(['GET', 'HEAD', 'OPTIONS']);
-// Signing in and out change no business data, and admins must be able to sign in to end maintenance.
-const ALWAYS_OPEN = [/^\/api\/auth\//, /^\/api\/payments\/[^/]+\/webhook$/];
+// Signing in and out change no business data, and admins must be able to sign in to end maintenance;
+// a password must be changeable in an incident too. Anything else under /api/auth (a sign-up) is a
+// storefront write like the rest. Webhooks: money that arrives must never bounce.
+const ALWAYS_OPEN = [/^\/api\/auth\/(login|logout|password)$/, /^\/api\/payments\/[^/]+\/webhook$/];
 
 /**
  * While maintenance mode is on, every write under /api/ (the storefront: checkout, payment
- * retries, refund and return requests) answers 503 MAINTENANCE with Retry-After. Reads, sign-in,
- * webhooks and /admin go on.
+ * retries, cancellations, refund and return requests, and any sign-up) answers 503 MAINTENANCE
+ * with Retry-After. Reads, sign-in and out, password changes, webhooks and /admin go on.
  */
 export function maintenanceGate(deps: ApiDeps, flag: MaintenanceFlag): RequestHandler {
   const retryAfterSeconds = Math.ceil(deps.config.MAINTENANCE_RETRY_AFTER / 1000);

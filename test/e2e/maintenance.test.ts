@@ -83,6 +83,25 @@ test('maintenance refuses a checkout while a webhook in the same moment is proce
   expect([refund.status, refund.body.error.code]).toEqual([503, 'MAINTENANCE']);
   const retry = await stack.http.post(`/api/orders/${orderId}/payments`, {}, customer.token);
   expect([retry.status, retry.body.error.code]).toEqual([503, 'MAINTENANCE']);
+  const returned = await stack.http.post(
+    `/api/orders/${orderId}/returns`,
+    { lines: [{ productId: product.id, quantity: 1 }], reason: 'too small' },
+    customer.token,
+  );
+  expect([returned.status, returned.body.error.code]).toEqual([503, 'MAINTENANCE']);
+  expect(returned.headers.get('retry-after')).toBe('300');
+  const cancelled = await stack.http.post(`/api/orders/${orderId}/cancel`, {}, customer.token);
+  expect([cancelled.status, cancelled.body.error.code]).toEqual([503, 'MAINTENANCE']);
+  expect(await stack.prisma.refund.count({ where: { orderId } })).toBe(0);
+  expect(await stack.prisma.return.count({ where: { orderId } })).toBe(0);
+  // An admin's write goes on, and the order's workflow with it.
+  const shipped = await stack.http.post(
+    `/admin/orders/${orderId}/ship`,
+    { trackingNumber: 'TRK-MAINT-1' },
+    admin.token,
+  );
+  expect(shipped.status).toBe(200);
+  await untilOrder(stack, orderId, customer.token, (o) => o.status === 'SHIPPED', 'order shipped during maintenance');
   // Admins can still sign in to end it.
   expect(
     (await stack.http.post('/api/auth/login', { email: admin.email, password: 'correct horse battery staple' })).status,
