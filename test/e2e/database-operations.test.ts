@@ -2,13 +2,15 @@
  * The runbook's database diagnosis and emergency action, through the admin API and the ops CLI:
  * a long query and a lock wait seen as they happen, and a long query (pg_sleep in a connection
  * of its own) actually terminated, audited with what was killed, while the API's own
- * connections carry on. Its own database, so no other test file's queries are in reach.
+ * connections carry on; queries of another database and queries under the limit are left alone,
+ * and admins are emailed what was killed. Its own database, so no other test file's queries are in reach.
  */
 import pg from 'pg';
 import {
   createProduct,
   createUser,
   eventually,
+  mailsTo,
   runOps,
   runOpsWithInput,
   startStack,
@@ -21,7 +23,7 @@ let admin: TestUser;
 const clients: pg.Client[] = [];
 
 beforeAll(async () => {
-  stack = await startStack({ isolatedDatabase: true, worker: false });
+  stack = await startStack({ isolatedDatabase: true }); // with a worker: the admins are emailed what was terminated
   admin = await createUser(stack, 'ADMIN');
 });
 afterAll(async () => {
@@ -29,8 +31,8 @@ afterAll(async () => {
   await stack.stop();
 });
 
-async function connection(): Promise<{ client: pg.Client; pid: number }> {
-  const client = new pg.Client({ connectionString: stack.config.DATABASE_URL });
+async function connection(databaseUrl = stack.config.DATABASE_URL): Promise<{ client: pg.Client; pid: number }> {
+  const client = new pg.Client({ connectionString: databaseUrl });
   client.on('error', () => undefined); // a terminated connection reports here too
   await client.connect();
   clients.push(client);
@@ -39,8 +41,8 @@ async function connection(): Promise<{ client: pg.Client; pid: number }> {
 }
 
 /** Starts `SELECT pg_sleep(600)` in a connection of its own; answers its pid and how the query ended. */
-async function longQuery(): Promise<{ pid: number; ended: Promise<unknown> }> {
-  const { client, pid } = await connection();
+async function longQuery(databaseUrl?: string): Promise<{ pid: number; ended: Promise<unknown> }> {
+  const { client, pid } = await connection(databaseUrl);
   const ended = client.query('SELECT pg_sleep(600) /* long report */').then(
     () => 'finished',
     (error: { code?: string }) => error.code,
@@ -48,9 +50,19 @@ async function longQuery(): Promise<{ pid: number; ended: Promise<unknown> }> {
   return { pid, ended };
 }
 
+/** Whether backend `pid` (any database on the server) is still running its query. */
+async function stillRunning(pid: number): Promise<boolean> {
+  const rows = await stack.prisma.$queryRaw<{ state: string }[]>`SELECT state FROM pg_stat_activity WHERE pid = ${pid}`;
+  return rows[0]?.state === 'active';
+}
+
 test('the diagnosis shows a long query and a lock wait; the long query is terminated, audited', async () => {
   const product = await createProduct(stack, admin, { stock: 3 });
   const sleeper = await longQuery();
+  // The same server's other database: never this database's to list or to terminate.
+  const elsewhere = new URL(stack.config.DATABASE_URL);
+  elsewhere.pathname = '/postgres';
+  const foreign = await longQuery(elsewhere.toString());
   // A transaction holding a row lock, and an update waiting for it.
   const holder = await connection();
   await holder.client.query('BEGIN');
@@ -71,6 +83,7 @@ test('the diagnosis shows a long query and a lock wait; the long query is termin
     state: 'active',
     query: 'SELECT pg_sleep(600) /* long report */',
   });
+  expect(diagnosis.longQueries.map((q: { pid: number }) => q.pid)).not.toContain(foreign.pid);
   expect(diagnosis.lockWaits).toEqual([
     expect.objectContaining({ pid: waiter.pid, blockedBy: [holder.pid], waitEventType: 'Lock' }),
   ]);
@@ -98,6 +111,15 @@ test('the diagnosis shows a long query and a lock wait; the long query is termin
     ).status,
   ).toBe(403);
 
+  // Past a limit it has not reached, the long query is left alone.
+  const notYet = await stack.http.post(
+    '/admin/system/database/terminate-long-queries',
+    { olderThan: '10m', reason: 'only the stuck ones' },
+    admin.token,
+  );
+  expect([notYet.status, notYet.body.terminated, notYet.body.adminsNotified]).toEqual([200, [], false]);
+  expect(await stillRunning(sleeper.pid)).toBe(true);
+
   const done = await stack.http.post(
     '/admin/system/database/terminate-long-queries',
     { olderThan: '1s', reason: 'report query hogging the database' },
@@ -109,9 +131,24 @@ test('the diagnosis shows a long query and a lock wait; the long query is termin
   ]);
   expect(await sleeper.ended).toBe('57P01'); // terminating connection due to administrator command
   expect((await stack.http.get('/api/products')).status).toBe(200); // the API's own connections are untouched
-  const [entry] = await stack.prisma.auditLog.findMany({ where: { action: 'DATABASE_QUERIES_TERMINATED' } });
-  expect(entry).toMatchObject({ actorId: admin.id, reason: 'report query hogging the database' });
-  expect(entry.after).toMatchObject({ olderThanSeconds: 1, terminated: [{ pid: sleeper.pid, terminated: true }] });
+  // Only this database's: the other database's long query runs on.
+  expect(await stillRunning(foreign.pid)).toBe(true);
+  const [entry] = await stack.prisma.auditLog.findMany({
+    where: { action: 'DATABASE_QUERIES_TERMINATED', reason: 'report query hogging the database' },
+  });
+  expect(entry).toMatchObject({ actorId: admin.id, targetId: new URL(stack.config.DATABASE_URL).pathname.slice(1) });
+  expect(entry.after).toEqual({
+    olderThanSeconds: 1,
+    terminated: [
+      expect.objectContaining({ pid: sleeper.pid, terminated: true, query: 'SELECT pg_sleep(600) /* long report */' }),
+    ],
+  });
+  await eventually(
+    async () => mailsTo(stack, admin.email, `1 long-running queries terminated on ${entry.targetId}`).length === 1,
+    'the admins emailed what was terminated',
+  );
+  await stack.prisma.$queryRaw`SELECT pg_terminate_backend(${foreign.pid}::int)`; // the test's own clean-up
+  expect(await foreign.ended).toBe('57P01');
 });
 
 test('the CLI diagnoses, and terminates only after a confirmation', async () => {
@@ -172,5 +209,5 @@ test('the CLI diagnoses, and terminates only after a confirmation', async () => 
   );
   expect(yes.code).toBe(0);
   expect(await other.ended).toBe('57P01');
-  expect(await stack.prisma.auditLog.count({ where: { action: 'DATABASE_QUERIES_TERMINATED' } })).toBe(3);
+  expect(await stack.prisma.auditLog.count({ where: { action: 'DATABASE_QUERIES_TERMINATED' } })).toBe(4);
 });
