@@ -6,9 +6,19 @@
  * the same backup on a worker.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import {
+  copyFileSync,
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { stopProcess } from '../../scripts/lib/services';
 import { backupScheduleId, ensureBackupSchedule } from '../../src/system/backup-schedule';
 import {
   createProduct,
@@ -16,6 +26,7 @@ import {
   eventually,
   runOpsWithInput,
   startStack,
+  startWorkerProcess,
   type Stack,
   type TestUser,
 } from '../helpers/stack';
@@ -45,6 +56,14 @@ test('back up, change data, restore after typing the database name: the data is 
   expect(made.entries).toBeGreaterThan(10);
   expect(made.sha256).toBe(createHash('sha256').update(readFileSync(made.file)).digest('hex'));
   expect(JSON.parse(readFileSync(`${made.file}.json`, 'utf8')).rowCounts.products).toBe(1);
+  const backedUp = await stack.prisma.auditLog.findMany({ where: { action: 'DATABASE_BACKED_UP' } });
+  expect(backedUp).toEqual([
+    expect.objectContaining({
+      actorId: admin.id,
+      reason: 'before the price update',
+      after: expect.objectContaining({ file: made.file, sha256: made.sha256 }),
+    }),
+  ]);
 
   // The data changes after the backup.
   await stack.prisma.product.update({ where: { id: kept.id }, data: { stock: 1 } });
@@ -65,6 +84,7 @@ test('back up, change data, restore after typing the database name: the data is 
   expect(existsSync(result.preRestoreBackup.file)).toBe(true);
   expect(result.preRestoreBackup.file).toContain('pre-restore');
   expect(result.preRestoreBackup.rowCounts.products).toBe(2);
+  expect(result.terminatedConnections).toBeGreaterThan(0); // the API's, the worker's and this test's own
 
   // The data is back (the test's own connections were terminated too: the pool reconnects).
   const product = await eventually(() => stack.prisma.product.findUnique({ where: { id: kept.id } }), 'product read');
@@ -75,23 +95,88 @@ test('back up, change data, restore after typing the database name: the data is 
   expect(audits).toEqual([expect.objectContaining({ actorId: admin.id, reason: 'bad price update' })]);
 });
 
-test('the Temporal Schedule backs the database up on a worker', async () => {
-  const config = { ...stack.config, BACKUP_SCHEDULE_INTERVAL: 24 * 3_600_000 };
-  const scheduleId = await ensureBackupSchedule(stack.temporal, config);
-  expect(scheduleId).toBe(backupScheduleId(config));
-  const handle = stack.temporal.schedule.getHandle(scheduleId!);
+test('retention removes old backups; a restore that does not match its manifest exits 1; a changed or unreadable file is refused', async () => {
+  const database = new URL(stack.config.DATABASE_URL).pathname.slice(1);
+  // A backup from two months ago (its manifest beside it), and someone else's file of that age.
+  const old = path.join(backupDir, `${database}-20261001T000000Z.dump`);
+  const foreign = path.join(backupDir, 'other-20261001T000000Z.dump');
+  for (const file of [old, `${old}.json`, foreign]) writeFileSync(file, 'old');
+  const twoMonthsAgo = new Date(Date.now() - 60 * 86_400_000);
+  for (const file of [old, `${old}.json`, foreign]) utimesSync(file, twoMonthsAgo, twoMonthsAgo);
+  const recent = readdirSync(backupDir).filter((name) => name.endsWith('.dump') && !name.includes('20261001'));
+
+  const run = await ops('', 'db', 'backup', '--reason', 'nightly by hand', '--retention-days', '30');
+  expect(run.code).toBe(0);
+  const made = JSON.parse(run.stdout);
+  expect(made.removed).toEqual([old]);
+  expect([existsSync(old), existsSync(`${old}.json`), existsSync(foreign)]).toEqual([false, false, true]);
+  for (const name of recent) expect(existsSync(path.join(backupDir, name))).toBe(true); // within the retention
+  const products = await stack.prisma.product.count();
+
+  // The manifest says 5 more products than the dump holds: the restore goes through, and says so.
+  const manifest = JSON.parse(readFileSync(`${made.file}.json`, 'utf8'));
+  writeFileSync(
+    `${made.file}.json`,
+    JSON.stringify({ ...manifest, rowCounts: { ...manifest.rowCounts, products: products + 5 } }),
+  );
+  const mismatch = await ops('', 'db', 'restore', made.file, '--yes', '--reason', 'restore drill');
+  expect(mismatch.code).toBe(1);
+  expect(JSON.parse(mismatch.stdout).verified).toEqual({
+    rowCounts: false,
+    migrations: true,
+    mismatches: [`products: ${products} rows, the backup had ${products + 5}`],
+  });
+
+  // A file changed since its backup, and a file that is no backup at all: refused before anything happens.
+  const changed = path.join(backupDir, `${database}-changed.dump`);
+  copyFileSync(made.file, changed);
+  writeFileSync(`${changed}.json`, JSON.stringify(manifest));
+  writeFileSync(changed, Buffer.concat([readFileSync(changed), Buffer.from('x')]));
+  // The restore ended every other connection: the pools reconnect.
+  await eventually(async () => (await stack.http.get('/api/products')).status === 200, 'the API serves again');
+  await eventually(() => stack.prisma.product.count(), 'the test reads again');
+  const junk = path.join(backupDir, 'notes.dump');
+  writeFileSync(junk, 'not a dump');
+  await createProduct(stack, admin, { stock: 2 });
+  const preRestores = () => readdirSync(backupDir).filter((name) => name.includes('pre-restore')).length;
+  const preRestoresBefore = preRestores();
+  const refusedChanged = await ops('', 'db', 'restore', changed, '--yes', '--reason', 'x');
+  expect(refusedChanged.code).toBe(1);
+  expect(refusedChanged.stderr).toContain('does not match the checksum in its manifest');
+  const refusedJunk = await ops('', 'db', 'restore', junk, '--yes', '--reason', 'x');
+  expect(refusedJunk.code).toBe(1);
+  expect(refusedJunk.stderr).toContain('pg_restore');
+  expect(await stack.prisma.product.count()).toBe(products + 1); // nothing was restored
+  expect(preRestores()).toBe(preRestoresBefore); // nor a pre-restore backup taken
+  expect(await stack.prisma.auditLog.count({ where: { action: 'DATABASE_RESTORED', reason: 'x' } })).toBe(0);
+});
+
+test('a worker started with BACKUP_SCHEDULE_INTERVAL=24h keeps a daily Temporal Schedule that backs up on a worker', async () => {
+  const scheduleId = backupScheduleId(stack.config);
+  const handle = stack.temporal.schedule.getHandle(scheduleId);
+  const daily = await startWorkerProcess({ ...stack, env: { ...stack.env, BACKUP_SCHEDULE_INTERVAL: '24h' } });
   try {
+    const described = await handle.describe();
+    expect(described.spec.intervals).toEqual([expect.objectContaining({ every: 24 * 3_600_000 })]);
+    expect(described.action).toMatchObject({ type: 'startWorkflow', workflowType: 'databaseBackupWorkflow' });
+    expect(described.state.paused).toBe(false);
     await handle.trigger();
     const entry = await eventually(
       () => stack.prisma.auditLog.findFirst({ where: { action: 'DATABASE_BACKED_UP', actorId: 'schedule' } }),
       'the scheduled backup',
       60_000,
     );
+    expect(entry.reason).toBe('scheduled backup');
     const file = (entry.after as { file: string }).file;
     expect(existsSync(file)).toBe(true);
     expect(file.startsWith(backupDir)).toBe(true);
-    // Unset, the schedule is paused, not left running.
-    await ensureBackupSchedule(stack.temporal, { ...config, BACKUP_SCHEDULE_INTERVAL: undefined });
+    expect((await handle.describe()).info.recentActions).toHaveLength(1);
+  } finally {
+    await stopProcess(daily);
+  }
+  try {
+    // A worker started without the interval pauses the schedule, not leaving it running.
+    await ensureBackupSchedule(stack.temporal, { ...stack.config, BACKUP_SCHEDULE_INTERVAL: undefined });
     expect((await handle.describe()).state.paused).toBe(true);
   } finally {
     await handle.delete();
