@@ -554,6 +554,25 @@ db.command('restore <file>')
     if (result.verified && result.verified.mismatches.length > 0) process.exitCode = 1;
   });
 
+// Every command and its options as JSON (hidden from --help): what test/deploy/recovery-drill.test.ts
+// checks the README's commands against, and what a shell completion can read.
+program
+  .command('commands', { hidden: true })
+  .description('every command with its arguments and options, as JSON')
+  .action(() => {
+    const tree = (command: Command): Record<string, unknown> => ({
+      name: command.name(),
+      arguments: command.registeredArguments.map((a) => ({ name: a.name(), required: a.required })),
+      options: command.options.map((o) => ({
+        long: o.long,
+        mandatory: o.mandatory,
+        takesValue: o.required || o.optional,
+      })),
+      commands: command.commands.map(tree),
+    });
+    print(tree(program));
+  });
+
 program.parseAsync(process.argv).catch((error: unknown) => {
   if (error instanceof CommanderError) {
     process.exitCode = error.exitCode === 0 ? DONE : REFUSED; // help and version exit 0; usage errors 2
