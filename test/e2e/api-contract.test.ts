@@ -15,24 +15,18 @@ import {
   createUser,
   eventually,
   orderOf,
-  startStack,
   untilOrder,
-  type Stack,
+  useStack,
   type TestUser,
 } from '../helpers/stack';
 import { deliverStripeEvent, paymentIntentEvent } from '../helpers/webhooks';
 
-let stack: Stack;
-let admin: TestUser;
+const { stack, admin } = useStack({ env: { RESERVATION_TTL: '30m' } });
 /** A USD product every test may buy from; each test measures its own before/after. */
 let product: { id: string; sku: string; price: number };
-
 beforeAll(async () => {
-  stack = await startStack({ env: { RESERVATION_TTL: '30m' } });
-  admin = await createUser(stack, 'ADMIN');
   product = await createProduct(stack, admin, { stock: 200, price: 1500 });
 });
-afterAll(() => stack.stop());
 
 type Method = 'card' | 'cod';
 const orderBody = (paymentMethod: Method = 'card', productId = product.id, quantity = 1) => ({

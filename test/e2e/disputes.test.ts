@@ -6,27 +6,11 @@
  * of order, with one effect each.
  */
 import { randomBytes } from 'node:crypto';
-import {
-  createProduct,
-  createUser,
-  eventually,
-  orderOf,
-  startStack,
-  untilOrder,
-  type Stack,
-  type TestUser,
-} from '../helpers/stack';
+import { createProduct, createUser, eventually, orderOf, untilOrder, useStack } from '../helpers/stack';
 import { deliverRazorpayWebhook, deliverStripeEvent, paymentIntentEvent } from '../helpers/webhooks';
 
-let stack: Stack;
-let admin: TestUser;
-
-beforeAll(async () => {
-  // Any deadline within a week is reminded at once, so the reminder needs no waiting.
-  stack = await startStack({ env: { DISPUTE_REMINDER_LEAD: '7d', REFUND_SETTLE_CHECK_AFTER: '1s' } });
-  admin = await createUser(stack, 'ADMIN');
-});
-afterAll(() => stack.stop());
+// Any deadline within a week is reminded at once, so the reminder needs no waiting.
+const { stack, admin } = useStack({ env: { DISPUTE_REMINDER_LEAD: '7d', REFUND_SETTLE_CHECK_AFTER: '1s' } });
 
 async function paidOrder(price: number, options: { deliver?: boolean } = {}) {
   const customer = await createUser(stack);

@@ -10,27 +10,10 @@ import { randomUUID } from 'node:crypto';
 import { requestPriceSchedule } from '../../src/inventory/price-schedules';
 import { applyPriceSchedule, endPriceSchedule } from '../../src/inventory/price-schedule-steps';
 import { schedulePriceChange } from '../../src/inventory/price-schedule-runs';
-import {
-  createProduct,
-  createUser,
-  eventually,
-  orderOf,
-  runOps,
-  startStack,
-  untilOrder,
-  type Stack,
-  type TestUser,
-} from '../helpers/stack';
+import { createProduct, createUser, eventually, orderOf, runOps, untilOrder, useStack } from '../helpers/stack';
 import { deliverStripeEvent, paymentIntentEvent } from '../helpers/webhooks';
 
-let stack: Stack;
-let admin: TestUser;
-
-beforeAll(async () => {
-  stack = await startStack({ env: { RESERVATION_TTL: '30m' } });
-  admin = await createUser(stack, 'ADMIN');
-});
-afterAll(() => stack.stop());
+const { stack, admin } = useStack({ env: { RESERVATION_TTL: '30m' } });
 
 const inMs = (ms: number) => new Date(Date.now() + ms).toISOString();
 const priceOf = async (id: string) => (await stack.prisma.product.findUniqueOrThrow({ where: { id } })).price;

@@ -12,23 +12,16 @@ import {
   eventually,
   orderOf,
   runOps,
-  startStack,
   untilOrder,
-  type Stack,
+  useStack,
+  useUser,
   type TestUser,
 } from '../helpers/stack';
 import { deliverStripeEvent, paymentIntentEvent } from '../helpers/webhooks';
 import { orderWorkflowId, refundWorkflowId } from '../../src/workflows/ids';
 
-let stack: Stack;
-let admin: TestUser;
-let otherAdmin: TestUser;
-
-beforeAll(async () => {
-  stack = await startStack({ env: { REFUND_SETTLE_CHECK_AFTER: '10m' } });
-  [admin, otherAdmin] = [await createUser(stack, 'ADMIN'), await createUser(stack, 'ADMIN')];
-});
-afterAll(() => stack.stop());
+const { stack, admin } = useStack({ env: { REFUND_SETTLE_CHECK_AFTER: '10m' } });
+const otherAdmin = useUser(stack, 'ADMIN');
 
 /** A card order paid through a signed webhook and CONFIRMED. */
 async function paidOrder(price = 3000, customer?: TestUser) {
@@ -784,13 +777,7 @@ test('a wallet in another currency: refused at request, or FAILED with the reaso
 });
 
 describe('policies and reminders', () => {
-  let quick: Stack;
-  let quickAdmin: TestUser;
-  beforeAll(async () => {
-    quick = await startStack({ env: { REFUND_REMINDER_AFTER: '1s' } });
-    quickAdmin = await createUser(quick, 'ADMIN');
-  });
-  afterAll(() => quick.stop());
+  const { stack: quick, admin: quickAdmin } = useStack({ env: { REFUND_REMINDER_AFTER: '1s' } });
 
   test('admins are reminded by email while a request waits; it never lapses', async () => {
     const customer = await createUser(quick);

@@ -9,27 +9,17 @@ import {
   createUser,
   eventually,
   orderOf,
-  startStack,
   untilOrder,
+  useStack,
   type Stack,
   type TestUser,
 } from '../helpers/stack';
 import { deliverStripeEvent, paymentIntentEvent } from '../helpers/webhooks';
 
-let stack: Stack;
-let expiring: Stack;
-let admin: TestUser;
-
-beforeAll(async () => {
-  // Card refunds settle by a status check a second after they are made (stripe-mock answers succeeded).
-  stack = await startStack({ env: { REFUND_SETTLE_CHECK_AFTER: '1s' } });
-  expiring = await startStack({ env: { RETURN_RECEIVE_WITHIN: '1s' } });
-  admin = await createUser(stack, 'ADMIN');
-});
-afterAll(async () => {
-  await stack?.stop();
-  await expiring?.stop();
-});
+// Card refunds settle by a status check a second after they are made (stripe-mock answers succeeded).
+const { stack, admin } = useStack({ env: { REFUND_SETTLE_CHECK_AFTER: '1s' } });
+// The same database: the first stack's admin acts on this one too.
+const { stack: expiring } = useStack({ env: { RETURN_RECEIVE_WITHIN: '1s' } });
 
 /** A card order of `quantity` units paid by a signed webhook, shipped and delivered. */
 async function deliveredOrder(

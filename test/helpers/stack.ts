@@ -318,20 +318,47 @@ async function startProcess(
  * An e2e file's preamble: its stack (startStack's options) and an admin signed in, started before
  * the file's tests and stopped after them. `const { stack, admin } = useStack(...)` at the top of
  * the file; both are filled in by the time a test runs.
+ *
+ * `options` may be a function, called when the stack starts, for options that name something a
+ * `beforeAll` declared above started first (a proxy's URL, a Temporal server's address).
+ * `beforeStop(cleanup)` runs `cleanup` after the file's tests but before the stack stops (a worker
+ * process killed, a schedule deleted): Jest runs `afterAll` hooks in the order they are declared,
+ * so one declared below useStack runs once the stack is gone (the place for what must outlive it).
  */
-export function useStack(options: StackOptions = {}): { stack: Stack; admin: TestUser } {
+export function useStack(options: StackOptions | (() => StackOptions | Promise<StackOptions>) = {}): {
+  stack: Stack;
+  admin: TestUser;
+  beforeStop: (cleanup: () => unknown) => void;
+} {
   const stack = {} as Stack;
   const admin = {} as TestUser;
+  const cleanups: (() => unknown)[] = [];
   let started = false;
   beforeAll(async () => {
-    Object.assign(stack, await startStack(options));
+    Object.assign(stack, await startStack(typeof options === 'function' ? await options() : options));
     started = true;
     Object.assign(admin, await createUser(stack, 'ADMIN'));
   });
   afterAll(async () => {
-    if (started) await stack.stop();
+    try {
+      for (const cleanup of cleanups) await cleanup();
+    } finally {
+      if (started) await stack.stop();
+    }
   });
-  return { stack, admin };
+  return { stack, admin, beforeStop: (cleanup) => void cleanups.push(cleanup) };
+}
+
+/**
+ * Another user of the file's stack (a customer, a second admin), signed in before the file's
+ * tests: `const customer = useUser(stack)` below useStack; filled in by the time a test runs.
+ */
+export function useUser(stack: Stack, role: 'CUSTOMER' | 'ADMIN' = 'CUSTOMER'): TestUser {
+  const user = {} as TestUser;
+  beforeAll(async () => {
+    Object.assign(user, await createUser(stack, role));
+  });
+  return user;
 }
 
 /** Runs the ops CLI (scripts/ops.ts) against the stack as `actorEmail`; answers its exit code and output. */
