@@ -49,12 +49,16 @@ export async function startStubWorker(
 
 /**
  * A workflow test file's preamble: a worker of its own (startStubWorker) started before the
- * file's tests and stopped after them; read `client` and `taskQueue` inside tests.
+ * file's tests and stopped after them; read `client` and `taskQueue` inside tests. `tracing` as
+ * for startStubWorker.
  */
-export function useStubWorker(activities: object): { readonly client: Client; readonly taskQueue: string } {
+export function useStubWorker(
+  activities: object,
+  tracing?: Tracing,
+): { readonly client: Client; readonly taskQueue: string } {
   let started: Awaited<ReturnType<typeof startStubWorker>> | undefined;
   beforeAll(async () => {
-    started = await startStubWorker(activities);
+    started = await startStubWorker(activities, tracing);
   });
   afterAll(() => started?.stop());
   const running = () => {

@@ -5,14 +5,13 @@
  * itself cancelled during a sale. With RECORD_HISTORIES=1 scenarios write their histories for
  * replay.test.ts.
  */
-import type { Client } from '@temporalio/client';
 import { randomUUID } from 'node:crypto';
 import type { priceScheduleWorkflow } from '../../src/workflows/price-schedule/workflow';
 import { cancelPriceScheduleUpdate, getPriceScheduleProgressQuery } from '../../src/workflows/price-schedule/messages';
 import type { Actor } from '../../src/workflows/vocabulary';
 import { priceScheduleWorkflowId } from '../../src/workflows/ids';
 import { eventually } from '../helpers/stack';
-import { keepHistory, recording, startStubWorker, updateRefusal } from '../helpers/workflow-worker';
+import { keepHistory, recording, useStubWorker, updateRefusal } from '../helpers/workflow-worker';
 
 const admin: Actor = { id: randomUUID(), role: 'ADMIN' };
 const forGood = new Set<string>();
@@ -29,22 +28,16 @@ const stubs = {
   },
 };
 
-let client: Client;
-let taskQueue: string;
-let stop: () => Promise<void>;
 const { wrapped, callsOf } = recording(stubs, (input) => String(input.scheduleId));
 
-beforeAll(async () => {
-  ({ client, taskQueue, stop } = await startStubWorker(wrapped));
-});
-afterAll(() => stop());
+const worker = useStubWorker(wrapped);
 
 const inMs = (ms: number) => new Date(Date.now() + ms).toISOString();
 
 function start(scheduleId: string, startsAt: string, endsAt?: string) {
-  return client.workflow.start<typeof priceScheduleWorkflow>('priceScheduleWorkflow', {
+  return worker.client.workflow.start<typeof priceScheduleWorkflow>('priceScheduleWorkflow', {
     workflowId: priceScheduleWorkflowId(scheduleId),
-    taskQueue,
+    taskQueue: worker.taskQueue,
     args: [{ scheduleId, startsAt, endsAt: endsAt ?? null }],
   });
 }

@@ -4,14 +4,14 @@
  * landing; a dry run that only counts; a file refused as a whole failing with its refusal. With
  * RECORD_HISTORIES=1 scenarios write their histories for replay.test.ts.
  */
-import { WorkflowFailedError, type Client } from '@temporalio/client';
+import { WorkflowFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { randomUUID } from 'node:crypto';
 import type { productImportWorkflow } from '../../src/workflows/product-import/workflow';
 import { getImportProgressQuery } from '../../src/workflows/product-import/messages';
 import { productImportWorkflowId } from '../../src/workflows/ids';
 import type { BatchInput } from '../../src/inventory/imports';
-import { keepHistory, recording, startStubWorker } from '../helpers/workflow-worker';
+import { keepHistory, recording, useStubWorker } from '../helpers/workflow-worker';
 
 const ROWS = 7; // rows 2..8, three to a batch: batches at rows 2, 5 and 8
 const refused = new Set<string>();
@@ -47,20 +47,14 @@ const stubs = {
   },
 };
 
-let client: Client;
-let taskQueue: string;
-let stop: () => Promise<void>;
 const { wrapped, callsOf } = recording(stubs, (input) => String(input.importId));
 
-beforeAll(async () => {
-  ({ client, taskQueue, stop } = await startStubWorker(wrapped));
-});
-afterAll(() => stop());
+const worker = useStubWorker(wrapped);
 
 function start(importId: string, options: { dryRun?: boolean; batchesPerRun?: number } = {}) {
-  return client.workflow.start<typeof productImportWorkflow>('productImportWorkflow', {
+  return worker.client.workflow.start<typeof productImportWorkflow>('productImportWorkflow', {
     workflowId: productImportWorkflowId(importId),
-    taskQueue,
+    taskQueue: worker.taskQueue,
     args: [
       {
         importId,
@@ -132,5 +126,5 @@ test('a file refused as a whole fails the import with its refusal', async () => 
   expect(cause.type).toBe('VALIDATION_ERROR');
   expect(cause.details?.[0]).toEqual({ missing: ['stock'] });
   expect(callsOf(id, 'validateImportBatch')).toHaveLength(0);
-  await keepHistory('product-import-refused', client.workflow.getHandle(productImportWorkflowId(id)));
+  await keepHistory('product-import-refused', worker.client.workflow.getHandle(productImportWorkflowId(id)));
 });

@@ -5,9 +5,7 @@
  * enter history. With RECORD_HISTORIES=1 scenarios write their histories for replay.test.ts.
  */
 import { WithStartWorkflowOperation, type WorkflowHandle } from '@temporalio/client';
-import { ApplicationFailure } from '@temporalio/common';
 import { randomUUID } from 'node:crypto';
-import type { Activities } from '../../src/activities';
 import {
   getReturnQuery,
   receiveReturnUpdate,
@@ -16,54 +14,12 @@ import {
   type ReturnWorkflowInput,
 } from '../../src/workflows/return/messages';
 import type { returnWorkflow } from '../../src/workflows/return/workflow';
+import { DISPUTED_ORDER, product, returnStubs } from '../helpers/return-stubs';
 import { eventually } from '../helpers/stack';
 import { keepHistory, recording, useStubWorker, updateRefusal } from '../helpers/workflow-worker';
 
 const admin = randomUUID();
-const product = randomUUID();
-const DISPUTED_ORDER = randomUUID();
-
-const stubs: Partial<Activities> = {
-  async openReturn(input) {
-    if (input.orderId === DISPUTED_ORDER)
-      throw ApplicationFailure.create({ type: 'ORDER_DISPUTED', message: 'disputed', nonRetryable: true });
-    return {
-      currency: 'USD',
-      expiresAt: new Date(Date.now() + input.receiveWithinMs).toISOString(),
-      lines: input.lines.map((l) => ({ ...l, unitPrice: 1000 })),
-    };
-  },
-  async receiveReturn(input) {
-    const restocked = input.lines.filter((l) => l.condition === 'RESTOCK').reduce((s, l) => s + l.quantity, 0);
-    const damaged = input.lines.filter((l) => l.condition === 'DAMAGED').reduce((s, l) => s + l.quantity, 0);
-    return {
-      amount: 1000 * (restocked + damaged),
-      currency: 'USD',
-      lines: [{ productId: product, restocked, damaged }],
-    };
-  },
-  async closeWaitingReturn() {
-    return true;
-  },
-  async recordReturnRefund() {},
-  async sendReturnEmail() {},
-  // The child refund workflow's activities.
-  async openRefund(input) {
-    return { customerId: input.requestedBy.id, amount: input.amount!, currency: 'USD', destination: 'WALLET' };
-  },
-  async recordRefundDecision() {},
-  async refundHold() {
-    return { held: false };
-  },
-  async creditRefundToWallet() {
-    return { entryId: randomUUID(), balance: 2000 };
-  },
-  async completeRefund() {
-    return { orderStatus: 'PARTIALLY_REFUNDED', paymentStatus: 'PARTIALLY_REFUNDED' };
-  },
-  async sendRefundEmail() {},
-};
-const { wrapped, callsOf } = recording(stubs, (input) => String(input.returnId ?? input.refundId));
+const { wrapped, callsOf } = recording(returnStubs, (input) => String(input.returnId ?? input.refundId));
 
 const worker = useStubWorker(wrapped);
 
