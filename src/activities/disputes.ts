@@ -1,14 +1,13 @@
 /**
- * The dispute workflow's side effects (and the refund workflow's dispute check): thin wrappers
- * over src/disputes, plus the provider calls (finding a charge's PaymentIntent, submitting
- * evidence to Stripe). Each is safe to retry.
+ * The dispute workflow's side effects (and the refund workflow's dispute check): thin adapters
+ * over src/disputes, refusals handed on as non-retryable failures. Each is safe to retry.
  */
 import type Stripe from 'stripe';
 import type { PrismaClient } from '../platform/db';
-import { disputeStanding } from '../disputes/standing';
-import { applyDisputeEvent, disputeRecordId, findDisputedPayment, recordEvidence } from '../disputes/disputes';
+import { refusing } from '../platform/errors';
+import { refundHold } from '../disputes/standing';
+import { applyDisputeEvent, routeDispute, submitEvidence } from '../disputes/disputes';
 import type { PaymentProvider } from '../workflows/vocabulary';
-import { callStripe } from '../payments/provider-calls';
 
 export function disputeActivities(prisma: PrismaClient, stripe: Stripe, reminderLeadMs: number) {
   return {
@@ -19,15 +18,7 @@ export function disputeActivities(prisma: PrismaClient, stripe: Stripe, reminder
       providerPaymentId?: string;
       chargeId?: string;
     }): Promise<{ orderId: string; paymentId: string; recordId: string; reminderLeadMs: number }> {
-      let providerPaymentId = input.providerPaymentId;
-      if (!providerPaymentId && input.provider === 'STRIPE' && input.chargeId) {
-        // An older API version's dispute names only the charge: its PaymentIntent is ours, or nothing is.
-        const charge = await callStripe(() => stripe.charges.retrieve(input.chargeId!));
-        providerPaymentId =
-          typeof charge.payment_intent === 'string' ? charge.payment_intent : charge.payment_intent?.id;
-      }
-      const found = await findDisputedPayment(prisma, input.provider, providerPaymentId);
-      return { ...found, recordId: disputeRecordId(input.provider, input.disputeId), reminderLeadMs };
+      return { ...(await refusing(() => routeDispute(prisma, stripe, input))), reminderLeadMs };
     },
 
     applyDisputeEvent: (input: Parameters<typeof applyDisputeEvent>[1]) => applyDisputeEvent(prisma, input),
@@ -40,23 +31,12 @@ export function disputeActivities(prisma: PrismaClient, stripe: Stripe, reminder
       adminId: string;
       note: string;
     }): Promise<{ at: string; submittedToProvider: boolean }> {
-      const submittedToProvider = input.provider === 'STRIPE';
-      if (submittedToProvider)
-        await callStripe(() =>
-          stripe.disputes.update(
-            input.disputeId,
-            { evidence: { uncategorized_text: input.note }, submit: true },
-            { idempotencyKey: `dispute-evidence-${input.recordId}` },
-          ),
-        );
-      const { at } = await recordEvidence(prisma, { ...input, submittedToProvider });
-      return { at, submittedToProvider };
+      return submitEvidence(prisma, stripe, input);
     },
 
     /** Whether a refund about to pay out must wait: its order's payment is disputed. */
     async refundHold(input: { refundId: string; orderId: string }): Promise<{ held: boolean; disputeId?: string }> {
-      const standing = await disputeStanding(prisma, input.orderId);
-      return standing.openDisputeId ? { held: true, disputeId: standing.openDisputeId } : { held: false };
+      return refundHold(prisma, input.orderId);
     },
   };
 }

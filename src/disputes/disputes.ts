@@ -2,9 +2,12 @@
  * Provider disputes (chargebacks) of our payments, one record per provider dispute, written only
  * by the dispute workflow's activities and read by the admin API and the ops CLI. Events may come
  * twice or out of order: a decided dispute stays decided, an event older than the newest one
- * applied changes no field, and every change is audited as the provider's.
+ * applied changes no field, and every change is audited as the provider's. Here too the provider
+ * calls a dispute needs: finding a charge's PaymentIntent, submitting evidence to Stripe.
  */
-import { refusalFailure } from '../platform/errors';
+import type Stripe from 'stripe';
+import { DomainError } from '../platform/errors';
+import { callStripe } from '../payments/provider-calls';
 import { v5 as uuidv5 } from 'uuid';
 import { audit } from '../access/audit';
 import { lockOrder } from '../orders/lock';
@@ -33,11 +36,29 @@ export async function findDisputedPayment(
       })
     : null;
   if (!payment)
-    throw refusalFailure(
+    throw new DomainError(
       ErrorCode.ORDER_NOT_FOUND,
       `No payment of ours matches the disputed ${provider} payment ${providerPaymentId ?? '(none named)'}`,
     );
   return { orderId: payment.orderId, paymentId: payment.id };
+}
+
+/**
+ * Which of our payments (and orders) a dispute is about, and our record's id. An older Stripe API
+ * version's dispute names only the charge: its PaymentIntent is ours, or nothing is.
+ */
+export async function routeDispute(
+  prisma: PrismaClient,
+  stripe: Stripe,
+  input: { provider: PaymentProvider; disputeId: string; providerPaymentId?: string; chargeId?: string },
+): Promise<{ orderId: string; paymentId: string; recordId: string }> {
+  let providerPaymentId = input.providerPaymentId;
+  if (!providerPaymentId && input.provider === 'STRIPE' && input.chargeId) {
+    const charge = await callStripe(() => stripe.charges.retrieve(input.chargeId!));
+    providerPaymentId = typeof charge.payment_intent === 'string' ? charge.payment_intent : charge.payment_intent?.id;
+  }
+  const found = await findDisputedPayment(prisma, input.provider, providerPaymentId);
+  return { ...found, recordId: disputeRecordId(input.provider, input.disputeId) };
 }
 
 export interface DisputeRecord {
@@ -161,6 +182,25 @@ export async function recordEvidence(
     });
     return { at: at.toISOString() };
   }, txOptions);
+}
+
+/** Evidence through the provider where it has an API (Stripe, once per dispute), then our record of it. */
+export async function submitEvidence(
+  prisma: PrismaClient,
+  stripe: Stripe,
+  input: { recordId: string; provider: PaymentProvider; disputeId: string; adminId: string; note: string },
+): Promise<{ at: string; submittedToProvider: boolean }> {
+  const submittedToProvider = input.provider === 'STRIPE';
+  if (submittedToProvider)
+    await callStripe(() =>
+      stripe.disputes.update(
+        input.disputeId,
+        { evidence: { uncategorized_text: input.note }, submit: true },
+        { idempotencyKey: `dispute-evidence-${input.recordId}` },
+      ),
+    );
+  const { at } = await recordEvidence(prisma, { ...input, submittedToProvider });
+  return { at, submittedToProvider };
 }
 
 /** Disputes for the admin list: the nearest evidence deadline first. */

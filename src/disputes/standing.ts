@@ -26,6 +26,15 @@ export async function disputeStanding(tx: Pick<Transaction, 'dispute'>, orderId:
   };
 }
 
+/** Whether a refund about to pay out must wait: its order's payment is disputed. */
+export async function refundHold(
+  tx: Pick<Transaction, 'dispute'>,
+  orderId: string,
+): Promise<{ held: boolean; disputeId?: string }> {
+  const standing = await disputeStanding(tx, orderId);
+  return standing.openDisputeId ? { held: true, disputeId: standing.openDisputeId } : { held: false };
+}
+
 /** Refuses (409 ORDER_DISPUTED) while a dispute of the order is open. */
 export function refuseWhileDisputed(standing: DisputeStanding): void {
   if (standing.openDisputeId) {
