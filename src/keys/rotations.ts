@@ -124,6 +124,21 @@ async function refuseWhileRotating(
   for await (const running of deps.temporal.workflow.list({ query, pageSize: 1 })) throw refuse(running.workflowId);
 }
 
+/** A step of a running rotation, in the audit log as the workflow reports it (who, what, why). */
+export async function auditRotationStep(
+  prisma: Pick<PrismaClient, 'auditLog'>,
+  step: { actorId: string; action: string; rotationId: string; reason?: string; after?: Record<string, unknown> },
+): Promise<void> {
+  await audit(prisma, {
+    actorId: step.actorId,
+    action: step.action,
+    targetType: 'key_rotation',
+    targetId: step.rotationId,
+    reason: step.reason,
+    after: step.after,
+  });
+}
+
 /** The purpose a rotation's workflow id names, or 404. */
 export function rotationPurpose(workflowId: string): SecretPurpose {
   const purpose = keyRotationPurpose(workflowId);
