@@ -10,27 +10,17 @@ import { randomUUID } from 'node:crypto';
 import { stopProcess } from '../../scripts/lib/services';
 import { runBackfillBatch } from '../../src/backfills/backfills';
 import { getBackfillQuery, type BackfillView } from '../../src/workflows/backfill/messages';
-import {
-  createUser,
-  eventually,
-  runOps,
-  startStack,
-  startWorkerProcess,
-  type Stack,
-  type TestUser,
-} from '../helpers/stack';
+import { eventually, runOps, startWorkerProcess, useStack } from '../helpers/stack';
 
-let stack: Stack;
-let admin: TestUser;
+const { stack, admin, beforeStop } = useStack({ worker: false, isolatedDatabase: true });
 let worker: ChildProcess | undefined;
+beforeStop(() => stopProcess(worker, 'SIGKILL'));
 
 const VALID = 30;
 const EMPTY = 5;
 const BROKEN = 5;
 
 beforeAll(async () => {
-  stack = await startStack({ worker: false, isolatedDatabase: true });
-  admin = await createUser(stack, 'ADMIN');
   const product = (i: number, imageUrl: string | null) => ({
     id: randomUUID(),
     sku: `BF-${i}-${randomUUID().slice(0, 8)}`,
@@ -47,10 +37,6 @@ beforeAll(async () => {
       ...Array.from({ length: BROKEN }, (_, i) => product(VALID + EMPTY + i, `ftp://old-server/${i}.png`)),
     ],
   });
-});
-afterAll(async () => {
-  await stopProcess(worker, 'SIGKILL');
-  await stack.stop();
 });
 
 const view = (workflowId: string): Promise<BackfillView> =>

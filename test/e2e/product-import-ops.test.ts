@@ -13,36 +13,21 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { stopProcess } from '../../scripts/lib/services';
 import { checkLedger } from '../../src/inventory/ledger';
-import {
-  createUser,
-  eventually,
-  runOps,
-  startStack,
-  startWorkerProcess,
-  type Stack,
-  type TestUser,
-} from '../helpers/stack';
+import { eventually, runOps, startWorkerProcess, useStack } from '../helpers/stack';
 
-let stack: Stack;
-let admin: TestUser;
+const { stack, admin, beforeStop } = useStack({
+  worker: false,
+  env: {
+    PRODUCT_IMPORT_BATCH_SIZE: '25',
+    PRODUCT_IMPORT_BATCHES_PER_RUN: '10',
+    PRODUCT_IMPORT_WAIT_MAX_BYTES: '1024',
+  },
+});
 let worker: ChildProcess | undefined;
-
 beforeAll(async () => {
-  stack = await startStack({
-    worker: false,
-    env: {
-      PRODUCT_IMPORT_BATCH_SIZE: '25',
-      PRODUCT_IMPORT_BATCHES_PER_RUN: '10',
-      PRODUCT_IMPORT_WAIT_MAX_BYTES: '1024',
-    },
-  });
-  admin = await createUser(stack, 'ADMIN');
   worker = await startWorkerProcess(stack);
 });
-afterAll(async () => {
-  await stopProcess(worker, 'SIGKILL');
-  await stack.stop();
-});
+beforeStop(() => stopProcess(worker, 'SIGKILL'));
 
 const ROWS = 1000;
 

@@ -6,29 +6,12 @@
  */
 import type { ChildProcess } from 'node:child_process';
 import { stopProcess } from '../../scripts/lib/services';
-import {
-  createProduct,
-  createUser,
-  eventually,
-  startStack,
-  startWorkerProcess,
-  type Stack,
-  type TestUser,
-} from '../helpers/stack';
+import { createProduct, createUser, eventually, startWorkerProcess, useStack } from '../helpers/stack';
 import { deliverStripeEvent, paymentIntentEvent } from '../helpers/webhooks';
 
-let stack: Stack;
-let admin: TestUser;
+const { stack, admin, beforeStop } = useStack({ worker: false });
 let worker: ChildProcess | undefined;
-
-beforeAll(async () => {
-  stack = await startStack({ worker: false });
-  admin = await createUser(stack, 'ADMIN');
-});
-afterAll(async () => {
-  await stopProcess(worker, 'SIGKILL');
-  await stack.stop();
-});
+beforeStop(() => stopProcess(worker, 'SIGKILL'));
 
 test('an order survives its worker being killed twice, with no duplicated effect', async () => {
   const customer = await createUser(stack);
