@@ -11,24 +11,18 @@ import {
   createUser,
   eventually,
   orderOf,
-  startStack,
   startWorkerProcess,
   untilOrder,
-  type Stack,
+  useStack,
 } from '../helpers/stack';
 import { deliverStripeEvent, paymentIntentEvent } from '../helpers/webhooks';
 
-let stack: Stack;
-beforeAll(async () => {
-  stack = await startStack();
-});
-afterAll(() => stack.stop());
+const { stack, admin } = useStack();
 
 const metrics = () => scrape(`${stack.http.baseUrl}/metrics`);
 
 test('business counters, request durations and pool connections move with real traffic', async () => {
   const before = await metrics();
-  const admin = await createUser(stack, 'ADMIN');
   const customer = await createUser(stack);
   const product = await createProduct(stack, admin, { stock: 3, price: 1200 });
   const checkout = await stack.http.post(
@@ -103,7 +97,6 @@ describe('the worker process', () => {
       ...stack,
       env: { ...stack.env, METRICS_PORT: String(port), TEMPORAL_SDK_METRICS_PORT: String(sdkPort) },
     });
-    const admin = await createUser(stack, 'ADMIN');
     const customer = await createUser(stack);
     const product = await createProduct(stack, admin, { stock: 3, price: 900 });
     const checkout = await stack.http.post(

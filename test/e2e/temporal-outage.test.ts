@@ -18,11 +18,10 @@ import { Keyring } from '../../src/keys/keyring';
 import { keyringRazorpayGateway } from '../../src/payments/razorpay';
 import { HttpClient } from '../helpers/http';
 import { freePort, startTemporalDevServer, stopProcess, type TemporalDevServer } from '../../scripts/lib/services';
-import { createProduct, createUser, eventually, startStack, type Stack } from '../helpers/stack';
+import { createProduct, createUser, eventually, useStack } from '../helpers/stack';
 import { deliverStripeEvent, paymentIntentEvent } from '../helpers/webhooks';
 
 let temporal: TemporalDevServer;
-let stack: Stack;
 const serverOptions = async () => {
   const dir = process.env.TEST_WORK_DIR!;
   return {
@@ -36,13 +35,10 @@ let options: Awaited<ReturnType<typeof serverOptions>>;
 beforeAll(async () => {
   options = await serverOptions();
   temporal = await startTemporalDevServer(options);
-  // A database of its own too: replay looks at every stored event of the window.
-  stack = await startStack({ isolatedDatabase: true, env: { TEMPORAL_ADDRESS: temporal.address } });
 });
-afterAll(async () => {
-  await stack.stop();
-  await stopProcess(temporal.process);
-});
+// A database of its own too: replay looks at every stored event of the window.
+const { stack, admin } = useStack(() => ({ isolatedDatabase: true, env: { TEMPORAL_ADDRESS: temporal.address } }));
+afterAll(() => stopProcess(temporal.process)); // after the stack stops
 
 test('the database unreachable: 503 DATABASE_UNAVAILABLE from every kind of route, never a 500', async () => {
   // The API as deployed, but its database address points at a port where nothing listens.
@@ -84,7 +80,6 @@ test('the database unreachable: 503 DATABASE_UNAVAILABLE from every kind of rout
 });
 
 test('a webhook during a Temporal outage gets 503, and its redelivery after recovery is processed', async () => {
-  const admin = await createUser(stack, 'ADMIN');
   const customer = await createUser(stack);
   const product = await createProduct(stack, admin, { stock: 2, price: 1234 });
   const checkout = await stack.http.post(
@@ -166,16 +161,11 @@ test('a webhook during a Temporal outage gets 503, and its redelivery after reco
 });
 
 describe('no worker answering', () => {
-  let quiet: Stack;
-  beforeAll(async () => {
-    quiet = await startStack({ env: { API_TEMPORAL_DEADLINE: '5s' } });
-  });
-  afterAll(() => quiet.stop());
+  const { stack: quiet, admin: quietAdmin } = useStack({ env: { API_TEMPORAL_DEADLINE: '5s' } });
 
   test('an update nobody answers is 503 TEMPORAL_UNAVAILABLE after API_TEMPORAL_DEADLINE, not a hung request', async () => {
-    const admin = await createUser(quiet, 'ADMIN');
     const customer = await createUser(quiet);
-    const product = await createProduct(quiet, admin, { stock: 2, price: 800 });
+    const product = await createProduct(quiet, quietAdmin, { stock: 2, price: 800 });
     const checkout = await quiet.http.post(
       '/api/checkout',
       { items: [{ productId: product.id, quantity: 1 }], paymentMethod: 'cod' },
@@ -187,7 +177,7 @@ describe('no worker answering', () => {
     const shipped = await quiet.http.post(
       `/admin/orders/${checkout.body.orderId}/ship`,
       { trackingNumber: 'NOBODY-HOME' },
-      admin.token,
+      quietAdmin.token,
     );
     expect({ status: shipped.status, code: shipped.body.error.code }).toEqual({
       status: 503,

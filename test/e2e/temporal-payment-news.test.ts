@@ -9,17 +9,12 @@ import { randomUUID } from 'node:crypto';
 import { verifyPaymentNews } from '../../src/payments/news';
 import { getOrderQuery, paymentEventSignal } from '../../src/workflows/order/messages';
 import { orderWorkflowId } from '../../src/workflows/ids';
-import { createProduct, createUser, eventually, orderOf, startStack, untilOrder, type Stack } from '../helpers/stack';
+import { createProduct, createUser, eventually, orderOf, untilOrder, useStack } from '../helpers/stack';
 import { deliverStripeEvent, paymentIntentEvent } from '../helpers/webhooks';
 
-let stack: Stack;
-beforeAll(async () => {
-  stack = await startStack();
-});
-afterAll(() => stack.stop());
+const { stack, admin } = useStack();
 
 test('a payment success typed into Temporal, for the order’s own PaymentIntent and amount, moves nothing; the signed webhook pays', async () => {
-  const admin = await createUser(stack, 'ADMIN');
   const customer = await createUser(stack);
   const product = await createProduct(stack, admin, { stock: 2, price: 2500 });
   const checkout = await stack.http.post(
