@@ -9,31 +9,16 @@ import path from 'node:path';
 import { freePort, isListening, stopProcess, waitForPort } from '../../scripts/lib/services';
 import { startHoldingProxy } from '../helpers/holding-proxy';
 import { HttpClient } from '../helpers/http';
-import {
-  createProduct,
-  createUser,
-  eventually,
-  startStack,
-  startWorkerProcess,
-  type Stack,
-  type TestUser,
-} from '../helpers/stack';
+import { createProduct, createUser, eventually, startWorkerProcess, useStack } from '../helpers/stack';
 
 let proxy: Awaited<ReturnType<typeof startHoldingProxy>>;
-let stack: Stack;
-let admin: TestUser;
-const children: ChildProcess[] = [];
-
 beforeAll(async () => {
   proxy = await startHoldingProxy(process.env.STRIPE_API_BASE!);
-  stack = await startStack({ env: { STRIPE_API_BASE: proxy.url } });
-  admin = await createUser(stack, 'ADMIN');
 });
-afterAll(async () => {
-  await Promise.all(children.map((child) => stopProcess(child, 'SIGKILL')));
-  await stack.stop();
-  await proxy.close();
-});
+const { stack, admin, beforeStop } = useStack(() => ({ env: { STRIPE_API_BASE: proxy.url } }));
+const children: ChildProcess[] = [];
+beforeStop(() => Promise.all(children.map((child) => stopProcess(child, 'SIGKILL'))));
+afterAll(() => proxy.close()); // after the stack stops
 
 function exitOf(child: ChildProcess): Promise<number | null> {
   return new Promise((resolve) => {

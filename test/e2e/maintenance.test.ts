@@ -5,29 +5,11 @@
  * is audited and emailed to admins, by the admin API and by the ops CLI. Its own database, since
  * the flag is shared by every replica (and every test file) on one database.
  */
-import {
-  createProduct,
-  createUser,
-  eventually,
-  mailsTo,
-  runOps,
-  startStack,
-  untilOrder,
-  type Stack,
-  type TestUser,
-} from '../helpers/stack';
+import { createProduct, eventually, mailsTo, runOps, untilOrder, useStack, useUser } from '../helpers/stack';
 import { deliverStripeEvent, paymentIntentEvent } from '../helpers/webhooks';
 
-let stack: Stack;
-let admin: TestUser;
-let customer: TestUser;
-
-beforeAll(async () => {
-  stack = await startStack({ isolatedDatabase: true });
-  admin = await createUser(stack, 'ADMIN');
-  customer = await createUser(stack);
-});
-afterAll(() => stack.stop());
+const { stack, admin } = useStack({ isolatedDatabase: true });
+const customer = useUser(stack);
 
 test('maintenance refuses a checkout while a webhook in the same moment is processed', async () => {
   const product = await createProduct(stack, admin, { stock: 10, price: 1500 });

@@ -4,28 +4,11 @@
  * the hour, each provider reached with its active key (and a provider that stops answering
  * shown as down), and the payments switch. Its own database, so the figures are exact.
  */
-import {
-  createProduct,
-  createUser,
-  eventually,
-  runOps,
-  startStack,
-  untilOrder,
-  type Stack,
-  type TestUser,
-} from '../helpers/stack';
+import { createProduct, eventually, runOps, untilOrder, useStack, useUser } from '../helpers/stack';
 import { deliverStripeEvent, paymentIntentEvent } from '../helpers/webhooks';
 
-let stack: Stack;
-let admin: TestUser;
-let customer: TestUser;
-
-beforeAll(async () => {
-  stack = await startStack({ isolatedDatabase: true, env: { RESERVATION_TTL: '5s' } });
-  admin = await createUser(stack, 'ADMIN');
-  customer = await createUser(stack);
-});
-afterAll(() => stack.stop());
+const { stack, admin } = useStack({ isolatedDatabase: true, env: { RESERVATION_TTL: '5s' } });
+const customer = useUser(stack);
 
 async function cardOrder(productId: string) {
   const placed = await stack.http.post(
