@@ -84,8 +84,11 @@ export const routes: Record<string, RouteDoc> = {
     who: 'customer',
     body: orders.checkoutBody,
     ok: 201,
+    // The placement's refusals (src/orders/placement.ts), answered through the order workflow's update.
     errors: {
       ...IDEMPOTENCY,
+      400: [...IDEMPOTENCY[400], 'CURRENCY_MISMATCH', 'VARIANT_REQUIRED', 'ORDER_TOTAL_TOO_LARGE'],
+      404: ['PRODUCT_NOT_FOUND', 'VARIANT_NOT_FOUND'],
       409: ['INSUFFICIENT_STOCK', 'INSUFFICIENT_WALLET_BALANCE', 'WALLET_CURRENCY_MISMATCH'],
       ...TEMPORAL,
       503: ['TEMPORAL_UNAVAILABLE', 'PAYMENTS_DISABLED', 'MAINTENANCE'],

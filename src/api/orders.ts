@@ -1,3 +1,27 @@
+/**
+ * The order routes: checkout, an order's view and list, payment retry, cancel, ship and deliver.
+ *
+ * Checkout checks the cart once. The API validates the request's shape (ids, quantities, payment
+ * method, currency code), the payments switch and the Idempotency-Key, and reads nothing from the
+ * catalogue: it starts the order's workflow with update-with-start, and the workflow's first step
+ * (createOrderAndReserveStock, src/orders/placement.ts) prices the lines and reserves their stock
+ * in one transaction. That is the only place the check can be right: a price, a product or a
+ * stock level read here could change before the reservation, and the workflow must refuse what it
+ * is given anyway (a workflow can be started by hand in Temporal, not only by this route). So the
+ * placement's refusal (404 PRODUCT_NOT_FOUND, 400 CURRENCY_MISMATCH, 409 INSUFFICIENT_STOCK, ...,
+ * the same codes, statuses and details as when the API priced the cart first) is the update's
+ * failure, which the error handler maps like any workflow refusal; the transaction rolled back, so
+ * no order row, reservation or ledger entry is left.
+ *
+ * The workflow started for a refused cart ends at once, completed (not failed: it did its job),
+ * its view CANCELLED with the refusal's code as cancelReason and the refusal itself kept
+ * (checkoutRefusal), and OrderStatus CANCELLED in Temporal's visibility. Its id is the order id:
+ * random without a key, so nothing later meets it; named by the customer's key with one, so the
+ * key is spent like that of any checkout that ran, as a stock refusal's always was: the same body
+ * again is answered the same refusal from the closed workflow (placedEarlier), another body is 422
+ * IDEMPOTENCY_KEY_REUSED, and a new cart takes a new key. The id is never run twice
+ * (REJECT_DUPLICATE): one workflow per order id, which the view, the history and the key rely on.
+ */
 import {
   ServiceError,
   WithStartWorkflowOperation,
@@ -10,6 +34,7 @@ import { z } from 'zod';
 import type { Order } from '../generated/prisma/client';
 import {
   placeOrderUpdate,
+  type CheckoutRefusal,
   type OrderView,
   type OrderWorkflowInput,
   type PlacedOrder,
@@ -21,7 +46,6 @@ import { orderWorkflowId } from '../workflows/ids';
 import { RequestSeals } from '../access/request-seals';
 import { assertPaymentsEnabled } from '../payments/switch';
 import { mergeLines } from '../inventory/variants';
-import { priceCheckout } from '../orders/checkout';
 import { authenticate, currentUser, requireRole, type AuthUser } from './auth';
 import type { ApiDeps } from './deps';
 import { DomainError } from '../platform/errors';
@@ -78,15 +102,24 @@ export const listQuery = z.object({
 const CHECKOUT_NAMESPACE = '0d6c3f4e-8a51-4c1b-9e3f-6b2d7a9c1e58';
 /** Names the order a checkout with an Idempotency-Key makes, after the customer and the key. */
 export const checkoutOrderId = (customerId: string, key: string) => idFromKey(CHECKOUT_NAMESPACE, customerId, key);
-// A checkout the workflow refused ends the order at once, CANCELLED with one of these reasons.
 /** The memo entry that fingerprints the request a checkout's workflow was started for. */
 const CHECKOUT_MEMO = 'checkoutRequest';
-const checkoutRefusals = new Set<ErrorCode>([
+// Before the checkout-refusal-kept patch, a refused checkout's view kept only its cancel reason, one of these.
+const earlierCheckoutRefusals = new Set<string>([
   ErrorCode.INSUFFICIENT_STOCK,
   ErrorCode.INSUFFICIENT_WALLET_BALANCE,
   ErrorCode.WALLET_CURRENCY_MISMATCH,
   ErrorCode.PAYMENT_PROVIDER_UNAVAILABLE,
 ]);
+
+/** What a finished checkout's workflow refused with: kept on its view, or (older workflows) its reason and timeline. */
+function checkoutRefusalOf(view: OrderView): CheckoutRefusal | undefined {
+  if (view.checkoutRefusal) return view.checkoutRefusal;
+  const refused = view.timeline.find((t) => t.event === 'CHECKOUT_REFUSED' || t.event === 'CHECKOUT_FAILED');
+  if (refused && view.cancelReason && earlierCheckoutRefusals.has(view.cancelReason))
+    return { code: view.cancelReason as ErrorCode, message: refused.detail ?? view.cancelReason };
+  return undefined;
+}
 
 function actorOf(user: AuthUser): Actor {
   return { id: user.id, role: user.role };
@@ -120,9 +153,8 @@ export function ordersRouter(deps: ApiDeps): Router {
   /** A keyed checkout whose order's workflow has finished: its answer again (or its refusal). */
   async function placedEarlier(orderId: string): Promise<PlacedOrder> {
     const view: OrderView = await handleOf(orderId).result();
-    const refused = view.timeline.find((t) => t.event === 'CHECKOUT_REFUSED' || t.event === 'CHECKOUT_FAILED');
-    if (refused && view.cancelReason && checkoutRefusals.has(view.cancelReason as ErrorCode))
-      throw new DomainError(view.cancelReason as ErrorCode, refused.detail ?? view.cancelReason);
+    const refused = checkoutRefusalOf(view);
+    if (refused) throw new DomainError(refused.code, refused.message, refused.details);
     return {
       orderId: view.orderId,
       status: view.status,
@@ -144,9 +176,6 @@ export function ordersRouter(deps: ApiDeps): Router {
     if (body.paymentMethod === 'card') await assertPaymentsEnabled(prisma);
     const items = mergeLines(body.items);
 
-    // Refused here, before any workflow starts; the order's activity prices it again as it reserves.
-    const { currency } = await priceCheckout(prisma, items, body.currency);
-
     // A retried checkout (double click, a client retrying after a timeout) sends the same
     // Idempotency-Key: the key names the order, and so its workflow, which Temporal starts once.
     const orderId = key ? checkoutOrderId(user.id, key) : randomUUID();
@@ -156,7 +185,8 @@ export function ordersRouter(deps: ApiDeps): Router {
       customerId: user.id,
       items,
       paymentMethod: paymentMethods[body.paymentMethod],
-      currency,
+      // Unstated, the currency is that of the first line's product (the placement prices it so).
+      currency: body.currency,
       reservationTtlMs: config.RESERVATION_TTL,
       provider: body.provider === 'razorpay' ? 'RAZORPAY' : 'STRIPE',
       reconcileAfterMs: config.PAYMENT_RECONCILE_AFTER,

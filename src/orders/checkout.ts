@@ -3,10 +3,10 @@
  * PRODUCT_NOT_FOUND naming the unknown ones), each variant named where a product has them, every
  * line priced in the order's currency (the one asked for, else the first line's; 400
  * CURRENCY_MISMATCH naming the others), and the total within the largest charge (400
- * ORDER_TOTAL_TOO_LARGE). The API prices a checkout with it before it starts the order's workflow,
- * so a request it refuses starts nothing; the workflow's createOrderAndReserveStock prices the
- * lines with it again in the transaction that records them, so the order keeps the prices of the
- * moment its stock was reserved.
+ * ORDER_TOTAL_TOO_LARGE). Only the placement (src/orders/placement.ts, the order workflow's first
+ * step) calls it, in the transaction that records the order and reserves its stock, so the order
+ * keeps the prices of the moment its stock was reserved and the catalogue is read once per
+ * checkout; the API reads none of it first (why: src/api/orders.ts).
  */
 import { MAX_ORDER_TOTAL } from '../platform/money';
 import type { PrismaClient, Transaction } from '../platform/db';

@@ -20,6 +20,8 @@ import {
   type TestUser,
 } from '../helpers/stack';
 import { deliverStripeEvent, paymentIntentEvent } from '../helpers/webhooks';
+import type { OrderView } from '../../src/workflows/order/messages';
+import { searchAttributes } from '../../src/workflows/search-attributes';
 
 const { stack, admin } = useStack({ env: { RESERVATION_TTL: '30m' } });
 /** A USD product every test may buy from; each test measures its own before/after. */
@@ -59,6 +61,31 @@ function fieldsOf(answer: HttpResponse): string[] {
 const ordersOf = (customerId: string) => stack.prisma.order.count({ where: { customerId } });
 const productsWithSku = (sku: string) => stack.prisma.product.count({ where: { sku } });
 const storedOrder = (orderId: string) => stack.prisma.order.findUniqueOrThrow({ where: { id: orderId } });
+/** What a customer sees of their orders through the API. */
+const listedOrdersOf = async (customer: TestUser) => (await stack.http.get('/api/orders', customer.token)).body.orders;
+/**
+ * The customer's order workflows as Temporal lists them, each with its close status, OrderStatus
+ * and the cancel reason of its result: a refused checkout's workflow closes at once, completed.
+ */
+async function checkoutWorkflowsOf(customerId: string, count: number) {
+  const closed = async () => {
+    const found: { status: string; orderStatus?: string; cancelReason?: string }[] = [];
+    for await (const run of stack.temporal.workflow.list({ query: `CustomerId="${customerId}"` })) {
+      const view: OrderView = await stack.temporal.workflow.getHandle(run.workflowId).result();
+      const described = await stack.temporal.workflow.getHandle(run.workflowId).describe();
+      found.push({
+        status: described.status.name,
+        orderStatus: described.typedSearchAttributes.get(searchAttributes.orderStatus),
+        cancelReason: view.cancelReason,
+      });
+    }
+    return found;
+  };
+  return eventually(async () => {
+    const found = await closed();
+    return found.length === count && found;
+  }, `the ${count} order workflows of ${customerId} are listed`);
+}
 const ledgerOf = async (orderId: string) =>
   (await stack.prisma.inventoryLedger.findMany({ where: { reference: orderId }, orderBy: { createdAt: 'asc' } })).map(
     (l) => [l.type, l.quantity],
@@ -281,9 +308,10 @@ describe('unknown ids and routes: 404', () => {
     expect(await stack.prisma.auditLog.count({ where: { targetId: orderId } })).toBe(0);
   });
 
-  test('checkout of an unknown product', async () => {
+  test('checkout of an unknown product: 404 naming it, and nothing changes', async () => {
     const customer = await createUser(stack);
     const missing = randomUUID();
+    const before = await availableOf(stack, product.id);
     const answer = await stack.http.post(
       '/api/checkout',
       {
@@ -297,7 +325,15 @@ describe('unknown ids and routes: 404', () => {
     );
     expectError(answer, 404, 'PRODUCT_NOT_FOUND');
     expect(answer.body.error.details).toEqual({ productIds: [missing] });
+    expect(answer.body.error.message).toBe(`Unknown products: ${missing}`);
+    // Nothing changed: no order to list, the known product's stock as it was.
+    expect(await listedOrdersOf(customer)).toEqual([]);
+    expect(await availableOf(stack, product.id)).toBe(before);
     expect(await ordersOf(customer.id)).toBe(0);
+    // The order's workflow checked the cart, once, and closed at once under the refusal's own code.
+    expect(await checkoutWorkflowsOf(customer.id, 1)).toEqual([
+      { status: 'COMPLETED', orderStatus: 'CANCELLED', cancelReason: 'PRODUCT_NOT_FOUND' },
+    ]);
   });
 
   test('an unknown route', async () => {
@@ -432,8 +468,11 @@ describe('conflicts', () => {
     expect(statedUsd.body.error.details).toEqual({ currency: 'USD', skus: [rupees.sku] });
 
     expect(await ordersOf(customer.id)).toBe(0);
+    expect(await listedOrdersOf(customer)).toEqual([]);
     expect(await availableOf(stack, product.id)).toBe(before);
     expect(await availableOf(stack, rupees.id)).toBe(5);
+    const refused = { status: 'COMPLETED', orderStatus: 'CANCELLED', cancelReason: 'CURRENCY_MISMATCH' };
+    expect(await checkoutWorkflowsOf(customer.id, 3)).toEqual([refused, refused, refused]);
   });
 
   test('a total above the largest charge (99,999,999 minor units) is 400 ORDER_TOTAL_TOO_LARGE, nothing reserved', async () => {

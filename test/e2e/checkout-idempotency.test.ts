@@ -99,7 +99,51 @@ test('a refused checkout retried with its key is refused again the same way', as
   const again = await checkout(stack, customer, body, key);
   expect({ status: again.status, code: again.body.error?.code }).toEqual({ status: 409, code: 'INSUFFICIENT_STOCK' });
   expect(again.body.error.message).toBe(first.body.error.message);
+  expect(again.body.error.details).toEqual(first.body.error.details);
   expect(await stack.prisma.order.count({ where: { customerId: customer.id } })).toBe(0);
+});
+
+test('a cart with an unknown product, with its key: refused, the retry answered the same from the closed workflow, a new key checks out', async () => {
+  const customer = await createUser(stack);
+  const product = await createProduct(stack, admin, { stock: 3, price: 800 });
+  const missing = randomUUID();
+  const refusedCart = {
+    items: [
+      { productId: product.id, quantity: 1 },
+      { productId: missing, quantity: 1 },
+    ],
+    paymentMethod: 'card',
+  };
+  const key = `cart-${randomUUID()}`;
+  const first = await checkout(stack, customer, refusedCart, key);
+  expect({ status: first.status, body: first.body }).toEqual({
+    status: 404,
+    body: {
+      error: { code: 'PRODUCT_NOT_FOUND', message: `Unknown products: ${missing}`, details: { productIds: [missing] } },
+    },
+  });
+  // The workflow the key named checked the cart and closed: completed, CANCELLED under the refusal's code.
+  const refusedOrder = stack.temporal.workflow.getHandle(`order-${checkoutOrderId(customer.id, key)}`);
+  expect(await refusedOrder.result()).toMatchObject({ status: 'CANCELLED', cancelReason: 'PRODUCT_NOT_FOUND' });
+  expect((await refusedOrder.describe()).status.name).toBe('COMPLETED');
+
+  const again = await checkout(stack, customer, refusedCart, key);
+  expect({ status: again.status, body: again.body }).toEqual({ status: first.status, body: first.body });
+
+  // The key is spent, as any checkout's that reached its workflow: another cart under it is 422.
+  const corrected = { items: [{ productId: product.id, quantity: 1 }], paymentMethod: 'card' };
+  const reused = await checkout(stack, customer, corrected, key);
+  expect({ status: reused.status, code: reused.body.error?.code }).toEqual({
+    status: 422,
+    code: 'IDEMPOTENCY_KEY_REUSED',
+  });
+  // The refused workflow's id blocks nothing else: the corrected cart under a new key is placed.
+  const placed = await checkout(stack, customer, corrected, `cart-${randomUUID()}`);
+  expect(placed.status).toBe(201);
+  expect(
+    (await stack.http.get('/api/orders', customer.token)).body.orders.map((o: { orderId: string }) => o.orderId),
+  ).toEqual([placed.body.orderId]);
+  expect((await stack.http.get(`/api/products/${product.id}`)).body.availableStock).toBe(2);
 });
 
 test('a key that is empty or too long is 400 INVALID_IDEMPOTENCY_KEY, not a 500, and nothing is reserved', async () => {

@@ -1,9 +1,10 @@
 /**
  * Small pure rules the system leans on: workflow ids built and parsed in one place, stored
  * refusal codes read back, what a provider's refund status or a Razorpay order's payments mean,
- * a dispute blocking refunds, what a customer may see of an order's timeline, and the ops CLI's
- * argument parsers.
+ * a dispute blocking refunds, what a customer may see of an order's timeline, what a refused
+ * checkout's view keeps, and the ops CLI's argument parsers.
  */
+import { ApplicationFailure } from '@temporalio/common';
 import { InvalidArgumentError } from 'commander';
 import { refuseWhileDisputed } from '../../src/disputes/standing';
 import { forCustomer } from '../../src/orders/view';
@@ -19,6 +20,7 @@ import {
   refundWorkflowId,
   webhookWorkflowId,
 } from '../../src/workflows/ids';
+import { checkoutRefusalOf } from '../../src/workflows/order/guards';
 import { ErrorCode, refusalCode } from '../../src/workflows/vocabulary';
 import { count, currencyCode, date, positiveInteger, seconds } from '../../scripts/lib/cli-args';
 
@@ -52,6 +54,24 @@ test('a stored refusal code reads back as ours, the provider’s, or the fallbac
   expect(refusalCode('STRIPE_CHARGE_DISPUTED', ErrorCode.REFUND_REFUSED)).toBe('STRIPE_CHARGE_DISPUTED');
   expect(refusalCode('rm -rf', ErrorCode.REFUND_REFUSED)).toBe('REFUND_REFUSED');
   expect(refusalCode(null, ErrorCode.RETURN_REFUSED)).toBe('RETURN_REFUSED');
+});
+
+test("a refused checkout keeps the refusal's own code, message and details; a failure without one of ours is INTERNAL", () => {
+  const unknown = ApplicationFailure.create({
+    type: 'PRODUCT_NOT_FOUND',
+    message: 'Unknown products: p-1',
+    details: [{ productIds: ['p-1'] }],
+    nonRetryable: true,
+  });
+  expect(checkoutRefusalOf(unknown)).toEqual({
+    code: 'PRODUCT_NOT_FOUND',
+    message: 'Unknown products: p-1',
+    details: { productIds: ['p-1'] },
+  });
+  expect(
+    checkoutRefusalOf(ApplicationFailure.create({ type: 'CURRENCY_MISMATCH', message: 'Not priced in USD' })),
+  ).toEqual({ code: 'CURRENCY_MISMATCH', message: 'Not priced in USD' });
+  expect(checkoutRefusalOf(ApplicationFailure.create({ message: 'boom' })).code).toBe(ErrorCode.INTERNAL);
 });
 
 test("a Stripe refund's status: succeeded, failed or canceled, else still pending", () => {

@@ -27,11 +27,13 @@ import type { orderWorkflow } from '../../src/workflows/order/workflow';
 import { eventually } from '../helpers/stack';
 import { keepHistory, recording, useStubWorker, updateRefusal } from '../helpers/workflow-worker';
 import { orderWorkflowId } from '../../src/workflows/ids';
+import { searchAttributes } from '../../src/workflows/search-attributes';
 
 const UNIT_PRICE = 1250;
 const SHORT_PRODUCT = '00000000-0000-0000-0000-00000000dead'; // the stub reports it out of stock
 const LATE_PAYER = '00000000-0000-0000-0000-0000000000aa'; // its PaymentIntent turns out paid when cancelled
 const BROKE_CUSTOMER = '00000000-0000-0000-0000-0000000000bb'; // too little store credit
+const UNKNOWN_PRODUCT = '00000000-0000-0000-0000-00000000beef'; // not in the stub's catalogue
 
 /** Activities held mid-way (`<activity>:<orderId>`) until the test opens the gate. */
 const gates = new Map<string, { opened: Promise<void>; open: () => void; reached: boolean }>();
@@ -58,6 +60,14 @@ const providerSays = new Map<string, Awaited<ReturnType<Activities['fetchPayment
 /** Stand-ins for the database, Stripe and email, recording every call per order. */
 const stubs: Partial<Activities> = {
   async createOrderAndReserveStock(input) {
+    if (input.items.some((i) => i.productId === UNKNOWN_PRODUCT)) {
+      throw ApplicationFailure.create({
+        type: 'PRODUCT_NOT_FOUND',
+        message: `Unknown products: ${UNKNOWN_PRODUCT}`,
+        details: [{ productIds: [UNKNOWN_PRODUCT] }],
+        nonRetryable: true,
+      });
+    }
     if (input.items.some((i) => i.productId === SHORT_PRODUCT)) {
       throw ApplicationFailure.create({
         type: 'INSUFFICIENT_STOCK',
@@ -492,6 +502,41 @@ test('insufficient stock refuses checkout before any payment is attempted', asyn
   expect((await handle.result()).status).toBe('CANCELLED');
   expect(callsOf(orderId, 'createPaymentIntent')).toHaveLength(0);
   await keepHistory('order-insufficient-stock', handle);
+});
+
+test('an unknown product refused by the reservation keeps its own code: the order ends CANCELLED at once, nothing else asked', async () => {
+  const { orderId, handle, placed } = await placeOrder({
+    items: [
+      { productId: randomUUID(), quantity: 1 },
+      { productId: UNKNOWN_PRODUCT, quantity: 1 },
+    ],
+  });
+  const refused = await updateRefusal(placed);
+  expect(refused).toEqual({
+    type: 'PRODUCT_NOT_FOUND',
+    message: `Unknown products: ${UNKNOWN_PRODUCT}`,
+    details: [{ productIds: [UNKNOWN_PRODUCT] }],
+  });
+  const result = await handle.result();
+  expect(result).toMatchObject({
+    status: 'CANCELLED',
+    cancelReason: 'PRODUCT_NOT_FOUND',
+    checkoutRefusal: {
+      code: 'PRODUCT_NOT_FOUND',
+      message: `Unknown products: ${UNKNOWN_PRODUCT}`,
+      details: { productIds: [UNKNOWN_PRODUCT] },
+    },
+  });
+  expect(result.timeline.map((t) => [t.event, t.detail])).toEqual([
+    ['CHECKOUT_REFUSED', `Unknown products: ${UNKNOWN_PRODUCT}`],
+  ]);
+  // The reservation's transaction left nothing: nothing to cancel, no payment, no email.
+  expect(callsOf(orderId).map((c) => c.name)).toEqual(['createOrderAndReserveStock']);
+  // Closed, not failed: Temporal shows it completed, CANCELLED.
+  const described = await handle.describe();
+  expect(described.status.name).toBe('COMPLETED');
+  expect(described.typedSearchAttributes.get(searchAttributes.orderStatus)).toBe('CANCELLED');
+  await keepHistory('order-unknown-product-refused', handle);
 });
 
 test('redelivered and duplicate payment events have no second effect', async () => {

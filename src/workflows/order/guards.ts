@@ -4,8 +4,8 @@
  */
 import { ApplicationFailure } from '@temporalio/workflow';
 import { businessFailure, refusal } from '../failures';
-import { ErrorCode, type Actor } from '../vocabulary';
-import type { CancelReason, OrderView } from './messages';
+import { ErrorCode, isErrorCode, type Actor } from '../vocabulary';
+import type { CancelReason, CheckoutRefusal, OrderView } from './messages';
 
 export function isCancellable(order: OrderView): boolean {
   if (order.paymentStatus === 'PAID') return false;
@@ -42,4 +42,16 @@ export function providerUnavailable(error: unknown): ApplicationFailure {
     ErrorCode.PAYMENT_PROVIDER_UNAVAILABLE,
     `Payment could not be started: ${businessFailure(error).message}`,
   );
+}
+
+/**
+ * A refused checkout as its view keeps it: the refusal's code (one of ours, or INTERNAL for a
+ * failure that carries none: a bug, answered 500), message and details.
+ */
+export function checkoutRefusalOf(failure: ApplicationFailure): CheckoutRefusal {
+  return {
+    code: isErrorCode(failure.type) ? failure.type : ErrorCode.INTERNAL,
+    message: failure.message,
+    ...(failure.details?.length ? { details: failure.details[0] } : {}),
+  };
 }

@@ -4,7 +4,7 @@
  * two sides cannot drift apart.
  */
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
-import type { Actor, OrderStatus, PaymentMethod, PaymentProvider, PaymentStatus } from '../vocabulary';
+import type { Actor, ErrorCode, OrderStatus, PaymentMethod, PaymentProvider, PaymentStatus } from '../vocabulary';
 
 export interface OrderItemRequest {
   productId: string;
@@ -46,6 +46,16 @@ export type CancelReason =
   | 'WALLET_CURRENCY_MISMATCH'
   | 'PAYMENT_PROVIDER_UNAVAILABLE';
 
+/**
+ * Why checkout refused an order, as its answer said: the refusal's code (PRODUCT_NOT_FOUND,
+ * CURRENCY_MISMATCH, INSUFFICIENT_STOCK, PAYMENT_PROVIDER_UNAVAILABLE, ...), message and details.
+ */
+export interface CheckoutRefusal {
+  code: ErrorCode;
+  message: string;
+  details?: unknown;
+}
+
 /** One line of the order's own story, kept in workflow state for the query and the Web UI. */
 export interface OrderTimelineEntry {
   at: string;
@@ -70,8 +80,11 @@ export interface OrderView {
   paymentIntentId?: string;
   razorpayOrderId?: string;
   reservationExpiresAt?: string;
-  cancelReason?: CancelReason;
+  /** A refused checkout's is its refusal's code (PRODUCT_NOT_FOUND, say). */
+  cancelReason?: CancelReason | ErrorCode;
   cancelNote?: string;
+  /** Set when checkout was refused: what the checkout answered, and answers again to a retry with its key. */
+  checkoutRefusal?: CheckoutRefusal;
   trackingNumber?: string;
   carrier?: string;
   timeline: OrderTimelineEntry[];

@@ -37,3 +37,11 @@ export const ADMIN_REQUESTS_NAME_ACTIVE_ADMIN = 'admin-requests-name-active-admi
  * hand) is recorded and ignored. Before, any well-formed signal was believed.
  */
 export const PAYMENT_NEWS_VERIFIED = 'payment-news-verified';
+/**
+ * The catalogue is checked once, by the reservation (the API no longer prices a checkout before
+ * it starts the workflow), so every checkout refusal reaches the workflow: the order is cancelled
+ * with the refusal's own code as its reason (before, anything but a wallet refusal was filed
+ * INSUFFICIENT_STOCK, an unknown product included), and the view keeps the refusal's code,
+ * message and details, which a retry under the same Idempotency-Key is answered with.
+ */
+export const CHECKOUT_REFUSAL_KEPT = 'checkout-refusal-kept';

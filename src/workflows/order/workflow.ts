@@ -21,7 +21,7 @@ import { businessFailure, refusal } from '../failures';
 import { orderWorkflowId } from '../ids';
 import { activitiesFor } from '../policies';
 import { ErrorCode, SYSTEM, type Actor } from '../vocabulary';
-import { cancelReasonOf, invalidState, providerUnavailable } from './guards';
+import { cancelReasonOf, checkoutRefusalOf, invalidState, providerUnavailable } from './guards';
 import { registerHandlers } from './handlers';
 import {
   deliverOrderUpdate,
@@ -35,6 +35,7 @@ import {
 import {
   ADMIN_REQUESTS_NAME_ACTIVE_ADMIN,
   CANCEL_REFUSED_ONCE_PAID,
+  CHECKOUT_REFUSAL_KEPT,
   PAYMENT_RECONCILIATION,
   REFUND_ANSWERS_PENDING_SHIPMENT,
   SHIPMENT_REFUSAL_ANSWERED,
@@ -112,12 +113,18 @@ async function reserveStock(s: OrderState): Promise<boolean> {
     );
     return true;
   } catch (error) {
+    // Refused (an unknown product or variant, a currency mismatch, too large a total, a line
+    // short of stock, too little credit): the transaction left nothing; checkout answers the refusal.
     const failure = businessFailure(error);
     s.placement = { failure };
-    order.cancelReason =
-      failure.type === ErrorCode.INSUFFICIENT_WALLET_BALANCE || failure.type === ErrorCode.WALLET_CURRENCY_MISMATCH
-        ? failure.type
-        : 'INSUFFICIENT_STOCK';
+    if (patched(CHECKOUT_REFUSAL_KEPT)) {
+      order.checkoutRefusal = checkoutRefusalOf(failure);
+      order.cancelReason = order.checkoutRefusal.code;
+    } else
+      order.cancelReason =
+        failure.type === ErrorCode.INSUFFICIENT_WALLET_BALANCE || failure.type === ErrorCode.WALLET_CURRENCY_MISMATCH
+          ? failure.type
+          : 'INSUFFICIENT_STOCK';
     moveTo(s, 'CANCELLED', 'CHECKOUT_REFUSED', SYSTEM, failure.message);
     return false;
   }
@@ -150,6 +157,7 @@ async function openCheckoutPayment(s: OrderState): Promise<boolean> {
     s.placement = { failure };
     await act.cancelOrder({ orderId: order.orderId, reason: 'PAYMENT_PROVIDER_UNAVAILABLE', actor: SYSTEM });
     order.cancelReason = 'PAYMENT_PROVIDER_UNAVAILABLE';
+    if (patched(CHECKOUT_REFUSAL_KEPT)) order.checkoutRefusal = checkoutRefusalOf(failure);
     moveTo(s, 'CANCELLED', 'CHECKOUT_FAILED', SYSTEM, failure.message);
     return false;
   }
