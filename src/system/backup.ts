@@ -18,7 +18,9 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
 import { audit } from '../access/audit';
+import { paymentsSwitch, setPaymentsEnabled } from '../payments/switch';
 import type { PrismaClient } from '../platform/db';
+import { maintenanceState, setMaintenance } from './maintenance';
 
 const run = promisify(execFile);
 
@@ -270,13 +272,29 @@ export async function recordedBackup(
  * A restore recorded in the audit log (DATABASE_RESTORED). The entry is written after the restore,
  * into the restored database: written before it, the restore would overwrite it. `prisma` must
  * reach the database restored.
+ *
+ * The backup's maintenance mode and payments switch are those of its own time: restored as they
+ * are, a restore in the middle of an incident would reopen the shop (or switch payments back on)
+ * behind the operator's back. So both are set back to what they were just before the restore,
+ * audited under the same admin and reason, and the answer says which were (`switchesKept`).
  */
 export async function recordedRestore(
-  prisma: Pick<PrismaClient, 'auditLog'>,
+  prisma: PrismaClient,
   options: Parameters<typeof restoreDatabase>[0],
   by: Recorded,
-): Promise<RestoreResult> {
+): Promise<RestoreResult & { switchesKept: string[] }> {
+  const before = { maintenance: await maintenanceState(prisma), payments: await paymentsSwitch(prisma) };
   const restored = await restoreDatabase(options);
+  const switchesKept: string[] = [];
+  const kept = `kept across the restore: ${by.reason}`;
+  if ((await maintenanceState(prisma)).enabled !== before.maintenance.enabled) {
+    await setMaintenance(prisma, before.maintenance.enabled, kept, by.actorId);
+    switchesKept.push('maintenance');
+  }
+  if ((await paymentsSwitch(prisma)).enabled !== before.payments.enabled) {
+    await setPaymentsEnabled(prisma, before.payments.enabled, kept, by.actorId);
+    switchesKept.push('payments');
+  }
   await audit(prisma, {
     actorId: by.actorId,
     action: 'DATABASE_RESTORED',
@@ -288,7 +306,8 @@ export async function recordedRestore(
       preRestoreBackup: restored.preRestoreBackup.file,
       verified: restored.verified,
       migrations: restored.migrations,
+      switchesKept,
     },
   });
-  return restored;
+  return { ...restored, switchesKept };
 }
