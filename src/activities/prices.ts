@@ -4,24 +4,20 @@
  * non-retryable failures. Each is idempotent: a retry finds its step done and answers the status.
  */
 import type { PrismaClient } from '../platform/db';
-import { asActivityFailure } from '../platform/errors';
+import { refusing } from '../platform/errors';
 import { applyPriceSchedule, endPriceSchedule } from '../inventory/price-schedule-steps';
 
 export function priceScheduleActivities(prisma: PrismaClient) {
   return {
     async applyPriceSchedule(input: { scheduleId: string; workflowId: string }) {
-      return applyPriceSchedule(prisma, input).catch((error: unknown) => {
-        throw asActivityFailure(error);
-      });
+      return refusing(() => applyPriceSchedule(prisma, input));
     },
     async endPriceSchedule(input: {
       scheduleId: string;
       workflowId: string;
       cancel?: { actorId: string; reason: string };
     }) {
-      return endPriceSchedule(prisma, input).catch((error: unknown) => {
-        throw asActivityFailure(error);
-      });
+      return refusing(() => endPriceSchedule(prisma, input));
     },
   };
 }

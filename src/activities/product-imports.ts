@@ -5,7 +5,7 @@
  */
 import { Context } from '@temporalio/activity';
 import type { PrismaClient } from '../platform/db';
-import { asActivityFailure } from '../platform/errors';
+import { refusing } from '../platform/errors';
 import {
   commitProductImport,
   finishDryRun,
@@ -13,14 +13,6 @@ import {
   validateImportBatch,
   type BatchInput,
 } from '../inventory/imports';
-
-async function refusing<T>(work: () => Promise<T>): Promise<T> {
-  try {
-    return await work();
-  } catch (error) {
-    throw asActivityFailure(error);
-  }
-}
 
 const heartbeat = (details?: unknown) => Context.current().heartbeat(details);
 
