@@ -13,19 +13,14 @@ import { lockOrder } from '../orders/lock';
 import { txOptions, type PrismaClient, type Transaction } from '../platform/db';
 import { DomainError } from '../platform/errors';
 import { ErrorCode, type Actor, type OrderStatus, type PaymentStatus } from '../workflows/vocabulary';
-import type { RefundDestination } from '../workflows/refund/messages';
+import type { RefundDestination, RefundWorkflowInput } from '../workflows/refund/messages';
 import { paymentStatusAfterRefunds, refundableAmount } from './refundable';
 
-export interface RefundToOpen {
-  refundId: string;
-  orderId: string;
-  amount?: number;
-  destination?: RefundDestination;
-  reason: string;
-  requestedBy: Actor;
-  /** The refund of a return's received lines: allowed after delivery, at most what is still refundable. */
-  returnId?: string;
-}
+/** What the refund workflow opens its refund with: its own input, less the workflow's settings. */
+export type RefundToOpen = Pick<
+  RefundWorkflowInput,
+  'refundId' | 'orderId' | 'amount' | 'destination' | 'reason' | 'requestedBy' | 'returnId'
+>;
 
 export interface OpenedRefund {
   customerId: string;

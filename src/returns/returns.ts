@@ -14,7 +14,7 @@ import { refundableAmount } from '../refunds/refundable';
 import { txOptions, type PrismaClient, type Transaction } from '../platform/db';
 import { lockOrder } from '../orders/lock';
 import { ErrorCode, SYSTEM, type Actor } from '../workflows/vocabulary';
-import type { ReturnLineRequest, ReturnReceipt, ReturnStatus } from '../workflows/return/messages';
+import type { ReturnLineRequest, ReturnReceipt, ReturnStatus, ReturnWorkflowInput } from '../workflows/return/messages';
 
 export interface OpenedReturn {
   currency: string;
@@ -44,15 +44,10 @@ async function unitsReturned(tx: Transaction, orderId: string, except: string): 
  */
 export async function openReturn(
   prisma: PrismaClient,
-  input: {
-    returnId: string;
-    orderId: string;
-    customerId: string;
-    lines: ReturnLineRequest[];
-    reason: string;
-    returnWindowMs: number;
-    receiveWithinMs: number;
-  },
+  input: Pick<
+    ReturnWorkflowInput,
+    'returnId' | 'orderId' | 'customerId' | 'lines' | 'reason' | 'returnWindowMs' | 'receiveWithinMs'
+  >,
 ): Promise<OpenedReturn> {
   return prisma.$transaction(async (tx) => {
     if (!(await lockOrder(tx, input.orderId)))
