@@ -12,6 +12,7 @@ import { createHmac } from 'node:crypto';
 import Stripe from 'stripe';
 import type { Config } from '../platform/config';
 import { DomainError } from '../platform/errors';
+import { isProviderRefusal } from '../payments/provider-calls';
 import { createRazorpayGateway, verifyRazorpaySignature } from '../payments/razorpay';
 import { createStripe } from '../payments/stripe';
 import { ErrorCode } from '../workflows/vocabulary';
@@ -33,9 +34,9 @@ export async function verifyStagedKey(deps: KeyVerifiers, purpose: SecretPurpose
     await verify(deps, purpose, secret);
   } catch (error) {
     if (error instanceof DomainError) throw error;
-    // A provider refusing the key, or the database refusing the login, will not change on retry.
+    // A provider refusing the key (401, 403, 400), or the database refusing the login, will not change on retry.
     const permanent =
-      isRefusal(error) ||
+      isProviderRefusal(error) ||
       purpose === 'JWT_SIGNING' ||
       purpose === 'STRIPE_WEBHOOK_SECRET' ||
       (error as { code?: string }).code?.startsWith('28');
@@ -79,14 +80,6 @@ async function verify(deps: KeyVerifiers, purpose: SecretPurpose, secret: string
       await deps.databaseLogins.verify(JSON.parse(secret) as DatabaseLogin);
       return;
   }
-}
-
-/** A provider's answer that will not change on retry (401, 403, 400) means the key is wrong. */
-function isRefusal(error: unknown): boolean {
-  if (error instanceof Stripe.errors.StripeError)
-    return error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500;
-  const status = (error as { statusCode?: number })?.statusCode;
-  return typeof status === 'number' && status >= 400 && status < 500;
 }
 
 function refusalMessage(error: unknown): string {

@@ -17,6 +17,7 @@ import { providerPaymentStatus } from './payment-status';
 import { storedWebhookInput } from './webhook-events';
 import { stripeRefundOutcome } from './stripe';
 import { audit } from '../access/audit';
+import { isProviderRefusal } from './provider-calls';
 
 /** News a workflow was signalled: a payment outcome for an order, or a refund's settlement. */
 export type PaymentNews =
@@ -141,8 +142,7 @@ async function askProvider<T>(call: () => Promise<T>): Promise<T | undefined> {
   try {
     return await call();
   } catch (error) {
-    const status = (error as { statusCode?: number })?.statusCode;
-    if (typeof status === 'number' && status >= 400 && status < 500) return undefined;
+    if (isProviderRefusal(error)) return undefined;
     throw error;
   }
 }

@@ -6,14 +6,24 @@
  */
 import { ApplicationFailure } from '@temporalio/common';
 import Stripe from 'stripe';
-import { isPermanentRazorpayError } from './razorpay';
+
+/**
+ * Whether a provider refused the request (a 4xx answer, which will not change on retry). Stripe's
+ * errors and Razorpay's (`{statusCode, error: {code, description}}`) both carry the status.
+ */
+export function isProviderRefusal(
+  error: unknown,
+): error is { statusCode: number; error?: { code?: string; description?: string } } {
+  const status = (error as { statusCode?: number })?.statusCode;
+  return typeof status === 'number' && status >= 400 && status < 500;
+}
 
 /** Razorpay's refusals (4xx) become non-retryable failures; outages are retried. */
 export async function callRazorpay<T>(call: () => Promise<T>): Promise<T> {
   try {
     return await call();
   } catch (error) {
-    if (!isPermanentRazorpayError(error)) throw error;
+    if (!isProviderRefusal(error)) throw error;
     throw ApplicationFailure.create({
       type: `RAZORPAY_${error.error?.code ?? error.statusCode}`,
       message: error.error?.description ?? `Razorpay answered ${error.statusCode}`,

@@ -7,6 +7,7 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 import Razorpay from 'razorpay';
 import type { Config } from '../platform/config';
 import type { Keyring, RazorpayKey } from '../keys/keyring';
+import { isProviderRefusal } from './provider-calls';
 
 export interface RazorpayPayment {
   id: string;
@@ -43,14 +44,6 @@ export interface RazorpayGateway {
   verifyCredentials(): Promise<void>;
   /** Refunds `paymentId` once per `key`: an earlier refund carrying the same key is returned instead. */
   refundOnce(paymentId: string, amount: number, key: string): Promise<{ id: string }>;
-}
-
-/** Razorpay's API errors arrive as `{statusCode, error: {code, description}}`; 4xx will not change on retry. */
-export function isPermanentRazorpayError(
-  error: unknown,
-): error is { statusCode: number; error?: { code?: string; description?: string } } {
-  const status = (error as { statusCode?: number })?.statusCode;
-  return typeof status === 'number' && status >= 400 && status < 500;
 }
 
 /** The Razorpay API with one fixed key (key verification, tests). */
@@ -94,7 +87,7 @@ export function createRazorpayGateway(config: Pick<Config, 'RAZORPAY_API_BASE'>,
         const refund = await client.payments.refund(paymentId, { amount, notes: { idempotencyKey: key } });
         return { id: refund.id };
       } catch (error) {
-        const after = isPermanentRazorpayError(error) ? await earlier() : undefined;
+        const after = isProviderRefusal(error) ? await earlier() : undefined;
         if (after) return { id: after.id };
         throw error;
       }
