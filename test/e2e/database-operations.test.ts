@@ -41,9 +41,12 @@ async function connection(databaseUrl = stack.config.DATABASE_URL): Promise<{ cl
 }
 
 /** Starts `SELECT pg_sleep(600)` in a connection of its own; answers its pid and how the query ended. */
-async function longQuery(databaseUrl?: string): Promise<{ pid: number; ended: Promise<unknown> }> {
+async function longQuery(
+  databaseUrl?: string,
+  text = 'SELECT pg_sleep(600) /* long report */',
+): Promise<{ pid: number; ended: Promise<unknown> }> {
   const { client, pid } = await connection(databaseUrl);
-  const ended = client.query('SELECT pg_sleep(600) /* long report */').then(
+  const ended = client.query(text).then(
     () => 'finished',
     (error: { code?: string }) => error.code,
   );
@@ -191,11 +194,15 @@ test('the CLI diagnoses, and terminates only after a confirmation', async () => 
   ]);
   expect(await sleeper.ended).toBe('57P01');
 
-  const other = await longQuery();
-  await eventually(async () => {
+  // A query with a long text (a report with its column list) is shown cut to 300 characters.
+  const report = `SELECT pg_sleep(600) /* ${'monthly revenue by region and channel, '.repeat(20)} */`;
+  const other = await longQuery(undefined, report);
+  const seen = await eventually(async () => {
     const body = JSON.parse((await runOps(stack, admin.email, 'db', 'diagnose', '--longer-than', '1s')).stdout);
-    return body.longQueries.some((q: { pid: number }) => q.pid === other.pid);
+    return body.longQueries.find((q: { pid: number }) => q.pid === other.pid);
   }, 'the second long query is past the limit');
+  expect(seen.query).toBe(`${report.replace(/\s+/g, ' ').slice(0, 300)}…`);
+  expect(seen.durationSeconds).toBeGreaterThanOrEqual(1);
   const yes = await runOps(
     stack,
     admin.email,
