@@ -1,11 +1,19 @@
 /**
  * HTTP for refunds and the wallet: a customer's refund request, an admin's manual refund, the
- * admin's decisions, a goodwill credit, each by its one implementation in src/refunds.
+ * admin's decisions and list, a goodwill credit, the customer's wallet, each by its one
+ * implementation in src/refunds.
  */
 import { Router } from 'express';
 import { z } from 'zod';
-import { grantGoodwillCredit } from '../refunds/wallet';
-import { askForRefund, decideHeldRefund, decideRefund, issueRefund, manualRefundId } from '../refunds/requests';
+import { grantGoodwillCredit, walletOf } from '../refunds/wallet';
+import {
+  askForRefund,
+  decideHeldRefund,
+  decideRefund,
+  issueRefund,
+  listRefunds,
+  manualRefundId,
+} from '../refunds/requests';
 import { authenticate, currentUser, requireRole } from './auth';
 import type { ApiDeps } from './deps';
 import { parse } from './errors';
@@ -64,13 +72,7 @@ export function refundsRouter(deps: ApiDeps): Router {
   });
 
   router.get('/admin/refunds', ...admin, async (req, res) => {
-    const query = parse(listQuery, req.query);
-    const refunds = await prisma.refund.findMany({
-      where: { status: query.status, orderId: query.orderId },
-      orderBy: { createdAt: 'asc' },
-      take: query.limit,
-    });
-    res.json({ refunds });
+    res.json({ refunds: await listRefunds(prisma, parse(listQuery, req.query)) });
   });
 
   for (const [action, approve] of [
@@ -110,11 +112,7 @@ export function refundsRouter(deps: ApiDeps): Router {
   });
 
   router.get('/api/wallet', auth, async (req, res) => {
-    const wallet = await prisma.wallet.findUnique({
-      where: { userId: currentUser(req).id },
-      include: { entries: { orderBy: { createdAt: 'desc' }, take: 50 } },
-    });
-    res.json({ balance: wallet?.balance ?? 0, currency: wallet?.currency ?? null, entries: wallet?.entries ?? [] });
+    res.json(await walletOf(prisma, currentUser(req).id));
   });
 
   return router;

@@ -3,7 +3,8 @@
  * (the runbook's "Refund Request Submitted"): a refund is the workflow `refund-<refundId>`; asking
  * for one starts it and answers once the request is recorded or refused; an admin's manual refund
  * is approved as it is asked and audited here; approve, reject, release and cancel are the
- * workflow's updates, refused here first when the stored refund is not in a state to take them.
+ * workflow's updates, refused here first when the stored refund is not in a state to take them;
+ * and the admins' list of refunds.
  */
 import { WithStartWorkflowOperation, WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import { randomUUID } from 'node:crypto';
@@ -19,6 +20,7 @@ import {
   rejectRefundUpdate,
   requestRefundUpdate,
   type RefundDestination,
+  type RefundStatus,
   type RefundView,
   type RefundWorkflowInput,
 } from '../workflows/refund/messages';
@@ -83,6 +85,18 @@ export function presentRefund(refund: RefundView) {
     ...(refund.failureReason ? { failureReason: refund.failureReason } : {}),
     ...(refund.heldFor ? { heldFor: refund.heldFor } : {}),
   };
+}
+
+/** Refunds for the admin list, oldest first (the one waiting longest at the top). */
+export async function listRefunds(
+  prisma: OperationsDeps['prisma'],
+  filter: { status?: RefundStatus; orderId?: string; limit?: number },
+) {
+  return prisma.refund.findMany({
+    where: { status: filter.status, orderId: filter.orderId },
+    orderBy: { createdAt: 'asc' },
+    take: filter.limit,
+  });
 }
 
 /** The order a refund is asked for: ORDER_NOT_FOUND when there is none. */

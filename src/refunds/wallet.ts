@@ -1,7 +1,7 @@
 /**
  * Store credit. A credit is one transaction: the wallet's balance and a ledger entry move
  * together, and the entry's unique idempotency key makes a repeated credit a no-op, so the
- * ledger (credits minus debits) always sums to the balance.
+ * ledger (credits minus debits) always sums to the balance. And the wallet as its owner sees it.
  */
 import { randomUUID } from 'node:crypto';
 import type { PrismaClient, Transaction } from '../platform/db';
@@ -123,6 +123,15 @@ export async function grantGoodwillCredit(
       after,
     }),
   );
+}
+
+/** A customer's wallet as they see it: balance, currency and the latest 50 entries (an empty one before any credit). */
+export async function walletOf(prisma: PrismaClient, userId: string) {
+  const wallet = await prisma.wallet.findUnique({
+    where: { userId },
+    include: { entries: { orderBy: { createdAt: 'desc' }, take: 50 } },
+  });
+  return { balance: wallet?.balance ?? 0, currency: wallet?.currency ?? null, entries: wallet?.entries ?? [] };
 }
 
 /**
