@@ -50,7 +50,7 @@ const razorpayRefundOutcomes: Record<string, RefundSettlement['outcome']> = {
   'refund.processed': 'SUCCEEDED',
   'refund.failed': 'FAILED',
 };
-// Our refunds carry `refund-<refundId>` in their notes (src/razorpay.ts refundOnce).
+// Our refunds carry `refund-<refundId>` in their notes (src/refunds/payouts.ts, through refundOnce).
 const ourRefundKey = /^refund-([0-9a-f-]{36})$/;
 
 const stripeRefund = z.object({
