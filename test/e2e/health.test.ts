@@ -7,22 +7,18 @@
 import path from 'node:path';
 import { freePort, startTemporalDevServer, stopProcess, type TemporalDevServer } from '../../scripts/lib/services';
 import { startHoldingProxy } from '../helpers/holding-proxy';
-import { eventually, startStack, type Stack } from '../helpers/stack';
+import { eventually, useStack } from '../helpers/stack';
 
 describe('health against the shared Temporal server, Stripe through a counting hop', () => {
-  let stack: Stack;
   let stripeHop: Awaited<ReturnType<typeof startHoldingProxy>>;
   beforeAll(async () => {
     stripeHop = await startHoldingProxy(process.env.STRIPE_API_BASE!);
-    stack = await startStack({
-      worker: false,
-      env: { STRIPE_API_BASE: stripeHop.url, HEALTH_PROVIDER_CACHE_TTL: '1h' },
-    });
   });
-  afterAll(async () => {
-    await stack.stop();
-    await stripeHop.close();
-  });
+  const { stack } = useStack(() => ({
+    worker: false,
+    env: { STRIPE_API_BASE: stripeHop.url, HEALTH_PROVIDER_CACHE_TTL: '1h' },
+  }));
+  afterAll(() => stripeHop.close()); // after the stack stops
 
   test('/livez and /readyz answer 200 with database and Temporal up', async () => {
     expect(await stack.http.get('/livez')).toMatchObject({ status: 200, body: { status: 'ok' } });
@@ -49,7 +45,6 @@ describe('health against the shared Temporal server, Stripe through a counting h
 
 describe('readiness while Temporal is stopped and started again', () => {
   let temporal: TemporalDevServer;
-  let stack: Stack;
   let options: { port: number; dbFile: string; logFile: string };
   beforeAll(async () => {
     const dir = process.env.TEST_WORK_DIR!;
@@ -59,15 +54,12 @@ describe('readiness while Temporal is stopped and started again', () => {
       logFile: path.join(dir, `readyz-${process.pid}.log`),
     };
     temporal = await startTemporalDevServer(options);
-    stack = await startStack({
-      worker: false,
-      env: { TEMPORAL_ADDRESS: temporal.address, HEALTH_CHECK_TIMEOUT: '2s' },
-    });
   });
-  afterAll(async () => {
-    await stack.stop();
-    await stopProcess(temporal.process);
-  });
+  const { stack } = useStack(() => ({
+    worker: false,
+    env: { TEMPORAL_ADDRESS: temporal.address, HEALTH_CHECK_TIMEOUT: '2s' },
+  }));
+  afterAll(() => stopProcess(temporal.process)); // after the stack stops
 
   test('/readyz is 503 naming Temporal while it is down, 200 once it is back; /livez stays 200', async () => {
     expect((await stack.http.get('/readyz')).status).toBe(200);

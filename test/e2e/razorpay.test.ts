@@ -11,8 +11,8 @@ import {
   eventually,
   mailsTo,
   orderOf,
-  startStack,
   untilOrder,
+  useStack,
   type Stack,
   type TestUser,
 } from '../helpers/stack';
@@ -40,13 +40,7 @@ async function placeRazorpayOrder(stack: Stack, admin: TestUser) {
 }
 
 describe('with webhooks arriving', () => {
-  let stack: Stack;
-  let admin: TestUser;
-  beforeAll(async () => {
-    stack = await startStack();
-    admin = await createUser(stack, 'ADMIN');
-  });
-  afterAll(() => stack.stop());
+  const { stack, admin } = useStack();
 
   test('checkout opens a Razorpay order; payment.captured confirms it; order.paid changes nothing more', async () => {
     const { customer, orderId, razorpayOrderId, checkout } = await placeRazorpayOrder(stack, admin);
@@ -334,13 +328,7 @@ describe('with webhooks arriving', () => {
 });
 
 describe('when webhooks are late or the order has closed', () => {
-  let stack: Stack;
-  let admin: TestUser;
-  beforeAll(async () => {
-    stack = await startStack({ env: { RESERVATION_TTL: '4s', PAYMENT_RECONCILE_AFTER: '1s' } });
-    admin = await createUser(stack, 'ADMIN');
-  });
-  afterAll(() => stack.stop());
+  const { stack, admin } = useStack({ env: { RESERVATION_TTL: '4s', PAYMENT_RECONCILE_AFTER: '1s' } });
 
   test("no webhook: the order is confirmed from Razorpay's own status, once, even when the webhook then arrives", async () => {
     const { customer, orderId, razorpayOrderId } = await placeRazorpayOrder(stack, admin);

@@ -17,32 +17,30 @@ import {
   createUser,
   eventually,
   orderOf,
-  startStack,
   startWorkerProcess,
   untilOrder,
-  type Stack,
+  useStack,
+  useUser,
   type TestUser,
 } from '../helpers/stack';
 import { deliverStripeEvent, paymentIntentEvent } from '../helpers/webhooks';
 import { orderWorkflowId, refundWorkflowId } from '../../src/workflows/ids';
 
 let proxy: Awaited<ReturnType<typeof startHoldingProxy>>;
-let stack: Stack;
-let admin: TestUser;
-let otherAdmin: TestUser;
-let worker: ChildProcess | undefined;
-
 beforeAll(async () => {
   proxy = await startHoldingProxy(process.env.STRIPE_API_BASE!);
-  stack = await startStack({ worker: false, env: { STRIPE_API_BASE: proxy.url, REFUND_SETTLE_CHECK_AFTER: '10m' } });
-  [admin, otherAdmin] = [await createUser(stack, 'ADMIN'), await createUser(stack, 'ADMIN')];
+});
+const { stack, admin, beforeStop } = useStack(() => ({
+  worker: false,
+  env: { STRIPE_API_BASE: proxy.url, REFUND_SETTLE_CHECK_AFTER: '10m' },
+}));
+const otherAdmin = useUser(stack, 'ADMIN');
+let worker: ChildProcess | undefined;
+beforeAll(async () => {
   worker = await startWorkerProcess(stack);
 });
-afterAll(async () => {
-  await stopProcess(worker, 'SIGKILL');
-  await stack.stop();
-  await proxy.close();
-});
+beforeStop(() => stopProcess(worker, 'SIGKILL'));
+afterAll(() => proxy.close()); // after the stack stops
 
 /** A card order paid through a signed webhook, CONFIRMED, with a refund requested to the card. */
 async function refundRequested(price: number) {
@@ -448,11 +446,7 @@ test('after a partial wallet refund, the payment reported again is not refunded 
 });
 
 describe('when the webhook is late', () => {
-  let late: Stack;
-  beforeAll(async () => {
-    late = await startStack({ env: { STRIPE_API_BASE: proxy.url, PAYMENT_RECONCILE_AFTER: '2s' } });
-  });
-  afterAll(() => late.stop());
+  const { stack: late } = useStack(() => ({ env: { STRIPE_API_BASE: proxy.url, PAYMENT_RECONCILE_AFTER: '2s' } }));
 
   test("no webhook: the order is confirmed from the PaymentIntent's own status, once, even when the webhook then arrives", async () => {
     const customer = await createUser(late);
