@@ -29,11 +29,6 @@ export async function findActiveAdmin(
   return user ?? undefined;
 }
 
-/** Whether `idOrEmail` names an admin who may act now: role ADMIN and not suspended. */
-export async function isActiveAdmin(prisma: Pick<PrismaClient, 'user'>, idOrEmail: string): Promise<boolean> {
-  return (await findActiveAdmin(prisma, idOrEmail)) !== undefined;
-}
-
 /** The email addresses of every admin who may act now: who is told about what needs a person. */
 export async function activeAdminEmails(prisma: Pick<PrismaClient, 'user'>): Promise<string[]> {
   const admins = await prisma.user.findMany({ where: ACTIVE_ADMIN, select: { email: true } });

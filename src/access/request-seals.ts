@@ -2,9 +2,10 @@
  * Which admin requests came through the API. An update a workflow receives looks the same whether
  * the API sent it for a signed-in admin or someone typed it into the Temporal Web UI or CLI. The
  * API seals what it sends (HMAC-SHA256 under the master key's `api-request` subkey, over the
- * workflow, the update and every field that matters), and the activity that checks the request
- * verifies the seal: a request without a valid one was sent through Temporal and is audited so.
- * Nobody without the master key can make a seal; one seen in a history fits only its own request.
+ * workflow, the update and every field that matters), and the one activity that checks who a
+ * request names (activeAdminNamed, src/activities/admins.ts) verifies the seal: a request
+ * without a valid one was sent through Temporal and is audited so. Nobody without the master key
+ * can make a seal; one seen in a history fits only its own request.
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { parseMasterKeys } from '../platform/codec';
@@ -18,6 +19,38 @@ export interface AdminRequest {
   trackingNumber?: string;
   carrier?: string;
   apiSeal?: string;
+}
+
+/** An admin's decision sent to a workflow (approve or reject a refund, release or cancel a held one). */
+export interface AdminDecision {
+  adminId: string;
+  reason: string;
+  release?: boolean;
+  apiSeal?: string;
+}
+
+/** Either kind of request the API seals. */
+export type SealedRequest = AdminRequest | AdminDecision;
+
+/**
+ * Who `request` names as its admin, as typed (a user id or an email): a request that says its
+ * actor is anything but an admin names nobody.
+ */
+export function adminNamedBy(request: SealedRequest | undefined): string {
+  if (request && 'actor' in request) return request.actor?.role === 'ADMIN' ? String(request.actor.id ?? '') : '';
+  return String(request?.adminId ?? '');
+}
+
+/** What the seal covers of `request`, besides the workflow and the update. */
+function sealedFields(request: SealedRequest): string[] {
+  if ('actor' in request)
+    return [
+      String(request.actor?.id ?? ''),
+      String(request.actor?.role ?? ''),
+      request.trackingNumber ?? '',
+      request.carrier ?? '',
+    ];
+  return ['decision', String(request.adminId ?? ''), String(request.reason ?? ''), String(request.release ?? '')];
 }
 
 export class RequestSeals {
@@ -34,13 +67,13 @@ export class RequestSeals {
   }
 
   /** The seal the API puts on `request` as it sends it as update `name` to `workflowId`. */
-  seal(workflowId: string, name: string, request: AdminRequest): string {
+  seal(workflowId: string, name: string, request: SealedRequest): string {
     return `${this.currentKeyId}.${this.mac(this.currentKeyId, workflowId, name, request)!}`;
   }
 
   /** Whether `request` carries the API's seal for exactly this workflow, update and content. */
-  verify(workflowId: string, name: string, request: AdminRequest): boolean {
-    const [keyId, mac, extra] = String(request.apiSeal ?? '').split('.');
+  verify(workflowId: string, name: string, request: SealedRequest): boolean {
+    const [keyId, mac, extra] = String(request?.apiSeal ?? '').split('.');
     if (!keyId || !mac || extra !== undefined) return false;
     const expected = this.mac(keyId, workflowId, name, request);
     if (!expected) return false;
@@ -48,18 +81,10 @@ export class RequestSeals {
     return a.length === b.length && timingSafeEqual(a, b);
   }
 
-  private mac(keyId: string, workflowId: string, name: string, request: AdminRequest): string | undefined {
+  private mac(keyId: string, workflowId: string, name: string, request: SealedRequest): string | undefined {
     const key = this.subkeys.of(keyId, 'api-request');
     if (!key) return undefined;
-    const fields = [
-      keyId,
-      workflowId,
-      name,
-      String(request.actor?.id ?? ''),
-      String(request.actor?.role ?? ''),
-      request.trackingNumber ?? '',
-      request.carrier ?? '',
-    ];
+    const fields = [keyId, workflowId, name, ...sealedFields(request)];
     return createHmac('sha256', key)
       .update(associatedData('api-request', ...fields))
       .digest('base64url');

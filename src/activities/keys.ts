@@ -4,7 +4,6 @@
  * non-retryable failures. They pass key ids (kid) around, never key material, so no secret
  * reaches Temporal history; each step is written to the audit log.
  */
-import { isActiveAdmin } from '../access/admins';
 import { revokeAllSessions } from '../access/sessions';
 import type { Config } from '../platform/config';
 import { refusing } from '../platform/errors';
@@ -59,11 +58,6 @@ export function keyActivities(prisma: PrismaClient, keyring: Keyring, config: Ke
       after?: Record<string, unknown>;
     }): Promise<void> {
       await auditRotationStep(prisma, input);
-    },
-
-    /** A manual step confirmed from the Temporal Web UI names its admin; they must be an active admin. */
-    async isActiveAdmin(input: { userId: string }): Promise<boolean> {
-      return isActiveAdmin(prisma, input.userId);
     },
 
     /** The two alternating logins exist and may use the app's tables. */

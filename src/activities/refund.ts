@@ -5,7 +5,6 @@
  * carry `refund-<refundId>` as idempotency key.
  */
 import type Stripe from 'stripe';
-import { isActiveAdmin } from '../access/admins';
 import type { PrismaClient } from '../platform/db';
 import type { RazorpayGateway } from '../payments/razorpay';
 import { refusing } from '../platform/errors';
@@ -41,11 +40,6 @@ export function refundActivities(prisma: PrismaClient, stripe: Stripe, razorpay:
     /** The runbook's "future consideration": trusted customers have more than 10 delivered orders and no refund before. */
     async isTrustedCustomer(input: { customerId: string; refundId: string }): Promise<boolean> {
       return isTrustedCustomer(prisma, input);
-    },
-
-    /** Whether `userId` names an active admin, by user id or email (decisions sent from the Web UI). */
-    async isAdmin(input: { refundId: string; userId: string }): Promise<boolean> {
-      return isActiveAdmin(prisma, input.userId);
     },
 
     /** The decision, and its audit entry, once, however it came. */

@@ -5,6 +5,7 @@
  */
 import { Router } from 'express';
 import { z } from 'zod';
+import { RequestSeals } from '../access/request-seals';
 import { grantGoodwillCredit, walletOf } from '../refunds/wallet';
 import {
   askForRefund,
@@ -47,6 +48,8 @@ export function refundsRouter(deps: ApiDeps): Router {
   const router = Router();
   const auth = authenticate(deps);
   const admin = [auth, requireRole('ADMIN')];
+  // Approvals and rejections carry the API's seal: the workflow tells them from decisions typed into Temporal.
+  const sealing = { ...deps, seals: RequestSeals.fromConfig(deps.config) };
 
   router.post('/api/orders/:id/refunds', auth, requireRole('CUSTOMER'), async (req, res) => {
     const body = parse(customerRequest, req.body);
@@ -82,7 +85,7 @@ export function refundsRouter(deps: ApiDeps): Router {
     router.post(`/admin/refunds/:id/${action}`, ...admin, async (req, res) => {
       const { reason } = parse(decisionBody, req.body);
       const { id } = parse(idParams, req.params);
-      res.json(await decideRefund(deps, { refundId: id, approve, adminId: currentUser(req).id, reason }));
+      res.json(await decideRefund(sealing, { refundId: id, approve, adminId: currentUser(req).id, reason }));
     });
   }
 

@@ -157,8 +157,11 @@ export interface RefundDecision {
   approved: boolean;
   decidedBy: string;
   reason: string;
-  /** How the decision came: `signal` was sent through Temporal itself (Web UI, CLI), `update` by the API. */
-  via?: 'signal' | 'update';
+  /**
+   * How the decision came: `signal` or `temporal-update` was sent through Temporal itself (Web
+   * UI, CLI), `update` by the API (sealed; before the refund-one-admin-check patch, any update).
+   */
+  via?: 'signal' | 'update' | 'temporal-update';
 }
 
 /**
@@ -173,7 +176,12 @@ export async function recordRefundDecision(
   // A decision sent from the Web UI may name its admin by email: the record names the account.
   const admin = input.decidedBy.includes('@') ? await findActiveAdmin(prisma, input.decidedBy) : undefined;
   const decidedBy = admin?.id ?? input.decidedBy;
-  const sentThrough = input.via === 'signal' ? { via: 'temporal-signal', named: input.decidedBy } : {};
+  const sentThrough =
+    input.via === 'signal'
+      ? { via: 'temporal-signal', named: input.decidedBy }
+      : input.via === 'temporal-update'
+        ? { via: 'temporal-update', named: input.decidedBy }
+        : {};
   await prisma.$transaction(async (tx) => {
     const decided = await tx.refund.updateMany({
       where: { id: input.refundId, status: 'PENDING_APPROVAL' },

@@ -9,6 +9,7 @@
 import { WithStartWorkflowOperation, WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import { randomUUID } from 'node:crypto';
 import { audit } from '../access/audit';
+import type { RequestSeals } from '../access/request-seals';
 import type { Config } from '../platform/config';
 import { DomainError } from '../platform/errors';
 import { idFromKey, keyReused } from '../platform/idempotency';
@@ -224,11 +225,12 @@ async function storedRefund(prisma: OperationsDeps['prisma'], refundId: string) 
 
 /**
  * An admin approves or rejects a refund waiting for a decision. The decision's audit entry is
- * written by the workflow's recordRefundDecision, however the decision was sent (here, or a
- * signal from the Temporal Web UI).
+ * written by the workflow's recordRefundDecision, however the decision was sent; it carries the
+ * sender's seal (src/access/request-seals.ts), so the workflow tells it from a decision typed into
+ * Temporal (a signal from the Web UI, an update from the CLI).
  */
 export async function decideRefund(
-  deps: Omit<OperationsDeps, 'config'>,
+  deps: Omit<OperationsDeps, 'config'> & { seals: RequestSeals },
   input: { refundId: string; approve: boolean; adminId: string; reason: string },
 ) {
   const stored = await storedRefund(deps.prisma, input.refundId);
@@ -237,11 +239,12 @@ export async function decideRefund(
       status: stored.status,
     });
   }
+  const update = input.approve ? approveRefundUpdate : rejectRefundUpdate;
+  const decision = { adminId: input.adminId, reason: input.reason };
+  const apiSeal = deps.seals.seal(refundWorkflowId(stored.id), update.name, decision);
   const refund = await deps.temporal.workflow
     .getHandle(refundWorkflowId(stored.id))
-    .executeUpdate(input.approve ? approveRefundUpdate : rejectRefundUpdate, {
-      args: [{ adminId: input.adminId, reason: input.reason }],
-    });
+    .executeUpdate(update, { args: [{ ...decision, apiSeal }] });
   return presentRefund(refund);
 }
 

@@ -5,7 +5,7 @@
  * when money must be given back by hand.
  */
 import { ActivityFailure, ApplicationFailure, log } from '@temporalio/workflow';
-import type { ErrorCode } from './vocabulary';
+import { ErrorCode } from './vocabulary';
 
 /** A business refusal: a non-retryable ApplicationFailure whose type is `code`; `details`, if any, its only detail. */
 export function refusal(code: ErrorCode, message: string, details?: unknown): ApplicationFailure {
@@ -15,6 +15,11 @@ export function refusal(code: ErrorCode, message: string, details?: unknown): Ap
     details: details === undefined ? undefined : [details],
     nonRetryable: true,
   });
+}
+
+/** A request (decision, shipment, delivery) naming someone who is not an active admin, by the name as typed. */
+export function notAnAdmin(named: string): ApplicationFailure {
+  return refusal(ErrorCode.NOT_AN_ADMIN, `${named || '(nobody)'} is not an active admin`);
 }
 
 /**

@@ -83,7 +83,6 @@ const policyOf: Record<keyof Activities, Policy> = {
   refundUnexpectedPayment: 'provider',
   // Refunds and the wallet
   openRefund: 'database',
-  isAdmin: 'database',
   isTrustedCustomer: 'database',
   recordRefundDecision: 'database',
   refundHold: 'database',
@@ -114,12 +113,16 @@ const policyOf: Record<keyof Activities, Policy> = {
   alertAdmins: 'email',
   sendLowStockAlerts: 'emailRound',
   sendLowStockDigest: 'emailRound',
-  // Who a decision sent through Temporal names
+  // Who a decision sent through Temporal names: one indexed read and an HMAC, retried like any read.
+  activeAdminNamed: 'database',
+  // Deprecated names of activeAdminNamed, for refund, order and key-rotation workflows started
+  // before the one-active-admin-check patch; removed with the patch's old branches.
+  isAdmin: 'database',
+  isActiveAdmin: 'database',
   resolveActiveAdmin: 'database',
   checkAdminRequest: 'database',
   // Keys
   auditKeyStep: 'database',
-  isActiveAdmin: 'database',
   stageKey: 'keyring',
   promoteKey: 'keyring',
   startKeyGrace: 'keyring',

@@ -145,6 +145,8 @@ test('request, approve through the API: wallet credited, ledger balanced, email 
     where: { action: 'REFUND_APPROVED', targetId: refundId },
   });
   expect(audit).toMatchObject({ actorId: admin.id, reason: 'goodwill' });
+  // The API's decision carries its seal: audited as the API's, not as sent through Temporal.
+  expect(audit.after).toEqual({ status: 'APPROVED', decidedBy: admin.id });
 });
 
 test('approve by signal, as the Web UI sends it: a Stripe refund, completed by its webhook', async () => {

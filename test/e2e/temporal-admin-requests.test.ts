@@ -1,15 +1,16 @@
 /**
- * Issue 13 point 5, admin requests: a shipment or delivery sent through Temporal itself (the Web
- * UI's update form or the CLI, encoded by our codec) must name an active admin, by id or email,
- * checked as refund decisions are. A suspended or unknown admin is refused and nothing changes;
- * an active one is recorded under their account and audited as sent through Temporal. The API's
- * own requests carry its seal and are audited once, by the API, as before.
+ * Issue 13 point 5, admin requests: a shipment, delivery or refund decision sent through Temporal
+ * itself (the Web UI's update form or the CLI, encoded by our codec) must name an active admin,
+ * by id or email, checked by the one active-admin check. A suspended or unknown admin is refused
+ * and nothing changes; an active one is recorded under their account and audited as sent through
+ * Temporal. The API's own requests carry its seal and are audited as the API's, as before.
  */
 import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { randomUUID } from 'node:crypto';
 import { deliverOrderUpdate, shipOrderUpdate } from '../../src/workflows/order/messages';
-import { orderWorkflowId } from '../../src/workflows/ids';
+import { approveRefundUpdate } from '../../src/workflows/refund/messages';
+import { orderWorkflowId, refundWorkflowId } from '../../src/workflows/ids';
 import { createProduct, createUser, startStack, type Stack, type TestUser } from '../helpers/stack';
 
 let stack: Stack;
@@ -119,4 +120,59 @@ test('a shipment through the API carries its seal: audited once, by the API, not
   const audits = await stack.prisma.auditLog.findMany({ where: { targetId: orderId, action: 'ORDER_SHIPPED' } });
   expect(audits).toEqual([expect.objectContaining({ actorId: admin.id, reason: 'tracking API-7' })]);
   expect(audits[0].after).not.toHaveProperty('via');
+});
+
+test('a refund decision sent as an update through Temporal (the CLI) is checked by the same rule and audited as sent through Temporal, not as the API', async () => {
+  const customer = await createUser(stack);
+  const product = await createProduct(stack, admin, { stock: 3, price: 2500 });
+  const credit = await stack.http.post(
+    `/admin/wallets/${customer.id}/credit`,
+    { amount: 2500, reason: 'test' },
+    admin.token,
+  );
+  expect(credit.status).toBe(201);
+  const checkout = await stack.http.post(
+    '/api/checkout',
+    { items: [{ productId: product.id, quantity: 1 }], paymentMethod: 'wallet' },
+    customer.token,
+  );
+  expect(checkout.status).toBe(201);
+  const asked = await stack.http.post(
+    `/api/orders/${checkout.body.orderId}/refunds`,
+    { reason: 'arrived late' },
+    customer.token,
+  );
+  expect(asked.status).toBe(202);
+  const refundId: string = asked.body.refundId;
+  const handle = stack.temporal.workflow.getHandle(refundWorkflowId(refundId));
+  const suspended = await createUser(stack, 'ADMIN');
+  await stack.prisma.user.update({ where: { id: suspended.id }, data: { status: 'SUSPENDED' } });
+
+  // What `temporal workflow update execute --name approveRefund` sends: any name, no API seal.
+  const refused = await refusalOf(
+    handle.executeUpdate(approveRefundUpdate, { args: [{ adminId: suspended.email, reason: 'from the CLI' }] }),
+  );
+  expect({ type: refused.type, message: refused.message }).toEqual({
+    type: 'NOT_AN_ADMIN',
+    message: `${suspended.email} is not an active admin`,
+  });
+  expect((await stack.prisma.refund.findUniqueOrThrow({ where: { id: refundId } })).status).toBe('PENDING_APPROVAL');
+  expect(await stack.prisma.auditLog.count({ where: { targetId: refundId, action: 'REFUND_APPROVED' } })).toBe(0);
+
+  // An active admin by email, with a seal that is not the API's: approved, audited as sent through Temporal.
+  const approved = await handle.executeUpdate(approveRefundUpdate, {
+    args: [{ adminId: admin.email.toUpperCase(), reason: 'from the CLI', apiSeal: 'local-1.forged' }],
+  });
+  expect(approved).toMatchObject({ status: 'COMPLETED', decidedBy: admin.id, walletCredited: 2500 });
+  expect(await stack.prisma.refund.findUniqueOrThrow({ where: { id: refundId } })).toMatchObject({
+    status: 'COMPLETED',
+    decidedBy: admin.id,
+  });
+  expect(await stack.prisma.auditLog.findMany({ where: { targetId: refundId, action: 'REFUND_APPROVED' } })).toEqual([
+    expect.objectContaining({
+      actorId: admin.id,
+      reason: 'from the CLI',
+      after: { status: 'APPROVED', decidedBy: admin.id, via: 'temporal-update', named: admin.email.toUpperCase() },
+    }),
+  ]);
 });

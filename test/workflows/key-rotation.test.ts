@@ -63,11 +63,11 @@ const stubs: Partial<Activities> = {
     return { revoked: 3 };
   },
   async auditKeyStep() {},
-  async isActiveAdmin(input) {
-    return input.userId === webUiAdmin;
-  },
-  async resolveActiveAdmin(input) {
-    return [webUiAdmin, webUiAdminEmail].includes(input.named) ? { id: webUiAdmin, email: webUiAdminEmail } : null;
+  async activeAdminNamed(input) {
+    const named = 'named' in input ? input.named : undefined;
+    const admin =
+      named && [webUiAdmin, webUiAdminEmail].includes(named) ? { id: webUiAdmin, email: webUiAdminEmail } : null;
+    return { admin, via: 'temporal' };
   },
   async prepareDatabaseLogins() {
     if (databaseAdminRefuses)
@@ -180,8 +180,16 @@ test('Stripe webhook secret: waits for the secret and the manual step (confirmed
     'retireKey',
     'auditKeyStep',
   ]);
-  // (key-rotation-stripe-webhook-secret.json was recorded before the admin was resolved: it replays the old path.)
-  await keepHistory('key-rotation-stripe-webhook-secret-by-email', handle);
+  // Both confirmations were asked of the one active-admin check, by the name as typed.
+  expect(
+    callsOf('all', 'activeAdminNamed')
+      .slice(-2)
+      .map((c) => c.input),
+  ).toEqual([{ named: expect.any(String) }, { named: webUiAdminEmail }]);
+  // (key-rotation-stripe-webhook-secret.json was recorded before the admin was resolved, and
+  // key-rotation-stripe-webhook-secret-by-email.json before key-rotation-one-admin-check: each
+  // replays its old path.)
+  await keepHistory('key-rotation-stripe-webhook-secret-one-admin-check', handle);
 });
 
 test('a key the provider refuses is rolled back: retired, never promoted', async () => {

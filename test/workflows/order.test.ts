@@ -23,6 +23,7 @@ import {
 } from '../../src/workflows/order/messages';
 import { orderRefundedSignal } from '../../src/workflows/refund/messages';
 import { type Actor } from '../../src/workflows/vocabulary';
+import { adminNamedBy } from '../../src/access/request-seals';
 import type { orderWorkflow } from '../../src/workflows/order/workflow';
 import { eventually } from '../helpers/stack';
 import { keepHistory, recording, useStubWorker, updateRefusal } from '../helpers/workflow-worker';
@@ -116,12 +117,12 @@ const stubs: Partial<Activities> = {
       return { verified: false, reason: `no stored event ${input.event.eventId}, and the provider disagrees` };
     return { verified: true, by: 'stored-event' };
   },
-  // The API's admin (by id, sealed) or the same admin named by email in the Web UI; nobody else.
-  async checkAdminRequest(input) {
-    const named = input.request.actor.id;
-    if (named === admin.id) return { adminId: admin.id, via: 'api' };
-    if (named === ADMIN_EMAIL) return { adminId: admin.id, via: 'temporal' };
-    return { refused: `${named} is not an active admin` };
+  // The one active-admin check: the API's admin (by id, sealed) or the same admin named by email
+  // in the Web UI; nobody else.
+  async activeAdminNamed(input) {
+    const named = 'request' in input ? adminNamedBy(input.request) : input.named;
+    const known = named === admin.id || named === ADMIN_EMAIL;
+    return { admin: known ? { id: admin.id, email: ADMIN_EMAIL } : null, via: named === admin.id ? 'api' : 'temporal' };
   },
   async createPaymentIntent(input) {
     return {
@@ -156,7 +157,10 @@ const stubs: Partial<Activities> = {
   async alertAdmins() {},
   async recordWebhookOutcome() {},
 };
-const { wrapped, callsOf } = recording(stubs, (input) => String(input.orderId ?? input.eventId ?? input.key));
+// An admin check names its order by the workflow id the update was sent to.
+const { wrapped, callsOf } = recording(stubs, (input) =>
+  String(input.orderId ?? input.eventId ?? input.key ?? String(input.workflowId).replace(/^order-/, '')),
+);
 const customer: Actor = { id: randomUUID(), role: 'CUSTOMER' };
 const admin: Actor = { id: randomUUID(), role: 'ADMIN' };
 const ADMIN_EMAIL = 'warehouse@example.test';
@@ -450,7 +454,16 @@ test('a shipment or delivery naming no active admin is refused and changes nothi
     ['SHIPMENT_REFUSED', stranger.id],
     ['DELIVERY_REFUSED', stranger.id],
   ]);
-  await keepHistory('order-admin-requests-checked', handle);
+  // Each request was asked of the one active-admin check as it was sent, seal and all.
+  const { workflowId } = handle;
+  expect(callsOf(orderId, 'activeAdminNamed').map((c) => c.input)).toEqual([
+    { workflowId, update: 'shipOrder', request: { actor: stranger, trackingNumber: 'NOPE' } },
+    { workflowId, update: 'shipOrder', request: { actor: webUiAdmin, trackingNumber: 'T-1' } },
+    { workflowId, update: 'deliverOrder', request: { actor: stranger } },
+    { workflowId, update: 'deliverOrder', request: { actor: admin } },
+  ]);
+  // (order-admin-requests-checked.json was recorded before order-one-admin-check: it replays checkAdminRequest.)
+  await keepHistory('order-admin-requests-checked-one-admin-check', handle);
 });
 
 test('refused transitions say why and name the current status', async () => {

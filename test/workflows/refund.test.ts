@@ -22,6 +22,7 @@ import {
   type RefundWorkflowInput,
 } from '../../src/workflows/refund/messages';
 import { type Actor } from '../../src/workflows/vocabulary';
+import { adminNamedBy } from '../../src/access/request-seals';
 import type { refundWorkflow } from '../../src/workflows/refund/workflow';
 import { eventually } from '../helpers/stack';
 import { keepHistory, recording, useStubWorker, updateRefusal } from '../helpers/workflow-worker';
@@ -36,6 +37,8 @@ const FULLY_REFUNDED_ORDER = randomUUID();
 const DECLINED_BY_PROVIDER = randomUUID();
 const WALLET_IN_EUROS = randomUUID();
 const admins = new Set([admin.id, otherAdmin.id]);
+/** What the stubbed check takes for the API's seal (the real one is an HMAC: src/access/request-seals.ts). */
+const API_SEAL = 'sealed-by-the-api';
 /** An order whose payment is disputed: its approved refunds are held for an admin. */
 const HELD_FOR_DISPUTE = randomUUID();
 /** An order whose provider settles refunds at once (as Razorpay does). */
@@ -64,8 +67,13 @@ const stubs: Partial<Activities> = {
   async isTrustedCustomer(input) {
     return input.customerId === TRUSTED;
   },
-  async isAdmin(input) {
-    return admins.has(input.userId);
+  // The one active-admin check: an update is the API's only with its seal (stubbed as API_SEAL).
+  async activeAdminNamed(input) {
+    const named = 'request' in input ? adminNamedBy(input.request) : input.named;
+    return {
+      admin: admins.has(named) ? { id: named, email: `${named}@example.test` } : null,
+      via: 'request' in input && input.request.apiSeal === API_SEAL ? 'api' : 'temporal',
+    };
   },
   async recordRefundDecision() {},
   async refundHold(input) {
@@ -124,7 +132,10 @@ const stubs: Partial<Activities> = {
   async alertAdmins() {},
   async sendRefundReminder() {},
 };
-const { wrapped, callsOf } = recording(stubs, (input) => String(input.refundId ?? input.key));
+// An admin check names its refund by the workflow id an update was sent to; a signal's by nothing.
+const { wrapped, callsOf } = recording(stubs, (input) =>
+  String(input.refundId ?? input.key ?? String(input.workflowId ?? 'signal').replace(/^refund-/, '')),
+);
 
 const worker = useStubWorker(wrapped);
 
@@ -165,7 +176,7 @@ test('wallet refund approved through the update: credited once, customer told', 
   const { refundId, handle, requested } = await requestRefund({ destination: 'WALLET' });
   expect(await requested).toMatchObject({ status: 'PENDING_APPROVAL', amount: 5000, destination: 'WALLET' });
   const approved = await handle.executeUpdate(approveRefundUpdate, {
-    args: [{ adminId: admin.id, reason: 'damaged in transit' }],
+    args: [{ adminId: admin.id, reason: 'damaged in transit', apiSeal: API_SEAL }],
   });
   expect(approved).toMatchObject({
     status: 'COMPLETED',
@@ -177,15 +188,51 @@ test('wallet refund approved through the update: credited once, customer told', 
   expect(callsOf(refundId).map((c) => c.name)).toEqual([
     'openRefund',
     'isTrustedCustomer',
-    'isAdmin',
+    'activeAdminNamed',
     'recordRefundDecision',
     'refundHold',
     'creditRefundToWallet',
     'completeRefund',
     'sendRefundEmail',
   ]);
+  // The API's sealed update: audited as the API's (no via).
+  expect(callsOf(refundId, 'activeAdminNamed')[0].input).toEqual({
+    workflowId: handle.workflowId,
+    update: 'approveRefund',
+    request: { adminId: admin.id, reason: 'damaged in transit', apiSeal: API_SEAL },
+  });
+  expect(callsOf(refundId, 'recordRefundDecision')[0].input.via).toBe('update');
   expect(callsOf(refundId, 'sendRefundEmail')[0].input.kind).toBe('REFUND_COMPLETED');
-  await keepHistory('refund-wallet-approved', handle);
+  // (refund-wallet-approved.json was recorded before refund-one-admin-check: it replays isAdmin.)
+  await keepHistory('refund-wallet-approved-one-admin-check', handle);
+});
+
+test('a decision sent as an update without the API seal (the Temporal CLI) is audited as sent through Temporal', async () => {
+  const { refundId, handle, requested } = await requestRefund();
+  await requested;
+  // What `temporal workflow update execute --name rejectRefund` sends: no seal, or one that is not the API's.
+  const stranger = randomUUID();
+  expect(
+    (
+      await updateRefusal(
+        handle.executeUpdate(rejectRefundUpdate, { args: [{ adminId: stranger, reason: 'typed', apiSeal: 'forged' }] }),
+      )
+    ).type,
+  ).toBe('NOT_AN_ADMIN');
+  const rejected = await handle.executeUpdate(rejectRefundUpdate, {
+    args: [{ adminId: otherAdmin.id, reason: 'from the CLI', apiSeal: 'local-1.forged' }],
+  });
+  expect(rejected).toMatchObject({ status: 'REJECTED', decidedBy: otherAdmin.id, decisionReason: 'from the CLI' });
+  await handle.result();
+  expect(callsOf(refundId, 'activeAdminNamed').map((c) => c.input.update)).toEqual(['rejectRefund', 'rejectRefund']);
+  expect(callsOf(refundId, 'recordRefundDecision').map((c) => c.input)).toEqual([
+    expect.objectContaining({ approved: false, decidedBy: otherAdmin.id, via: 'temporal-update' }),
+  ]);
+  expect((await handle.query(getRefundQuery)).timeline.find((t) => t.event === 'DECISION_REFUSED')).toMatchObject({
+    actor: { id: stranger },
+    detail: `rejection via update: ${stranger} is not an active admin`,
+  });
+  await keepHistory('refund-rejected-through-temporal-update', handle);
 });
 
 test("card refund approved by signal, settled by the provider's webhook", async () => {
@@ -211,6 +258,7 @@ test("card refund approved by signal, settled by the provider's webhook", async 
   expect((await handle.result()).status).toBe('COMPLETED');
   expect(callsOf(refundId, 'createProviderRefund')).toHaveLength(1);
   expect(callsOf(refundId, 'creditRefundToWallet')).toHaveLength(0);
+  expect(callsOf(refundId, 'recordRefundDecision')[0].input.via).toBe('signal');
   await keepHistory('refund-card-settled-by-webhook', handle);
 });
 
@@ -410,7 +458,7 @@ test('trusted customers are approved by policy; manual refunds by the admin maki
   const trusted = await requestRefund({ requestedBy: { id: TRUSTED, role: 'CUSTOMER' }, destination: 'WALLET' });
   await trusted.requested;
   expect(await trusted.handle.result()).toMatchObject({ status: 'COMPLETED', decidedBy: 'policy:trusted-customer' });
-  expect(callsOf(trusted.refundId, 'isAdmin')).toHaveLength(0);
+  expect(callsOf(trusted.refundId).map((c) => c.name)).not.toContain('activeAdminNamed');
   await keepHistory('refund-trusted-customer', trusted.handle);
 
   // With the policy switched off (REFUND_AUTO_APPROVE_TRUSTED=false) the same customer waits for a person.
@@ -465,5 +513,6 @@ test('a refund approved while its order is disputed is held; the admin cancels i
   await handle.result();
   expect(callsOf(refundId, 'creditRefundToWallet')).toHaveLength(0);
   expect(callsOf(refundId, 'failRefund')).toHaveLength(1);
-  await keepHistory('refund-held-for-dispute-cancelled', handle);
+  // (refund-held-for-dispute-cancelled.json was recorded before refund-one-admin-check: it replays isAdmin.)
+  await keepHistory('refund-held-for-dispute-cancelled-one-admin-check', handle);
 });

@@ -30,6 +30,11 @@ import { activitiesFor } from '../policies';
 import { ErrorCode, suppliedKeyPurposes } from '../vocabulary';
 import { manualStepsFor, readable } from './manual-steps';
 import {
+  KEY_ROTATION_ONE_ADMIN_CHECK,
+  KEY_ROTATION_VERIFIED_AUDIT,
+  MANUAL_STEP_RECORDS_RESOLVED_ADMIN,
+} from './patches';
+import {
   confirmManualStepSignal,
   confirmManualStepUpdate,
   getKeyRotationQuery,
@@ -45,6 +50,8 @@ export type { KeyRotationInput, KeyRotationView } from './messages';
 // Keys change under the keyring policy, a new key is verified a few times only (src/workflows/policies.ts).
 const act = activitiesFor(
   'auditKeyStep',
+  'activeAdminNamed',
+  // Rotations started before KEY_ROTATION_ONE_ADMIN_CHECK (./patches.ts) only.
   'isActiveAdmin',
   'resolveActiveAdmin',
   'stageKey',
@@ -59,10 +66,6 @@ const act = activitiesFor(
 );
 
 const DEFAULT_STEP_TIMEOUT_MS = 7 * 24 * 3_600_000;
-// Patch: a manual step confirmed from the Web UI is recorded under the admin account it names (by
-// id or email, resolved by the activity), and audited as sent through Temporal; before, the name
-// as typed was recorded, and an email was refused.
-const MANUAL_STEP_RECORDS_RESOLVED_ADMIN = 'manual-step-records-resolved-admin';
 
 export async function keyRotationWorkflow(input: KeyRotationInput): Promise<KeyRotationView> {
   const rotationId = workflowInfo().workflowId;
@@ -146,10 +149,15 @@ export async function keyRotationWorkflow(input: KeyRotationInput): Promise<KeyR
   /** The account a confirmation from the Web UI names, if it is an active admin's (by id or email). */
   const adminNamedBy = async (confirmation: ManualStepConfirmation): Promise<string | undefined> => {
     if (!confirmation?.stepId || !confirmation.adminId) return undefined;
+    if (patched(KEY_ROTATION_ONE_ADMIN_CHECK))
+      return (await act.activeAdminNamed({ named: confirmation.adminId })).admin?.id;
     if (patched(MANUAL_STEP_RECORDS_RESOLVED_ADMIN))
       return (await act.resolveActiveAdmin({ named: confirmation.adminId }))?.id;
     return (await act.isActiveAdmin({ userId: confirmation.adminId })) ? confirmation.adminId : undefined;
   };
+  /** Whether confirmations are recorded under the account they resolve to (every rotation since that patch). */
+  const recordsResolvedAdmin = () =>
+    patched(KEY_ROTATION_ONE_ADMIN_CHECK) || patched(MANUAL_STEP_RECORDS_RESOLVED_ADMIN);
   setHandler(
     confirmManualStepSignal,
     async (confirmation) => {
@@ -169,9 +177,7 @@ export async function keyRotationWorkflow(input: KeyRotationInput): Promise<KeyR
             stepId: confirmation.stepId,
             note: confirmation.note,
             // Sent through Temporal itself (Web UI, CLI): who it named, as typed.
-            ...(patched(MANUAL_STEP_RECORDS_RESOLVED_ADMIN)
-              ? { via: 'temporal-signal', named: confirmation.adminId }
-              : {}),
+            ...(recordsResolvedAdmin() ? { via: 'temporal-signal', named: confirmation.adminId } : {}),
           },
           adminId,
         );
@@ -253,7 +259,7 @@ export async function keyRotationWorkflow(input: KeyRotationInput): Promise<KeyR
       return rollBack(failureMessage(error));
     }
     // Rotations running before this audit step existed replay without it.
-    if (patched('key-rotation-verified-audit')) await auditStep('KEY_VERIFIED', { kid: newKid });
+    if (patched(KEY_ROTATION_VERIFIED_AUDIT)) await auditStep('KEY_VERIFIED', { kid: newKid });
     return undefined;
   };
 

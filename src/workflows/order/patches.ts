@@ -45,3 +45,9 @@ export const PAYMENT_NEWS_VERIFIED = 'payment-news-verified';
  * message and details, which a retry under the same Idempotency-Key is answered with.
  */
 export const CHECKOUT_REFUSAL_KEPT = 'checkout-refusal-kept';
+/**
+ * A shipment or delivery is checked by the one active-admin check shared with refunds and key
+ * rotations (activeAdminNamed, which also verifies the API's seal), instead of checkAdminRequest.
+ * Same answer, same refusal; only the activity's name and input change.
+ */
+export const ORDER_ONE_ADMIN_CHECK = 'order-one-admin-check';

@@ -17,7 +17,7 @@ import {
   type ApplicationFailure,
 } from '@temporalio/workflow';
 import type { SentThroughTemporal } from '../../activities/order';
-import { businessFailure, refusal } from '../failures';
+import { businessFailure, notAnAdmin, refusal } from '../failures';
 import { orderWorkflowId } from '../ids';
 import { activitiesFor } from '../policies';
 import { ErrorCode, SYSTEM, type Actor } from '../vocabulary';
@@ -36,6 +36,7 @@ import {
   ADMIN_REQUESTS_NAME_ACTIVE_ADMIN,
   CANCEL_REFUSED_ONCE_PAID,
   CHECKOUT_REFUSAL_KEPT,
+  ORDER_ONE_ADMIN_CHECK,
   PAYMENT_RECONCILIATION,
   REFUND_ANSWERS_PENDING_SHIPMENT,
   SHIPMENT_REFUSAL_ANSWERED,
@@ -57,6 +58,8 @@ const act = activitiesFor(
   'cancelOrder',
   'markShipped',
   'markDelivered',
+  'activeAdminNamed',
+  // Orders started before ORDER_ONE_ADMIN_CHECK (./patches.ts) only.
   'checkAdminRequest',
 );
 
@@ -335,11 +338,21 @@ async function checkAdmin(
   { actor: Actor; sentThrough?: SentThroughTemporal; refusal?: undefined } | { refusal: ApplicationFailure } | undefined
 > {
   if (!patched(ADMIN_REQUESTS_NAME_ACTIVE_ADMIN)) return undefined;
-  const checked = await act.checkAdminRequest({ workflowId: orderWorkflowId(s.order.orderId), name, request });
-  if ('refused' in checked) return { refusal: refusal(ErrorCode.NOT_AN_ADMIN, checked.refused) };
+  const workflowId = orderWorkflowId(s.order.orderId);
+  let adminId: string | undefined;
+  let via: 'api' | 'temporal' | undefined;
+  if (patched(ORDER_ONE_ADMIN_CHECK)) {
+    const answer = await act.activeAdminNamed({ workflowId, update: name, request });
+    [adminId, via] = [answer.admin?.id, answer.via];
+  } else {
+    const checked = await act.checkAdminRequest({ workflowId, name, request });
+    if ('refused' in checked) return { refusal: refusal(ErrorCode.NOT_AN_ADMIN, checked.refused) };
+    [adminId, via] = [checked.adminId, checked.via];
+  }
+  if (!adminId) return { refusal: notAnAdmin(String(request.actor?.id ?? '')) };
   return {
-    actor: { id: checked.adminId, role: 'ADMIN' },
-    sentThrough: checked.via === 'temporal' ? { via: 'temporal-update', named: request.actor.id } : undefined,
+    actor: { id: adminId, role: 'ADMIN' },
+    sentThrough: via === 'temporal' ? { via: 'temporal-update', named: request.actor.id } : undefined,
   };
 }
 

@@ -3,14 +3,18 @@
  * the one who asked), every other is answered with its refusal and recorded; admins are reminded
  * while none comes. The same for the decision on a refund held for a dispute.
  */
-import { condition } from '@temporalio/workflow';
+import { condition, patched } from '@temporalio/workflow';
+import { refundWorkflowId } from '../ids';
 import { activitiesFor } from '../policies';
 import { SYSTEM } from '../vocabulary';
-import { adminActor, alreadyDecided, notAnAdmin, selfApproval } from './guards';
-import type { HeldRefundDecision } from './messages';
+import { notAnAdmin } from '../failures';
+import { adminActor, alreadyDecided, selfApproval } from './guards';
+import { approveRefundUpdate, rejectRefundUpdate, type HeldRefundDecision } from './messages';
+import { REFUND_ONE_ADMIN_CHECK } from './patches';
 import { record, type PendingDecision, type RefundState } from './state';
 
-const act = activitiesFor('isAdmin', 'sendRefundReminder');
+// isAdmin: refunds started before REFUND_ONE_ADMIN_CHECK (./patches.ts) only.
+const act = activitiesFor('activeAdminNamed', 'isAdmin', 'sendRefundReminder');
 
 /** Waits for the first acceptable decision; answers every queued one, refusing the rest. */
 export async function awaitDecision(s: RefundState): Promise<PendingDecision> {
@@ -37,11 +41,23 @@ export async function awaitDecision(s: RefundState): Promise<PendingDecision> {
   }
 }
 
+/**
+ * Refuses a decision by the admin who asked for the refund, or one naming no active admin. An
+ * update accepted without the API's seal was typed into Temporal: it is marked `temporal-update`.
+ */
 async function checkDecision(s: RefundState, candidate: PendingDecision) {
-  if (candidate.decision.adminId === s.input.requestedBy.id) return selfApproval();
-  if (!(await act.isAdmin({ refundId: s.input.refundId, userId: candidate.decision.adminId }))) {
-    return notAnAdmin(candidate.decision.adminId);
-  }
+  const { adminId } = candidate.decision;
+  if (adminId === s.input.requestedBy.id) return selfApproval();
+  if (!patched(REFUND_ONE_ADMIN_CHECK))
+    return (await act.isAdmin({ refundId: s.input.refundId, userId: adminId })) ? undefined : notAnAdmin(adminId);
+  const update = (candidate.approve ? approveRefundUpdate : rejectRefundUpdate).name;
+  const answer = await act.activeAdminNamed(
+    candidate.via === 'update'
+      ? { workflowId: refundWorkflowId(s.input.refundId), update, request: candidate.decision }
+      : { named: adminId },
+  );
+  if (!answer.admin) return notAnAdmin(adminId);
+  if (candidate.via === 'update' && answer.via === 'temporal') candidate.via = 'temporal-update';
   return undefined;
 }
 
@@ -58,8 +74,11 @@ export async function awaitHoldDecision(s: RefundState): Promise<HeldRefundDecis
   for (;;) {
     await condition(() => s.holdDecisions.length > 0);
     const candidate = s.holdDecisions.shift()!;
-    const isAdmin = await act.isAdmin({ refundId: s.input.refundId, userId: candidate.decision.adminId });
-    const refusal = isAdmin ? undefined : notAnAdmin(candidate.decision.adminId);
+    const { adminId } = candidate.decision;
+    const isAdmin = patched(REFUND_ONE_ADMIN_CHECK)
+      ? (await act.activeAdminNamed({ named: adminId })).admin !== null
+      : await act.isAdmin({ refundId: s.input.refundId, userId: adminId });
+    const refusal = isAdmin ? undefined : notAnAdmin(adminId);
     s.holdVerdicts.set(candidate.id, refusal ?? 'ACCEPTED');
     if (!refusal) return candidate.decision;
     record(s, 'HOLD_DECISION_REFUSED', adminActor(candidate.decision), refusal.message);

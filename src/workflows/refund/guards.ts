@@ -19,10 +19,6 @@ export function selfApproval(): ApplicationFailure {
   return refusal(ErrorCode.SELF_APPROVAL, 'The admin who requested a refund cannot decide it');
 }
 
-export function notAnAdmin(userId: string): ApplicationFailure {
-  return refusal(ErrorCode.NOT_AN_ADMIN, `${userId} is not an active admin`);
-}
-
 export function notHeld(refund: RefundView, why = `The refund is ${refund.status}`): ApplicationFailure {
   return refusal(ErrorCode.REFUND_NOT_HELD, why);
 }

@@ -30,10 +30,15 @@ export interface RefundWorkflowInput {
   settleCheckAfterMs: number;
 }
 
-/** What an admin sends to decide, from the API or the Temporal Web UI: `{"adminId": "...", "reason": "..."}`. */
+/**
+ * What an admin sends to decide, from the API or the Temporal Web UI: `{"adminId": "...", "reason": "..."}`.
+ * `apiSeal` is set by the API (src/access/request-seals.ts); an update without a valid one was
+ * sent through Temporal itself (CLI, the Web UI's update form) and is audited as such.
+ */
 export interface RefundDecision {
   adminId: string;
   reason: string;
+  apiSeal?: string;
 }
 
 export interface RefundView {

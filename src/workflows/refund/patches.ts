@@ -15,3 +15,10 @@ export const DISPUTE_HOLDS_REFUND = 'dispute-holds-refund';
  * into Temporal by hand) is recorded and ignored. Before, any well-formed signal was believed.
  */
 export const SETTLEMENT_NEWS_VERIFIED = 'settlement-news-verified';
+/**
+ * Who a decision names is asked of the one active-admin check shared with orders and key
+ * rotations (activeAdminNamed, instead of isAdmin), and an approval or rejection sent as an
+ * update without the API's seal (the Temporal CLI, the Web UI's update form) is audited as sent
+ * through Temporal, with the name as typed. Before, every update was audited as the API's.
+ */
+export const REFUND_ONE_ADMIN_CHECK = 'refund-one-admin-check';

@@ -8,12 +8,15 @@ import type { Verdict } from '../verdicts';
 import type { Actor } from '../vocabulary';
 import type { HeldRefundDecision, RefundDecision, RefundSettlement, RefundView, RefundWorkflowInput } from './messages';
 
-/** An approval or rejection waiting for the main flow, and how it came (the Web UI signals). */
+/**
+ * An approval or rejection waiting for the main flow, and how it came: a signal (the Web UI), an
+ * update, or an update the check found without the API's seal (`temporal-update`: the CLI).
+ */
 export interface PendingDecision {
   id: number;
   approve: boolean;
   decision: RefundDecision;
-  via: 'signal' | 'update';
+  via: 'signal' | 'update' | 'temporal-update';
 }
 
 export interface RefundState {
