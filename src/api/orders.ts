@@ -42,7 +42,7 @@ import {
 import { ErrorCode, type Actor } from '../workflows/vocabulary';
 import type { orderWorkflow } from '../workflows/order/workflow';
 import { searchAttributes } from '../workflows/search-attributes';
-import { orderWorkflowId } from '../workflows/ids';
+import { checkoutUpdateId, orderWorkflowId } from '../workflows/ids';
 import { RequestSeals } from '../access/request-seals';
 import { assertPaymentsEnabled } from '../payments/switch';
 import { mergeLines } from '../inventory/variants';
@@ -104,6 +104,11 @@ const CHECKOUT_NAMESPACE = '0d6c3f4e-8a51-4c1b-9e3f-6b2d7a9c1e58';
 export const checkoutOrderId = (customerId: string, key: string) => idFromKey(CHECKOUT_NAMESPACE, customerId, key);
 /** The memo entry that fingerprints the request a checkout's workflow was started for. */
 const CHECKOUT_MEMO = 'checkoutRequest';
+/**
+ * Retry-After of a checkout that ran out of time: the workflow is busy (or its worker is being
+ * replaced), and a retry sooner than this finds it no less busy.
+ */
+const CHECKOUT_RETRY_AFTER_SECONDS = 5;
 // Before the checkout-refusal-kept patch, a refused checkout's view kept only its cancel reason, one of these.
 const earlierCheckoutRefusals = new Set<string>([
   ErrorCode.INSUFFICIENT_STOCK,
@@ -208,7 +213,13 @@ export function ordersRouter(deps: ApiDeps): Router {
     let placed: PlacedOrder;
     try {
       // Returns once the workflow has reserved the stock and opened the PaymentIntent.
-      placed = await temporal.workflow.executeUpdateWithStart(placeOrderUpdate, { startWorkflowOperation: start });
+      // One update per order, named by it: a retried checkout (a client retrying after a 503, a
+      // double click) attaches to the first one's update, or gets its outcome, instead of queueing
+      // another update (and another workflow task) on an order that is already busy.
+      placed = await temporal.workflow.executeUpdateWithStart(placeOrderUpdate, {
+        startWorkflowOperation: start,
+        updateId: checkoutUpdateId(orderId),
+      });
     } catch (error) {
       if (key) await assertSameCheckout(orderId, fingerprint);
       if (key && error instanceof WorkflowExecutionAlreadyStartedError) placed = await placedEarlier(orderId);
@@ -218,7 +229,7 @@ export function ordersRouter(deps: ApiDeps): Router {
         throw new DomainError(
           ErrorCode.TEMPORAL_UNAVAILABLE,
           `The checkout did not finish in time; order ${orderId} may have been placed: look before trying again`,
-          { orderId },
+          { orderId, retryAfterSeconds: CHECKOUT_RETRY_AFTER_SECONDS },
         );
       } else throw error;
     }

@@ -7,6 +7,8 @@
 import { keyPurposes, type KeyPurpose, type PaymentProvider } from './vocabulary';
 
 export const orderWorkflowId = (orderId: string) => `order-${orderId}`;
+/** The one placeOrder update of an order's workflow: a retried checkout attaches to it (Temporal dedupes update ids). */
+export const checkoutUpdateId = (orderId: string) => `checkout-${orderId}`;
 export const refundWorkflowId = (refundId: string) => `refund-${refundId}`;
 export const webhookWorkflowId = (provider: PaymentProvider, eventId: string) =>
   `webhook-${provider.toLowerCase()}-${eventId}`;

@@ -4,8 +4,10 @@
  * body answer the same order, at once or later, a different body under it is 422, and a
  * checkout that answers 503 at its deadline still says which order it may have created.
  */
+import { temporal } from '@temporalio/proto';
 import { randomUUID } from 'node:crypto';
 import { checkoutOrderId } from '../../src/api/orders';
+import { checkoutUpdateId, orderWorkflowId } from '../../src/workflows/ids';
 import {
   createProduct,
   createUser,
@@ -180,7 +182,7 @@ describe('at the deadline', () => {
   });
   afterAll(() => slow.stop());
 
-  test('a checkout answered 503 names the order it may have created; the retry with its key finds that order', async () => {
+  test('a checkout answered 503 names the order it may have created and when to retry; the retry with its key finds that order, through the same update', async () => {
     const slowAdmin = await createUser(slow, 'ADMIN');
     const customer = await createUser(slow);
     const product = await createProduct(slow, slowAdmin, { stock: 4, price: 700 });
@@ -195,7 +197,14 @@ describe('at the deadline', () => {
       });
       expect(answer.body.error.details.orderId).toEqual(expect.any(String));
       expect(answer.headers.get('location')).toBe(`/api/orders/${answer.body.error.details.orderId}`);
+      expect(answer.headers.get('retry-after')).toBe('5');
     }
+    // Retried with its key while the workflow still cannot answer: 503 again, and no second update.
+    const again = await checkout(slow, customer, body, key);
+    expect({ status: again.status, orderId: again.body.error?.details?.orderId }).toEqual({
+      status: 503,
+      orderId: keyed.body.error.details.orderId,
+    });
     await slow.startWorker();
 
     // The client without a key looks instead of retrying blind: the order was made.
@@ -210,5 +219,17 @@ describe('at the deadline', () => {
     expect(retried.body.orderId).toBe(keyed.body.error.details.orderId);
     expect(await orderOf(slow, retried.body.orderId, customer.token)).toMatchObject({ status: 'CONFIRMED' });
     expect(await slow.prisma.order.count({ where: { customerId: customer.id } })).toBe(2);
+    // Three requests with the key, one placeOrder update in the order's history: a retry attaches
+    // to the update already there instead of queueing another on a busy order.
+    const { history } = await slow.temporal.workflowService.getWorkflowExecutionHistory({
+      namespace: slow.config.TEMPORAL_NAMESPACE,
+      execution: { workflowId: orderWorkflowId(retried.body.orderId) },
+    });
+    const accepted = (history?.events ?? []).filter(
+      (e) => e.eventType === temporal.api.enums.v1.EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED,
+    );
+    expect(
+      accepted.map((e) => e.workflowExecutionUpdateAcceptedEventAttributes?.acceptedRequest?.meta?.updateId),
+    ).toEqual([checkoutUpdateId(retried.body.orderId)]);
   });
 });
