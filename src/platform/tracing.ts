@@ -11,23 +11,9 @@
  * variables (OTEL_SERVICE_NAME, OTEL_RESOURCE_ATTRIBUTES, OTEL_EXPORTER_OTLP_HEADERS,
  * OTEL_TRACES_SAMPLER, OTEL_BSP_SCHEDULE_DELAY, ...), read by the SDK.
  */
-import type { IncomingMessage } from 'node:http';
-import { ExpressInstrumentation, ExpressLayerType } from '@opentelemetry/instrumentation-express';
-import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
-import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
-import {
-  detectResources,
-  envDetector,
-  hostDetector,
-  processDetector,
-  resourceFromAttributes,
-  type Resource,
-} from '@opentelemetry/resources';
-import { NodeSDK } from '@opentelemetry/sdk-node';
-import { BatchSpanProcessor, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
-import { ATTR_SERVICE_NAME } from '@opentelemetry/semantic-conventions';
+import type { Resource } from '@opentelemetry/resources';
+import type { SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { loadConfig, type Config } from './config';
-import { logger } from './logger';
 
 export interface Tracing {
   /** The resource every span of this process carries (service.name, host, process). */
@@ -38,47 +24,22 @@ export interface Tracing {
   shutdown(): Promise<void>;
 }
 
-/** Probes and scrapes answer every few seconds and say nothing about a customer's request. */
-const untracedPaths = new Set(['/livez', '/readyz', '/health', '/metrics']);
-
-/** Starts the Node SDK when OTEL_EXPORTER_OTLP_ENDPOINT is set; otherwise answers undefined and starts nothing. */
+/**
+ * Starts the Node SDK when OTEL_EXPORTER_OTLP_ENDPOINT is set; otherwise answers undefined and
+ * starts nothing. The SDK (src/platform/tracing-sdk.ts) is loaded only then: its modules cost
+ * about half a second of CPU at every start of the API and the worker, which a restarted process
+ * with tracing off should not pay (issue 14: serving again within 3 s).
+ */
 export function startTracing(
   config: Pick<Config, 'OTEL_EXPORTER_OTLP_ENDPOINT'>,
   serviceName: string,
 ): Tracing | undefined {
   const endpoint = config.OTEL_EXPORTER_OTLP_ENDPOINT;
   if (endpoint === undefined) return undefined;
-  // OTEL_SERVICE_NAME and OTEL_RESOURCE_ATTRIBUTES (the env detector) win over our default name.
-  const resource = resourceFromAttributes({ [ATTR_SERVICE_NAME]: serviceName }).merge(
-    detectResources({ detectors: [envDetector, processDetector, hostDetector] }),
-  );
-  const spanProcessor = new BatchSpanProcessor(new OTLPTraceExporter({ url: `${endpoint}/v1/traces` }));
-  const sdk = new NodeSDK({
-    resource,
-    autoDetectResources: false, // detected above, so the workflows' spans carry the same resource
-    spanProcessors: [spanProcessor],
-    // Traces only: metrics are Prometheus's (src/monitoring/metrics.ts), logs are pino's on stdout.
-    metricReaders: [],
-    logRecordProcessors: [],
-    instrumentations: [
-      new HttpInstrumentation({
-        ignoreIncomingRequestHook: (request: IncomingMessage) => untracedPaths.has((request.url ?? '').split('?')[0]),
-      }),
-      // Only for the route template: the HTTP span is named `POST /api/checkout` and carries
-      // http.route. A span per middleware (helmet, the body parsers, ...) would say nothing more.
-      new ExpressInstrumentation({
-        ignoreLayersType: [ExpressLayerType.MIDDLEWARE, ExpressLayerType.ROUTER, ExpressLayerType.REQUEST_HANDLER],
-      }),
-    ],
-  });
-  sdk.start();
-  return {
-    resource,
-    spanProcessor,
-    // A collector that is down loses the last spans; it never makes a stop fail.
-    shutdown: () =>
-      sdk.shutdown().catch((error: unknown) => logger.warn({ err: error }, 'the last spans could not be exported')),
-  };
+  // A synchronous require on purpose: tracing must start before the entry point's next import.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { startNodeSdk } = require('./tracing-sdk') as typeof import('./tracing-sdk');
+  return startNodeSdk(endpoint, serviceName);
 }
 
 /**

@@ -1,7 +1,8 @@
 /**
- * The worker process: registers search attributes and the key-rotation schedule, then runs the
- * worker until SIGINT/SIGTERM, which drains it (see shutdownGraceTime in worker.ts); the process
- * exits 0 once drained, and never later than SHUTDOWN_TIMEOUT plus a second.
+ * The worker process: registers search attributes, starts polling, ensures its schedules (key
+ * rotation, alerts, backups, low stock) meanwhile, and runs the worker until SIGINT/SIGTERM,
+ * which drains it (see shutdownGraceTime in worker.ts); the process exits 0 once drained, and
+ * never later than SHUTDOWN_TIMEOUT plus a second.
  */
 // First: tracing patches http as it loads (src/workers/start-tracing.ts).
 import { tracing } from './start-tracing';
@@ -49,12 +50,8 @@ async function main(): Promise<void> {
     ? await startMetricsServer(config.METRICS_PORT, config.TEMPORAL_SDK_METRICS_PORT)
     : undefined;
   const client = await connectClient(config);
+  // Before polling: a workflow that sets a search attribute Temporal does not know fails its task.
   await ensureSearchAttributes(client, config.TEMPORAL_NAMESPACE);
-  await ensureKeyRotationSchedule(client, config);
-  await ensureAlertSchedule(client, config);
-  await ensureBackupSchedule(client, config);
-  await ensureLowStockSchedules(client, config);
-  await client.connection.close();
 
   const connection = await NativeConnection.connect(temporalConnectionOptions(config));
   const { worker, close } = await createOrderWorker({ config, connection, tracing });
@@ -62,6 +59,23 @@ async function main(): Promise<void> {
     { taskQueue: config.TEMPORAL_TASK_QUEUE, temporal: config.TEMPORAL_ADDRESS, metricsPort: config.METRICS_PORT },
     'worker started',
   );
+  // The schedules while the worker already polls, all at once: a dozen round trips (create, or
+  // describe and update) that no workflow task waits for, and that on a busy server took several
+  // seconds of a restarted worker's start (issue 14: a restarted worker polls within 3 s). A
+  // schedule that cannot be ensured still stops the worker, as it did before polling.
+  let scheduleFailure: unknown;
+  const schedules = Promise.all([
+    ensureKeyRotationSchedule(client, config),
+    ensureAlertSchedule(client, config),
+    ensureBackupSchedule(client, config),
+    ensureLowStockSchedules(client, config),
+  ])
+    .catch((error: unknown) => {
+      scheduleFailure = error;
+      logger.error({ err: error }, 'the schedules could not be ensured: stopping');
+      worker.shutdown();
+    })
+    .finally(() => client.connection.close());
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.once(signal, () => {
       logger.info({ signal }, 'draining: no new tasks, finishing those in hand');
@@ -73,12 +87,14 @@ async function main(): Promise<void> {
   }
   try {
     await worker.run(); // returns after SIGINT/SIGTERM once in-flight tasks have finished
+    await schedules;
   } finally {
     await close();
     await connection.close();
     metricsServer?.close();
     await tracing?.shutdown(); // the last spans (a workflow that just ended), exported before exit
   }
+  if (scheduleFailure) throw scheduleFailure;
   logger.info('worker stopped');
 }
 

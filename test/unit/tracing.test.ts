@@ -27,6 +27,27 @@ test('with no endpoint nothing starts: spans stay the API’s no-op ones', () =>
   span.end();
 });
 
+test('the SDK is loaded only with an endpoint: a restarted API or worker with tracing off does not pay for it', () => {
+  const load = (env: Record<string, string>) => {
+    let loaded = false;
+    let started: unknown;
+    jest.isolateModules(() => {
+      jest.doMock('../../src/platform/tracing-sdk', () => {
+        loaded = true;
+        return { startNodeSdk: (endpoint: string) => ({ endpoint }) };
+      });
+      const tracing = jest.requireActual<typeof import('../../src/platform/tracing')>('../../src/platform/tracing');
+      started = tracing.startTracing(loadConfig(env), 'durable-commerce-test');
+    });
+    return { loaded, started };
+  };
+  expect(load({})).toEqual({ loaded: false, started: undefined });
+  expect(load({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318' })).toEqual({
+    loaded: true,
+    started: { endpoint: 'http://collector:4318' },
+  });
+});
+
 test('a line carries the request id in its scope (listeners included) and the trace and span ids in a span', async () => {
   const lines: Record<string, unknown>[] = [];
   const log = createLogger({ write: (line: string) => void lines.push(JSON.parse(line)) }, 'info');
