@@ -30,10 +30,28 @@ export function createStripe(config: Pick<Config, 'STRIPE_API_BASE'>, key: Keyri
     timeout: 10_000,
   };
   if (typeof key === 'string') return new Stripe(key, options);
+  // stripe-node (23.1) throws a failed authenticator's error from a promise nobody awaits: the
+  // call never settles, and Node ends the whole process on the unhandled rejection. npm run chaos
+  // found it: a worker (and with it every task in hand) died when PostgreSQL restarted under a
+  // Stripe call and the keyring could not be read. So the lookup never rejects there: its failure
+  // is kept beside the request, and the HTTP client refuses to send that request. The SDK reports
+  // it as the call's own error (a StripeConnectionError, after its one network retry, which reads
+  // the key again), an activity fails and Temporal retries it; nothing goes to Stripe without a key.
+  const unsigned = new WeakMap<object, unknown>();
+  const node = Stripe.createNodeHttpClient();
+  const httpClient: typeof node = Object.assign(Object.create(node) as typeof node, {
+    makeRequest: (...args: Parameters<typeof node.makeRequest>) =>
+      unsigned.has(args[4]) ? Promise.reject(unsigned.get(args[4])) : node.makeRequest(...args),
+  });
   return new Stripe('', {
     ...options,
+    httpClient,
     authenticator: async (request) => {
-      request.headers.Authorization = `Bearer ${(await key.active('STRIPE_API_KEY')).secret}`;
+      try {
+        request.headers.Authorization = `Bearer ${(await key.active('STRIPE_API_KEY')).secret}`;
+      } catch (error) {
+        unsigned.set(request.headers, error);
+      }
     },
   });
 }
