@@ -6,26 +6,19 @@
  */
 import { ensureAlertSchedule } from '../../src/monitoring/alert-schedule';
 import { sample, scrape } from '../helpers/metrics';
-import { createUser, eventually, mailsTo, startStack, type Stack, type TestUser } from '../helpers/stack';
+import { createUser, eventually, mailsTo, useStack } from '../helpers/stack';
 import { deliverStripeEvent, paymentIntentEvent } from '../helpers/webhooks';
 
-let stack: Stack;
-let admin: TestUser;
+// A database of its own: the rules count across whole tables.
+const { stack, admin, beforeStop } = useStack({
+  isolatedDatabase: true,
+  env: { ALERT_EVALUATION_INTERVAL: '1s', ALERT_WINDOW: '5s', ALERT_MIN_SAMPLE: '5' },
+});
 let scheduleId: string;
-
 beforeAll(async () => {
-  // A database of its own: the rules count across whole tables.
-  stack = await startStack({
-    isolatedDatabase: true,
-    env: { ALERT_EVALUATION_INTERVAL: '1s', ALERT_WINDOW: '5s', ALERT_MIN_SAMPLE: '5' },
-  });
-  admin = await createUser(stack, 'ADMIN');
   scheduleId = await ensureAlertSchedule(stack.temporal, stack.config);
 });
-afterAll(async () => {
-  await stack.temporal.schedule.getHandle(scheduleId).delete();
-  await stack.stop();
-});
+beforeStop(() => stack.temporal.schedule.getHandle(scheduleId).delete());
 
 /** Resolves once `count` more evaluations than now have run to completion. */
 async function evaluations(count: number): Promise<void> {

@@ -20,29 +20,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { stopProcess } from '../../scripts/lib/services';
 import { backupScheduleId, ensureBackupSchedule } from '../../src/system/backup-schedule';
-import {
-  createProduct,
-  createUser,
-  eventually,
-  runOpsWithInput,
-  startStack,
-  startWorkerProcess,
-  type Stack,
-  type TestUser,
-} from '../helpers/stack';
+import { createProduct, eventually, runOpsWithInput, startWorkerProcess, useStack } from '../helpers/stack';
 
-let stack: Stack;
-let admin: TestUser;
 const backupDir = mkdtempSync(path.join(os.tmpdir(), 'dc-backups-'));
-
-beforeAll(async () => {
-  stack = await startStack({ isolatedDatabase: true, env: { BACKUP_DIR: backupDir } });
-  admin = await createUser(stack, 'ADMIN');
-});
-afterAll(async () => {
-  await stack.stop();
-  rmSync(backupDir, { recursive: true, force: true });
-});
+const { stack, admin } = useStack({ isolatedDatabase: true, env: { BACKUP_DIR: backupDir } });
+afterAll(() => rmSync(backupDir, { recursive: true, force: true })); // after the stack stops
 
 const ops = (input: string, ...args: string[]) => runOpsWithInput(stack, admin.email, input, ...args);
 

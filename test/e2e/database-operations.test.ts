@@ -6,30 +6,12 @@
  * and admins are emailed what was killed. Its own database, so no other test file's queries are in reach.
  */
 import pg from 'pg';
-import {
-  createProduct,
-  createUser,
-  eventually,
-  mailsTo,
-  runOps,
-  runOpsWithInput,
-  startStack,
-  type Stack,
-  type TestUser,
-} from '../helpers/stack';
+import { createProduct, createUser, eventually, mailsTo, runOps, runOpsWithInput, useStack } from '../helpers/stack';
 
-let stack: Stack;
-let admin: TestUser;
+// With a worker: the admins are emailed what was terminated.
+const { stack, admin, beforeStop } = useStack({ isolatedDatabase: true });
 const clients: pg.Client[] = [];
-
-beforeAll(async () => {
-  stack = await startStack({ isolatedDatabase: true }); // with a worker: the admins are emailed what was terminated
-  admin = await createUser(stack, 'ADMIN');
-});
-afterAll(async () => {
-  await Promise.all(clients.map((c) => c.end().catch(() => undefined)));
-  await stack.stop();
-});
+beforeStop(() => Promise.all(clients.map((c) => c.end().catch(() => undefined))));
 
 async function connection(databaseUrl = stack.config.DATABASE_URL): Promise<{ client: pg.Client; pid: number }> {
   const client = new pg.Client({ connectionString: databaseUrl });

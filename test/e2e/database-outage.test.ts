@@ -13,19 +13,13 @@ import { Keyring } from '../../src/keys/keyring';
 import { keyringRazorpayGateway } from '../../src/payments/razorpay';
 import { createPrisma, type PrismaClient } from '../../src/platform/db';
 import { HttpClient } from '../helpers/http';
-import { createUser, startStack, type Stack, type TestUser } from '../helpers/stack';
+import { useStack, useUser } from '../helpers/stack';
 
-let stack: Stack;
-let customer: TestUser;
+const { stack, beforeStop } = useStack({ worker: false });
+const customer = useUser(stack);
 const closers: (() => Promise<void>)[] = [];
-
-beforeAll(async () => {
-  stack = await startStack({ worker: false });
-  customer = await createUser(stack);
-});
-afterAll(async () => {
+beforeStop(async () => {
   for (const close of closers) await close();
-  await stack.stop();
 });
 
 /** An API like the deployed one, whose database is at `databaseUrl`. */

@@ -9,34 +9,22 @@ import pg from 'pg';
 import { matchesVerifier } from '../../src/keys/database-login';
 import { Keyring, type DatabaseLogin } from '../../src/keys/keyring';
 import type { KeyRotationView } from '../../src/workflows/key-rotation/messages';
-import {
-  createProduct,
-  createUser,
-  eventually,
-  startStack,
-  storedHistoryText,
-  type Stack,
-  type TestUser,
-} from '../helpers/stack';
+import { createProduct, createUser, eventually, storedHistoryText, useStack, type TestUser } from '../helpers/stack';
 
 const prefix = `dc_test_${randomBytes(4).toString('hex')}`;
 const [blue, green] = [`${prefix}_blue`, `${prefix}_green`];
-let stack: Stack;
-let admin: TestUser;
+const { stack, admin, beforeStop } = useStack({
+  isolatedDatabase: true,
+  env: { DATABASE_ROLE_PREFIX: prefix, DATABASE_LOGIN_REFRESH: '250ms', DATABASE_PASSWORD_GRACE: '3s' },
+});
 let superuser: pg.Client;
-
 beforeAll(async () => {
-  stack = await startStack({
-    isolatedDatabase: true,
-    env: { DATABASE_ROLE_PREFIX: prefix, DATABASE_LOGIN_REFRESH: '250ms', DATABASE_PASSWORD_GRACE: '3s' },
-  });
-  admin = await createUser(stack, 'ADMIN');
   superuser = new pg.Client({ connectionString: stack.config.DATABASE_URL });
   await superuser.connect();
 });
+beforeStop(() => superuser.end());
+// Once the stack has stopped, dropping its database and with it every grant to the roles.
 afterAll(async () => {
-  await superuser.end();
-  await stack.stop(); // drops the database, and with it every grant to the roles
   const cleanup = new pg.Client({ connectionString: process.env.DATABASE_URL });
   await cleanup.connect();
   for (const role of [blue, green, prefix])

@@ -7,22 +7,17 @@
 import { ScheduleOverlapPolicy } from '@temporalio/client';
 import { randomUUID } from 'node:crypto';
 import { ensureLowStockSchedules } from '../../src/inventory/low-stock-schedule';
-import { createProduct, createUser, eventually, runOps, startStack, type Stack, type TestUser } from '../helpers/stack';
+import { createProduct, createUser, eventually, runOps, useStack } from '../helpers/stack';
 
-let stack: Stack;
-let admin: TestUser;
+// A database of its own: a tick emails every pending crossing in the database to every active
+// admin, and the rest of the suite leaves hundreds of both behind.
+const { stack, admin, beforeStop } = useStack({ isolatedDatabase: true });
 let schedules: { alerts: string; digest: string };
-
 beforeAll(async () => {
-  // A database of its own: a tick emails every pending crossing in the database to every active
-  // admin, and the rest of the suite leaves hundreds of both behind.
-  stack = await startStack({ isolatedDatabase: true });
-  admin = await createUser(stack, 'ADMIN');
   schedules = await ensureLowStockSchedules(stack.temporal, stack.config);
 });
-afterAll(async () => {
+beforeStop(async () => {
   for (const id of Object.values(schedules)) await stack.temporal.schedule.getHandle(id).delete();
-  await stack.stop();
 });
 
 const tick = (id: string) => stack.temporal.schedule.getHandle(id).trigger(ScheduleOverlapPolicy.ALLOW_ALL);
