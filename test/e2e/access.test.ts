@@ -8,20 +8,13 @@
  */
 import jwt from 'jsonwebtoken';
 import { randomUUID } from 'node:crypto';
-import { createUser, runOps, runOpsWithInput, startStack, type Stack, type TestUser } from '../helpers/stack';
+import { createUser, runOps, runOpsWithInput, startStack, useStack, type Stack } from '../helpers/stack';
 
 const PASSWORD = 'correct horse battery staple';
-let stack: Stack;
-let admin: TestUser;
-
-beforeAll(async () => {
-  stack = await startStack({
-    isolatedDatabase: true,
-    env: { LOGIN_MAX_FAILURES_PER_ACCOUNT: '5', LOGIN_MAX_FAILURES_PER_ADDRESS: '12' },
-  });
-  admin = await createUser(stack, 'ADMIN');
+const { stack, admin } = useStack({
+  isolatedDatabase: true,
+  env: { LOGIN_MAX_FAILURES_PER_ACCOUNT: '5', LOGIN_MAX_FAILURES_PER_ADDRESS: '12' },
 });
-afterAll(() => stack.stop());
 
 const login = (email: string, password = PASSWORD) => stack.http.post('/api/auth/login', { email, password });
 const whoCanSee = (token: string) => stack.http.get('/api/wallet', token).then((r) => r.status);

@@ -12,24 +12,9 @@ import { Keyring } from '../../src/keys/keyring';
 import { rewrapKeyring } from '../../src/keys/rotations';
 import { ensureKeyRotationSchedule } from '../../src/platform/temporal';
 import type { KeyRotationView } from '../../src/workflows/key-rotation/workflow';
-import {
-  createUser,
-  decodedHistoryText,
-  eventually,
-  startStack,
-  storedHistoryText,
-  type Stack,
-  type TestUser,
-} from '../helpers/stack';
+import { createUser, decodedHistoryText, eventually, storedHistoryText, useStack } from '../helpers/stack';
 
-let stack: Stack;
-let admin: TestUser;
-
-beforeAll(async () => {
-  stack = await startStack({ isolatedDatabase: true, env: { JWT_TTL: '4s', JWT_ROTATION_GRACE: '4s' } });
-  admin = await createUser(stack, 'ADMIN');
-});
-afterAll(() => stack.stop());
+const { stack, admin } = useStack({ isolatedDatabase: true, env: { JWT_TTL: '4s', JWT_ROTATION_GRACE: '4s' } });
 
 // Tokens here live 4 seconds (and keys get retired): every admin call signs in afresh.
 const adminToken = async () =>
@@ -122,7 +107,7 @@ test('old tokens work until the grace ends, new ones carry the new kid, and no s
 test('with revokeSessions every session ends at once, and everyone signs in again', async () => {
   const customer = await createUser(stack);
   const otherAdmin = await createUser(stack, 'ADMIN');
-  admin = { ...admin, token: await adminToken() };
+  Object.assign(admin, { token: await adminToken() });
   expect(await canUse(customer.token)).toBe(200);
   const handle = await rotate(
     { purpose: 'JWT_SIGNING', reason: 'suspected key leak', revokeSessions: true },

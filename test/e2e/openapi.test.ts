@@ -10,13 +10,9 @@ import pino from 'pino';
 import { createApp } from '../../src/api/app';
 import { Keyring } from '../../src/keys/keyring';
 import { keyringRazorpayGateway } from '../../src/payments/razorpay';
-import { startStack, type Stack } from '../helpers/stack';
+import { useStack } from '../helpers/stack';
 
-let stack: Stack;
-beforeAll(async () => {
-  stack = await startStack({ worker: false });
-});
-afterAll(() => stack.stop());
+const { stack } = useStack({ worker: false });
 
 interface Layer {
   route?: { path: string; methods: Record<string, boolean> };

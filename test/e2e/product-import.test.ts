@@ -8,22 +8,15 @@
  */
 import { randomUUID } from 'node:crypto';
 import { productImportWorkflowId } from '../../src/workflows/ids';
-import { createProduct, createUser, eventually, startStack, type Stack, type TestUser } from '../helpers/stack';
+import { createProduct, createUser, eventually, useStack } from '../helpers/stack';
 
-let stack: Stack;
-let admin: TestUser;
-
-beforeAll(async () => {
-  stack = await startStack({
-    env: {
-      PRODUCT_IMPORT_WAIT_MAX_BYTES: '4096',
-      PRODUCT_IMPORT_BATCH_SIZE: '25',
-      PRODUCT_IMPORT_BATCHES_PER_RUN: '2',
-    },
-  });
-  admin = await createUser(stack, 'ADMIN');
+const { stack, admin } = useStack({
+  env: {
+    PRODUCT_IMPORT_WAIT_MAX_BYTES: '4096',
+    PRODUCT_IMPORT_BATCH_SIZE: '25',
+    PRODUCT_IMPORT_BATCHES_PER_RUN: '2',
+  },
 });
-afterAll(() => stack.stop());
 
 const csv = (name: string, text: string) => new File([text], name, { type: 'text/csv' });
 const post = (file: File, query = '', fields: Record<string, string> = {}) =>

@@ -17,32 +17,24 @@ import {
   orderOf,
   runOps,
   runOpsWithInput,
-  startStack,
   storedHistoryText,
   untilOrder,
-  type Stack,
+  useStack,
   type TestUser,
 } from '../helpers/stack';
 import { deliverRazorpayWebhook, deliverStripeEvent, paymentIntentEvent } from '../helpers/webhooks';
 
 const GRACE = '5s';
-let stack: Stack;
 let stripeProxy: Awaited<ReturnType<typeof startHoldingProxy>>;
-let admin: TestUser;
-
 beforeAll(async () => {
   // Between the app and stripe-mock: shows which API key each Stripe call carried.
   stripeProxy = await startHoldingProxy(process.env.STRIPE_API_BASE!);
-  stack = await startStack({
-    isolatedDatabase: true,
-    env: { KEY_ROTATION_GRACE: GRACE, STRIPE_API_BASE: stripeProxy.url, JWT_TTL: '1h' },
-  });
-  admin = await createUser(stack, 'ADMIN');
 });
-afterAll(async () => {
-  await stack.stop();
-  await stripeProxy.close();
-});
+const { stack, admin } = useStack(() => ({
+  isolatedDatabase: true,
+  env: { KEY_ROTATION_GRACE: GRACE, STRIPE_API_BASE: stripeProxy.url, JWT_TTL: '1h' },
+}));
+afterAll(() => stripeProxy.close()); // after the stack stops
 
 async function startRotation(purpose: string): Promise<string> {
   const started = await stack.http.post(

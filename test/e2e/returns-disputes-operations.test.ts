@@ -16,9 +16,8 @@ import {
   mailsTo,
   orderOf,
   runOps,
-  startStack,
   untilOrder,
-  type Stack,
+  useStack,
   type TestUser,
 } from '../helpers/stack';
 import { deliverStripeEvent, paymentIntentEvent } from '../helpers/webhooks';
@@ -27,18 +26,11 @@ import { deliverStripeEvent, paymentIntentEvent } from '../helpers/webhooks';
 // loaded machine), and the first test runs thirteen of them.
 jest.setTimeout(300_000);
 
-let stack: Stack;
-let admin: TestUser;
-
-beforeAll(async () => {
-  // A database of its own: the gauges and the alert rule count across whole tables.
-  stack = await startStack({
-    isolatedDatabase: true,
-    env: { ALERT_EVALUATION_INTERVAL: '1s', REFUND_SETTLE_CHECK_AFTER: '1s' },
-  });
-  admin = await createUser(stack, 'ADMIN');
+// A database of its own: the gauges and the alert rule count across whole tables.
+const { stack, admin } = useStack({
+  isolatedDatabase: true,
+  env: { ALERT_EVALUATION_INTERVAL: '1s', REFUND_SETTLE_CHECK_AFTER: '1s' },
 });
-afterAll(() => stack.stop());
 
 /** A card order of `quantity` units paid by a signed webhook (and delivered, when asked). */
 async function paidOrder(quantity: number, price: number, options: { deliver?: boolean } = {}) {

@@ -11,15 +11,9 @@ import { randomUUID } from 'node:crypto';
 import { deliverOrderUpdate, shipOrderUpdate } from '../../src/workflows/order/messages';
 import { approveRefundUpdate } from '../../src/workflows/refund/messages';
 import { orderWorkflowId, refundWorkflowId } from '../../src/workflows/ids';
-import { createProduct, createUser, startStack, type Stack, type TestUser } from '../helpers/stack';
+import { createProduct, createUser, useStack } from '../helpers/stack';
 
-let stack: Stack;
-let admin: TestUser;
-beforeAll(async () => {
-  stack = await startStack();
-  admin = await createUser(stack, 'ADMIN');
-});
-afterAll(() => stack.stop());
+const { stack, admin } = useStack();
 
 /** The workflow's refusal of an update sent through Temporal. */
 async function refusalOf(update: Promise<unknown>): Promise<ApplicationFailure> {

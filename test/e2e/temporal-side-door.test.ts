@@ -8,15 +8,9 @@ import { Client } from '@temporalio/client';
 import type { Payload } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
 import { EncryptionCodec, UnencryptedPayloadError } from '../../src/platform/codec';
-import { createProduct, createUser, eventually, startStack, type Stack, type TestUser } from '../helpers/stack';
+import { createProduct, createUser, eventually, useStack } from '../helpers/stack';
 
-let stack: Stack;
-let admin: TestUser;
-beforeAll(async () => {
-  stack = await startStack();
-  admin = await createUser(stack, 'ADMIN');
-});
-afterAll(() => stack.stop());
+const { stack, admin } = useStack();
 
 const plain = { metadata: { encoding: new TextEncoder().encode('json/plain') }, data: new TextEncoder().encode('{}') };
 

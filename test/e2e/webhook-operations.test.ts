@@ -9,18 +9,11 @@ import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import type { Activities } from '../../src/activities';
-import { createProduct, createUser, eventually, runOps, startStack, type Stack, type TestUser } from '../helpers/stack';
+import { createProduct, createUser, eventually, runOps, useStack } from '../helpers/stack';
 import { deliverRazorpayWebhook, deliverStripeEvent, paymentIntentEvent } from '../helpers/webhooks';
 
-let stack: Stack;
-let admin: TestUser;
+const { stack, admin } = useStack({ isolatedDatabase: true, worker: false });
 const started = new Date(Date.now() - 1000);
-
-beforeAll(async () => {
-  stack = await startStack({ isolatedDatabase: true, worker: false });
-  admin = await createUser(stack, 'ADMIN');
-});
-afterAll(() => stack.stop());
 
 async function placeCardOrder() {
   const customer = await createUser(stack);
