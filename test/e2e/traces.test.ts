@@ -17,22 +17,21 @@ import {
   eventually,
   orderOf,
   startApiProcess,
-  startStack,
   startWorkerProcess,
-  type Stack,
+  useStack,
 } from '../helpers/stack';
 import { deliverStripeEvent, paymentIntentEvent } from '../helpers/webhooks';
 
 let receiver: Awaited<ReturnType<typeof startOtlpReceiver>>;
-let stack: Stack;
+beforeAll(async () => {
+  receiver = await startOtlpReceiver();
+});
+// The stack's own in-process worker stays off: the worker process takes this task queue's tasks.
+const { stack, admin, beforeStop } = useStack({ worker: false });
 let api: { process: ChildProcess; http: HttpClient };
 let worker: ChildProcess;
 const apiLines: string[] = [];
-
 beforeAll(async () => {
-  receiver = await startOtlpReceiver();
-  // The stack's own in-process worker stays off: the worker process takes this task queue's tasks.
-  stack = await startStack({ worker: false });
   // Spans leave in batches every 200 ms rather than 5 s, so the test waits less.
   const traced = { ...stack.env, OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint, OTEL_BSP_SCHEDULE_DELAY: '200' };
   [worker, api] = await Promise.all([
@@ -41,7 +40,7 @@ beforeAll(async () => {
   ]);
 });
 
-afterAll(async () => {
+beforeStop(async () => {
   const stopped = [worker, api?.process].filter(Boolean).map(
     (child) =>
       new Promise((resolve) => {
@@ -50,9 +49,8 @@ afterAll(async () => {
       }),
   );
   await Promise.all(stopped);
-  await stack?.stop();
-  await receiver?.close();
 });
+afterAll(() => receiver?.close()); // after the stack stops
 
 /** The span named `name` in `traceId`, once exported. */
 function spanNamed(traceId: string, name: string, extra: (span: ReceivedSpan) => boolean = () => true) {
@@ -72,7 +70,6 @@ function ancestry(span: ReceivedSpan): ReceivedSpan[] {
 }
 
 test('a checkout is one trace from the HTTP request through the workflow and its activity to the Stripe call', async () => {
-  const admin = await createUser(stack, 'ADMIN');
   const customer = await createUser(stack);
   const product = await createProduct(stack, admin, { stock: 2, price: 1500 });
   const requestId = `trace-test-${randomUUID()}`;

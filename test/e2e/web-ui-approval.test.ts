@@ -12,26 +12,27 @@ import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import type { BrowserContext, Page } from 'playwright-core';
 import { freePort, startTemporalDevServer } from '../../scripts/lib/services';
-import { createProduct, createUser, eventually, startStack, type Stack, type TestUser } from '../helpers/stack';
+import { createProduct, createUser, eventually, useStack, type TestUser } from '../helpers/stack';
 import { ensureChromium, launchChromium } from '../helpers/browser';
 
 jest.setTimeout(15 * 60_000);
 
-let stack: Stack;
-let temporal: ChildProcess;
+let temporalPort: number;
+let uiPort: number;
 let uiUrl: string;
-let browser: BrowserContext;
-let admin: TestUser;
-
 beforeAll(async () => {
   ensureChromium();
-  const [temporalPort, uiPort] = [await freePort(), await freePort()];
+  [temporalPort, uiPort] = [await freePort(), await freePort()];
   uiUrl = `http://127.0.0.1:${uiPort}`;
-  // The API first (its Temporal client connects lazily), so the UI can be told where its codec is.
-  stack = await startStack({
-    worker: false,
-    env: { TEMPORAL_ADDRESS: `127.0.0.1:${temporalPort}`, TEMPORAL_UI_ORIGINS: uiUrl },
-  });
+});
+// The API first (its Temporal client connects lazily), so the UI can be told where its codec is.
+const { stack, admin, beforeStop } = useStack(() => ({
+  worker: false,
+  env: { TEMPORAL_ADDRESS: `127.0.0.1:${temporalPort}`, TEMPORAL_UI_ORIGINS: uiUrl },
+}));
+let temporal: ChildProcess;
+let browser: BrowserContext;
+beforeAll(async () => {
   const server = await startTemporalDevServer({
     port: temporalPort,
     uiPort,
@@ -40,15 +41,10 @@ beforeAll(async () => {
   });
   temporal = server.process;
   await stack.startWorker();
-  admin = await createUser(stack, 'ADMIN');
   browser = await launchChromium();
 });
-
-afterAll(async () => {
-  await browser?.close();
-  await stack?.stop();
-  temporal?.kill('SIGTERM');
-});
+beforeStop(() => browser?.close());
+afterAll(() => temporal?.kill('SIGTERM')); // after the stack stops
 
 /** A wallet-paid order with a refund request waiting for an admin. */
 async function pendingRefund(reason: string): Promise<{ refundId: string; customer: TestUser }> {
