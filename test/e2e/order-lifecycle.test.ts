@@ -5,16 +5,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { ensureTool } from '../../scripts/lib/services';
-import {
-  availableOf,
-  createProduct,
-  createUser,
-  eventually,
-  orderOf,
-  startStack,
-  useStack,
-  type Stack,
-} from '../helpers/stack';
+import { availableOf, createProduct, createUser, eventually, orderOf, useStack } from '../helpers/stack';
 import { deliverStripeEvent, paymentIntentEvent } from '../helpers/webhooks';
 import { orderWorkflowId } from '../../src/workflows/ids';
 
@@ -125,14 +116,9 @@ test('orders are searchable by status in Temporal visibility (OrderId, CustomerI
 });
 
 describe('with a short reservation', () => {
-  let shortStack: Stack;
-  beforeAll(async () => {
-    shortStack = await startStack({ env: { RESERVATION_TTL: '2s' } });
-  });
-  afterAll(() => shortStack.stop());
+  const { stack: shortStack, admin: shortAdmin } = useStack({ env: { RESERVATION_TTL: '2s' } });
 
   test('an unpaid order is cancelled when its reservation expires, and its stock comes back', async () => {
-    const shortAdmin = await createUser(shortStack, 'ADMIN');
     const customer = await createUser(shortStack);
     const product = await createProduct(shortStack, shortAdmin, { stock: 4 });
     const checkout = await shortStack.http.post(

@@ -10,10 +10,8 @@ import {
   eventually,
   mailsTo,
   orderOf,
-  startStack,
   untilOrder,
   useStack,
-  type Stack,
   type TestUser,
 } from '../helpers/stack';
 import { deliverRazorpayWebhook, deliverStripeEvent, paymentIntentEvent } from '../helpers/webhooks';
@@ -21,15 +19,13 @@ import { deliverRazorpayWebhook, deliverStripeEvent, paymentIntentEvent } from '
 const { stack, admin } = useStack({ env: { RESERVATION_TTL: '30m' } });
 
 describe('with reservations that expire at once', () => {
-  let quick: Stack;
-  beforeAll(async () => {
-    quick = await startStack({ env: { RESERVATION_TTL: '3s', PAYMENT_RECONCILE_AFTER: '30m' } });
+  const { stack: quick, admin: quickAdmin } = useStack({
+    env: { RESERVATION_TTL: '3s', PAYMENT_RECONCILE_AFTER: '30m' },
   });
-  afterAll(() => quick.stop());
 
   test('a late payment on an expired order, refunded automatically, is in the view with its refund', async () => {
     const stack = quick;
-    const admin = await createUser(stack, 'ADMIN');
+    const admin = quickAdmin;
     const customer = await createUser(stack);
     const product = await createProduct(stack, admin, { stock: 3, price: 49_900, currency: 'INR' });
     const checkout = await stack.http.post(

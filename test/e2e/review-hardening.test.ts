@@ -6,7 +6,7 @@
  * bytes), and empty query parameters. A database of its own: sign-in failures are counted exactly.
  */
 import { randomUUID } from 'node:crypto';
-import { createProduct, createUser, startStack, useStack, type Stack } from '../helpers/stack';
+import { createProduct, createUser, useStack } from '../helpers/stack';
 import { deliverRazorpayWebhook } from '../helpers/webhooks';
 import { freePort } from '../../scripts/lib/services';
 
@@ -121,17 +121,12 @@ describe('the codec sign-in', () => {
 });
 
 describe('outside local development', () => {
-  let staging: Stack;
-  beforeAll(async () => {
-    // NODE_ENV=staging: not local, so the codec cookie is Secure; Razorpay is unreachable.
-    staging = await startStack({
-      env: { NODE_ENV: 'staging', RAZORPAY_API_BASE: `http://127.0.0.1:${await freePort()}` },
-    });
-  });
-  afterAll(() => staging.stop());
+  // NODE_ENV=staging: not local, so the codec cookie is Secure; Razorpay is unreachable.
+  const { stack: staging, admin: stagingAdmin } = useStack(async () => ({
+    env: { NODE_ENV: 'staging', RAZORPAY_API_BASE: `http://127.0.0.1:${await freePort()}` },
+  }));
 
   test('the codec cookie is Secure', async () => {
-    const stagingAdmin = await createUser(staging, 'ADMIN');
     const signedIn = await staging.http.request('POST', '/codec/login', {
       body: { email: stagingAdmin.email, password: PASSWORD },
       headers: { accept: 'application/json' },
@@ -140,7 +135,6 @@ describe('outside local development', () => {
   });
 
   test("a provider's error text never reaches the client; the logs have it", async () => {
-    const stagingAdmin = await createUser(staging, 'ADMIN');
     const customer = await createUser(staging);
     const product = await createProduct(staging, stagingAdmin, { stock: 3, price: 10_000, currency: 'INR' });
     const checkout = await staging.http.post(
