@@ -34,7 +34,7 @@ const optionalPath = z
   .optional()
   .transform((v) => (v?.trim() ? v.trim() : undefined));
 
-const envSchema = z.object({
+const envFields = z.object({
   /** `production` refuses every public local default of a secret (the API and the worker do not start). */
   NODE_ENV: z.string().default('development'),
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
@@ -60,6 +60,17 @@ const envSchema = z.object({
    * and replayed from history when it next has work, which for a waiting order is rare.
    */
   WORKER_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(0).default(500),
+  /**
+   * Slots: workflow tasks, activities and local activities each worker runs at once. A workflow
+   * task is CPU in this process (a few ms each), so more than a few per core only queues them
+   * here instead of on the server; activities mostly wait on PostgreSQL, a provider or SMTP, and
+   * those holding a connection are bounded by DATABASE_POOL_SIZE anyway (a slot more than the
+   * pool only waits for one, up to DATABASE_ACQUIRE_TIMEOUT). Workflow tasks may not exceed the
+   * sticky cache unless it is off (0): refused here, where the SDK would quietly cut them.
+   */
+  WORKER_MAX_WORKFLOW_TASKS: z.coerce.number().int().min(2).default(40),
+  WORKER_MAX_ACTIVITIES: z.coerce.number().int().min(1).default(100),
+  WORKER_MAX_LOCAL_ACTIVITIES: z.coerce.number().int().min(1).default(100),
   /** How long an API request waits on Temporal (say, for an update's outcome) before answering 503. */
   API_TEMPORAL_DEADLINE: duration.prefault('30s'),
   // The Stripe and Razorpay keys and webhook secrets below are each one's first version in the
@@ -217,6 +228,14 @@ const envSchema = z.object({
   SEED_CUSTOMER_EMAIL: z.string().email().default('customer@durable-commerce.local'),
   SEED_CUSTOMER_PASSWORD: z.string().min(8).default('Customer123!'),
 });
+
+const envSchema = envFields.refine(
+  (c) => c.WORKER_MAX_CACHED_WORKFLOWS === 0 || c.WORKER_MAX_WORKFLOW_TASKS <= c.WORKER_MAX_CACHED_WORKFLOWS,
+  {
+    path: ['WORKER_MAX_WORKFLOW_TASKS'],
+    message: 'at most WORKER_MAX_CACHED_WORKFLOWS (a workflow task needs its workflow in the cache)',
+  },
+);
 
 export type Config = z.infer<typeof envSchema>;
 

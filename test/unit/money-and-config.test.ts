@@ -29,6 +29,27 @@ test('with nothing set the local defaults apply; a bad value stops start-up nami
   expect(() => loadConfig({ PORT: '70000' })).toThrow(/PORT/);
 });
 
+test("the worker's sticky cache and slots are bounded by default; more workflow tasks than cached workflows is refused", () => {
+  expect(loadConfig({})).toMatchObject({
+    WORKER_MAX_CACHED_WORKFLOWS: 500,
+    WORKER_MAX_WORKFLOW_TASKS: 40,
+    WORKER_MAX_ACTIVITIES: 100,
+    WORKER_MAX_LOCAL_ACTIVITIES: 100,
+  });
+  expect(loadConfig({ WORKER_MAX_CACHED_WORKFLOWS: '50', WORKER_MAX_WORKFLOW_TASKS: '8' })).toMatchObject({
+    WORKER_MAX_CACHED_WORKFLOWS: 50,
+    WORKER_MAX_WORKFLOW_TASKS: 8,
+  });
+  expect(() => loadConfig({ WORKER_MAX_CACHED_WORKFLOWS: '10', WORKER_MAX_WORKFLOW_TASKS: '20' })).toThrow(
+    /WORKER_MAX_WORKFLOW_TASKS: at most WORKER_MAX_CACHED_WORKFLOWS/,
+  );
+  // No cache at all: every task replays its workflow, and any number of them may run.
+  expect(
+    loadConfig({ WORKER_MAX_CACHED_WORKFLOWS: '0', WORKER_MAX_WORKFLOW_TASKS: '20' }).WORKER_MAX_WORKFLOW_TASKS,
+  ).toBe(20);
+  expect(() => loadConfig({ WORKER_MAX_ACTIVITIES: '0' })).toThrow(/WORKER_MAX_ACTIVITIES/);
+});
+
 test('production refuses every public local secret by name, and starts once each is its own', () => {
   expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow(
     /Refusing to start with NODE_ENV=production: .*JWT_SECRET/,
