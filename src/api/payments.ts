@@ -1,7 +1,7 @@
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import express, { Router, type Response } from 'express';
 import type Stripe from 'stripe';
-import { countRejection, startWebhookWorkflow } from '../payments/webhook-inbox';
+import { alreadyProcessed, countRejection, handOffWebhookEvent } from '../payments/webhook-inbox';
 import { verifyRazorpaySignature } from '../payments/razorpay';
 import { MalformedEventError, razorpayWebhookInput, stripeWebhookInput } from '../payments/webhook-events';
 import { razorpayDedupeKey, StaleEventError } from '../payments/razorpay-replay';
@@ -58,6 +58,8 @@ export function paymentsRouter(deps: ApiDeps): Router {
   /**
    * The shared inbox: store the event once (provider + event id), hand it to Temporal, and only
    * then answer 2xx. If Temporal cannot take it the answer is 503 and the provider redelivers.
+   * The answer never waits for the order: only for the event to be durable (stored, and taken by
+   * Temporal as a signal to its order or as its webhook workflow, src/payments/webhook-inbox.ts).
    */
   async function accept(
     res: Response,
@@ -70,10 +72,11 @@ export function paymentsRouter(deps: ApiDeps): Router {
     const orderId = input.payment
       ? await orderOfPaymentAttempt(prisma, input.provider, input.payment.providerPaymentId)
       : undefined;
-    await prisma.webhookEvent.createMany({
+    const inserted = await prisma.webhookEvent.createMany({
       data: [{ provider, eventId, type: input.eventType, payload, orderId, dedupeKey }],
       skipDuplicates: true,
     });
+
     // The same signed body stored under another event id is a replay: the same answer, no effect.
     if (dedupeKey) {
       const stored = await prisma.webhookEvent.findFirst({ where: { provider, dedupeKey }, select: { eventId: true } });
@@ -83,13 +86,21 @@ export function paymentsRouter(deps: ApiDeps): Router {
         return;
       }
     }
-    try {
-      // Bounded: if Temporal is down the provider hears 503 promptly and redelivers later.
-      await deps.temporal.withDeadline(Date.now() + HANDOFF_DEADLINE_MS, () => startWebhookWorkflow(deps, input));
-    } catch (error) {
-      if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
+    // Processed once already (a redelivery), or taken by Temporal already: the same answer, no second effect.
+    let handed: 'handed' | 'duplicate' = 'duplicate';
+    if (inserted.count > 0 || !(await alreadyProcessed(prisma, provider, eventId))) {
+      try {
+        // Bounded: if Temporal is down the provider hears 503 promptly and redelivers later.
+        handed = await deps.temporal.withDeadline(Date.now() + HANDOFF_DEADLINE_MS, () =>
+          handOffWebhookEvent(deps, input, orderId),
+        );
+      } catch (error) {
+        if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
+      }
+    }
+    if (handed === 'duplicate') {
       webhookEvents.inc({ provider: input.provider, outcome: 'duplicate' });
-      res.json({ received: true, duplicate: true }); // Temporal already has it: same answer, no second effect
+      res.json({ received: true, duplicate: true });
       return;
     }
     webhookEvents.inc({ provider: input.provider, outcome: 'received' });

@@ -6,7 +6,7 @@
  * Only chosen fields are shown, never whole payloads (no card data, no addresses, no secrets).
  */
 import { ENCRYPTED } from '../platform/codec';
-import { WorkflowNotFoundError } from '@temporalio/client';
+import { isGrpcServiceError, WorkflowNotFoundError } from '@temporalio/client';
 import { defaultPayloadConverter, type Payload } from '@temporalio/common';
 import { tsToDate } from '@temporalio/common/lib/time';
 import type { temporal } from '@temporalio/proto';
@@ -205,13 +205,18 @@ function timelineOf(workflowId: string, events: HistoryEvent[], decode: Decode):
   return entries;
 }
 
+const GRPC_NOT_FOUND = 5;
+
 async function historyOf(deps: OperationsDeps, workflowId: string): Promise<TimelineEntry[]> {
   try {
     const history = await deps.temporal.workflow.getHandle(workflowId).fetchHistory();
     const events = history.events ?? [];
     return timelineOf(workflowId, events, await decrypted(deps, events));
   } catch (error) {
-    if (error instanceof WorkflowNotFoundError) return [];
+    // No such workflow: an event signalled straight to its open order, or one never handed over
+    // (stored while Temporal was down) has no webhook workflow. fetchHistory answers gRPC NOT_FOUND.
+    if (error instanceof WorkflowNotFoundError || (isGrpcServiceError(error) && error.code === GRPC_NOT_FOUND))
+      return [];
     throw error;
   }
 }

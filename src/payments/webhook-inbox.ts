@@ -13,7 +13,8 @@ import type { PaymentProvider } from '../workflows/vocabulary';
 import { webhookEvents } from '../monitoring/metrics';
 import type { WebhookOutcome, WebhookWorkflowInput } from '../workflows/webhook/messages';
 import type { webhookWorkflow } from '../workflows/webhook/workflow';
-import { webhookWorkflowId } from '../workflows/ids';
+import { orderWorkflowId, webhookWorkflowId } from '../workflows/ids';
+import { paymentEventSignal } from '../workflows/order/messages';
 
 /**
  * Hands an event to Temporal. The id makes a second run impossible while one runs or after one
@@ -56,6 +57,61 @@ export async function recordWebhookOutcome(
   ]);
   // Counted once per attempt, as the row counts it.
   if (counted.count > 0) webhookEvents.inc({ provider: input.provider, outcome: input.status.toLowerCase() });
+}
+
+/**
+ * Hands a stored event to Temporal, by the shortest way that keeps its guarantees. A payment's
+ * news for an order of ours (`orderId`: the order that opened the attempt it names,
+ * src/payments/attempts.ts, never one its metadata names) is signalled straight to that order's
+ * workflow: the signal is durable once Temporal answers, and the order believes it only after
+ * checking it against the stored row (src/payments/news.ts), as it checks the webhook workflow's,
+ * and takes a second signal of the same event id as the redelivery it is. The row then becomes
+ * PROCESSED with one attempt more, as the webhook workflow records it; a delivery that finds it
+ * processed meanwhile (the same event delivered twice at once) is a duplicate. Everything else,
+ * and news for an order whose workflow has closed (a late payment, to refund), starts the event's
+ * own webhook workflow. If the API dies between the signal and the row's update, the row stays
+ * PENDING with no webhook workflow: the provider's redelivery or a replay hands it over again.
+ */
+export async function handOffWebhookEvent(
+  deps: OperationsDeps,
+  input: WebhookWorkflowInput,
+  orderId: string | undefined,
+): Promise<'handed' | 'duplicate'> {
+  if (input.payment && orderId) {
+    let signalled = true;
+    try {
+      await deps.temporal.workflow.getHandle(orderWorkflowId(orderId)).signal(paymentEventSignal, input.payment);
+    } catch (error) {
+      if (!(error instanceof WorkflowNotFoundError)) throw error;
+      signalled = false; // the order's workflow has closed: the webhook workflow deals with it
+    }
+    if (signalled) return (await recordHandedToOrder(deps.prisma, input)) ? 'handed' : 'duplicate';
+  }
+  await startWebhookWorkflow(deps, input);
+  return 'handed';
+}
+
+/** A payment's news signalled to its order: processed, one attempt more; false if it was already. */
+async function recordHandedToOrder(prisma: PrismaClient, input: WebhookWorkflowInput): Promise<boolean> {
+  const { count } = await prisma.webhookEvent.updateMany({
+    where: { provider: input.provider, eventId: input.eventId, status: { in: ['PENDING', 'FAILED'] } },
+    data: { status: 'PROCESSED', error: null, processedAt: new Date(), attemptCount: { increment: 1 } },
+  });
+  if (count > 0) webhookEvents.inc({ provider: input.provider, outcome: 'processed' });
+  return count > 0;
+}
+
+/** Whether a stored event has been processed already (a redelivery of it needs nothing more). */
+export async function alreadyProcessed(
+  prisma: PrismaClient,
+  provider: PaymentProvider,
+  eventId: string,
+): Promise<boolean> {
+  const stored = await prisma.webhookEvent.findUnique({
+    where: { provider_eventId: { provider, eventId } },
+    select: { status: true },
+  });
+  return stored?.status === 'PROCESSED';
 }
 
 export interface WebhookFilter {

@@ -5,12 +5,15 @@
  *   times out well inside API_TEMPORAL_DEADLINE and its retry places the order (with a 30 s
  *   start-to-close, the default deadline's own length, it answered 503 every time);
  * - webhook_events.attempt_count counts processing attempts (the first delivery, each replay),
- *   not activity retries: a retry of the outcome's write is not a second attempt.
+ *   not activity retries: a retry of the webhook workflow's write of the outcome (here for a
+ *   payment that arrives after its order closed: an open order's news skips that workflow, signalled
+ *   by the endpoint itself) is not a second attempt.
  */
 import { ApplicationFailure } from '@temporalio/common';
 import type { Activities } from '../../src/activities';
 import { createProduct, createUser, eventually, useStack } from '../helpers/stack';
 import { deliverStripeEvent, paymentIntentEvent } from '../helpers/webhooks';
+import { orderWorkflowId } from '../../src/workflows/ids';
 
 const { stack, admin } = useStack({ worker: false });
 
@@ -69,6 +72,9 @@ test('an outcome recorded twice by an activity retry is one attempt', async () =
   );
   expect(checkout.status).toBe(201);
   const order = (await stack.http.get(`/api/orders/${checkout.body.orderId}`, customer.token)).body;
+  // Cancelled, its workflow closed: the payment's news goes to the webhook workflow, which refunds it.
+  expect((await stack.http.post(`/api/orders/${order.orderId}/cancel`, {}, customer.token)).status).toBe(200);
+  await stack.temporal.workflow.getHandle(orderWorkflowId(order.orderId)).result();
   const event = paymentIntentEvent('payment_intent.succeeded', {
     id: order.paymentIntentId,
     orderId: order.orderId,

@@ -154,7 +154,7 @@ test('a checkout is one trace from the HTTP request through the workflow and its
     'POST /api/checkout',
   ]);
 
-  // The webhook's trace reaches the order's workflow through the signal its workflow sends.
+  // The webhook's trace reaches the order's workflow through the signal the endpoint sends.
   const webhookRoot = receiver.spans.find(
     (s) => s.name === 'POST /api/payments/stripe/webhook' && s.attributes['http.response.status_code'] === 200,
   )!;
@@ -166,8 +166,6 @@ test('a checkout is one trace from the HTTP request through the workflow and its
   expect(ancestry(handled).map((s) => s.name)).toEqual([
     'HandleSignal:paymentEvent',
     'SignalWorkflow:paymentEvent',
-    'RunWorkflow:webhookWorkflow',
-    'StartWorkflow:webhookWorkflow',
     'POST /api/payments/stripe/webhook',
   ]);
   // The ship update is a trace of its own, through the admin route into the workflow.

@@ -64,6 +64,27 @@ test('the same webhook delivered 3 times concurrently: one transition, one email
   expect(sales.map((s) => [s.productId, s.quantity])).toEqual([[product.id, 1]]);
 });
 
+test("an open order's payment news is signalled to it by the endpoint: processed once, a redelivery a duplicate", async () => {
+  const { customer, orderId, intent } = await placeCardOrder();
+  const event = paymentIntentEvent('payment_intent.succeeded', intent);
+  expect((await deliverStripeEvent(stack, event)).body).toEqual({ received: true });
+  // Durable before the answer: stored, and already processed (taken by the order's workflow).
+  const stored = await stack.prisma.webhookEvent.findFirstOrThrow({ where: { eventId: event.id as string } });
+  expect(stored).toMatchObject({ status: 'PROCESSED', attemptCount: 1, error: null, orderId });
+  await untilStatus(orderId, customer.token, 'CONFIRMED');
+  // No webhook workflow was needed.
+  await expect(
+    stack.temporal.workflow.getHandle(webhookWorkflowId('STRIPE', event.id as string)).describe(),
+  ).rejects.toThrow();
+  expect((await deliverStripeEvent(stack, event)).body).toEqual({ received: true, duplicate: true });
+  const order = await orderOf(orderId, customer.token);
+  expect((order.timeline as { event: string }[]).filter((t) => t.event === 'PAYMENT_SUCCEEDED')).toHaveLength(1);
+  expect(await stack.prisma.webhookEvent.findFirstOrThrow({ where: { eventId: event.id as string } })).toMatchObject({
+    status: 'PROCESSED',
+    attemptCount: 1,
+  });
+});
+
 test('out of order and several times over, all at once: one transition, one email, never backwards', async () => {
   const { customer, orderId, intent } = await placeCardOrder();
   const succeeded = paymentIntentEvent('payment_intent.succeeded', intent);
