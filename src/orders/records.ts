@@ -6,7 +6,7 @@
  * leave, as the runbook's "safe" SQL was.
  */
 import { randomUUID } from 'node:crypto';
-import { txOptions, type PrismaClient } from '../platform/db';
+import { txOptions, type PrismaClient, type Transaction } from '../platform/db';
 import { DomainError } from '../platform/errors';
 import { moveStock } from '../inventory/stock';
 import { paymentAttempts, reservationExpiries } from '../monitoring/metrics';
@@ -21,10 +21,20 @@ export interface SentThroughTemporal {
   named: string;
 }
 
-/** Payment confirmed by the provider: the attempt SUCCEEDED and the order PAID. */
+/**
+ * Payment confirmed by the provider: the attempt SUCCEEDED and the order PAID. With `confirm`, the
+ * same transaction also confirms it and sells its reserved units (recordConfirmed's work): the
+ * order workflow's one step from a payment to CONFIRMED, since PAYMENT_CONFIRMED_IN_ONE_TRANSACTION.
+ */
 export async function recordPaymentSucceeded(
   prisma: PrismaClient,
-  input: { orderId: string; attempt: number; providerPaymentId: string; confirmedBy: string },
+  input: {
+    orderId: string;
+    attempt: number;
+    providerPaymentId: string;
+    confirmedBy: string;
+    confirm?: { actor: Actor };
+  },
 ): Promise<void> {
   const paid = await prisma.$transaction(async (tx) => {
     // Usually the current attempt; sometimes an earlier one paid after all, and the current one is closed.
@@ -56,6 +66,7 @@ export async function recordPaymentSucceeded(
       where: { id: input.orderId, status: 'PENDING' },
       data: { status: 'PAID', paymentStatus: 'PAID', paidAt: new Date() },
     });
+    if (input.confirm) await confirmIn(tx, { orderId: input.orderId, commitStock: true, actor: input.confirm.actor });
     return payment;
   }, txOptions);
   paymentAttempts.inc({ provider: paid.provider, outcome: 'succeeded' });
@@ -85,21 +96,23 @@ export async function recordConfirmed(
   prisma: PrismaClient,
   input: { orderId: string; commitStock: boolean; actor: Actor },
 ): Promise<void> {
-  await prisma.$transaction(async (tx) => {
-    if (input.commitStock)
-      await moveStock(
-        tx,
-        'SALE',
-        input.orderId,
-        await itemsOf(tx, input.orderId),
-        input.actor,
-        'Sold: payment confirmed',
-      );
-    await tx.order.updateMany({
-      where: { id: input.orderId, status: { in: ['PENDING', 'PAID'] } },
-      data: { status: 'CONFIRMED', confirmedAt: new Date() },
-    });
-  }, txOptions);
+  await prisma.$transaction((tx) => confirmIn(tx, input), txOptions);
+}
+
+async function confirmIn(tx: Transaction, input: { orderId: string; commitStock: boolean; actor: Actor }) {
+  if (input.commitStock)
+    await moveStock(
+      tx,
+      'SALE',
+      input.orderId,
+      await itemsOf(tx, input.orderId),
+      input.actor,
+      'Sold: payment confirmed',
+    );
+  await tx.order.updateMany({
+    where: { id: input.orderId, status: { in: ['PENDING', 'PAID'] } },
+    data: { status: 'CONFIRMED', confirmedAt: new Date() },
+  });
 }
 
 /** CANCELLED: the reservation is released in the same transaction. */

@@ -10,7 +10,13 @@
  * lost with its worker retried, and finished, before the API gives up on it. Business refusals are
  * non-retryable failures under every policy.
  */
-import { proxyActivities, type ActivityInterfaceFor, type ActivityOptions } from '@temporalio/workflow';
+import {
+  proxyActivities,
+  proxyLocalActivities,
+  type ActivityInterfaceFor,
+  type ActivityOptions,
+  type LocalActivityOptions,
+} from '@temporalio/workflow';
 import type { Activities } from '../activities';
 
 const policies = {
@@ -151,6 +157,52 @@ const policyOf: Record<keyof Activities, Policy> = {
   finishProductImportDryRun: 'importBatch',
 };
 
+/**
+ * Local activities: run by the worker holding the workflow task, within it, with no trip through
+ * the task queue. Each saves an activity task's dispatch and completion and the workflow task that
+ * follows it (a few server round trips, tens of ms on a loaded server), so they are kept for the
+ * short database steps on an order's way from checkout to CONFIRMED, where a customer or a
+ * storefront waits. What a local activity gives up: it is not retried by Temporal's timeout when
+ * its worker dies, but the workflow task is (10 s, Temporal's default workflow task timeout), and
+ * the next worker replays the workflow and runs the step again from the start (every step here is
+ * idempotent by its business key); and while one runs, the workflow takes no other message (an
+ * update or signal waits for the task to end, which is why only millisecond steps are local).
+ * The same retries as the activity policy of the same kind; past localRetryThreshold the worker
+ * waits out the backoff on a Temporal timer, so a database outage holds no workflow task open.
+ *
+ * Only a step that no patched() call follows in the same workflow task may be local. A local
+ * activity slow enough (a loaded worker) to outlast its workflow task's heartbeat resolves in the
+ * next task, but on replay in the task that started it; a patched() right after it then finds
+ * its marker one task later than the replay looks for it, and the replay fails as
+ * non-deterministic (found by a recorded history: checking a payment's news, then
+ * PAID_BY_REMEMBERED). Reserving the stock at checkout is followed by opening the payment (an
+ * activity) or, refused, by the end (the refusal's patch is asked before the step); confirming an order paid by cash or the wallet by waiting
+ * for its shipment (a patched() follows only if a payment's news was already queued, which for
+ * such an order only a hand-typed signal can be). Checking and recording a card payment are
+ * followed by patches, and stay queued.
+ */
+const localPolicies = {
+  // One short transaction. A lost attempt is noticed at 5 s start-to-close if its worker lives
+  // (retried at +5.5 s), at the 10 s workflow task timeout if it died (run again at about +10 s
+  // by the next worker): both well inside API_TEMPORAL_DEADLINE for a checkout. Retried every
+  // 0.5 s at first, backing off to 30 s; after 10 s of retries on a timer.
+  database: {
+    startToCloseTimeout: '5s',
+    localRetryThreshold: '10s',
+    retry: { initialInterval: '500ms', maximumInterval: '30s' },
+  },
+} satisfies Record<string, LocalActivityOptions>;
+
+type LocalPolicy = keyof typeof localPolicies;
+
+/** The activities that may run as local activities, and the local policy of each. */
+const localPolicyOf = {
+  createOrderAndReserveStock: 'database',
+  confirmOrder: 'database',
+} satisfies Partial<Record<keyof Activities, LocalPolicy>>;
+
+export type LocalActivity = keyof typeof localPolicyOf;
+
 const proxies = Object.fromEntries(
   Object.entries(policies).map(([policy, options]) => [policy, proxyActivities<Activities>(options)]),
 ) as Record<Policy, ActivityInterfaceFor<Activities>>;
@@ -158,6 +210,18 @@ const proxies = Object.fromEntries(
 /** The activities a workflow uses, each under its policy; the compiler refuses any other. */
 export function activitiesFor<K extends keyof Activities>(...names: K[]): Pick<ActivityInterfaceFor<Activities>, K> {
   return Object.fromEntries(names.map((name) => [name, proxies[policyOf[name]][name]])) as Pick<
+    ActivityInterfaceFor<Activities>,
+    K
+  >;
+}
+
+const localProxies = Object.fromEntries(
+  Object.entries(localPolicies).map(([policy, options]) => [policy, proxyLocalActivities<Activities>(options)]),
+) as Record<LocalPolicy, ActivityInterfaceFor<Activities>>;
+
+/** The same activities as local activities, each under its local policy; only those in localPolicyOf. */
+export function localActivitiesFor<K extends LocalActivity>(...names: K[]): Pick<ActivityInterfaceFor<Activities>, K> {
+  return Object.fromEntries(names.map((name) => [name, localProxies[localPolicyOf[name]][name]])) as Pick<
     ActivityInterfaceFor<Activities>,
     K
   >;

@@ -54,6 +54,63 @@ test('reserving, selling and confirming twice move the stock once, with one ledg
   expect(await stack.prisma.order.count({ where: { id: input.orderId } })).toBe(1);
 });
 
+test("a payment recorded with the order's confirmation, retried, is one payment, one sale and one confirmation", async () => {
+  const orders = orderActivities(stack.prisma);
+  const customer = await createUser(stack);
+  const product = await createProduct(stack, admin, { stock: 10, price: 700 });
+  const orderId = randomUUID();
+  await orders.createOrderAndReserveStock({
+    orderId,
+    customerId: customer.id,
+    items: [{ productId: product.id, quantity: 2 }],
+    paymentMethod: 'CARD',
+    currency: 'USD',
+    reservationTtlMs: 60_000,
+    actor: { id: customer.id, role: 'CUSTOMER' },
+  });
+  const intent = `pi_${randomUUID().replace(/-/g, '')}`;
+  await stack.prisma.payment.create({
+    data: {
+      id: randomUUID(),
+      orderId,
+      attempt: 1,
+      provider: 'STRIPE',
+      providerPaymentId: intent,
+      amount: 1400,
+      currency: 'USD',
+    },
+  });
+  const paid = {
+    orderId,
+    attempt: 1,
+    providerPaymentId: intent,
+    confirmedBy: 'STRIPE webhook evt_once',
+    confirm: { actor: { id: 'system', role: 'SYSTEM' as const } },
+  };
+  await orders.recordPaymentSucceeded(paid);
+  await orders.recordPaymentSucceeded(paid); // the retry of an attempt whose worker died after the commit
+
+  const ledger = await stack.prisma.inventoryLedger.findMany({
+    where: { reference: orderId },
+    orderBy: { createdAt: 'asc' },
+  });
+  expect(ledger.map((l) => [l.type, l.quantity, l.previousStock, l.newStock])).toEqual([
+    ['RESERVE', 2, 10, 10],
+    ['SALE', 2, 10, 8],
+  ]);
+  expect(await stack.prisma.order.findUniqueOrThrow({ where: { id: orderId } })).toMatchObject({
+    status: 'CONFIRMED',
+    paymentStatus: 'PAID',
+  });
+  expect(await stack.prisma.payment.findMany({ where: { orderId } })).toMatchObject([
+    { status: 'SUCCEEDED', providerPaymentId: intent, confirmedBy: 'STRIPE webhook evt_once' },
+  ]);
+  expect(await stack.prisma.product.findUniqueOrThrow({ where: { id: product.id } })).toMatchObject({
+    stock: 8,
+    reservedStock: 0,
+  });
+});
+
 test('a wallet credit retried, and sent twice at once, is one ledger entry', async () => {
   const customer = await createUser(stack);
   const credit = {

@@ -250,12 +250,13 @@ test('happy path: paid, confirmed, shipped, delivered', async () => {
       'createOrderAndReserveStock',
       'createPaymentIntent',
       'recordPaymentSucceeded',
-      'confirmOrder',
       'markShipped',
       'markDelivered',
     ]),
   );
-  expect(callsOf(orderId, 'confirmOrder')[0].input).toMatchObject({ commitStock: true });
+  // Paid and confirmed (the reserved units sold) in the payment's one transaction.
+  expect(callsOf(orderId, 'recordPaymentSucceeded')[0].input).toMatchObject({ confirm: { actor: { role: 'SYSTEM' } } });
+  expect(callsOf(orderId, 'confirmOrder')).toEqual([]);
   expect(
     callsOf(orderId, 'sendOrderEmail')
       .map((c) => c.input.kind)
@@ -569,7 +570,7 @@ test('redelivered and duplicate payment events have no second effect', async () 
     'CONFIRMED, duplicate ignored',
   );
   expect(callsOf(orderId, 'recordPaymentSucceeded')).toHaveLength(1);
-  expect(callsOf(orderId, 'confirmOrder')).toHaveLength(1);
+  expect(callsOf(orderId, 'recordPaymentSucceeded')[0].input.confirm).toBeDefined(); // confirmed with it, once
   expect(callsOf(orderId, 'refundUnexpectedPayment')).toHaveLength(0);
   // Emails go out alongside the flow: wait for the one, then make sure it is the only one.
   const confirmations = () => callsOf(orderId, 'sendOrderEmail').filter((c) => c.input.kind === 'ORDER_CONFIRMED');

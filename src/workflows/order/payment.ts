@@ -14,6 +14,7 @@ import {
   ONLY_OWN_ATTEMPTS_PAY,
   PAYMENT_NEWS_VERIFIED,
   PAID_BY_REMEMBERED,
+  PAYMENT_CONFIRMED_IN_ONE_TRANSACTION,
   REFUND_EMAIL_KEYED_BY_CHARGE,
   REFUND_REFUSAL_ALERTS_ADMINS,
 } from './patches';
@@ -21,12 +22,12 @@ import { describe, moveTo, record, sendEmail, type OrderState } from './state';
 
 const act = activitiesFor(
   'verifyPaymentNews',
+  'recordPaymentSucceeded',
   'createPaymentIntent',
   'createRazorpayOrder',
   'cancelPaymentIntent',
   'fetchPaymentStatus',
   'recordPaymentFailed',
-  'recordPaymentSucceeded',
 );
 
 /** The current payment attempt at the provider: a Stripe PaymentIntent or a Razorpay order. */
@@ -199,11 +200,14 @@ export async function applyPayment(s: OrderState, event: PaymentEvent): Promise<
     return false;
   }
   const openAttempt = currentPayment(s);
+  // Paid now means confirmed next (commitSale): both in the payment's one transaction.
+  s.confirmedWithPayment = patched(PAYMENT_CONFIRMED_IN_ONE_TRANSACTION);
   await act.recordPaymentSucceeded({
     orderId: order.orderId,
     attempt: order.paymentAttempt,
     providerPaymentId: event.providerPaymentId,
     confirmedBy: confirmationPath(event),
+    ...(s.confirmedWithPayment ? { confirm: { actor: SYSTEM } } : {}),
   });
   s.paidBy = event.providerPaymentId;
   order.paymentStatus = 'PAID';

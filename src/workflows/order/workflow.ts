@@ -22,6 +22,7 @@ import { orderWorkflowId } from '../ids';
 import { activitiesFor } from '../policies';
 import { ErrorCode, SYSTEM, type Actor } from '../vocabulary';
 import { cancelReasonOf, checkoutRefusalOf, invalidState, providerUnavailable } from './guards';
+import { criticalPath, criticalPathIsLocal } from './critical-path';
 import { registerHandlers } from './handlers';
 import {
   deliverOrderUpdate,
@@ -53,8 +54,6 @@ import {
 import { describe, moveTo, newOrderState, record, sendEmail, type OrderState } from './state';
 
 const act = activitiesFor(
-  'createOrderAndReserveStock',
-  'confirmOrder',
   'cancelOrder',
   'markShipped',
   'markDelivered',
@@ -100,8 +99,10 @@ export async function orderWorkflow(input: OrderWorkflowInput): Promise<OrderVie
 async function reserveStock(s: OrderState): Promise<boolean> {
   const { input, order } = s;
   const reservationExpiresAt = new Date(Date.now() + input.reservationTtlMs).toISOString();
+  // A patch the refusal needs is asked before a local step, never right after one (policies.ts).
+  const refusalKept = criticalPathIsLocal() ? patched(CHECKOUT_REFUSAL_KEPT) : undefined;
   try {
-    const placed = await act.createOrderAndReserveStock({
+    const placed = await criticalPath().createOrderAndReserveStock({
       ...input,
       reservationExpiresAt: input.paymentMethod === 'CARD' ? reservationExpiresAt : undefined,
       actor: { id: input.customerId, role: 'CUSTOMER' },
@@ -120,7 +121,7 @@ async function reserveStock(s: OrderState): Promise<boolean> {
     // short of stock, too little credit): the transaction left nothing; checkout answers the refusal.
     const failure = businessFailure(error);
     s.placement = { failure };
-    if (patched(CHECKOUT_REFUSAL_KEPT)) {
+    if (refusalKept ?? patched(CHECKOUT_REFUSAL_KEPT)) {
       order.checkoutRefusal = checkoutRefusalOf(failure);
       order.cancelReason = order.checkoutRefusal.code;
     } else
@@ -137,13 +138,13 @@ async function reserveStock(s: OrderState): Promise<boolean> {
 async function confirmWithoutCard(s: OrderState): Promise<void> {
   const { input, order } = s;
   if (input.paymentMethod === 'COD') {
-    await act.confirmOrder({ orderId: order.orderId, commitStock: false, actor: SYSTEM });
+    await criticalPath().confirmOrder({ orderId: order.orderId, commitStock: false, actor: SYSTEM });
     moveTo(s, 'CONFIRMED', 'ORDER_CONFIRMED', SYSTEM, 'cash on delivery');
   } else {
     s.paidBy = WALLET_PAYMENT;
     order.paymentStatus = 'PAID';
     moveTo(s, 'PAID', 'PAYMENT_SUCCEEDED', { id: input.customerId, role: 'CUSTOMER' }, 'paid from the wallet');
-    await act.confirmOrder({ orderId: order.orderId, commitStock: true, actor: SYSTEM });
+    await criticalPath().confirmOrder({ orderId: order.orderId, commitStock: true, actor: SYSTEM });
     moveTo(s, 'CONFIRMED', 'ORDER_CONFIRMED', SYSTEM, 'paid from the wallet');
   }
   s.placement = {};
@@ -234,7 +235,8 @@ async function commitSale(s: OrderState): Promise<void> {
     s.cancelRefusal = invalidState(order, 'the payment arrived before the cancellation; ask for a refund instead');
     s.cancelRequest = undefined;
   }
-  await act.confirmOrder({ orderId: order.orderId, commitStock: true, actor: SYSTEM });
+  if (!s.confirmedWithPayment)
+    await criticalPath().confirmOrder({ orderId: order.orderId, commitStock: true, actor: SYSTEM });
   moveTo(s, 'CONFIRMED', 'ORDER_CONFIRMED', SYSTEM);
   sendEmail(s, 'ORDER_CONFIRMED');
 }
