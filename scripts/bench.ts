@@ -81,13 +81,26 @@ async function measure(running: Running, shared: Record<string, number | undefin
     Object.entries(running.pids)
       .map(([name, pid]) => `${name} ${rssMiB(pid)} MiB`)
       .join(', ');
+  // Each process's RSS at the first 1,000 orders, to tell growth from the start-up's own memory.
+  let atFirstThousand: Record<string, number | undefined> | undefined;
   const figures = await runLoad(running.target, {
     customers: options.customers,
     cardShare,
     ...(options.orders ? { orders: options.orders } : { seconds: options.seconds }),
-    onOrder: (done) => done % 1000 === 0 && memory.push(`  after ${String(done).padStart(6)} orders: ${rss()}`),
+    onOrder: (done) => {
+      if (done % 1000 !== 0) return;
+      atFirstThousand ??= Object.fromEntries(Object.entries(running.pids).map(([name, pid]) => [name, rssMiB(pid)]));
+      memory.push(`  after ${String(done).padStart(6)} orders: ${rss()}`);
+    },
   });
   memory.push(`  at the end (${figures.orders} orders): ${rss()}`);
+  if (atFirstThousand && figures.orders > 1000) {
+    const growth = Object.entries(running.pids).map(([name, pid]) => {
+      const [first, last] = [atFirstThousand![name], rssMiB(pid)];
+      return `${name} ${first && last ? `${(((last - first) / first) * 100).toFixed(1)}%` : 'n/a'}`;
+    });
+    memory.push(`  growth from 1,000 to ${figures.orders} orders: ${growth.join(', ')}`);
+  }
   const cpu = Object.fromEntries(
     Object.entries(pids).map(([name, pid]) => [name, (cpuSeconds(pid) ?? 0) - before[name]]),
   );
