@@ -8,16 +8,7 @@ import { temporal } from '@temporalio/proto';
 import { randomUUID } from 'node:crypto';
 import { checkoutOrderId } from '../../src/api/orders';
 import { checkoutUpdateId, orderWorkflowId } from '../../src/workflows/ids';
-import {
-  createProduct,
-  createUser,
-  eventually,
-  orderOf,
-  startStack,
-  useStack,
-  type Stack,
-  type TestUser,
-} from '../helpers/stack';
+import { createProduct, createUser, eventually, orderOf, useStack, type Stack, type TestUser } from '../helpers/stack';
 
 const { stack, admin } = useStack({ env: { RESERVATION_TTL: '30m' } });
 
@@ -176,14 +167,9 @@ test('a key that is empty or too long is 400 INVALID_IDEMPOTENCY_KEY, not a 500,
 });
 
 describe('at the deadline', () => {
-  let slow: Stack;
-  beforeAll(async () => {
-    slow = await startStack({ env: { API_TEMPORAL_DEADLINE: '2s', RESERVATION_TTL: '30m' } });
-  });
-  afterAll(() => slow.stop());
+  const { stack: slow, admin: slowAdmin } = useStack({ env: { API_TEMPORAL_DEADLINE: '2s', RESERVATION_TTL: '30m' } });
 
   test('a checkout answered 503 names the order it may have created and when to retry; the retry with its key finds that order, through the same update', async () => {
-    const slowAdmin = await createUser(slow, 'ADMIN');
     const customer = await createUser(slow);
     const product = await createProduct(slow, slowAdmin, { stock: 4, price: 700 });
     const body = { items: [{ productId: product.id, quantity: 1 }], paymentMethod: 'cod' };
