@@ -50,7 +50,11 @@ const razorpayRefundOutcomes: Record<string, RefundSettlement['outcome']> = {
   'refund.processed': 'SUCCEEDED',
   'refund.failed': 'FAILED',
 };
-// Our refunds carry `refund-<refundId>` in their notes (src/refunds/payouts.ts, through refundOnce).
+/**
+ * The key a refund's payout carries (the wallet credit's, the provider refund's idempotency key):
+ * Razorpay keeps it in the refund's notes (refundOnce), so its refund events name our refund by it.
+ */
+export const refundPayoutKey = (refundId: string) => `refund-${refundId}`;
 const ourRefundKey = /^refund-([0-9a-f-]{36})$/;
 
 const stripeRefund = z.object({

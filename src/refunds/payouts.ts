@@ -2,7 +2,7 @@
  * Paying an approved refund out, to its one destination: WALLET (instant store credit) or
  * ORIGINAL_PAYMENT (a refund with the provider that took the money), and asking Stripe where a
  * card refund stands. Each happens at most once per refund: the wallet credit and the provider
- * refund both carry `refund-<refundId>` as their idempotency key.
+ * refund both carry `refund-<refundId>` (refundPayoutKey) as their idempotency key.
  */
 import type Stripe from 'stripe';
 import type { PrismaClient } from '../platform/db';
@@ -10,6 +10,7 @@ import { DomainError } from '../platform/errors';
 import { callRazorpay, callStripe } from '../payments/provider-calls';
 import { capturedPayment, type RazorpayGateway } from '../payments/razorpay';
 import { stripeRefundOutcome } from '../payments/stripe';
+import { refundPayoutKey } from '../payments/webhook-events';
 import { ErrorCode } from '../workflows/vocabulary';
 import type { RefundSettlement } from '../workflows/refund/messages';
 import { creditWallet } from './wallet';
@@ -27,7 +28,7 @@ export async function creditRefundToWallet(
     reason: `Refund ${input.refundId} for order ${input.orderId}`,
     actor: input.actor,
     reference: input.refundId,
-    idempotencyKey: `refund-${input.refundId}`,
+    idempotencyKey: refundPayoutKey(input.refundId),
   });
 }
 
@@ -47,7 +48,7 @@ export async function createProviderRefund(
   });
   if (!payment?.providerPaymentId)
     throw new DomainError(ErrorCode.NO_PROVIDER_PAYMENT, `Order ${input.orderId} has no provider payment to refund`);
-  const key = `refund-${input.refundId}`;
+  const key = refundPayoutKey(input.refundId);
   let result: ProviderRefund;
   if (payment.provider === 'RAZORPAY') {
     const captured = capturedPayment(await razorpay.orderPayments(payment.providerPaymentId));
