@@ -3,9 +3,14 @@
  * SMTP mailbox: every accepted order in its expected state, stock and reservations equal to the
  * inventory ledger, one succeeded payment per paid order, one wallet entry per credit, refund
  * and wallet payment, one delivered email per notification, and no webhook event unprocessed.
- * Each order counts once: as expected, lost (something missing) or doubled (something twice).
+ * Each order counts once: as expected, doubled (something twice), unsettled (something missing
+ * while a workflow of its own still has work in hand: a task, an activity or a child) or lost
+ * (something missing that nothing is left to bring: every workflow of its own is idle or closed,
+ * or the order is in a state it cannot leave for the one expected).
  */
 import type { PrismaClient } from '../../src/platform/db';
+import { orderWorkflowId, refundWorkflowId, webhookWorkflowId } from '../../src/workflows/ids';
+import type { PaymentProvider } from '../../src/workflows/vocabulary';
 import type { ReceivedMail } from './services';
 
 export type Flow = 'card' | 'cod' | 'wallet' | 'refund';
@@ -18,6 +23,8 @@ export interface AcceptedOrder {
   quantity: number;
   /** The refund approved for it (flow `refund`). */
   refundId?: string;
+  /** The ids of the webhook events delivered for it (card and refund flows). */
+  eventIds?: string[];
 }
 
 export interface Expectations {
@@ -27,10 +34,18 @@ export interface Expectations {
   products: { id: string; initialStock: number }[];
 }
 
+/**
+ * Which of these workflow ids still have work in hand (running, with a workflow task, an activity
+ * or a child pending): what may yet bring a missing effect. Read from Temporal by the caller.
+ */
+export type StillMoving = (workflowIds: string[]) => Promise<Set<string>>;
+
 export interface Verdict {
   expected: number;
   lost: number;
   doubled: number;
+  /** Something missing while a workflow of its own is still at work: not lost, not settled either. */
+  unsettled: number;
   /** Emails sent again with the same Message-ID after a crash (one email to the recipient). */
   redelivered: number;
   problems: string[];
@@ -43,13 +58,35 @@ const expectedState: Record<Flow, { status: string; paymentStatus?: string }> = 
   refund: { status: 'REFUNDED' },
 };
 
+/** Statuses an order never leaves for the one its flow expects (it has ended otherwise). */
+const deadEnds: Record<Flow, string[]> = {
+  card: ['CANCELLED', 'REFUNDED', 'DELIVERED'],
+  cod: ['CANCELLED', 'REFUNDED', 'DELIVERED'],
+  wallet: ['CANCELLED', 'REFUNDED', 'DELIVERED'],
+  refund: ['CANCELLED', 'DELIVERED'],
+};
+
+/** The workflows whose work an accepted order's flow waits on. */
+function workflowsOf(order: AcceptedOrder): string[] {
+  return [
+    orderWorkflowId(order.orderId),
+    ...(order.refundId ? [refundWorkflowId(order.refundId)] : []),
+    ...(order.eventIds ?? []).map((id) => webhookWorkflowId('STRIPE', id)),
+  ];
+}
+
+/**
+ * The invariants. Without `stillMoving` every missing effect counts as lost (the settle loop's
+ * quick look); with it, a missing effect whose own workflows are still at work counts as unsettled.
+ */
 export async function checkInvariants(
   prisma: PrismaClient,
   mailbox: ReceivedMail[],
   expectations: Expectations,
+  stillMoving?: StillMoving,
 ): Promise<Verdict> {
   const problems: string[] = [];
-  const verdict: Verdict = { expected: 0, lost: 0, doubled: 0, redelivered: 0, problems };
+  const verdict: Verdict = { expected: 0, lost: 0, doubled: 0, unsettled: 0, redelivered: 0, problems };
   const ids = expectations.orders.map((o) => o.orderId);
   const orders = new Map((await prisma.order.findMany({ where: { id: { in: ids } } })).map((o) => [o.id, o]));
   const payments = await prisma.payment.findMany({ where: { orderId: { in: ids }, status: 'SUCCEEDED' } });
@@ -83,6 +120,8 @@ export async function checkInvariants(
     };
   };
 
+  /** Products an unsettled order holds: their stock can still move. */
+  const unsettledProducts = new Set<string>();
   for (const accepted of expectations.orders) {
     const order = orders.get(accepted.orderId);
     const missing: string[] = [];
@@ -120,8 +159,18 @@ export async function checkInvariants(
     if (reserved > 1) twice.push(`${reserved} reservations`);
 
     if (missing.length > 0) {
-      verdict.lost++;
-      problems.push(`lost: ${accepted.flow} order ${accepted.orderId}: ${missing.join('; ')}`);
+      const deadEnd = order !== undefined && deadEnds[accepted.flow].includes(order.status);
+      const moving = !deadEnd && stillMoving ? await stillMoving(workflowsOf(accepted)) : new Set<string>();
+      if (moving.size > 0) {
+        verdict.unsettled++;
+        unsettledProducts.add(accepted.productId);
+        problems.push(
+          `unsettled: ${accepted.flow} order ${accepted.orderId}: ${missing.join('; ')} (still at work: ${[...moving].join(', ')})`,
+        );
+      } else {
+        verdict.lost++;
+        problems.push(`lost: ${accepted.flow} order ${accepted.orderId}: ${missing.join('; ')}`);
+      }
     } else if (twice.length > 0) {
       verdict.doubled++;
       problems.push(`doubled: ${accepted.flow} order ${accepted.orderId}: ${twice.join('; ')}`);
@@ -181,16 +230,27 @@ export async function checkInvariants(
     const sold = mine.filter((o) => o.flow === 'card' || o.flow === 'wallet').reduce((n, o) => n + o.quantity, 0);
     const held = mine.filter((o) => o.flow === 'cod').reduce((n, o) => n + o.quantity, 0);
     if (product.stock !== initialStock - sold || product.reservedStock !== held) {
-      verdict.lost++;
+      // Orders of this product still at work can still move its stock; otherwise nothing will.
+      const still = unsettledProducts.has(id);
+      if (still) verdict.unsettled++;
+      else verdict.lost++;
       problems.push(
-        `lost: product ${id}: stock ${product.stock} reserved ${product.reservedStock}, the accepted orders leave ${initialStock - sold} and ${held}`,
+        `${still ? 'unsettled' : 'lost'}: product ${id}: stock ${product.stock} reserved ${product.reservedStock}, the accepted orders leave ${initialStock - sold} and ${held}`,
       );
     }
   }
 
+  // An event not yet processed is unsettled while its webhook workflow is at work, else lost.
   const unprocessed = await prisma.webhookEvent.findMany({ where: { status: { not: 'PROCESSED' } } });
-  for (const event of unprocessed) problems.push(`lost: webhook event ${event.eventId} is ${event.status}`);
-  verdict.lost += unprocessed.length;
+  const working = stillMoving
+    ? await stillMoving(unprocessed.map((e) => webhookWorkflowId(e.provider as PaymentProvider, e.eventId)))
+    : new Set<string>();
+  for (const event of unprocessed) {
+    const still = working.has(webhookWorkflowId(event.provider as PaymentProvider, event.eventId));
+    if (still) verdict.unsettled++;
+    else verdict.lost++;
+    problems.push(`${still ? 'unsettled' : 'lost'}: webhook event ${event.eventId} is ${event.status}`);
+  }
   verdict.redelivered = redelivered;
   return verdict;
 }

@@ -36,6 +36,18 @@ function pidsUnder(pid: number): number[] {
   return out ? out.split('\n').map(Number) : [];
 }
 
+/** The user and system CPU time a process has used so far, in ms (/proc/<pid>/stat; 0 where there is none). */
+function cpuMsOf(pid: number | undefined): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // utime and stime are fields 14 and 15 of stat(5), in clock ticks (100 a second on Linux).
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return 0;
+  }
+}
+
 function killNow(pid: number): void {
   try {
     process.kill(pid, 'SIGKILL');
@@ -137,12 +149,23 @@ export class RestartableTemporal {
     return temporal;
   }
 
-  /** Same port, same database file: the workflows it had are still there. */
+  /**
+   * Same port, same database file: the workflows it had are still there. The dev server keeps
+   * everything in one SQLite file behind a single connection, so every read and write of every
+   * workflow waits its turn there. With SQLite's defaults (a rollback journal, and a sync to disk
+   * at every commit) that turn took long enough on a shared machine that persistence calls timed
+   * out (`context deadline exceeded` in temporal.log) and workflow tasks waited minutes in the
+   * backlog. WAL with synchronous=NORMAL commits without a sync (the WAL is synced at
+   * checkpoints) and lets reads proceed beside the writer. It is as safe against what the run
+   * does, kill -9 of the process: a committed transaction is in the WAL file, which the next
+   * start replays; only a crash of the machine itself could lose the last commits.
+   */
   async start(): Promise<void> {
     const server = await startTemporalDevServer({
       port: this.port,
       dbFile: path.join(this.workDir, 'temporal.db'),
       logFile: path.join(this.workDir, 'temporal.log'),
+      sqlitePragmas: { journal_mode: 'wal', synchronous: 'normal' },
     });
     this.process = server.process;
   }
@@ -156,6 +179,10 @@ export class RestartableTemporal {
 export class AppProcess {
   process?: ChildProcess;
   restarts: number[] = [];
+  /** CPU time (user and system) each restarted process used until it served: its cost whatever the load. */
+  restartCpu: number[] = [];
+  /** CPU time the last start took until the process served, in ms. */
+  lastStartCpuMs = 0;
   constructor(
     readonly name: 'api' | 'worker',
     private readonly env: NodeJS.ProcessEnv,
@@ -194,6 +221,7 @@ export class AppProcess {
       const port = Number(this.env.PORT);
       await waitForPort(port, 'API', child, 60_000);
     }
+    this.lastStartCpuMs = cpuMsOf(child.pid);
     return performance.now() - began;
   }
 
@@ -205,6 +233,7 @@ export class AppProcess {
     await this.kill();
     const ms = await this.start();
     this.restarts.push(ms);
+    this.restartCpu.push(this.lastStartCpuMs);
     return ms;
   }
 }
@@ -244,6 +273,9 @@ export async function startChaosStack(workDir: string, env: Record<string, strin
       ...process.env,
       NODE_ENV: 'development',
       PORT: String(port),
+      // Ports of its own (the defaults, 9464 and 9465, may be another stack's on a shared machine).
+      METRICS_PORT: String(await freePort()),
+      TEMPORAL_SDK_METRICS_PORT: String(await freePort()),
       DATABASE_URL: postgres.url,
       TEMPORAL_ADDRESS: temporal.address,
       STRIPE_API_BASE: stripeMock.baseUrl,

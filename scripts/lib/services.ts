@@ -106,6 +106,8 @@ export async function startTemporalDevServer(options: {
   logFile: string;
   /** Where the Web UI decodes encrypted payloads (our API's /codec). */
   codecEndpoint?: string;
+  /** SQLite pragmas for the database file (`--sqlite-pragma name=value`). */
+  sqlitePragmas?: Record<string, string>;
 }): Promise<TemporalDevServer> {
   const temporal = ensureTool('temporal');
   const args = ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(options.port), '--log-level', 'warn'];
@@ -120,6 +122,8 @@ export async function startTemporalDevServer(options: {
     mkdirSync(path.dirname(options.dbFile), { recursive: true });
     args.push('--db-filename', options.dbFile);
   }
+  for (const [name, value] of Object.entries(options.sqlitePragmas ?? {}))
+    args.push('--sqlite-pragma', `${name}=${value}`);
   // The CLI names the types as the SDK does, capitalised: KEYWORD is Keyword, INT is Int.
   for (const { name, type } of Object.values(searchAttributes)) {
     args.push('--search-attribute', `${name}=${type.charAt(0)}${type.slice(1).toLowerCase()}`);
