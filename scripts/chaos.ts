@@ -492,6 +492,8 @@ async function run(stack: ChaosStack): Promise<number> {
     `emails delivered ${stack.smtp.messages.length} (${verdict.redelivered} sent again after a crash with the same Message-ID); goodwill credits ${goodwillKeys.length}`,
   );
   await prisma.$disconnect();
+  const crashes = [stack.api, stack.worker].flatMap((part) => part.crashes.map((crash) => `${part.name} ${crash}`));
+  for (const crash of crashes) log(`crashed: ${crash} (its log is in the work directory)`);
   const lost = verdict.lost + unanswered.length;
   const counts = `${accepted.length} orders, ${verdict.expected} as expected, ${lost} lost, ${verdict.doubled} doubled`;
   if (verdict.unsettled > 0) {
@@ -501,8 +503,12 @@ async function run(stack: ChaosStack): Promise<number> {
     console.log(`chaos: ${counts}, ${verdict.unsettled} unsettled, not settled in ${settled} s`);
     return 1;
   }
+  if (crashes.length > 0)
+    console.log(
+      `chaos: FAILED: ${crashes.length} exits of the API or worker nobody asked for (a defect even when nothing was lost)`,
+    );
   console.log(`chaos: ${counts}, settled in ${settled} s`);
-  return lost > 0 || verdict.doubled > 0 ? 1 : 0;
+  return lost > 0 || verdict.doubled > 0 || crashes.length > 0 ? 1 : 0;
 }
 
 main()

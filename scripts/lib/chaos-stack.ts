@@ -183,6 +183,11 @@ export class AppProcess {
   restartCpu: number[] = [];
   /** CPU time the last start took until the process served, in ms. */
   lastStartCpuMs = 0;
+  /**
+   * Exits nobody asked for (a crash, not a kill -9 of the run's): each is a defect of its own.
+   * The process is started again a second later, as an orchestrator would, and the run fails.
+   */
+  crashes: string[] = [];
   constructor(
     readonly name: 'api' | 'worker',
     private readonly env: NodeJS.ProcessEnv,
@@ -222,11 +227,20 @@ export class AppProcess {
       await waitForPort(port, 'API', child, 60_000);
     }
     this.lastStartCpuMs = cpuMsOf(child.pid);
+    child.once('exit', (code, signal) => {
+      if (this.process !== child) return; // killed by the run (kill() lets go of it first)
+      this.crashes.push(`${new Date().toISOString()}: exited on its own (${signal ?? `code ${code}`})`);
+      setTimeout(() => {
+        if (this.process === child) void this.start().catch(() => undefined);
+      }, 1000);
+    });
     return performance.now() - began;
   }
 
   async kill(): Promise<void> {
-    await stopProcess(this.process, 'SIGKILL');
+    const child = this.process;
+    this.process = undefined;
+    await stopProcess(child, 'SIGKILL');
   }
 
   async restart(): Promise<number> {
