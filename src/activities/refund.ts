@@ -19,6 +19,7 @@ import {
   type RefundDecision,
   type RefundToOpen,
 } from '../refunds/records';
+import { recordHeldRefundDecision, type HeldRefundDecisionRecord } from '../refunds/hold-decisions';
 import {
   createProviderRefund,
   creditRefundToWallet,
@@ -45,6 +46,11 @@ export function refundActivities(prisma: PrismaClient, stripe: Stripe, razorpay:
     /** The decision, and its audit entry, once, however it came. */
     async recordRefundDecision(input: RefundDecision): Promise<{ decidedBy: string } | void> {
       return recordRefundDecision(prisma, input);
+    },
+
+    /** A decision on a refund held for a dispute, in the audit log once (src/refunds/hold-decisions.ts). */
+    async recordHeldRefundDecision(input: HeldRefundDecisionRecord): Promise<void> {
+      await recordHeldRefundDecision(prisma, input);
     },
 
     /** WALLET: instant store credit. */

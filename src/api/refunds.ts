@@ -48,7 +48,7 @@ export function refundsRouter(deps: ApiDeps): Router {
   const router = Router();
   const auth = authenticate(deps);
   const admin = [auth, requireRole('ADMIN')];
-  // Approvals and rejections carry the API's seal: the workflow tells them from decisions typed into Temporal.
+  // Decisions (approve, reject, release, cancel) carry the API's seal: the workflow tells them from those typed into Temporal.
   const sealing = { ...deps, seals: RequestSeals.fromConfig(deps.config) };
 
   router.post('/api/orders/:id/refunds', auth, requireRole('CUSTOMER'), async (req, res) => {
@@ -97,7 +97,7 @@ export function refundsRouter(deps: ApiDeps): Router {
     router.post(`/admin/refunds/:id/${action}`, ...admin, async (req, res) => {
       const { reason } = parse(decisionBody, req.body);
       const { id } = parse(idParams, req.params);
-      res.json(await decideHeldRefund(deps, { refundId: id, release, adminId: currentUser(req).id, reason }));
+      res.json(await decideHeldRefund(sealing, { refundId: id, release, adminId: currentUser(req).id, reason }));
     });
   }
 

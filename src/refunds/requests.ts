@@ -13,6 +13,7 @@ import type { RequestSeals } from '../access/request-seals';
 import type { Config } from '../platform/config';
 import { DomainError } from '../platform/errors';
 import { idFromKey, keyReused } from '../platform/idempotency';
+import { holdDecisionAuditId } from './hold-decisions';
 import type { OperationsDeps } from '../platform/temporal';
 import { refundWorkflowId } from '../workflows/ids';
 import {
@@ -248,27 +249,35 @@ export async function decideRefund(
   return presentRefund(refund);
 }
 
-/** A refund held because its order's payment is disputed: paid out (`release`) or cancelled, audited. */
+/**
+ * A refund held because its order's payment is disputed: paid out (`release`) or cancelled. The
+ * update carries the API's seal; the workflow audits the decision (src/refunds/hold-decisions.ts)
+ * and says so in its answer. One that did not (started before patch refund-hold-decision-audited,
+ * run by a worker of the release before) is audited here, under the same id.
+ */
 export async function decideHeldRefund(
-  deps: Omit<OperationsDeps, 'config'>,
+  deps: Omit<OperationsDeps, 'config'> & { seals: RequestSeals },
   input: { refundId: string; release: boolean; adminId: string; reason: string },
 ) {
   const stored = await storedRefund(deps.prisma, input.refundId);
   if (stored.status !== 'APPROVED')
     throw new DomainError(ErrorCode.REFUND_NOT_HELD, `The refund is ${stored.status}`, { status: stored.status });
+  const workflowId = refundWorkflowId(stored.id);
+  const decision = { adminId: input.adminId, reason: input.reason, release: input.release };
+  const apiSeal = deps.seals.seal(workflowId, decideHeldRefundUpdate.name, decision);
   const refund = await deps.temporal.workflow
-    .getHandle(refundWorkflowId(stored.id))
-    .executeUpdate(decideHeldRefundUpdate, {
-      args: [{ adminId: input.adminId, reason: input.reason, release: input.release }],
+    .getHandle(workflowId)
+    .executeUpdate(decideHeldRefundUpdate, { args: [{ ...decision, apiSeal }] });
+  if (!refund.holdDecisionAudited)
+    await audit(deps.prisma, {
+      id: holdDecisionAuditId(stored.id),
+      actorId: input.adminId,
+      action: input.release ? 'REFUND_RELEASED' : 'REFUND_CANCELLED',
+      targetType: 'refund',
+      targetId: stored.id,
+      reason: input.reason,
+      before: { status: 'APPROVED', heldFor: 'dispute' },
+      after: { status: refund.status },
     });
-  await audit(deps.prisma, {
-    actorId: input.adminId,
-    action: input.release ? 'REFUND_RELEASED' : 'REFUND_CANCELLED',
-    targetType: 'refund',
-    targetId: stored.id,
-    reason: input.reason,
-    before: { status: 'APPROVED', heldFor: 'dispute' },
-    after: { status: refund.status },
-  });
   return presentRefund(refund);
 }

@@ -92,6 +92,7 @@ const policyOf: Record<keyof Activities, Policy> = {
   isTrustedCustomer: 'database',
   recordRefundDecision: 'database',
   refundHold: 'database',
+  recordHeldRefundDecision: 'database',
   creditRefundToWallet: 'database',
   failRefund: 'database',
   completeRefund: 'database',

@@ -11,6 +11,7 @@ import type { Activities } from '../../src/activities';
 import {
   approveRefundSignal,
   approveRefundUpdate,
+  decideHeldRefundSignal,
   decideHeldRefundUpdate,
   getRefundQuery,
   refundSettledSignal,
@@ -70,12 +71,15 @@ const stubs: Partial<Activities> = {
   // The one active-admin check: an update is the API's only with its seal (stubbed as API_SEAL).
   async activeAdminNamed(input) {
     const named = 'request' in input ? adminNamedBy(input.request) : input.named;
+    // By id, or by email (`<id>@example.test`, in any case).
+    const id = [...admins].find((a) => a === named || `${a}@example.test` === named.toLowerCase());
     return {
-      admin: admins.has(named) ? { id: named, email: `${named}@example.test` } : null,
+      admin: id ? { id, email: `${id}@example.test` } : null,
       via: 'request' in input && input.request.apiSeal === API_SEAL ? 'api' : 'temporal',
     };
   },
   async recordRefundDecision() {},
+  async recordHeldRefundDecision() {},
   async refundHold(input) {
     return input.orderId === HELD_FOR_DISPUTE ? { held: true, disputeId: 'dp_held' } : { held: false };
   },
@@ -515,4 +519,102 @@ test('a refund approved while its order is disputed is held; the admin cancels i
   expect(callsOf(refundId, 'failRefund')).toHaveLength(1);
   // (refund-held-for-dispute-cancelled.json was recorded before refund-one-admin-check: it replays isAdmin.)
   await keepHistory('refund-held-for-dispute-cancelled-one-admin-check', handle);
+});
+
+/** A manual wallet refund of an order whose payment is disputed: approved, then held. */
+async function heldRefund() {
+  const held = await requestRefund({
+    orderId: HELD_FOR_DISPUTE,
+    destination: 'WALLET',
+    requestedBy: admin,
+    approvedBy: admin,
+  });
+  expect(await held.requested).toMatchObject({ status: 'APPROVED', heldFor: 'dp_held' });
+  return held;
+}
+
+test('a held refund released by an update typed into Temporal is checked, recorded under the resolved admin and audited by the workflow as sent through Temporal', async () => {
+  const { refundId, handle } = await heldRefund();
+  const stranger = randomUUID();
+  const refused = await updateRefusal(
+    handle.executeUpdate(decideHeldRefundUpdate, { args: [{ adminId: stranger, reason: 'typed', release: true }] }),
+  );
+  expect({ type: refused.type, message: refused.message }).toEqual({
+    type: 'NOT_AN_ADMIN',
+    message: `${stranger} is not an active admin`,
+  });
+  expect(callsOf(refundId, 'recordHeldRefundDecision')).toHaveLength(0);
+  expect(callsOf(refundId, 'creditRefundToWallet')).toHaveLength(0);
+
+  // `temporal workflow update execute --name decideHeldRefund`: an email, a seal that is not the API's.
+  const named = `${otherAdmin.id}@EXAMPLE.test`;
+  const released = await handle.executeUpdate(decideHeldRefundUpdate, {
+    args: [{ adminId: named, reason: 'the customer withdrew the dispute', release: true, apiSeal: 'local-1.forged' }],
+  });
+  expect(released).toMatchObject({ status: 'COMPLETED', walletCredited: 5000, holdDecisionAudited: true });
+  expect(released.heldFor).toBeUndefined();
+  await handle.result();
+  expect(callsOf(refundId, 'activeAdminNamed').map((c) => c.input)).toEqual([
+    {
+      workflowId: handle.workflowId,
+      update: 'decideHeldRefund',
+      request: { adminId: stranger, reason: 'typed', release: true },
+    },
+    {
+      workflowId: handle.workflowId,
+      update: 'decideHeldRefund',
+      request: {
+        adminId: named,
+        reason: 'the customer withdrew the dispute',
+        release: true,
+        apiSeal: 'local-1.forged',
+      },
+    },
+  ]);
+  expect(callsOf(refundId, 'recordHeldRefundDecision').map((c) => c.input)).toEqual([
+    {
+      refundId,
+      release: true,
+      adminId: otherAdmin.id,
+      named,
+      reason: 'the customer withdrew the dispute',
+      heldFor: 'dp_held',
+      via: 'temporal-update',
+    },
+  ]);
+  const timeline = (await handle.query(getRefundQuery)).timeline;
+  expect(timeline.find((t) => t.event === 'HOLD_DECISION_REFUSED')).toMatchObject({ actor: { id: stranger } });
+  expect(timeline.find((t) => t.event === 'REFUND_RELEASED')).toMatchObject({
+    actor: { id: otherAdmin.id, role: 'ADMIN' },
+    detail: 'the customer withdrew the dispute',
+  });
+  await keepHistory('refund-held-released-through-temporal-update', handle);
+});
+
+test("a held refund's decision sealed by the API is audited by the workflow as the API's; one sent as a signal from the Web UI as sent through Temporal", async () => {
+  const sealed = await heldRefund();
+  const cancelled = await sealed.handle.executeUpdate(decideHeldRefundUpdate, {
+    args: [{ adminId: otherAdmin.id, reason: 'the bank refunds it', release: false, apiSeal: API_SEAL }],
+  });
+  expect(cancelled).toMatchObject({ status: 'FAILED', holdDecisionAudited: true });
+  expect(callsOf(sealed.refundId, 'recordHeldRefundDecision').map((c) => c.input)).toEqual([
+    expect.objectContaining({ release: false, adminId: otherAdmin.id, via: 'api' }),
+  ]);
+
+  const signalled = await heldRefund();
+  await signalled.handle.signal(decideHeldRefundSignal, {
+    adminId: `${otherAdmin.id}@example.test`,
+    reason: 'released from the Web UI',
+    release: true,
+  });
+  expect(await signalled.handle.result()).toMatchObject({ status: 'COMPLETED', holdDecisionAudited: true });
+  expect(callsOf(signalled.refundId, 'recordHeldRefundDecision').map((c) => c.input)).toEqual([
+    expect.objectContaining({
+      release: true,
+      adminId: otherAdmin.id,
+      named: `${otherAdmin.id}@example.test`,
+      via: 'temporal-signal',
+    }),
+  ]);
+  await keepHistory('refund-held-released-by-signal', signalled.handle);
 });

@@ -9,8 +9,8 @@ import { activitiesFor } from '../policies';
 import { SYSTEM } from '../vocabulary';
 import { notAnAdmin } from '../failures';
 import { adminActor, alreadyDecided, selfApproval } from './guards';
-import { approveRefundUpdate, rejectRefundUpdate, type HeldRefundDecision } from './messages';
-import { REFUND_ONE_ADMIN_CHECK } from './patches';
+import { approveRefundUpdate, decideHeldRefundUpdate, rejectRefundUpdate, type HeldRefundDecision } from './messages';
+import { HOLD_DECISION_AUDITED, REFUND_ONE_ADMIN_CHECK } from './patches';
 import { record, type PendingDecision, type RefundState } from './state';
 
 // isAdmin: refunds started before REFUND_ONE_ADMIN_CHECK (./patches.ts) only.
@@ -69,18 +69,46 @@ export function refuseRemainingDecisions(s: RefundState): void {
   }
 }
 
+/**
+ * An accepted decision on a held refund: who it is recorded under (since patch
+ * refund-hold-decision-audited the account the check resolved, else the name as sent) and how it
+ * came; `audited` when the workflow audits it (that patch), else the API that sent it does.
+ */
+export interface AcceptedHoldDecision {
+  decision: HeldRefundDecision;
+  adminId: string;
+  via: 'api' | 'temporal-update' | 'temporal-signal';
+  audited: boolean;
+}
+
 /** Waits for an admin's decision on a held refund; refuses anyone who is not an active admin. */
-export async function awaitHoldDecision(s: RefundState): Promise<HeldRefundDecision> {
+export async function awaitHoldDecision(s: RefundState): Promise<AcceptedHoldDecision> {
   for (;;) {
     await condition(() => s.holdDecisions.length > 0);
     const candidate = s.holdDecisions.shift()!;
     const { adminId } = candidate.decision;
-    const isAdmin = patched(REFUND_ONE_ADMIN_CHECK)
-      ? (await act.activeAdminNamed({ named: adminId })).admin !== null
-      : await act.isAdmin({ refundId: s.input.refundId, userId: adminId });
-    const refusal = isAdmin ? undefined : notAnAdmin(adminId);
+    let accepted: AcceptedHoldDecision | undefined;
+    if (patched(HOLD_DECISION_AUDITED)) {
+      const answer = await act.activeAdminNamed(
+        candidate.via === 'update'
+          ? {
+              workflowId: refundWorkflowId(s.input.refundId),
+              update: decideHeldRefundUpdate.name,
+              request: candidate.decision,
+            }
+          : { named: adminId },
+      );
+      const via = candidate.via === 'signal' ? 'temporal-signal' : answer.via === 'api' ? 'api' : 'temporal-update';
+      if (answer.admin) accepted = { decision: candidate.decision, adminId: answer.admin.id, via, audited: true };
+    } else {
+      const isAdmin = patched(REFUND_ONE_ADMIN_CHECK)
+        ? (await act.activeAdminNamed({ named: adminId })).admin !== null
+        : await act.isAdmin({ refundId: s.input.refundId, userId: adminId });
+      if (isAdmin) accepted = { decision: candidate.decision, adminId, via: 'api', audited: false };
+    }
+    const refusal = accepted ? undefined : notAnAdmin(adminId);
     s.holdVerdicts.set(candidate.id, refusal ?? 'ACCEPTED');
-    if (!refusal) return candidate.decision;
-    record(s, 'HOLD_DECISION_REFUSED', adminActor(candidate.decision), refusal.message);
+    if (accepted) return accepted;
+    record(s, 'HOLD_DECISION_REFUSED', adminActor(candidate.decision), refusal!.message);
   }
 }

@@ -114,15 +114,20 @@ export function registerHandlers(s: RefundState): void {
     },
   );
 
-  const holdHelp = 'Send {"adminId": "<admin user id>", "reason": "<why>", "release": true|false}.';
-  setHandler(decideHeldRefundSignal, (decision) => void s.holdDecisions.push({ id: s.nextDecisionId++, decision }), {
-    description: `Pay out (release: true) or cancel a refund held for a dispute. ${holdHelp}`,
-  });
+  const holdHelp =
+    'Send {"adminId": "<your admin user id or email>", "reason": "<why>", "release": true|false}. Audited under your account.';
+  setHandler(
+    decideHeldRefundSignal,
+    (decision) => void s.holdDecisions.push({ id: s.nextDecisionId++, decision, via: 'signal' }),
+    {
+      description: `Pay out (release: true) or cancel a refund held for a dispute. ${holdHelp}`,
+    },
+  );
   setHandler(
     decideHeldRefundUpdate,
     async (decision) => {
       const id = s.nextDecisionId++;
-      s.holdDecisions.push({ id, decision });
+      s.holdDecisions.push({ id, decision, via: 'update' });
       await awaitVerdict(s.holdVerdicts, id, () => effectsStarted(refund));
       return refund;
     },

@@ -62,15 +62,24 @@ export interface RefundView {
   failureDetails?: unknown;
   /** The open dispute this approved refund is held for, until an admin releases or cancels it. */
   heldFor?: string;
+  /**
+   * The workflow audited the decision on the held refund itself (patch refund-hold-decision-audited);
+   * unset, the API that sent the decision audits it.
+   */
+  holdDecisionAudited?: boolean;
   timeline: OrderTimelineEntry[];
 }
 
-/** An admin's decision on a refund held because its order's payment is disputed. */
+/**
+ * An admin's decision on a refund held because its order's payment is disputed. `apiSeal` as on
+ * RefundDecision: an update without the API's seal was sent through Temporal and is audited so.
+ */
 export interface HeldRefundDecision {
   adminId: string;
   reason: string;
   /** true: pay it out now; false: cancel it (FAILED with the reason). */
   release: boolean;
+  apiSeal?: string;
 }
 
 /** A provider reporting how a refund ended (Stripe `refund.updated` / `charge.refunded`, or a status check). */

@@ -22,3 +22,17 @@ export const SETTLEMENT_NEWS_VERIFIED = 'settlement-news-verified';
  * through Temporal, with the name as typed. Before, every update was audited as the API's.
  */
 export const REFUND_ONE_ADMIN_CHECK = 'refund-one-admin-check';
+/**
+ * A decision on a refund held for a dispute (release or cancel) is recorded and audited by the
+ * workflow (recordHeldRefundDecision: REFUND_RELEASED or REFUND_CANCELLED, once per refund) under
+ * the account the one active-admin check resolves, however it came: through the API (sealed),
+ * as an update typed into Temporal (`via: temporal-update`) or as a signal from the Web UI
+ * (`via: temporal-signal`). Before, only the API audited, after its own update, so a decision
+ * sent through Temporal left no audit entry. The view says so (holdDecisionAudited): the API
+ * audits only a decision whose workflow did not (one without this patch, or a worker of the
+ * release before), under the same id, so each decision has exactly one entry. Deploy the API
+ * before the workers: an API of the release before neither seals a held decision nor reads
+ * holdDecisionAudited, so with new workers its decisions would be audited twice, once as if
+ * sent through Temporal.
+ */
+export const HOLD_DECISION_AUDITED = 'refund-hold-decision-audited';

@@ -19,6 +19,13 @@ export interface PendingDecision {
   via: 'signal' | 'update' | 'temporal-update';
 }
 
+/** A decision on a held refund waiting for the main flow: a signal (the Web UI) or an update. */
+export interface PendingHoldDecision {
+  id: number;
+  decision: HeldRefundDecision;
+  via: 'signal' | 'update';
+}
+
 export interface RefundState {
   readonly input: RefundWorkflowInput;
   /** The refund the query answers. */
@@ -29,8 +36,8 @@ export interface RefundState {
   decided: boolean;
   readonly decisions: PendingDecision[];
   readonly verdicts: Map<number, Verdict>;
-  /** Decisions on a refund held for a dispute, and their verdicts. */
-  readonly holdDecisions: { id: number; decision: HeldRefundDecision }[];
+  /** Decisions on a refund held for a dispute (and how each came), and their verdicts. */
+  readonly holdDecisions: PendingHoldDecision[];
   readonly holdVerdicts: Map<number, Verdict>;
   /** Shared by both kinds of decision. */
   nextDecisionId: number;

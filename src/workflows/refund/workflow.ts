@@ -34,6 +34,7 @@ const act = activitiesFor(
   'isTrustedCustomer',
   'recordRefundDecision',
   'refundHold',
+  'recordHeldRefundDecision',
   'failRefund',
   'completeRefund',
   'reverseCompletedRefund',
@@ -168,17 +169,31 @@ async function holdWhileDisputed(s: RefundState): Promise<boolean> {
       `but dispute ${hold.disputeId} of the order's payment is open. Pay it out with POST /admin/refunds/${input.refundId}/release ` +
       `or cancel it with POST /admin/refunds/${input.refundId}/cancel (each {"reason": "..."}).\n`,
   });
-  const decision = await awaitHoldDecision(s);
+  const { decision, adminId, via, audited } = await awaitHoldDecision(s);
+  // Audited here, under the account the check resolved, before the decision's update is answered.
+  if (audited) {
+    await act.recordHeldRefundDecision({
+      refundId: input.refundId,
+      release: decision.release,
+      adminId,
+      named: decision.adminId,
+      reason: decision.reason,
+      heldFor: hold.disputeId!, // held: it names the dispute
+      via,
+    });
+    refund.holdDecisionAudited = true;
+  }
   refund.heldFor = undefined;
+  const actor = adminActor({ ...decision, adminId });
   if (!decision.release) {
     await failTheRefund(s, `cancelled while disputed: ${decision.reason}`, {
       event: 'REFUND_CANCELLED',
-      actor: adminActor(decision),
+      actor,
       detail: decision.reason,
     });
     return false;
   }
-  record(s, 'REFUND_RELEASED', adminActor(decision), decision.reason);
+  record(s, 'REFUND_RELEASED', actor, decision.reason);
   return true;
 }
 
