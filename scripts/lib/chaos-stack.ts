@@ -213,8 +213,10 @@ export class AppProcess {
         child.stdout!.on('data', (chunk: Buffer) => {
           logStream.write(chunk);
           if (seen === 'done') return;
-          seen = (seen + chunk.toString()).slice(-200);
-          if (seen.includes('worker started')) {
+          // Looked for before trimming: the line can arrive in one chunk with the lines after it.
+          const text = seen + chunk.toString();
+          seen = text.slice(-200);
+          if (text.includes('worker started')) {
             seen = 'done';
             child.off('exit', onExit);
             resolve();
