@@ -13,25 +13,21 @@ import pg from 'pg';
 import { dropDatabase } from '../../scripts/lib/databases';
 import { startPgBouncer, type PgBouncer } from '../../scripts/lib/pgbouncer';
 import { migrate } from '../../scripts/migrate';
-import { createProduct, createUser, startStack, untilOrder, type Stack, type TestUser } from '../helpers/stack';
+import { createProduct, createUser, untilOrder, useStack } from '../helpers/stack';
 import { deliverStripeEvent, paymentIntentEvent } from '../helpers/webhooks';
 
 let bouncer: PgBouncer;
-let stack: Stack;
 let direct: string;
-let admin: TestUser;
-
 beforeAll(async () => {
   const url = new URL(process.env.DATABASE_URL!);
   url.pathname = `${url.pathname}_bouncer_${randomUUID().slice(0, 8)}`;
   direct = url.toString();
   await migrate(direct);
   bouncer = await startPgBouncer({ upstreamUrl: direct, poolSize: 3 });
-  stack = await startStack({ env: { DATABASE_URL: bouncer.urlFor(direct) } });
-  admin = await createUser(stack, 'ADMIN');
 });
+const { stack, admin } = useStack(() => ({ env: { DATABASE_URL: bouncer.urlFor(direct) } }));
 afterAll(async () => {
-  await stack?.stop();
+  // After the stack stops.
   await bouncer?.stop();
   await dropDatabase(direct);
 });
