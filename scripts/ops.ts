@@ -55,6 +55,7 @@ import { registerProductCommands } from './ops-products';
 import { registerReturnsCommands } from './ops-returns';
 import { registerPriceCommands } from './ops-prices';
 import { actingAdminId } from '../src/access/admins';
+import { RequestSeals } from '../src/access/request-seals';
 import { ask, currencyCode, date, positive, positiveInteger, readStdin, seconds } from './lib/cli-args';
 import { DONE, exitStatusOf, LATER, REFUSED } from './lib/exit-status';
 
@@ -266,7 +267,14 @@ keys
   .action(async (workflowId: string, stepId: string, options) =>
     print(
       await withOperations(actor(), (deps, actorId) =>
-        confirmRotationStep(deps, workflowId, stepId, options.note, actorId),
+        // Sealed as the API seals it: the ops CLI holds the master key too.
+        confirmRotationStep(
+          { ...deps, seals: RequestSeals.fromConfig(deps.config) },
+          workflowId,
+          stepId,
+          options.note,
+          actorId,
+        ),
       ),
     ),
   );

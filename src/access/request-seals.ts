@@ -29,8 +29,16 @@ export interface AdminDecision {
   apiSeal?: string;
 }
 
-/** Either kind of request the API seals. */
-export type SealedRequest = AdminRequest | AdminDecision;
+/** An admin's confirmation that a key rotation's manual step is done at the provider. */
+export interface ManualStepRequest {
+  stepId: string;
+  adminId: string;
+  note?: string;
+  apiSeal?: string;
+}
+
+/** Any kind of request the API seals. */
+export type SealedRequest = AdminRequest | AdminDecision | ManualStepRequest;
 
 /**
  * Who `request` names as its admin, as typed (a user id or an email): a request that says its
@@ -50,6 +58,8 @@ function sealedFields(request: SealedRequest): string[] {
       request.trackingNumber ?? '',
       request.carrier ?? '',
     ];
+  if ('stepId' in request)
+    return ['manual-step', String(request.stepId ?? ''), String(request.adminId ?? ''), String(request.note ?? '')];
   return ['decision', String(request.adminId ?? ''), String(request.reason ?? ''), String(request.release ?? '')];
 }
 

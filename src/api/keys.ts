@@ -1,5 +1,6 @@
 import { Router } from 'express';
 import { z } from 'zod';
+import { RequestSeals } from '../access/request-seals';
 import { secretPurposes } from '../keys/keyring';
 import {
   cancelKeyRotation,
@@ -37,6 +38,8 @@ export function keysRouter(deps: ApiDeps): Router {
   const { keyring } = deps;
   const router = Router();
   const admin = [authenticate(deps), requireRole('ADMIN')];
+  // Manual step confirmations carry the API's seal: the workflow tells them from those typed into Temporal.
+  const sealing = { ...deps, seals: RequestSeals.fromConfig(deps.config) };
 
   router.post('/admin/keys/rotate', ...admin, async (req, res) => {
     const started = await startKeyRotation(deps, parse(rotateBody, req.body), currentUser(req).id);
@@ -63,7 +66,13 @@ export function keysRouter(deps: ApiDeps): Router {
   router.post('/admin/keys/rotations/:workflowId/steps/:stepId/confirm', ...admin, async (req, res) => {
     const { workflowId, stepId } = parse(stepParams, req.params);
     res.json(
-      await confirmRotationStep(deps, workflowId, stepId, parse(confirmBody, req.body ?? {}).note, currentUser(req).id),
+      await confirmRotationStep(
+        sealing,
+        workflowId,
+        stepId,
+        parse(confirmBody, req.body ?? {}).note,
+        currentUser(req).id,
+      ),
     );
   });
 

@@ -1,12 +1,15 @@
 /**
  * Key rotation operations (the runbook's "Rotate API Keys"), shared by the admin API and the ops
  * CLI: start a rotation, hand it the new secret from a provider's dashboard, confirm a manual
- * step, and see where it stands. Each is audited with the admin's id.
+ * step, and see where it stands. Each is audited with the admin's id (a manual step's
+ * confirmation by the workflow, which checks who it names).
  */
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { randomUUID } from 'node:crypto';
 import { DomainError } from '../platform/errors';
 import { audit } from '../access/audit';
+import type { RequestSeals } from '../access/request-seals';
+import { idFromKey } from '../platform/idempotency';
 import { jwtRotationGrace, type Config } from '../platform/config';
 import { Keyring, type Rewrapped, type RazorpayKey, type SecretPurpose } from './keyring';
 import {
@@ -124,12 +127,28 @@ async function refuseWhileRotating(
   for await (const running of deps.temporal.workflow.list({ query, pageSize: 1 })) throw refuse(running.workflowId);
 }
 
-/** A step of a running rotation, in the audit log as the workflow reports it (who, what, why). */
+const ROTATION_STEP_NAMESPACE = '3d8e1f52-6b7a-4c09-9e4d-71a5c2f8b610';
+/** The audit entry's id of a step a rotation takes once, named by `onceFor` (a manual step's confirmation: its id). */
+export const rotationStepAuditId = (rotationId: string, action: string, onceFor: string) =>
+  idFromKey(ROTATION_STEP_NAMESPACE, rotationId, action, onceFor);
+
+/**
+ * A step of a running rotation, in the audit log as the workflow reports it (who, what, why);
+ * with `onceFor`, once (the workflow and the API write a manual step's confirmation under one id).
+ */
 export async function auditRotationStep(
   prisma: Pick<PrismaClient, 'auditLog'>,
-  step: { actorId: string; action: string; rotationId: string; reason?: string; after?: Record<string, unknown> },
+  step: {
+    actorId: string;
+    action: string;
+    rotationId: string;
+    reason?: string;
+    after?: Record<string, unknown>;
+    onceFor?: string;
+  },
 ): Promise<void> {
   await audit(prisma, {
+    id: step.onceFor ? rotationStepAuditId(step.rotationId, step.action, step.onceFor) : undefined,
     actorId: step.actorId,
     action: step.action,
     targetType: 'key_rotation',
@@ -207,8 +226,14 @@ export async function supplyRotationSecret(
   }
 }
 
+/**
+ * An admin confirms a manual step. The update carries the sender's seal (src/access/request-seals.ts);
+ * the workflow checks the admin, audits the confirmation and marks the step `audited`. One that
+ * did not (started before patch manual-step-update-audited, run by a worker of the release
+ * before) is audited here, under the same id.
+ */
 export async function confirmRotationStep(
-  deps: OperationsDeps,
+  deps: OperationsDeps & { seals: RequestSeals },
   workflowId: string,
   stepId: string,
   note: string | undefined,
@@ -218,10 +243,14 @@ export async function confirmRotationStep(
   if (before.step === 'DONE' || before.step === 'ROLLED_BACK')
     throw new DomainError(ErrorCode.INVALID_ROTATION_STATE, `The rotation is ${before.step}`);
   // The workflow's validator refuses an unknown step (404) or one that is not open (409).
+  const confirmation = { stepId, adminId: actorId, note };
+  const apiSeal = deps.seals.seal(workflowId, confirmManualStepUpdate.name, confirmation);
   const view = await deps.temporal.workflow
     .getHandle(workflowId)
-    .executeUpdate(confirmManualStepUpdate, { args: [{ stepId, adminId: actorId, note }] });
+    .executeUpdate(confirmManualStepUpdate, { args: [{ ...confirmation, apiSeal }] });
+  if (view.manualSteps.find((s) => s.id === stepId)?.audited) return view;
   await audit(deps.prisma, {
+    id: rotationStepAuditId(workflowId, 'KEY_MANUAL_STEP_CONFIRMED', stepId),
     actorId,
     action: 'KEY_MANUAL_STEP_CONFIRMED',
     targetType: 'key_rotation',

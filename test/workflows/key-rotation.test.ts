@@ -20,6 +20,7 @@ import {
   type KeyRotationView,
 } from '../../src/workflows/key-rotation/messages';
 import { type Actor } from '../../src/workflows/vocabulary';
+import { adminNamedBy } from '../../src/access/request-seals';
 import { eventually } from '../helpers/stack';
 import { keepHistory, recording, useStubWorker, updateRefusal } from '../helpers/workflow-worker';
 
@@ -27,6 +28,7 @@ const admin: Actor = { id: randomUUID(), role: 'ADMIN' };
 const webUiAdmin = randomUUID();
 const webUiAdminEmail = 'Night.Shift@Example.test';
 const REFUSED = 'refused-kid';
+const API_SEAL = 'sealed-by-the-api';
 /** kid → status, per rotation: the stubbed keyring. */
 const keyring = new Map<string, string>();
 /** Set while a test plays a DATABASE_ADMIN_URL without the privileges a rotation needs. */
@@ -63,11 +65,16 @@ const stubs: Partial<Activities> = {
     return { revoked: 3 };
   },
   async auditKeyStep() {},
+  // The one active-admin check: the Web UI's admin (by id or email) and the API's; an update is the
+  // API's only with its seal (stubbed as API_SEAL; the real one is an HMAC: src/access/request-seals.ts).
   async activeAdminNamed(input) {
-    const named = 'named' in input ? input.named : undefined;
-    const admin =
-      named && [webUiAdmin, webUiAdminEmail].includes(named) ? { id: webUiAdmin, email: webUiAdminEmail } : null;
-    return { admin, via: 'temporal' };
+    const named = 'named' in input ? input.named : adminNamedBy(input.request);
+    const found = [webUiAdmin, webUiAdminEmail].includes(named)
+      ? { id: webUiAdmin, email: webUiAdminEmail }
+      : named === admin.id
+        ? { id: admin.id, email: 'api.admin@example.test' }
+        : null;
+    return { admin: found, via: 'request' in input && input.request.apiSeal === API_SEAL ? 'api' : 'temporal' };
   },
   async prepareDatabaseLogins() {
     if (databaseAdminRefuses)
@@ -190,6 +197,105 @@ test('Stripe webhook secret: waits for the secret and the manual step (confirmed
   // key-rotation-stripe-webhook-secret-by-email.json before key-rotation-one-admin-check: each
   // replays its old path.)
   await keepHistory('key-rotation-stripe-webhook-secret-one-admin-check', handle);
+});
+
+/** The audit entries of `handle`'s manual step confirmations, as the workflow asked for them. */
+const confirmationAudits = (handle: WorkflowHandle) =>
+  callsOf('all', 'auditKeyStep')
+    .filter((c) => c.input.action === 'KEY_MANUAL_STEP_CONFIRMED' && c.input.rotationId === handle.workflowId)
+    .map((c) => c.input);
+
+test('a manual step confirmed by an update typed into Temporal must name an active admin; it is recorded under their account and audited by the workflow as sent through Temporal', async () => {
+  const handle = await startRotation({ purpose: 'STRIPE_API_KEY' });
+  const kid = `sk-${randomUUID()}`;
+  await handle.executeUpdate(supplyNewSecretUpdate, { args: [{ kid, actor: admin }] });
+  await untilStep(handle, 'AWAITING_MANUAL_STEPS');
+
+  // What `temporal workflow update execute --name confirmManualStep` sends: any name, no API seal.
+  const stranger = randomUUID();
+  const refused = await updateRefusal(
+    handle.executeUpdate(confirmManualStepUpdate, { args: [{ stepId: 'old-key-expiry', adminId: stranger }] }),
+  );
+  expect({ type: refused.type, message: refused.message }).toEqual({
+    type: 'NOT_AN_ADMIN',
+    message: `${stranger} is not an active admin`,
+  });
+  expect(
+    (
+      await updateRefusal(
+        handle.executeUpdate(confirmManualStepUpdate, { args: [{ stepId: 'old-key-expiry' }] } as never),
+      )
+    ).type,
+  ).toBe('VALIDATION_ERROR');
+  expect((await handle.query(getKeyRotationQuery)).manualSteps[0].confirmedBy).toBeUndefined();
+  expect(confirmationAudits(handle)).toEqual([]);
+
+  const confirmed = await handle.executeUpdate(confirmManualStepUpdate, {
+    args: [{ stepId: 'old-key-expiry', adminId: webUiAdminEmail, note: 'rolled, expiring in 24h', apiSeal: 'forged' }],
+  });
+  expect(confirmed.manualSteps).toEqual([
+    expect.objectContaining({
+      id: 'old-key-expiry',
+      confirmedBy: webUiAdmin,
+      note: 'rolled, expiring in 24h',
+      audited: true,
+    }),
+  ]);
+  expect(confirmationAudits(handle)).toEqual([
+    {
+      actorId: webUiAdmin,
+      action: 'KEY_MANUAL_STEP_CONFIRMED',
+      rotationId: handle.workflowId,
+      reason: 'rolled, expiring in 24h',
+      after: {
+        stepId: 'old-key-expiry',
+        note: 'rolled, expiring in 24h',
+        via: 'temporal-update',
+        named: webUiAdminEmail,
+      },
+      onceFor: 'old-key-expiry',
+    },
+  ]);
+  // A second confirmation of the step is refused; nothing more is audited.
+  expect(
+    (
+      await updateRefusal(
+        handle.executeUpdate(confirmManualStepUpdate, { args: [{ stepId: 'old-key-expiry', adminId: admin.id }] }),
+      )
+    ).type,
+  ).toBe('INVALID_ROTATION_STATE');
+  expect(await handle.result()).toMatchObject({ step: 'DONE', newKid: kid });
+  expect(confirmationAudits(handle)).toHaveLength(1);
+  await keepHistory('key-rotation-manual-step-confirmed-through-temporal-update', handle);
+});
+
+test('a promoted rotation that was cancelled still takes its provider switch confirmed by update, checked and audited', async () => {
+  const handle = await startRotation({ purpose: 'RAZORPAY_WEBHOOK_SECRET' });
+  await handle.executeUpdate(supplyNewSecretUpdate, { args: [{ kid: `rzp-whsec-${randomUUID()}`, actor: admin }] });
+  await untilStep(handle, 'AWAITING_PROVIDER_SWITCH');
+  await handle.cancel();
+  const confirmed = await handle.executeUpdate(confirmManualStepUpdate, {
+    args: [{ stepId: 'dashboard-secret-updated', adminId: webUiAdmin }],
+  });
+  expect(confirmed.manualSteps[0]).toMatchObject({ confirmedBy: webUiAdmin, audited: true });
+  expect(await handle.result()).toMatchObject({ step: 'DONE' });
+  expect(confirmationAudits(handle)).toEqual([
+    expect.objectContaining({ actorId: webUiAdmin, after: expect.objectContaining({ via: 'temporal-update' }) }),
+  ]);
+  await keepHistory('key-rotation-manual-step-confirmed-after-cancel', handle);
+});
+
+test("a manual step confirmed by the API's sealed update is audited by the workflow as the API's", async () => {
+  const handle = await startRotation({ purpose: 'STRIPE_API_KEY' });
+  await handle.executeUpdate(supplyNewSecretUpdate, { args: [{ kid: `sk-${randomUUID()}`, actor: admin }] });
+  const confirmed = await handle.executeUpdate(confirmManualStepUpdate, {
+    args: [{ stepId: 'old-key-expiry', adminId: admin.id, apiSeal: API_SEAL }],
+  });
+  expect(confirmed.manualSteps[0]).toMatchObject({ confirmedBy: admin.id, audited: true });
+  expect(confirmationAudits(handle)).toEqual([
+    expect.objectContaining({ actorId: admin.id, reason: 'test rotation', after: { stepId: 'old-key-expiry' } }),
+  ]);
+  await handle.result();
 });
 
 test('a key the provider refuses is rolled back: retired, never promoted', async () => {

@@ -37,6 +37,11 @@ export interface ManualStep {
   confirmedBy?: string;
   confirmedAt?: string;
   note?: string;
+  /**
+   * The workflow audited the confirmation itself (patch manual-step-update-audited, and every
+   * signal since manual-step-records-resolved-admin); unset, the API that sent it audits it.
+   */
+  audited?: boolean;
 }
 
 export interface KeyRotationView {
@@ -59,11 +64,16 @@ export interface SuppliedSecret {
   actor: Actor;
 }
 
-/** Confirms a manual step, from the API or the Temporal Web UI: `{"stepId": "...", "adminId": "...", "note": "..."}`. */
+/**
+ * Confirms a manual step, from the API or the Temporal Web UI: `{"stepId": "...", "adminId": "...", "note": "..."}`.
+ * `apiSeal` is set by the API (src/access/request-seals.ts); an update without a valid one was
+ * sent through Temporal itself (CLI, the Web UI's update form) and is audited as such.
+ */
 export interface ManualStepConfirmation {
   stepId: string;
   adminId: string;
   note?: string;
+  apiSeal?: string;
 }
 
 export const getKeyRotationQuery = defineQuery<KeyRotationView>('getKeyRotation');

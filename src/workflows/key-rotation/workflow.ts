@@ -25,7 +25,7 @@ import {
   uuid4,
   workflowInfo,
 } from '@temporalio/workflow';
-import { refusal } from '../failures';
+import { notAnAdmin, refusal } from '../failures';
 import { activitiesFor } from '../policies';
 import { ErrorCode, suppliedKeyPurposes } from '../vocabulary';
 import { manualStepsFor, readable } from './manual-steps';
@@ -33,6 +33,7 @@ import {
   KEY_ROTATION_ONE_ADMIN_CHECK,
   KEY_ROTATION_VERIFIED_AUDIT,
   MANUAL_STEP_RECORDS_RESOLVED_ADMIN,
+  MANUAL_STEP_UPDATE_AUDITED,
 } from './patches';
 import {
   confirmManualStepSignal,
@@ -79,8 +80,13 @@ export async function keyRotationWorkflow(input: KeyRotationInput): Promise<KeyR
   };
   let suppliedBy: string | undefined;
   const show = (details: string) => setCurrentDetails(`${input.purpose}: ${details}`);
-  const auditStep = (action: string, after?: Record<string, unknown>, actorId = input.requestedBy.id) =>
-    act.auditKeyStep({ actorId, action, rotationId, reason: input.reason, after });
+  // `onceFor`: a step that happens once (a manual step's confirmation) is audited once, whoever retries.
+  const auditStep = (
+    action: string,
+    after?: Record<string, unknown>,
+    actorId = input.requestedBy.id,
+    onceFor?: string,
+  ) => act.auditKeyStep({ actorId, action, rotationId, reason: input.reason, after, ...(onceFor ? { onceFor } : {}) });
 
   // ---- Handlers -----------------------------------------------------------------------------
   setHandler(getKeyRotationQuery, () => view, {
@@ -131,6 +137,7 @@ export async function keyRotationWorkflow(input: KeyRotationInput): Promise<KeyR
       );
     return step;
   };
+  const pendingOrConfirmed = (stepId: string): ManualStep => view.manualSteps.find((s) => s.id === stepId)!;
   const confirm = (confirmation: ManualStepConfirmation) => {
     const step = pendingStep(confirmation.stepId);
     Object.assign(step, {
@@ -142,9 +149,47 @@ export async function keyRotationWorkflow(input: KeyRotationInput): Promise<KeyR
   };
   const confirmHelp =
     'Send {"stepId": "<id from the query>", "adminId": "<your admin user id or email>", "note": "<optional>"}.';
-  setHandler(confirmManualStepUpdate, confirm, {
-    validator: (confirmation) => void pendingStep(confirmation?.stepId),
-    description: `Confirm a manual step is done at the provider (the API's admin). ${confirmHelp}`,
+  /**
+   * A confirmation by update: the API's (sealed) or typed into Temporal (the CLI, the Web UI's
+   * update form). Since MANUAL_STEP_UPDATE_AUDITED it must name an active admin, is recorded
+   * under their account and audited here, once per step, before it is answered. Not cancellable:
+   * after its key is promoted a cancelled rotation still waits for its steps (and a rolled-back
+   * one refuses them in confirm()).
+   */
+  const confirmByUpdate = async (confirmation: ManualStepConfirmation): Promise<KeyRotationView> => {
+    if (!patched(MANUAL_STEP_UPDATE_AUDITED)) return confirm(confirmation);
+    return CancellationScope.nonCancellable(() => checkAndAuditConfirmation(confirmation));
+  };
+  const checkAndAuditConfirmation = async (confirmation: ManualStepConfirmation): Promise<KeyRotationView> => {
+    const answer = await act.activeAdminNamed({
+      workflowId: rotationId,
+      update: confirmManualStepUpdate.name,
+      request: confirmation,
+    });
+    if (!answer.admin) throw notAnAdmin(confirmation.adminId);
+    confirm({ ...confirmation, adminId: answer.admin.id }); // refuses a step another admin confirmed meanwhile
+    await act.auditKeyStep({
+      actorId: answer.admin.id,
+      action: 'KEY_MANUAL_STEP_CONFIRMED',
+      rotationId,
+      reason: confirmation.note ?? input.reason,
+      after: {
+        stepId: confirmation.stepId,
+        note: confirmation.note,
+        // Sent through Temporal itself: who it named, as typed.
+        ...(answer.via === 'temporal' ? { via: 'temporal-update', named: confirmation.adminId } : {}),
+      },
+      onceFor: confirmation.stepId,
+    });
+    pendingOrConfirmed(confirmation.stepId).audited = true;
+    return view;
+  };
+  setHandler(confirmManualStepUpdate, confirmByUpdate, {
+    validator: (confirmation) => {
+      pendingStep(confirmation?.stepId);
+      if (!confirmation.adminId) throw refusal(ErrorCode.VALIDATION_ERROR, 'adminId is required');
+    },
+    description: `Confirm a manual step is done at the provider, as an active admin (audited under your account). ${confirmHelp}`,
   });
   /** The account a confirmation from the Web UI names, if it is an active admin's (by id or email). */
   const adminNamedBy = async (confirmation: ManualStepConfirmation): Promise<string | undefined> => {
@@ -180,7 +225,9 @@ export async function keyRotationWorkflow(input: KeyRotationInput): Promise<KeyR
             ...(recordsResolvedAdmin() ? { via: 'temporal-signal', named: confirmation.adminId } : {}),
           },
           adminId,
+          confirmation.stepId,
         );
+        pendingOrConfirmed(confirmation.stepId).audited = true;
       } catch (error) {
         log.warn('Manual step confirmation ignored', { error: String(error) });
       }
