@@ -55,11 +55,14 @@ const envFields = z.object({
   TEMPORAL_API_KEY: optionalPath,
   /**
    * Workflows each worker keeps in its sticky cache. An order waits days for its shipment; kept
-   * cached, every open order costs about 0.35 MiB, so the SDK's default (sized from the machine's
-   * memory) lets a worker grow without bound. Past this many, the least recently used is evicted
-   * and replayed from history when it next has work, which for a waiting order is rare.
+   * cached, every open order costs memory (several MiB each in the soak, with the tracing
+   * interceptors in every bundle), so the SDK's default (sized from the machine's memory) lets a
+   * worker grow without bound, and 500 let it reach 4 GiB. Past this many, the least recently
+   * used is evicted and replayed from history when it next has work, which for a waiting order is
+   * rare; 100 holds every order in flight at 20 orders/s (checkout to CONFIRMED in a few seconds)
+   * with room to spare, and kept the worker's RSS flat in the soak.
    */
-  WORKER_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(0).default(500),
+  WORKER_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(0).default(100),
   /**
    * Slots: workflow tasks, activities and local activities each worker runs at once. A workflow
    * task is CPU in this process (a few ms each), so more than a few per core only queues them

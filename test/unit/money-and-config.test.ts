@@ -31,7 +31,7 @@ test('with nothing set the local defaults apply; a bad value stops start-up nami
 
 test("the worker's sticky cache and slots are bounded by default; more workflow tasks than cached workflows is refused", () => {
   expect(loadConfig({})).toMatchObject({
-    WORKER_MAX_CACHED_WORKFLOWS: 500,
+    WORKER_MAX_CACHED_WORKFLOWS: 100,
     WORKER_MAX_WORKFLOW_TASKS: 40,
     WORKER_MAX_ACTIVITIES: 100,
     WORKER_MAX_LOCAL_ACTIVITIES: 100,
