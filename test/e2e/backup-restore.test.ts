@@ -138,7 +138,12 @@ test('a worker started with BACKUP_SCHEDULE_INTERVAL=24h keeps a daily Temporal 
   const handle = stack.temporal.schedule.getHandle(scheduleId);
   const daily = await startWorkerProcess({ ...stack, env: { ...stack.env, BACKUP_SCHEDULE_INTERVAL: '24h' } });
   try {
-    const described = await handle.describe();
+    // The worker ensures its schedules while it already polls (src/workers/main.ts), so the
+    // schedule appears shortly after the worker reports that it started.
+    const described = await eventually(async () => {
+      const current = await handle.describe();
+      return current.spec.intervals.length > 0 && !current.state.paused && current;
+    }, 'the daily backup schedule');
     expect(described.spec.intervals).toEqual([expect.objectContaining({ every: 24 * 3_600_000 })]);
     expect(described.action).toMatchObject({ type: 'startWorkflow', workflowType: 'databaseBackupWorkflow' });
     expect(described.state.paused).toBe(false);
