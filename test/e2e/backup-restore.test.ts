@@ -142,7 +142,7 @@ test('a worker started with BACKUP_SCHEDULE_INTERVAL=24h keeps a daily Temporal 
     // schedule appears shortly after the worker reports that it started.
     const described = await eventually(async () => {
       const current = await handle.describe();
-      return current.spec.intervals.length > 0 && !current.state.paused && current;
+      return (current.spec.intervals?.length ?? 0) > 0 && !current.state.paused && current;
     }, 'the daily backup schedule');
     expect(described.spec.intervals).toEqual([expect.objectContaining({ every: 24 * 3_600_000 })]);
     expect(described.action).toMatchObject({ type: 'startWorkflow', workflowType: 'databaseBackupWorkflow' });
