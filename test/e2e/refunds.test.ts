@@ -18,30 +18,14 @@ import {
   type TestUser,
 } from '../helpers/stack';
 import { deliverStripeEvent, paymentIntentEvent } from '../helpers/webhooks';
+import { paidCardOrder } from '../helpers/orders';
 import { orderWorkflowId, refundWorkflowId } from '../../src/workflows/ids';
 
 const { stack, admin } = useStack({ env: { REFUND_SETTLE_CHECK_AFTER: '10m' } });
 const otherAdmin = useUser(stack, 'ADMIN');
 
-/** A card order paid through a signed webhook and CONFIRMED. */
-async function paidOrder(price = 3000, customer?: TestUser) {
-  customer ??= await createUser(stack);
-  const product = await createProduct(stack, admin, { stock: 5, price });
-  const checkout = await stack.http.post(
-    '/api/checkout',
-    { items: [{ productId: product.id, quantity: 1 }], paymentMethod: 'card' },
-    customer.token,
-  );
-  expect(checkout.status).toBe(201);
-  const orderId: string = checkout.body.orderId;
-  const { paymentIntentId } = await orderOf(stack, orderId, customer.token);
-  await deliverStripeEvent(
-    stack,
-    paymentIntentEvent('payment_intent.succeeded', { id: paymentIntentId, orderId, amount: price, currency: 'usd' }),
-  );
-  await untilOrder(stack, orderId, customer.token, (o) => o.status === 'CONFIRMED', 'CONFIRMED');
-  return { customer, product, orderId, paymentIntentId: paymentIntentId as string };
-}
+/** A card order paid through a signed webhook and CONFIRMED (test/helpers/orders.ts). */
+const paidOrder = (price = 3000, customer?: TestUser) => paidCardOrder(stack, admin, { price, customer });
 
 /** A cash-on-delivery order shipped, delivered and so paid. */
 async function deliveredCodOrder(customer: TestUser, price = 1500) {

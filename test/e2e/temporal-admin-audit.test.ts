@@ -6,46 +6,22 @@
  * suspended admin is refused and nothing changes; and the API's own decision is audited exactly
  * once, as the API's.
  */
-import { WorkflowUpdateFailedError } from '@temporalio/client';
-import { ApplicationFailure } from '@temporalio/common';
 import { randomBytes } from 'node:crypto';
 import { decideHeldRefundUpdate, getRefundQuery } from '../../src/workflows/refund/messages';
 import { refundWorkflowId } from '../../src/workflows/ids';
-import { createProduct, createUser, eventually, orderOf, untilOrder, useStack } from '../helpers/stack';
-import { deliverStripeEvent, paymentIntentEvent } from '../helpers/webhooks';
+import { createUser, eventually, useStack } from '../helpers/stack';
+import { updateRefusal } from '../helpers/workflow-worker';
+import { deliverStripeEvent } from '../helpers/webhooks';
+import { paidCardOrder } from '../helpers/orders';
 
 const { stack, admin } = useStack();
-
-/** The workflow's refusal of an update sent through Temporal. */
-async function refusalOf(update: Promise<unknown>): Promise<ApplicationFailure> {
-  const error = await update.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(WorkflowUpdateFailedError);
-  return (error as WorkflowUpdateFailedError).cause as ApplicationFailure;
-}
 
 /**
  * A customer's card order, paid, its refund to the wallet asked for and approved by an admin
  * while a Stripe dispute of the payment is open: the refund is held for a decision.
  */
 async function heldRefund(price: number) {
-  const customer = await createUser(stack);
-  const product = await createProduct(stack, admin, { stock: 5, price });
-  const checkout = await stack.http.post(
-    '/api/checkout',
-    { items: [{ productId: product.id, quantity: 1 }], paymentMethod: 'card' },
-    customer.token,
-  );
-  expect(checkout.status).toBe(201);
-  const orderId: string = checkout.body.orderId;
-  const { paymentIntentId } = await orderOf(stack, orderId, customer.token);
-  await deliverStripeEvent(
-    stack,
-    paymentIntentEvent('payment_intent.succeeded', { id: paymentIntentId, orderId, amount: price, currency: 'usd' }),
-  );
-  await untilOrder(stack, orderId, customer.token, (o) => o.status === 'CONFIRMED', 'CONFIRMED');
+  const { customer, orderId, paymentIntentId } = await paidCardOrder(stack, admin, { price });
   const asked = await stack.http.post(
     `/api/orders/${orderId}/refunds`,
     { reason: 'changed my mind', destination: 'WALLET' },
@@ -98,7 +74,7 @@ test('a held refund released by an update typed into Temporal: a suspended admin
 
   // What `temporal workflow update execute --name decideHeldRefund` sends: any name, no API seal.
   for (const named of [suspended.email, suspended.id, customer.id]) {
-    const refused = await refusalOf(
+    const refused = await updateRefusal(
       handle.executeUpdate(decideHeldRefundUpdate, {
         args: [{ adminId: named, reason: 'from the CLI', release: true }],
       }),

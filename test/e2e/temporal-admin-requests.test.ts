@@ -5,25 +5,15 @@
  * and nothing changes; an active one is recorded under their account and audited as sent through
  * Temporal. The API's own requests carry its seal and are audited as the API's, as before.
  */
-import { WorkflowUpdateFailedError } from '@temporalio/client';
-import { ApplicationFailure } from '@temporalio/common';
 import { randomUUID } from 'node:crypto';
 import { deliverOrderUpdate, shipOrderUpdate } from '../../src/workflows/order/messages';
 import { approveRefundUpdate } from '../../src/workflows/refund/messages';
 import { orderWorkflowId, refundWorkflowId } from '../../src/workflows/ids';
 import { createProduct, createUser, useStack } from '../helpers/stack';
+import { updateRefusal } from '../helpers/workflow-worker';
+import { walletOrderAwaitingRefund } from '../helpers/orders';
 
 const { stack, admin } = useStack();
-
-/** The workflow's refusal of an update sent through Temporal. */
-async function refusalOf(update: Promise<unknown>): Promise<ApplicationFailure> {
-  const error = await update.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(WorkflowUpdateFailedError);
-  return (error as WorkflowUpdateFailedError).cause as ApplicationFailure;
-}
 
 test('a shipment typed into Temporal naming a suspended or unknown admin is refused and changes nothing; an active admin by email ships, audited as sent through Temporal', async () => {
   const customer = await createUser(stack);
@@ -41,7 +31,7 @@ test('a shipment typed into Temporal naming a suspended or unknown admin is refu
 
   // What the Web UI's update form sends (encoded by the codec endpoint): any name, role "ADMIN".
   for (const named of [suspended.email, suspended.id, randomUUID(), customer.id, 'nobody@example.test']) {
-    const refused = await refusalOf(
+    const refused = await updateRefusal(
       handle.executeUpdate(shipOrderUpdate, { args: [{ actor: { id: named, role: 'ADMIN' }, trackingNumber: 'X-1' }] }),
     );
     expect({ type: refused.type, message: refused.message }).toEqual({
@@ -78,7 +68,7 @@ test('a shipment typed into Temporal naming a suspended or unknown admin is refu
   ]);
 
   // Delivery: the unknown refused, then the API's (sealed) request, audited once, by the API.
-  const deliverRefused = await refusalOf(
+  const deliverRefused = await updateRefusal(
     handle.executeUpdate(deliverOrderUpdate, { args: [{ actor: { id: randomUUID(), role: 'ADMIN' } }] }),
   );
   expect(deliverRefused.type).toBe('NOT_AN_ADMIN');
@@ -117,33 +107,13 @@ test('a shipment through the API carries its seal: audited once, by the API, not
 });
 
 test('a refund decision sent as an update through Temporal (the CLI) is checked by the same rule and audited as sent through Temporal, not as the API', async () => {
-  const customer = await createUser(stack);
-  const product = await createProduct(stack, admin, { stock: 3, price: 2500 });
-  const credit = await stack.http.post(
-    `/admin/wallets/${customer.id}/credit`,
-    { amount: 2500, reason: 'test' },
-    admin.token,
-  );
-  expect(credit.status).toBe(201);
-  const checkout = await stack.http.post(
-    '/api/checkout',
-    { items: [{ productId: product.id, quantity: 1 }], paymentMethod: 'wallet' },
-    customer.token,
-  );
-  expect(checkout.status).toBe(201);
-  const asked = await stack.http.post(
-    `/api/orders/${checkout.body.orderId}/refunds`,
-    { reason: 'arrived late' },
-    customer.token,
-  );
-  expect(asked.status).toBe(202);
-  const refundId: string = asked.body.refundId;
+  const { refundId } = await walletOrderAwaitingRefund(stack, admin, { price: 2500, reason: 'arrived late' });
   const handle = stack.temporal.workflow.getHandle(refundWorkflowId(refundId));
   const suspended = await createUser(stack, 'ADMIN');
   await stack.prisma.user.update({ where: { id: suspended.id }, data: { status: 'SUSPENDED' } });
 
   // What `temporal workflow update execute --name approveRefund` sends: any name, no API seal.
-  const refused = await refusalOf(
+  const refused = await updateRefusal(
     handle.executeUpdate(approveRefundUpdate, { args: [{ adminId: suspended.email, reason: 'from the CLI' }] }),
   );
   expect({ type: refused.type, message: refused.message }).toEqual({

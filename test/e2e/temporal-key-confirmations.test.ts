@@ -6,23 +6,12 @@
  * nothing changes. The API's own confirmation is audited exactly once, as the API's. The keyring
  * is database-wide, so this file has a database of its own.
  */
-import { WorkflowUpdateFailedError } from '@temporalio/client';
-import { ApplicationFailure } from '@temporalio/common';
 import { randomBytes } from 'node:crypto';
 import { confirmManualStepUpdate, type KeyRotationView } from '../../src/workflows/key-rotation/messages';
 import { createUser, eventually, useStack } from '../helpers/stack';
+import { updateRefusal } from '../helpers/workflow-worker';
 
 const { stack, admin } = useStack({ isolatedDatabase: true, env: { KEY_ROTATION_GRACE: '1s' } });
-
-/** The workflow's refusal of an update sent through Temporal. */
-async function refusalOf(update: Promise<unknown>): Promise<ApplicationFailure> {
-  const error = await update.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(WorkflowUpdateFailedError);
-  return (error as WorkflowUpdateFailedError).cause as ApplicationFailure;
-}
 
 /** A Stripe webhook secret rotation through the API, given its new secret: it waits for its manual step. */
 async function rotationAwaitingStep(): Promise<string> {
@@ -62,7 +51,7 @@ test('a manual step confirmed by an update typed into Temporal: a suspended admi
   await stack.prisma.user.update({ where: { id: suspended.id }, data: { status: 'SUSPENDED' } });
 
   for (const named of [suspended.email, suspended.id]) {
-    const refused = await refusalOf(
+    const refused = await updateRefusal(
       handle.executeUpdate(confirmManualStepUpdate, { args: [{ stepId: 'old-secret-expiry', adminId: named }] }),
     );
     expect({ type: refused.type, message: refused.message }).toEqual({

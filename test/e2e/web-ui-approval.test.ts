@@ -12,8 +12,9 @@ import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import type { BrowserContext, Page } from 'playwright-core';
 import { freePort, startTemporalDevServer } from '../../scripts/lib/services';
-import { createProduct, createUser, eventually, useStack, type TestUser } from '../helpers/stack';
+import { eventually, useStack } from '../helpers/stack';
 import { ensureChromium, launchChromium } from '../helpers/browser';
+import { walletOrderAwaitingRefund } from '../helpers/orders';
 
 jest.setTimeout(15 * 60_000);
 
@@ -46,26 +47,8 @@ beforeAll(async () => {
 beforeStop(() => browser?.close());
 afterAll(() => temporal?.kill('SIGTERM')); // after the stack stops
 
-/** A wallet-paid order with a refund request waiting for an admin. */
-async function pendingRefund(reason: string): Promise<{ refundId: string; customer: TestUser }> {
-  const customer = await createUser(stack);
-  const product = await createProduct(stack, admin, { stock: 3, price: 4200 });
-  const credit = await stack.http.post(
-    `/admin/wallets/${customer.id}/credit`,
-    { amount: 4200, reason: 'test' },
-    admin.token,
-  );
-  expect(credit.status).toBe(201);
-  const checkout = await stack.http.post(
-    '/api/checkout',
-    { items: [{ productId: product.id, quantity: 1 }], paymentMethod: 'wallet' },
-    customer.token,
-  );
-  expect(checkout.status).toBe(201);
-  const refund = await stack.http.post(`/api/orders/${checkout.body.orderId}/refunds`, { reason }, customer.token);
-  expect(refund.status).toBe(202);
-  return { refundId: refund.body.refundId, customer };
-}
+/** A wallet-paid order with a refund request waiting for an admin (test/helpers/orders.ts). */
+const pendingRefund = (reason: string) => walletOrderAwaitingRefund(stack, admin, { price: 4200, reason });
 
 async function signInToCodec(page: Page): Promise<void> {
   await page.goto(`${stack.http.baseUrl}/codec/login`);
