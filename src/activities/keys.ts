@@ -51,14 +51,7 @@ export function keyActivities(prisma: PrismaClient, keyring: Keyring, config: Ke
     },
 
     /** A rotation's step in the audit log; one with `onceFor` (a manual step's id) once, however often retried. */
-    async auditKeyStep(input: {
-      actorId: string;
-      action: string;
-      rotationId: string;
-      reason?: string;
-      after?: Record<string, unknown>;
-      onceFor?: string;
-    }): Promise<void> {
+    async auditKeyStep(input: Parameters<typeof auditRotationStep>[1]): Promise<void> {
       await auditRotationStep(prisma, input);
     },
 
