@@ -44,6 +44,7 @@ const options = new Command('bench')
   .option('--card-share <fraction>', 'share of checkouts paid by card (the rest cash on delivery)', share, 0.5)
   .option('--floor', 'also run the raw-Temporal floor and print the ratio', false)
   .option('--scale-out', 'after one worker and one API, run two of each against the same server', false)
+  .option('--profile <dir>', "write each worker's and API's V8 CPU profile (.cpuprofile) into this folder")
   .parse()
   .opts<{
     customers: number;
@@ -52,6 +53,7 @@ const options = new Command('bench')
     cardShare: number;
     floor: boolean;
     scaleOut: boolean;
+    profile?: string;
   }>();
 
 /** Remembers the card orders seen CONFIRMED, whose histories tell where the time went. */
@@ -161,6 +163,7 @@ async function main(): Promise<void> {
         workers,
         apis,
         customers: options.customers,
+        profileDir: options.profile && path.resolve(options.profile),
       });
       try {
         const confirmed: string[] = [];
