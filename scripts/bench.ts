@@ -9,6 +9,7 @@
  *   npm run bench -- --customers 20 --seconds 30 --card-share 1 --floor
  *   npm run bench -- --orders 10000 --card-share 1          (soak: memory at each 1,000 orders)
  *   npm run bench -- --scale-out                            (one worker and API, then two of each)
+ *   npm run bench -- --rate 20 --card-share 1 --floor       (latency at 20 orders/s, product and floor)
  *
  * With --floor it also drives the same message pattern on raw Temporal with no-op activities
  * (scripts/bench/floor-workflow.ts), on the same server in the same run, and its last line is
@@ -23,7 +24,7 @@ import { loadConfig } from '../src/platform/config';
 import { dataConverterFor } from '../src/platform/codec';
 import { orderWorkflowId } from '../src/workflows/ids';
 import { cpuSeconds, databaseActiveMs, rssMiB, stepLatencies } from './bench/report';
-import { rate, runLoad, summary, type LoadFigures, type LoadTarget } from './bench/load';
+import { percentile, rate, runLoad, summary, type LoadFigures, type LoadTarget } from './bench/load';
 import { startFloor, startProduct, type Running } from './bench/targets';
 import { dropDatabase } from './lib/databases';
 import { freePort, startSmtpListener, startStripeMock, startTemporalDevServer, stopProcess } from './lib/services';
@@ -40,6 +41,11 @@ const options = new Command('bench')
   .description('throughput, latency and memory, with everything real')
   .option('--customers <n>', 'concurrent customers', positive, 20)
   .option('--seconds <n>', 'how long to drive them (ignored with --orders)', positive, 30)
+  .option(
+    '--rate <n>',
+    'start this many orders per second whatever their latency (open loop), by the customers in turn',
+    positive,
+  )
   .option('--orders <n>', 'soak: drive until this many orders are done, printing memory at each 1,000', positive)
   .option('--card-share <fraction>', 'share of checkouts paid by card (the rest cash on delivery)', share, 0.5)
   .option('--floor', 'also run the raw-Temporal floor and print the ratio', false)
@@ -50,6 +56,7 @@ const options = new Command('bench')
     customers: number;
     seconds: number;
     orders?: number;
+    rate?: number;
     cardShare: number;
     floor: boolean;
     scaleOut: boolean;
@@ -88,6 +95,7 @@ async function measure(running: Running, shared: Record<string, number | undefin
   const figures = await runLoad(running.target, {
     customers: options.customers,
     cardShare,
+    rate: options.rate,
     ...(options.orders ? { orders: options.orders } : { seconds: options.seconds }),
     onOrder: (done) => {
       if (done % 1000 !== 0) return;
@@ -122,7 +130,8 @@ async function main(): Promise<void> {
   try {
     console.log(
       `bench: ${options.customers} customers, ${options.orders ? `${options.orders} orders` : `${options.seconds}s`}, ` +
-        `${Math.round(options.cardShare * 100)}% by card; logs in ${workDir}`,
+        `${Math.round(options.cardShare * 100)}% by card${options.rate ? `, ${options.rate} orders started per second` : ''}; ` +
+        `logs in ${workDir}`,
     );
     const temporal = await startTemporalDevServer({
       port: await freePort(),
@@ -208,9 +217,19 @@ async function main(): Promise<void> {
         console.log(`  memory (RSS)\n${measured.memory.join('\n')}`);
         const productRate = rate(product.figures);
         const floorRate = rate(measured.figures);
-        console.log(
-          `\nratio to raw Temporal: ${(productRate / floorRate).toFixed(2)} (product ${productRate.toFixed(1)}/s, floor ${floorRate.toFixed(1)}/s)`,
-        );
+        if (options.rate) {
+          // Both ran at the same offered rate: what differs is latency (issue 18's budget).
+          const p99 = (values: number[]) => percentile(values, 99) ?? NaN;
+          const [checkout, floorCheckout] = [p99(product.figures.checkoutMs), p99(measured.figures.checkoutMs)];
+          console.log(
+            `\nlatency at ${options.rate} orders/s: checkout p99 ${checkout.toFixed(0)} ms against the floor's ` +
+              `${floorCheckout.toFixed(0)} ms (${(checkout / floorCheckout).toFixed(1)}x), webhook ack p99 ` +
+              `${p99(product.figures.ackMs).toFixed(0)} ms (product ${productRate.toFixed(1)}/s, floor ${floorRate.toFixed(1)}/s done)`,
+          );
+        } else
+          console.log(
+            `\nratio to raw Temporal: ${(productRate / floorRate).toFixed(2)} (product ${productRate.toFixed(1)}/s, floor ${floorRate.toFixed(1)}/s)`,
+          );
       } finally {
         await floor.stop();
       }
