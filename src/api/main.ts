@@ -32,7 +32,8 @@ async function main(): Promise<void> {
     config.DATABASE_POOL_SIZE,
     config.DATABASE_ACQUIRE_TIMEOUT,
   );
-  const keyring = new Keyring(prisma, config);
+  // Listens for keyring changes made by other processes (rotations run on the workers).
+  const keyring = new Keyring(prisma, config).listen(logger);
   await warnOfLegacySecrets(keyring);
   const stopFollowing = await followDatabaseLogin(pool, keyring, config.DATABASE_LOGIN_REFRESH, logger);
   const temporal = await connectClient(config);
@@ -52,6 +53,7 @@ async function main(): Promise<void> {
     logger,
     cleanup: async () => {
       stopFollowing();
+      await keyring.close();
       await prisma.$disconnect();
       await pool.end().catch(() => undefined); // already ended with Prisma's adapter
       await temporal.connection.close();

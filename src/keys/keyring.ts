@@ -14,6 +14,22 @@
  * key id, purpose and kid: a ciphertext copied onto another row does not open. Each row's
  * `cipher_format` says how it was sealed: 1 (before issue 13: the master key, no AAD), still read,
  * and moved to 2 by rewrap() (`npm run ops -- keys rewrap`).
+ *
+ * Each Keyring keeps a copy of what it reads for signing, calling and verifying (active(),
+ * activeIfAny(), accepted(), acceptedAll()): per purpose, the ACTIVE and RETIRING versions, each
+ * decrypted once on first use, so a request or a provider call costs no query and no decryption.
+ * Whether a RETIRING version is still accepted (its grace) is judged at every use, never when the
+ * copy was made. The copy is dropped, and so a change is seen:
+ * - at once by the Keyring that makes it (stage, promote, startGrace, retire, rewrap, a first
+ *   version taken in): its next use reads again;
+ * - by every other Keyring that listen() was called on, as soon as PostgreSQL's notification
+ *   arrives, milliseconds after the commit (src/keys/keyring-changes.ts: a trigger on
+ *   secret_versions notifies for every change, hand-written SQL included). While its listening
+ *   connection is down or not yet up, a listening Keyring keeps no copy and reads on every use;
+ * - in any case, listening or not (KEYRING_LISTEN_URL=off, a pooler in the way), within
+ *   KEYRING_CACHE_TTL of the commit: a copy is used only while its read began less than the TTL
+ *   ago, so a use that starts TTL after a commit reads a snapshot that has it.
+ * describe(), secretOf(), list() and the writes always read the database.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { parseMasterKeys } from '../platform/codec';
@@ -21,6 +37,8 @@ import { Subkeys } from '../platform/subkeys';
 import { CIPHER_FORMAT, openSecret, sealSecret, type SealedFor } from './sealed-secrets';
 import { isLocalDefault, type Config } from '../platform/config';
 import { isUniqueViolation, type PrismaClient } from '../platform/db';
+import type { Logger } from '../platform/logger';
+import { KeyringChanges, keyringListenUrl, type ListenState } from './keyring-changes';
 import type { SecretVersion } from '../generated/prisma/client';
 import { keyPurposes, type KeyPurpose } from '../workflows/vocabulary';
 
@@ -62,6 +80,9 @@ export type KeyringConfig = Pick<
   | 'RAZORPAY_KEY_ID'
   | 'RAZORPAY_KEY_SECRET'
   | 'RAZORPAY_WEBHOOK_SECRET'
+  | 'KEYRING_CACHE_TTL'
+  | 'DATABASE_URL'
+  | 'KEYRING_LISTEN_URL'
 >;
 
 export interface Secret {
@@ -69,17 +90,129 @@ export interface Secret {
   secret: string;
 }
 
+/** Time as the keyring reads it; tests move it by hand. */
+export interface KeyringClock {
+  /** Wall-clock milliseconds since the epoch: when a grace ends. */
+  now(): number;
+  /** Monotonic milliseconds: a copy's age (a wall clock set back must not keep a copy longer). */
+  monotonic(): number;
+}
+const systemClock: KeyringClock = { now: () => Date.now(), monotonic: () => performance.now() };
+
+/** A version held in a Keyring's copy, decrypted on first use (a row that does not open fails only its own use). */
+class HeldVersion {
+  private opened?: string;
+  constructor(
+    readonly row: SecretVersion,
+    private readonly open: (row: SecretVersion) => string,
+  ) {}
+  get secret(): string {
+    return (this.opened ??= this.open(this.row));
+  }
+}
+
+/** One purpose's copy: the read that made it (in flight or done), when it began, and under which generation. */
+interface Copy {
+  generation: number;
+  readAt: number;
+  versions: Promise<HeldVersion[]>;
+}
+
 export class Keyring {
   private readonly subkeys: Subkeys;
   private readonly bootstrapped = new Map<SecretPurpose, Promise<void>>();
+  private readonly clock: KeyringClock;
+  private readonly copies = new Map<SecretPurpose, Copy>();
+  /** Moves on at every change this Keyring makes or hears of: a read begun under an earlier one is not kept. */
+  private generation = 0;
+  private changes?: KeyringChanges;
+  private readCount = 0;
 
   constructor(
     private readonly prisma: PrismaClient,
     private readonly config: KeyringConfig,
+    options: { clock?: KeyringClock } = {},
   ) {
     if (config.NODE_ENV === 'production' && isLocalDefault('MASTER_KEYS', config.MASTER_KEYS))
       throw new Error('refusing the public local master key (MASTER_KEYS) in production');
     this.subkeys = new Subkeys(parseMasterKeys(config));
+    this.clock = options.clock ?? systemClock;
+  }
+
+  /**
+   * Listens for changes made elsewhere (KEYRING_LISTEN_URL, else DATABASE_URL; nothing when `off`)
+   * and drops the copy on each. A process's long-lived Keyrings call this once; close() stops it.
+   */
+  listen(logger: Pick<Logger, 'warn' | 'info'>): this {
+    const url = keyringListenUrl(this.config);
+    if (url && !this.changes)
+      this.changes = new KeyringChanges(url, { changed: () => this.forget(), state: () => this.forget() }, logger);
+    return this;
+  }
+
+  /** `off` when not listening (a copy lives for the TTL), else the listener's state. */
+  get listenState(): ListenState | 'off' {
+    return this.changes?.state ?? 'off';
+  }
+
+  /** Stops listening (the process or test is shutting down); the copy is then kept for the TTL only. */
+  async close(): Promise<void> {
+    await this.changes?.close();
+  }
+
+  /** How many times active(), accepted() and the like read the database (for tests and measurement). */
+  get reads(): number {
+    return this.readCount;
+  }
+
+  /** Drops the copy: the next use reads again, and a read in flight now is not kept. */
+  forget(): void {
+    this.generation += 1;
+    this.copies.clear();
+  }
+
+  /** Runs a write, then forgets the copy (even when the write failed: it may have committed). */
+  private async changing<T>(write: () => Promise<T>): Promise<T> {
+    try {
+      return await write();
+    } finally {
+      this.forget();
+    }
+  }
+
+  /** A listening Keyring whose connection is down (or not yet up) may have missed a notification: no copy. */
+  private get copying(): boolean {
+    const state = this.listenState;
+    return state !== 'connecting' && state !== 'lost';
+  }
+
+  /** `purpose`'s ACTIVE and RETIRING versions, newest first: the copy while it is fresh, else read now. */
+  private async held(purpose: SecretPurpose): Promise<HeldVersion[]> {
+    await this.bootstrap(purpose);
+    if (!this.copying) return this.read(purpose);
+    const now = this.clock.monotonic();
+    const copy = this.copies.get(purpose);
+    if (copy && copy.generation === this.generation && now - copy.readAt < this.config.KEYRING_CACHE_TTL)
+      return copy.versions;
+    const fresh: Copy = { generation: this.generation, readAt: now, versions: this.read(purpose) };
+    this.copies.set(purpose, fresh);
+    fresh.versions.catch(() => {
+      if (this.copies.get(purpose) === fresh) this.copies.delete(purpose); // a failed read is not kept
+    });
+    return fresh.versions;
+  }
+
+  private async read(purpose: SecretPurpose): Promise<HeldVersion[]> {
+    this.readCount += 1;
+    const rows = await this.prisma.secretVersion.findMany({
+      where: { purpose, status: { in: ['ACTIVE', 'RETIRING'] } },
+      orderBy: { version: 'desc' },
+    });
+    return rows.map((row) => new HeldVersion(row, (r) => this.decrypt(r)));
+  }
+
+  private isAccepted(row: SecretVersion): boolean {
+    return isAccepted(row, this.clock.now());
   }
 
   private encrypt(secret: string, place: SealedFor) {
@@ -148,17 +281,19 @@ export class Keyring {
         `refusing to take the public local default of ${atDefault.join(', ')} into the keyring in production`,
       );
     try {
-      await this.prisma.secretVersion.create({
-        data: {
-          id: randomUUID(),
-          purpose,
-          version: 1,
-          kid: first.kid,
-          status: 'ACTIVE',
-          activatedAt: new Date(),
-          ...this.encrypt(first.secret, { purpose, kid: first.kid }),
-        },
-      });
+      await this.changing(() =>
+        this.prisma.secretVersion.create({
+          data: {
+            id: randomUUID(),
+            purpose,
+            version: 1,
+            kid: first.kid,
+            status: 'ACTIVE',
+            activatedAt: new Date(),
+            ...this.encrypt(first.secret, { purpose, kid: first.kid }),
+          },
+        }),
+      );
     } catch (error) {
       if (!isUniqueViolation(error)) throw error; // another process took it in first
     }
@@ -166,40 +301,29 @@ export class Keyring {
 
   /** The ACTIVE version: what signs, calls and connects from now on. */
   async active(purpose: SecretPurpose): Promise<Secret> {
-    const row = await this.activeRow(purpose);
-    if (!row) throw new Error(`the keyring has no active ${purpose}`);
-    return { kid: row.kid, secret: this.decrypt(row) };
+    const active = await this.activeIfAny(purpose);
+    if (!active) throw new Error(`the keyring has no active ${purpose}`);
+    return active;
   }
 
   /** Like active(), for a purpose that may have no version yet (the database password). */
   async activeIfAny(purpose: SecretPurpose): Promise<Secret | undefined> {
-    const row = await this.activeRow(purpose);
-    return row ? { kid: row.kid, secret: this.decrypt(row) } : undefined;
+    const held = (await this.held(purpose)).find((v) => v.row.status === 'ACTIVE');
+    return held ? { kid: held.row.kid, secret: held.secret } : undefined;
   }
 
-  private async activeRow(purpose: SecretPurpose): Promise<SecretVersion | null> {
-    await this.bootstrap(purpose);
-    return this.prisma.secretVersion.findFirst({ where: { purpose, status: 'ACTIVE' } });
-  }
-
-  /** The secret for `kid` if it may still be used to verify: ACTIVE, or RETIRING within its grace. */
+  /** The secret for `kid` if it may still be used to verify: ACTIVE, or RETIRING within its grace (judged now). */
   async accepted(purpose: SecretPurpose, kid: string): Promise<string | undefined> {
-    await this.bootstrap(purpose);
-    const row = await this.prisma.secretVersion.findUnique({ where: { kid } });
-    return row && row.purpose === purpose && isAccepted(row) ? this.decrypt(row) : undefined;
+    const held = (await this.held(purpose)).find((v) => v.row.kid === kid);
+    return held && this.isAccepted(held.row) ? held.secret : undefined;
   }
 
   /** Every version that may still be used to verify (webhook signatures): the ACTIVE one first. */
   async acceptedAll(purpose: SecretPurpose): Promise<Secret[]> {
-    await this.bootstrap(purpose);
-    const rows = await this.prisma.secretVersion.findMany({
-      where: { purpose, status: { in: ['ACTIVE', 'RETIRING'] } },
-      orderBy: { version: 'desc' },
-    });
-    return rows
-      .filter(isAccepted)
-      .sort((a, b) => Number(b.status === 'ACTIVE') - Number(a.status === 'ACTIVE'))
-      .map((row) => ({ kid: row.kid, secret: this.decrypt(row) }));
+    return (await this.held(purpose))
+      .filter((v) => this.isAccepted(v.row))
+      .sort((a, b) => Number(b.row.status === 'ACTIVE') - Number(a.row.status === 'ACTIVE'))
+      .map((v) => ({ kid: v.row.kid, secret: v.secret }));
   }
 
   /**
@@ -207,6 +331,14 @@ export class Keyring {
    * secret. The caller chooses the version's id, so a retried stage finds its own version.
    */
   async stage(purpose: SecretPurpose, versionId: string, value?: string): Promise<{ kid: string; version: number }> {
+    return this.changing(() => this.stageVersion(purpose, versionId, value));
+  }
+
+  private async stageVersion(
+    purpose: SecretPurpose,
+    versionId: string,
+    value?: string,
+  ): Promise<{ kid: string; version: number }> {
     const existing = await this.prisma.secretVersion.findUnique({ where: { id: versionId } });
     if (existing) return { kid: existing.kid, version: existing.version };
     await this.bootstrap(purpose);
@@ -254,6 +386,14 @@ export class Keyring {
     kid: string,
     graceMs: number | null,
   ): Promise<{ retiringKid?: string; retiringUntil?: string }> {
+    return this.changing(() => this.promoteVersion(purpose, kid, graceMs));
+  }
+
+  private promoteVersion(
+    purpose: SecretPurpose,
+    kid: string,
+    graceMs: number | null,
+  ): Promise<{ retiringKid?: string; retiringUntil?: string }> {
     return this.prisma.$transaction(async (tx) => {
       const target = await tx.secretVersion.findUniqueOrThrow({ where: { kid } });
       if (target.status === 'ACTIVE') {
@@ -277,20 +417,24 @@ export class Keyring {
 
   /** Starts the grace of a RETIRING version held open by promote(…, null); answers its end. */
   async startGrace(kid: string, graceMs: number): Promise<{ retiringUntil: string }> {
-    await this.prisma.secretVersion.updateMany({
-      where: { kid, status: 'RETIRING', retiringUntil: null },
-      data: { retiringUntil: new Date(Date.now() + graceMs) },
-    });
+    await this.changing(() =>
+      this.prisma.secretVersion.updateMany({
+        where: { kid, status: 'RETIRING', retiringUntil: null },
+        data: { retiringUntil: new Date(Date.now() + graceMs) },
+      }),
+    );
     const row = await this.prisma.secretVersion.findUniqueOrThrow({ where: { kid } });
     return { retiringUntil: (row.retiringUntil ?? new Date()).toISOString() };
   }
 
   /** RETIRING (or a STAGED version rolled back) becomes RETIRED. */
   async retire(kid: string): Promise<void> {
-    await this.prisma.secretVersion.updateMany({
-      where: { kid, status: { in: ['RETIRING', 'STAGED'] } },
-      data: { status: 'RETIRED', retiredAt: new Date() },
-    });
+    await this.changing(() =>
+      this.prisma.secretVersion.updateMany({
+        where: { kid, status: { in: ['RETIRING', 'STAGED'] } },
+        data: { status: 'RETIRED', retiredAt: new Date() },
+      }),
+    );
   }
 
   /**
@@ -300,6 +444,10 @@ export class Keyring {
    * Idempotent: a second run finds nothing to move. Answers what moved, from where.
    */
   async rewrap(): Promise<{ rewrapped: Rewrapped[] }> {
+    return this.changing(() => this.rewrapAll());
+  }
+
+  private async rewrapAll(): Promise<{ rewrapped: Rewrapped[] }> {
     const stale = await this.prisma.secretVersion.findMany({
       where: { OR: [{ masterKeyId: { not: this.config.MASTER_KEY_ID } }, { cipherFormat: { not: CIPHER_FORMAT } }] },
       orderBy: [{ purpose: 'asc' }, { version: 'asc' }],
@@ -338,10 +486,10 @@ export interface Rewrapped {
   fromFormat: number;
 }
 
-/** ACTIVE, or RETIRING with its grace still running (or not yet started). */
-function isAccepted(row: SecretVersion): boolean {
+/** ACTIVE, or RETIRING with its grace still running at `now` (or not yet started). */
+function isAccepted(row: SecretVersion, now: number): boolean {
   return (
     row.status === 'ACTIVE' ||
-    (row.status === 'RETIRING' && (row.retiringUntil === null || row.retiringUntil > new Date()))
+    (row.status === 'RETIRING' && (row.retiringUntil === null || row.retiringUntil.getTime() > now))
   );
 }

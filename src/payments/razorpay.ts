@@ -96,8 +96,9 @@ export function createRazorpayGateway(config: Pick<Config, 'RAZORPAY_API_BASE'>,
 }
 
 /**
- * The Razorpay API with the keyring's ACTIVE `RAZORPAY_KEY`, read on every call, so a rotated
- * key is used from the next call on (one client per key version).
+ * The Razorpay API with the keyring's ACTIVE `RAZORPAY_KEY`, asked for on every call (from the
+ * keyring's copy, which a rotation drops: src/keys/keyring.ts), so a rotated key is used from the
+ * next call on (one client per key version).
  */
 export function keyringRazorpayGateway(config: Pick<Config, 'RAZORPAY_API_BASE'>, keyring: Keyring): RazorpayGateway {
   const gateways = new Map<string, RazorpayGateway>();

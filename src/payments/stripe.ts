@@ -16,7 +16,9 @@ export function stripeRefundOutcome(status: string | null | undefined): 'SUCCEED
 /**
  * The Stripe client, pointed at STRIPE_API_BASE (stripe-mock locally, api.stripe.com in
  * production). Given the keyring, every request is signed with the ACTIVE `STRIPE_API_KEY`
- * read as it is sent, so a rotated key is used from the next call on, in every process.
+ * asked for as it is sent (from the keyring's copy, which a rotation drops at once where it is
+ * made, within milliseconds elsewhere, within KEYRING_CACHE_TTL at worst: src/keys/keyring.ts),
+ * so a rotated key is used from the next call on, in every process.
  */
 export function createStripe(config: Pick<Config, 'STRIPE_API_BASE'>, key: Keyring | string): Stripe {
   const base = new URL(config.STRIPE_API_BASE);

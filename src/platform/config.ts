@@ -148,7 +148,7 @@ const envFields = z.object({
   KEY_ROTATION_GRACE: duration.prefault('24h'),
   /** How long a rotation waits for an admin (the new secret, a manual step) before it rolls back. */
   KEY_ROTATION_STEP_TIMEOUT: duration.prefault('7d'),
-  /** Connections each API or worker process may hold; instances × pool must stay within the server's budget (README). */
+  /** Connections each API or worker process's pool may hold; instances × (pool + 1, the keyring listener) must stay within the server's budget (README). */
   DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(1000).default(10),
   /** How long a request waits for a free connection before it answers 503 DATABASE_UNAVAILABLE. */
   DATABASE_ACQUIRE_TIMEOUT: duration.prefault('5s'),
@@ -163,6 +163,22 @@ const envFields = z.object({
   DATABASE_LOGIN_REFRESH: duration.prefault('15s'),
   /** How long the previous database login keeps its password after a rotation; at least 2 × DATABASE_LOGIN_REFRESH. */
   DATABASE_PASSWORD_GRACE: duration.prefault('10m'),
+  /**
+   * How long each process uses its copy of the keyring (the versions of a purpose it reads and
+   * decrypts) before reading it again. Changes made elsewhere normally arrive at once by
+   * LISTEN/NOTIFY (KEYRING_LISTEN_URL); this bounds how stale a copy can be without them.
+   */
+  KEYRING_CACHE_TTL: duration.prefault('1s'),
+  /**
+   * The connection each API and worker process LISTENs on for keyring changes: PostgreSQL itself
+   * or a session-mode pool, never PgBouncer in transaction mode (a connection through a pooler is
+   * refused, with a warning, and KEYRING_CACHE_TTL alone bounds staleness). Unset, DATABASE_URL;
+   * `off`, no listening.
+   */
+  KEYRING_LISTEN_URL: z
+    .string()
+    .optional()
+    .transform((v) => (v?.trim() ? v.trim() : undefined)),
   /** Master keys encrypting the keyring: `id:base64-32-bytes` pairs, comma-separated; MASTER_KEY_ID encrypts new secrets. */
   MASTER_KEYS: z.string().default(localDefaults.MASTER_KEYS),
   MASTER_KEY_ID: z.string().default('local-1'),

@@ -64,7 +64,8 @@ export async function createOrderWorker(
   const real = (prisma: PrismaClient, keyring: Keyring) =>
     createActivities({
       prisma,
-      // Provider keys come from the keyring on every call, so a rotation takes effect at once.
+      // Provider keys come from the keyring on every call (its copy, dropped as soon as a rotation
+      // commits anywhere: src/keys/keyring.ts), so a rotation takes effect within milliseconds.
       stripe: createStripe(config, keyring),
       razorpay: keyringRazorpayGateway(config, keyring),
       mailer: nodemailer.createTransport(config.SMTP_URL),
@@ -78,9 +79,10 @@ export async function createOrderWorker(
     });
   let stopFollowing = () => {};
   let unbind = () => {};
+  let keyring: Keyring | undefined;
   let activities = options.activities;
   if (database) {
-    const keyring = new Keyring(database.prisma, config);
+    keyring = new Keyring(database.prisma, config).listen(logger);
     stopFollowing = await followDatabaseLogin(database.pool, keyring, config.DATABASE_LOGIN_REFRESH, logger);
     unbind = bindDatabase(database.prisma, database.pool);
     activities = (options.wrapActivities ?? ((a: Activities) => a))(real(database.prisma, keyring));
@@ -111,6 +113,7 @@ export async function createOrderWorker(
     close: async () => {
       stopFollowing();
       unbind();
+      await keyring?.close();
       await database?.prisma.$disconnect();
     },
   };

@@ -86,7 +86,9 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     options.env?.DATABASE_POOL_SIZE ? config.DATABASE_POOL_SIZE : 20,
     config.DATABASE_ACQUIRE_TIMEOUT,
   );
-  const keyring = new Keyring(api.prisma, config);
+  const apiLogs: string[] = [];
+  const logger = createLogger({ write: (line: string) => void apiLogs.push(line) }, 'info');
+  const keyring = new Keyring(api.prisma, config).listen(logger);
   const stopFollowing = await followDatabaseLogin(
     api.pool,
     keyring,
@@ -95,8 +97,6 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   );
   const temporal = await connectClient(config);
   const stripe = createStripe(config, keyring);
-  const apiLogs: string[] = [];
-  const logger = createLogger({ write: (line: string) => void apiLogs.push(line) }, 'info');
   const app = createApp({
     config,
     prisma: api.prisma,
@@ -154,6 +154,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       await new Promise((resolve) => server.close(resolve));
       await temporal.connection.close();
       stopFollowing();
+      await keyring.close();
       await api.prisma.$disconnect();
       await prisma.$disconnect();
       await smtp.close();
