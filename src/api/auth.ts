@@ -2,9 +2,13 @@
  * Sign-in and sessions. A token is a JWT (HS256 only, `kid` required) whose `jti` names a
  * server-side session: logging out, suspending a user or revoking sessions ends it at once.
  * The role comes from the database on every request, so a role change applies immediately.
+ *
+ * Every request is authenticated, so its cost is kept to what the checks need: the HMAC key is
+ * a KeyObject made once per signing secret (hmacKey), and the session and its user are read in
+ * one statement, only the columns the checks use (liveSession).
  */
 import bcrypt from 'bcryptjs';
-import { randomUUID } from 'node:crypto';
+import { createSecretKey, randomUUID, type KeyObject } from 'node:crypto';
 import { Router, type Request, type RequestHandler } from 'express';
 import { parse as parseCookie } from 'cookie';
 import jwt from 'jsonwebtoken';
@@ -39,6 +43,49 @@ export type TokenScope = 'codec';
 // a bcrypt hash of cost 10, as hashPassword makes (src/access/passwords.ts). Written out rather
 // than hashed at load, which cost every start of the API a tenth of a second of CPU.
 const DUMMY_HASH = '$2b$10$JYqAVIq4cO.42sghPCn/JOkgaTxr0KJ8gI8vPfom..ZWEUXUhNAxS';
+
+// HMAC keys by kid and secret: the active JWT key and one rotated out within its grace at a time,
+// so a few entries hold every key in use; the oldest goes first beyond that.
+const HMAC_KEYS_KEPT = 8;
+const hmacKeys = new Map<string, KeyObject>();
+
+/**
+ * The JWT signing secret of `kid` as a KeyObject, made once. Given a string, jsonwebtoken first
+ * tries it as a PEM public key (crypto.createPublicKey, which throws for an HMAC secret: about
+ * 4 ms of CPU a request) and only then makes the secret key; given the KeyObject it goes straight
+ * to the HMAC, with the same bytes (the secret's UTF-8, as jsonwebtoken's own fallback makes it).
+ * Keyed by the secret's value as well as its kid, so a kid never answers another secret's key.
+ * Whether a kid is still accepted is the keyring's to say on every request, never this cache's:
+ * an entry only saves making the key again.
+ */
+export function hmacKey(kid: string, secret: string): KeyObject {
+  const id = `${kid}\u0000${secret}`;
+  let key = hmacKeys.get(id);
+  if (!key) {
+    key = createSecretKey(Buffer.from(secret, 'utf8'));
+    if (hmacKeys.size >= HMAC_KEYS_KEPT) hmacKeys.delete(hmacKeys.keys().next().value!);
+    hmacKeys.set(id, key);
+  }
+  return key;
+}
+
+/** What authenticate checks of a token's session, read with its user in one statement. */
+interface LiveSession {
+  userId: string;
+  expiresAt: Date;
+  revokedAt: Date | null;
+  role: Role;
+  status: 'ACTIVE' | 'SUSPENDED';
+}
+
+async function liveSession(prisma: ApiDeps['prisma'], sessionId: string): Promise<LiveSession | undefined> {
+  const [session] = await prisma.$queryRaw<LiveSession[]>`
+    SELECT s.user_id AS "userId", s.expires_at AS "expiresAt", s.revoked_at AS "revokedAt",
+      u.role::text AS role, u.status::text AS status
+    FROM sessions s JOIN users u ON u.id = s.user_id
+    WHERE s.id = ${sessionId}::uuid`;
+  return session;
+}
 
 export function addressOf(req: Request): string {
   return req.ip ?? req.socket.remoteAddress ?? 'unknown';
@@ -94,7 +141,7 @@ export async function signIn(
     data: { id: randomUUID(), userId: user.id, expiresAt: new Date(Date.now() + config.JWT_TTL), ip },
   });
   const key = await deps.keyring.active(JWT_SIGNING);
-  const token = jwt.sign({ role: user.role, ...(scope ? { scope } : {}) }, key.secret, {
+  const token = jwt.sign({ role: user.role, ...(scope ? { scope } : {}) }, hmacKey(key.kid, key.secret), {
     algorithm: 'HS256',
     keyid: key.kid,
     subject: user.id,
@@ -147,10 +194,10 @@ export function authenticate(
     // The key comes from the kid: the active key, or a rotated-out one still within its grace.
     // Reading it can fail with the database (503, the client retries); only a missing key is 401.
     const secret = kid ? await keyring.accepted(JWT_SIGNING, kid) : undefined;
-    if (!secret) throw invalid;
+    if (!kid || !secret) throw invalid;
     let claims: z.infer<typeof tokenClaims>;
     try {
-      claims = tokenClaims.parse(jwt.verify(token, secret, { algorithms: ['HS256'] }));
+      claims = tokenClaims.parse(jwt.verify(token, hmacKey(kid, secret), { algorithms: ['HS256'] }));
     } catch (error) {
       // A keyring the database cannot serve is 503, not a bad token.
       if (isDatabaseUnavailable(error)) throw error;
@@ -158,17 +205,17 @@ export function authenticate(
     }
     if (claims.scope !== undefined && claims.scope !== options.scope)
       throw new DomainError(ErrorCode.UNAUTHENTICATED, `This token is for ${claims.scope} only`);
-    const session = await prisma.session.findUnique({ where: { id: claims.jti }, include: { user: true } });
+    const session = await liveSession(prisma, claims.jti);
     if (
       !session ||
       session.userId !== claims.sub ||
       session.revokedAt ||
       session.expiresAt <= new Date() ||
-      session.user.status !== 'ACTIVE'
+      session.status !== 'ACTIVE'
     ) {
       throw invalid;
     }
-    req.user = { id: session.user.id, role: session.user.role, sessionId: session.id };
+    req.user = { id: session.userId, role: session.role, sessionId: claims.jti };
     next();
   };
 }

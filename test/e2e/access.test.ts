@@ -157,6 +157,23 @@ test('logout ends that session only', async () => {
   expect(await whoCanSee(second)).toBe(200);
 });
 
+test('a session past its expiry, or a user suspended with sessions left, is refused: 401 UNAUTHENTICATED', async () => {
+  const customer = await createUser(stack);
+  const other = await login(customer.email);
+  expect(await whoCanSee(customer.token)).toBe(200);
+  const { jti } = jwt.decode(customer.token) as { jti: string };
+  await stack.prisma.session.update({ where: { id: jti }, data: { expiresAt: new Date(Date.now() - 1000) } });
+  const expired = await stack.http.get('/api/wallet', customer.token);
+  expect([expired.status, expired.body.error.code]).toEqual([401, 'UNAUTHENTICATED']);
+  // The status alone refuses, whatever sessions are left (suspension revokes them too).
+  expect(await whoCanSee(other.body.token)).toBe(200);
+  await stack.prisma.user.update({ where: { id: customer.id }, data: { status: 'SUSPENDED' } });
+  const suspended = await stack.http.get('/api/wallet', other.body.token);
+  expect([suspended.status, suspended.body.error.code]).toEqual([401, 'UNAUTHENTICATED']);
+  await stack.prisma.user.update({ where: { id: customer.id }, data: { status: 'ACTIVE' } });
+  expect(await whoCanSee(other.body.token)).toBe(200);
+});
+
 test('a suspended user is refused at once, everywhere; a restored one signs in again; all audited', async () => {
   const customer = await createUser(stack);
   const phone = (await login(customer.email)).body.token;
