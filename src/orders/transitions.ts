@@ -22,7 +22,7 @@ import {
 } from '../workflows/order/messages';
 import type { orderWorkflow } from '../workflows/order/workflow';
 import { ErrorCode, type Actor } from '../workflows/vocabulary';
-import { closedStatuses } from './view';
+import { closedStatuses, visibleTo } from './view';
 
 type Deps = Omit<OperationsDeps, 'config'>;
 
@@ -31,11 +31,7 @@ export const orderHandle = (deps: Pick<Deps, 'temporal'>, orderId: string): Work
 
 /** The order `actor` may see: ORDER_NOT_FOUND when unknown, FORBIDDEN when it is another customer's. */
 export async function orderFor(prisma: Deps['prisma'], orderId: string, actor: Actor): Promise<Order> {
-  const order = await prisma.order.findUnique({ where: { id: orderId } });
-  if (!order) throw new DomainError(ErrorCode.ORDER_NOT_FOUND, `No order ${orderId}`);
-  if (actor.role !== 'ADMIN' && order.customerId !== actor.id)
-    throw new DomainError(ErrorCode.FORBIDDEN, 'This order belongs to another customer');
-  return order;
+  return visibleTo(await prisma.order.findUnique({ where: { id: orderId } }), orderId, actor);
 }
 
 /** A transition on a finished order is refused with its status (409 INVALID_ORDER_STATE). */

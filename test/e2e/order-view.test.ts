@@ -1,9 +1,11 @@
 /**
  * Money that came and went is visible (issue 13, point 3; DESIGN.md orders rule 6): the order's
  * view lists every payment made for it with its status and any refund, and its refund requests,
- * for the customer and for admins, never carrying an admin's user id to the customer. And a
- * customer lists their own orders, newest first, page by page (`GET /api/orders`).
+ * for the customer and for admins, never carrying an admin's user id to the customer; every
+ * stored fact reaches the view as stored (one statement reads them all). And a customer lists
+ * their own orders, newest first, page by page (`GET /api/orders`).
  */
+import { randomUUID } from 'node:crypto';
 import {
   createProduct,
   createUser,
@@ -133,6 +135,265 @@ test('every attempt and every refund request is listed; the customer sees no adm
     id: admin.id,
     role: 'ADMIN',
   });
+});
+
+test('a finished order read in one statement: every stored fact in the view, admin ids for admins only', async () => {
+  // Written straight to the tables (a delivered order has no workflow to ask), with every kind of
+  // fact the view shows and each optional field both set and unset.
+  const customer = await createUser(stack);
+  const product = await createProduct(stack, admin, { stock: 3, price: 3000 });
+  const adminId = admin.id;
+  const at = (ms: number) => new Date(Date.UTC(2026, 10, 30, 9, 0, 0, ms));
+  const orderId = randomUUID();
+  const [intent1, intent2] = [`pi_${randomUUID()}`, `pi_${randomUUID()}`];
+  await stack.prisma.order.create({
+    data: {
+      id: orderId,
+      customerId: customer.id,
+      status: 'DELIVERED',
+      paymentStatus: 'PAID',
+      paymentMethod: 'CARD',
+      paymentProvider: 'STRIPE',
+      currency: 'USD',
+      totalAmount: 6000,
+      trackingNumber: 'T-ONE',
+      carrier: 'DHL',
+      reservationExpiresAt: at(5),
+      deliveredAt: at(900),
+      disputeStatus: 'WON',
+      createdAt: at(1),
+      items: {
+        create: [{ productId: product.id, sku: product.sku, name: 'A "quoted" name ✓', quantity: 2, unitPrice: 3000 }],
+      },
+      payments: {
+        create: [
+          {
+            attempt: 2,
+            provider: 'STRIPE',
+            providerPaymentId: intent2,
+            amount: 6000,
+            currency: 'USD',
+            status: 'SUCCEEDED',
+            confirmedBy: 'webhook:evt_1',
+            createdAt: at(20),
+          },
+          {
+            attempt: 1,
+            provider: 'STRIPE',
+            providerPaymentId: intent1,
+            amount: 6000,
+            currency: 'USD',
+            status: 'FAILED',
+            failureReason: 'declined',
+            createdAt: at(10),
+          },
+          {
+            attempt: 3,
+            provider: 'STRIPE',
+            amount: 6000,
+            currency: 'USD',
+            status: 'REFUNDED',
+            failureReason: 'late',
+            refundId: 're_1',
+            refundedAmount: 100,
+            refundedAt: at(30),
+            createdAt: at(1000),
+          },
+        ],
+      },
+    },
+  });
+  const [decided, waiting] = [randomUUID(), randomUUID()];
+  await stack.prisma.refund.createMany({
+    data: [
+      {
+        id: decided,
+        orderId,
+        amount: 500,
+        currency: 'USD',
+        destination: 'WALLET',
+        status: 'COMPLETED',
+        reason: 'later',
+        requestedBy: customer.id,
+        decidedBy: adminId,
+        decisionReason: 'ok',
+        decidedAt: at(60),
+        providerRefundId: 'wallet-1',
+        completedAt: at(61),
+        createdAt: at(50),
+      },
+      {
+        id: waiting,
+        orderId,
+        amount: 400,
+        currency: 'USD',
+        destination: 'ORIGINAL_PAYMENT',
+        status: 'FAILED',
+        reason: 'first',
+        requestedBy: customer.id,
+        failureReason: 'refused',
+        createdAt: at(45),
+      },
+    ],
+  });
+  const [received, requested] = [randomUUID(), randomUUID()];
+  const returnRefund = randomUUID();
+  await stack.prisma.return.create({
+    data: {
+      id: received,
+      orderId,
+      customerId: customer.id,
+      status: 'REFUNDED',
+      reason: 'broken',
+      currency: 'USD',
+      expiresAt: at(999),
+      receivedBy: adminId,
+      receivedAt: at(80),
+      refundId: returnRefund,
+      refundAmount: 3000,
+      decidedBy: adminId,
+      decisionReason: 'fine',
+      closedAt: at(90),
+      createdAt: at(75),
+      lines: { create: [{ productId: product.id, quantity: 2, unitPrice: 3000, restocked: 1, damaged: 1 }] },
+    },
+  });
+  await stack.prisma.return.create({
+    data: {
+      id: requested,
+      orderId,
+      customerId: customer.id,
+      status: 'REQUESTED',
+      reason: 'meh',
+      currency: 'USD',
+      expiresAt: at(998),
+      createdAt: at(76),
+    },
+  });
+  const iso = (ms: number) => at(ms).toISOString();
+
+  const forCustomer = {
+    orderId,
+    customerId: customer.id,
+    status: 'DELIVERED',
+    paymentStatus: 'PAID',
+    paymentMethod: 'CARD',
+    paymentProvider: 'STRIPE',
+    totalAmount: 6000,
+    currency: 'USD',
+    createdAt: iso(1),
+    items: [
+      {
+        productId: product.id,
+        variantId: null,
+        sku: product.sku,
+        name: 'A "quoted" name ✓',
+        quantity: 2,
+        unitPrice: 3000,
+      },
+    ],
+    trackingNumber: 'T-ONE',
+    carrier: 'DHL',
+    reservationExpiresAt: iso(5),
+    disputeStatus: 'WON',
+    source: 'database',
+    payments: [
+      {
+        attempt: 1,
+        provider: 'STRIPE',
+        providerPaymentId: intent1,
+        amount: 6000,
+        currency: 'USD',
+        status: 'FAILED',
+        failureReason: 'declined',
+        createdAt: iso(10),
+      },
+      {
+        attempt: 2,
+        provider: 'STRIPE',
+        providerPaymentId: intent2,
+        amount: 6000,
+        currency: 'USD',
+        status: 'SUCCEEDED',
+        createdAt: iso(20),
+      },
+      {
+        attempt: 3,
+        provider: 'STRIPE',
+        providerPaymentId: null,
+        amount: 6000,
+        currency: 'USD',
+        status: 'REFUNDED',
+        createdAt: iso(1000),
+        refund: { providerRefundId: 're_1', amount: 100, reason: 'late', refundedAt: iso(30) },
+      },
+    ],
+    refunds: [
+      {
+        refundId: waiting,
+        amount: 400,
+        currency: 'USD',
+        destination: 'ORIGINAL_PAYMENT',
+        status: 'FAILED',
+        reason: 'first',
+        failureReason: 'refused',
+        createdAt: iso(45),
+      },
+      {
+        refundId: decided,
+        amount: 500,
+        currency: 'USD',
+        destination: 'WALLET',
+        status: 'COMPLETED',
+        reason: 'later',
+        providerRefundId: 'wallet-1',
+        createdAt: iso(50),
+        completedAt: iso(61),
+      },
+    ],
+    returns: [
+      {
+        returnId: received,
+        status: 'REFUNDED',
+        reason: 'broken',
+        lines: [{ productId: product.id, quantity: 2, restocked: 1, damaged: 1 }],
+        expiresAt: iso(999),
+        refundId: returnRefund,
+        refundAmount: 3000,
+        decisionReason: 'fine',
+        createdAt: iso(75),
+        closedAt: iso(90),
+      },
+      { returnId: requested, status: 'REQUESTED', reason: 'meh', lines: [], expiresAt: iso(998), createdAt: iso(76) },
+    ],
+  };
+  const mine = await stack.http.get(`/api/orders/${orderId}`, customer.token);
+  expect(mine.status).toBe(200);
+  expect(mine.body).toStrictEqual(forCustomer);
+
+  const theirs = await stack.http.get(`/api/orders/${orderId}`, admin.token);
+  expect(theirs.body).toStrictEqual({
+    ...forCustomer,
+    payments: forCustomer.payments.map((p) => (p.attempt === 2 ? { ...p, confirmedBy: 'webhook:evt_1' } : p)),
+    refunds: [
+      { ...forCustomer.refunds[0], requestedBy: customer.id },
+      {
+        ...forCustomer.refunds[1],
+        requestedBy: customer.id,
+        decidedBy: adminId,
+        decisionReason: 'ok',
+        decidedAt: iso(60),
+      },
+    ],
+    returns: [{ ...forCustomer.returns[0], receivedBy: adminId, decidedBy: adminId }, forCustomer.returns[1]],
+  });
+
+  // Another customer's order is 403, an unknown one 404, as before the view was one statement.
+  const stranger = await createUser(stack);
+  const forbidden = await stack.http.get(`/api/orders/${orderId}`, stranger.token);
+  expect([forbidden.status, forbidden.body.error.code]).toEqual([403, 'FORBIDDEN']);
+  const unknown = await stack.http.get(`/api/orders/${randomUUID()}`, customer.token);
+  expect([unknown.status, unknown.body.error.code]).toEqual([404, 'ORDER_NOT_FOUND']);
 });
 
 test("GET /api/orders: the customer's own orders, newest first, a page at a time", async () => {
