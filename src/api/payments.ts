@@ -1,7 +1,7 @@
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import express, { Router, type Response } from 'express';
 import type Stripe from 'stripe';
-import { alreadyProcessed, countRejection, handOffWebhookEvent } from '../payments/webhook-inbox';
+import { countRejection, handOffWebhookEvent, storeWebhookEvent } from '../payments/webhook-inbox';
 import { verifyRazorpaySignature } from '../payments/razorpay';
 import { MalformedEventError, razorpayWebhookInput, stripeWebhookInput } from '../payments/webhook-events';
 import { razorpayDedupeKey, StaleEventError } from '../payments/razorpay-replay';
@@ -9,7 +9,6 @@ import type { PaymentProvider } from '../workflows/vocabulary';
 import type { WebhookWorkflowInput } from '../workflows/webhook/messages';
 import type { ApiDeps } from './deps';
 import { DomainError } from '../platform/errors';
-import { orderOfPaymentAttempt } from '../payments/attempts';
 import { webhookEvents, webhookRejections } from '../monitoring/metrics';
 
 const rawBody = express.raw({ type: () => true, limit: '512kb' });
@@ -60,6 +59,8 @@ export function paymentsRouter(deps: ApiDeps): Router {
    * then answer 2xx. If Temporal cannot take it the answer is 503 and the provider redelivers.
    * The answer never waits for the order: only for the event to be durable (stored, and taken by
    * Temporal as a signal to its order or as its webhook workflow, src/payments/webhook-inbox.ts).
+   * A first delivery costs two statements and the signal: the store, and the PROCESSED mark,
+   * which stays before the answer (why: the header of src/payments/webhook-inbox.ts).
    */
   async function accept(
     res: Response,
@@ -68,31 +69,22 @@ export function paymentsRouter(deps: ApiDeps): Router {
     dedupeKey?: string,
   ): Promise<void> {
     const { provider, eventId } = input;
-    // Filed under the order that opened the payment attempt it names (never one its metadata names).
-    const orderId = input.payment
-      ? await orderOfPaymentAttempt(prisma, input.provider, input.payment.providerPaymentId)
-      : undefined;
-    const inserted = await prisma.webhookEvent.createMany({
-      data: [{ provider, eventId, type: input.eventType, payload, orderId, dedupeKey }],
-      skipDuplicates: true,
-    });
+    // Stored once, filed under the order that opened the payment attempt it names, in one statement.
+    const stored = await storeWebhookEvent(prisma, input, payload, dedupeKey);
 
     // The same signed body stored under another event id is a replay: the same answer, no effect.
-    if (dedupeKey) {
-      const stored = await prisma.webhookEvent.findFirst({ where: { provider, dedupeKey }, select: { eventId: true } });
-      if (stored && stored.eventId !== eventId) {
-        logger.warn({ provider, eventId, storedAs: stored.eventId }, 'webhook body replayed under another event id');
-        res.json({ received: true, duplicate: true });
-        return;
-      }
+    if (stored.next === 'replayed') {
+      logger.warn({ provider, eventId, storedAs: stored.storedAs }, 'webhook body replayed under another event id');
+      res.json({ received: true, duplicate: true });
+      return;
     }
     // Processed once already (a redelivery), or taken by Temporal already: the same answer, no second effect.
     let handed: 'handed' | 'duplicate' = 'duplicate';
-    if (inserted.count > 0 || !(await alreadyProcessed(prisma, provider, eventId))) {
+    if (stored.next === 'hand-off') {
       try {
         // Bounded: if Temporal is down the provider hears 503 promptly and redelivers later.
         handed = await deps.temporal.withDeadline(Date.now() + HANDOFF_DEADLINE_MS, () =>
-          handOffWebhookEvent(deps, input, orderId),
+          handOffWebhookEvent(deps, input, stored.orderId),
         );
       } catch (error) {
         if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;

@@ -7,7 +7,7 @@
  * objects this system created and recorded in `payments`. Never the order a PaymentIntent's
  * metadata or a Razorpay payment's notes name: Razorpay Checkout takes its notes from the
  * customer's browser, so they can name any order. The webhook endpoint (to file the event under
- * its order) and the webhook workflow (to route it) both ask here.
+ * its order, in the statement that stores it) and the webhook workflow (to route it) both ask here.
  *
  * Opening an attempt is safe to repeat: the PaymentIntent carries an idempotency key derived from
  * the order and the attempt, and a Razorpay order already recorded for the attempt is reused.
@@ -16,6 +16,7 @@ import { randomUUID } from 'node:crypto';
 import Stripe from 'stripe';
 import type { PaymentProvider } from '../workflows/vocabulary';
 import type { PrismaClient } from '../platform/db';
+import { Prisma } from '../generated/prisma/client';
 import { paymentAttempts } from '../monitoring/metrics';
 import { callRazorpay, callStripe, stripeFailure } from './provider-calls';
 import type { RazorpayGateway } from './razorpay';
@@ -27,16 +28,24 @@ export interface AttemptToOpen {
   currency: string;
 }
 
+/**
+ * The rule in SQL, an expression: the id of the order whose attempt recorded this provider object
+ * (`payments.provider_payment_id` is unique), or NULL. The webhook endpoint evaluates it inside the
+ * statement that stores the event (storeWebhookEvent, src/payments/webhook-inbox.ts).
+ */
+export function orderOfPaymentAttemptSql(provider: PaymentProvider, providerPaymentId: string | null): Prisma.Sql {
+  return Prisma.sql`(SELECT order_id::text FROM payments
+    WHERE provider = ${provider}::"PaymentProvider" AND provider_payment_id = ${providerPaymentId})`;
+}
+
 export async function orderOfPaymentAttempt(
   prisma: PrismaClient,
   provider: PaymentProvider,
   providerPaymentId: string,
 ): Promise<string | undefined> {
-  const attempt = await prisma.payment.findFirst({
-    where: { provider, providerPaymentId },
-    select: { orderId: true },
-  });
-  return attempt?.orderId;
+  const [row] = await prisma.$queryRaw<{ orderId: string | null }[]>`
+    SELECT ${orderOfPaymentAttemptSql(provider, providerPaymentId)} AS "orderId"`;
+  return row?.orderId ?? undefined;
 }
 
 /**

@@ -1,8 +1,31 @@
 /**
  * The webhook inbox's operations (the runbook's "Replay Failed Webhooks" and "Webhook Health
  * Monitoring"), shared by the admin API and the ops CLI. Each is audited with the admin's id.
- * And the inbox's own bookkeeping: handing an event to Temporal, and how processing it ended.
+ * And the inbox's own bookkeeping: storing a delivery, handing an event to Temporal, and how
+ * processing it ended.
+ *
+ * A delivery's path to its answer is kept to two statements of the inbox's own (besides the
+ * keyring's read of the webhook secret) and a signal (issue 18: acknowledged once the event is
+ * durable, never waiting for the order). One statement (storeWebhookEvent) routes the event by
+ * the payment attempt it names, stores it, and reads what a redelivery or a replay needs to know
+ * of the row stored before; the signal (or the webhook workflow's start) hands it to Temporal;
+ * one more statement marks the row PROCESSED once its order has it.
+ *
+ * That mark stays on the answer's path, on purpose. Answering before it would answer no faster
+ * for anything the provider can tell (the event is durable as soon as the signal returns), and
+ * would lose three things the inbox promises: (1) the duplicate answer: a delivery of an event
+ * already handed over meets a PROCESSED row and answers `duplicate` with no second signal, and of
+ * the same event delivered twice at once exactly one answers `received` (the one whose mark
+ * counted); with the mark after the answer, a redelivery arriving before it would signal again
+ * and be answered `received`. (2) the row's count: the mark is one attempt more, taken once,
+ * because only the delivery that moves the row out of PENDING or FAILED counts it; two hand-offs
+ * before either mark would count two. (3) its repair: a mark that fails (the database lost just
+ * then) is a 5xx today and the provider delivers again, which marks it; after a 2xx nothing would
+ * come back, and the row would stay PENDING for an admin's replay. An API that dies between the
+ * signal and the mark leaves the row PENDING, as before, for the redelivery that its unanswered
+ * request brings, or a replay.
  */
+import { randomUUID } from 'node:crypto';
 import { WorkflowExecutionAlreadyStartedError, WorkflowFailedError, WorkflowNotFoundError } from '@temporalio/client';
 import { audit } from '../access/audit';
 import type { PrismaClient } from '../platform/db';
@@ -15,6 +38,67 @@ import type { WebhookOutcome, WebhookWorkflowInput } from '../workflows/webhook/
 import type { webhookWorkflow } from '../workflows/webhook/workflow';
 import { orderWorkflowId, webhookWorkflowId } from '../workflows/ids';
 import { paymentEventSignal } from '../workflows/order/messages';
+import { orderOfPaymentAttemptSql } from './attempts';
+
+/**
+ * What to do with a verified delivery, once stored: hand it to Temporal (its first delivery, or
+ * one of an event not yet processed), or answer it as the duplicate it is: its signed body is
+ * stored under another event id (a Razorpay replay), or the event is processed already.
+ */
+export type StoredDelivery =
+  { next: 'hand-off'; orderId?: string } | { next: 'replayed'; storedAs: string } | { next: 'processed' };
+
+/**
+ * Stores a verified delivery once per provider and event id, and once per signed body (Razorpay's
+ * dedupeKey), filed under the order that opened the payment attempt it names (orderOfPaymentAttemptSql,
+ * never one its metadata names), and tells what to do next. One statement routes it, inserts it,
+ * and reads the row a redelivery or a replay meets instead (its event id, its status); they were
+ * three or four. `orderId` is the route as it is now, a redelivery's too, as it always was.
+ *
+ * The statement sees the table as it was when it began: a row that another delivery of the same
+ * event committed while the statement ran (two deliveries at once) stops the insert unseen. When
+ * the insert was stopped and the statement saw no row for what it reads (that case, or a Razorpay
+ * event id stored before with another body), the row is read on its own, as every delivery read
+ * it before.
+ */
+export async function storeWebhookEvent(
+  prisma: PrismaClient,
+  input: WebhookWorkflowInput,
+  payload: object,
+  dedupeKey?: string,
+): Promise<StoredDelivery> {
+  const { provider, eventId } = input;
+  const route = orderOfPaymentAttemptSql(provider, input.payment?.providerPaymentId ?? null);
+  const [row] = await prisma.$queryRaw<
+    { orderId: string | null; inserted: boolean; status: string | null; storedAs: string | null }[]
+  >`
+    WITH route AS (SELECT ${route} AS order_id),
+    stored AS (
+      INSERT INTO webhook_events (id, provider, event_id, type, payload, order_id, received_at, dedupe_key)
+      SELECT ${randomUUID()}::uuid, ${provider}::"WebhookProvider", ${eventId}, ${input.eventType},
+        ${JSON.stringify(payload)}::jsonb, route.order_id, ${new Date()}, ${dedupeKey ?? null}
+      FROM route
+      ON CONFLICT DO NOTHING
+      RETURNING id
+    )
+    SELECT (SELECT order_id FROM route) AS "orderId", EXISTS (SELECT 1 FROM stored) AS inserted,
+      (SELECT status::text FROM webhook_events
+        WHERE provider = ${provider}::"WebhookProvider" AND event_id = ${eventId}) AS status,
+      (SELECT event_id FROM webhook_events
+        WHERE provider = ${provider}::"WebhookProvider" AND dedupe_key = ${dedupeKey ?? null}) AS "storedAs"`;
+  const handOff = { next: 'hand-off' as const, orderId: row.orderId ?? undefined };
+  if (row.inserted) return handOff;
+  // The same signed body stored under another event id is a replay.
+  if (dedupeKey) {
+    const storedAs =
+      row.storedAs ??
+      (await prisma.webhookEvent.findFirst({ where: { provider, dedupeKey }, select: { eventId: true } }))?.eventId;
+    if (storedAs !== undefined && storedAs !== eventId) return { next: 'replayed', storedAs };
+  }
+  // Processed once already (a redelivery): nothing more to do.
+  const status = row.status ?? (await storedStatus(prisma, provider, eventId));
+  return status === 'PROCESSED' ? { next: 'processed' } : handOff;
+}
 
 /**
  * Hands an event to Temporal. The id makes a second run impossible while one runs or after one
@@ -101,17 +185,17 @@ async function recordHandedToOrder(prisma: PrismaClient, input: WebhookWorkflowI
   return count > 0;
 }
 
-/** Whether a stored event has been processed already (a redelivery of it needs nothing more). */
-export async function alreadyProcessed(
+/** A stored event's status (PROCESSED: a redelivery of it needs nothing more). */
+async function storedStatus(
   prisma: PrismaClient,
   provider: PaymentProvider,
   eventId: string,
-): Promise<boolean> {
+): Promise<string | undefined> {
   const stored = await prisma.webhookEvent.findUnique({
     where: { provider_eventId: { provider, eventId } },
     select: { status: true },
   });
-  return stored?.status === 'PROCESSED';
+  return stored?.status;
 }
 
 export interface WebhookFilter {
