@@ -2,7 +2,7 @@
 # The production image of durable-commerce: one image for the API (default command), the worker
 # and the migrations (docker-compose.yml picks the command). Three stages:
 #   build   - every package, the Prisma client generated, TypeScript compiled to dist/ and the
-#             workflow bundle prebuilt (npm run build), so nothing is compiled at run time;
+#             workflow bundles prebuilt (npm run build), so nothing is compiled at run time;
 #   deps    - production packages only (npm ci --omit=dev) from the same lockfile;
 #   runtime - those two, as the unprivileged `node` user, with a HEALTHCHECK.
 # Node 22 is an LTS line (maintenance until April 2027); the tag is pinned to a minor release.

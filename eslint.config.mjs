@@ -114,7 +114,7 @@ export default defineConfig(
   // the folder, hence one block per depth.
   {
     files: ['src/workflows/*.ts'],
-    ignores: ['src/workflows/tracing-interceptors.ts'],
+    ignores: ['src/workflows/tracing-interceptors.ts', 'src/workflows/tracing-by-history.ts'],
     rules: { '@typescript-eslint/no-restricted-imports': ['error', workflowImports('^\\.\\./')] },
   },
   // The tracing interceptors build on Temporal's OpenTelemetry interceptors for the sandbox.
@@ -124,6 +124,16 @@ export default defineConfig(
       '@typescript-eslint/no-restricted-imports': [
         'error',
         workflowImports('^\\.\\./', ['@temporalio/interceptors-opentelemetry/lib/workflow']),
+      ],
+    },
+  },
+  // Which workflows have them reads the SDK flags of the workflow's history (the SDK's own modules).
+  {
+    files: ['src/workflows/tracing-by-history.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        workflowImports('^\\.\\./', ['@temporalio/workflow/lib/flags', '@temporalio/workflow/lib/global-attributes']),
       ],
     },
   },

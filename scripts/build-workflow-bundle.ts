@@ -1,24 +1,22 @@
 /**
  * The last step of `npm run build`: bundles the compiled workflows (dist/src/workflows, with the
- * compiled failure converter and the tracing interceptors) into dist/src/workflow-bundle.js. A
- * worker started from dist/ loads that file instead of running webpack at start, which is what
- * lets a restarted worker poll again within a second or two rather than after the several seconds
- * a bundle takes to build.
+ * compiled failure converter) twice, into dist/src/workflow-bundle.js for tracing off (new
+ * workflows without the tracing interceptors) and dist/src/workflow-bundle-traced.js for tracing
+ * on (scripts/lib/workflow-bundles.ts).
+ * A worker started from dist/ loads the one its tracing asks for instead of running webpack at
+ * start, which is what lets a restarted worker poll again within a second or two rather than
+ * after the several seconds a bundle takes to build.
  */
-import { bundleWorkflowCode } from '@temporalio/worker';
 import { writeFileSync } from 'node:fs';
-import { failureConverterPath } from '../src/platform/codec';
-import { prebuiltWorkflowBundlePath } from '../src/workers/worker';
-import { workflowInterceptorModules } from '../src/workers/tracing';
+import { prebuiltWorkflowBundlePaths } from '../src/workers/worker';
+import { buildWorkflowBundles } from './lib/workflow-bundles';
 
 async function main(): Promise<void> {
-  const { code } = await bundleWorkflowCode({
-    workflowsPath: require.resolve('../src/workflows'),
-    failureConverterPath,
-    workflowInterceptorModules,
-  });
-  writeFileSync(prebuiltWorkflowBundlePath, code);
-  console.log(`workflow bundle written to ${prebuiltWorkflowBundlePath}`);
+  const bundles = await buildWorkflowBundles();
+  for (const kind of ['untraced', 'traced'] as const) {
+    writeFileSync(prebuiltWorkflowBundlePaths[kind], bundles[kind]);
+    console.log(`workflow bundle (${kind}) written to ${prebuiltWorkflowBundlePaths[kind]}`);
+  }
 }
 
 main().catch((error) => {

@@ -54,9 +54,14 @@ async function main(): Promise<void> {
   await ensureSearchAttributes(client, config.TEMPORAL_NAMESPACE);
 
   const connection = await NativeConnection.connect(temporalConnectionOptions(config));
-  const { worker, close } = await createOrderWorker({ config, connection, tracing });
+  const { worker, close, workflows } = await createOrderWorker({ config, connection, tracing });
   logger.info(
-    { taskQueue: config.TEMPORAL_TASK_QUEUE, temporal: config.TEMPORAL_ADDRESS, metricsPort: config.METRICS_PORT },
+    {
+      taskQueue: config.TEMPORAL_TASK_QUEUE,
+      temporal: config.TEMPORAL_ADDRESS,
+      metricsPort: config.METRICS_PORT,
+      workflows, // which bundle: with tracing on, the one with the tracing interceptors
+    },
     'worker started',
   );
   // The schedules while the worker already polls, all at once: a dozen round trips (create, or

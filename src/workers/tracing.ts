@@ -5,14 +5,21 @@
  * workflow sandbox, and RunActivity spans around each activity, inside which the provider's
  * HTTP calls become client spans.
  *
- * The workflow interceptors are in every workflow bundle (bundleWorkflowCode's
- * workflowInterceptorModules: `npm run build`, the tests' bundle, and the bundle a worker makes
- * from the sources), whether tracing is on or not, so one bundle serves both. Their spans leave
- * the sandbox through the `exporter` sink, which every worker therefore registers; with tracing
- * off it drops them. The interceptors keep replay deterministic: SDK flags recorded in each
- * history decide their yield points, their ids never come from the workflow's Math.random
- * (src/workflows/tracing-interceptors.ts), and the replay tests run the recorded histories,
- * all made before tracing, through the same bundle.
+ * The workflow interceptors run only in workflows started on a worker with tracing on. Each of
+ * the two workflow bundles (`npm run build` and the tests build both,
+ * scripts/lib/workflow-bundles.ts; a worker run from the sources bundles the one it needs,
+ * src/workers/worker.ts) has an interceptor module of its own (workflowInterceptorModules below):
+ * in tracing off's a new workflow gets no interceptors and never loads OpenTelemetry's modules,
+ * which cost about a third of the worker's CPU per order and a copy of those modules in every
+ * cached workflow while every workflow had them; in tracing on's it gets them. Either keeps a
+ * workflow as its first task was, read from the SDK flags in its history
+ * (src/workflows/tracing-by-history.ts): a workflow that ran with the interceptors fails to
+ * replay without them. Their spans leave the sandbox through the `exporter` sink, which every
+ * worker registers all the same (with tracing off it drops what it is given), since a workflow
+ * started traced keeps sending to it. Replay stays deterministic either way: SDK flags recorded
+ * in each history decide the interceptors' yield points, their ids never come from the
+ * workflow's Math.random (src/workflows/tracing-interceptors.ts), and the replay tests run every
+ * recorded history, made with them and without, through both bundles.
  *
  * Why a sink of our own rather than the package's makeWorkflowExporter: the package is built on
  * OpenTelemetry's 1.x SDK and hands 1.x-shaped spans (parentSpanId, instrumentationLibrary) to a
@@ -33,10 +40,15 @@ import type { WorkflowInfo } from '@temporalio/workflow';
 import type { Tracing } from '../platform/tracing';
 
 /**
- * The workflow interceptors (Temporal's, drawing their ids from a stream of their own: see the
- * module), for bundleWorkflowCode's workflowInterceptorModules.
+ * The workflow interceptor module of each bundle, for bundleWorkflowCode's
+ * workflowInterceptorModules: with tracing on a new workflow gets Temporal's interceptors
+ * (drawing their ids from a stream of their own: src/workflows/tracing-interceptors.ts), with it
+ * off none; either way a workflow keeps what it started with (src/workflows/tracing-by-history.ts).
  */
-export const workflowInterceptorModules = [require.resolve('../workflows/tracing-interceptors')];
+export const workflowInterceptorModules = {
+  traced: [require.resolve('../workflows/tracing-on')],
+  untraced: [require.resolve('../workflows/tracing-off')],
+};
 
 /** A span made in the workflow sandbox, as OpenTelemetry's 2.x SDK reads one. */
 export function workflowSpan(serialized: SerializableSpan, info: WorkflowInfo, tracing: Tracing): ReadableSpan {
@@ -73,8 +85,9 @@ export function workflowSpan(serialized: SerializableSpan, info: WorkflowInfo, t
 }
 
 /**
- * What a worker adds for traces: the exporter sink and, with tracing on, the activity
- * interceptors. (The workflow interceptors are in the bundle: workflowInterceptorModules.)
+ * What a worker adds for traces: the exporter sink (always, see above) and, with tracing on, the
+ * activity interceptors. (The workflow interceptors are in the traced bundle:
+ * workflowInterceptorModules.)
  */
 export function tracingWorkerOptions(
   tracing: Tracing | undefined,

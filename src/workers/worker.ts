@@ -1,7 +1,16 @@
 /**
  * The one worker every durable-commerce workflow and activity runs on: real activities over
  * PostgreSQL, the providers and SMTP (or a test's stubs), encrypted payloads, the workflow
- * bundle, and Temporal's tracing interceptors and sink (src/workers/tracing.ts).
+ * bundle, and, with tracing on, Temporal's tracing interceptors (src/workers/tracing.ts).
+ *
+ * Which bundle follows tracing: with it off, the one in which a new workflow gets no tracing
+ * interceptors (they cost about a third of the worker's CPU per order and a copy of the
+ * OpenTelemetry modules in every cached workflow, for spans that are dropped); with it on, the
+ * one in which it gets them. `npm run build` writes both and a compiled worker loads the one it
+ * needs; a worker run from the sources bundles it. Both keep a workflow as it started, whichever
+ * worker it moves to after a restart with tracing switched (src/workflows/tracing-by-history.ts:
+ * taking the interceptors from a workflow that ran with them breaks its replay), and
+ * test/workflows/replay.test.ts replays every recorded history through both.
  */
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { existsSync } from 'node:fs';
@@ -28,35 +37,49 @@ export interface OrderWorkerOptions {
   activities?: object;
   /** Changes some of the real activities (a test simulating a broken handler). */
   wrapActivities?: (activities: Activities) => Activities;
-  /** A prebuilt bundle (tests build one once); otherwise the workflows are bundled now. */
+  /**
+   * A prebuilt bundle (tests build them once): the traced one (a new workflow gets the tracing
+   * interceptors) when `tracing` is set, the untraced one otherwise; by default the worker finds
+   * or makes the one it needs.
+   */
   workflowBundle?: WorkerOptions['workflowBundle'];
   /** Started by the worker process when OTEL_EXPORTER_OTLP_ENDPOINT is set (src/workers/start-tracing.ts). */
   tracing?: Tracing;
 }
 
 /**
- * Where `npm run build` writes the workflow bundle (dist/src/workflow-bundle.js). Only a worker
- * running compiled code (a .js file) looks there, so running the sources with tsx never picks
- * up a bundle of other code.
+ * Where `npm run build` writes the workflow bundles (dist/src/workflow-bundle.js for tracing off,
+ * dist/src/workflow-bundle-traced.js for tracing on). Only a worker running
+ * compiled code (a .js file) looks there, so running the sources with tsx never picks up a
+ * bundle of other code.
  */
-export const prebuiltWorkflowBundlePath = path.join(__dirname, '..', 'workflow-bundle.js');
+export const prebuiltWorkflowBundlePaths = {
+  untraced: path.join(__dirname, '..', 'workflow-bundle.js'),
+  traced: path.join(__dirname, '..', 'workflow-bundle-traced.js'),
+};
 
+/** Where the worker's workflows come from, and a word for the log saying which. */
 function workflowSource(
   given: WorkerOptions['workflowBundle'],
-): Pick<WorkerOptions, 'workflowBundle' | 'workflowsPath'> & { workflowModules?: string[] } {
-  if (given) return { workflowBundle: given };
-  if (__filename.endsWith('.js') && existsSync(prebuiltWorkflowBundlePath)) {
-    return { workflowBundle: { codePath: prebuiltWorkflowBundlePath } };
-  }
-  // Development (tsx) or a dist/ built without its bundle: webpack bundles the workflows now,
-  // with the tracing interceptors every bundle has (a prebuilt bundle was given them when built).
-  return { workflowsPath: require.resolve('../workflows'), workflowModules: workflowInterceptorModules };
+  traced: boolean,
+): Pick<WorkerOptions, 'workflowBundle' | 'workflowsPath'> & { workflowModules?: string[]; description: string } {
+  if (given) return { workflowBundle: given, description: 'the bundle given' };
+  const prebuilt = traced ? prebuiltWorkflowBundlePaths.traced : prebuiltWorkflowBundlePaths.untraced;
+  if (__filename.endsWith('.js') && existsSync(prebuilt))
+    return { workflowBundle: { codePath: prebuilt }, description: prebuilt };
+  // Development (tsx) or a dist/ built without this bundle: webpack bundles the workflows now,
+  // with the interceptor module of tracing on or off (src/workers/tracing.ts).
+  return {
+    workflowsPath: require.resolve('../workflows'),
+    workflowModules: traced ? workflowInterceptorModules.traced : workflowInterceptorModules.untraced,
+    description: `bundled from the sources, ${traced ? 'traced' : 'untraced'}`,
+  };
 }
 
 /** The worker for the task queue every durable-commerce workflow and activity runs on. */
 export async function createOrderWorker(
   options: OrderWorkerOptions,
-): Promise<{ worker: Worker; close: () => Promise<void> }> {
+): Promise<{ worker: Worker; close: () => Promise<void>; workflows: string }> {
   const { config } = options;
   const database = options.activities
     ? undefined
@@ -87,7 +110,7 @@ export async function createOrderWorker(
     unbind = bindDatabase(database.prisma, database.pool);
     activities = (options.wrapActivities ?? ((a: Activities) => a))(real(database.prisma, keyring));
   }
-  const { workflowModules, ...source } = workflowSource(options.workflowBundle);
+  const { workflowModules, description, ...source } = workflowSource(options.workflowBundle, !!options.tracing);
   const tracing = tracingWorkerOptions(options.tracing);
   const worker = await Worker.create({
     connection: options.connection,
@@ -110,6 +133,7 @@ export async function createOrderWorker(
   });
   return {
     worker,
+    workflows: description,
     close: async () => {
       stopFollowing();
       unbind();

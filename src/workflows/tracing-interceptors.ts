@@ -1,8 +1,9 @@
 /**
  * Temporal's OpenTelemetry workflow interceptors (RunWorkflow, HandleSignal, HandleUpdate,
- * StartActivity, SignalWorkflow, ... spans; src/workers/tracing.ts), bundled with every
- * workflow as a workflow interceptor module, with one change: the span and trace ids they draw
- * come from a random stream of their own, never from the workflow's Math.random.
+ * StartActivity, SignalWorkflow, ... spans; src/workers/tracing.ts), for the workflows that
+ * have them, those started on a worker with tracing on (src/workflows/tracing-by-history.ts
+ * loads this module for them only), with one change: the span and trace ids they draw come from
+ * a random stream of their own, never from the workflow's Math.random.
  *
  * Why: in the sandbox Math.random is the workflow's seeded, replayed sequence, and
  * OpenTelemetry's id generator draws from it. A span made before a `uuid4()` shifts the uuid,

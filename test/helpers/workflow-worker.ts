@@ -3,7 +3,7 @@
  * Temporal dev server, and the recording of histories for replay.test.ts.
  */
 import { WorkflowUpdateFailedError, type Client, type WorkflowHandle } from '@temporalio/client';
-import type { ApplicationFailure } from '@temporalio/common';
+import type { ApplicationFailure, Duration } from '@temporalio/common';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -18,21 +18,48 @@ import { ensureTool } from '../../scripts/lib/services';
 
 export const config = loadConfig();
 
+/**
+ * The bundle test/setup/global-setup.ts built for a worker with tracing on (with the tracing
+ * interceptors) or off (without them), as production's worker picks (src/workers/worker.ts).
+ */
+export function workflowBundlePath(traced: boolean): string {
+  return traced ? process.env.WORKFLOW_BUNDLE_TRACED_PATH! : process.env.WORKFLOW_BUNDLE_PATH!;
+}
+
 export async function startStubWorker(
   activities: object,
-  /** Where the workflows' spans go (test/workflows/tracing.test.ts); otherwise they are dropped, as in production with tracing off. */
+  /** Where the workflows' spans go (test/workflows/tracing.test.ts), with the traced bundle; otherwise the bundle without the tracing interceptors, as in production with tracing off. */
   tracing?: Tracing,
+  {
+    taskQueue = `workflow-test-${randomUUID()}`,
+    tracedBundle = !!tracing,
+    stickyQueueScheduleToStartTimeout,
+  }: {
+    /** A task queue another worker served before (a worker restarted with tracing switched); otherwise one of its own. */
+    taskQueue?: string;
+    /**
+     * The bundle of a worker with tracing on (by default, whether `tracing` is given). The bundle
+     * of tracing off with `tracing` given shows what its workflows send through the sink, which
+     * production's worker with tracing off drops.
+     */
+    tracedBundle?: boolean;
+    /**
+     * How long the server holds a workflow's task for this worker once it cached the workflow:
+     * a worker that another replaces gives its workflows up after this (the SDK's 10 s otherwise).
+     */
+    stickyQueueScheduleToStartTimeout?: Duration;
+  } = {},
 ): Promise<{ client: Client; taskQueue: string; stop: () => Promise<void> }> {
-  const taskQueue = `workflow-test-${randomUUID()}`;
   const client = await connectClient(config);
   const connection = await NativeConnection.connect(temporalConnectionOptions(config));
   const worker = await Worker.create({
     connection,
     taskQueue,
     activities,
-    workflowBundle: { codePath: process.env.WORKFLOW_BUNDLE_PATH! },
+    workflowBundle: { codePath: workflowBundlePath(tracedBundle) },
     dataConverter: dataConverterFor(config),
-    ...tracingWorkerOptions(tracing), // the bundle's tracing interceptors export through its sink
+    ...(stickyQueueScheduleToStartTimeout ? { stickyQueueScheduleToStartTimeout } : {}),
+    ...tracingWorkerOptions(tracing), // a workflow's tracing interceptors export through its sink
   });
   const running = worker.run();
   return {

@@ -1,16 +1,16 @@
 /**
  * Starts the real parts every test uses, once per run: a Temporal dev server (unless
  * TEMPORAL_ADDRESS names one), stripe-mock, and a freshly migrated test database. The workflow
- * bundle is built once here and shared by every worker the tests start.
+ * bundles are built once here, while those start, and shared by every worker the tests start:
+ * WORKFLOW_BUNDLE_PATH without the tracing interceptors (production's with tracing off) and
+ * WORKFLOW_BUNDLE_TRACED_PATH with them (scripts/lib/workflow-bundles.ts).
  */
-import { bundleWorkflowCode } from '@temporalio/worker';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { freePort, startStripeMock, startTemporalDevServer } from '../../scripts/lib/services';
 import { migrate } from '../../scripts/migrate';
-import { failureConverterPath } from '../../src/platform/codec';
-import { workflowInterceptorModules } from '../../src/workers/tracing';
+import { buildWorkflowBundles } from '../../scripts/lib/workflow-bundles';
 import { dropDatabase } from '../../scripts/lib/databases';
 import type { ChildProcess } from 'node:child_process';
 
@@ -22,6 +22,9 @@ export default async function globalSetup(): Promise<void> {
   const workDir = mkdtempSync(path.join(os.tmpdir(), 'durable-commerce-test-'));
   const services: ChildProcess[] = [];
   globalThis.__testServices = services;
+  // Webpack's work overlaps the servers' starts; awaited below (a failure is reported there).
+  const bundles = buildWorkflowBundles(quietLogger);
+  bundles.catch(() => undefined);
 
   if (!process.env.TEMPORAL_ADDRESS) {
     const temporal = await startTemporalDevServer({
@@ -43,15 +46,11 @@ export default async function globalSetup(): Promise<void> {
   await migrate(databaseUrl);
   process.env.DATABASE_URL = databaseUrl;
 
-  const { code } = await bundleWorkflowCode({
-    workflowsPath: require.resolve('../../src/workflows'),
-    failureConverterPath,
-    workflowInterceptorModules,
-    logger: quietLogger,
-  });
-  const bundlePath = path.join(workDir, 'workflow-bundle.js');
-  writeFileSync(bundlePath, code);
-  process.env.WORKFLOW_BUNDLE_PATH = bundlePath;
+  const { untraced, traced } = await bundles;
+  process.env.WORKFLOW_BUNDLE_PATH = path.join(workDir, 'workflow-bundle.js');
+  writeFileSync(process.env.WORKFLOW_BUNDLE_PATH, untraced);
+  process.env.WORKFLOW_BUNDLE_TRACED_PATH = path.join(workDir, 'workflow-bundle-traced.js');
+  writeFileSync(process.env.WORKFLOW_BUNDLE_TRACED_PATH, traced);
   process.env.TEST_WORK_DIR = workDir;
   process.env.LOG_LEVEL ??= 'silent';
 }
