@@ -6,17 +6,13 @@
  */
 import { Context } from '@temporalio/activity';
 import type Stripe from 'stripe';
-import { v5 as uuidv5 } from 'uuid';
 import type { PrismaClient } from '../platform/db';
 import type { RazorpayGateway } from '../payments/razorpay';
 import { cancelPaymentIntent, openRazorpayAttempt, openStripeAttempt, type AttemptToOpen } from '../payments/attempts';
 import { providerPaymentStatus, type ProviderPaymentStatus } from '../payments/payment-status';
-import { checkPaymentNews, type NewsCheck, type PaymentNews } from '../payments/news';
+import { checkPaymentNews, newsCheckId, type NewsCheck, type PaymentNews } from '../payments/news';
 import { callRazorpay, callStripe } from '../payments/provider-calls';
 import { refundUnexpectedPayment, type UnexpectedPayment } from '../payments/unexpected-refunds';
-
-/** The namespace of the audit entries of unverified payment news (one per check). */
-const UNVERIFIED_NEWS_AUDIT = 'c1c3f0a4-3f0e-4b8e-9f55-2b6f3f1d7a11';
 
 export type { ProviderPaymentStatus } from '../payments/payment-status';
 
@@ -50,8 +46,7 @@ export function paymentActivities(prisma: PrismaClient, stripe: Stripe, razorpay
     async verifyPaymentNews(news: PaymentNews): Promise<NewsCheck> {
       const { workflowExecution, activityId } = Context.current().info;
       // Audited once per check, however often the activity is retried.
-      const checkId = uuidv5(`${workflowExecution?.runId}:${activityId}`, UNVERIFIED_NEWS_AUDIT);
-      return checkPaymentNews({ prisma, stripe, razorpay }, news, checkId);
+      return checkPaymentNews({ prisma, stripe, razorpay }, news, newsCheckId(workflowExecution?.runId, activityId));
     },
 
     /**

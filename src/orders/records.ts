@@ -11,7 +11,8 @@ import { DomainError } from '../platform/errors';
 import { moveStock } from '../inventory/stock';
 import { paymentAttempts, reservationExpiries } from '../monitoring/metrics';
 import { audit } from '../access/audit';
-import type { CancelReason } from '../workflows/order/messages';
+import type { CancelReason, PaymentEvent } from '../workflows/order/messages';
+import { auditUnverifiedNews, checkAgainstStoredEvent } from '../payments/news';
 import { ErrorCode, type Actor } from '../workflows/vocabulary';
 import { lockOrder } from './lock';
 
@@ -21,55 +22,114 @@ export interface SentThroughTemporal {
   named: string;
 }
 
+/** A payment attempt that succeeded, as the order workflow records it. */
+export interface PaymentSucceeded {
+  orderId: string;
+  attempt: number;
+  providerPaymentId: string;
+  confirmedBy: string;
+  confirm?: { actor: Actor };
+}
+
 /**
  * Payment confirmed by the provider: the attempt SUCCEEDED and the order PAID. With `confirm`, the
  * same transaction also confirms it and sells its reserved units (recordConfirmed's work): the
  * order workflow's one step from a payment to CONFIRMED, since PAYMENT_CONFIRMED_IN_ONE_TRANSACTION.
  */
-export async function recordPaymentSucceeded(
-  prisma: PrismaClient,
-  input: {
-    orderId: string;
-    attempt: number;
-    providerPaymentId: string;
-    confirmedBy: string;
-    confirm?: { actor: Actor };
-  },
-): Promise<void> {
-  const paid = await prisma.$transaction(async (tx) => {
-    // Usually the current attempt; sometimes an earlier one paid after all, and the current one is closed.
-    const current = await tx.payment.findUnique({
-      where: { orderId_attempt: { orderId: input.orderId, attempt: input.attempt } },
-    });
-    const earlier =
-      current?.providerPaymentId === input.providerPaymentId
-        ? undefined
-        : await tx.payment.findFirst({
-            where: { orderId: input.orderId, providerPaymentId: input.providerPaymentId },
-            orderBy: { attempt: 'desc' },
-          });
-    if (earlier)
-      await tx.payment.updateMany({
-        where: { orderId: input.orderId, attempt: input.attempt, status: { in: ['PENDING', 'FAILED'] } },
-        data: { status: 'CANCELLED' },
-      });
-    const payment = await tx.payment.update({
-      where: { orderId_attempt: { orderId: input.orderId, attempt: earlier?.attempt ?? input.attempt } },
-      data: {
-        status: 'SUCCEEDED',
-        providerPaymentId: input.providerPaymentId,
-        confirmedBy: input.confirmedBy,
-        processedAt: new Date(),
-      },
-    });
-    await tx.order.updateMany({
-      where: { id: input.orderId, status: 'PENDING' },
-      data: { status: 'PAID', paymentStatus: 'PAID', paidAt: new Date() },
-    });
-    if (input.confirm) await confirmIn(tx, { orderId: input.orderId, commitStock: true, actor: input.confirm.actor });
-    return payment;
-  }, txOptions);
+export async function recordPaymentSucceeded(prisma: PrismaClient, input: PaymentSucceeded): Promise<void> {
+  const paid = await prisma.$transaction((tx) => recordSucceededIn(tx, input), txOptions);
   paymentAttempts.inc({ provider: paid.provider, outcome: 'succeeded' });
+}
+
+/** What recordSignalledPayment did with the news it was given. */
+export type SignalledPaymentAnswer =
+  /** Verified and recorded, the order confirmed: now, or by an earlier run of the same step. */
+  | { outcome: 'RECORDED' }
+  /** The stored event it names says otherwise: nothing moved; audited under the check's id. */
+  | { outcome: 'UNVERIFIED'; reason: string }
+  /** No event is stored under its id: nothing moved; only the provider can vouch for it. */
+  | { outcome: 'NOT_STORED' };
+
+/**
+ * A success signalled for the order's open attempt, with its total (the order workflow checked
+ * both), verified and recorded in one transaction: checked against the stored verified webhook
+ * event it names (checkAgainstStoredEvent, as verifyPaymentNews checks it), then recorded and the
+ * order confirmed as recordPaymentSucceeded with `confirm` does. Since PAYMENT_NEWS_ONE_STEP
+ * this is the order's one step from a webhook's news to CONFIRMED. Unverified news moves nothing
+ * and is audited once per `checkId`; news no stored event names is answered NOT_STORED (the
+ * workflow then asks the provider, as before). A second run (the activity retried after its
+ * worker died past the commit) checks the same stored row, finds the attempt SUCCEEDED by this
+ * very news and answers RECORDED again, writing nothing.
+ */
+export async function recordSignalledPayment(
+  prisma: PrismaClient,
+  input: Omit<PaymentSucceeded, 'providerPaymentId' | 'confirm'> & {
+    event: PaymentEvent;
+    confirm: { actor: Actor };
+    checkId: string;
+  },
+): Promise<SignalledPaymentAnswer> {
+  const { event } = input;
+  let recordedFor: string | undefined;
+  const answer = await prisma.$transaction(async (tx): Promise<SignalledPaymentAnswer> => {
+    const check = await checkAgainstStoredEvent(tx, event);
+    if (!check) return { outcome: 'NOT_STORED' };
+    if (!check.verified) {
+      await auditUnverifiedNews(tx, { kind: 'payment', orderId: input.orderId, event }, check.reason, input.checkId);
+      return { outcome: 'UNVERIFIED', reason: check.reason };
+    }
+    const current = await currentAttempt(tx, input);
+    const alreadyRecorded =
+      current?.status === 'SUCCEEDED' &&
+      current.providerPaymentId === event.providerPaymentId &&
+      current.confirmedBy === input.confirmedBy;
+    if (!alreadyRecorded)
+      recordedFor = (await recordSucceededIn(tx, { ...input, providerPaymentId: event.providerPaymentId }, current))
+        .provider;
+    return { outcome: 'RECORDED' };
+  }, txOptions);
+  if (recordedFor) paymentAttempts.inc({ provider: recordedFor, outcome: 'succeeded' });
+  return answer;
+}
+
+async function currentAttempt(tx: Transaction, input: { orderId: string; attempt: number }) {
+  return tx.payment.findUnique({ where: { orderId_attempt: { orderId: input.orderId, attempt: input.attempt } } });
+}
+
+async function recordSucceededIn(
+  tx: Transaction,
+  input: PaymentSucceeded,
+  read?: Awaited<ReturnType<typeof currentAttempt>>,
+) {
+  // Usually the current attempt; sometimes an earlier one paid after all, and the current one is closed.
+  const current = read === undefined ? await currentAttempt(tx, input) : read;
+  const earlier =
+    current?.providerPaymentId === input.providerPaymentId
+      ? undefined
+      : await tx.payment.findFirst({
+          where: { orderId: input.orderId, providerPaymentId: input.providerPaymentId },
+          orderBy: { attempt: 'desc' },
+        });
+  if (earlier)
+    await tx.payment.updateMany({
+      where: { orderId: input.orderId, attempt: input.attempt, status: { in: ['PENDING', 'FAILED'] } },
+      data: { status: 'CANCELLED' },
+    });
+  const payment = await tx.payment.update({
+    where: { orderId_attempt: { orderId: input.orderId, attempt: earlier?.attempt ?? input.attempt } },
+    data: {
+      status: 'SUCCEEDED',
+      providerPaymentId: input.providerPaymentId,
+      confirmedBy: input.confirmedBy,
+      processedAt: new Date(),
+    },
+  });
+  await tx.order.updateMany({
+    where: { id: input.orderId, status: 'PENDING' },
+    data: { status: 'PAID', paymentStatus: 'PAID', paidAt: new Date() },
+  });
+  if (input.confirm) await confirmIn(tx, { orderId: input.orderId, commitStock: true, actor: input.confirm.actor });
+  return payment;
 }
 
 /** The attempt FAILED; an unpaid PENDING order's payment status says so (the customer may retry). */

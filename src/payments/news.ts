@@ -9,6 +9,7 @@
  * and is audited with what it claimed and why it was not believed (checkPaymentNews).
  */
 import type Stripe from 'stripe';
+import { v5 as uuidv5 } from 'uuid';
 import type { PrismaClient } from '../platform/db';
 import type { PaymentEvent } from '../workflows/order/messages';
 import type { RefundSettlement } from '../workflows/refund/messages';
@@ -18,6 +19,9 @@ import { storedWebhookInput } from './webhook-events';
 import { stripeRefundOutcome } from './stripe';
 import { audit } from '../access/audit';
 import { isProviderRefusal } from './provider-calls';
+
+/** The namespace of the audit entries of unverified payment news (one per check). */
+const UNVERIFIED_NEWS_AUDIT = 'c1c3f0a4-3f0e-4b8e-9f55-2b6f3f1d7a11';
 
 /** News a workflow was signalled: a payment outcome for an order, or a refund's settlement. */
 export type PaymentNews =
@@ -47,43 +51,68 @@ export async function checkPaymentNews(
   checkId: string,
 ): Promise<NewsCheck> {
   const check = await verifyPaymentNews(sources, news);
-  if (!check.verified) {
-    await audit(sources.prisma, {
-      id: checkId,
-      actorId: 'temporal-signal',
-      action: 'UNVERIFIED_PAYMENT_NEWS_IGNORED',
-      targetType: news.kind === 'payment' ? 'order' : 'refund',
-      targetId: news.kind === 'payment' ? news.orderId : news.refundId,
-      reason: check.reason,
-      after: {
-        signal: news.kind === 'payment' ? 'paymentEvent' : 'refundSettled',
-        claimed: news.kind === 'payment' ? news.event : news.settlement,
-      },
-    });
-  }
+  if (!check.verified) await auditUnverifiedNews(sources.prisma, news, check.reason, checkId);
   return check;
 }
 
-async function verifyPayment(sources: NewsSources, event: PaymentEvent): Promise<NewsCheck> {
-  const stored = await sources.prisma.webhookEvent.findUnique({
+/** The key of one check of signalled news (its audit entry's id): the same however often it is retried. */
+export function newsCheckId(runId: string | undefined, activityId: string): string {
+  return uuidv5(`${runId}:${activityId}`, UNVERIFIED_NEWS_AUDIT);
+}
+
+/** Audits news that was not believed, with what it claimed and why, once per `checkId`. */
+export async function auditUnverifiedNews(
+  prisma: Pick<PrismaClient, 'auditLog'>,
+  news: PaymentNews,
+  reason: string,
+  checkId: string,
+): Promise<void> {
+  await audit(prisma, {
+    id: checkId,
+    actorId: 'temporal-signal',
+    action: 'UNVERIFIED_PAYMENT_NEWS_IGNORED',
+    targetType: news.kind === 'payment' ? 'order' : 'refund',
+    targetId: news.kind === 'payment' ? news.orderId : news.refundId,
+    reason,
+    after: {
+      signal: news.kind === 'payment' ? 'paymentEvent' : 'refundSettled',
+      claimed: news.kind === 'payment' ? news.event : news.settlement,
+    },
+  });
+}
+
+/**
+ * `event` against the stored verified webhook event it names (provider and event id): the same
+ * payment, charge, outcome and amount, or not; undefined when no event is stored under that id
+ * (then only the provider can vouch for it). Reads one row, in the caller's transaction if given one.
+ */
+export async function checkAgainstStoredEvent(
+  prisma: Pick<PrismaClient, 'webhookEvent'>,
+  event: PaymentEvent,
+): Promise<NewsCheck | undefined> {
+  const stored = await prisma.webhookEvent.findUnique({
     where: { provider_eventId: { provider: event.provider, eventId: String(event.eventId) } },
   });
-  if (stored) {
-    const reported = readStored(stored)?.payment;
-    if (!reported) return unverified(`stored ${event.provider} event ${event.eventId} reports no payment`);
-    const same =
-      reported.outcome === event.outcome &&
-      reported.providerPaymentId === event.providerPaymentId &&
-      (reported.chargeId ?? null) === (event.chargeId ?? null) &&
-      reported.amount === event.amount &&
-      reported.currency.toUpperCase() === String(event.currency).toUpperCase();
-    return same
-      ? { verified: true, by: 'stored-event' }
-      : unverified(
-          `stored ${event.provider} event ${event.eventId} reports ${reported.outcome} ${reported.providerPaymentId} ` +
-            `${reported.amount} ${reported.currency}, not ${event.outcome} ${event.providerPaymentId} ${event.amount} ${event.currency}`,
-        );
-  }
+  if (!stored) return undefined;
+  const reported = readStored(stored)?.payment;
+  if (!reported) return unverified(`stored ${event.provider} event ${event.eventId} reports no payment`);
+  const same =
+    reported.outcome === event.outcome &&
+    reported.providerPaymentId === event.providerPaymentId &&
+    (reported.chargeId ?? null) === (event.chargeId ?? null) &&
+    reported.amount === event.amount &&
+    reported.currency.toUpperCase() === String(event.currency).toUpperCase();
+  return same
+    ? { verified: true, by: 'stored-event' }
+    : unverified(
+        `stored ${event.provider} event ${event.eventId} reports ${reported.outcome} ${reported.providerPaymentId} ` +
+          `${reported.amount} ${reported.currency}, not ${event.outcome} ${event.providerPaymentId} ${event.amount} ${event.currency}`,
+      );
+}
+
+async function verifyPayment(sources: NewsSources, event: PaymentEvent): Promise<NewsCheck> {
+  const stored = await checkAgainstStoredEvent(sources.prisma, event);
+  if (stored) return stored;
   // No stored event by that id: only the provider can vouch for it.
   const status = await askProvider(() =>
     providerPaymentStatus(sources.stripe, sources.razorpay, event.provider, event.providerPaymentId),

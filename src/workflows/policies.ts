@@ -81,6 +81,7 @@ const policyOf: Record<keyof Activities, Policy> = {
   markDelivered: 'database',
   recordPaymentFailed: 'database',
   recordPaymentSucceeded: 'database',
+  recordSignalledPayment: 'database',
   createPaymentIntent: 'checkout',
   createRazorpayOrder: 'checkout',
   cancelPaymentIntent: 'provider',
@@ -180,7 +181,8 @@ const policyOf: Record<keyof Activities, Policy> = {
  * activity) or, refused, by the end (the refusal's patch is asked before the step); confirming an order paid by cash or the wallet by waiting
  * for its shipment (a patched() follows only if a payment's news was already queued, which for
  * such an order only a hand-typed signal can be). Checking and recording a card payment are
- * followed by patches, and stay queued.
+ * followed by patches, and stay queued; so does recordSignalledPayment, which does both in one
+ * step (a cancellation waiting when it ends is refused under CANCEL_REFUSED_ONCE_PAID).
  */
 const localPolicies = {
   // One short transaction. A lost attempt is noticed at 5 s start-to-close if its worker lives

@@ -4,7 +4,8 @@
  * activities run directly against the real PostgreSQL and SMTP listener, called twice as a retry
  * would (and at once, as two workers could), and each effect lands once. Shipping and completing
  * a full refund at the same moment take turns on the order: goods never leave for an order paid
- * back in full and restocked.
+ * back in full and restocked. A signalled payment's one step (checked against its stored webhook
+ * event, recorded and confirmed) retried answers the same, and news it does not believe moves nothing.
  */
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { randomUUID } from 'node:crypto';
@@ -15,8 +16,9 @@ import { refundActivities } from '../../src/activities/refund';
 import { keyringRazorpayGateway } from '../../src/payments/razorpay';
 import { Keyring } from '../../src/keys/keyring';
 import { creditWallet } from '../../src/refunds/wallet';
-import type { OrderWorkflowInput } from '../../src/workflows/order/messages';
+import type { OrderWorkflowInput, PaymentEvent } from '../../src/workflows/order/messages';
 import { createProduct, createUser, eventually, useStack } from '../helpers/stack';
+import { paymentIntentEvent } from '../helpers/webhooks';
 import { orderWorkflowId } from '../../src/workflows/ids';
 
 const { stack, admin } = useStack({ worker: false });
@@ -109,6 +111,124 @@ test("a payment recorded with the order's confirmation, retried, is one payment,
     stock: 8,
     reservedStock: 0,
   });
+});
+
+test('a signalled payment checked against its stored event and recorded in one step, retried, is answered the same; news the stored event contradicts, or none names, moves nothing', async () => {
+  const orders = orderActivities(stack.prisma);
+  const customer = await createUser(stack);
+  const product = await createProduct(stack, admin, { stock: 10, price: 600 });
+  const orderId = randomUUID();
+  await orders.createOrderAndReserveStock({
+    orderId,
+    customerId: customer.id,
+    items: [{ productId: product.id, quantity: 2 }],
+    paymentMethod: 'CARD',
+    currency: 'USD',
+    reservationTtlMs: 60_000,
+    actor: { id: customer.id, role: 'CUSTOMER' },
+  });
+  const intent = `pi_${randomUUID().replace(/-/g, '')}`;
+  await stack.prisma.payment.create({
+    data: {
+      id: randomUUID(),
+      orderId,
+      attempt: 1,
+      provider: 'STRIPE',
+      providerPaymentId: intent,
+      amount: 1200,
+      currency: 'USD',
+    },
+  });
+  // The webhook as the API stored it after checking its signature.
+  const stored = paymentIntentEvent('payment_intent.succeeded', { id: intent, orderId, amount: 1200, currency: 'usd' });
+  const eventId = stored.id as string;
+  await stack.prisma.webhookEvent.create({
+    data: {
+      provider: 'STRIPE',
+      eventId,
+      type: 'payment_intent.succeeded',
+      status: 'PROCESSED',
+      payload: stored as object,
+    },
+  });
+  const news = (event: Partial<PaymentEvent> = {}) => ({
+    orderId,
+    attempt: 1,
+    event: {
+      provider: 'STRIPE' as const,
+      eventId,
+      outcome: 'SUCCEEDED' as const,
+      providerPaymentId: intent,
+      amount: 1200,
+      currency: 'USD',
+      ...event,
+    },
+    confirmedBy: `STRIPE webhook ${event.eventId ?? eventId}`,
+    confirm: { actor: { id: 'system', role: 'SYSTEM' as const } },
+  });
+  const runId = randomUUID();
+  const step = (activityId: string, input: ReturnType<typeof news>) =>
+    new MockActivityEnvironment({
+      activityId,
+      workflowExecution: { workflowId: orderWorkflowId(orderId), runId },
+    }).run(orders.recordSignalledPayment, input);
+  const unmoved = async () => {
+    expect(await stack.prisma.order.findUniqueOrThrow({ where: { id: orderId } })).toMatchObject({
+      status: 'PENDING',
+      paymentStatus: 'PENDING',
+    });
+    expect(await stack.prisma.payment.findMany({ where: { orderId } })).toMatchObject([{ status: 'PENDING' }]);
+    expect(await stack.prisma.inventoryLedger.count({ where: { reference: orderId, type: 'SALE' } })).toBe(0);
+  };
+
+  // Typed by hand under the stored event's id, claiming more than it says: nothing moves, audited
+  // once however often the check is retried.
+  const contradicted = news({ amount: 1300 });
+  const refusal = await step('1', contradicted);
+  expect(refusal).toEqual({
+    outcome: 'UNVERIFIED',
+    reason: expect.stringContaining(`stored STRIPE event ${eventId} reports`),
+  });
+  expect(await step('1', contradicted)).toEqual(refusal);
+  await unmoved();
+  expect(
+    await stack.prisma.auditLog.findMany({ where: { targetId: orderId, action: 'UNVERIFIED_PAYMENT_NEWS_IGNORED' } }),
+  ).toEqual([
+    expect.objectContaining({
+      actorId: 'temporal-signal',
+      after: expect.objectContaining({ signal: 'paymentEvent', claimed: expect.objectContaining({ amount: 1300 }) }),
+    }),
+  ]);
+  // An event id nothing stored: left to the provider, nothing moved, nothing audited here.
+  expect(await step('2', news({ eventId: 'evt_typed_by_hand' }))).toEqual({ outcome: 'NOT_STORED' });
+  await unmoved();
+
+  // The stored event's own news: paid, confirmed and sold in one transaction; the retry of an
+  // attempt whose worker died after the commit finds it so and answers the same.
+  expect(await step('3', news())).toEqual({ outcome: 'RECORDED' });
+  const recorded = await stack.prisma.payment.findFirstOrThrow({ where: { orderId } });
+  expect(await step('3', news())).toEqual({ outcome: 'RECORDED' });
+  expect(await stack.prisma.payment.findMany({ where: { orderId } })).toEqual([recorded]); // not written again
+  expect(recorded).toMatchObject({
+    status: 'SUCCEEDED',
+    providerPaymentId: intent,
+    confirmedBy: `STRIPE webhook ${eventId}`,
+  });
+  expect(await stack.prisma.order.findUniqueOrThrow({ where: { id: orderId } })).toMatchObject({
+    status: 'CONFIRMED',
+    paymentStatus: 'PAID',
+  });
+  const ledger = await stack.prisma.inventoryLedger.findMany({
+    where: { reference: orderId },
+    orderBy: { createdAt: 'asc' },
+  });
+  expect(ledger.map((l) => [l.type, l.quantity, l.previousStock, l.newStock])).toEqual([
+    ['RESERVE', 2, 10, 10],
+    ['SALE', 2, 10, 8],
+  ]);
+  expect(
+    await stack.prisma.auditLog.count({ where: { targetId: orderId, action: 'UNVERIFIED_PAYMENT_NEWS_IGNORED' } }),
+  ).toBe(1);
 });
 
 test('a wallet credit retried, and sent twice at once, is one ledger entry', async () => {

@@ -96,6 +96,17 @@ const stubs: Partial<Activities> = {
   async recordPaymentSucceeded(input) {
     await passGate('recordPaymentSucceeded', input.orderId);
   },
+  // Signalled news of the open attempt, checked against the stored event it names and recorded at once.
+  async recordSignalledPayment(input) {
+    const { eventId } = input.event;
+    if (notStored.has(eventId)) return { outcome: 'NOT_STORED' };
+    if (unverifiable.has(eventId))
+      return { outcome: 'UNVERIFIED', reason: `stored STRIPE event ${eventId} reports another payment` };
+    await passGate('recordSignalledPayment', input.orderId);
+    if (workerDiesAfterCommit.delete(input.orderId))
+      throw ApplicationFailure.create({ type: 'WORKER_LOST', message: 'the worker died after the commit' });
+    return { outcome: 'RECORDED' };
+  },
   async recordPaymentFailed() {},
   async confirmOrder() {},
   async cancelOrder() {},
@@ -166,6 +177,10 @@ const admin: Actor = { id: randomUUID(), role: 'ADMIN' };
 const ADMIN_EMAIL = 'warehouse@example.test';
 /** Event ids of payment news no verified source confirms (typed into Temporal by hand). */
 const unverifiable = new Set<string>();
+/** Event ids no stored webhook event has: only the provider can vouch for them. */
+const notStored = new Set<string>();
+/** Orders whose one-step payment activity commits, then loses its worker before it answers (once). */
+const workerDiesAfterCommit = new Set<string>();
 const worker = useStubWorker(wrapped);
 
 /** Checkout as the API does it: update-with-start, answering once stock is reserved. */
@@ -233,7 +248,8 @@ test('happy path: paid, confirmed, shipped, delivered', async () => {
   });
 
   const pending = await statusOf(handle);
-  await handle.signal(paymentEventSignal, paid(orderId, pending.paymentIntentId!));
+  const paidEvent = paid(orderId, pending.paymentIntentId!);
+  await handle.signal(paymentEventSignal, paidEvent);
   await waitForStatus(handle, (o) => o.status === 'CONFIRMED', 'CONFIRMED');
 
   const shipped = await handle.executeUpdate(shipOrderUpdate, {
@@ -249,13 +265,23 @@ test('happy path: paid, confirmed, shipped, delivered', async () => {
     expect.arrayContaining([
       'createOrderAndReserveStock',
       'createPaymentIntent',
-      'recordPaymentSucceeded',
+      'recordSignalledPayment',
       'markShipped',
       'markDelivered',
     ]),
   );
-  // Paid and confirmed (the reserved units sold) in the payment's one transaction.
-  expect(callsOf(orderId, 'recordPaymentSucceeded')[0].input).toMatchObject({ confirm: { actor: { role: 'SYSTEM' } } });
+  // Verified, paid and confirmed (the reserved units sold) by one activity in one transaction.
+  expect(callsOf(orderId, 'recordSignalledPayment').map((c) => c.input)).toEqual([
+    {
+      orderId,
+      attempt: 1,
+      event: paidEvent,
+      confirmedBy: `STRIPE webhook ${paidEvent.eventId}`,
+      confirm: { actor: { id: 'system', role: 'SYSTEM' } },
+    },
+  ]);
+  expect(callsOf(orderId, 'verifyPaymentNews')).toEqual([]);
+  expect(callsOf(orderId, 'recordPaymentSucceeded')).toEqual([]);
   expect(callsOf(orderId, 'confirmOrder')).toEqual([]);
   expect(
     callsOf(orderId, 'sendOrderEmail')
@@ -292,9 +318,9 @@ test('payment failed, then retried with a new PaymentIntent and paid', async () 
   await handle.signal(paymentEventSignal, paid(orderId, second.paymentIntentId!));
   await waitForStatus(handle, (o) => o.status === 'CONFIRMED', 'CONFIRMED');
   expect(callsOf(orderId, 'recordPaymentFailed')).toHaveLength(1);
-  expect(callsOf(orderId, 'recordPaymentSucceeded')[0].input).toMatchObject({
+  expect(callsOf(orderId, 'recordSignalledPayment')[0].input).toMatchObject({
     attempt: 2,
-    providerPaymentId: second.paymentIntentId,
+    event: { providerPaymentId: second.paymentIntentId },
   });
   await keepHistory('order-payment-retry', handle);
   await handle.terminate('test finished');
@@ -388,7 +414,7 @@ test('payment news no verified source confirms moves nothing; the real event wit
   const { orderId, handle, placed } = await placeOrder();
   await placed;
   const { paymentIntentId } = await statusOf(handle);
-  // Typed into the Web UI: the order's own PaymentIntent and the right amount, but no stored event says so.
+  // Typed into the Web UI: the order's own PaymentIntent and the right amount, but the stored event says otherwise.
   const forged = paid(orderId, paymentIntentId!);
   unverifiable.add(forged.eventId);
   await handle.signal(paymentEventSignal, forged);
@@ -398,7 +424,13 @@ test('payment news no verified source confirms moves nothing; the real event wit
     'news ignored',
   );
   expect(ignored).toMatchObject({ status: 'PENDING', paymentStatus: 'PENDING' });
+  expect(ignored.timeline.at(-1)?.detail).toBe(
+    `SUCCEEDED ${paymentIntentId}: stored STRIPE event ${forged.eventId} reports another payment`,
+  );
+  // Checked by the one step, which moved nothing; nothing else was asked.
+  expect(callsOf(orderId, 'recordSignalledPayment')).toHaveLength(1);
   expect(callsOf(orderId, 'recordPaymentSucceeded')).toHaveLength(0);
+  expect(callsOf(orderId, 'verifyPaymentNews')).toHaveLength(0);
 
   // The provider's webhook, stored and verified, under the same event id: believed.
   unverifiable.delete(forged.eventId);
@@ -415,7 +447,8 @@ test('payment news no verified source confirms moves nothing; the real event wit
     'second news ignored',
   );
   expect(callsOf(orderId, 'refundUnexpectedPayment')).toHaveLength(0);
-  expect(callsOf(orderId, 'verifyPaymentNews')).toHaveLength(3);
+  expect(callsOf(orderId, 'recordSignalledPayment')).toHaveLength(2);
+  expect(callsOf(orderId, 'verifyPaymentNews')).toHaveLength(1); // the foreign one, while CONFIRMED
   await handle.executeUpdate(shipOrderUpdate, { args: [{ actor: admin, trackingNumber: 'V-1' }] });
   await handle.executeUpdate(deliverOrderUpdate, { args: [{ actor: admin }] });
   expect(await handle.result()).toMatchObject({ status: 'DELIVERED', paymentStatus: 'PAID' });
@@ -563,19 +596,25 @@ test('redelivered and duplicate payment events have no second effect', async () 
     handle.signal(paymentEventSignal, event),
   ]);
   // The same payment reported by a different event (Stripe sends several per payment).
-  await handle.signal(paymentEventSignal, { ...event, eventId: `evt_${randomUUID()}` });
+  const duplicate = { ...event, eventId: `evt_${randomUUID()}` };
+  await handle.signal(paymentEventSignal, duplicate);
   await waitForStatus(
     handle,
     (o) => o.status === 'CONFIRMED' && o.timeline.some((t) => t.event === 'PAYMENT_EVENT_IGNORED'),
     'CONFIRMED, duplicate ignored',
   );
-  expect(callsOf(orderId, 'recordPaymentSucceeded')).toHaveLength(1);
-  expect(callsOf(orderId, 'recordPaymentSucceeded')[0].input.confirm).toBeDefined(); // confirmed with it, once
+  expect(callsOf(orderId, 'recordSignalledPayment')).toHaveLength(1); // verified, paid and confirmed, once
+  expect(callsOf(orderId, 'recordPaymentSucceeded')).toHaveLength(0);
+  // The second event, arriving while the first was recorded, is checked before it is ignored.
+  expect(callsOf(orderId, 'verifyPaymentNews').map((c) => (c.input.event as PaymentEvent).eventId)).toEqual([
+    duplicate.eventId,
+  ]);
   expect(callsOf(orderId, 'refundUnexpectedPayment')).toHaveLength(0);
   // Emails go out alongside the flow: wait for the one, then make sure it is the only one.
   const confirmations = () => callsOf(orderId, 'sendOrderEmail').filter((c) => c.input.kind === 'ORDER_CONFIRMED');
   await eventually(async () => confirmations().length > 0, 'confirmation email');
   expect(confirmations()).toHaveLength(1);
+  await keepHistory('order-payment-one-step-duplicate-events', handle);
   await handle.terminate('test finished');
 });
 
@@ -691,7 +730,7 @@ test('an earlier attempt paid after all pays the order; the attempt left open is
 test('a cancellation asked for while the payment is being recorded is refused; the paid order goes on', async () => {
   const { orderId, handle, placed } = await placeOrder();
   await placed;
-  const recording = gate('recordPaymentSucceeded', orderId);
+  const recording = gate('recordSignalledPayment', orderId);
   await handle.signal(paymentEventSignal, paid(orderId, (await statusOf(handle)).paymentIntentId!));
   await eventually(async () => recording.reached, 'payment being recorded');
   // The cancellation is accepted (the order still looks unpaid) and waits for the flow.
@@ -875,6 +914,11 @@ test("a success for a payment that is not one of the order's attempts is refunde
   expect(refunded).toMatchObject({ status: 'PENDING', paymentStatus: 'PENDING', paymentIntentId: own });
   expect(refunded.timeline.at(-1)?.detail).toContain('pi_of_another_order: not a payment attempt of this order');
   expect(callsOf(orderId, 'recordPaymentSucceeded')).toEqual([]);
+  // Not the open attempt: verified on its own first, as before, never offered to the one step.
+  expect(callsOf(orderId, 'recordSignalledPayment')).toEqual([]);
+  expect(callsOf(orderId, 'verifyPaymentNews').map((c) => (c.input.event as PaymentEvent).providerPaymentId)).toEqual([
+    'pi_of_another_order',
+  ]);
   expect(callsOf(orderId, 'refundUnexpectedPayment').map((c) => c.input.providerPaymentId)).toEqual([
     'pi_of_another_order',
   ]);
@@ -882,9 +926,108 @@ test("a success for a payment that is not one of the order's attempts is refunde
   // Its own payment still pays it.
   await handle.signal(paymentEventSignal, paid(orderId, own));
   await waitForStatus(handle, (o) => o.status === 'CONFIRMED', 'CONFIRMED');
-  expect(callsOf(orderId, 'recordPaymentSucceeded').map((c) => c.input.providerPaymentId)).toEqual([own]);
+  expect(
+    callsOf(orderId, 'recordSignalledPayment').map((c) => (c.input.event as PaymentEvent).providerPaymentId),
+  ).toEqual([own]);
   await handle.executeUpdate(shipOrderUpdate, { args: [{ actor: admin, trackingNumber: 'OWN-ONLY' }] });
   await handle.executeUpdate(deliverOrderUpdate, { args: [{ actor: admin }] });
   await handle.result();
   await keepHistory('order-foreign-payment-refunded', handle);
+});
+
+test('signalled news no stored event names is verified by the provider first, as before: paid if it agrees, else ignored', async () => {
+  const { orderId, handle, placed } = await placeOrder();
+  await placed;
+  const intent = (await statusOf(handle)).paymentIntentId!;
+  // Typed in by hand under an event id nothing stored, and the provider disagrees: moves nothing.
+  const typed = paid(orderId, intent);
+  notStored.add(typed.eventId);
+  unverifiable.add(typed.eventId);
+  await handle.signal(paymentEventSignal, typed);
+  const ignored = await waitForStatus(
+    handle,
+    (o) => o.timeline.some((e) => e.event === 'UNVERIFIED_PAYMENT_NEWS_IGNORED'),
+    'news ignored',
+  );
+  expect(ignored).toMatchObject({ status: 'PENDING', paymentStatus: 'PENDING' });
+  expect(callsOf(orderId).map((c) => c.name)).toEqual([
+    'createOrderAndReserveStock',
+    'createPaymentIntent',
+    'recordSignalledPayment',
+    'verifyPaymentNews',
+  ]);
+
+  // The same news again, and the provider now says the same: verified, then recorded as before.
+  unverifiable.delete(typed.eventId);
+  await handle.signal(paymentEventSignal, typed);
+  const confirmed = await waitForStatus(handle, (o) => o.status === 'CONFIRMED', 'CONFIRMED');
+  expect(confirmed.paymentStatus).toBe('PAID');
+  expect(callsOf(orderId, 'verifyPaymentNews')).toHaveLength(2);
+  expect(callsOf(orderId, 'recordPaymentSucceeded').map((c) => c.input)).toEqual([
+    expect.objectContaining({ providerPaymentId: intent, confirm: { actor: { id: 'system', role: 'SYSTEM' } } }),
+  ]);
+  expect(callsOf(orderId, 'recordSignalledPayment')).toHaveLength(2); // each answered NOT_STORED
+  await keepHistory('order-payment-one-step-not-stored-news-verified-by-provider', handle);
+  await handle.terminate('test finished');
+});
+
+test('a wrong amount, another provider and a failure are verified first, never recorded in one step; the right payment then is', async () => {
+  const { orderId, handle, placed } = await placeOrder();
+  await placed;
+  const intent = (await statusOf(handle)).paymentIntentId!;
+  const short = paid(orderId, intent, { amount: 2 * UNIT_PRICE - 1 });
+  const otherCurrency = paid(orderId, intent, { currency: 'EUR' });
+  await handle.signal(paymentEventSignal, short);
+  await handle.signal(paymentEventSignal, otherCurrency);
+  await waitForStatus(
+    handle,
+    (o) => o.timeline.filter((t) => t.event === 'UNEXPECTED_PAYMENT_REFUNDED').length === 2,
+    'both refunded',
+  );
+  // Another provider's news of this Stripe order's intent (typed by hand): checked on its own, ignored.
+  const otherProvider = paid(orderId, intent, { provider: 'RAZORPAY' });
+  unverifiable.add(otherProvider.eventId);
+  await handle.signal(paymentEventSignal, otherProvider);
+  await waitForStatus(
+    handle,
+    (o) => o.timeline.some((t) => t.event === 'UNVERIFIED_PAYMENT_NEWS_IGNORED'),
+    'other provider ignored',
+  );
+  const failed = { ...paid(orderId, intent), outcome: 'FAILED' as const, failureReason: 'card_declined' };
+  await handle.signal(paymentEventSignal, failed);
+  await waitForStatus(handle, (o) => o.paymentStatus === 'FAILED', 'payment FAILED');
+  expect(callsOf(orderId, 'recordSignalledPayment')).toEqual([]);
+  expect(callsOf(orderId, 'verifyPaymentNews').map((c) => (c.input.event as PaymentEvent).eventId)).toEqual([
+    short.eventId,
+    otherCurrency.eventId,
+    otherProvider.eventId,
+    failed.eventId,
+  ]);
+  expect(callsOf(orderId, 'recordPaymentFailed')).toHaveLength(1);
+
+  // The customer retries and pays the new attempt in full: one step.
+  await handle.executeUpdate(retryPaymentUpdate, { args: [{ actor: customer }] });
+  const second = (await statusOf(handle)).paymentIntentId!;
+  await handle.signal(paymentEventSignal, paid(orderId, second));
+  await waitForStatus(handle, (o) => o.status === 'CONFIRMED', 'CONFIRMED');
+  expect(callsOf(orderId, 'recordSignalledPayment').map((c) => c.input.attempt)).toEqual([2]);
+  expect(callsOf(orderId, 'verifyPaymentNews')).toHaveLength(4);
+  expect(callsOf(orderId, 'recordPaymentSucceeded')).toEqual([]);
+  await keepHistory('order-payment-one-step-wrong-amount-then-paid', handle);
+  await handle.terminate('test finished');
+});
+
+test('the one step whose worker dies after its commit is retried, answered the same, and the order paid once', async () => {
+  const { orderId, handle, placed } = await placeOrder();
+  await placed;
+  workerDiesAfterCommit.add(orderId);
+  await handle.signal(paymentEventSignal, paid(orderId, (await statusOf(handle)).paymentIntentId!));
+  const confirmed = await waitForStatus(handle, (o) => o.status === 'CONFIRMED', 'CONFIRMED');
+  expect(callsOf(orderId, 'recordSignalledPayment')).toHaveLength(2);
+  expect(confirmed.timeline.filter((t) => t.event === 'PAYMENT_SUCCEEDED')).toHaveLength(1);
+  const confirmations = () => callsOf(orderId, 'sendOrderEmail').filter((c) => c.input.kind === 'ORDER_CONFIRMED');
+  await eventually(async () => confirmations().length > 0, 'confirmation email');
+  expect(confirmations()).toHaveLength(1);
+  await keepHistory('order-payment-one-step-retried-after-worker-death', handle);
+  await handle.terminate('test finished');
 });

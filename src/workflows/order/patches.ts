@@ -65,3 +65,12 @@ export const CRITICAL_PATH_LOCAL_ACTIVITIES = 'critical-path-local-activities';
  * recordPaymentSucceeded then confirmOrder.
  */
 export const PAYMENT_CONFIRMED_IN_ONE_TRANSACTION = 'payment-confirmed-in-one-transaction';
+/**
+ * A signalled success for the order's open attempt with the order's total is verified and
+ * recorded, the order confirmed, by one activity in one transaction (recordSignalledPayment checks
+ * it against the stored verified webhook event it names): CONFIRMED one activity and one workflow
+ * task sooner after a webhook. Unverified news still moves nothing and is recorded and ignored; news
+ * no stored event names, a payment that is not the open attempt, a wrong amount and failures are
+ * verified first, as before. Before, verifyPaymentNews then recordPaymentSucceeded.
+ */
+export const PAYMENT_NEWS_ONE_STEP = 'payment-news-one-step';

@@ -15,6 +15,7 @@ import {
   PAYMENT_NEWS_VERIFIED,
   PAID_BY_REMEMBERED,
   PAYMENT_CONFIRMED_IN_ONE_TRANSACTION,
+  PAYMENT_NEWS_ONE_STEP,
   REFUND_EMAIL_KEYED_BY_CHARGE,
   REFUND_REFUSAL_ALERTS_ADMINS,
 } from './patches';
@@ -23,6 +24,7 @@ import { describe, moveTo, record, sendEmail, type OrderState } from './state';
 const act = activitiesFor(
   'verifyPaymentNews',
   'recordPaymentSucceeded',
+  'recordSignalledPayment',
   'createPaymentIntent',
   'createRazorpayOrder',
   'cancelPaymentIntent',
@@ -163,14 +165,70 @@ async function believed(s: OrderState, event: PaymentEvent): Promise<boolean> {
   if (!s.signalledEvents.delete(event.eventId) || !patched(PAYMENT_NEWS_VERIFIED)) return true;
   const check = await act.verifyPaymentNews({ kind: 'payment', orderId: s.order.orderId, event });
   if (check.verified) return true;
-  s.seenPaymentEvents.delete(event.eventId);
-  record(s, 'UNVERIFIED_PAYMENT_NEWS_IGNORED', SYSTEM, `${event.outcome} ${event.providerPaymentId}: ${check.reason}`);
+  ignoreUnverified(s, event, check.reason);
   return false;
+}
+
+/** Unverified news is recorded and forgotten, so the real event with its id can still come. */
+function ignoreUnverified(s: OrderState, event: PaymentEvent, reason: string): void {
+  s.seenPaymentEvents.delete(event.eventId);
+  record(s, 'UNVERIFIED_PAYMENT_NEWS_IGNORED', SYSTEM, `${event.outcome} ${event.providerPaymentId}: ${reason}`);
+}
+
+/**
+ * Whether `event`, as signalled, reports the order's open attempt (its provider's) paid in full:
+ * the case checked and recorded in one step. Read before the news is verified, so nothing here
+ * trusts its shape (a hand-typed signal may carry anything).
+ */
+function paysOpenAttemptInFull(s: OrderState, event: PaymentEvent): boolean {
+  const { order } = s;
+  const open = currentPayment(s);
+  return (
+    typeof event.eventId === 'string' &&
+    event.provider === s.provider &&
+    event.outcome === 'SUCCEEDED' &&
+    open !== undefined &&
+    event.providerPaymentId === open &&
+    event.amount === order.totalAmount &&
+    typeof event.currency === 'string' &&
+    event.currency.toUpperCase() === order.currency.toUpperCase()
+  );
+}
+
+/**
+ * Signalled news of the open attempt paid in full, since PAYMENT_NEWS_ONE_STEP: verified against
+ * the stored webhook event it names and recorded, the order confirmed, by one activity in one
+ * transaction. 'recorded' once paid; 'ignored' when the stored event says otherwise (nothing
+ * moved); undefined for any other news, or when no event is stored under its id, which is then
+ * verified (by the provider) and applied as before.
+ */
+async function recordedInOneStep(s: OrderState, event: PaymentEvent): Promise<'recorded' | 'ignored' | undefined> {
+  const { order } = s;
+  if (!s.signalledEvents.has(event.eventId) || !paysOpenAttemptInFull(s, event) || !patched(PAYMENT_NEWS_ONE_STEP))
+    return undefined;
+  const answer = await act.recordSignalledPayment({
+    orderId: order.orderId,
+    attempt: order.paymentAttempt,
+    event,
+    confirmedBy: confirmationPath(event),
+    confirm: { actor: SYSTEM },
+  });
+  if (answer.outcome === 'NOT_STORED') return undefined;
+  s.signalledEvents.delete(event.eventId);
+  if (answer.outcome === 'UNVERIFIED') {
+    ignoreUnverified(s, event, answer.reason);
+    return 'ignored';
+  }
+  s.confirmedWithPayment = true;
+  return 'recorded';
 }
 
 /** Handles a payment event while the order waits for payment; true once the order is PAID. */
 export async function applyPayment(s: OrderState, event: PaymentEvent): Promise<boolean> {
   const { order } = s;
+  const oneStep = await recordedInOneStep(s, event);
+  if (oneStep === 'recorded') return markPaid(s, event, event.providerPaymentId);
+  if (oneStep === 'ignored') return false;
   if (!(await believed(s, event))) return false;
   if (event.outcome === 'FAILED') {
     if (event.providerPaymentId !== currentPayment(s)) {
@@ -209,6 +267,12 @@ export async function applyPayment(s: OrderState, event: PaymentEvent): Promise<
     confirmedBy: confirmationPath(event),
     ...(s.confirmedWithPayment ? { confirm: { actor: SYSTEM } } : {}),
   });
+  return markPaid(s, event, openAttempt);
+}
+
+/** The payment `event` reports, recorded: the order is PAID; an attempt left open is closed. */
+async function markPaid(s: OrderState, event: PaymentEvent, openAttempt: string | undefined): Promise<true> {
+  const { order } = s;
   s.paidBy = event.providerPaymentId;
   order.paymentStatus = 'PAID';
   moveTo(
