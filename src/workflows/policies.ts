@@ -164,11 +164,13 @@ const policyOf: Record<keyof Activities, Policy> = {
  * the task queue. Each saves an activity task's dispatch and completion and the workflow task that
  * follows it (a few server round trips, tens of ms on a loaded server), so they are kept for the
  * short database steps on an order's way from checkout to CONFIRMED, where a customer or a
- * storefront waits. What a local activity gives up: it is not retried by Temporal's timeout when
+ * storefront waits, and for opening a card checkout's first payment attempt, which the customer
+ * waits on too. What a local activity gives up: it is not retried by Temporal's timeout when
  * its worker dies, but the workflow task is (10 s, Temporal's default workflow task timeout), and
  * the next worker replays the workflow and runs the step again from the start (every step here is
  * idempotent by its business key); and while one runs, the workflow takes no other message (an
- * update or signal waits for the task to end, which is why only millisecond steps are local).
+ * update or signal waits for the task to end: only millisecond steps are local, and the
+ * checkout's provider call, made before anyone but the customer knows of the order).
  * The same retries as the activity policy of the same kind; past localRetryThreshold the worker
  * waits out the backoff on a Temporal timer, so a database outage holds no workflow task open.
  *
@@ -177,8 +179,11 @@ const policyOf: Record<keyof Activities, Policy> = {
  * next task, but on replay in the task that started it; a patched() right after it then finds
  * its marker one task later than the replay looks for it, and the replay fails as
  * non-deterministic (found by a recorded history: checking a payment's news, then
- * PAID_BY_REMEMBERED). Reserving the stock at checkout is followed by opening the payment (an
- * activity) or, refused, by the end (the refusal's patch is asked before the step); confirming an order paid by cash or the wallet by waiting
+ * PAID_BY_REMEMBERED). A patch the rest of the task needs may instead be asked before the step.
+ * Reserving the stock at checkout is followed by opening the payment or, refused, by the end
+ * (the refusal's patch is asked before the step); opening a card checkout's first payment
+ * attempt by waiting for the payment (its patches are asked before the reservation:
+ * src/workflows/order/critical-path.ts); confirming an order paid by cash or the wallet by waiting
  * for its shipment (a patched() follows only if a payment's news was already queued, which for
  * such an order only a hand-typed signal can be). Checking and recording a card payment are
  * followed by patches, and stay queued; so does recordSignalledPayment, which does both in one
@@ -194,6 +199,12 @@ const localPolicies = {
     localRetryThreshold: '10s',
     retry: { initialInterval: '500ms', maximumInterval: '30s' },
   },
+  // Opening a card checkout's first payment attempt: the checkout policy itself (6 s
+  // start-to-close, three attempts, at most 19.5 s before the order is cancelled as
+  // PAYMENT_PROVIDER_UNAVAILABLE), its backoffs (0.5 s, 1 s) waited out in the workflow task, which
+  // the worker keeps alive meanwhile. A worker lost mid-call is noticed at the 10 s workflow task
+  // timeout and the next one calls again under the same idempotency key (order and attempt).
+  checkout: { ...policies.checkout, localRetryThreshold: '10s' },
 } satisfies Record<string, LocalActivityOptions>;
 
 type LocalPolicy = keyof typeof localPolicies;
@@ -202,6 +213,8 @@ type LocalPolicy = keyof typeof localPolicies;
 const localPolicyOf = {
   createOrderAndReserveStock: 'database',
   confirmOrder: 'database',
+  createPaymentIntent: 'checkout',
+  createRazorpayOrder: 'checkout',
 } satisfies Partial<Record<keyof Activities, LocalPolicy>>;
 
 export type LocalActivity = keyof typeof localPolicyOf;

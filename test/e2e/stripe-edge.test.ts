@@ -3,8 +3,9 @@
  * PaymentIntent carries our order id and an idempotency key; every refund request carries
  * `refund-<refundId>` as its Idempotency-Key, so Stripe makes one refund however often we ask; a
  * worker killed while the request is in flight, or an answer lost on its way back, still ends in
- * one refund; two admins approving at once make one request; a refund Stripe refuses ends FAILED
- * with the reason and an email, never stuck APPROVED; a payment it will not give back is reported to
+ * one refund; a worker killed while checkout opens its PaymentIntent (a local activity, run again
+ * by the next worker) asks again under the same key; two admins approving at once make one
+ * request; a refund Stripe refuses ends FAILED with the reason and an email, never stuck APPROVED; a payment it will not give back is reported to
  * every admin; an earlier PaymentIntent paid after all pays the order and closes the open one; a
  * payment reported again after a partial refund is not refunded; and an order whose webhook never comes is
  * confirmed from the PaymentIntent's own status.
@@ -13,6 +14,7 @@ import type { ChildProcess } from 'node:child_process';
 import { stopProcess } from '../../scripts/lib/services';
 import { startHoldingProxy } from '../helpers/holding-proxy';
 import {
+  availableOf,
   createProduct,
   createUser,
   eventually,
@@ -136,6 +138,42 @@ test('a refund whose worker dies between the decision and the Stripe call happen
     status: 'REFUNDED',
     paymentStatus: 'REFUNDED',
   });
+});
+
+test("a worker killed while checkout's PaymentIntent request is in flight: the next worker asks again under the same Idempotency-Key, one attempt recorded", async () => {
+  const customer = await createUser(stack);
+  const product = await createProduct(stack, admin, { stock: 2, price: 4700 });
+  let release!: () => void;
+  const gate = new Promise<void>((resolve) => (release = resolve));
+  const arrived = proxy.delayNext('POST', '/v1/payment_intents', gate);
+  const checkout = stack.http.post(
+    '/api/checkout',
+    { items: [{ productId: product.id, quantity: 1 }], paymentMethod: 'card' },
+    customer.token,
+  );
+  await arrived; // the checkout's local activity is calling Stripe in the worker's workflow task
+  await stopProcess(worker, 'SIGKILL');
+  release(); // the request reaches Stripe after all; its answer goes nowhere
+
+  // The workflow task times out; the next worker runs the checkout's task again from the start.
+  worker = await startWorkerProcess(stack);
+  const answer = await checkout;
+  expect(answer.status).toBe(201);
+  const orderId: string = answer.body.orderId;
+  const sent = proxy.requests.filter(
+    (r) => r.route === 'POST /v1/payment_intents' && r.idempotencyKey?.startsWith(`order-${orderId}-`),
+  );
+  // Stripe is asked twice as the same PaymentIntent: it makes one (stripe-mock keeps no state to show it).
+  expect(sent.map((r) => r.idempotencyKey)).toEqual([`order-${orderId}-payment-1`, `order-${orderId}-payment-1`]);
+  expect(await stack.prisma.payment.findMany({ where: { orderId }, select: { attempt: true } })).toEqual([
+    { attempt: 1 },
+  ]);
+  expect(await orderOf(stack, orderId, customer.token)).toMatchObject({
+    status: 'PENDING',
+    paymentAttempt: 1,
+    paymentIntentId: expect.stringMatching(/^pi_/),
+  });
+  expect(await availableOf(stack, product.id)).toBe(1); // reserved once, however often the task ran
 });
 
 test('Stripe made the refund but its answer was lost: the retry asks again under the same Idempotency-Key', async () => {

@@ -37,18 +37,24 @@ export function currentPayment(s: OrderState): string | undefined {
   return s.provider === 'RAZORPAY' ? s.order.razorpayOrderId : s.order.paymentIntentId;
 }
 
-/** Opens the next payment attempt; a previous PaymentIntent is cancelled so it cannot also be paid. */
-export async function openPaymentAttempt(s: OrderState): Promise<void> {
+/** How a payment attempt is opened: through the task queue, or (checkout's first) locally. */
+export type PaymentOpeners = Pick<typeof act, 'createPaymentIntent' | 'createRazorpayOrder'>;
+
+/**
+ * Opens the next payment attempt, through `open` (the queued activities unless told otherwise);
+ * a previous PaymentIntent is cancelled so it cannot also be paid.
+ */
+export async function openPaymentAttempt(s: OrderState, open: PaymentOpeners = act): Promise<void> {
   const { order, provider } = s;
   const previous = currentPayment(s);
   const attempt = order.paymentAttempt + 1;
   const request = { orderId: order.orderId, attempt, amount: order.totalAmount, currency: order.currency };
   if (provider === 'RAZORPAY') {
-    const opened = await act.createRazorpayOrder(request);
+    const opened = await open.createRazorpayOrder(request);
     order.razorpayOrderId = opened.razorpayOrderId;
     s.razorpayKeyId = opened.keyId;
   } else {
-    const intent = await act.createPaymentIntent(request);
+    const intent = await open.createPaymentIntent(request);
     order.paymentIntentId = intent.paymentIntentId;
     s.clientSecret = intent.clientSecret;
   }

@@ -25,6 +25,8 @@ export interface OrderState {
   /** The live order the query answers. */
   readonly order: OrderView;
   readonly provider: PaymentProvider;
+  /** A card checkout opens its first payment attempt as a local activity (CHECKOUT_PAYMENT_LOCAL). */
+  checkoutPaymentLocal?: boolean;
   /** Checkout's answer: unset until stock is reserved and payment can start; a failure when it cannot. */
   placement?: { failure?: ApplicationFailure };
   /** What the customer's browser needs to pay the current attempt. */

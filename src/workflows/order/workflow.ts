@@ -22,7 +22,7 @@ import { orderWorkflowId } from '../ids';
 import { activitiesFor } from '../policies';
 import { ErrorCode, SYSTEM, type Actor } from '../vocabulary';
 import { cancelReasonOf, checkoutRefusalOf, invalidState, providerUnavailable } from './guards';
-import { criticalPath, criticalPathIsLocal } from './critical-path';
+import { checkoutPayment, checkoutPaymentIsLocal, criticalPath, criticalPathIsLocal } from './critical-path';
 import { registerHandlers } from './handlers';
 import {
   deliverOrderUpdate,
@@ -101,6 +101,8 @@ async function reserveStock(s: OrderState): Promise<boolean> {
   const reservationExpiresAt = new Date(Date.now() + input.reservationTtlMs).toISOString();
   // A patch the refusal needs is asked before a local step, never right after one (policies.ts).
   const refusalKept = criticalPathIsLocal() ? patched(CHECKOUT_REFUSAL_KEPT) : undefined;
+  // So are those that follow the payment attempt, when it is local too (./critical-path.ts).
+  if (input.paymentMethod === 'CARD') s.checkoutPaymentLocal = checkoutPaymentIsLocal();
   try {
     const placed = await criticalPath().createOrderAndReserveStock({
       ...input,
@@ -151,11 +153,15 @@ async function confirmWithoutCard(s: OrderState): Promise<void> {
   sendEmail(s, 'ORDER_CONFIRMED');
 }
 
-/** Opens the first payment attempt; false (the order cancelled) when the provider cannot be reached. */
+/**
+ * Opens the first payment attempt (a local activity since CHECKOUT_PAYMENT_LOCAL, so checkout is
+ * answered in the task that reserved the stock); false (the order cancelled) when the provider
+ * cannot be reached.
+ */
 async function openCheckoutPayment(s: OrderState): Promise<boolean> {
   const { order } = s;
   try {
-    await openPaymentAttempt(s);
+    await openPaymentAttempt(s, checkoutPayment(s.checkoutPaymentLocal === true));
   } catch (error) {
     const failure = providerUnavailable(error);
     s.placement = { failure };
