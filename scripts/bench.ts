@@ -23,7 +23,7 @@ import path from 'node:path';
 import { loadConfig } from '../src/platform/config';
 import { dataConverterFor } from '../src/platform/codec';
 import { orderWorkflowId } from '../src/workflows/ids';
-import { cpuSeconds, databaseActiveMs, rssMiB, stepLatencies } from './bench/report';
+import { cpuSeconds, databaseActiveMs, postgresCpuSeconds, rssMiB, stepLatencies } from './bench/report';
 import { percentile, rate, runLoad, summary, type LoadFigures, type LoadTarget } from './bench/load';
 import { startFloor, startProduct, type Running } from './bench/targets';
 import { dropDatabase } from './lib/databases';
@@ -85,6 +85,7 @@ interface Measured {
 async function measure(running: Running, shared: Record<string, number | undefined>, cardShare: number) {
   const pids = { ...running.pids, ...shared };
   const before = Object.fromEntries(Object.entries(pids).map(([name, pid]) => [name, cpuSeconds(pid) ?? 0]));
+  const postgresBefore = postgresCpuSeconds();
   const memory: string[] = [];
   const rss = () =>
     Object.entries(running.pids)
@@ -114,6 +115,7 @@ async function measure(running: Running, shared: Record<string, number | undefin
   const cpu = Object.fromEntries(
     Object.entries(pids).map(([name, pid]) => [name, (cpuSeconds(pid) ?? 0) - before[name]]),
   );
+  cpu.postgresql = postgresCpuSeconds() - postgresBefore;
   return { figures, cpu, memory } satisfies Measured;
 }
 

@@ -1,12 +1,12 @@
 /**
  * Where the time goes: per-step latency read back from the order workflows' own histories
  * (workflow task and activity schedule-to-start, activity run time), CPU seconds of each
- * process from /proc, resident memory, and PostgreSQL's own time per order
+ * process from /proc (PostgreSQL's processes summed), resident memory, and PostgreSQL's own time per order
  * (pg_stat_database.active_time, the time its backends spent running statements).
  */
 import type { Client } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import pg from 'pg';
 import { percentile } from './load';
 
@@ -31,6 +31,26 @@ export function cpuSeconds(pid: number | undefined): number | undefined {
   } catch {
     return undefined;
   }
+}
+
+/**
+ * CPU seconds used so far by every PostgreSQL process on this host, its backends included (the
+ * bench's database server is local). A backend that exits during a run takes its CPU with it, so
+ * this can only undercount; the Prisma pools keep theirs open.
+ */
+export function postgresCpuSeconds(): number {
+  let total = 0;
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      if (stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')) === 'postgres')
+        total += cpuSeconds(Number(entry)) ?? 0;
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return total;
 }
 
 /** Milliseconds PostgreSQL's backends have spent running statements in `database` so far. */
