@@ -26,6 +26,26 @@ export function workflowBundlePath(traced: boolean): string {
   return traced ? process.env.WORKFLOW_BUNDLE_TRACED_PATH! : process.env.WORKFLOW_BUNDLE_PATH!;
 }
 
+/**
+ * Replays `handle`'s history through both bundles, with the tracing interceptors and without (a
+ * workflow may move between a traced and an untraced worker), and answers the history.
+ */
+export async function replayThroughBothBundles(handle: WorkflowHandle) {
+  const history = await handle.fetchHistory();
+  for (const traced of [true, false]) {
+    await Worker.runReplayHistory(
+      {
+        workflowBundle: { codePath: workflowBundlePath(traced) },
+        dataConverter: dataConverterFor(config),
+        sinks: tracingWorkerOptions(undefined).sinks,
+      },
+      history,
+      handle.workflowId,
+    );
+  }
+  return history;
+}
+
 export async function startStubWorker(
   activities: object,
   /** Where the workflows' spans go (test/workflows/tracing.test.ts), with the traced bundle; otherwise the bundle without the tracing interceptors, as in production with tracing off. */

@@ -13,10 +13,8 @@
 import { WithStartWorkflowOperation, type WorkflowHandle } from '@temporalio/client';
 import { ApplicationFailure, type Duration } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
-import { Worker } from '@temporalio/worker';
 import { randomUUID } from 'node:crypto';
 import type { Activities } from '../../src/activities';
-import { dataConverterFor } from '../../src/platform/codec';
 import { orderWorkflowId } from '../../src/workflows/ids';
 import {
   cancelOrderUpdate,
@@ -31,15 +29,13 @@ import {
 } from '../../src/workflows/order/messages';
 import type { orderWorkflow } from '../../src/workflows/order/workflow';
 import type { Actor } from '../../src/workflows/vocabulary';
-import { tracingWorkerOptions } from '../../src/workers/tracing';
 import { eventually } from '../helpers/stack';
 import {
-  config,
   keepHistory,
   recording,
+  replayThroughBothBundles,
   updateRefusal,
   useStubWorker,
-  workflowBundlePath,
 } from '../helpers/workflow-worker';
 
 const EventType = temporal.api.enums.v1.EventType;
@@ -170,25 +166,6 @@ async function untilCheckoutAnswered(handle: WorkflowHandle) {
   };
 }
 
-/**
- * Replays the workflow's history against today's code, as a worker picking it up anew would,
- * with tracing off and on (the two bundles a worker may run).
- */
-async function replay(handle: WorkflowHandle): Promise<void> {
-  const history = await handle.fetchHistory();
-  for (const traced of [false, true]) {
-    await Worker.runReplayHistory(
-      {
-        workflowBundle: { codePath: workflowBundlePath(traced) },
-        dataConverter: dataConverterFor(config),
-        sinks: tracingWorkerOptions(undefined).sinks,
-      },
-      history,
-      handle.workflowId,
-    );
-  }
-}
-
 /** Pays, ships and delivers a placed order: the rest of its life, with every patch it asks. */
 async function payShipDeliver(handle: WorkflowHandle<typeof orderWorkflow>) {
   const pending = await handle.query(getOrderQuery);
@@ -213,7 +190,7 @@ test('a card checkout is answered in one workflow task: the PaymentIntent opens 
     { orderId, attempt: 1, amount: 2500, currency: 'USD' },
   ]);
   await payShipDeliver(handle);
-  await replay(handle);
+  await replayThroughBothBundles(handle);
   await keepHistory('order-checkout-payment-local-happy-path-tracing-off', handle);
 });
 
@@ -231,7 +208,7 @@ test('a Razorpay checkout opens its Razorpay order as a local activity too', asy
   });
   await eventually(async () => (await handle.query(getOrderQuery)).status === 'CONFIRMED', 'CONFIRMED');
   await handle.terminate('test finished');
-  await replay(handle);
+  await replayThroughBothBundles(handle);
   await keepHistory('order-checkout-payment-local-razorpay-tracing-off', handle);
 });
 
@@ -252,7 +229,7 @@ test('a payment retry opens its new PaymentIntent through the task queue, as bef
   expect(scheduled.filter((name) => name === 'createPaymentIntent')).toHaveLength(1);
   expect(callsOf(orderId, 'createPaymentIntent').map((c) => c.input.attempt)).toEqual([1, 2]);
   await handle.terminate('test finished');
-  await replay(handle);
+  await replayThroughBothBundles(handle);
   await keepHistory('order-checkout-payment-local-payment-retry-tracing-off', handle);
 });
 
@@ -268,7 +245,7 @@ test('a provider that stays down: three tries under one attempt number, then can
   expect(order).toMatchObject({ status: 'CANCELLED', cancelReason: 'PAYMENT_PROVIDER_UNAVAILABLE' });
   expect(order.checkoutRefusal).toMatchObject({ code: 'PAYMENT_PROVIDER_UNAVAILABLE' });
   expect(callsOf(orderId, 'cancelOrder').map((c) => c.input.reason)).toEqual(['PAYMENT_PROVIDER_UNAVAILABLE']);
-  await replay(handle);
+  await replayThroughBothBundles(handle);
   await keepHistory('order-checkout-payment-local-provider-unavailable-tracing-off', handle);
 });
 
@@ -301,7 +278,7 @@ describe('a Stripe call slower than its workflow task (2 s timeout: the worker h
       expect(answered.activities).toEqual([]);
       expect(answered.workflowTasks).toBeGreaterThan(heartbeats);
       await payShipDeliver(handle);
-      await replay(handle);
+      await replayThroughBothBundles(handle);
       await keepHistory(`order-checkout-payment-local-outlasting-${heartbeats}-task-heartbeats-tracing-off`, handle);
     },
   );
@@ -320,7 +297,7 @@ describe('a Stripe call slower than its workflow task (2 s timeout: the worker h
     expect(callsOf(orderId, 'cancelPaymentIntent').map((c) => c.input.paymentIntentId)).toEqual([
       `pi_${orderId.slice(0, 8)}_1`,
     ]);
-    await replay(handle);
+    await replayThroughBothBundles(handle);
     await keepHistory('order-checkout-payment-local-cancel-refused-while-opening-tracing-off', handle);
   });
 
@@ -340,7 +317,7 @@ describe('a Stripe call slower than its workflow task (2 s timeout: the worker h
     await handle.executeUpdate(shipOrderUpdate, { args: [{ actor: admin, trackingNumber: 'LOCAL-2' }] });
     await handle.executeUpdate(deliverOrderUpdate, { args: [{ actor: admin }] });
     await handle.result();
-    await replay(handle);
+    await replayThroughBothBundles(handle);
     await keepHistory('order-checkout-payment-local-paid-while-opening-tracing-off', handle);
   });
 });

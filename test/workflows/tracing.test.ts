@@ -16,15 +16,12 @@
 import { WithStartWorkflowOperation, type WorkflowHandle } from '@temporalio/client';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from '@opentelemetry/sdk-trace-base';
-import { Worker } from '@temporalio/worker';
 import { randomUUID } from 'node:crypto';
-import { dataConverterFor } from '../../src/platform/codec';
 import type { Tracing } from '../../src/platform/tracing';
-import { tracingWorkerOptions } from '../../src/workers/tracing';
 import { getReturnQuery, receiveReturnUpdate, requestReturnUpdate } from '../../src/workflows/return/messages';
 import type { returnWorkflow } from '../../src/workflows/return/workflow';
 import { product, returnStubs } from '../helpers/return-stubs';
-import { config, startStubWorker, updateRefusal, useStubWorker, workflowBundlePath } from '../helpers/workflow-worker';
+import { replayThroughBothBundles, startStubWorker, updateRefusal, useStubWorker } from '../helpers/workflow-worker';
 
 const exported = new InMemorySpanExporter();
 const tracing: Tracing = {
@@ -76,23 +73,6 @@ async function receiveReturn(handle: WorkflowHandle<typeof returnWorkflow>) {
     args: [{ adminId: randomUUID(), lines: [{ productId: product, quantity: 1, condition: 'RESTOCK' }] }],
   });
   return handle.result();
-}
-
-/** Replays `handle`'s history through the bundle with the tracing interceptors and the one without. */
-async function replayThroughBothBundles(handle: WorkflowHandle) {
-  const history = await handle.fetchHistory();
-  for (const traced of [true, false]) {
-    await Worker.runReplayHistory(
-      {
-        workflowBundle: { codePath: workflowBundlePath(traced) },
-        dataConverter: dataConverterFor(config),
-        sinks: tracingWorkerOptions(undefined).sinks,
-      },
-      history,
-      handle.workflowId,
-    );
-  }
-  return history;
 }
 
 /** Whether any of the history's workflow tasks recorded an SDK flag of the OpenTelemetry interceptors (3 to 6). */
