@@ -40,7 +40,7 @@ import {
   userIdOf,
 } from '../src/access/users';
 import { grantGoodwillCredit } from '../src/refunds/wallet';
-import { listWebhookEvents, replayWebhookEvents, webhookHealth } from '../src/payments/webhook-inbox';
+import { listWebhookEvents, replayWebhookEvents, webhookHealth } from '../src/payments/webhook-operations';
 import { connectClient, type OperationsDeps } from '../src/platform/temporal';
 import { maintenanceNotice, setMaintenance } from '../src/system/maintenance';
 import { diagnoseDatabase, longQueries, terminateLongQueries, terminationNotice } from '../src/system/database';

@@ -2,7 +2,7 @@ import { Router } from 'express';
 import { z } from 'zod';
 import { orderHistory } from '../orders/history';
 import { paymentsSwitch, setPaymentsEnabled } from '../payments/switch';
-import { listWebhookEvents, replayWebhookEvents, webhookHealth } from '../payments/webhook-inbox';
+import { listWebhookEvents, replayWebhookEvents, webhookHealth } from '../payments/webhook-operations';
 import { authenticate, currentUser, requireRole } from './auth';
 import type { ApiDeps } from './deps';
 import { DomainError } from '../platform/errors';

@@ -8,7 +8,7 @@ import type { Keyring } from '../keys/keyring';
 import { providerConnectivity } from '../payments/connectivity';
 import type { RazorpayGateway } from '../payments/razorpay';
 import { paymentsSwitch } from '../payments/switch';
-import { webhookHealth } from '../payments/webhook-inbox';
+import { webhookHealth } from '../payments/webhook-operations';
 import type { OperationsDeps } from '../platform/temporal';
 import { maintenanceState } from './maintenance';
 
