@@ -29,7 +29,8 @@
  * - in any case, listening or not (KEYRING_LISTEN_URL=off, a pooler in the way), within
  *   KEYRING_CACHE_TTL of the commit: a copy is used only while its read began less than the TTL
  *   ago, so a use that starts TTL after a commit reads a snapshot that has it.
- * describe(), secretOf(), list() and the writes always read the database.
+ * describe(), secretOf(), list() and the writes always read the database. The copy's bookkeeping
+ * is in ./keyring-copy.ts, the purposes' first versions in ./first-versions.ts.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { parseMasterKeys } from '../platform/codec';
@@ -38,24 +39,17 @@ import { CIPHER_FORMAT, openSecret, sealSecret, type SealedFor } from './sealed-
 import { isLocalDefault, type Config } from '../platform/config';
 import { isUniqueViolation, type PrismaClient } from '../platform/db';
 import type { Logger } from '../platform/logger';
-import { KeyringChanges, keyringListenUrl, type ListenState } from './keyring-changes';
+import { keyringListenUrl, type ListenState } from './keyring-changes';
+import { HeldVersion, KeyringCopy, systemClock, type KeyringClock } from './keyring-copy';
+import { firstVersion, kidPrefix, localDefaultsOf } from './first-versions';
 import type { SecretVersion } from '../generated/prisma/client';
 import { keyPurposes, type KeyPurpose } from '../workflows/vocabulary';
 
 export { CIPHER_FORMAT } from './sealed-secrets';
+export type { KeyringClock } from './keyring-copy';
 export const secretPurposes = keyPurposes;
 export type SecretPurpose = KeyPurpose;
 export const JWT_SIGNING: SecretPurpose = 'JWT_SIGNING';
-
-/** Key ids read `<prefix>-<version>`, so an operator can tell what a kid is for at a glance. */
-const kidPrefix: Record<SecretPurpose, string> = {
-  JWT_SIGNING: 'jwt',
-  STRIPE_API_KEY: 'stripe-api-key',
-  STRIPE_WEBHOOK_SECRET: 'stripe-webhook-secret',
-  RAZORPAY_KEY: 'razorpay-key',
-  RAZORPAY_WEBHOOK_SECRET: 'razorpay-webhook-secret',
-  DATABASE_PASSWORD: 'database-password',
-};
 
 /** A Razorpay key is a pair; the keyring stores it as JSON. */
 export interface RazorpayKey {
@@ -90,42 +84,11 @@ export interface Secret {
   secret: string;
 }
 
-/** Time as the keyring reads it; tests move it by hand. */
-export interface KeyringClock {
-  /** Wall-clock milliseconds since the epoch: when a grace ends. */
-  now(): number;
-  /** Monotonic milliseconds: a copy's age (a wall clock set back must not keep a copy longer). */
-  monotonic(): number;
-}
-const systemClock: KeyringClock = { now: () => Date.now(), monotonic: () => performance.now() };
-
-/** A version held in a Keyring's copy, decrypted on first use (a row that does not open fails only its own use). */
-class HeldVersion {
-  private opened?: string;
-  constructor(
-    readonly row: SecretVersion,
-    private readonly open: (row: SecretVersion) => string,
-  ) {}
-  get secret(): string {
-    return (this.opened ??= this.open(this.row));
-  }
-}
-
-/** One purpose's copy: the read that made it (in flight or done), when it began, and under which generation. */
-interface Copy {
-  generation: number;
-  readAt: number;
-  versions: Promise<HeldVersion[]>;
-}
-
 export class Keyring {
   private readonly subkeys: Subkeys;
   private readonly bootstrapped = new Map<SecretPurpose, Promise<void>>();
   private readonly clock: KeyringClock;
-  private readonly copies = new Map<SecretPurpose, Copy>();
-  /** Moves on at every change this Keyring makes or hears of: a read begun under an earlier one is not kept. */
-  private generation = 0;
-  private changes?: KeyringChanges;
+  private readonly copy: KeyringCopy;
   private readCount = 0;
 
   constructor(
@@ -137,6 +100,7 @@ export class Keyring {
       throw new Error('refusing the public local master key (MASTER_KEYS) in production');
     this.subkeys = new Subkeys(parseMasterKeys(config));
     this.clock = options.clock ?? systemClock;
+    this.copy = new KeyringCopy(config.KEYRING_CACHE_TTL, this.clock);
   }
 
   /**
@@ -145,19 +109,18 @@ export class Keyring {
    */
   listen(logger: Pick<Logger, 'warn' | 'info'>): this {
     const url = keyringListenUrl(this.config);
-    if (url && !this.changes)
-      this.changes = new KeyringChanges(url, { changed: () => this.forget(), state: () => this.forget() }, logger);
+    if (url) this.copy.listen(url, logger);
     return this;
   }
 
   /** `off` when not listening (a copy lives for the TTL), else the listener's state. */
   get listenState(): ListenState | 'off' {
-    return this.changes?.state ?? 'off';
+    return this.copy.listenState;
   }
 
   /** Stops listening (the process or test is shutting down); the copy is then kept for the TTL only. */
   async close(): Promise<void> {
-    await this.changes?.close();
+    await this.copy.close();
   }
 
   /** How many times active(), accepted() and the like read the database (for tests and measurement). */
@@ -167,39 +130,13 @@ export class Keyring {
 
   /** Drops the copy: the next use reads again, and a read in flight now is not kept. */
   forget(): void {
-    this.generation += 1;
-    this.copies.clear();
-  }
-
-  /** Runs a write, then forgets the copy (even when the write failed: it may have committed). */
-  private async changing<T>(write: () => Promise<T>): Promise<T> {
-    try {
-      return await write();
-    } finally {
-      this.forget();
-    }
-  }
-
-  /** A listening Keyring whose connection is down (or not yet up) may have missed a notification: no copy. */
-  private get copying(): boolean {
-    const state = this.listenState;
-    return state !== 'connecting' && state !== 'lost';
+    this.copy.forget();
   }
 
   /** `purpose`'s ACTIVE and RETIRING versions, newest first: the copy while it is fresh, else read now. */
   private async held(purpose: SecretPurpose): Promise<HeldVersion[]> {
     await this.bootstrap(purpose);
-    if (!this.copying) return this.read(purpose);
-    const now = this.clock.monotonic();
-    const copy = this.copies.get(purpose);
-    if (copy && copy.generation === this.generation && now - copy.readAt < this.config.KEYRING_CACHE_TTL)
-      return copy.versions;
-    const fresh: Copy = { generation: this.generation, readAt: now, versions: this.read(purpose) };
-    this.copies.set(purpose, fresh);
-    fresh.versions.catch(() => {
-      if (this.copies.get(purpose) === fresh) this.copies.delete(purpose); // a failed read is not kept
-    });
-    return fresh.versions;
+    return this.copy.held(purpose, () => this.read(purpose));
   }
 
   private async read(purpose: SecretPurpose): Promise<HeldVersion[]> {
@@ -223,41 +160,6 @@ export class Keyring {
     return openSecret(this.subkeys, row);
   }
 
-  /** The configured first version of `purpose`, if it has one. */
-  private firstVersion(purpose: SecretPurpose): Secret | undefined {
-    const c = this.config;
-    const first: Record<SecretPurpose, string | undefined> = {
-      JWT_SIGNING: c.JWT_SECRET,
-      STRIPE_API_KEY: c.STRIPE_SECRET_KEY,
-      STRIPE_WEBHOOK_SECRET: c.STRIPE_WEBHOOK_SECRET,
-      RAZORPAY_KEY: JSON.stringify({
-        keyId: c.RAZORPAY_KEY_ID,
-        keySecret: c.RAZORPAY_KEY_SECRET,
-      } satisfies RazorpayKey),
-      RAZORPAY_WEBHOOK_SECRET: c.RAZORPAY_WEBHOOK_SECRET,
-      DATABASE_PASSWORD: undefined,
-    };
-    const secret = first[purpose];
-    if (secret === undefined) return undefined;
-    return { kid: purpose === JWT_SIGNING ? c.JWT_KEY_ID : `${kidPrefix[purpose]}-1`, secret };
-  }
-
-  /** The variables behind `purpose`'s first version that still hold their public local default. */
-  private localDefaultsOf(purpose: SecretPurpose): string[] {
-    const c = this.config;
-    const sources: Partial<Record<SecretPurpose, [keyof typeof c & Parameters<typeof isLocalDefault>[0], string][]>> = {
-      JWT_SIGNING: [['JWT_SECRET', c.JWT_SECRET]],
-      STRIPE_API_KEY: [['STRIPE_SECRET_KEY', c.STRIPE_SECRET_KEY]],
-      STRIPE_WEBHOOK_SECRET: [['STRIPE_WEBHOOK_SECRET', c.STRIPE_WEBHOOK_SECRET]],
-      RAZORPAY_KEY: [
-        ['RAZORPAY_KEY_ID', c.RAZORPAY_KEY_ID],
-        ['RAZORPAY_KEY_SECRET', c.RAZORPAY_KEY_SECRET],
-      ],
-      RAZORPAY_WEBHOOK_SECRET: [['RAZORPAY_WEBHOOK_SECRET', c.RAZORPAY_WEBHOOK_SECRET]],
-    };
-    return (sources[purpose] ?? []).filter(([name, value]) => isLocalDefault(name, value)).map(([name]) => name);
-  }
-
   /** Takes in the configured first version of `purpose` when the keyring has none (once per process). */
   private bootstrap(purpose: SecretPurpose): Promise<void> {
     let done = this.bootstrapped.get(purpose);
@@ -272,16 +174,16 @@ export class Keyring {
   }
 
   private async takeInFirstVersion(purpose: SecretPurpose): Promise<void> {
-    const first = this.firstVersion(purpose);
+    const first = firstVersion(this.config, purpose);
     if (!first || (await this.prisma.secretVersion.count({ where: { purpose } }))) return;
     // A public local value taken in once would be the production secret for good: never in production.
-    const atDefault = this.localDefaultsOf(purpose);
+    const atDefault = localDefaultsOf(this.config, purpose);
     if (this.config.NODE_ENV === 'production' && atDefault.length)
       throw new Error(
         `refusing to take the public local default of ${atDefault.join(', ')} into the keyring in production`,
       );
     try {
-      await this.changing(() =>
+      await this.copy.changing(() =>
         this.prisma.secretVersion.create({
           data: {
             id: randomUUID(),
@@ -331,7 +233,7 @@ export class Keyring {
    * secret. The caller chooses the version's id, so a retried stage finds its own version.
    */
   async stage(purpose: SecretPurpose, versionId: string, value?: string): Promise<{ kid: string; version: number }> {
-    return this.changing(() => this.stageVersion(purpose, versionId, value));
+    return this.copy.changing(() => this.stageVersion(purpose, versionId, value));
   }
 
   private async stageVersion(
@@ -386,7 +288,7 @@ export class Keyring {
     kid: string,
     graceMs: number | null,
   ): Promise<{ retiringKid?: string; retiringUntil?: string }> {
-    return this.changing(() => this.promoteVersion(purpose, kid, graceMs));
+    return this.copy.changing(() => this.promoteVersion(purpose, kid, graceMs));
   }
 
   private promoteVersion(
@@ -417,7 +319,7 @@ export class Keyring {
 
   /** Starts the grace of a RETIRING version held open by promote(…, null); answers its end. */
   async startGrace(kid: string, graceMs: number): Promise<{ retiringUntil: string }> {
-    await this.changing(() =>
+    await this.copy.changing(() =>
       this.prisma.secretVersion.updateMany({
         where: { kid, status: 'RETIRING', retiringUntil: null },
         data: { retiringUntil: new Date(Date.now() + graceMs) },
@@ -429,7 +331,7 @@ export class Keyring {
 
   /** RETIRING (or a STAGED version rolled back) becomes RETIRED. */
   async retire(kid: string): Promise<void> {
-    await this.changing(() =>
+    await this.copy.changing(() =>
       this.prisma.secretVersion.updateMany({
         where: { kid, status: { in: ['RETIRING', 'STAGED'] } },
         data: { status: 'RETIRED', retiredAt: new Date() },
@@ -444,7 +346,7 @@ export class Keyring {
    * Idempotent: a second run finds nothing to move. Answers what moved, from where.
    */
   async rewrap(): Promise<{ rewrapped: Rewrapped[] }> {
-    return this.changing(() => this.rewrapAll());
+    return this.copy.changing(() => this.rewrapAll());
   }
 
   private async rewrapAll(): Promise<{ rewrapped: Rewrapped[] }> {
