@@ -160,15 +160,7 @@ export async function recordConfirmed(
 }
 
 async function confirmIn(tx: Transaction, input: { orderId: string; commitStock: boolean; actor: Actor }) {
-  if (input.commitStock)
-    await moveStock(
-      tx,
-      'SALE',
-      input.orderId,
-      await itemsOf(tx, input.orderId),
-      input.actor,
-      'Sold: payment confirmed',
-    );
+  if (input.commitStock) await moveOrderStock(tx, 'SALE', input.orderId, input.actor, 'Sold: payment confirmed');
   await tx.order.updateMany({
     where: { id: input.orderId, status: { in: ['PENDING', 'PAID'] } },
     data: { status: 'CONFIRMED', confirmedAt: new Date() },
@@ -182,7 +174,7 @@ export async function recordCancelled(
 ): Promise<void> {
   const cancelled = await prisma.$transaction(async (tx) => {
     const detail = input.note ? `${input.reason}: ${input.note}` : input.reason;
-    await moveStock(tx, 'RELEASE', input.orderId, await itemsOf(tx, input.orderId), input.actor, `Released: ${detail}`);
+    await moveOrderStock(tx, 'RELEASE', input.orderId, input.actor, `Released: ${detail}`);
     const { count } = await tx.order.updateMany({
       where: { id: input.orderId, status: { in: ['PENDING', 'CONFIRMED'] } },
       data: { status: 'CANCELLED', cancelReason: input.reason, cancelledAt: new Date() },
@@ -226,14 +218,7 @@ export async function recordShipped(
       );
     }
     if (input.commitStock)
-      await moveStock(
-        tx,
-        'SALE',
-        input.orderId,
-        await itemsOf(tx, input.orderId),
-        input.actor,
-        'Sold: shipped cash on delivery',
-      );
+      await moveOrderStock(tx, 'SALE', input.orderId, input.actor, 'Sold: shipped cash on delivery');
     await tx.order.update({
       where: { id: input.orderId },
       data: { status: 'SHIPPED', trackingNumber: input.trackingNumber, carrier: input.carrier, shippedAt: new Date() },
@@ -300,6 +285,11 @@ export async function recordDelivered(
   }, txOptions);
 }
 
-async function itemsOf(tx: Pick<PrismaClient, 'orderItem'>, orderId: string) {
-  return tx.orderItem.findMany({ where: { orderId }, select: { productId: true, variantId: true, quantity: true } });
+/** Moves every unit of an order's lines at once: the reserved units sold, or released. */
+async function moveOrderStock(tx: Transaction, type: 'SALE' | 'RELEASE', orderId: string, actor: Actor, why: string) {
+  const items = await tx.orderItem.findMany({
+    where: { orderId },
+    select: { productId: true, variantId: true, quantity: true },
+  });
+  await moveStock(tx, type, orderId, items, actor, why);
 }
