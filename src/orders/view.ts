@@ -39,8 +39,8 @@ export interface PaymentView {
 // The workflow of an order in one of these statuses has finished: the database is the truth.
 export const closedStatuses = new Set(['CANCELLED', 'DELIVERED', 'REFUNDED']);
 
-/** An order as its view reads it: the columns it shows, and those that tell whether its workflow still runs. */
-export type ViewedOrder = Pick<
+/** The columns one line of an order list shows (orderSummary). */
+type SummarisedOrder = Pick<
   Order,
   | 'id'
   | 'customerId'
@@ -51,13 +51,11 @@ export type ViewedOrder = Pick<
   | 'totalAmount'
   | 'currency'
   | 'createdAt'
-  | 'cancelReason'
-  | 'trackingNumber'
-  | 'carrier'
-  | 'reservationExpiresAt'
-  | 'deliveredAt'
-  | 'disputeStatus'
 >;
+
+/** An order as its view reads it: the columns it shows, and those that tell whether its workflow still runs. */
+export type ViewedOrder = SummarisedOrder &
+  Pick<Order, 'cancelReason' | 'trackingNumber' | 'carrier' | 'reservationExpiresAt' | 'deliveredAt' | 'disputeStatus'>;
 
 /**
  * Rows of the order's own facts as the one statement of storedOrder reads them: built by
@@ -265,20 +263,7 @@ export function orderReturns(returns: ReturnRow[], viewer: Viewer) {
 }
 
 /** One line of an order list. */
-export function orderSummary(
-  order: Pick<
-    Order,
-    | 'id'
-    | 'customerId'
-    | 'status'
-    | 'paymentStatus'
-    | 'paymentMethod'
-    | 'paymentProvider'
-    | 'totalAmount'
-    | 'currency'
-    | 'createdAt'
-  >,
-) {
+export function orderSummary(order: SummarisedOrder) {
   return {
     orderId: order.id,
     customerId: order.customerId,
