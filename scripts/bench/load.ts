@@ -35,13 +35,23 @@ export interface LoadFigures {
   checkoutMs: number[];
   ackMs: number[];
   confirmMs: number[];
+  /** Status reads made while card orders waited for CONFIRMED (the storefront's polling). */
+  polls: number;
   errors: Map<string, number>;
 }
 
 const CONFIRM_WITHIN_MS = 30_000;
 
 export async function runLoad(target: LoadTarget, options: LoadOptions): Promise<LoadFigures> {
-  const figures: LoadFigures = { orders: 0, elapsedS: 0, checkoutMs: [], ackMs: [], confirmMs: [], errors: new Map() };
+  const figures: LoadFigures = {
+    orders: 0,
+    elapsedS: 0,
+    checkoutMs: [],
+    ackMs: [],
+    confirmMs: [],
+    polls: 0,
+    errors: new Map(),
+  };
   const fail = (what: string) => void figures.errors.set(what, (figures.errors.get(what) ?? 0) + 1);
   const deadline = options.seconds ? Date.now() + options.seconds * 1000 : Infinity;
   let started = 0;
@@ -62,6 +72,7 @@ export async function runLoad(target: LoadTarget, options: LoadOptions): Promise
     figures.ackMs.push(performance.now() - paid);
     if (refused) return fail(`payment ${refused}`);
     for (;;) {
+      figures.polls++;
       if ((await target.status(index, placed.orderId)) === 'CONFIRMED') {
         figures.confirmMs.push(performance.now() - paid);
         return done();
@@ -110,6 +121,10 @@ export function rate(figures: LoadFigures): number {
   return figures.orders / figures.elapsedS;
 }
 
+function polls(figures: LoadFigures): string {
+  return figures.confirmMs.length ? (figures.polls / figures.confirmMs.length).toFixed(1) : 'n/a';
+}
+
 export function summary(name: string, figures: LoadFigures): string {
   const errors = figures.errors.size ? [...figures.errors].map(([what, n]) => `${what}: ${n}`).join('; ') : 'none';
   return [
@@ -117,7 +132,7 @@ export function summary(name: string, figures: LoadFigures): string {
     `  orders done        ${figures.orders} in ${figures.elapsedS.toFixed(1)} s = ${rate(figures).toFixed(1)} per second`,
     `  checkout           ${percentiles(figures.checkoutMs)}`,
     `  payment ack        ${percentiles(figures.ackMs)}`,
-    `  paid to CONFIRMED  ${percentiles(figures.confirmMs)}   (${figures.confirmMs.length} payments)`,
+    `  paid to CONFIRMED  ${percentiles(figures.confirmMs)}   (${figures.confirmMs.length} payments, ${polls(figures)} status reads each)`,
     `  errors             ${errors}`,
   ].join('\n');
 }
