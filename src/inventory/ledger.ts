@@ -66,78 +66,104 @@ interface LockedRow {
   reserved_stock: number;
   low_stock_threshold: number;
   low_stock_alerted_at: Date | null;
+  /** The ledger row already written under the movement's key, as the lock's statement saw it. */
+  earlier_id: string | null;
+  earlier_previous_stock: number | null;
+  earlier_new_stock: number | null;
+  earlier_previous_reserved: number | null;
+  earlier_new_reserved: number | null;
 }
 
-// NO KEY UPDATE: writers take turns on the row, while inserts that merely reference it (an order
-// line's foreign key takes KEY SHARE) neither wait for nor deadlock with them.
+/**
+ * Locks the stock row and, in the same statement, looks for a ledger row under the movement's key.
+ * NO KEY UPDATE: writers take turns on the row, while inserts that merely reference it (an order
+ * line's foreign key takes KEY SHARE) neither wait for nor deadlock with them.
+ *
+ * The ledger is read with the statement's snapshot, taken before the lock was granted: a twin of
+ * this movement (the same key) that committed while this one waited for the lock is not seen
+ * here, though its change to the row is. The write (applyMovement) is what settles that case: it
+ * inserts the ledger row first and updates the stock only if the key was free.
+ */
 async function lockStockRow(tx: Transaction, m: StockMovement): Promise<LockedRow | undefined> {
+  const earlier = Prisma.sql`LEFT JOIN inventory_ledger l ON l.idempotency_key = ${m.idempotencyKey}`;
+  const earlierColumns = Prisma.sql`l.id AS earlier_id, l.previous_stock AS earlier_previous_stock,
+        l.new_stock AS earlier_new_stock, l.previous_reserved AS earlier_previous_reserved,
+        l.new_reserved AS earlier_new_reserved`;
   const rows = m.variantId
     ? await tx.$queryRaw<
         LockedRow[]
-      >`SELECT v.sku, v.stock, v.reserved_stock, p.low_stock_threshold, v.low_stock_alerted_at
-        FROM product_variants v JOIN products p ON p.id = v.product_id
+      >`SELECT v.sku, v.stock, v.reserved_stock, p.low_stock_threshold, v.low_stock_alerted_at, ${earlierColumns}
+        FROM product_variants v JOIN products p ON p.id = v.product_id ${earlier}
         WHERE v.id = ${m.variantId}::uuid AND v.product_id = ${m.productId}::uuid FOR NO KEY UPDATE OF v`
-    : await tx.$queryRaw<LockedRow[]>`SELECT sku, stock, reserved_stock, low_stock_threshold, low_stock_alerted_at
-        FROM products WHERE id = ${m.productId}::uuid FOR NO KEY UPDATE`;
+    : await tx.$queryRaw<LockedRow[]>`SELECT p.sku, p.stock, p.reserved_stock, p.low_stock_threshold,
+        p.low_stock_alerted_at, ${earlierColumns}
+        FROM products p ${earlier} WHERE p.id = ${m.productId}::uuid FOR NO KEY UPDATE OF p`;
   return rows[0];
 }
 
-/** Applies one stock movement and writes its ledger row, inside the caller's transaction. */
+/** The answer for a movement already in the ledger under its key. */
+function alreadyApplied(earlier: {
+  id: string;
+  previousStock: number;
+  newStock: number;
+  previousReserved: number;
+  newReserved: number;
+}): MovementResult {
+  return {
+    status: 'ALREADY_APPLIED',
+    entryId: earlier.id,
+    previous: { stock: earlier.previousStock, reserved: earlier.previousReserved },
+    next: { stock: earlier.newStock, reserved: earlier.newReserved },
+    lowStockCrossed: false,
+  };
+}
+
+/** The ledger row under `key`, read now (after the row lock): a twin committed meanwhile is seen. */
+async function earlierEntry(tx: Transaction, key: string): Promise<MovementResult | undefined> {
+  const earlier = await tx.inventoryLedger.findUnique({ where: { idempotencyKey: key } });
+  return earlier ? alreadyApplied(earlier) : undefined;
+}
+
+/**
+ * Applies one stock movement and writes its ledger row, inside the caller's transaction: two
+ * statements (the lock with the ledger's look-up, then the write), where it was four.
+ */
 export async function recordStockMovement(tx: Transaction, m: StockMovement): Promise<MovementResult> {
   const row = await lockStockRow(tx, m);
   if (!row) return { status: 'REFUSED', refusal: 'NOT_FOUND' };
-  // Checked under the row lock: a concurrent twin of this movement has committed or not started.
-  const earlier = await tx.inventoryLedger.findUnique({ where: { idempotencyKey: m.idempotencyKey } });
-  if (earlier) {
-    return {
-      status: 'ALREADY_APPLIED',
-      entryId: earlier.id,
-      previous: { stock: earlier.previousStock, reserved: earlier.previousReserved },
-      next: { stock: earlier.newStock, reserved: earlier.newReserved },
-      lowStockCrossed: false,
-    };
-  }
+  if (row.earlier_id)
+    return alreadyApplied({
+      id: row.earlier_id,
+      previousStock: row.earlier_previous_stock!,
+      newStock: row.earlier_new_stock!,
+      previousReserved: row.earlier_previous_reserved!,
+      newReserved: row.earlier_new_reserved!,
+    });
   const previous = { stock: row.stock, reserved: row.reserved_stock };
   const next = {
     stock: m.setStock ?? row.stock + (m.stockDelta ?? 0),
     reserved: row.reserved_stock + (m.reservedDelta ?? 0),
   };
-  if (next.stock < 0 || next.reserved < 0) return { status: 'REFUSED', refusal: 'NEGATIVE', current: previous };
-  if (next.stock < next.reserved) {
-    const refusal = m.type === 'RESERVE' ? 'INSUFFICIENT_AVAILABLE' : 'STOCK_BELOW_RESERVED';
-    return { status: 'REFUSED', refusal, current: previous };
-  }
+  const refusal: MovementRefusal | undefined =
+    next.stock < 0 || next.reserved < 0
+      ? 'NEGATIVE'
+      : next.stock < next.reserved
+        ? m.type === 'RESERVE'
+          ? 'INSUFFICIENT_AVAILABLE'
+          : 'STOCK_BELOW_RESERVED'
+        : undefined;
+  // A refusal is answered only for a key still unused: a twin that committed while this movement
+  // waited for the lock moved the row already, and this is a repeat of it, not a refusal.
+  if (refusal) return (await earlierEntry(tx, m.idempotencyKey)) ?? { status: 'REFUSED', refusal, current: previous };
 
   // Low stock: armed while available is above the threshold, fired once when a movement crosses it.
   const available = next.stock - next.reserved;
   const low = available <= row.low_stock_threshold;
   const lowStockCrossed = low && !row.low_stock_alerted_at && available < previous.stock - previous.reserved;
   const alertedAt = low ? (lowStockCrossed ? new Date() : row.low_stock_alerted_at) : null;
-  if (m.variantId) {
-    await tx.$executeRaw`UPDATE product_variants SET stock = ${next.stock}, reserved_stock = ${next.reserved},
-        low_stock_alerted_at = ${alertedAt}, updated_at = now() WHERE id = ${m.variantId}::uuid`;
-  } else {
-    await tx.$executeRaw`UPDATE products SET stock = ${next.stock}, reserved_stock = ${next.reserved},
-        low_stock_alerted_at = ${alertedAt}, updated_at = now() WHERE id = ${m.productId}::uuid`;
-  }
   const entryId = randomUUID();
-  await tx.inventoryLedger.create({
-    data: {
-      id: entryId,
-      productId: m.productId,
-      variantId: m.variantId ?? null,
-      type: m.type,
-      quantity: Math.abs(next.stock - previous.stock) || Math.abs(next.reserved - previous.reserved),
-      previousStock: previous.stock,
-      newStock: next.stock,
-      previousReserved: previous.reserved,
-      newReserved: next.reserved,
-      reason: m.reason,
-      actor: m.actor,
-      reference: m.reference ?? null,
-      idempotencyKey: m.idempotencyKey,
-    },
-  });
+  if (!(await applyMovement(tx, m, { entryId, previous, next, alertedAt })))
+    return (await earlierEntry(tx, m.idempotencyKey))!; // the key was taken meanwhile: that twin's answer
   if (lowStockCrossed) {
     await tx.lowStockAlert.create({
       data: {
@@ -151,6 +177,34 @@ export async function recordStockMovement(tx: Transaction, m: StockMovement): Pr
     });
   }
   return { status: 'APPLIED', entryId, previous, next, lowStockCrossed };
+}
+
+/**
+ * Writes the ledger row and the stock row's new levels in one statement: the ledger row first,
+ * and the levels only if its key was free (ON CONFLICT checks the rows committed by now, a twin's
+ * included), so a movement is never applied twice. False when the key was taken.
+ */
+async function applyMovement(
+  tx: Transaction,
+  m: StockMovement,
+  w: { entryId: string; previous: StockLevels; next: StockLevels; alertedAt: Date | null },
+): Promise<boolean> {
+  const { previous, next } = w;
+  const quantity = Math.abs(next.stock - previous.stock) || Math.abs(next.reserved - previous.reserved);
+  const entry = Prisma.sql`INSERT INTO inventory_ledger (id, product_id, variant_id, type, quantity, previous_stock,
+        new_stock, previous_reserved, new_reserved, reason, actor, reference, idempotency_key)
+      VALUES (${w.entryId}::uuid, ${m.productId}::uuid, ${m.variantId ?? null}::uuid, ${m.type}::"InventoryLedgerType",
+        ${quantity}, ${previous.stock}, ${next.stock}, ${previous.reserved}, ${next.reserved}, ${m.reason}, ${m.actor},
+        ${m.reference ?? null}, ${m.idempotencyKey})
+      ON CONFLICT (idempotency_key) DO NOTHING RETURNING id`;
+  const levels = Prisma.sql`stock = ${next.stock}, reserved_stock = ${next.reserved},
+        low_stock_alerted_at = ${w.alertedAt}, updated_at = now()`;
+  const moved = m.variantId
+    ? await tx.$executeRaw`WITH entry AS (${entry})
+        UPDATE product_variants SET ${levels} WHERE id = ${m.variantId}::uuid AND EXISTS (SELECT 1 FROM entry)`
+    : await tx.$executeRaw`WITH entry AS (${entry})
+        UPDATE products SET ${levels} WHERE id = ${m.productId}::uuid AND EXISTS (SELECT 1 FROM entry)`;
+  return moved === 1;
 }
 
 /** Units added to one product's stock on hand, for recordStockAdditions. */
