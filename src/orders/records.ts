@@ -124,12 +124,29 @@ async function recordSucceededIn(
       processedAt: new Date(),
     },
   });
-  await tx.order.updateMany({
-    where: { id: input.orderId, status: 'PENDING' },
-    data: { status: 'PAID', paymentStatus: 'PAID', paidAt: new Date() },
-  });
-  if (input.confirm) await confirmIn(tx, { orderId: input.orderId, commitStock: true, actor: input.confirm.actor });
+  if (input.confirm) await confirmPaidIn(tx, input.orderId, input.confirm.actor);
+  else
+    await tx.order.updateMany({
+      where: { id: input.orderId, status: 'PENDING' },
+      data: { status: 'PAID', paymentStatus: 'PAID', paidAt: new Date() },
+    });
   return payment;
+}
+
+/**
+ * PAID and CONFIRMED at once, the reserved units sold: what marking the order PAID and then
+ * confirmIn (commitStock) did, with one update of the order row instead of two. A PENDING order
+ * is paid now; one already PAID (a retry, or paid before the patch) keeps its paid_at. The order
+ * row is updated before the stock moves, as before, so the locks are taken in the same order.
+ */
+async function confirmPaidIn(tx: Transaction, orderId: string, actor: Actor) {
+  // The columns are UTC timestamps without a zone, as Prisma writes them.
+  await tx.$executeRaw`UPDATE orders
+      SET status = 'CONFIRMED'::"OrderStatus", payment_status = 'PAID'::"PaymentStatus",
+          paid_at = CASE WHEN status = 'PENDING' THEN now() AT TIME ZONE 'UTC' ELSE paid_at END,
+          confirmed_at = now() AT TIME ZONE 'UTC', updated_at = now() AT TIME ZONE 'UTC'
+    WHERE id = ${orderId}::uuid AND status IN ('PENDING', 'PAID')`;
+  await moveOrderStock(tx, 'SALE', orderId, actor, 'Sold: payment confirmed');
 }
 
 /** The attempt FAILED; an unpaid PENDING order's payment status says so (the customer may retry). */
