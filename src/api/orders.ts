@@ -165,6 +165,7 @@ export function ordersRouter(deps: ApiDeps): Router {
       items: view.items,
       reservationExpiresAt: view.reservationExpiresAt,
       paymentProvider: view.paymentProvider,
+      paymentIntentId: view.paymentIntentId,
       razorpayOrderId: view.razorpayOrderId,
     };
   }

@@ -36,7 +36,9 @@ test('the same key and body, twice at once and again later: one order, stock res
     status: 'PENDING',
     totalAmount: 3800,
     clientSecret: together[0].body.clientSecret,
+    paymentIntentId: together[0].body.paymentIntentId,
   });
+  expect(later.body.paymentIntentId).toMatch(/^pi_/);
 
   expect(await stack.prisma.order.count({ where: { customerId: customer.id } })).toBe(1);
   expect(await stack.prisma.payment.count({ where: { orderId } })).toBe(1);

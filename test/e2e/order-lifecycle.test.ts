@@ -33,6 +33,9 @@ test('a card order goes from checkout to delivery, with a confirmation email', a
 
   const pending = await orderOf(stack, orderId, customer.token);
   expect(pending).toMatchObject({ status: 'PENDING', source: 'workflow' });
+  // The checkout's answer names the PaymentIntent its webhooks will name, as the view does.
+  expect(pending.paymentIntentId).toMatch(/^pi_/);
+  expect(checkout.body.paymentIntentId).toBe(pending.paymentIntentId);
 
   const event = paymentIntentEvent('payment_intent.succeeded', {
     id: pending.paymentIntentId,

@@ -44,6 +44,7 @@ export function registerHandlers(s: OrderState): void {
         reservationExpiresAt: order.reservationExpiresAt,
         paymentProvider: order.paymentProvider,
         clientSecret: s.clientSecret,
+        paymentIntentId: order.paymentIntentId,
         razorpayOrderId: order.razorpayOrderId,
         razorpayKeyId: s.razorpayKeyId,
       };

@@ -103,6 +103,8 @@ export interface PlacedOrder {
   paymentProvider?: PaymentProvider;
   /** Stripe: what Stripe.js confirms the payment with. */
   clientSecret?: string;
+  /** Stripe: the PaymentIntent itself, as its webhooks and the order's view name it. */
+  paymentIntentId?: string;
   /** Razorpay: what Razorpay Checkout opens. */
   razorpayOrderId?: string;
   razorpayKeyId?: string;
