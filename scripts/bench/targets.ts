@@ -119,12 +119,8 @@ export async function startProduct(options: {
         return { error: `${placed.status} ${(placed.body.error as { code?: string })?.code ?? ''}` };
       }
       const orderId = placed.body.orderId as string;
-      if (!card) return { orderId };
-      // The PaymentIntent the storefront confirms, as the order shows it (stripe-mock's client
-      // secret is a fixture's, so it cannot be read from there).
-      const order = await call(customer, 'GET', `/api/orders/${orderId}`, undefined, auth(customer));
-      const paymentRef = order.body.paymentIntentId as string;
-      return { orderId, paymentRef };
+      // The PaymentIntent the storefront confirms: its webhook, forged below, names it.
+      return card ? { orderId, paymentRef: placed.body.paymentIntentId as string } : { orderId };
     },
     async pay(customer, orderId, paymentIntentId) {
       const payload = JSON.stringify({
