@@ -164,8 +164,8 @@ const policyOf: Record<keyof Activities, Policy> = {
  * the task queue. Each saves an activity task's dispatch and completion and the workflow task that
  * follows it (a few server round trips, tens of ms on a loaded server), so they are kept for the
  * short database steps on an order's way from checkout to CONFIRMED, where a customer or a
- * storefront waits, and for opening a card checkout's first payment attempt, which the customer
- * waits on too. What a local activity gives up: it is not retried by Temporal's timeout when
+ * storefront waits (a card payment's news among them: recordSignalledPayment), and for opening a
+ * card checkout's first payment attempt, which the customer waits on too. What a local activity gives up: it is not retried by Temporal's timeout when
  * its worker dies, but the workflow task is (10 s, Temporal's default workflow task timeout), and
  * the next worker replays the workflow and runs the step again from the start (every step here is
  * idempotent by its business key); and while one runs, the workflow takes no other message (an
@@ -185,9 +185,13 @@ const policyOf: Record<keyof Activities, Policy> = {
  * attempt by waiting for the payment (its patches are asked before the reservation:
  * src/workflows/order/critical-path.ts); confirming an order paid by cash or the wallet by waiting
  * for its shipment (a patched() follows only if a payment's news was already queued, which for
- * such an order only a hand-typed signal can be). Checking and recording a card payment are
- * followed by patches, and stay queued; so does recordSignalledPayment, which does both in one
- * step (a cancellation waiting when it ends is refused under CANCEL_REFUSED_ONCE_PAID).
+ * such an order only a hand-typed signal can be); a signalled card payment's one step
+ * (recordSignalledPayment, since PAYMENT_NEWS_LOCAL) by committing the sale, where a cancellation
+ * accepted while it ran is refused under CANCEL_REFUSED_ONCE_PAID, then by waiting for the
+ * shipment (those patches, and the ones news arriving meanwhile asks before its activity, are
+ * asked at checkout, before the reservation: critical-path.ts). Checking and recording a card
+ * payment the other ways (verifyPaymentNews, recordPaymentSucceeded: news no stored event names, a
+ * status check, another attempt's payment) are followed by patches, and stay queued.
  */
 const localPolicies = {
   // One short transaction. A lost attempt is noticed at 5 s start-to-close if its worker lives
@@ -213,6 +217,7 @@ type LocalPolicy = keyof typeof localPolicies;
 const localPolicyOf = {
   createOrderAndReserveStock: 'database',
   confirmOrder: 'database',
+  recordSignalledPayment: 'database',
   createPaymentIntent: 'checkout',
   createRazorpayOrder: 'checkout',
 } satisfies Partial<Record<keyof Activities, LocalPolicy>>;

@@ -7,6 +7,7 @@
 import { condition, patched, setCurrentDetails } from '@temporalio/workflow';
 import { orderWorkflowId } from '../ids';
 import { activitiesFor } from '../policies';
+import { signalledPaymentStep } from './critical-path';
 import { refundOrAlert } from '../unexpected-payments';
 import { SYSTEM, type Actor } from '../vocabulary';
 import type { OrderView, PaymentEvent } from './messages';
@@ -24,7 +25,6 @@ import { describe, moveTo, record, sendEmail, type OrderState } from './state';
 const act = activitiesFor(
   'verifyPaymentNews',
   'recordPaymentSucceeded',
-  'recordSignalledPayment',
   'createPaymentIntent',
   'createRazorpayOrder',
   'cancelPaymentIntent',
@@ -206,13 +206,15 @@ function paysOpenAttemptInFull(s: OrderState, event: PaymentEvent): boolean {
  * the stored webhook event it names and recorded, the order confirmed, by one activity in one
  * transaction. 'recorded' once paid; 'ignored' when the stored event says otherwise (nothing
  * moved); undefined for any other news, or when no event is stored under its id, which is then
- * verified (by the provider) and applied as before.
+ * verified (by the provider) and applied as before. A local activity for orders started since
+ * PAYMENT_NEWS_LOCAL (./critical-path.ts), so CONFIRMED within the task that took the news.
  */
 async function recordedInOneStep(s: OrderState, event: PaymentEvent): Promise<'recorded' | 'ignored' | undefined> {
   const { order } = s;
   if (!s.signalledEvents.has(event.eventId) || !paysOpenAttemptInFull(s, event) || !patched(PAYMENT_NEWS_ONE_STEP))
     return undefined;
-  const answer = await act.recordSignalledPayment({
+  // Local since PAYMENT_NEWS_LOCAL: what may follow it in this task was asked at checkout.
+  const answer = await signalledPaymentStep(s.paymentNewsLocal === true).recordSignalledPayment({
     orderId: order.orderId,
     attempt: order.paymentAttempt,
     event,

@@ -27,6 +27,8 @@ export interface OrderState {
   readonly provider: PaymentProvider;
   /** A card checkout opens its first payment attempt as a local activity (CHECKOUT_PAYMENT_LOCAL). */
   checkoutPaymentLocal?: boolean;
+  /** A signalled payment's one step runs as a local activity (PAYMENT_NEWS_LOCAL), as checkout chose. */
+  paymentNewsLocal?: boolean;
   /** Checkout's answer: unset until stock is reserved and payment can start; a failure when it cannot. */
   placement?: { failure?: ApplicationFailure };
   /** What the customer's browser needs to pay the current attempt. */

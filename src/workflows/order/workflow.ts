@@ -22,7 +22,13 @@ import { orderWorkflowId } from '../ids';
 import { activitiesFor } from '../policies';
 import { ErrorCode, SYSTEM, type Actor } from '../vocabulary';
 import { cancelReasonOf, checkoutRefusalOf, invalidState, providerUnavailable } from './guards';
-import { checkoutPayment, checkoutPaymentIsLocal, criticalPath, criticalPathIsLocal } from './critical-path';
+import {
+  checkoutPayment,
+  checkoutPaymentIsLocal,
+  criticalPath,
+  criticalPathIsLocal,
+  paymentNewsIsLocal,
+} from './critical-path';
 import { registerHandlers } from './handlers';
 import {
   deliverOrderUpdate,
@@ -102,7 +108,11 @@ async function reserveStock(s: OrderState): Promise<boolean> {
   // A patch the refusal needs is asked before a local step, never right after one (policies.ts).
   const refusalKept = criticalPathIsLocal() ? patched(CHECKOUT_REFUSAL_KEPT) : undefined;
   // So are those that follow the payment attempt, when it is local too (./critical-path.ts).
-  if (input.paymentMethod === 'CARD') s.checkoutPaymentLocal = checkoutPaymentIsLocal();
+  if (input.paymentMethod === 'CARD') {
+    s.checkoutPaymentLocal = checkoutPaymentIsLocal();
+    // And those that follow a payment's one step, when it is local too (same place, same reason).
+    s.paymentNewsLocal = paymentNewsIsLocal(s.checkoutPaymentLocal);
+  }
   try {
     const placed = await criticalPath().createOrderAndReserveStock({
       ...input,
