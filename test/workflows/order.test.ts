@@ -7,7 +7,7 @@
  * replay.test.ts replays on every run to catch non-deterministic changes.
  */
 import { WithStartWorkflowOperation, WorkflowUpdateStage, type WorkflowHandle } from '@temporalio/client';
-import { ApplicationFailure } from '@temporalio/common';
+import { ApplicationFailure, type Duration } from '@temporalio/common';
 import { randomUUID } from 'node:crypto';
 import type { Activities } from '../../src/activities';
 import {
@@ -184,7 +184,10 @@ const workerDiesAfterCommit = new Set<string>();
 const worker = useStubWorker(wrapped);
 
 /** Checkout as the API does it: update-with-start, answering once stock is reserved. */
-async function placeOrder(overrides: Partial<OrderWorkflowInput> = {}) {
+async function placeOrder(
+  overrides: Partial<OrderWorkflowInput> = {},
+  options: { workflowTaskTimeout?: Duration } = {},
+) {
   const orderId =
     overrides.orderId ??
     (overrides.items?.[0]?.productId === LATE_PAYER ? `late${randomUUID().slice(4)}` : randomUUID());
@@ -202,6 +205,7 @@ async function placeOrder(overrides: Partial<OrderWorkflowInput> = {}) {
     taskQueue: worker.taskQueue,
     args: [input],
     workflowIdConflictPolicy: 'FAIL',
+    ...options,
   });
   const placed = worker.client.workflow.executeUpdateWithStart(placeOrderUpdate, { startWorkflowOperation: start });
   const handle: WorkflowHandle<typeof orderWorkflow> = await start.workflowHandle();
@@ -728,7 +732,9 @@ test('an earlier attempt paid after all pays the order; the attempt left open is
 });
 
 test('a cancellation asked for while the payment is being recorded is refused; the paid order goes on', async () => {
-  const { orderId, handle, placed } = await placeOrder();
+  // The one step is a local activity: the update is taken when the worker heartbeats the held
+  // workflow task (at 80% of its timeout), which must come before the step's 5 s start-to-close.
+  const { orderId, handle, placed } = await placeOrder({}, { workflowTaskTimeout: '2s' });
   await placed;
   const recording = gate('recordSignalledPayment', orderId);
   await handle.signal(paymentEventSignal, paid(orderId, (await statusOf(handle)).paymentIntentId!));
