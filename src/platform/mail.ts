@@ -3,7 +3,11 @@
  * what it is about (kind, order or refund, recipient), so a retried activity or two activities
  * wanting the same message at once send it once: the first to claim the key's row sends it, and
  * a stable Message-ID lets mail systems drop the copy if a crash ever makes us send twice.
+ *
+ * A message costs two statements of its own besides SMTP (issue 18: they were four): one claims
+ * the key's row or reads the row claimed before, one marks it sent.
  */
+import { randomUUID } from 'node:crypto';
 import type { Transporter } from 'nodemailer';
 import type { PrismaClient } from './db';
 
@@ -19,19 +23,53 @@ export interface MailMessage {
   text: string;
 }
 
+interface StoredClaim {
+  claimedBy: string | null;
+  sentAt: Date | null;
+}
+
 /** Sends `message` at most once per `idempotencyKey`; `claim` names who is sending (one activity attempt). */
 export async function sendOnce(mail: Mail, idempotencyKey: string, message: MailMessage, claim: string): Promise<void> {
   const { prisma } = mail;
-  const earlier = await prisma.emailMessage.findUnique({ where: { idempotencyKey } });
-  if (earlier?.sentAt) return;
   const messageId = `<${idempotencyKey.replace(/[^A-Za-z0-9.-]/g, '.')}@durable-commerce>`;
-  // Claim the message: when two activities want to send the same one at once, one sends it.
-  await prisma.emailMessage.createMany({
-    data: [{ idempotencyKey, to: message.to, subject: message.subject, messageId, claimedBy: claim }],
-    skipDuplicates: true,
-  });
-  const owner = await prisma.emailMessage.findUniqueOrThrow({ where: { idempotencyKey } });
+  const owner = await claimMessage(prisma, idempotencyKey, message, messageId, claim);
+  // Sent already, or claimed by another activity: not ours to send.
   if (owner.claimedBy !== claim || owner.sentAt) return;
   await mail.mailer.sendMail({ from: mail.from, ...message, messageId });
   await prisma.emailMessage.update({ where: { idempotencyKey }, data: { sentAt: new Date() } });
+}
+
+/**
+ * Claims the key's row for `claim`, or reads the row stored before (whose claim and sending
+ * stand), in one statement: when two activities want the same message at once, the one whose
+ * row is stored sends it, and its own retry finds its claim.
+ *
+ * The statement sees the table as it was when it began: a row that another activity committed
+ * while the statement ran (two claims at once, the other's insert first) stops the insert unseen,
+ * and neither branch answers. Then the row is read on its own, as src/payments/webhook-inbox.ts
+ * storeWebhookEvent does.
+ */
+async function claimMessage(
+  prisma: PrismaClient,
+  idempotencyKey: string,
+  message: MailMessage,
+  messageId: string,
+  claim: string,
+): Promise<StoredClaim> {
+  const [row] = await prisma.$queryRaw<StoredClaim[]>`
+    WITH claimed AS (
+      INSERT INTO email_messages (id, idempotency_key, "to", subject, message_id, claimed_by)
+      VALUES (${randomUUID()}::uuid, ${idempotencyKey}, ${message.to}, ${message.subject}, ${messageId}, ${claim})
+      ON CONFLICT (idempotency_key) DO NOTHING
+      RETURNING claimed_by, sent_at)
+    SELECT claimed_by AS "claimedBy", sent_at AS "sentAt" FROM claimed
+    UNION ALL
+    SELECT claimed_by, sent_at FROM email_messages WHERE idempotency_key = ${idempotencyKey}`;
+  return (
+    row ??
+    (await prisma.emailMessage.findUniqueOrThrow({
+      where: { idempotencyKey },
+      select: { claimedBy: true, sentAt: true },
+    }))
+  );
 }
