@@ -6,6 +6,11 @@
  * back, so a refused checkout leaves no order row, no reservation and no ledger entry. Keyed by
  * the order id, so the order workflow's activity may run it again: a second run answers the order
  * the first one recorded.
+ *
+ * Every checkout pays for this transaction's statements (issue 18), so the order's row is its own
+ * idempotency check: the insert that records it stops on the row an earlier run stored, instead
+ * of a read before it, and its lines are one more insert with nothing read back. A second run
+ * (rare) reads the order it finds; a refusal reads it too, since only a first run may refuse.
  */
 import { randomUUID } from 'node:crypto';
 import { txOptions, type PrismaClient, type Transaction } from '../platform/db';
@@ -14,7 +19,7 @@ import { debitWalletForOrder } from '../refunds/wallet';
 import { moveStock } from '../inventory/stock';
 import type { OrderLine, OrderWorkflowInput } from '../workflows/order/messages';
 import { ErrorCode, type Actor } from '../workflows/vocabulary';
-import { priceCheckout } from './checkout';
+import { priceCheckout, type PricedCheckout } from './checkout';
 
 export interface PlacedOrderRecord {
   totalAmount: number;
@@ -30,12 +35,21 @@ export type PlacementInput = OrderWorkflowInput & { reservationExpiresAt?: strin
  */
 export async function placeOrder(prisma: PrismaClient, input: PlacementInput): Promise<PlacedOrderRecord> {
   return prisma.$transaction(async (tx) => {
-    const existing = await tx.order.findUnique({ where: { id: input.orderId }, include: { items: true } });
-    if (existing) return toRecord(existing);
-
-    // The checkout's prices as they are now, in the transaction that records them.
-    const { lines, currency, totalAmount } = await priceCheckout(tx, input.items, input.currency);
-    await tx.order.create({
+    // The checkout's prices as they are now, in the transaction that records them. A retried
+    // placement whose catalogue has changed since (a product given variants, a new price) answers
+    // the order its first run recorded, never a refusal of it.
+    let priced: PricedCheckout;
+    try {
+      priced = await priceCheckout(tx, input.items, input.currency);
+    } catch (error) {
+      const placed = error instanceof DomainError ? await placedBefore(tx, input.orderId) : undefined;
+      if (placed) return placed;
+      throw error;
+    }
+    const { lines, currency, totalAmount } = priced;
+    // The order's row is its business key: a second run's insert stops on the row the first one
+    // stored (or waits for a run still under way, then stops) and answers that order.
+    const { count } = await tx.order.createMany({
       data: {
         id: input.orderId,
         customerId: input.customerId,
@@ -44,8 +58,13 @@ export async function placeOrder(prisma: PrismaClient, input: PlacementInput): P
         currency,
         totalAmount,
         reservationExpiresAt: input.reservationExpiresAt ? new Date(input.reservationExpiresAt) : null,
-        items: { create: lines.map((line) => ({ id: randomUUID(), ...line })) },
       },
+      skipDuplicates: true,
+    });
+    if (count === 0)
+      return toRecord(await tx.order.findUniqueOrThrow({ where: { id: input.orderId }, include: { items: true } }));
+    await tx.orderItem.createMany({
+      data: lines.map((line) => ({ id: randomUUID(), orderId: input.orderId, ...line })),
     });
     const shortages = await moveStock(tx, 'RESERVE', input.orderId, input.items, input.actor, 'Reserved at checkout');
     if (shortages.length > 0) {
@@ -60,6 +79,12 @@ export async function placeOrder(prisma: PrismaClient, input: PlacementInput): P
       await payFromWallet(tx, { orderId: input.orderId, customerId: input.customerId, amount: totalAmount, currency });
     return { totalAmount, currency, items: lines };
   }, txOptions);
+}
+
+/** The order an earlier run of this placement recorded, if one did. */
+async function placedBefore(tx: Transaction, orderId: string): Promise<PlacedOrderRecord | undefined> {
+  const existing = await tx.order.findUnique({ where: { id: orderId }, include: { items: true } });
+  return existing ? toRecord(existing) : undefined;
 }
 
 /**
