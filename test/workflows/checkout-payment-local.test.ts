@@ -29,6 +29,7 @@ import {
 } from '../../src/workflows/order/messages';
 import type { orderWorkflow } from '../../src/workflows/order/workflow';
 import type { Actor } from '../../src/workflows/vocabulary';
+import { orderStubs, UNIT_PRICE } from '../helpers/order-stubs';
 import { eventually } from '../helpers/stack';
 import {
   keepHistory,
@@ -39,7 +40,6 @@ import {
 } from '../helpers/workflow-worker';
 
 const EventType = temporal.api.enums.v1.EventType;
-const UNIT_PRICE = 1250;
 /** Orders whose id starts so find the provider down: every try to open a payment fails as an outage does. */
 const PROVIDER_DOWN = 'd0d0';
 
@@ -53,16 +53,11 @@ function hold(orderId: string) {
   return gate;
 }
 
+const customer: Actor = { id: randomUUID(), role: 'CUSTOMER' };
+const admin: Actor = { id: randomUUID(), role: 'ADMIN' };
+
 const stubs: Partial<Activities> = {
-  async createOrderAndReserveStock(input) {
-    const items = input.items.map((i) => ({
-      ...i,
-      sku: `SKU-${i.productId.slice(-4)}`,
-      name: 'Thing',
-      unitPrice: UNIT_PRICE,
-    }));
-    return { totalAmount: items.reduce((sum, i) => sum + i.quantity * i.unitPrice, 0), currency: 'USD', items };
-  },
+  ...orderStubs(admin),
   async createPaymentIntent(input) {
     const gate = held.get(input.orderId);
     if (gate) {
@@ -79,33 +74,9 @@ const stubs: Partial<Activities> = {
   async createRazorpayOrder(input) {
     return { razorpayOrderId: `order_${input.orderId.slice(0, 8)}_${input.attempt}`, keyId: 'rzp_test_stub' };
   },
-  async verifyPaymentNews() {
-    return { verified: true, by: 'stored-event' };
-  },
-  async recordSignalledPayment() {
-    return { outcome: 'RECORDED' };
-  },
-  async recordPaymentSucceeded() {},
-  async recordPaymentFailed() {},
-  async confirmOrder() {},
-  async cancelOrder() {},
-  async cancelPaymentIntent() {
-    return { status: 'canceled' };
-  },
-  async fetchPaymentStatus() {
-    return { outcome: 'PENDING', amount: 0, currency: 'USD' };
-  },
-  async activeAdminNamed() {
-    return { admin: { id: admin.id, email: 'warehouse@example.test' }, via: 'api' };
-  },
-  async markShipped() {},
-  async markDelivered() {},
-  async sendOrderEmail() {},
 };
 const { wrapped, callsOf } = recording(stubs, (input) => String(input.orderId ?? input.workflowId));
 const worker = useStubWorker(wrapped);
-const customer: Actor = { id: randomUUID(), role: 'CUSTOMER' };
-const admin: Actor = { id: randomUUID(), role: 'ADMIN' };
 
 /** Checkout as the API does it (update-with-start), with a short workflow task timeout if asked. */
 async function placeOrder(options: { orderId?: string; provider?: 'RAZORPAY'; workflowTaskTimeout?: Duration } = {}) {

@@ -30,6 +30,7 @@ import {
 import type { orderWorkflow } from '../../src/workflows/order/workflow';
 import { CANCEL_REFUSED_ONCE_PAID, PAYMENT_NEWS_LOCAL } from '../../src/workflows/order/patches';
 import type { Actor } from '../../src/workflows/vocabulary';
+import { orderStubs, UNIT_PRICE } from '../helpers/order-stubs';
 import { eventually } from '../helpers/stack';
 import {
   keepHistory,
@@ -40,7 +41,6 @@ import {
 } from '../helpers/workflow-worker';
 
 const EventType = temporal.api.enums.v1.EventType;
-const UNIT_PRICE = 1250;
 
 /** One-step calls held (by order id) until the test lets them go; each holds the next call only. */
 const held = new Map<string, { reached: boolean; release: () => void; released: Promise<void> }>();
@@ -58,22 +58,11 @@ const notStored = new Set<string>();
 /** Orders whose one step fails once as a lost connection does (retried by the local policy). */
 const failsOnce = new Set<string>();
 
+const customer: Actor = { id: randomUUID(), role: 'CUSTOMER' };
+const admin: Actor = { id: randomUUID(), role: 'ADMIN' };
+
 const stubs: Partial<Activities> = {
-  async createOrderAndReserveStock(input) {
-    const items = input.items.map((i) => ({
-      ...i,
-      sku: `SKU-${i.productId.slice(-4)}`,
-      name: 'Thing',
-      unitPrice: UNIT_PRICE,
-    }));
-    return { totalAmount: items.reduce((sum, i) => sum + i.quantity * i.unitPrice, 0), currency: 'USD', items };
-  },
-  async createPaymentIntent(input) {
-    return {
-      paymentIntentId: `pi_${input.orderId.slice(0, 8)}_${input.attempt}`,
-      clientSecret: `pi_${input.attempt}_secret_test`,
-    };
-  },
+  ...orderStubs(admin),
   async recordSignalledPayment(input) {
     const gate = held.get(input.orderId);
     if (gate) {
@@ -92,27 +81,9 @@ const stubs: Partial<Activities> = {
   async verifyPaymentNews() {
     return { verified: true, by: 'provider' };
   },
-  async recordPaymentSucceeded() {},
-  async recordPaymentFailed() {},
-  async confirmOrder() {},
-  async cancelOrder() {},
-  async cancelPaymentIntent() {
-    return { status: 'canceled' };
-  },
-  async fetchPaymentStatus() {
-    return { outcome: 'PENDING', amount: 0, currency: 'USD' };
-  },
-  async activeAdminNamed() {
-    return { admin: { id: admin.id, email: 'warehouse@example.test' }, via: 'api' };
-  },
-  async markShipped() {},
-  async markDelivered() {},
-  async sendOrderEmail() {},
 };
 const { wrapped, callsOf } = recording(stubs, (input) => String(input.orderId ?? input.workflowId));
 const worker = useStubWorker(wrapped);
-const customer: Actor = { id: randomUUID(), role: 'CUSTOMER' };
-const admin: Actor = { id: randomUUID(), role: 'ADMIN' };
 
 /** Checkout as the API does it (update-with-start), with a short workflow task timeout if asked. */
 async function placeOrder(options: { workflowTaskTimeout?: Duration } = {}) {
