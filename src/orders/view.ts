@@ -288,13 +288,9 @@ export async function orderView(
   viewer: Viewer,
 ): Promise<Record<string, unknown>> {
   const order = visibleTo(await storedOrder(deps.prisma, orderId), orderId, viewer);
-  const items = order.items;
-  const payments = orderPayments(order.payments, viewer);
-  const refunds = orderRefunds(order.refunds, viewer);
-  const returns = orderReturns(order.returns, viewer);
   const stored = {
     ...orderSummary(order),
-    items,
+    items: order.items,
     cancelReason: order.cancelReason ?? undefined,
     trackingNumber: order.trackingNumber ?? undefined,
     carrier: order.carrier ?? undefined,
@@ -303,23 +299,39 @@ export async function orderView(
     disputeStatus: order.disputeStatus ?? undefined,
     source: 'database' as const,
   };
-  const facts = { payments, refunds, returns };
   // A delivered order refunded in part has a finished workflow too.
-  if (closedStatuses.has(order.status) || order.deliveredAt) return { ...stored, ...facts };
+  if (closedStatuses.has(order.status) || order.deliveredAt) return { ...stored, ...factsOf(order, viewer) };
   try {
     const live = await deps.temporal.workflow.getHandle(orderWorkflowId(order.id)).query(getOrderQuery);
+    // The workflow moves only after its activity's transaction has committed, but the row was read
+    // before the query: a status the row does not show yet means the facts (a payment SUCCEEDED
+    // with the CONFIRMED it led to) were committed meanwhile, so they are read again, never shown
+    // older than the status beside them.
+    const caughtUp =
+      live.status === order.status && live.paymentStatus === order.paymentStatus
+        ? order
+        : ((await storedOrder(deps.prisma, orderId)) ?? order);
     return {
       ...stored,
       ...live,
       timeline: viewer.role === 'ADMIN' ? live.timeline : live.timeline.map(withoutAdminIds),
       createdAt: stored.createdAt,
       source: 'workflow' as const,
-      ...facts,
+      ...factsOf(caughtUp, viewer),
     };
   } catch (error) {
     deps.logger.warn({ err: error, orderId: order.id }, 'order query failed; answering from the database');
-    return { ...stored, ...facts };
+    return { ...stored, ...factsOf(order, viewer) };
   }
+}
+
+/** What the database knows of an order's money and goods: its payments, refunds and returns. */
+function factsOf(order: StoredOrder, viewer: Viewer) {
+  return {
+    payments: orderPayments(order.payments, viewer),
+    refunds: orderRefunds(order.refunds, viewer),
+    returns: orderReturns(order.returns, viewer),
+  };
 }
 
 /** The workflow's own view of an order as a customer may see it: no admin's user id in its timeline. */
