@@ -41,7 +41,7 @@ import { isUniqueViolation, type PrismaClient } from '../platform/db';
 import type { Logger } from '../platform/logger';
 import { keyringListenUrl, type ListenState } from './keyring-changes';
 import { HeldVersion, KeyringCopy, systemClock, type KeyringClock } from './keyring-copy';
-import { firstVersion, kidPrefix, localDefaultsOf } from './first-versions';
+import { firstVersion, kidPrefix, localDefaultsOf, type FirstVersionConfig } from './first-versions';
 import type { SecretVersion } from '../generated/prisma/client';
 import { keyPurposes, type KeyPurpose } from '../workflows/vocabulary';
 
@@ -62,22 +62,11 @@ export interface DatabaseLogin {
   password: string;
 }
 
-export type KeyringConfig = Pick<
-  Config,
-  | 'NODE_ENV'
-  | 'MASTER_KEYS'
-  | 'MASTER_KEY_ID'
-  | 'JWT_SECRET'
-  | 'JWT_KEY_ID'
-  | 'STRIPE_SECRET_KEY'
-  | 'STRIPE_WEBHOOK_SECRET'
-  | 'RAZORPAY_KEY_ID'
-  | 'RAZORPAY_KEY_SECRET'
-  | 'RAZORPAY_WEBHOOK_SECRET'
-  | 'KEYRING_CACHE_TTL'
-  | 'DATABASE_URL'
-  | 'KEYRING_LISTEN_URL'
->;
+export type KeyringConfig = FirstVersionConfig &
+  Pick<
+    Config,
+    'NODE_ENV' | 'MASTER_KEYS' | 'MASTER_KEY_ID' | 'KEYRING_CACHE_TTL' | 'DATABASE_URL' | 'KEYRING_LISTEN_URL'
+  >;
 
 export interface Secret {
   kid: string;
