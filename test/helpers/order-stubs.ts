@@ -10,18 +10,23 @@ import type { Actor } from '../../src/workflows/vocabulary';
 /** The price of every stubbed line. */
 export const UNIT_PRICE = 1250;
 
+type Reservation = Activities['createOrderAndReserveStock'];
+
+/** The stubbed reservation: every line reserved at UNIT_PRICE, in USD. */
+export async function reserveAtUnitPrice(input: Parameters<Reservation>[0]): ReturnType<Reservation> {
+  const items = input.items.map((i) => ({
+    ...i,
+    sku: `SKU-${i.productId.slice(-4)}`,
+    name: 'Thing',
+    unitPrice: UNIT_PRICE,
+  }));
+  return { totalAmount: items.reduce((sum, i) => sum + i.quantity * i.unitPrice, 0), currency: 'USD', items };
+}
+
 /** The order workflow's activities, answering at once; `admin` is the active admin shipments name. */
 export function orderStubs(admin: Actor): Partial<Activities> {
   return {
-    async createOrderAndReserveStock(input) {
-      const items = input.items.map((i) => ({
-        ...i,
-        sku: `SKU-${i.productId.slice(-4)}`,
-        name: 'Thing',
-        unitPrice: UNIT_PRICE,
-      }));
-      return { totalAmount: items.reduce((sum, i) => sum + i.quantity * i.unitPrice, 0), currency: 'USD', items };
-    },
+    createOrderAndReserveStock: reserveAtUnitPrice,
     async createPaymentIntent(input) {
       return {
         paymentIntentId: `pi_${input.orderId.slice(0, 8)}_${input.attempt}`,

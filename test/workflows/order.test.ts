@@ -25,12 +25,12 @@ import { orderRefundedSignal } from '../../src/workflows/refund/messages';
 import { type Actor } from '../../src/workflows/vocabulary';
 import { adminNamedBy } from '../../src/access/request-seals';
 import type { orderWorkflow } from '../../src/workflows/order/workflow';
+import { reserveAtUnitPrice, UNIT_PRICE } from '../helpers/order-stubs';
 import { eventually } from '../helpers/stack';
 import { keepHistory, recording, useStubWorker, updateRefusal } from '../helpers/workflow-worker';
 import { orderWorkflowId } from '../../src/workflows/ids';
 import { searchAttributes } from '../../src/workflows/search-attributes';
 
-const UNIT_PRICE = 1250;
 const SHORT_PRODUCT = '00000000-0000-0000-0000-00000000dead'; // the stub reports it out of stock
 const LATE_PAYER = '00000000-0000-0000-0000-0000000000aa'; // its PaymentIntent turns out paid when cancelled
 const BROKE_CUSTOMER = '00000000-0000-0000-0000-0000000000bb'; // too little store credit
@@ -85,13 +85,7 @@ const stubs: Partial<Activities> = {
         nonRetryable: true,
       });
     }
-    const items = input.items.map((i) => ({
-      ...i,
-      sku: `SKU-${i.productId.slice(-4)}`,
-      name: 'Thing',
-      unitPrice: UNIT_PRICE,
-    }));
-    return { totalAmount: items.reduce((sum, i) => sum + i.quantity * i.unitPrice, 0), currency: 'USD', items };
+    return reserveAtUnitPrice(input);
   },
   async recordPaymentSucceeded(input) {
     await passGate('recordPaymentSucceeded', input.orderId);
