@@ -162,11 +162,14 @@ export interface ReceivedMail {
   subject: string;
   text: string;
   messageId?: string;
+  /** The SMTP session (connection) it came on: a pooled sender sends many on one. */
+  sessionId: string;
 }
 
 /**
  * A real SMTP listener on loopback that keeps what arrives. `hold` lets a test keep a message
- * "in flight" (the DATA phase does not complete) until it chooses to release it.
+ * "in flight" (the DATA phase does not complete) until it chooses to release it;
+ * `dropConnections` closes every open connection from the server's side, as a relay restarting does.
  */
 export async function startSmtpListener(port = 0): Promise<{
   url: string;
@@ -174,6 +177,7 @@ export async function startSmtpListener(port = 0): Promise<{
   messages: ReceivedMail[];
   onMessage: (listener: (mail: ReceivedMail) => void) => void;
   hold: () => { started: Promise<void>; release: () => void };
+  dropConnections: () => void;
   close: () => Promise<void>;
 }> {
   const messages: ReceivedMail[] = [];
@@ -204,6 +208,7 @@ export async function startSmtpListener(port = 0): Promise<{
             subject: parsed.subject ?? '',
             text: parsed.text ?? '',
             messageId: parsed.messageId,
+            sessionId: session.id,
           };
           messages.push(mail);
           listeners.forEach((listener) => listener(mail));
@@ -228,6 +233,16 @@ export async function startSmtpListener(port = 0): Promise<{
       const started = new Promise<void>((resolve) => (notifyStarted = resolve));
       held = { notifyStarted, released };
       return { started, release };
+    },
+    dropConnections: () => {
+      // smtp-server keeps its open connections in `connections`, each with close() (not in its types).
+      const { connections } = server as unknown as {
+        connections: Set<{ send: (code: number, text: string) => void; close: () => void }>;
+      };
+      for (const connection of [...connections]) {
+        connection.send(421, 'Service closing transmission channel');
+        connection.close();
+      }
     },
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };

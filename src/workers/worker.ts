@@ -13,9 +13,9 @@
  * test/workflows/replay.test.ts replays every recorded history through both.
  */
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import type { Transporter } from 'nodemailer';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import nodemailer from 'nodemailer';
 import { createActivities, type Activities } from '../activities';
 import { dataConverterFor } from '../platform/codec';
 import type { Config } from '../platform/config';
@@ -27,6 +27,7 @@ import { logger } from '../platform/logger';
 import { keyringRazorpayGateway } from '../payments/razorpay';
 import { createStripe } from '../payments/stripe';
 import { bindDatabase } from '../monitoring/metrics';
+import { createMailer } from '../platform/mail';
 import type { Tracing } from '../platform/tracing';
 import { tracingWorkerOptions, workflowInterceptorModules } from './tracing';
 
@@ -84,14 +85,14 @@ export async function createOrderWorker(
   const database = options.activities
     ? undefined
     : createDatabase(config.DATABASE_URL, config.DATABASE_POOL_SIZE, config.DATABASE_ACQUIRE_TIMEOUT);
-  const real = (prisma: PrismaClient, keyring: Keyring) =>
+  const real = (prisma: PrismaClient, keyring: Keyring, mailer: Transporter) =>
     createActivities({
       prisma,
       // Provider keys come from the keyring on every call (its copy, dropped as soon as a rotation
       // commits anywhere: src/keys/keyring.ts), so a rotation takes effect within milliseconds.
       stripe: createStripe(config, keyring),
       razorpay: keyringRazorpayGateway(config, keyring),
-      mailer: nodemailer.createTransport(config.SMTP_URL),
+      mailer,
       mailFrom: config.MAIL_FROM,
       keyring,
       requestSeals: RequestSeals.fromConfig(config),
@@ -103,12 +104,14 @@ export async function createOrderWorker(
   let stopFollowing = () => {};
   let unbind = () => {};
   let keyring: Keyring | undefined;
+  let mailer: Transporter | undefined;
   let activities = options.activities;
   if (database) {
     keyring = new Keyring(database.prisma, config).listen(logger);
     stopFollowing = await followDatabaseLogin(database.pool, keyring, config.DATABASE_LOGIN_REFRESH, logger);
     unbind = bindDatabase(database.prisma, database.pool);
-    activities = (options.wrapActivities ?? ((a: Activities) => a))(real(database.prisma, keyring));
+    mailer = createMailer(config.SMTP_URL);
+    activities = (options.wrapActivities ?? ((a: Activities) => a))(real(database.prisma, keyring, mailer));
   }
   const { workflowModules, description, ...source } = workflowSource(options.workflowBundle, !!options.tracing);
   const tracing = tracingWorkerOptions(options.tracing);
@@ -138,6 +141,7 @@ export async function createOrderWorker(
       stopFollowing();
       unbind();
       await keyring?.close();
+      mailer?.close();
       await database?.prisma.$disconnect();
     },
   };

@@ -1,7 +1,8 @@
 /**
  * An admin re-sends a confirmed order's confirmation (runbook scenario 1's last step): the
  * customer gets it again, the action is audited with who and why, and an unconfirmed or unknown
- * order is refused. The CLI does the same.
+ * order is refused. The CLI does the same. And the worker's SMTP pool: order emails share a
+ * connection, and a connection the relay drops costs no email.
  */
 import { randomUUID } from 'node:crypto';
 import { createProduct, createUser, eventually, mailsTo, runOps, untilOrder, useStack } from '../helpers/stack';
@@ -47,5 +48,31 @@ test('POST /admin/orders/:id/send-confirmation sends the confirmation again, aud
   const unknown = await stack.http.post(`/admin/orders/${randomUUID()}/send-confirmation`, {}, admin.token);
   expect([unknown.status, unknown.body.error.code]).toEqual([404, 'ORDER_NOT_FOUND']);
   expect((await stack.http.post(`/admin/orders/${orderId}/send-confirmation`, {}, customer.token)).status).toBe(403);
+  expect(mailsTo(stack, customer.email, 'confirmed')).toHaveLength(3);
+});
+
+test('order emails share one pooled SMTP connection, and one dropped by the relay loses no email', async () => {
+  const customer = await createUser(stack);
+  const product = await createProduct(stack, admin, { stock: 5 });
+  const confirmedOrder = async () => {
+    const placed = await stack.http.post(
+      '/api/checkout',
+      { items: [{ productId: product.id, quantity: 1 }], paymentMethod: 'cod' },
+      customer.token,
+    );
+    const orderId: string = placed.body.orderId;
+    await untilOrder(stack, orderId, customer.token, (o) => o.status === 'CONFIRMED', 'confirmed');
+    const mail = () => mailsTo(stack, customer.email, 'confirmed').filter((m) => m.subject.includes(orderId));
+    await eventually(async () => mail().length === 1, `the confirmation of ${orderId}`);
+    return mail()[0];
+  };
+
+  const first = await confirmedOrder();
+  const second = await confirmedOrder();
+  expect(second.sessionId).toBe(first.sessionId);
+
+  stack.smtp.dropConnections();
+  const third = await confirmedOrder();
+  expect(third.sessionId).not.toBe(first.sessionId);
   expect(mailsTo(stack, customer.email, 'confirmed')).toHaveLength(3);
 });
