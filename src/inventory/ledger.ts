@@ -191,14 +191,17 @@ async function applyMovement(
 ): Promise<boolean> {
   const { previous, next } = w;
   const quantity = Math.abs(next.stock - previous.stock) || Math.abs(next.reserved - previous.reserved);
+  // Times are written as UTC explicitly, as Prisma writes every DateTime into these zoneless
+  // TIMESTAMP(3) columns: now() and the columns' DEFAULT CURRENT_TIMESTAMP would write the
+  // session's local time on a server not set to UTC (test/e2e/time-zone.test.ts).
   const entry = Prisma.sql`INSERT INTO inventory_ledger (id, product_id, variant_id, type, quantity, previous_stock,
-        new_stock, previous_reserved, new_reserved, reason, actor, reference, idempotency_key)
+        new_stock, previous_reserved, new_reserved, reason, actor, reference, idempotency_key, created_at)
       VALUES (${w.entryId}::uuid, ${m.productId}::uuid, ${m.variantId ?? null}::uuid, ${m.type}::"InventoryLedgerType",
         ${quantity}, ${previous.stock}, ${next.stock}, ${previous.reserved}, ${next.reserved}, ${m.reason}, ${m.actor},
-        ${m.reference ?? null}, ${m.idempotencyKey})
+        ${m.reference ?? null}, ${m.idempotencyKey}, now() AT TIME ZONE 'UTC')
       ON CONFLICT (idempotency_key) DO NOTHING RETURNING id`;
   const levels = Prisma.sql`stock = ${next.stock}, reserved_stock = ${next.reserved},
-        low_stock_alerted_at = ${w.alertedAt}, updated_at = now()`;
+        low_stock_alerted_at = ${w.alertedAt}, updated_at = now() AT TIME ZONE 'UTC'`;
   const moved = m.variantId
     ? await tx.$executeRaw`WITH entry AS (${entry})
         UPDATE product_variants SET ${levels} WHERE id = ${m.variantId}::uuid AND EXISTS (SELECT 1 FROM entry)`
@@ -240,15 +243,15 @@ export async function recordStockAdditions(
                     ${moving.map((a) => a.idempotencyKey)}::text[]) AS a(product_id, units, key)
        WHERE NOT EXISTS (SELECT 1 FROM inventory_ledger l WHERE l.idempotency_key = a.key)),
     moved AS (
-      UPDATE products p SET stock = p.stock + w.units, updated_at = now(),
+      UPDATE products p SET stock = p.stock + w.units, updated_at = now() AT TIME ZONE 'UTC',
              low_stock_alerted_at = CASE WHEN p.stock + w.units - p.reserved_stock > p.low_stock_threshold
                                          THEN NULL ELSE p.low_stock_alerted_at END
         FROM wanted w WHERE p.id = w.product_id
       RETURNING p.id, p.stock - w.units AS previous_stock, p.stock AS new_stock, p.reserved_stock, w.units, w.key)
     INSERT INTO inventory_ledger (id, product_id, variant_id, type, quantity, previous_stock, new_stock,
-                                  previous_reserved, new_reserved, reason, actor, reference, idempotency_key)
+                                  previous_reserved, new_reserved, reason, actor, reference, idempotency_key, created_at)
     SELECT gen_random_uuid(), id, NULL, ${m.type}::"InventoryLedgerType", units, previous_stock, new_stock,
-           reserved_stock, reserved_stock, ${m.reason}, ${m.actor}, ${m.reference ?? null}, key
+           reserved_stock, reserved_stock, ${m.reason}, ${m.actor}, ${m.reference ?? null}, key, now() AT TIME ZONE 'UTC'
       FROM moved`;
 }
 

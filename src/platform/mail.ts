@@ -69,8 +69,9 @@ async function claimMessage(
 ): Promise<StoredClaim> {
   const [row] = await prisma.$queryRaw<StoredClaim[]>`
     WITH claimed AS (
-      INSERT INTO email_messages (id, idempotency_key, "to", subject, message_id, claimed_by)
-      VALUES (${randomUUID()}::uuid, ${idempotencyKey}, ${message.to}, ${message.subject}, ${messageId}, ${claim})
+      INSERT INTO email_messages (id, idempotency_key, "to", subject, message_id, claimed_by, created_at)
+      VALUES (${randomUUID()}::uuid, ${idempotencyKey}, ${message.to}, ${message.subject}, ${messageId}, ${claim},
+        now() AT TIME ZONE 'UTC')
       ON CONFLICT (idempotency_key) DO NOTHING
       RETURNING claimed_by, sent_at)
     SELECT claimed_by AS "claimedBy", sent_at AS "sentAt" FROM claimed
