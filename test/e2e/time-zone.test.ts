@@ -77,7 +77,11 @@ test("on a server in local time, stock movements, their ledger entries and an em
   const entries = await prisma.inventoryLedger.findMany({ where: { productId: { in: [reserved, added] } } });
   const email = await prisma.emailMessage.findUniqueOrThrow({ where: { idempotencyKey: key } });
   expect(entries).toHaveLength(2);
-  const stamps = [...products.map((p) => p.updatedAt), ...entries.map((e) => e.createdAt), email.createdAt];
+  const stamps = [
+    ...products.flatMap((p) => [p.createdAt, p.updatedAt]),
+    ...entries.map((e) => e.createdAt),
+    email.createdAt,
+  ];
   for (const at of stamps) {
     expect(at.getTime()).toBeGreaterThanOrEqual(before - 1000);
     expect(at.getTime()).toBeLessThanOrEqual(after + 1000);
