@@ -5,21 +5,37 @@
  * connection, and a connection the relay drops costs no email.
  */
 import { randomUUID } from 'node:crypto';
-import { createProduct, createUser, eventually, mailsTo, runOps, untilOrder, useStack } from '../helpers/stack';
+import {
+  createProduct,
+  createUser,
+  eventually,
+  mailsTo,
+  runOps,
+  untilOrder,
+  useStack,
+  type TestUser,
+} from '../helpers/stack';
 
 const { stack, admin } = useStack();
 
-test('POST /admin/orders/:id/send-confirmation sends the confirmation again, audited; only for a confirmed order', async () => {
-  const customer = await createUser(stack);
-  const product = await createProduct(stack, admin, { stock: 5 });
+/** A cash-on-delivery order of one unit, CONFIRMED, and its confirmation email once it has arrived. */
+async function confirmedCodOrder(customer: TestUser, productId: string) {
   const placed = await stack.http.post(
     '/api/checkout',
-    { items: [{ productId: product.id, quantity: 1 }], paymentMethod: 'cod' },
+    { items: [{ productId, quantity: 1 }], paymentMethod: 'cod' },
     customer.token,
   );
   const orderId: string = placed.body.orderId;
   await untilOrder(stack, orderId, customer.token, (o) => o.status === 'CONFIRMED', 'confirmed');
-  await eventually(async () => mailsTo(stack, customer.email, 'confirmed').length === 1, 'the first confirmation');
+  const mail = () => mailsTo(stack, customer.email, 'confirmed').filter((m) => m.subject.includes(orderId));
+  await eventually(async () => mail().length === 1, `the confirmation of ${orderId}`);
+  return { orderId, mail: mail()[0] };
+}
+
+test('POST /admin/orders/:id/send-confirmation sends the confirmation again, audited; only for a confirmed order', async () => {
+  const customer = await createUser(stack);
+  const product = await createProduct(stack, admin, { stock: 5 });
+  const { orderId } = await confirmedCodOrder(customer, product.id);
 
   const resent = await stack.http.post(
     `/admin/orders/${orderId}/send-confirmation`,
@@ -54,18 +70,7 @@ test('POST /admin/orders/:id/send-confirmation sends the confirmation again, aud
 test('order emails share one pooled SMTP connection, and one dropped by the relay loses no email', async () => {
   const customer = await createUser(stack);
   const product = await createProduct(stack, admin, { stock: 5 });
-  const confirmedOrder = async () => {
-    const placed = await stack.http.post(
-      '/api/checkout',
-      { items: [{ productId: product.id, quantity: 1 }], paymentMethod: 'cod' },
-      customer.token,
-    );
-    const orderId: string = placed.body.orderId;
-    await untilOrder(stack, orderId, customer.token, (o) => o.status === 'CONFIRMED', 'confirmed');
-    const mail = () => mailsTo(stack, customer.email, 'confirmed').filter((m) => m.subject.includes(orderId));
-    await eventually(async () => mail().length === 1, `the confirmation of ${orderId}`);
-    return mail()[0];
-  };
+  const confirmedOrder = async () => (await confirmedCodOrder(customer, product.id)).mail;
 
   const first = await confirmedOrder();
   const second = await confirmedOrder();
