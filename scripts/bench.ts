@@ -65,7 +65,11 @@ const options = new Command('bench')
     10,
   )
   .option('--floor', 'also run the raw-Temporal floor and print the ratio', false)
-  .option('--scale-out', 'after one worker and one API, run two of each against the same server', false)
+  .option(
+    '--scale-out',
+    'one worker and one API, then two of each, then one of each again, against the same server',
+    false,
+  )
   .option('--profile <dir>', "write each worker's and API's V8 CPU profile (.cpuprofile) into this folder")
   .parse()
   .opts<{
