@@ -12,12 +12,12 @@ import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import pino from 'pino';
 import { dropDatabase } from '../../scripts/lib/databases';
-import { migrate } from '../../scripts/migrate';
 import { PrismaClient } from '../../src/generated/prisma/client';
 import { KEYRING_LISTENER_NAME } from '../../src/keys/keyring-changes';
 import { Keyring, type KeyringClock, type SecretPurpose } from '../../src/keys/keyring';
 import { loadConfig } from '../../src/platform/config';
 import { eventually } from '../helpers/stack';
+import { migratedScratchDatabase } from '../helpers/databases';
 
 const quiet = pino({ level: 'silent' });
 let databaseUrl: string;
@@ -51,10 +51,7 @@ function keyring(clock: KeyringClock, options: { listenUrl?: string } = {}): Key
 const listening = (k: Keyring) => eventually(async () => k.listenState === 'listening', 'keyring listening');
 
 beforeAll(async () => {
-  const url = new URL(process.env.DATABASE_URL!);
-  url.pathname = `${url.pathname}_keyring_cache_${randomUUID().slice(0, 8)}`;
-  databaseUrl = url.toString();
-  await migrate(databaseUrl);
+  databaseUrl = await migratedScratchDatabase('keyring_cache');
   const logged = new PrismaClient({
     adapter: new PrismaPg({ connectionString: databaseUrl, max: 4 }),
     log: [{ emit: 'event', level: 'query' }],

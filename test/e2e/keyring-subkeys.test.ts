@@ -6,13 +6,13 @@
  * new format once, audited (a second run moves nothing).
  */
 import { createCipheriv, randomBytes, randomUUID } from 'node:crypto';
-import { migrate } from '../../scripts/migrate';
 import { dropDatabase } from '../../scripts/lib/databases';
 import { CIPHER_FORMAT, Keyring } from '../../src/keys/keyring';
 import { rewrapKeyring } from '../../src/keys/rotations';
 import { parseMasterKeys } from '../../src/platform/codec';
 import { loadConfig } from '../../src/platform/config';
 import { createPrisma, type PrismaClient } from '../../src/platform/db';
+import { migratedScratchDatabase } from '../helpers/databases';
 
 let databaseUrl: string;
 let prisma: PrismaClient;
@@ -24,10 +24,7 @@ const config = {
 const keyring = () => new Keyring(prisma, config);
 
 beforeAll(async () => {
-  const url = new URL(process.env.DATABASE_URL!);
-  url.pathname = `${url.pathname}_keyring_${randomUUID().slice(0, 8)}`;
-  databaseUrl = url.toString();
-  await migrate(databaseUrl);
+  databaseUrl = await migratedScratchDatabase('keyring');
   prisma = createPrisma(databaseUrl, 2);
 });
 afterAll(async () => {

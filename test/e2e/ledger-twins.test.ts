@@ -8,20 +8,17 @@
  * counting the movement twice would have refused it (the last unit reserved twice).
  */
 import { randomUUID } from 'node:crypto';
-import { migrate } from '../../scripts/migrate';
 import { dropDatabase } from '../../scripts/lib/databases';
 import { recordStockMovement, type MovementResult, type StockMovement } from '../../src/inventory/ledger';
 import { createPrisma, txOptions, type PrismaClient } from '../../src/platform/db';
 import { eventually } from '../helpers/stack';
+import { migratedScratchDatabase } from '../helpers/databases';
 
 let databaseUrl: string;
 let prisma: PrismaClient;
 
 beforeAll(async () => {
-  const url = new URL(process.env.DATABASE_URL!);
-  url.pathname = `${url.pathname}_ledger_${randomUUID().slice(0, 8)}`;
-  databaseUrl = url.toString();
-  await migrate(databaseUrl);
+  databaseUrl = await migratedScratchDatabase('ledger');
   prisma = createPrisma(databaseUrl, 4);
 });
 afterAll(async () => {

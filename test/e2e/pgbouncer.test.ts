@@ -6,23 +6,19 @@
  * checkouts (no oversell), a payment webhook to CONFIRMED and the database diagnosis all work.
  * Migrations run directly against PostgreSQL (they hold a session lock), as the README says.
  */
-import { randomUUID } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
 import { dropDatabase } from '../../scripts/lib/databases';
 import { startPgBouncer, type PgBouncer } from '../../scripts/lib/pgbouncer';
-import { migrate } from '../../scripts/migrate';
 import { createProduct, createUser, untilOrder, useStack } from '../helpers/stack';
 import { deliverStripeEvent, paymentIntentEvent } from '../helpers/webhooks';
+import { migratedScratchDatabase } from '../helpers/databases';
 
 let bouncer: PgBouncer;
 let direct: string;
 beforeAll(async () => {
-  const url = new URL(process.env.DATABASE_URL!);
-  url.pathname = `${url.pathname}_bouncer_${randomUUID().slice(0, 8)}`;
-  direct = url.toString();
-  await migrate(direct);
+  direct = await migratedScratchDatabase('bouncer');
   bouncer = await startPgBouncer({ upstreamUrl: direct, poolSize: 3 });
 });
 const { stack, admin } = useStack(() => ({ env: { DATABASE_URL: bouncer.urlFor(direct) } }));

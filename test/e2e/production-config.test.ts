@@ -10,9 +10,9 @@ import path from 'node:path';
 import { loadConfig, localDefaults } from '../../src/platform/config';
 import { Keyring } from '../../src/keys/keyring';
 import { createPrisma } from '../../src/platform/db';
-import { migrate } from '../../scripts/migrate';
 import { dropDatabase } from '../../scripts/lib/databases';
 import { spawn } from 'node:child_process';
+import { migratedScratchDatabase } from '../helpers/databases';
 
 const root = path.join(__dirname, '..', '..');
 const secretNames = Object.keys(localDefaults) as (keyof typeof localDefaults)[];
@@ -83,10 +83,7 @@ describe.each(['src/api/main.ts', 'src/workers/main.ts'])('%s with NODE_ENV=prod
 describe('with secrets of its own', () => {
   let databaseUrl: string;
   beforeAll(async () => {
-    const url = new URL(process.env.DATABASE_URL!);
-    url.pathname = `${url.pathname}_prod_${randomUUID().slice(0, 8)}`;
-    databaseUrl = url.toString();
-    await migrate(databaseUrl);
+    databaseUrl = await migratedScratchDatabase('prod');
   });
   afterAll(() => dropDatabase(databaseUrl));
 

@@ -8,20 +8,18 @@
 import { randomUUID } from 'node:crypto';
 import nodemailer from 'nodemailer';
 import pg from 'pg';
-import { migrate } from '../../scripts/migrate';
 import { dropDatabase } from '../../scripts/lib/databases';
 import { recordStockAdditions, recordStockMovement } from '../../src/inventory/ledger';
 import { createPrisma, txOptions, type PrismaClient } from '../../src/platform/db';
 import { sendOnce } from '../../src/platform/mail';
+import { migratedScratchDatabase } from '../helpers/databases';
 
 let databaseUrl: string;
 let prisma: PrismaClient;
 
 beforeAll(async () => {
-  const url = new URL(process.env.DATABASE_URL!);
-  url.pathname = `${url.pathname}_tz_${randomUUID().slice(0, 8)}`;
-  databaseUrl = url.toString();
-  await migrate(databaseUrl);
+  databaseUrl = await migratedScratchDatabase('tz');
+  const url = new URL(databaseUrl);
   const admin = new pg.Client({ connectionString: databaseUrl });
   await admin.connect();
   await admin.query(`ALTER DATABASE "${url.pathname.slice(1)}" SET TimeZone = 'Asia/Kolkata'`);
