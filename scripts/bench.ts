@@ -33,13 +33,7 @@ import { startFloor, startProduct, type Running } from './bench/targets';
 import { dropDatabase } from './lib/databases';
 import { freePort, startSmtpListener, startStripeMock, startTemporalDevServer, stopProcess } from './lib/services';
 import { migrate } from './migrate';
-import { positive } from './lib/cli-args';
-
-function nonNegative(value: string): number {
-  const parsed = Number(value);
-  if (!(parsed >= 0)) throw new InvalidArgumentError(`not a number of seconds: ${value}`);
-  return parsed;
-}
+import { nonNegative, positive } from './lib/cli-args';
 
 function share(value: string): number {
   const parsed = Number(value);

@@ -23,6 +23,14 @@ export function positive(value: string): number {
   return parsed;
 }
 
+/** A number, zero or more (seconds of warm-up, where 0 means none). */
+export function nonNegative(value: string): number {
+  const parsed = Number(value);
+  if (value.trim() === '' || !(parsed >= 0) || !Number.isFinite(parsed))
+    throw new InvalidArgumentError(`not a number, zero or more: ${value}`);
+  return parsed;
+}
+
 /** A whole number above zero (a limit, a page, how many customers). */
 export function positiveInteger(value: string): number {
   const parsed = positive(value);

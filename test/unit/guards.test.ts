@@ -22,7 +22,7 @@ import {
 } from '../../src/workflows/ids';
 import { checkoutRefusalOf } from '../../src/workflows/order/guards';
 import { ErrorCode, refusalCode } from '../../src/workflows/vocabulary';
-import { count, currencyCode, date, positiveInteger, seconds } from '../../scripts/lib/cli-args';
+import { count, currencyCode, date, nonNegative, positiveInteger, seconds } from '../../scripts/lib/cli-args';
 
 test('every workflow id parses back to what built it; ids of no workflow of ours parse to nothing', () => {
   const id = '6f1c2a4e-0000-4000-8000-000000000001';
@@ -124,6 +124,8 @@ test("the ops CLI's parsers take what they say and refuse the rest as usage erro
   expect(positiveInteger('25')).toBe(25);
   for (const bad of ['0', '-1', '1.5', 'ten', '', 'Infinity'])
     expect(() => positiveInteger(bad)).toThrow(InvalidArgumentError);
+  expect([nonNegative('0'), nonNegative('2.5')]).toEqual([0, 2.5]);
+  for (const bad of ['-1', 'ten', '', 'Infinity']) expect(() => nonNegative(bad)).toThrow(InvalidArgumentError);
   expect(count('0')).toBe(0);
   expect(() => count('-3')).toThrow('not a count');
   expect(seconds('10m')).toBe(600);
