@@ -8,32 +8,32 @@
 /** The largest order total taken, in minor units: Stripe's largest charge (99,999,999 cents), within PostgreSQL's integer. */
 export const MAX_ORDER_TOTAL = 99_999_999;
 
+/**
+ * `currency`'s formatter and its minor-unit digits, made once per currency: making a formatter
+ * loads ICU's data for it, about a millisecond of CPU, and every confirmation email formats its
+ * lines and total (issue 18). Throws RangeError for a code that is no currency.
+ */
+function currencyFormat(currency: string): { format: Intl.NumberFormat; exponent: number } {
+  let known = formats.get(currency);
+  if (!known) {
+    const format = new Intl.NumberFormat('en', { style: 'currency', currency });
+    known = { format, exponent: format.resolvedOptions().maximumFractionDigits ?? 2 };
+    formats.set(currency, known);
+  }
+  return known;
+}
+const formats = new Map<string, { format: Intl.NumberFormat; exponent: number }>();
+
 /** The digits after the decimal point of `currency`'s major unit (2 for USD, 0 for JPY, 3 for KWD); throws RangeError for a code that is no currency. */
 export function currencyExponent(currency: string): number {
-  let exponent = exponents.get(currency);
-  if (exponent === undefined) {
-    const format = new Intl.NumberFormat('en', { style: 'currency', currency });
-    exponent = format.resolvedOptions().maximumFractionDigits ?? 2;
-    exponents.set(currency, exponent);
-  }
-  return exponent;
+  return currencyFormat(currency).exponent;
 }
-const exponents = new Map<string, number>();
 
-/**
- * Formats integer minor units (cents, paise) for people, e.g. 4599 USD -> "$45.99". A formatter
- * is made once per currency: making one loads ICU's data for it, about a millisecond of CPU, and
- * every confirmation email formats its lines and total (issue 18).
- */
+/** Formats integer minor units (cents, paise) for people, e.g. 4599 USD -> "$45.99". */
 export function formatMoney(amountMinor: number, currency: string): string {
-  let format = formatters.get(currency);
-  if (!format) {
-    format = new Intl.NumberFormat('en', { style: 'currency', currency });
-    formatters.set(currency, format);
-  }
-  return format.format(amountMinor / 10 ** currencyExponent(currency));
+  const { format, exponent } = currencyFormat(currency);
+  return format.format(amountMinor / 10 ** exponent);
 }
-const formatters = new Map<string, Intl.NumberFormat>();
 
 /**
  * A price typed in major units ("19.99", "1299", "0.5") as integer minor units of `currency`,
