@@ -493,7 +493,7 @@ async function run(stack: ChaosStack): Promise<number> {
   );
   await prisma.$disconnect();
   const crashes = [stack.api, stack.worker].flatMap((part) => part.crashes.map((crash) => `${part.name} ${crash}`));
-  for (const crash of crashes) log(`crashed: ${crash} (its log is in the work directory)`);
+  for (const crash of crashes) log(`crashed: ${crash}`);
   const lost = verdict.lost + unanswered.length;
   const counts = `${accepted.length} orders, ${verdict.expected} as expected, ${lost} lost, ${verdict.doubled} doubled`;
   if (verdict.unsettled > 0) {

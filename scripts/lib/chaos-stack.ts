@@ -6,7 +6,7 @@
  * this process), and the compiled worker and API (dist/, run with plain node).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { chmodSync, createWriteStream, mkdirSync, openSync, readFileSync } from 'node:fs';
+import { chmodSync, createWriteStream, mkdirSync, openSync, readFileSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { loadConfig } from '../../src/platform/config';
@@ -198,6 +198,7 @@ export class AppProcess {
     const began = performance.now();
     const entry = path.join(root, 'dist', 'src', this.name === 'api' ? 'api/main.js' : 'workers/main.js');
     const out = openSync(this.logFile, 'a');
+    const logFrom = statSync(this.logFile).size; // where this process's lines begin (the run kills the one before first)
     const child = spawn(process.execPath, ['--enable-source-maps', entry], {
       env: this.env,
       stdio: ['ignore', this.name === 'worker' ? 'pipe' : out, out],
@@ -231,8 +232,12 @@ export class AppProcess {
     this.lastStartCpuMs = cpuMsOf(child.pid);
     child.once('exit', (code, signal) => {
       if (this.process !== child) return; // killed by the run (kill() lets go of it first)
-      this.crashes.push(`${new Date().toISOString()}: exited on its own (${signal ?? `code ${code}`})`);
+      const crash = `${new Date().toISOString()}: exited on its own (${signal ?? `code ${code}`})`;
+      const index = this.crashes.push(crash) - 1;
       setTimeout(() => {
+        // By now the log has the process's last words (a fatal line, or an uncaught error's stack on
+        // stderr): they go with the crash, since the work directory is removed after the run.
+        this.crashes[index] = `${crash}; the log ended with:\n${lastLines(this.logFile, logFrom, 25)}`;
         if (this.process === child) void this.start().catch(() => undefined);
       }, 1000);
     });
@@ -252,6 +257,15 @@ export class AppProcess {
     this.restartCpu.push(this.lastStartCpuMs);
     return ms;
   }
+}
+
+/** The last `count` lines of a log file from byte `from` on, indented, for a report. */
+function lastLines(file: string, from: number, count: number): string {
+  const lines = readFileSync(file).subarray(from).toString('utf8').trimEnd().split('\n');
+  return lines
+    .slice(-count)
+    .map((line) => `    ${line.length > 1000 ? `${line.slice(0, 1000)}…` : line}`)
+    .join('\n');
 }
 
 export interface ChaosStack {
