@@ -33,10 +33,16 @@ export async function startMetricsServer(port: number, sdkPort: number, host = '
       res.writeHead(200, { 'content-type': 'application/json' }).end('{"status":"ok"}');
       return;
     }
-    void (async () => {
-      const body = await metricsText(await sdkMetrics(sdkPort));
-      res.writeHead(200, { 'content-type': registry.contentType }).end(body);
-    })();
+    // A collector that throws fails this scrape with a 500; left as a rejection, it would stop the worker.
+    sdkMetrics(sdkPort)
+      .then((sdk) => metricsText(sdk))
+      .then(
+        (body) => res.writeHead(200, { 'content-type': registry.contentType }).end(body),
+        (error: unknown) =>
+          res
+            .writeHead(500, { 'content-type': 'text/plain' })
+            .end(`# metrics not collected: ${(error as Error).message}\n`),
+      );
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
