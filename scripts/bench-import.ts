@@ -19,7 +19,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Command } from 'commander';
 import { createPrisma } from '../src/platform/db';
-import { rssMiB } from './bench/report';
+import { metricMiB, rssMiB } from './bench/report';
 import { dropDatabase } from './lib/databases';
 import { freePort, startSmtpListener, startTemporalDevServer, stopProcess, waitForPort } from './lib/services';
 import { migrate } from './migrate';
@@ -58,17 +58,6 @@ async function writeCsv(file: string, rows: number, prefix: string): Promise<voi
   }
   out.end();
   await once(out, 'finish');
-}
-
-/** The V8 heap in use, in MiB, from a process's Prometheus metrics (prom-client's default metrics). */
-async function heapUsedMiB(metricsUrl: string): Promise<number | undefined> {
-  try {
-    const text = await (await fetch(metricsUrl)).text();
-    const bytes = Number(/^nodejs_heap_size_used_bytes(?:\{[^}]*\})? (\S+)$/m.exec(text)?.[1]);
-    return Number.isFinite(bytes) ? Math.round(bytes / 1024 / 1024) : undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 function start(entry: string, env: NodeJS.ProcessEnv): ChildProcess {
@@ -140,8 +129,8 @@ async function main(): Promise<void> {
       const before = {
         worker: rssMiB(worker.pid),
         api: rssMiB(api.pid),
-        workerHeap: await heapUsedMiB(`http://127.0.0.1:${workerMetrics}/metrics`),
-        apiHeap: await heapUsedMiB(`${base}/metrics`),
+        workerHeap: await metricMiB(`http://127.0.0.1:${workerMetrics}/metrics`, 'nodejs_heap_size_used_bytes'),
+        apiHeap: await metricMiB(`${base}/metrics`, 'nodejs_heap_size_used_bytes'),
       };
       const form = new FormData();
       form.append('reason', 'benchmark');
@@ -154,8 +143,11 @@ async function main(): Promise<void> {
       let judgedAt: number | undefined;
       const heap = { worker: 0, api: 0 };
       const sampleHeap = async () => {
-        heap.worker = Math.max(heap.worker, (await heapUsedMiB(`http://127.0.0.1:${workerMetrics}/metrics`)) ?? 0);
-        heap.api = Math.max(heap.api, (await heapUsedMiB(`${base}/metrics`)) ?? 0);
+        heap.worker = Math.max(
+          heap.worker,
+          (await metricMiB(`http://127.0.0.1:${workerMetrics}/metrics`, 'nodejs_heap_size_used_bytes')) ?? 0,
+        );
+        heap.api = Math.max(heap.api, (await metricMiB(`${base}/metrics`, 'nodejs_heap_size_used_bytes')) ?? 0);
       };
       let status: { status: string; imported: number; failed: number; progress?: { phase: string } };
       for (;;) {

@@ -27,7 +27,7 @@ import path from 'node:path';
 import { loadConfig } from '../src/platform/config';
 import { dataConverterFor } from '../src/platform/codec';
 import { orderWorkflowId } from '../src/workflows/ids';
-import { cpuSeconds, databaseActiveMs, postgresCpuSeconds, rssMiB, stepLatencies } from './bench/report';
+import { cpuSeconds, databaseActiveMs, metricMiB, postgresCpuSeconds, rssMiB, stepLatencies } from './bench/report';
 import { percentile, rate, runLoad, summary, type LoadFigures, type LoadTarget } from './bench/load';
 import { startFloor, startProduct, type Running } from './bench/targets';
 import { dropDatabase } from './lib/databases';
@@ -130,6 +130,22 @@ async function measure(running: Running, shared: Record<string, number | undefin
       if (mib !== undefined) (sampled.at(-1)![name] ??= []).push(mib);
     }
   }, 1000);
+  const liveHeapReads: Promise<void>[] = [];
+  /** Each process's heap after its last full collection, in MiB, by name (none for the floor). */
+  const liveHeaps = async (): Promise<Record<string, number>> => {
+    const urls = Object.entries(running.metricsUrls ?? {});
+    const read = await Promise.all(
+      urls.map(async ([name, url]) => [name, await metricMiB(url, 'durable_commerce_heap_live_bytes')] as const),
+    );
+    return Object.fromEntries(read.filter((entry): entry is [string, number] => entry[1] !== undefined));
+  };
+  const liveText = (live: Record<string, number>) =>
+    Object.keys(live).length
+      ? `; live heap ${Object.entries(live)
+          .map(([name, mib]) => `${name} ${mib}`)
+          .join(', ')} MiB`
+      : '';
+  let liveAtFirstThousand: Promise<Record<string, number>> | undefined;
   const mean = (values: number[] | undefined) =>
     values?.length ? values.reduce((sum, v) => sum + v, 0) / values.length : undefined;
   const figures = await runLoad(running.target, {
@@ -143,19 +159,30 @@ async function measure(running: Running, shared: Record<string, number | undefin
       const means = Object.entries(sampled.at(-1)!)
         .map(([name, values]) => `${name} ${mean(values)!.toFixed(0)}`)
         .join(', ');
-      memory.push(`  after ${String(done).padStart(6)} orders: ${rss()} (mean over these 1,000: ${means} MiB)`);
+      const line = `  after ${String(done).padStart(6)} orders: ${rss()} (mean over these 1,000: ${means} MiB)`;
+      memory.push(line);
       sampled.push({});
+      // What each process keeps, free of the collector's sawtooth (src/monitoring/metrics.ts):
+      // read now, written into this line when it comes.
+      const index = memory.length - 1;
+      const live = liveHeaps();
+      liveAtFirstThousand ??= live;
+      liveHeapReads.push(live.then((mib) => void (memory[index] = `${line}${liveText(mib)}`)));
     },
   });
   clearInterval(sampler);
-  memory.push(`  at the end (${figures.orders} orders): ${rss()}`);
+  await Promise.all(liveHeapReads);
+  const liveAtEnd = await liveHeaps();
+  memory.push(`  at the end (${figures.orders} orders): ${rss()}${liveText(liveAtEnd)}`);
   if (atFirstThousand && figures.orders > 1000) {
     const thousands = sampled.filter((bucket) => Object.keys(bucket).length);
+    const liveFirst = (await liveAtFirstThousand) ?? {};
     const growth = Object.entries(running.pids).map(([name, pid]) => {
       const [first, last] = [atFirstThousand![name], rssMiB(pid)];
       const [firstMean, lastMean] = [mean(thousands[0]?.[name]), mean(thousands.at(-1)?.[name])];
       const change = (a?: number, b?: number) => (a && b ? `${(((b - a) / a) * 100).toFixed(1)}%` : 'n/a');
-      return `${name} ${change(first, last)} (means over the first and the last 1,000: ${change(firstMean, lastMean)})`;
+      const live = name in liveFirst ? `, live heap ${change(liveFirst[name], liveAtEnd[name])}` : '';
+      return `${name} ${change(first, last)} (means over the first and the last 1,000: ${change(firstMean, lastMean)}${live})`;
     });
     memory.push(`  growth from 1,000 to ${figures.orders} orders: ${growth.join(', ')}`);
   }

@@ -22,6 +22,17 @@ export function rssMiB(pid: number | undefined): number | undefined {
   }
 }
 
+/** A gauge from a process's Prometheus text (`name` without labels), in MiB; undefined when unreadable. */
+export async function metricMiB(metricsUrl: string, name: string): Promise<number | undefined> {
+  try {
+    const text = await (await fetch(metricsUrl, { signal: AbortSignal.timeout(5000) })).text();
+    const bytes = Number(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, 'm').exec(text)?.[1]);
+    return Number.isFinite(bytes) && bytes > 0 ? Math.round(bytes / 1024 / 1024) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** CPU seconds (user + system) a process has used so far. */
 export function cpuSeconds(pid: number | undefined): number | undefined {
   try {

@@ -22,6 +22,8 @@ export interface Running {
   target: LoadTarget;
   /** Process ids by name (worker-1, api-1, ...), for memory and CPU. */
   pids: Record<string, number | undefined>;
+  /** Each process's Prometheus endpoint by the same names, where it has one (the product's). */
+  metricsUrls?: Record<string, string>;
   stop: () => Promise<void>;
 }
 
@@ -47,6 +49,7 @@ export async function startProduct(options: {
 }): Promise<Running> {
   const children: ChildProcess[] = [];
   const pids: Record<string, number | undefined> = {};
+  const metricsUrls: Record<string, string> = {};
   let stopping = false;
   const watch = (name: string, child: ChildProcess) => {
     children.push(child);
@@ -63,6 +66,7 @@ export async function startProduct(options: {
     // Each worker serves its own /metrics: ports of its own, so several can share the machine.
     const metrics = { METRICS_PORT: String(await freePort()), TEMPORAL_SDK_METRICS_PORT: String(await freePort()) };
     watch(`worker-${i}`, start('src/workers/main.ts', { ...options.env, ...metrics }, options.profileDir));
+    metricsUrls[`worker-${i}`] = `http://127.0.0.1:${metrics.METRICS_PORT}/metrics`;
   }
   const bases: string[] = [];
   for (let i = 1; i <= options.apis; i++) {
@@ -74,6 +78,7 @@ export async function startProduct(options: {
       throw error;
     });
     bases.push(`http://127.0.0.1:${port}`);
+    metricsUrls[`api-${i}`] = `http://127.0.0.1:${port}/metrics`;
   }
   const call = async (customer: number, method: string, url: string, body?: string, headers = {}) => {
     const response = await fetch(`${bases[customer % bases.length]}${url}`, {
@@ -163,7 +168,7 @@ export async function startProduct(options: {
       }
     }
   }
-  return { target, pids, stop };
+  return { target, pids, metricsUrls, stop };
 }
 
 export async function startFloor(options: { temporalAddress: string; workers: number }): Promise<Running> {
