@@ -60,6 +60,9 @@ async function writeCsv(file: string, rows: number, prefix: string): Promise<voi
   await once(out, 'finish');
 }
 
+/** The V8 heap in use, in MiB, from a process's Prometheus metrics (prom-client's default metrics). */
+const heapUsedMiB = (metricsUrl: string) => metricMiB(metricsUrl, 'nodejs_heap_size_used_bytes');
+
 function start(entry: string, env: NodeJS.ProcessEnv): ChildProcess {
   return spawn(process.execPath, ['--import', 'tsx', entry], {
     cwd: root,
@@ -129,8 +132,8 @@ async function main(): Promise<void> {
       const before = {
         worker: rssMiB(worker.pid),
         api: rssMiB(api.pid),
-        workerHeap: await metricMiB(`http://127.0.0.1:${workerMetrics}/metrics`, 'nodejs_heap_size_used_bytes'),
-        apiHeap: await metricMiB(`${base}/metrics`, 'nodejs_heap_size_used_bytes'),
+        workerHeap: await heapUsedMiB(`http://127.0.0.1:${workerMetrics}/metrics`),
+        apiHeap: await heapUsedMiB(`${base}/metrics`),
       };
       const form = new FormData();
       form.append('reason', 'benchmark');
@@ -143,11 +146,8 @@ async function main(): Promise<void> {
       let judgedAt: number | undefined;
       const heap = { worker: 0, api: 0 };
       const sampleHeap = async () => {
-        heap.worker = Math.max(
-          heap.worker,
-          (await metricMiB(`http://127.0.0.1:${workerMetrics}/metrics`, 'nodejs_heap_size_used_bytes')) ?? 0,
-        );
-        heap.api = Math.max(heap.api, (await metricMiB(`${base}/metrics`, 'nodejs_heap_size_used_bytes')) ?? 0);
+        heap.worker = Math.max(heap.worker, (await heapUsedMiB(`http://127.0.0.1:${workerMetrics}/metrics`)) ?? 0);
+        heap.api = Math.max(heap.api, (await heapUsedMiB(`${base}/metrics`)) ?? 0);
       };
       let status: { status: string; imported: number; failed: number; progress?: { phase: string } };
       for (;;) {

@@ -22,7 +22,7 @@ export function rssMiB(pid: number | undefined): number | undefined {
   }
 }
 
-/** A gauge from a process's Prometheus text (`name` without labels), in MiB; undefined when unreadable. */
+/** A gauge from a process's Prometheus text (`name`, its first sample), in MiB; undefined when unreadable or 0 (not measured yet). */
 export async function metricMiB(metricsUrl: string, name: string): Promise<number | undefined> {
   try {
     const text = await (await fetch(metricsUrl, { signal: AbortSignal.timeout(5000) })).text();
