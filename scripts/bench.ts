@@ -130,7 +130,6 @@ async function measure(running: Running, shared: Record<string, number | undefin
       if (mib !== undefined) (sampled.at(-1)![name] ??= []).push(mib);
     }
   }, 1000);
-  const liveHeapReads: Promise<void>[] = [];
   /** Each process's heap after its last full collection, in MiB, by name (none for the floor). */
   const liveHeaps = async (): Promise<Record<string, number>> => {
     const urls = Object.entries(running.metricsUrls ?? {});
@@ -145,7 +144,9 @@ async function measure(running: Running, shared: Record<string, number | undefin
           .map(([name, mib]) => `${name} ${mib}`)
           .join(', ')} MiB`
       : '';
-  let liveAtFirstThousand: Promise<Record<string, number>> | undefined;
+  // One per thousand orders: its RSS line, and what each process keeps (its live heap, free of the
+  // collector's sawtooth: src/monitoring/metrics.ts), read at the same moment and awaited after.
+  const readings: { line: string; live: Promise<Record<string, number>> }[] = [];
   const mean = (values: number[] | undefined) =>
     values?.length ? values.reduce((sum, v) => sum + v, 0) / values.length : undefined;
   const figures = await runLoad(running.target, {
@@ -160,23 +161,17 @@ async function measure(running: Running, shared: Record<string, number | undefin
         .map(([name, values]) => `${name} ${mean(values)!.toFixed(0)}`)
         .join(', ');
       const line = `  after ${String(done).padStart(6)} orders: ${rss()} (mean over these 1,000: ${means} MiB)`;
-      memory.push(line);
+      readings.push({ line, live: liveHeaps() });
       sampled.push({});
-      // What each process keeps, free of the collector's sawtooth (src/monitoring/metrics.ts):
-      // read now, written into this line when it comes.
-      const index = memory.length - 1;
-      const live = liveHeaps();
-      liveAtFirstThousand ??= live;
-      liveHeapReads.push(live.then((mib) => void (memory[index] = `${line}${liveText(mib)}`)));
     },
   });
   clearInterval(sampler);
-  await Promise.all(liveHeapReads);
+  for (const { line, live } of readings) memory.push(`${line}${liveText(await live)}`);
   const liveAtEnd = await liveHeaps();
   memory.push(`  at the end (${figures.orders} orders): ${rss()}${liveText(liveAtEnd)}`);
   if (atFirstThousand && figures.orders > 1000) {
     const thousands = sampled.filter((bucket) => Object.keys(bucket).length);
-    const liveFirst = (await liveAtFirstThousand) ?? {};
+    const liveFirst = await readings[0].live;
     const growth = Object.entries(running.pids).map(([name, pid]) => {
       const [first, last] = [atFirstThousand![name], rssMiB(pid)];
       const [firstMean, lastMean] = [mean(thousands[0]?.[name]), mean(thousands.at(-1)?.[name])];
