@@ -31,6 +31,7 @@ async function main(): Promise<void> {
     config.DATABASE_URL,
     config.DATABASE_POOL_SIZE,
     config.DATABASE_ACQUIRE_TIMEOUT,
+    config.DATABASE_PREPARED_STATEMENTS,
   );
   // Listens for keyring changes made by other processes (rotations run on the workers).
   const keyring = new Keyring(prisma, config).listen(logger);

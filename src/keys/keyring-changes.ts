@@ -16,6 +16,7 @@
  * closes its Keyring on shutdown.
  */
 import pg from 'pg';
+import { servedByItsOwnBackend } from '../platform/db';
 import type { Logger } from '../platform/logger';
 
 /** The channel the trigger notifies (one per database: NOTIFY never crosses databases). */
@@ -39,11 +40,6 @@ export interface KeyringChangeHandlers {
 export interface RetryOptions {
   firstMs: number;
   maxMs: number;
-}
-
-/** pg's Client knows the pid the server announced (BackendKeyData) but does not type it. */
-function announcedPid(client: pg.Client): number | null {
-  return (client as unknown as { processID: number | null }).processID;
 }
 
 export class KeyringChanges {
@@ -100,8 +96,7 @@ export class KeyringChanges {
     });
     try {
       await client.connect();
-      const { rows } = await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
-      if (rows[0].pid !== announcedPid(client)) {
+      if (!(await servedByItsOwnBackend(client))) {
         // PgBouncer (or another pooler) answers for PostgreSQL: a LISTEN would be left on a server
         // connection it hands to someone else, and notifications would not come here.
         lost = true;

@@ -152,6 +152,12 @@ const envFields = z.object({
   DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(1000).default(10),
   /** How long a request waits for a free connection before it answers 503 DATABASE_UNAVAILABLE. */
   DATABASE_ACQUIRE_TIMEOUT: duration.prefault('5s'),
+  /**
+   * Whether statements are prepared by name on each connection (parsed and planned once): `auto`
+   * does so unless DATABASE_URL reaches a pooler such as PgBouncer, `on` always (PgBouncer 1.21 or
+   * later with max_prepared_statements), `off` never (src/platform/db.ts, namedStatements).
+   */
+  DATABASE_PREPARED_STATEMENTS: z.enum(['auto', 'on', 'off']).default('auto'),
   /** Used by the worker to create the two alternating login roles and set their passwords; defaults to DATABASE_URL. */
   DATABASE_ADMIN_URL: z.string().optional(),
   /** The alternating login roles are `<prefix>_blue` and `<prefix>_green`, members of the role `<prefix>`. */

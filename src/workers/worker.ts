@@ -84,7 +84,12 @@ export async function createOrderWorker(
   const { config } = options;
   const database = options.activities
     ? undefined
-    : createDatabase(config.DATABASE_URL, config.DATABASE_POOL_SIZE, config.DATABASE_ACQUIRE_TIMEOUT);
+    : createDatabase(
+        config.DATABASE_URL,
+        config.DATABASE_POOL_SIZE,
+        config.DATABASE_ACQUIRE_TIMEOUT,
+        config.DATABASE_PREPARED_STATEMENTS,
+      );
   const real = (prisma: PrismaClient, keyring: Keyring, mailer: Transporter) =>
     createActivities({
       prisma,
