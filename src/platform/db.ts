@@ -118,13 +118,13 @@ const MAX_REMEMBERED_NAMES = 2000;
 /**
  * Names each statement by a hash of its text, so that pg prepares it once per connection and
  * PostgreSQL parses and plans it once: measured with `npm run bench:statements`, a Prisma model
- * read costs this process about a fifth less CPU, and PostgreSQL less too. The same text always
+ * read costs this process about a third less CPU, and PostgreSQL a third less too. The same text always
  * gets the same name, so a connection holds at most one prepared statement per statement text of
  * up to MAX_NAMED_PARAMETERS parameters.
  *
  * PgBouncer before 1.21 (Debian 12 has 1.18) cannot keep named statements in transaction mode:
- * a statement prepared on one server connection is missing on the next ("prepared statement
- * ... does not exist"). So with `auto` the pool first asks one connection whether it reaches
+ * a statement prepared on one server connection is missing on the next, or already there
+ * (42P05, "prepared statement ... already exists"). So with `auto` the pool first asks one connection whether it reaches
  * PostgreSQL itself (the backend's pid is the one the connection announced, as the keyring's
  * listener checks: src/keys/keyring-changes.ts) and names nothing until it knows, nor after a
  * pooler answered; a check that failed (the database down) is asked again by the next statement.
