@@ -38,6 +38,7 @@ export function webhookActivities(prisma: PrismaClient) {
       orderId: string;
       provider: 'STRIPE' | 'RAZORPAY';
       providerPaymentId: string;
+      chargeId?: string;
     }): Promise<boolean> {
       return isOrderPaidBy(prisma, input);
     },

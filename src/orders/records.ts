@@ -27,6 +27,8 @@ export interface PaymentSucceeded {
   orderId: string;
   attempt: number;
   providerPaymentId: string;
+  /** The provider's id of the payment itself (Razorpay's pay_..., which one Razorpay order may have two of). */
+  chargeId?: string;
   confirmedBy: string;
   confirm?: { actor: Actor };
 }
@@ -84,8 +86,13 @@ export async function recordSignalledPayment(
       current.providerPaymentId === event.providerPaymentId &&
       current.confirmedBy === input.confirmedBy;
     if (!alreadyRecorded)
-      recordedFor = (await recordSucceededIn(tx, { ...input, providerPaymentId: event.providerPaymentId }, current))
-        .provider;
+      recordedFor = (
+        await recordSucceededIn(
+          tx,
+          { ...input, providerPaymentId: event.providerPaymentId, chargeId: event.chargeId },
+          current,
+        )
+      ).provider;
     return { outcome: 'RECORDED' };
   }, txOptions);
   if (recordedFor) paymentAttempts.inc({ provider: recordedFor, outcome: 'succeeded' });
@@ -120,6 +127,7 @@ async function recordSucceededIn(
     data: {
       status: 'SUCCEEDED',
       providerPaymentId: input.providerPaymentId,
+      ...(input.chargeId ? { chargeId: input.chargeId } : {}),
       confirmedBy: input.confirmedBy,
       processedAt: new Date(),
     },

@@ -54,7 +54,7 @@ export async function orderOfPaymentAttempt(
  */
 export async function isOrderPaidBy(
   prisma: PrismaClient,
-  input: { orderId: string; provider: PaymentProvider; providerPaymentId: string },
+  input: { orderId: string; provider: PaymentProvider; providerPaymentId: string; chargeId?: string },
 ): Promise<boolean> {
   const paid = await prisma.payment.count({
     where: {
@@ -62,6 +62,9 @@ export async function isOrderPaidBy(
       provider: input.provider,
       providerPaymentId: input.providerPaymentId,
       confirmedBy: { not: null },
+      // One Razorpay order may be paid twice: only the payment recorded as paying it is the
+      // order's (an attempt paid before its charge was recorded counts as before).
+      ...(input.chargeId ? { OR: [{ chargeId: null }, { chargeId: input.chargeId }] } : {}),
     },
   });
   return paid > 0;

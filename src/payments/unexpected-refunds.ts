@@ -42,7 +42,15 @@ export async function refundUnexpectedPayment(
           ),
         );
   await prisma.payment.updateMany({
-    where: { orderId: input.orderId, providerPaymentId: input.providerPaymentId },
+    where: {
+      orderId: input.orderId,
+      providerPaymentId: input.providerPaymentId,
+      // A second payment of the Razorpay order that paid shares that attempt's row: the row stays
+      // the paying payment's, and this refund is on the order's timeline and in the audit.
+      ...(input.chargeId
+        ? { OR: [{ status: { not: 'SUCCEEDED' } }, { chargeId: null }, { chargeId: input.chargeId }] }
+        : {}),
+    },
     data: {
       status: 'REFUNDED',
       failureReason: input.reason,

@@ -98,6 +98,81 @@ describe('with webhooks arriving', () => {
     expect(mailsTo(stack, customer.email, 'refunded')).toHaveLength(0);
   });
 
+  test('a second payment of the Razorpay order that paid is refunded in full, once; the one that paid keeps its row', async () => {
+    const { customer, orderId, razorpayOrderId } = await placeRazorpayOrder(stack, admin);
+    const first = stack.razorpay.pay(razorpayOrderId);
+    expect((await deliverRazorpayWebhook(stack, first.webhooks['payment.captured'])).status).toBe(200);
+    await untilOrder(stack, orderId, customer.token, (o) => o.status === 'CONFIRMED', 'CONFIRMED');
+
+    // The customer pays the same Razorpay order again (a second tab, a retried checkout): a new
+    // pay_ id under the same order_ id, with both of its webhooks, one of them twice.
+    const second = stack.razorpay.pay(razorpayOrderId);
+    for (const hook of [
+      second.webhooks['payment.captured'],
+      second.webhooks['order.paid'],
+      second.webhooks['payment.captured'],
+    ])
+      expect((await deliverRazorpayWebhook(stack, hook)).status).toBe(200);
+    await eventually(async () => mailsTo(stack, customer.email, 'refunded').length > 0, 'refund email');
+    await eventually(
+      async () =>
+        (await stack.prisma.webhookEvent.count({
+          where: { eventId: { in: Object.values(second.webhooks).map((w) => w.eventId) }, status: 'PROCESSED' },
+        })) === 2,
+      'both events processed',
+    );
+
+    expect(stack.razorpay.refunds.filter((r) => r.payment_id === second.paymentId).map((r) => r.amount)).toEqual([
+      PRICE,
+    ]);
+    expect(stack.razorpay.refunds.filter((r) => r.payment_id === first.paymentId)).toEqual([]);
+    expect(mailsTo(stack, customer.email, 'refunded')).toHaveLength(1);
+    // The attempt's row is still the payment that paid, not refunded by the second's refund.
+    expect(await stack.prisma.payment.findFirstOrThrow({ where: { orderId } })).toMatchObject({
+      status: 'SUCCEEDED',
+      chargeId: first.paymentId,
+      refundId: null,
+    });
+    expect(await orderOf(stack, orderId, customer.token)).toMatchObject({ status: 'CONFIRMED', paymentStatus: 'PAID' });
+  });
+
+  test('a second payment of the Razorpay order after the order was delivered and its workflow closed is refunded', async () => {
+    const { customer, orderId, razorpayOrderId } = await placeRazorpayOrder(stack, admin);
+    const first = stack.razorpay.pay(razorpayOrderId);
+    expect((await deliverRazorpayWebhook(stack, first.webhooks['payment.captured'])).status).toBe(200);
+    await untilOrder(stack, orderId, customer.token, (o) => o.status === 'CONFIRMED', 'CONFIRMED');
+    await stack.http.post(`/admin/orders/${orderId}/ship`, { trackingNumber: 'RZP-TWICE' }, admin.token);
+    await stack.http.post(`/admin/orders/${orderId}/deliver`, {}, admin.token);
+    await stack.temporal.workflow.getHandle(orderWorkflowId(orderId)).result();
+
+    // Only the webhook's own workflow can act now: the first payment's late order.paid is no news,
+    // the second payment goes back.
+    const second = stack.razorpay.pay(razorpayOrderId);
+    for (const hook of [first.webhooks['order.paid'], second.webhooks['payment.captured']])
+      expect((await deliverRazorpayWebhook(stack, hook)).status).toBe(200);
+    await eventually(async () => mailsTo(stack, customer.email, 'refunded').length > 0, 'refund email');
+    await eventually(
+      async () =>
+        (await stack.prisma.webhookEvent.count({
+          where: {
+            eventId: { in: [first.webhooks['order.paid'].eventId, second.webhooks['payment.captured'].eventId] },
+            status: 'PROCESSED',
+          },
+        })) === 2,
+      'both events processed',
+    );
+    expect(stack.razorpay.refunds.filter((r) => r.payment_id === second.paymentId).map((r) => r.amount)).toEqual([
+      PRICE,
+    ]);
+    expect(stack.razorpay.refunds.filter((r) => r.payment_id === first.paymentId)).toEqual([]);
+    expect(await stack.prisma.payment.findFirstOrThrow({ where: { orderId } })).toMatchObject({
+      status: 'SUCCEEDED',
+      chargeId: first.paymentId,
+      refundId: null,
+    });
+    expect(await orderOf(stack, orderId, customer.token)).toMatchObject({ status: 'DELIVERED', paymentStatus: 'PAID' });
+  });
+
   test("a payment for order A's Razorpay order with order B's id in its notes confirms A; B stays pending", async () => {
     const a = await placeRazorpayOrder(stack, admin);
     const b = await placeRazorpayOrder(stack, admin); // same price: only the notes point at B

@@ -900,6 +900,30 @@ test('a Razorpay order: opened at checkout, paid, and confirmed', async () => {
   await keepHistory('order-razorpay', handle);
 });
 
+test('a second payment of the Razorpay order that paid is refunded; news of the payment that paid is not', async () => {
+  const { orderId, handle, placed } = await placeOrder({ provider: 'RAZORPAY' });
+  const { razorpayOrderId } = await placed;
+  const razorpay = (chargeId: string) =>
+    paid(orderId, razorpayOrderId!, { provider: 'RAZORPAY', chargeId, currency: 'USD' });
+  await handle.signal(paymentEventSignal, razorpay('pay_first'));
+  await waitForStatus(handle, (o) => o.status === 'CONFIRMED', 'CONFIRMED');
+  // The customer paid the same Razorpay order again; then Razorpay's order.paid of the first payment.
+  await handle.signal(paymentEventSignal, razorpay('pay_second'));
+  await handle.signal(paymentEventSignal, razorpay('pay_first'));
+  await waitForStatus(
+    handle,
+    (o) =>
+      o.timeline.some((t) => t.event === 'UNEXPECTED_PAYMENT_REFUNDED') &&
+      o.timeline.some((t) => t.event === 'PAYMENT_EVENT_IGNORED'),
+    'second payment refunded, the first left alone',
+  );
+  expect(callsOf(orderId, 'refundUnexpectedPayment').map((c) => c.input.chargeId)).toEqual(['pay_second']);
+  expect(await statusOf(handle)).toMatchObject({ status: 'CONFIRMED', paymentStatus: 'PAID' });
+  expect(callsOf(orderId, 'sendOrderEmail').map((c) => c.input.kind)).toContain('PAYMENT_REFUNDED');
+  await keepHistory('order-razorpay-second-payment-refunded', handle);
+  await handle.terminate('test finished');
+});
+
 test("a success for a payment that is not one of the order's attempts is refunded and never pays it", async () => {
   const { orderId, handle, placed } = await placeOrder();
   await placed;

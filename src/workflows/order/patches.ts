@@ -14,6 +14,12 @@ export const REFUND_REFUSAL_ALERTS_ADMINS = 'refund-refusal-alerts-admins';
  * attempt that succeeds after all pays the order (the current attempt is closed).
  */
 export const PAID_BY_REMEMBERED = 'paid-by-remembered';
+/**
+ * A second payment of the Razorpay order that paid (another pay_ id under the same order_ id:
+ * the customer paid twice) is refunded; before, its news was ignored as the paying payment's and
+ * the money kept. Asked only when such a payment arrives.
+ */
+export const SECOND_CHARGE_REFUNDED = 'second-charge-refunded';
 /** A cancellation overtaken by the payment is refused, never carried out on a paid order. */
 export const CANCEL_REFUSED_ONCE_PAID = 'cancel-refused-once-paid';
 /** A shipment the database refuses (the order was refunded in full that moment) is refused. */

@@ -15,6 +15,7 @@ import {
   ONLY_OWN_ATTEMPTS_PAY,
   PAYMENT_NEWS_VERIFIED,
   PAID_BY_REMEMBERED,
+  SECOND_CHARGE_REFUNDED,
   PAYMENT_CONFIRMED_IN_ONE_TRANSACTION,
   PAYMENT_NEWS_ONE_STEP,
   REFUND_EMAIL_KEYED_BY_CHARGE,
@@ -272,6 +273,7 @@ export async function applyPayment(s: OrderState, event: PaymentEvent): Promise<
     orderId: order.orderId,
     attempt: order.paymentAttempt,
     providerPaymentId: event.providerPaymentId,
+    chargeId: event.chargeId,
     confirmedBy: confirmationPath(event),
     ...(s.confirmedWithPayment ? { confirm: { actor: SYSTEM } } : {}),
   });
@@ -282,6 +284,7 @@ export async function applyPayment(s: OrderState, event: PaymentEvent): Promise<
 async function markPaid(s: OrderState, event: PaymentEvent, openAttempt: string | undefined): Promise<true> {
   const { order } = s;
   s.paidBy = event.providerPaymentId;
+  s.paidByCharge = event.chargeId;
   order.paymentStatus = 'PAID';
   moveTo(
     s,
@@ -304,6 +307,8 @@ export async function waitFor(s: OrderState, ready: () => boolean): Promise<void
       const keptPayment = patched(PAID_BY_REMEMBERED) ? s.paidBy : paidWith(order);
       if (event.outcome === 'SUCCEEDED' && event.providerPaymentId !== keptPayment) {
         await refund(s, event, `payment arrived while the order was ${order.status}`);
+      } else if (event.outcome === 'SUCCEEDED' && isSecondCharge(s, event) && patched(SECOND_CHARGE_REFUNDED)) {
+        await refund(s, event, `a second payment of ${event.providerPaymentId}, which ${s.paidByCharge} paid`);
       } else {
         record(
           s,
@@ -330,6 +335,21 @@ function confirmationPath(event: PaymentEvent): string {
   return isReconciliation(event)
     ? `${event.provider} status check (no webhook had arrived)`
     : `${event.provider} webhook ${event.eventId}`;
+}
+
+/**
+ * A success of the Razorpay order that paid, by another payment than the one that paid it: one
+ * Razorpay order takes any number of payments, told apart only by their pay_ ids. (A
+ * PaymentIntent succeeds once; its news always names the charge that paid.)
+ */
+function isSecondCharge(s: OrderState, event: PaymentEvent): boolean {
+  return (
+    event.provider === 'RAZORPAY' &&
+    event.providerPaymentId === s.paidBy &&
+    s.paidByCharge !== undefined &&
+    event.chargeId !== undefined &&
+    event.chargeId !== s.paidByCharge
+  );
 }
 
 /** Before PAID_BY_REMEMBERED: the current attempt, and only while the payment status is PAID. */

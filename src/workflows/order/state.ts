@@ -43,6 +43,8 @@ export interface OrderState {
   readonly attempts: string[];
   /** The provider payment (PaymentIntent or Razorpay order) that paid the order, once one has. */
   paidBy?: string;
+  /** The provider's id of the payment itself that paid (Razorpay's pay_...), when its news said. */
+  paidByCharge?: string;
   /** The payment's transaction confirmed the order too (PAYMENT_CONFIRMED_IN_ONE_TRANSACTION). */
   confirmedWithPayment?: boolean;
   /** What was asked by an update and not yet acted on, and why the main flow refused it. */

@@ -88,6 +88,8 @@ async function deliverToOrder(input: WebhookWorkflowInput): Promise<WebhookOutco
         orderId,
         provider: payment.provider,
         providerPaymentId: payment.providerPaymentId,
+        // Which payment of it: a second payment of the Razorpay order that paid is not the order's.
+        chargeId: payment.chargeId,
       }))
     ) {
       return {
