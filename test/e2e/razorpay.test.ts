@@ -39,6 +39,16 @@ async function placeRazorpayOrder(stack: Stack, admin: TestUser) {
   };
 }
 
+/** Waits until every one of these stored events is PROCESSED. */
+async function untilProcessed(stack: Stack, eventIds: string[], what: string) {
+  await eventually(
+    async () =>
+      (await stack.prisma.webhookEvent.count({ where: { eventId: { in: eventIds }, status: 'PROCESSED' } })) ===
+      new Set(eventIds).size,
+    what,
+  );
+}
+
 describe('with webhooks arriving', () => {
   const { stack, admin } = useStack();
 
@@ -114,11 +124,9 @@ describe('with webhooks arriving', () => {
     ])
       expect((await deliverRazorpayWebhook(stack, hook)).status).toBe(200);
     await eventually(async () => mailsTo(stack, customer.email, 'refunded').length > 0, 'refund email');
-    await eventually(
-      async () =>
-        (await stack.prisma.webhookEvent.count({
-          where: { eventId: { in: Object.values(second.webhooks).map((w) => w.eventId) }, status: 'PROCESSED' },
-        })) === 2,
+    await untilProcessed(
+      stack,
+      Object.values(second.webhooks).map((w) => w.eventId),
       'both events processed',
     );
 
@@ -151,14 +159,9 @@ describe('with webhooks arriving', () => {
     for (const hook of [first.webhooks['order.paid'], second.webhooks['payment.captured']])
       expect((await deliverRazorpayWebhook(stack, hook)).status).toBe(200);
     await eventually(async () => mailsTo(stack, customer.email, 'refunded').length > 0, 'refund email');
-    await eventually(
-      async () =>
-        (await stack.prisma.webhookEvent.count({
-          where: {
-            eventId: { in: [first.webhooks['order.paid'].eventId, second.webhooks['payment.captured'].eventId] },
-            status: 'PROCESSED',
-          },
-        })) === 2,
+    await untilProcessed(
+      stack,
+      [first.webhooks['order.paid'].eventId, second.webhooks['payment.captured'].eventId],
       'both events processed',
     );
     expect(stack.razorpay.refunds.filter((r) => r.payment_id === second.paymentId).map((r) => r.amount)).toEqual([
@@ -183,11 +186,9 @@ describe('with webhooks arriving', () => {
     expect((await deliverRazorpayWebhook(stack, webhooks['payment.captured'])).status).toBe(200);
     expect((await deliverRazorpayWebhook(stack, webhooks['order.paid'])).status).toBe(200);
     await untilOrder(stack, a.orderId, a.customer.token, (o) => o.status === 'CONFIRMED', 'A CONFIRMED');
-    await eventually(
-      async () =>
-        (await stack.prisma.webhookEvent.count({
-          where: { eventId: { in: Object.values(webhooks).map((w) => w.eventId) }, status: 'PROCESSED' },
-        })) === 2,
+    await untilProcessed(
+      stack,
+      Object.values(webhooks).map((w) => w.eventId),
       'both events processed',
     );
     const stored = await stack.prisma.webhookEvent.findMany({
@@ -422,11 +423,9 @@ describe('when webhooks are late or the order has closed', () => {
     expect(payment.confirmedBy).toBe('RAZORPAY status check (no webhook had arrived)');
 
     for (const hook of Object.values(webhooks)) expect((await deliverRazorpayWebhook(stack, hook)).status).toBe(200);
-    await eventually(
-      async () =>
-        (await stack.prisma.webhookEvent.count({
-          where: { eventId: { in: Object.values(webhooks).map((w) => w.eventId) }, status: 'PROCESSED' },
-        })) === 2,
+    await untilProcessed(
+      stack,
+      Object.values(webhooks).map((w) => w.eventId),
       'late webhooks processed',
     );
     const after = await orderOf(stack, orderId, customer.token);
@@ -483,11 +482,9 @@ describe('when webhooks are late or the order has closed', () => {
     expect(answers.map((a) => a.status)).toEqual([200, 200, 200]);
 
     await eventually(async () => mailsTo(stack, customer.email, 'refunded').length > 0, 'refund email');
-    await eventually(
-      async () =>
-        (await stack.prisma.webhookEvent.count({
-          where: { eventId: { in: Object.values(webhooks).map((w) => w.eventId) }, status: 'PROCESSED' },
-        })) === 2,
+    await untilProcessed(
+      stack,
+      Object.values(webhooks).map((w) => w.eventId),
       'both events processed',
     );
     expect(stack.razorpay.refunds.filter((r) => r.payment_id === paymentId).map((r) => r.amount)).toEqual([PRICE]);
