@@ -49,6 +49,20 @@ async function untilProcessed(stack: Stack, eventIds: string[], what: string) {
   );
 }
 
+/**
+ * Of two payments of one Razorpay order, the second went back in full, once; the first, which paid,
+ * was not refunded, and the attempt's row is still its own (SUCCEEDED, its pay_ id, no refund).
+ */
+async function expectSecondPaymentRefunded(stack: Stack, orderId: string, first: string, second: string) {
+  expect(stack.razorpay.refunds.filter((r) => r.payment_id === second).map((r) => r.amount)).toEqual([PRICE]);
+  expect(stack.razorpay.refunds.filter((r) => r.payment_id === first)).toEqual([]);
+  expect(await stack.prisma.payment.findFirstOrThrow({ where: { orderId } })).toMatchObject({
+    status: 'SUCCEEDED',
+    chargeId: first,
+    refundId: null,
+  });
+}
+
 describe('with webhooks arriving', () => {
   const { stack, admin } = useStack();
 
@@ -130,17 +144,8 @@ describe('with webhooks arriving', () => {
       'both events processed',
     );
 
-    expect(stack.razorpay.refunds.filter((r) => r.payment_id === second.paymentId).map((r) => r.amount)).toEqual([
-      PRICE,
-    ]);
-    expect(stack.razorpay.refunds.filter((r) => r.payment_id === first.paymentId)).toEqual([]);
+    await expectSecondPaymentRefunded(stack, orderId, first.paymentId, second.paymentId);
     expect(mailsTo(stack, customer.email, 'refunded')).toHaveLength(1);
-    // The attempt's row is still the payment that paid, not refunded by the second's refund.
-    expect(await stack.prisma.payment.findFirstOrThrow({ where: { orderId } })).toMatchObject({
-      status: 'SUCCEEDED',
-      chargeId: first.paymentId,
-      refundId: null,
-    });
     expect(await orderOf(stack, orderId, customer.token)).toMatchObject({ status: 'CONFIRMED', paymentStatus: 'PAID' });
   });
 
@@ -164,15 +169,8 @@ describe('with webhooks arriving', () => {
       [first.webhooks['order.paid'].eventId, second.webhooks['payment.captured'].eventId],
       'both events processed',
     );
-    expect(stack.razorpay.refunds.filter((r) => r.payment_id === second.paymentId).map((r) => r.amount)).toEqual([
-      PRICE,
-    ]);
-    expect(stack.razorpay.refunds.filter((r) => r.payment_id === first.paymentId)).toEqual([]);
-    expect(await stack.prisma.payment.findFirstOrThrow({ where: { orderId } })).toMatchObject({
-      status: 'SUCCEEDED',
-      chargeId: first.paymentId,
-      refundId: null,
-    });
+    await expectSecondPaymentRefunded(stack, orderId, first.paymentId, second.paymentId);
+    expect(mailsTo(stack, customer.email, 'refunded')).toHaveLength(1);
     expect(await orderOf(stack, orderId, customer.token)).toMatchObject({ status: 'DELIVERED', paymentStatus: 'PAID' });
   });
 
