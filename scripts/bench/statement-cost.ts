@@ -40,11 +40,11 @@ async function main(): Promise<void> {
     ((await pool.query('SELECT pg_backend_pid() AS pid')) as { rows: { pid: number }[] }).rows[0].pid;
 
   const ways: [string, ReturnType<typeof createDatabase>, () => Promise<unknown>][] = [];
-  for (const [how, { prisma, pool }] of [
+  for (const [how, database] of [
     ['unnamed', unnamed],
     ['named', named],
   ] as const) {
-    const database = how === 'named' ? named : unnamed;
+    const { prisma, pool } = database;
     ways.push(
       [
         `Prisma model findUnique, ${how}`,

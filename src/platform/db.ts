@@ -6,6 +6,7 @@ import { PrismaPg } from '@prisma/adapter-pg';
 import { createHash } from 'node:crypto';
 import pg from 'pg';
 import { PrismaClient, type Prisma } from '../generated/prisma/client';
+import type { Config } from './config';
 
 export type { PrismaClient };
 /** What an interactive transaction's callback receives. */
@@ -109,7 +110,7 @@ export function createDatabase(
 }
 
 /** DATABASE_PREPARED_STATEMENTS: on, off, or on unless the database URL reaches a pooler. */
-export type PreparedStatements = 'auto' | 'on' | 'off';
+export type PreparedStatements = Config['DATABASE_PREPARED_STATEMENTS'];
 
 /** Statements with more parameters than this (bulk inserts, long IN lists) vary in text with their size: unnamed. */
 const MAX_NAMED_PARAMETERS = 64;
@@ -118,17 +119,17 @@ const MAX_REMEMBERED_NAMES = 2000;
 /**
  * Names each statement by a hash of its text, so that pg prepares it once per connection and
  * PostgreSQL parses and plans it once: measured with `npm run bench:statements`, a Prisma model
- * read costs this process about a third less CPU, and PostgreSQL a third less too. The same text always
- * gets the same name, so a connection holds at most one prepared statement per statement text of
- * up to MAX_NAMED_PARAMETERS parameters.
+ * read costs this process about a third less CPU, and PostgreSQL a third less too. The same text
+ * always gets the same name, so a connection holds at most one prepared statement per statement
+ * text of up to MAX_NAMED_PARAMETERS parameters.
  *
  * PgBouncer before 1.21 (Debian 12 has 1.18) cannot keep named statements in transaction mode:
  * a statement prepared on one server connection is missing on the next, or already there
- * (42P05, "prepared statement ... already exists"). So with `auto` the pool first asks one connection whether it reaches
- * PostgreSQL itself (the backend's pid is the one the connection announced, as the keyring's
- * listener checks: src/keys/keyring-changes.ts) and names nothing until it knows, nor after a
- * pooler answered; a check that failed (the database down) is asked again by the next statement.
- * `on` names at once (PgBouncer 1.21 or later with max_prepared_statements set), `off` never.
+ * (42P05, "prepared statement ... already exists"). So with `auto` the pool first asks one
+ * connection whether it reaches PostgreSQL itself (servedByItsOwnBackend, the check the keyring's
+ * listener makes too) and names nothing until it knows, nor after a pooler answered; a check that
+ * failed (the database down) is asked again by the next statement. `on` names at once (PgBouncer
+ * 1.21 or later with max_prepared_statements set), `off` never.
  */
 export function namedStatements(
   pool: pg.Pool,
