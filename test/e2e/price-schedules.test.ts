@@ -298,17 +298,19 @@ test('timers that fire late cannot tangle two changes: the next sale takes over 
   const at = (ms: number) => new Date(Date.now() + ms);
   const request = async (price: number, from: number, to?: number, productId = product.id) => {
     const scheduleId = randomUUID();
+    // One instant for both: the request is made exactly at its start, as its timer would fire.
+    const startsAt = at(from);
     await requestPriceSchedule(
       stack.prisma,
       scheduleId,
       {
         lines: [{ productId, price }],
-        startsAt: at(from).toISOString(),
+        startsAt: startsAt.toISOString(),
         endsAt: to === undefined ? undefined : at(to).toISOString(),
         reason: 'late',
       },
       admin.id,
-      { now: at(from), startToleranceMs: 0 },
+      { now: startsAt, startToleranceMs: 0 },
     );
     return { scheduleId, workflowId: `price-schedule-${scheduleId}` };
   };
