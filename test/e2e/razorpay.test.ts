@@ -18,6 +18,7 @@ import {
 } from '../helpers/stack';
 import { deliverRazorpayWebhook } from '../helpers/webhooks';
 import { orderWorkflowId, refundWorkflowId } from '../../src/workflows/ids';
+import { getOrderQuery } from '../../src/workflows/order/messages';
 
 const PRICE = 49_900; // ₹499.00 in paise
 
@@ -147,6 +148,12 @@ describe('with webhooks arriving', () => {
     await expectSecondPaymentRefunded(stack, orderId, first.paymentId, second.paymentId);
     expect(mailsTo(stack, customer.email, 'refunded')).toHaveLength(1);
     expect(await orderOf(stack, orderId, customer.token)).toMatchObject({ status: 'CONFIRMED', paymentStatus: 'PAID' });
+    // The order's audit trail shows one refund, of the second payment, and its other event as news of it again.
+    const { timeline } = await stack.temporal.workflow.getHandle(orderWorkflowId(orderId)).query(getOrderQuery);
+    const about = (event: string) =>
+      timeline.filter((t) => t.event === event && t.detail?.includes(second.paymentId)).map((t) => t.detail);
+    expect(about('UNEXPECTED_PAYMENT_REFUNDED')).toEqual([expect.stringContaining(`which ${first.paymentId} paid`)]);
+    expect(about('PAYMENT_EVENT_IGNORED')).toEqual([expect.stringContaining('refunded already')]);
   });
 
   test('a second payment of the Razorpay order after the order was delivered and its workflow closed is refunded', async () => {

@@ -919,6 +919,21 @@ test('a second payment of the Razorpay order that paid is refunded; news of the 
   );
   expect(callsOf(orderId, 'refundUnexpectedPayment').map((c) => c.input.chargeId)).toEqual(['pay_second']);
   expect(await statusOf(handle)).toMatchObject({ status: 'CONFIRMED', paymentStatus: 'PAID' });
+  // The second payment's other event (order.paid): the same refund comes back, and the timeline
+  // shows one refund of pay_second, and this news as ignored.
+  await handle.signal(paymentEventSignal, razorpay('pay_second'));
+  const after = await waitForStatus(
+    handle,
+    (o) => o.timeline.filter((t) => t.event === 'PAYMENT_EVENT_IGNORED').length === 2,
+    'the repeated news ignored',
+  );
+  expect(callsOf(orderId, 'refundUnexpectedPayment').map((c) => c.input.chargeId)).toEqual([
+    'pay_second',
+    'pay_second',
+  ]);
+  const refunds = after.timeline.filter((t) => t.event === 'UNEXPECTED_PAYMENT_REFUNDED');
+  expect(refunds.map((t) => t.detail)).toEqual([expect.stringMatching(/^pay_second of order_.*which pay_first paid/)]);
+  expect(after.timeline.at(-1)?.detail).toMatch(/^SUCCEEDED pay_second of order_\S+: refunded already \(refund /);
   expect(callsOf(orderId, 'sendOrderEmail').map((c) => c.input.kind)).toContain('PAYMENT_REFUNDED');
   await keepHistory('order-razorpay-second-payment-refunded', handle);
   await handle.terminate('test finished');
@@ -1003,11 +1018,14 @@ test('a wrong amount, another provider and a failure are verified first, never r
   const otherCurrency = paid(orderId, intent, { currency: 'EUR' });
   await handle.signal(paymentEventSignal, short);
   await handle.signal(paymentEventSignal, otherCurrency);
-  await waitForStatus(
+  // Both name the same PaymentIntent, whose one refund (keyed by it) the second news gets back.
+  const refunded = await waitForStatus(
     handle,
-    (o) => o.timeline.filter((t) => t.event === 'UNEXPECTED_PAYMENT_REFUNDED').length === 2,
+    (o) => o.timeline.some((t) => t.detail?.includes('refunded already')),
     'both refunded',
   );
+  expect(refunded.timeline.filter((t) => t.event === 'UNEXPECTED_PAYMENT_REFUNDED')).toHaveLength(1);
+  expect(callsOf(orderId, 'refundUnexpectedPayment')).toHaveLength(2);
   // Another provider's news of this Stripe order's intent (typed by hand): checked on its own, ignored.
   const otherProvider = paid(orderId, intent, { provider: 'RAZORPAY' });
   unverifiable.add(otherProvider.eventId);

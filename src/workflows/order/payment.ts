@@ -128,8 +128,25 @@ export async function refund(s: OrderState, event: PaymentEvent, why: string): P
       record(s, 'UNEXPECTED_PAYMENT_REFUND_REFUSED', SYSTEM, `${event.providerPaymentId}: ${refusal}`),
   });
   if (given.refusal !== undefined) return;
-  record(s, 'UNEXPECTED_PAYMENT_REFUNDED', SYSTEM, `${event.providerPaymentId}: ${why} (refund ${given.refundId})`);
-  // One email per refunded payment, keyed as the webhook workflow keys it (Razorpay: the pay_ id).
+  const payment =
+    event.provider === 'RAZORPAY' && event.chargeId
+      ? `${event.chargeId} of ${event.providerPaymentId}`
+      : event.providerPaymentId;
+  // The refund is keyed by the payment (its pay_ id, or the PaymentIntent), so news of it again
+  // (Razorpay sends payment.captured and order.paid) gets the same refund back: the timeline says
+  // so instead of showing a second refund.
+  const refunded = event.chargeId ?? event.providerPaymentId;
+  if (s.refundsRecorded.has(refunded))
+    record(
+      s,
+      'PAYMENT_EVENT_IGNORED',
+      providerActor(event),
+      `${event.outcome} ${payment}: refunded already (refund ${given.refundId})`,
+    );
+  else record(s, 'UNEXPECTED_PAYMENT_REFUNDED', SYSTEM, `${payment}: ${why} (refund ${given.refundId})`);
+  s.refundsRecorded.add(refunded);
+  // One email per refunded payment, keyed as the webhook workflow keys it (Razorpay: the pay_ id);
+  // scheduled again on news of it again, as before (the key sends it once; the commands stay as recorded).
   sendEmail(
     s,
     'PAYMENT_REFUNDED',

@@ -45,6 +45,8 @@ export interface OrderState {
   paidBy?: string;
   /** The provider's id of the payment itself that paid (Razorpay's pay_...), when its news said. */
   paidByCharge?: string;
+  /** The payments refunded as unexpected, on the timeline: news of one again is not a second refund. */
+  readonly refundsRecorded: Set<string>;
   /** The payment's transaction confirmed the order too (PAYMENT_CONFIRMED_IN_ONE_TRANSACTION). */
   confirmedWithPayment?: boolean;
   /** What was asked by an update and not yet acted on, and why the main flow refused it. */
@@ -81,6 +83,7 @@ export function newOrderState(input: OrderWorkflowInput): OrderState {
     seenPaymentEvents: new Set(),
     signalledEvents: new Set(),
     attempts: [],
+    refundsRecorded: new Set(),
     emails: [],
   };
 }
