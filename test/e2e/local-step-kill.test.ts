@@ -15,6 +15,7 @@ import { temporal } from '@temporalio/proto';
 import { stopProcess } from '../../scripts/lib/services';
 import { orderWorkflowId } from '../../src/workflows/ids';
 import { createProduct, createUser, eventually, orderOf, startWorkerProcess, useStack } from '../helpers/stack';
+import { cardCheckout } from '../helpers/orders';
 import { deliverStripeEvent, paymentIntentEvent } from '../helpers/webhooks';
 
 const EventType = temporal.api.enums.v1.EventType;
@@ -117,17 +118,8 @@ test('a worker killed inside the checkout reservation: the next worker reserves 
 });
 
 test("a worker killed inside a card payment's one step: the next worker records the payment and sells once", async () => {
-  const customer = await createUser(stack);
-  const product = await createProduct(stack, admin, { stock: 3, price: 1999 });
   worker = await startWorkerProcess(stack);
-  const checkout = await stack.http.post(
-    '/api/checkout',
-    { items: [{ productId: product.id, quantity: 1 }], paymentMethod: 'card' },
-    customer.token,
-  );
-  expect(checkout.status).toBe(201);
-  const orderId: string = checkout.body.orderId;
-  const { paymentIntentId } = await orderOf(stack, orderId, customer.token);
+  const { customer, product, orderId, paymentIntentId } = await cardCheckout(stack, admin, { stock: 3, price: 1999 });
 
   // The one step's transaction will wait for the payment attempt's row this test holds.
   const held = await holdRows('SELECT * FROM payments WHERE order_id = $1::uuid FOR UPDATE', [orderId]);

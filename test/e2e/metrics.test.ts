@@ -6,16 +6,9 @@
 import type { ChildProcess } from 'node:child_process';
 import { freePort } from '../../scripts/lib/services';
 import { sample, scrape } from '../helpers/metrics';
-import {
-  createProduct,
-  createUser,
-  eventually,
-  orderOf,
-  startWorkerProcess,
-  untilOrder,
-  useStack,
-} from '../helpers/stack';
+import { createProduct, createUser, eventually, startWorkerProcess, untilOrder, useStack } from '../helpers/stack';
 import { deliverStripeEvent, paymentIntentEvent } from '../helpers/webhooks';
+import { cardCheckout } from '../helpers/orders';
 
 const { stack, admin } = useStack();
 
@@ -23,18 +16,9 @@ const metrics = () => scrape(`${stack.http.baseUrl}/metrics`);
 
 test('business counters, request durations and pool connections move with real traffic', async () => {
   const before = await metrics();
-  const customer = await createUser(stack);
-  const product = await createProduct(stack, admin, { stock: 3, price: 1200 });
-  const checkout = await stack.http.post(
-    '/api/checkout',
-    { items: [{ productId: product.id, quantity: 1 }], paymentMethod: 'card' },
-    customer.token,
-  );
-  expect(checkout.status).toBe(201);
-  const orderId: string = checkout.body.orderId;
-  const order = await orderOf(stack, orderId, customer.token);
+  const { customer, orderId, paymentIntentId } = await cardCheckout(stack, admin, { stock: 3, price: 1200 });
   const event = paymentIntentEvent('payment_intent.succeeded', {
-    id: order.paymentIntentId,
+    id: paymentIntentId,
     orderId,
     amount: 1200,
     currency: 'usd',

@@ -20,6 +20,7 @@ import { HttpClient } from '../helpers/http';
 import { freePort, startTemporalDevServer, stopProcess, type TemporalDevServer } from '../../scripts/lib/services';
 import { createProduct, createUser, eventually, useStack } from '../helpers/stack';
 import { deliverStripeEvent, paymentIntentEvent } from '../helpers/webhooks';
+import { cardCheckout } from '../helpers/orders';
 
 let temporal: TemporalDevServer;
 const serverOptions = async () => {
@@ -80,16 +81,7 @@ test('the database unreachable: 503 DATABASE_UNAVAILABLE from every kind of rout
 });
 
 test('a webhook during a Temporal outage gets 503, and its redelivery after recovery is processed', async () => {
-  const customer = await createUser(stack);
-  const product = await createProduct(stack, admin, { stock: 2, price: 1234 });
-  const checkout = await stack.http.post(
-    '/api/checkout',
-    { items: [{ productId: product.id, quantity: 1 }], paymentMethod: 'card' },
-    customer.token,
-  );
-  expect(checkout.status).toBe(201);
-  const orderId: string = checkout.body.orderId;
-  const { paymentIntentId } = (await stack.http.get(`/api/orders/${orderId}`, customer.token)).body;
+  const { customer, orderId, paymentIntentId } = await cardCheckout(stack, admin, { stock: 2, price: 1234 });
   const event = paymentIntentEvent('payment_intent.succeeded', {
     id: paymentIntentId,
     orderId,

@@ -9,22 +9,14 @@ import { randomUUID } from 'node:crypto';
 import { verifyPaymentNews } from '../../src/payments/news';
 import { getOrderQuery, paymentEventSignal } from '../../src/workflows/order/messages';
 import { orderWorkflowId } from '../../src/workflows/ids';
-import { createProduct, createUser, eventually, orderOf, untilOrder, useStack } from '../helpers/stack';
+import { eventually, untilOrder, useStack } from '../helpers/stack';
 import { deliverStripeEvent, paymentIntentEvent } from '../helpers/webhooks';
+import { cardCheckout } from '../helpers/orders';
 
 const { stack, admin } = useStack();
 
 test('a payment success typed into Temporal, for the order’s own PaymentIntent and amount, moves nothing; the signed webhook pays', async () => {
-  const customer = await createUser(stack);
-  const product = await createProduct(stack, admin, { stock: 2, price: 2500 });
-  const checkout = await stack.http.post(
-    '/api/checkout',
-    { items: [{ productId: product.id, quantity: 1 }], paymentMethod: 'card' },
-    customer.token,
-  );
-  expect(checkout.status).toBe(201);
-  const orderId: string = checkout.body.orderId;
-  const { paymentIntentId } = await orderOf(stack, orderId, customer.token);
+  const { customer, orderId, paymentIntentId } = await cardCheckout(stack, admin, { stock: 2, price: 2500 });
   const handle = stack.temporal.workflow.getHandle(orderWorkflowId(orderId));
 
   // Everything an attacker can read in the history and type into the signal form.

@@ -4,17 +4,10 @@
  * that change nothing.
  */
 import { randomUUID } from 'node:crypto';
-import {
-  createProduct,
-  createUser,
-  eventually,
-  mailsTo as mailsToIn,
-  orderOf as orderIn,
-  untilOrder,
-  useStack,
-} from '../helpers/stack';
+import { eventually, mailsTo as mailsToIn, orderOf as orderIn, untilOrder, useStack } from '../helpers/stack';
 import { deliverStripeEvent, paymentIntentEvent } from '../helpers/webhooks';
 import { orderWorkflowId, webhookWorkflowId } from '../../src/workflows/ids';
+import { cardCheckout } from '../helpers/orders';
 
 const { stack, admin } = useStack();
 
@@ -24,17 +17,8 @@ const untilStatus = (orderId: string, token: string, status: string) =>
 const mailsTo = (email: string, suffix: string) => mailsToIn(stack, email, suffix);
 
 async function placeCardOrder(price = 3000) {
-  const customer = await createUser(stack);
-  const product = await createProduct(stack, admin, { stock: 5, price });
-  const checkout = await stack.http.post(
-    '/api/checkout',
-    { items: [{ productId: product.id, quantity: 1 }], paymentMethod: 'card' },
-    customer.token,
-  );
-  expect(checkout.status).toBe(201);
-  const orderId: string = checkout.body.orderId;
-  const order = await orderOf(orderId, customer.token);
-  const intent = { id: order.paymentIntentId as string, orderId, amount: price, currency: 'usd' };
+  const { customer, product, orderId, paymentIntentId } = await cardCheckout(stack, admin, { price });
+  const intent = { id: paymentIntentId, orderId, amount: price, currency: 'usd' };
   return { customer, product, orderId, intent };
 }
 

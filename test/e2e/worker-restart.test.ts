@@ -6,7 +6,8 @@
  */
 import type { ChildProcess } from 'node:child_process';
 import { stopProcess } from '../../scripts/lib/services';
-import { createProduct, createUser, eventually, startWorkerProcess, useStack } from '../helpers/stack';
+import { cardCheckout } from '../helpers/orders';
+import { eventually, startWorkerProcess, useStack } from '../helpers/stack';
 import { deliverStripeEvent, paymentIntentEvent } from '../helpers/webhooks';
 
 const { stack, admin, beforeStop } = useStack({ worker: false });
@@ -14,18 +15,8 @@ let worker: ChildProcess | undefined;
 beforeStop(() => stopProcess(worker, 'SIGKILL'));
 
 test('an order survives its worker being killed twice, with no duplicated effect', async () => {
-  const customer = await createUser(stack);
-  const product = await createProduct(stack, admin, { stock: 3, price: 1999 });
   worker = await startWorkerProcess(stack);
-
-  const checkout = await stack.http.post(
-    '/api/checkout',
-    { items: [{ productId: product.id, quantity: 1 }], paymentMethod: 'card' },
-    customer.token,
-  );
-  expect(checkout.status).toBe(201);
-  const orderId: string = checkout.body.orderId;
-  const { paymentIntentId } = (await stack.http.get(`/api/orders/${orderId}`, customer.token)).body;
+  const { customer, product, orderId, paymentIntentId } = await cardCheckout(stack, admin, { stock: 3, price: 1999 });
 
   // 1. The worker dies while the order waits for payment; the webhook arrives with no worker.
   await stopProcess(worker, 'SIGKILL');
