@@ -42,8 +42,11 @@ export interface RazorpayGateway {
   orderPayments(razorpayOrderId: string): Promise<RazorpayPayment[]>;
   /** Proves the key works: an authenticated read that changes nothing. */
   verifyCredentials(): Promise<void>;
-  /** Refunds `paymentId` once per `key`: an earlier refund carrying the same key is returned instead. */
-  refundOnce(paymentId: string, amount: number, key: string): Promise<{ id: string }>;
+  /**
+   * Refunds `paymentId` once per `key`: an earlier refund carrying the same key is returned
+   * instead, and `created` says which (so a refund is counted once, however often it is asked for).
+   */
+  refundOnce(paymentId: string, amount: number, key: string): Promise<{ id: string; created: boolean }>;
 }
 
 /** The Razorpay API with one fixed key (key verification, tests). */
@@ -82,13 +85,13 @@ export function createRazorpayGateway(config: Pick<Config, 'RAZORPAY_API_BASE'>,
         return items.find((refund) => (refund.notes as Record<string, string> | undefined)?.idempotencyKey === key);
       };
       const before = await earlier();
-      if (before) return { id: before.id };
+      if (before) return { id: before.id, created: false };
       try {
         const refund = await client.payments.refund(paymentId, { amount, notes: { idempotencyKey: key } });
-        return { id: refund.id };
+        return { id: refund.id, created: true };
       } catch (error) {
         const after = isProviderRefusal(error) ? await earlier() : undefined;
-        if (after) return { id: after.id };
+        if (after) return { id: after.id, created: false };
         throw error;
       }
     },

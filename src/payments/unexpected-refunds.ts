@@ -31,16 +31,18 @@ export async function refundUnexpectedPayment(
   const refund =
     input.provider === 'RAZORPAY'
       ? await callRazorpay(() => razorpay.refundOnce(input.chargeId ?? '', input.amount, key))
-      : await callStripe(() =>
-          stripe.refunds.create(
+      : await callStripe(async () => {
+          const created = await stripe.refunds.create(
             {
               payment_intent: input.providerPaymentId,
               amount: input.amount,
               metadata: { orderId: input.orderId, reason: input.reason },
             },
             { idempotencyKey: key },
-          ),
-        );
+          );
+          // Stripe answers a request it saw before under the same key with the first answer, and says so.
+          return { id: created.id, created: created.lastResponse?.headers?.['idempotent-replayed'] !== 'true' };
+        });
   await prisma.payment.updateMany({
     where: {
       orderId: input.orderId,
@@ -60,6 +62,7 @@ export async function refundUnexpectedPayment(
       refundedAt: new Date(),
     },
   });
-  unexpectedPaymentRefunds.inc({ provider: input.provider ?? 'STRIPE' });
+  // Counted once per refund: news of the same payment again asks for it again and gets it back.
+  if (refund.created) unexpectedPaymentRefunds.inc({ provider: input.provider ?? 'STRIPE' });
   return { refundId: refund.id };
 }

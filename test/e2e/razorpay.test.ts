@@ -16,6 +16,7 @@ import {
   type Stack,
   type TestUser,
 } from '../helpers/stack';
+import { sample, scrape } from '../helpers/metrics';
 import { deliverRazorpayWebhook } from '../helpers/webhooks';
 import { orderWorkflowId, refundWorkflowId } from '../../src/workflows/ids';
 import { getOrderQuery } from '../../src/workflows/order/messages';
@@ -131,6 +132,11 @@ describe('with webhooks arriving', () => {
 
     // The customer pays the same Razorpay order again (a second tab, a retried checkout): a new
     // pay_ id under the same order_ id, with both of its webhooks, one of them twice.
+    const refundsCounted = async () =>
+      sample(await scrape(`${stack.http.baseUrl}/metrics`), 'durable_commerce_unexpected_payment_refunds_total', {
+        provider: 'RAZORPAY',
+      });
+    const countedBefore = await refundsCounted();
     const second = stack.razorpay.pay(razorpayOrderId);
     for (const hook of [
       second.webhooks['payment.captured'],
@@ -154,6 +160,8 @@ describe('with webhooks arriving', () => {
       timeline.filter((t) => t.event === event && t.detail?.includes(second.paymentId)).map((t) => t.detail);
     expect(about('UNEXPECTED_PAYMENT_REFUNDED')).toEqual([expect.stringContaining(`which ${first.paymentId} paid`)]);
     expect(about('PAYMENT_EVENT_IGNORED')).toEqual([expect.stringContaining('refunded already')]);
+    // Both events asked for the refund; it is counted once (the worker runs in this process).
+    expect((await refundsCounted()) - countedBefore).toBe(1);
   });
 
   test('a second payment of the Razorpay order after the order was delivered and its workflow closed is refunded', async () => {
