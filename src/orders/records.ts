@@ -40,7 +40,8 @@ export interface PaymentSucceeded {
  */
 export async function recordPaymentSucceeded(prisma: PrismaClient, input: PaymentSucceeded): Promise<void> {
   const paid = await prisma.$transaction((tx) => recordSucceededIn(tx, input), txOptions);
-  paymentAttempts.inc({ provider: paid.provider, outcome: 'succeeded' });
+  // Counted when this run moved it: a retry after the commit (its worker died) finds it SUCCEEDED.
+  if (paid.moved) paymentAttempts.inc({ provider: paid.payment.provider, outcome: 'succeeded' });
 }
 
 /** What recordSignalledPayment did with the news it was given. */
@@ -85,14 +86,14 @@ export async function recordSignalledPayment(
       current?.status === 'SUCCEEDED' &&
       current.providerPaymentId === event.providerPaymentId &&
       current.confirmedBy === input.confirmedBy;
-    if (!alreadyRecorded)
-      recordedFor = (
-        await recordSucceededIn(
-          tx,
-          { ...input, providerPaymentId: event.providerPaymentId, chargeId: event.chargeId },
-          current,
-        )
-      ).provider;
+    if (!alreadyRecorded) {
+      const paid = await recordSucceededIn(
+        tx,
+        { ...input, providerPaymentId: event.providerPaymentId, chargeId: event.chargeId },
+        current,
+      );
+      if (paid.moved) recordedFor = paid.payment.provider;
+    }
     return { outcome: 'RECORDED' };
   }, txOptions);
   if (recordedFor) paymentAttempts.inc({ provider: recordedFor, outcome: 'succeeded' });
@@ -122,6 +123,8 @@ async function recordSucceededIn(
       where: { orderId: input.orderId, attempt: input.attempt, status: { in: ['PENDING', 'FAILED'] } },
       data: { status: 'CANCELLED' },
     });
+  const before = earlier ?? current;
+  const moved = !(before?.status === 'SUCCEEDED' && before.providerPaymentId === input.providerPaymentId);
   const payment = await tx.payment.update({
     where: { orderId_attempt: { orderId: input.orderId, attempt: earlier?.attempt ?? input.attempt } },
     data: {
@@ -138,7 +141,8 @@ async function recordSucceededIn(
       where: { id: input.orderId, status: 'PENDING' },
       data: { status: 'PAID', paymentStatus: 'PAID', paidAt: new Date() },
     });
-  return payment;
+  /** `moved`: this run made the attempt SUCCEEDED with this payment (a retry after the commit did not). */
+  return { payment, moved };
 }
 
 /**
@@ -173,6 +177,7 @@ export async function recordPaymentFailed(
     });
     return payment;
   }, txOptions);
+  // Counted per failure reported: one PaymentIntent may be declined several times (cards tried in turn).
   paymentAttempts.inc({ provider: failed.provider, outcome: 'failed' });
 }
 

@@ -88,7 +88,9 @@ export async function openStripeAttempt(
     ),
   );
   await recordAttempt(prisma, 'STRIPE', input, intent.id);
-  paymentAttempts.inc({ provider: 'STRIPE', outcome: 'opened' });
+  // Counted once per attempt: a retry gets Stripe's first answer back under the same key, and Stripe says so.
+  if (intent.lastResponse?.headers?.['idempotent-replayed'] !== 'true')
+    paymentAttempts.inc({ provider: 'STRIPE', outcome: 'opened' });
   return { paymentIntentId: intent.id, clientSecret: intent.client_secret ?? '' };
 }
 
