@@ -196,7 +196,10 @@ const policyOf: Record<keyof Activities, Policy> = {
 const localPolicies = {
   // One short transaction. A lost attempt is noticed at 5 s start-to-close if its worker lives
   // (retried at +5.5 s), at the 10 s workflow task timeout if it died (run again at about +10 s
-  // by the next worker): both well inside API_TEMPORAL_DEADLINE for a checkout. Retried every
+  // by the next worker): both well inside API_TEMPORAL_DEADLINE for a checkout. A later task of
+  // an order (a payment's one step) waits longer: it goes back to the dead worker's sticky queue
+  // first, and to the next worker once that queue's schedule-to-start timeout passes too (35 s in
+  // all in test/e2e/local-step-kill.test.ts; the webhook was answered long before). Retried every
   // 0.5 s at first, backing off to 30 s; after 10 s of retries on a timer.
   database: {
     startToCloseTimeout: '5s',
