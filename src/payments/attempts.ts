@@ -18,7 +18,7 @@ import type { PaymentProvider } from '../workflows/vocabulary';
 import type { PrismaClient } from '../platform/db';
 import { Prisma } from '../generated/prisma/client';
 import { paymentAttempts } from '../monitoring/metrics';
-import { callRazorpay, callStripe, stripeFailure } from './provider-calls';
+import { callRazorpay, callStripe, replayedByStripe, stripeFailure } from './provider-calls';
 import type { RazorpayGateway } from './razorpay';
 
 export interface AttemptToOpen {
@@ -89,8 +89,7 @@ export async function openStripeAttempt(
   );
   await recordAttempt(prisma, 'STRIPE', input, intent.id);
   // Counted once per attempt: a retry gets Stripe's first answer back under the same key, and Stripe says so.
-  if (intent.lastResponse?.headers?.['idempotent-replayed'] !== 'true')
-    paymentAttempts.inc({ provider: 'STRIPE', outcome: 'opened' });
+  if (!replayedByStripe(intent)) paymentAttempts.inc({ provider: 'STRIPE', outcome: 'opened' });
   return { paymentIntentId: intent.id, clientSecret: intent.client_secret ?? '' };
 }
 

@@ -32,6 +32,14 @@ export async function callRazorpay<T>(call: () => Promise<T>): Promise<T> {
   }
 }
 
+/**
+ * Whether Stripe answered with the first answer to a request it saw before under the same
+ * idempotency key (its `Idempotent-Replayed` header): the object was not created by this call.
+ */
+export function replayedByStripe(answer: { lastResponse?: { headers?: Record<string, string> } }): boolean {
+  return answer.lastResponse?.headers?.['idempotent-replayed'] === 'true';
+}
+
 /** Stripe's refusals (4xx) become non-retryable failures; outages are retried. */
 export async function callStripe<T>(call: () => Promise<T>): Promise<T> {
   try {

@@ -8,7 +8,7 @@ import type Stripe from 'stripe';
 import type { PrismaClient } from '../platform/db';
 import { unexpectedPaymentRefunds } from '../monitoring/metrics';
 import type { PaymentProvider } from '../workflows/vocabulary';
-import { callRazorpay, callStripe } from './provider-calls';
+import { callRazorpay, callStripe, replayedByStripe } from './provider-calls';
 import type { RazorpayGateway } from './razorpay';
 
 export interface UnexpectedPayment {
@@ -40,8 +40,7 @@ export async function refundUnexpectedPayment(
             },
             { idempotencyKey: key },
           );
-          // Stripe answers a request it saw before under the same key with the first answer, and says so.
-          return { id: created.id, created: created.lastResponse?.headers?.['idempotent-replayed'] !== 'true' };
+          return { id: created.id, created: !replayedByStripe(created) };
         });
   await prisma.payment.updateMany({
     where: {

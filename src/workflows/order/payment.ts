@@ -147,11 +147,7 @@ export async function refund(s: OrderState, event: PaymentEvent, why: string): P
   s.refundsRecorded.add(refunded);
   // One email per refunded payment, keyed as the webhook workflow keys it (Razorpay: the pay_ id);
   // scheduled again on news of it again, as before (the key sends it once; the commands stay as recorded).
-  sendEmail(
-    s,
-    'PAYMENT_REFUNDED',
-    patched(REFUND_EMAIL_KEYED_BY_CHARGE) ? (event.chargeId ?? event.providerPaymentId) : event.providerPaymentId,
-  );
+  sendEmail(s, 'PAYMENT_REFUNDED', patched(REFUND_EMAIL_KEYED_BY_CHARGE) ? refunded : event.providerPaymentId);
 }
 
 /**
